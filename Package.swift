@@ -1,0 +1,84 @@
+// swift-tools-version:6.0
+//
+// Trainscape: training metrics -> 3D landscapes -> PNG / window / exports.
+//
+// Dependencies point downward only:
+//   trainscape (CLI) -> TrainscapeHeadless -> TrainscapeGL -> TrainscapeCore
+//                    -> TrainscapeIO -------------------------> TrainscapeCore
+// TrainscapeCore is pure Swift: no OpenGL, no C imports.
+import PackageDescription
+
+let package = Package(
+  name: "Trainscape",
+  platforms: [.macOS(.v13)],
+  products: [
+    .executable(name: "trainscape", targets: ["trainscape"]),
+    .library(name: "TrainscapeCore", targets: ["TrainscapeCore"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+  ],
+  targets: [
+    // MARK: - System libraries (found by pkg-config; no stable Swift API)
+    .systemLibrary(
+      name: "CGL", path: "Sources/CGL", pkgConfig: "opengl",
+      providers: [.apt(["libopengl-dev", "libgl-dev"])]),
+    .systemLibrary(
+      name: "CEGL", path: "Sources/CEGL", pkgConfig: "egl",
+      providers: [.apt(["libegl-dev"])]),
+    .systemLibrary(
+      name: "CLibPNG", path: "Sources/CLibPNG", pkgConfig: "libpng",
+      providers: [.apt(["libpng-dev"])]),
+    .target(name: "CPNGEncoder", dependencies: ["CLibPNG"], path: "Sources/CPNGEncoder"),
+
+    // MARK: - Pure Swift core: metrics -> buffers -> geometry -> Scene
+    .target(
+      name: "TrainscapeCore",
+      dependencies: [.product(name: "DequeModule", package: "swift-collections")],
+      path: "Sources/TrainscapeCore"),
+
+    // MARK: - Readers and writers (files in, files out)
+    .target(
+      name: "TrainscapeIO",
+      dependencies: ["TrainscapeCore", "CPNGEncoder"],
+      path: "Sources/TrainscapeIO"),
+
+    // MARK: - Thin OpenGL layer: draws a Scene into the current framebuffer
+    .target(
+      name: "TrainscapeGL",
+      dependencies: ["TrainscapeCore", "CGL"],
+      path: "Sources/TrainscapeGL"),
+
+    // MARK: - Headless backend: EGL context + offscreen framebuffer + readback
+    .target(
+      name: "TrainscapeHeadless",
+      dependencies: ["TrainscapeGL", "TrainscapeCore", "CEGL", "CGL"],
+      path: "Sources/TrainscapeHeadless"),
+
+    // MARK: - Command line
+    .executableTarget(
+      name: "trainscape",
+      dependencies: [
+        "TrainscapeCore", "TrainscapeIO", "TrainscapeHeadless",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      path: "Sources/trainscape"),
+
+    // MARK: - Tests
+    .testTarget(
+      name: "TrainscapeCoreTests", dependencies: ["TrainscapeCore"],
+      path: "Tests/TrainscapeCoreTests"),
+    .testTarget(
+      name: "TrainscapeIOTests", dependencies: ["TrainscapeIO", "TrainscapeCore"],
+      path: "Tests/TrainscapeIOTests"),
+    .testTarget(
+      name: "TrainscapeRenderTests",
+      dependencies: ["TrainscapeHeadless", "TrainscapeIO", "TrainscapeCore"],
+      path: "Tests/TrainscapeRenderTests",
+      exclude: ["Goldens"]),
+  ],
+  swiftLanguageModes: [.v5]
+)

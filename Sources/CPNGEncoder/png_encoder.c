@@ -1,0 +1,2 @@
+#include "png_encoder.h"
+int ts_png_placeholder(void) { return 0; }

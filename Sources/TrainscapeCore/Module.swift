@@ -1,0 +1,1 @@
+// Module TrainscapeCore: see README.md for what it does and does not do.

@@ -1,0 +1,1 @@
+// Module TrainscapeGL: see README.md for what it does and does not do.

@@ -1,0 +1,1 @@
+// Module TrainscapeHeadless: see README.md for what it does and does not do.

@@ -1,0 +1,1 @@
+// Module TrainscapeIO: see README.md for what it does and does not do.
