@@ -1,0 +1,499 @@
+import Foundation
+
+/// A colour with alpha, as the GL layer consumes it.
+public struct RGBA: Sendable, Equatable {
+  public var r, g, b, a: Float
+  public init(_ r: Float, _ g: Float, _ b: Float, _ a: Float = 1) {
+    self.r = r; self.g = g; self.b = b; self.a = a
+  }
+  public init(_ c: RGBColor, alpha: Float = 1) {
+    self.init(Float(c.r), Float(c.g), Float(c.b), alpha)
+  }
+}
+
+/// A point in image pixels, y pointing down, origin at the top-left corner.
+public struct PixelPoint: Sendable, Equatable {
+  public var x, y: Double
+  public init(_ x: Double, _ y: Double) { self.x = x; self.y = y }
+}
+
+/// A rectangle in image pixels, y pointing down.
+public struct PixelRect: Sendable, Equatable {
+  public var x, y, width, height: Double
+  public init(x: Double, y: Double, width: Double, height: Double) {
+    self.x = x; self.y = y; self.width = width; self.height = height
+  }
+  public var maxX: Double { x + width }
+  public var maxY: Double { y + height }
+}
+
+/// A line in normalized scene coordinates, drawn `width` pixels wide with depth testing.
+public struct SceneLine: Sendable, Equatable {
+  public var a, b: Vec3
+  public var color: RGBA
+  public var width: Double
+  /// Grid lines on the back panes are drawn first and covered by the data; axis edges and
+  /// ticks are depth-tested against it.
+  public var depthTested: Bool = false
+}
+
+/// A filled quad in normalized scene coordinates (the back panes of the axes box).
+public struct SceneQuad: Sendable, Equatable {
+  public var corners: [Vec3]  // 4, in order around the quad
+  public var color: RGBA
+}
+
+/// A line in image pixels.
+public struct OverlayLine: Sendable, Equatable {
+  public var a, b: PixelPoint
+  public var color: RGBA
+  public var width: Double
+}
+
+/// One glyph of overlay text: a quad in image pixels with its atlas texture coordinates.
+public struct TextGlyph: Sendable, Equatable {
+  public var corners: [PixelPoint]  // 4: top-left, top-right, bottom-right, bottom-left of the glyph
+  public var uv: [PixelPoint]  // matching atlas coordinates in [0, 1], v from the top row
+  public var color: RGBA
+}
+
+/// A label that was placed, kept for tests and for the viewer's hit testing.
+public struct PlacedLabel: Sendable, Equatable {
+  public enum Role: String, Sendable { case title, axisTitle, tickLabel, colorBarTitle, colorBarTick }
+  public var role: Role
+  public var text: String
+  public var bounds: PixelRect
+}
+
+/// The colour bar's gradient rectangle.
+public struct ColorBarGeometry: Sendable, Equatable {
+  public var rect: PixelRect
+  public var colormap: Colormap
+}
+
+/// Everything needed to draw one frame of a `Scene` at one image size and camera: the 3D
+/// decorations, the 2D overlay and the matrices. Pure data: the GL layer draws it as it is,
+/// and tests can check it without pixels. Surfaces themselves are camera-independent and are
+/// built once per scene (`Scene.mesh(for:)`).
+public struct FrameLayout: Sendable {
+  public var width: Int
+  public var height: Int
+  /// Where the 3D plot is drawn (the GL viewport).
+  public var plotRect: PixelRect
+  public var view: Mat4
+  public var projection: Mat4
+  /// Direction towards the key light, in view space.
+  public var lightDirection: Vec3
+  public var panes: [SceneQuad]
+  public var sceneLines: [SceneLine]
+  public var overlayLines: [OverlayLine]
+  public var glyphs: [TextGlyph]
+  public var labels: [PlacedLabel]
+  public var colorBar: ColorBarGeometry?
+
+  /// Projects a normalized scene point to image pixels (nil behind the camera).
+  public func project(_ p: Vec3) -> PixelPoint? {
+    Self.project(p, viewProjection: projection * view, plotRect: plotRect)
+  }
+
+  static func project(_ p: Vec3, viewProjection: Mat4, plotRect: PixelRect) -> PixelPoint? {
+    let c = viewProjection.transform(p)
+    guard c.w > 1e-9 else { return nil }
+    let nx = c.x / c.w, ny = c.y / c.w
+    return PixelPoint(
+      plotRect.x + (nx + 1) / 2 * plotRect.width, plotRect.y + (1 - ny) / 2 * plotRect.height)
+  }
+}
+
+/// The look of a figure: sizes are given at 1280x720 and scale with the image.
+public struct FigureStyle: Sendable, Equatable {
+  public var titleSize = 24.0
+  public var axisTitleSize = 16.0
+  public var tickLabelSize = 14.0
+  /// Text never gets smaller than this many pixels, however small the image.
+  public var minimumTextSize = 9.0
+  public var textColor = RGBA(0.13, 0.13, 0.15)
+  public var paneColor = RGBA(0.945, 0.945, 0.955)
+  public var gridColor = RGBA(0.80, 0.80, 0.82)
+  public var edgeColor = RGBA(0.35, 0.35, 0.38)
+  public var gridWidth = 1.0
+  public var edgeWidth = 1.4
+  /// Scale and centre the projected axes box to fill the plot area (leaving room for the
+  /// labels). Off, the framing is exactly Plotly's for the same camera eye.
+  public var fitToView = true
+  public init() {}
+}
+
+public enum FigureLayoutBuilder {
+  /// Lays out `scene` for an image of `width` x `height` pixels.
+  public static func layout(
+    _ scene: Scene, width: Int, height: Int, style: FigureStyle = FigureStyle()
+  ) -> FrameLayout {
+    // Frame the box, then widen the margins by whatever the labels overflow and frame again.
+    var margins = Margins()
+    var result = layout(scene, width: width, height: height, style: style, margins: margins)
+    for _ in 0..<4 where style.fitToView {
+      let W = Double(width), H = Double(height)
+      var over = Margins(left: 0, right: 0, top: 0, bottom: 0)
+      for l in result.labels where l.role == .tickLabel || l.role == .axisTitle {
+        over.left = Swift.max(over.left, result.plotRect.x - l.bounds.x)
+        over.right = Swift.max(over.right, l.bounds.maxX - Swift.min(W, result.colorBar.map { $0.rect.x - 8 } ?? W))
+        over.top = Swift.max(over.top, result.plotRect.y - l.bounds.y)
+        over.bottom = Swift.max(over.bottom, l.bounds.maxY - H)
+      }
+      guard over.left > 0.5 || over.right > 0.5 || over.top > 0.5 || over.bottom > 0.5 else { break }
+      margins.left += Swift.max(0, over.left) + 4
+      margins.right += Swift.max(0, over.right) + 4
+      margins.top += Swift.max(0, over.top) + 4
+      margins.bottom += Swift.max(0, over.bottom) + 4
+      result = layout(scene, width: width, height: height, style: style, margins: margins)
+    }
+    return result
+  }
+
+  /// Room around the projected axes box for tick labels and axis titles, in pixels at
+  /// 1280x720 (scaled with the image) plus extra pixels found by a first layout.
+  struct Margins {
+    var left = 0.0, right = 0.0, top = 0.0, bottom = 0.0
+  }
+
+  static func layout(
+    _ scene: Scene, width: Int, height: Int, style: FigureStyle, margins: Margins
+  ) -> FrameLayout {
+    let W = Double(width), H = Double(height)
+    let u = Swift.min(W / 1280, H / 720)  // style unit
+    let atlas = FontAtlas.shared
+    var glyphs: [TextGlyph] = []
+    var labels: [PlacedLabel] = []
+    var overlayLines: [OverlayLine] = []
+    let margin = 14 * u
+
+    func place(
+      _ text: String, size: Double, role: PlacedLabel.Role, center: PixelPoint,
+      rotated: Bool = false, color: RGBA? = nil
+    ) {
+      guard !text.isEmpty else { return }
+      let m = atlas.measure(text, size: size)
+      if role == .tickLabel {
+        // Two axes meet at the box's corners: drop a tick label that would sit on another.
+        let w = rotated ? m.ascent + m.descent : m.width, h = rotated ? m.width : m.ascent + m.descent
+        let r = PixelRect(x: center.x - w / 2, y: center.y - h / 2, width: w, height: h)
+        if labels.contains(where: { $0.bounds.x < r.maxX && r.x < $0.bounds.maxX && $0.bounds.y < r.maxY && r.y < $0.bounds.maxY }) {
+          return
+        }
+      }
+      // Centre the box spanned by the pen's ascent and descent on `center`.
+      let halfW = m.width / 2
+      let baselineShift = (m.ascent - m.descent) / 2  // baseline is below the centre
+      let quads = atlas.layout(text, size: size)
+      let col = color ?? style.textColor
+      func xf(_ px: Double, _ py: Double) -> PixelPoint {
+        // Glyph-local (origin at baseline-left, y down) -> image pixels.
+        let lx = px - halfW, ly = py + baselineShift
+        if rotated {  // 90 degrees counter-clockwise: reads bottom to top
+          return PixelPoint(center.x + ly, center.y - lx)
+        }
+        return PixelPoint(center.x + lx, center.y + ly)
+      }
+      for q in quads {
+        glyphs.append(
+          TextGlyph(
+            corners: [xf(q.x0, q.y0), xf(q.x1, q.y0), xf(q.x1, q.y1), xf(q.x0, q.y1)],
+            uv: [
+              PixelPoint(q.u0, q.v0), PixelPoint(q.u1, q.v0), PixelPoint(q.u1, q.v1),
+              PixelPoint(q.u0, q.v1),
+            ],
+            color: col))
+      }
+      let h = m.ascent + m.descent
+      let bw = rotated ? h : m.width, bh = rotated ? m.width : h
+      labels.append(
+        PlacedLabel(
+          role: role, text: text,
+          bounds: PixelRect(x: center.x - bw / 2, y: center.y - bh / 2, width: bw, height: bh)))
+    }
+    func textExtent(_ text: String, size: Double) -> (w: Double, h: Double) {
+      let m = atlas.measure(text, size: size)
+      return (m.width, m.ascent + m.descent)
+    }
+
+    // MARK: Title
+    let titleSize = Swift.max(style.minimumTextSize, style.titleSize * u)
+    var top = margin
+    if !scene.title.isEmpty {
+      let e = textExtent(scene.title, size: titleSize)
+      place(scene.title, size: titleSize, role: .title, center: PixelPoint(W / 2, top + e.h / 2))
+      top += e.h + 6 * u
+    }
+
+    // MARK: Colour bar (right side): measured first, placed once the plot is framed
+    let cbTickSize = Swift.max(style.minimumTextSize, style.tickLabelSize * u)
+    let cbTitleSize = Swift.max(style.minimumTextSize, style.axisTitleSize * u)
+    let barW = (18 * u).rounded(), cbTickLen = 5 * u, cbGap = 4 * u
+    var cbSpec: AxisSpec?
+    var cbTicks: [Tick] = []
+    var cbWidth = 0.0
+    if let cb = scene.colorBar {
+      let spec = AxisSpec(title: cb.title, scale: cb.scale, range: cb.range)
+      cbSpec = spec
+      cbTicks = spec.ticks(target: 6)
+      let labelW = cbTicks.map { textExtent($0.label, size: cbTickSize).w }.max() ?? 0
+      let titleW = textExtent(cb.title, size: cbTitleSize).w
+      cbWidth = Swift.max(barW + cbTickLen + cbGap + labelW, titleW)
+    }
+    let cbReserve = cbWidth > 0 ? cbWidth + 40 * u : 0
+
+    // MARK: 3D plot
+    var plotRect = PixelRect(x: 0, y: top, width: W - cbReserve - margin, height: H - top)
+    let cam = scene.camera
+    let view = cam.viewMatrix
+    var projection = cam.projectionMatrix(aspect: plotRect.width / Swift.max(plotRect.height, 1))
+    if style.fitToView {
+      projection = fitted(
+        projection * view, base: projection, box: scene.halfExtent, in: plotRect, unit: u,
+        extra: margins)
+    }
+    // Centre the plot and the colour bar together in the image.
+    var colorBar: ColorBarGeometry?
+    if let cb = scene.colorBar, let spec = cbSpec {
+      var boxRight = plotRect.maxX
+      let vp0 = projection * view
+      var right = -Double.infinity
+      for sx in [-1.0, 1.0] {
+        for sy in [-1.0, 1.0] {
+          for sz in [-1.0, 1.0] {
+            let hx = scene.halfExtent
+            if let p = FrameLayout.project(Vec3(sx * hx.x, sy * hx.y, sz * hx.z), viewProjection: vp0, plotRect: plotRect) {
+              right = Swift.max(right, p.x)
+            }
+          }
+        }
+      }
+      if right.isFinite { boxRight = Swift.min(boxRight, right + 50 * u) }
+      let groupLeft = plotRect.maxX - boxRight  // the fit centred the box: same margin left
+      let groupRight = boxRight + 40 * u + cbWidth
+      let shift = Swift.min(
+        Swift.max((W - groupRight - groupLeft) / 2, -groupLeft), W - margin - groupRight)
+      plotRect.x = (plotRect.x + shift).rounded()
+      let barX = (boxRight + shift + 40 * u).rounded()
+      let plotH = H - top - margin
+      let titleH = textExtent(cb.title, size: cbTitleSize).h
+      let barH = (plotH * 0.62).rounded()
+      let barY = (top + (plotH - barH) / 2 + titleH / 2).rounded()
+      let rect = PixelRect(x: barX, y: barY, width: barW, height: barH)
+      colorBar = ColorBarGeometry(rect: rect, colormap: cb.colormap)
+      let outline = style.edgeColor
+      let lw = 1.0 * u
+      let corners = [
+        PixelPoint(rect.x, rect.y), PixelPoint(rect.maxX, rect.y),
+        PixelPoint(rect.maxX, rect.maxY), PixelPoint(rect.x, rect.maxY),
+      ]
+      for i in 0..<4 {
+        overlayLines.append(
+          OverlayLine(a: corners[i], b: corners[(i + 1) % 4], color: outline, width: lw))
+      }
+      for t in cbTicks {
+        let f = spec.fraction(t.value)
+        guard f.isFinite, f >= -1e-9, f <= 1 + 1e-9 else { continue }
+        let y = rect.maxY - f * rect.height
+        overlayLines.append(
+          OverlayLine(
+            a: PixelPoint(rect.maxX, y), b: PixelPoint(rect.maxX + cbTickLen, y), color: outline,
+            width: lw))
+        let e = textExtent(t.label, size: cbTickSize)
+        place(
+          t.label, size: cbTickSize, role: .colorBarTick,
+          center: PixelPoint(rect.maxX + cbTickLen + cbGap + e.w / 2, y))
+      }
+      let titleW = textExtent(cb.title, size: cbTitleSize).w
+      var cx = rect.x + rect.width / 2
+      cx = Swift.min(cx, W - margin - titleW / 2)
+      place(
+        cb.title, size: cbTitleSize, role: .colorBarTitle,
+        center: PixelPoint(cx, rect.y - 10 * u - titleH / 2))
+    }
+    let vp = projection * view
+    func project(_ p: Vec3) -> PixelPoint? {
+      FrameLayout.project(p, viewProjection: vp, plotRect: plotRect)
+    }
+
+    let h = scene.halfExtent
+    let eyeRel = cam.eye - cam.center
+    var panes: [SceneQuad] = []
+    var lines: [SceneLine] = []
+    let gridW = style.gridWidth * u, edgeW = style.edgeWidth * u
+
+    let axes = [scene.x, scene.y, scene.z]
+    let halves = [h.x, h.y, h.z]
+    // Tick positions along each axis in normalized coordinates.
+    let ticks: [[(pos: Double, tick: Tick)]] = (0..<3).map { a in
+      axes[a].ticks(target: 5).compactMap { t in
+        let f = axes[a].fraction(t.value)
+        guard f.isFinite, f >= -1e-9, f <= 1 + 1e-9 else { return nil }
+        return ((f - 0.5) * 2 * halves[a], t)
+      }
+    }
+    func point(_ a: Int, _ va: Double, _ b: Int, _ vb: Double, _ c: Int, _ vc: Double) -> Vec3 {
+      var v = [0.0, 0.0, 0.0]
+      v[a] = va; v[b] = vb; v[c] = vc
+      return Vec3(v[0], v[1], v[2])
+    }
+    func component(_ v: Vec3, _ a: Int) -> Double { a == 0 ? v.x : (a == 1 ? v.y : v.z) }
+
+    // Back panes with their grid lines: a face is "back" when the eye is on its inner side.
+    for axis in 0..<3 {
+      for sign in [-1.0, 1.0] {
+        let faceCoord = sign * halves[axis]
+        let eyeC = component(eyeRel, axis)
+        let isBack = sign * (eyeC - faceCoord) < 0
+        guard isBack else { continue }
+        let b = (axis + 1) % 3, c = (axis + 2) % 3
+        let hb = halves[b], hc = halves[c]
+        panes.append(
+          SceneQuad(
+            corners: [
+              point(axis, faceCoord, b, -hb, c, -hc), point(axis, faceCoord, b, hb, c, -hc),
+              point(axis, faceCoord, b, hb, c, hc), point(axis, faceCoord, b, -hb, c, hc),
+            ], color: style.paneColor))
+        for (pos, _) in ticks[b] {
+          lines.append(
+            SceneLine(
+              a: point(axis, faceCoord, b, pos, c, -hc), b: point(axis, faceCoord, b, pos, c, hc),
+              color: style.gridColor, width: gridW))
+        }
+        for (pos, _) in ticks[c] {
+          lines.append(
+            SceneLine(
+              a: point(axis, faceCoord, b, -hb, c, pos), b: point(axis, faceCoord, b, hb, c, pos),
+              color: style.gridColor, width: gridW))
+        }
+        // Pane outline.
+        let cs = [
+          point(axis, faceCoord, b, -hb, c, -hc), point(axis, faceCoord, b, hb, c, -hc),
+          point(axis, faceCoord, b, hb, c, hc), point(axis, faceCoord, b, -hb, c, hc),
+        ]
+        for i in 0..<4 {
+          lines.append(
+            SceneLine(a: cs[i], b: cs[(i + 1) % 4], color: style.gridColor, width: gridW))
+        }
+      }
+    }
+
+    // MARK: Axis edges, ticks and labels
+    let tickSize = Swift.max(style.minimumTextSize, style.tickLabelSize * u)
+    let axisTitleSize = Swift.max(style.minimumTextSize, style.axisTitleSize * u)
+    func sgn(_ v: Double) -> Double { v >= 0 ? 1 : -1 }
+    let zs = eyeRel.z >= 0 ? -h.z : h.z  // the floor seen from above, the ceiling from below
+    // x and y: the bottom edges nearest to the camera.
+    let xEdgeY = sgn(eyeRel.y) * h.y
+    let yEdgeX = sgn(eyeRel.x) * h.x
+    // z: of the two vertical edges on the silhouette, the one further left on screen.
+    let near = (sgn(eyeRel.x), sgn(eyeRel.y))
+    let zCandidates = [(near.0, -near.1), (-near.0, near.1)].map { (cx, cy) in
+      (cx * h.x, cy * h.y)
+    }
+    let zEdge =
+      zCandidates.min { a, b in
+        (project(Vec3(a.0, a.1, 0))?.x ?? 0) < (project(Vec3(b.0, b.1, 0))?.x ?? 0)
+      } ?? (-h.x, -h.y)
+
+    struct AxisEdge {
+      var axis: Int
+      var base: (Double) -> Vec3  // point on the edge at a normalized coordinate
+      var outward: Vec3
+    }
+    let edges = [
+      AxisEdge(axis: 0, base: { Vec3($0, xEdgeY, zs) }, outward: Vec3(0, sgn(xEdgeY), 0)),
+      AxisEdge(axis: 1, base: { Vec3(yEdgeX, $0, zs) }, outward: Vec3(sgn(yEdgeX), 0, 0)),
+      AxisEdge(
+        axis: 2, base: { Vec3(zEdge.0, zEdge.1, $0) },
+        outward: Vec3(sgn(zEdge.0), sgn(zEdge.1), 0).normalized),
+    ]
+    let tickLen3D = 0.025
+    for e in edges {
+      let half = halves[e.axis]
+      lines.append(
+        SceneLine(
+          a: e.base(-half), b: e.base(half), color: style.edgeColor, width: edgeW,
+          depthTested: true))
+      // Screen direction of "outward" at the edge's middle.
+      guard let mid = project(e.base(0)), let out = project(e.base(0) + e.outward * 0.2) else {
+        continue
+      }
+      var d = PixelPoint(out.x - mid.x, out.y - mid.y)
+      let dl = (d.x * d.x + d.y * d.y).squareRoot()
+      d = dl > 1e-6 ? PixelPoint(d.x / dl, d.y / dl) : PixelPoint(0, 1)
+      var maxExtent = 0.0
+      let gap = 8 * u
+      for (pos, tick) in ticks[e.axis] {
+        let p = e.base(pos)
+        lines.append(
+          SceneLine(
+            a: p, b: p + e.outward * tickLen3D, color: style.edgeColor, width: edgeW,
+            depthTested: true))
+        guard let tip = project(p + e.outward * tickLen3D) else { continue }
+        let ext = textExtent(tick.label, size: tickSize)
+        let along = abs(d.x) * ext.w / 2 + abs(d.y) * ext.h / 2
+        maxExtent = Swift.max(maxExtent, along * 2)
+        place(
+          tick.label, size: tickSize, role: .tickLabel,
+          center: PixelPoint(tip.x + d.x * (gap + along), tip.y + d.y * (gap + along)))
+      }
+      // Axis title beyond the tick labels, at the edge's middle.
+      let title = axes[e.axis].title
+      guard !title.isEmpty, let tip = project(e.base(0) + e.outward * tickLen3D) else { continue }
+      let rotate = e.axis == 2
+      let ext = textExtent(title, size: axisTitleSize)
+      let (tw, th) = rotate ? (ext.h, ext.w) : (ext.w, ext.h)
+      let along = abs(d.x) * tw / 2 + abs(d.y) * th / 2
+      let dist = gap + maxExtent + 10 * u + along
+      place(
+        title, size: axisTitleSize, role: .axisTitle,
+        center: PixelPoint(tip.x + d.x * dist, tip.y + d.y * dist), rotated: rotate)
+    }
+
+    return FrameLayout(
+      width: width, height: height, plotRect: plotRect, view: view, projection: projection,
+      lightDirection: Vec3(-0.35, 0.45, 1.0).normalized,
+      panes: panes, sceneLines: lines, overlayLines: overlayLines, glyphs: glyphs, labels: labels,
+      colorBar: colorBar)
+  }
+
+  /// Adds a 2D zoom and shift after the projection so that the axes box's silhouette fills
+  /// `rect` less room for tick labels and axis titles. The perspective itself (set by the eye)
+  /// is unchanged.
+  static func fitted(
+    _ viewProjection: Mat4, base: Mat4, box h: Vec3, in rect: PixelRect, unit u: Double,
+    extra: Margins
+  ) -> Mat4 {
+    var lo = (x: Double.infinity, y: Double.infinity), hi = (x: -Double.infinity, y: -Double.infinity)
+    for sx in [-1.0, 1.0] {
+      for sy in [-1.0, 1.0] {
+        for sz in [-1.0, 1.0] {
+          let c = viewProjection.transform(Vec3(sx * h.x, sy * h.y, sz * h.z))
+          guard c.w > 1e-9 else { return base }
+          lo = (Swift.min(lo.x, c.x / c.w), Swift.min(lo.y, c.y / c.w))
+          hi = (Swift.max(hi.x, c.x / c.w), Swift.max(hi.y, c.y / c.w))
+        }
+      }
+    }
+    // Room for labels, in pixels, converted to NDC of this viewport.
+    let marginLeft = 2 * (95 * u + extra.left) / rect.width
+    let marginRight = 2 * (95 * u + extra.right) / rect.width
+    let marginTop = 2 * (16 * u + extra.top) / rect.height
+    let marginBottom = 2 * (60 * u + extra.bottom) / rect.height
+    let availableW = 2 - marginLeft - marginRight, availableH = 2 - marginTop - marginBottom
+    let s = Swift.min(availableW / Swift.max(hi.x - lo.x, 1e-9), availableH / Swift.max(hi.y - lo.y, 1e-9))
+    guard s.isFinite, s > 0 else { return base }
+    let scale = Swift.min(s, 4)
+    // Centre the scaled box in the available area.
+    let tx = (marginLeft - marginRight) / 2 - scale * (lo.x + hi.x) / 2
+    let ty = (marginBottom - marginTop) / 2 - scale * (lo.y + hi.y) / 2
+    var f = Mat4.identity
+    f[0, 0] = scale
+    f[1, 1] = scale
+    f[0, 3] = tx
+    f[1, 3] = ty
+    return f * base
+  }
+}

@@ -1,0 +1,222 @@
+import Foundation
+
+/// One axis of a 3D scene: its title, scale and data range.
+public struct AxisSpec: Sendable, Equatable {
+  public var title: String
+  public var scale: AxisScale
+  /// The data range shown, in data units (positive for a log axis).
+  public var range: ClosedRange<Double>
+  /// Integer-valued data (steps, layer indices): ticks only at integers.
+  public var integer: Bool
+
+  public init(title: String, scale: AxisScale = .linear, range: ClosedRange<Double>, integer: Bool = false) {
+    self.title = title
+    self.scale = scale
+    self.range = range
+    self.integer = integer
+  }
+
+  /// The range in the axis' own space (log10 of the data for a log axis), widened when empty
+  /// so that a single value still maps to the middle of the box.
+  public var transformedRange: (lo: Double, hi: Double) {
+    var lo = transform(range.lowerBound)
+    var hi = transform(range.upperBound)
+    if !(lo.isFinite && hi.isFinite) { return (0, 1) }
+    if hi - lo <= Swift.max(abs(lo), abs(hi)) * 1e-12 {
+      let pad = lo == 0 ? 0.5 : abs(lo) * 0.05
+      lo -= pad
+      hi += pad
+    }
+    return (lo, hi)
+  }
+
+  /// Data value -> axis space (identity or log10). Non-positive values on a log axis are NaN.
+  public func transform(_ v: Double) -> Double {
+    switch scale {
+    case .linear: return v
+    case .log: return v > 0 ? log10(v) : .nan
+    }
+  }
+
+  /// Data value -> [0, 1] across the axis range (not clamped).
+  public func fraction(_ v: Double) -> Double {
+    let (lo, hi) = transformedRange
+    return (transform(v) - lo) / (hi - lo)
+  }
+
+  /// The tick values and labels for this axis.
+  public func ticks(target: Int = 5) -> [Tick] {
+    let (lo, hi) = (range.lowerBound, range.upperBound)
+    if integer && scale == .linear {
+      return TickGenerator.integerTicks(min: lo, max: hi, target: target)
+    }
+    return TickGenerator.ticks(min: lo, max: hi, scale: scale, target: target)
+  }
+}
+
+/// The camera as Plotly's `layout.scene.camera`: `eye`, `center` and `up` are in the scene's
+/// normalized coordinates, where the axes box spans [-0.5, 0.5] * aspect around the origin
+/// and z points up. `--camera-eye 1.5,-1.5,1.2` therefore frames a scene as Plotly would.
+public struct Camera: Sendable, Equatable {
+  public var eye: Vec3
+  public var center: Vec3
+  public var up: Vec3
+  /// Vertical field of view of the perspective projection, in radians (Plotly: 45 degrees).
+  public var fovY: Double
+
+  public init(
+    eye: Vec3 = Vec3(1.25, 1.25, 1.25), center: Vec3 = .zero, up: Vec3 = Vec3(0, 0, 1),
+    fovY: Double = Double.pi / 4
+  ) {
+    self.eye = eye
+    self.center = center
+    self.up = up
+    self.fovY = fovY
+  }
+
+  /// Parses "x,y,z" as given to `--camera-eye`.
+  public static func parseVector(_ text: String) -> Vec3? {
+    let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+      .map { $0.trimmingCharacters(in: .whitespaces) }
+    guard parts.count == 3, let x = Double(parts[0]), let y = Double(parts[1]),
+      let z = Double(parts[2]), x.isFinite, y.isFinite, z.isFinite
+    else { return nil }
+    return Vec3(x, y, z)
+  }
+
+  public var viewMatrix: Mat4 { Mat4.lookAt(eye: eye, center: center, up: up) }
+
+  public func projectionMatrix(aspect: Double) -> Mat4 {
+    let distance = (eye - center).length
+    return Mat4.perspective(
+      fovY: fovY, aspect: aspect, near: Swift.max(distance * 0.01, 1e-3), far: distance * 4 + 4)
+  }
+
+  /// The same eye rotated about the up (z) axis by `angle` radians: one turntable step.
+  public func orbited(by angle: Double) -> Camera {
+    let c = cos(angle), s = sin(angle)
+    let d = eye - center
+    var next = self
+    next.eye = center + Vec3(d.x * c - d.y * s, d.x * s + d.y * c, d.z)
+    return next
+  }
+}
+
+/// A grid surface: `rows x cols` samples, each with x, y, z in data units and a colour value.
+/// x and y are full grids (not only vectors) so curvilinear surfaces such as the sliding-window
+/// loss surface are representable, as in Plotly's `go.Surface(x=2-D, y=2-D, z=2-D)`.
+public struct SurfaceTrace: Sendable, Equatable {
+  public var name: String
+  public var rows: Int
+  public var cols: Int
+  public var x: [Double]
+  public var y: [Double]
+  public var z: [Double]
+  /// The value the colour map is applied to, in data units (usually `z`).
+  public var color: [Double]
+  public var colormap: Colormap
+  public var colorRange: ClosedRange<Double>
+  public var colorScale: AxisScale
+  public var opacity: Double
+
+  public init(
+    name: String, rows: Int, cols: Int, x: [Double], y: [Double], z: [Double],
+    color: [Double]? = nil, colormap: Colormap, colorRange: ClosedRange<Double>,
+    colorScale: AxisScale = .linear, opacity: Double = 1
+  ) {
+    precondition(x.count == rows * cols && y.count == rows * cols && z.count == rows * cols)
+    self.name = name
+    self.rows = rows
+    self.cols = cols
+    self.x = x
+    self.y = y
+    self.z = z
+    self.color = color ?? z
+    self.colormap = colormap
+    self.colorRange = colorRange
+    self.colorScale = colorScale
+    self.opacity = opacity
+  }
+
+  /// The colour-map coordinate in [0, 1] of a colour value (NaN stays NaN).
+  public func colorFraction(_ v: Double) -> Double {
+    let spec = AxisSpec(title: "", scale: colorScale, range: colorRange)
+    let t = spec.fraction(v)
+    return t.isFinite ? Swift.min(1, Swift.max(0, t)) : .nan
+  }
+}
+
+/// Everything a scene can draw. Point clouds and poly-lines join in "Landscape builders".
+public enum Trace: Sendable, Equatable {
+  case surface(SurfaceTrace)
+}
+
+/// The colour bar beside the plot.
+public struct ColorBar: Sendable, Equatable {
+  public var title: String
+  public var colormap: Colormap
+  public var range: ClosedRange<Double>
+  public var scale: AxisScale
+
+  public init(title: String, colormap: Colormap, range: ClosedRange<Double>, scale: AxisScale) {
+    self.title = title
+    self.colormap = colormap
+    self.range = range
+    self.scale = scale
+  }
+}
+
+/// A complete 3D figure as a plain value: what the renderer, the exporters and the viewer read.
+public struct Scene: Sendable, Equatable {
+  public var title: String
+  public var traces: [Trace]
+  public var x: AxisSpec
+  public var y: AxisSpec
+  public var z: AxisSpec
+  public var camera: Camera
+  public var colorBar: ColorBar?
+  public var background: RGBColor
+  /// Relative box size along x, y, z (Plotly's `aspectratio`).
+  public var aspect: Vec3
+  /// Things the user must know about how data was reduced or hidden (shown on stderr).
+  public var notes: [String]
+
+  public init(
+    title: String, traces: [Trace], x: AxisSpec, y: AxisSpec, z: AxisSpec,
+    camera: Camera = Camera(), colorBar: ColorBar? = nil, background: RGBColor = .white,
+    aspect: Vec3 = Vec3(1, 1, 1), notes: [String] = []
+  ) {
+    self.title = title
+    self.traces = traces
+    self.x = x
+    self.y = y
+    self.z = z
+    self.camera = camera
+    self.colorBar = colorBar
+    self.background = background
+    self.aspect = aspect
+    self.notes = notes
+  }
+
+  /// Data coordinates -> normalized scene coordinates (the axes box is [-0.5, 0.5] * aspect).
+  public func normalized(_ px: Double, _ py: Double, _ pz: Double) -> Vec3 {
+    Vec3(
+      (x.fraction(px) - 0.5) * aspect.x,
+      (y.fraction(py) - 0.5) * aspect.y,
+      (z.fraction(pz) - 0.5) * aspect.z)
+  }
+
+  /// Half extents of the axes box in normalized coordinates.
+  public var halfExtent: Vec3 { aspect * 0.5 }
+
+  /// The surface mesh of a trace in normalized coordinates, with colour-map coordinates.
+  public func mesh(for surface: SurfaceTrace) -> SurfaceMesh {
+    SurfaceMesh(
+      rows: surface.rows, cols: surface.cols,
+      position: { r, c in
+        let i = r * surface.cols + c
+        return normalized(surface.x[i], surface.y[i], surface.z[i])
+      },
+      scalar: { r, c in surface.colorFraction(surface.color[r * surface.cols + c]) })
+  }
+}

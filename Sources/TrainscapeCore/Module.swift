@@ -1,1 +1,0 @@
-// Module TrainscapeCore: see README.md for what it does and does not do.
