@@ -1,1 +1,0 @@
-// Module TrainscapeGL: see README.md for what it does and does not do.

@@ -1,0 +1,352 @@
+import CGL
+import TrainscapeCore
+
+/// One vertex array with its buffers: `layout` lists (location, float components).
+final class GPUMesh {
+  private(set) var vao: GLuint = 0
+  private(set) var vbo: GLuint = 0
+  private(set) var ibo: GLuint = 0
+  private(set) var vertexCount: Int32 = 0
+  private(set) var indexCount: Int32 = 0
+  let layout: [(location: GLuint, components: Int32)]
+  let stride: Int
+
+  init(layout: [(location: GLuint, components: Int32)], indexed: Bool) {
+    self.layout = layout
+    stride = layout.reduce(0) { $0 + Int($1.components) } * MemoryLayout<Float>.size
+    glGenVertexArrays(1, &vao)
+    glGenBuffers(1, &vbo)
+    if indexed { glGenBuffers(1, &ibo) }
+    glBindVertexArray(vao)
+    glBindBuffer(GLenum(GL_ARRAY_BUFFER), vbo)
+    var offset = 0
+    for attribute in layout {
+      glEnableVertexAttribArray(attribute.location)
+      glVertexAttribPointer(
+        attribute.location, attribute.components, GLenum(GL_FLOAT), GLboolean(GL_FALSE),
+        GLsizei(stride), UnsafeRawPointer(bitPattern: offset))
+      offset += Int(attribute.components) * MemoryLayout<Float>.size
+    }
+    if indexed { glBindBuffer(GLenum(GL_ELEMENT_ARRAY_BUFFER), ibo) }
+    glBindVertexArray(0)
+  }
+
+  /// Replaces the vertex data (and indices, for an indexed mesh).
+  func upload(vertices: [Float], indices: [UInt32]? = nil, usage: Int32 = GL_STATIC_DRAW) {
+    glBindVertexArray(vao)
+    glBindBuffer(GLenum(GL_ARRAY_BUFFER), vbo)
+    vertices.withUnsafeBytes {
+      glBufferData(GLenum(GL_ARRAY_BUFFER), $0.count, $0.baseAddress, GLenum(usage))
+    }
+    vertexCount = Int32(vertices.count * MemoryLayout<Float>.size / stride)
+    if let indices {
+      indices.withUnsafeBytes {
+        glBufferData(GLenum(GL_ELEMENT_ARRAY_BUFFER), $0.count, $0.baseAddress, GLenum(usage))
+      }
+      indexCount = Int32(indices.count)
+    }
+    glBindVertexArray(0)
+  }
+
+  func draw(_ mode: Int32) {
+    glBindVertexArray(vao)
+    if ibo != 0 {
+      if indexCount > 0 {
+        glDrawElements(GLenum(mode), indexCount, GLenum(GL_UNSIGNED_INT), nil)
+      }
+    } else if vertexCount > 0 {
+      glDrawArrays(GLenum(mode), 0, vertexCount)
+    }
+    glBindVertexArray(0)
+  }
+
+  func destroy() {
+    if ibo != 0 { glDeleteBuffers(1, &ibo) }
+    glDeleteBuffers(1, &vbo)
+    glDeleteVertexArrays(1, &vao)
+    vao = 0; vbo = 0; ibo = 0
+  }
+}
+
+/// Lighting parameters of the surface shader (Blinn-Phong).
+public struct Lighting: Sendable, Equatable {
+  public var ambient: Float = 0.42
+  public var diffuse: Float = 0.62
+  public var specular: Float = 0.12
+  public var shininess: Float = 40
+  public init() {}
+}
+
+/// Draws a `Scene` into the framebuffer that is bound when `draw` is called. It owns every GL
+/// object it creates; `destroy()` releases them and must run on the thread that owns the context.
+///
+/// Does not: create a context or a window, choose the framebuffer, or read pixels back.
+/// The headless and window backends do those.
+public final class SceneRenderer {
+  private let surfaceProgram: GLProgram
+  private let lineProgram: GLProgram
+  private let flatProgram: GLProgram
+  private let textProgram: GLProgram
+  private let colorbarProgram: GLProgram
+  private var fontTexture: GLuint = 0
+  private var colormapTextures: [String: GLuint] = [:]
+  private var surfaces: [(mesh: GPUMesh, colormap: Colormap, opacity: Float)] = []
+  private let lines: GPUMesh
+  private let flat: GPUMesh
+  private let text: GPUMesh
+  private let colorbar: GPUMesh
+  public var lighting = Lighting()
+  private var destroyed = false
+
+  /// Compiles the shaders and uploads the font atlas. Needs a current OpenGL 3.3 core context.
+  public init() throws {
+    surfaceProgram = try GLProgram(
+      name: "surface",
+      stages: [("surface.vert", GL_VERTEX_SHADER), ("surface.frag", GL_FRAGMENT_SHADER)])
+    lineProgram = try GLProgram(
+      name: "line",
+      stages: [
+        ("line.vert", GL_VERTEX_SHADER), ("line.geom", GL_GEOMETRY_SHADER),
+        ("line.frag", GL_FRAGMENT_SHADER),
+      ])
+    flatProgram = try GLProgram(
+      name: "flat", stages: [("flat.vert", GL_VERTEX_SHADER), ("flat.frag", GL_FRAGMENT_SHADER)])
+    textProgram = try GLProgram(
+      name: "text", stages: [("text.vert", GL_VERTEX_SHADER), ("text.frag", GL_FRAGMENT_SHADER)])
+    colorbarProgram = try GLProgram(
+      name: "colorbar",
+      stages: [("colorbar.vert", GL_VERTEX_SHADER), ("colorbar.frag", GL_FRAGMENT_SHADER)])
+    lines = GPUMesh(layout: [(0, 3), (1, 4), (2, 1)], indexed: false)
+    flat = GPUMesh(layout: [(0, 3), (1, 4)], indexed: false)
+    text = GPUMesh(layout: [(0, 2), (1, 2), (2, 4)], indexed: false)
+    colorbar = GPUMesh(layout: [(0, 2), (1, 1)], indexed: false)
+    fontTexture = Self.makeTexture(
+      width: FontAtlas.shared.width, height: FontAtlas.shared.height,
+      format: GL_RED, pixels: FontAtlas.shared.pixels, linear: true)
+  }
+
+  deinit {
+    // GL objects must be deleted on the context's thread: `destroy()` does that.
+    // Here we only check that nobody forgot.
+    assert(destroyed, "SceneRenderer released without destroy(): GL objects leaked")
+  }
+
+  /// The number of GL objects this renderer holds (0 after `destroy()`).
+  public var liveObjectCount: Int {
+    destroyed ? 0 : 5 + 4 + 1 + colormapTextures.count + surfaces.count
+  }
+
+  // MARK: - Scene data
+
+  /// Builds and uploads the meshes of `scene`'s traces. Call once per scene; frames that only
+  /// move the camera reuse them.
+  public func load(_ scene: Scene) {
+    for s in surfaces { s.mesh.destroy() }
+    surfaces.removeAll()
+    for trace in scene.traces {
+      switch trace {
+      case .surface(let surface):
+        let m = scene.mesh(for: surface)
+        var vertices = [Float](repeating: 0, count: m.vertexCount * 7)
+        for i in 0..<m.vertexCount {
+          vertices[i * 7] = m.positions[i * 3]
+          vertices[i * 7 + 1] = m.positions[i * 3 + 1]
+          vertices[i * 7 + 2] = m.positions[i * 3 + 2]
+          vertices[i * 7 + 3] = m.normals[i * 3]
+          vertices[i * 7 + 4] = m.normals[i * 3 + 1]
+          vertices[i * 7 + 5] = m.normals[i * 3 + 2]
+          let s = m.scalars[i]
+          vertices[i * 7 + 6] = s.isFinite ? s : 0
+        }
+        let gpu = GPUMesh(layout: [(0, 3), (1, 3), (2, 1)], indexed: true)
+        gpu.upload(vertices: vertices, indices: m.indices)
+        surfaces.append((gpu, surface.colormap, Float(surface.opacity)))
+        _ = colormapTexture(surface.colormap)
+      }
+    }
+    if let cb = scene.colorBar { _ = colormapTexture(cb.colormap) }
+  }
+
+  private func colormapTexture(_ map: Colormap) -> GLuint {
+    if let t = colormapTextures[map.name] { return t }
+    var rgba = [UInt8](repeating: 255, count: 256 * 4)
+    for i in 0..<256 {
+      rgba[i * 4] = map.table[i * 3]
+      rgba[i * 4 + 1] = map.table[i * 3 + 1]
+      rgba[i * 4 + 2] = map.table[i * 3 + 2]
+    }
+    let t = Self.makeTexture(width: 256, height: 1, format: GL_RGBA, pixels: rgba, linear: true)
+    colormapTextures[map.name] = t
+    return t
+  }
+
+  private static func makeTexture(
+    width: Int, height: Int, format: Int32, pixels: [UInt8], linear: Bool
+  ) -> GLuint {
+    var t: GLuint = 0
+    glGenTextures(1, &t)
+    glBindTexture(GLenum(GL_TEXTURE_2D), t)
+    glPixelStorei(GLenum(GL_UNPACK_ALIGNMENT), 1)
+    let internalFormat = format == GL_RED ? GL_R8 : GL_RGBA8
+    pixels.withUnsafeBytes {
+      glTexImage2D(
+        GLenum(GL_TEXTURE_2D), 0, internalFormat, GLsizei(width), GLsizei(height), 0,
+        GLenum(format), GLenum(GL_UNSIGNED_BYTE), $0.baseAddress)
+    }
+    let filter = linear ? GL_LINEAR : GL_NEAREST
+    glTexParameteri(GLenum(GL_TEXTURE_2D), GLenum(GL_TEXTURE_MIN_FILTER), filter)
+    glTexParameteri(GLenum(GL_TEXTURE_2D), GLenum(GL_TEXTURE_MAG_FILTER), filter)
+    glTexParameteri(GLenum(GL_TEXTURE_2D), GLenum(GL_TEXTURE_WRAP_S), GL_CLAMP_TO_EDGE)
+    glTexParameteri(GLenum(GL_TEXTURE_2D), GLenum(GL_TEXTURE_WRAP_T), GL_CLAMP_TO_EDGE)
+    glBindTexture(GLenum(GL_TEXTURE_2D), 0)
+    return t
+  }
+
+  // MARK: - Frame
+
+  /// Draws one frame laid out by `FigureLayoutBuilder` into the bound framebuffer, which must be
+  /// `layout.width` x `layout.height` pixels.
+  public func draw(_ layout: FrameLayout, background: RGBColor, backgroundAlpha: Float = 1) {
+    precondition(!destroyed, "draw after destroy()")
+    let W = Float(layout.width), H = Float(layout.height)
+    glViewport(0, 0, GLsizei(layout.width), GLsizei(layout.height))
+    glDisable(GLenum(GL_SCISSOR_TEST))
+    glClearColor(Float(background.r), Float(background.g), Float(background.b), backgroundAlpha)
+    glClearDepth(1)
+    glDepthMask(GLboolean(GL_TRUE))
+    glClear(GLbitfield(GL_COLOR_BUFFER_BIT) | GLbitfield(GL_DEPTH_BUFFER_BIT))
+    glEnable(GLenum(GL_BLEND))
+    glBlendFuncSeparate(
+      GLenum(GL_SRC_ALPHA), GLenum(GL_ONE_MINUS_SRC_ALPHA), GLenum(GL_ONE),
+      GLenum(GL_ONE_MINUS_SRC_ALPHA))
+    glDisable(GLenum(GL_CULL_FACE))
+
+    // 3D plot, in its own viewport (GL counts rows from the bottom).
+    let r = layout.plotRect
+    glViewport(
+      GLint(r.x.rounded()), GLint((Double(layout.height) - r.maxY).rounded()),
+      GLsizei(r.width.rounded()), GLsizei(r.height.rounded()))
+    let viewProjection = (layout.projection * layout.view).floats
+
+    // Back panes and their grid: behind everything, no depth.
+    glDisable(GLenum(GL_DEPTH_TEST))
+    var paneVertices: [Float] = []
+    for q in layout.panes {
+      for i in [0, 1, 2, 0, 2, 3] {
+        let p = q.corners[i]
+        paneVertices += [Float(p.x), Float(p.y), Float(p.z), q.color.r, q.color.g, q.color.b, q.color.a]
+      }
+    }
+    flatProgram.use()
+    flatProgram.set("u_matrix", viewProjection)
+    flat.upload(vertices: paneVertices, usage: GL_STREAM_DRAW)
+    flat.draw(GL_TRIANGLES)
+    drawSceneLines(
+      layout.sceneLines.filter { !$0.depthTested }, matrix: viewProjection,
+      viewport: (Float(r.width), Float(r.height)))
+
+    // Data.
+    glEnable(GLenum(GL_DEPTH_TEST))
+    glDepthFunc(GLenum(GL_LEQUAL))
+    surfaceProgram.use()
+    surfaceProgram.set("u_view", layout.view.floats)
+    surfaceProgram.set("u_projection", layout.projection.floats)
+    let l = layout.lightDirection
+    surfaceProgram.set("u_light_dir", Float(l.x), Float(l.y), Float(l.z))
+    surfaceProgram.set("u_ambient", lighting.ambient)
+    surfaceProgram.set("u_diffuse", lighting.diffuse)
+    surfaceProgram.set("u_specular", lighting.specular)
+    surfaceProgram.set("u_shininess", lighting.shininess)
+    surfaceProgram.set("u_colormap", sampler: 0)
+    glActiveTexture(GLenum(GL_TEXTURE0))
+    // Opaque first, then translucent ones without depth writes.
+    for pass in [false, true] {
+      for s in surfaces where (s.opacity < 0.999) == pass {
+        glDepthMask(GLboolean(pass ? GL_FALSE : GL_TRUE))
+        glBindTexture(GLenum(GL_TEXTURE_2D), colormapTexture(s.colormap))
+        surfaceProgram.set("u_opacity", s.opacity)
+        s.mesh.draw(GL_TRIANGLES)
+      }
+    }
+    glDepthMask(GLboolean(GL_TRUE))
+    drawSceneLines(
+      layout.sceneLines.filter { $0.depthTested }, matrix: viewProjection,
+      viewport: (Float(r.width), Float(r.height)))
+
+    // 2D overlay over the whole image, in pixels with y down.
+    glViewport(0, 0, GLsizei(layout.width), GLsizei(layout.height))
+    glDisable(GLenum(GL_DEPTH_TEST))
+    let pixels = Mat4.orthographic(
+      left: 0, right: Double(W), bottom: Double(H), top: 0, near: -1, far: 1
+    ).floats
+    if let cb = layout.colorBar {
+      let rc = cb.rect
+      let x0 = Float(rc.x), x1 = Float(rc.maxX), y0 = Float(rc.y), y1 = Float(rc.maxY)
+      // t = 1 at the top.
+      colorbar.upload(
+        vertices: [x0, y1, 0, x1, y1, 0, x1, y0, 1, x0, y1, 0, x1, y0, 1, x0, y0, 1],
+        usage: GL_STREAM_DRAW)
+      colorbarProgram.use()
+      colorbarProgram.set("u_matrix", pixels)
+      colorbarProgram.set("u_colormap", sampler: 0)
+      glBindTexture(GLenum(GL_TEXTURE_2D), colormapTexture(cb.colormap))
+      colorbar.draw(GL_TRIANGLES)
+    }
+    var overlay: [Float] = []
+    for line in layout.overlayLines {
+      let c = line.color
+      overlay += [Float(line.a.x), Float(line.a.y), 0, c.r, c.g, c.b, c.a, Float(line.width)]
+      overlay += [Float(line.b.x), Float(line.b.y), 0, c.r, c.g, c.b, c.a, Float(line.width)]
+    }
+    lineProgram.use()
+    lineProgram.set("u_matrix", pixels)
+    lineProgram.set("u_viewport", W, H)
+    lines.upload(vertices: overlay, usage: GL_STREAM_DRAW)
+    lines.draw(GL_LINES)
+
+    var glyphVertices: [Float] = []
+    glyphVertices.reserveCapacity(layout.glyphs.count * 6 * 8)
+    for g in layout.glyphs {
+      for i in [0, 1, 2, 0, 2, 3] {
+        let p = g.corners[i], t = g.uv[i], c = g.color
+        glyphVertices += [Float(p.x), Float(p.y), Float(t.x), Float(t.y), c.r, c.g, c.b, c.a]
+      }
+    }
+    textProgram.use()
+    textProgram.set("u_matrix", pixels)
+    textProgram.set("u_atlas", sampler: 0)
+    glBindTexture(GLenum(GL_TEXTURE_2D), fontTexture)
+    text.upload(vertices: glyphVertices, usage: GL_STREAM_DRAW)
+    text.draw(GL_TRIANGLES)
+    glBindTexture(GLenum(GL_TEXTURE_2D), 0)
+  }
+
+  private func drawSceneLines(_ segments: [SceneLine], matrix: [Float], viewport: (Float, Float)) {
+    guard !segments.isEmpty else { return }
+    var v: [Float] = []
+    v.reserveCapacity(segments.count * 16)
+    for s in segments {
+      let c = s.color
+      v += [Float(s.a.x), Float(s.a.y), Float(s.a.z), c.r, c.g, c.b, c.a, Float(s.width)]
+      v += [Float(s.b.x), Float(s.b.y), Float(s.b.z), c.r, c.g, c.b, c.a, Float(s.width)]
+    }
+    lineProgram.use()
+    lineProgram.set("u_matrix", matrix)
+    lineProgram.set("u_viewport", viewport.0, viewport.1)
+    lines.upload(vertices: v, usage: GL_STREAM_DRAW)
+    lines.draw(GL_LINES)
+  }
+
+  /// Deletes every GL object. Call on the context's thread while it is current.
+  public func destroy() {
+    guard !destroyed else { return }
+    for s in surfaces { s.mesh.destroy() }
+    surfaces.removeAll()
+    for mesh in [lines, flat, text, colorbar] { mesh.destroy() }
+    for p in [surfaceProgram, lineProgram, flatProgram, textProgram, colorbarProgram] { p.destroy() }
+    glDeleteTextures(1, &fontTexture)
+    for (_, var t) in colormapTextures { glDeleteTextures(1, &t) }
+    colormapTextures.removeAll()
+    destroyed = true
+  }
+}

@@ -1,0 +1,88 @@
+import CEGL
+import Foundation
+
+/// What `trainscape doctor` prints: the EGL platforms and devices, and for each backend whether
+/// it works here and, if not, why not.
+public enum Doctor {
+  public struct BackendStatus: Sendable {
+    public var name: String
+    public var available: Bool
+    public var detail: String
+  }
+
+  public static func probe() -> [BackendStatus] {
+    var result: [BackendStatus] = []
+    guard let ext = EGLProbe.clientExtensions else {
+      return [
+        BackendStatus(
+          name: "EGL", available: false,
+          detail: "libEGL loaded but reports no client extensions: no EGL vendor library is installed (Mesa: libegl-mesa0; NVIDIA: the driver's EGL), or __EGL_VENDOR_LIBRARY_FILENAMES points at nothing")
+      ]
+    }
+    func tryContext(_ name: String, _ gpu: GPUSelection) {
+      do {
+        let ctx = try HeadlessContext(gpu: gpu)
+        let detail = "\(ctx.backend): OpenGL \(ctx.glVersion), renderer \(ctx.glRenderer), vendor \(ctx.glVendor)"
+          + (ctx.warnings.isEmpty ? "" : " (\(ctx.warnings.joined(separator: "; ")))")
+        ctx.destroy()
+        result.append(BackendStatus(name: name, available: true, detail: detail))
+      } catch {
+        result.append(BackendStatus(name: name, available: false, detail: "\(error)"))
+      }
+    }
+    if ext.contains("EGL_MESA_platform_surfaceless") {
+      tryContext("headless surfaceless (Mesa)", .surfaceless)
+    } else {
+      result.append(
+        BackendStatus(
+          name: "headless surfaceless (Mesa)", available: false,
+          detail: "EGL_MESA_platform_surfaceless is not among the client extensions (not Mesa)"))
+    }
+    if ext.contains("EGL_EXT_platform_device") {
+      let devices = EGLProbe.devices()
+      if devices.isEmpty {
+        result.append(
+          BackendStatus(
+            name: "headless EGL device", available: false,
+            detail: "EGL_EXT_platform_device is supported but no devices are listed"))
+      }
+      for d in devices {
+        let sel: GPUSelection = .device(d.cudaOrdinal ?? d.index)
+        tryContext("headless EGL device \(d.summary) (--gpu \(d.cudaOrdinal ?? d.index))", sel)
+      }
+    } else {
+      result.append(
+        BackendStatus(
+          name: "headless EGL device", available: false,
+          detail: "EGL_EXT_platform_device is not among the client extensions"))
+    }
+    let display = ProcessInfo.processInfo.environment["DISPLAY"]
+    result.append(
+      BackendStatus(
+        name: "window (GLFW)", available: false,
+        detail: display == nil
+          ? "DISPLAY is not set (no X server); the interactive viewer is not built yet"
+          : "the interactive viewer is not built yet"))
+    return result
+  }
+
+  public static func report() -> String {
+    var lines: [String] = []
+    let env = ProcessInfo.processInfo.environment
+    lines.append("EGL client extensions: \(EGLProbe.clientExtensions?.joined(separator: " ") ?? "none (EGL unusable)")")
+    let devices = EGLProbe.devices()
+    lines.append("EGL devices: \(devices.isEmpty ? "none listed" : "")")
+    for d in devices {
+      lines.append("  \(d.summary)")
+      lines.append("    extensions: \(d.extensions.joined(separator: " "))")
+    }
+    for key in ["__EGL_VENDOR_LIBRARY_FILENAMES", "__EGL_VENDOR_LIBRARY_DIRS", "CUDA_VISIBLE_DEVICES", "LIBGL_ALWAYS_SOFTWARE", "DISPLAY"] {
+      if let v = env[key] { lines.append("\(key)=\(v)") }
+    }
+    lines.append("Backends:")
+    for b in probe() {
+      lines.append("  [\(b.available ? "ok" : "--")] \(b.name): \(b.detail)")
+    }
+    return lines.joined(separator: "\n")
+  }
+}
