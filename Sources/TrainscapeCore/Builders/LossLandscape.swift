@@ -1,0 +1,90 @@
+/// Loss over training step x learning rate.
+///
+/// Single-run mode reproduces the sliding-window surface of nanochat's `wandb_3d_viz.py`
+/// (`create_3d_loss_landscape`): row r holds the samples `[r*stride, r*stride + window)`, with
+/// `stride = max(1, window / 4)` and rows starting at `0, stride, ...` while
+/// `start < count - window`; when there are fewer samples than `window`, the window becomes
+/// `count / 2`. Each row's x, y and z are that window's steps, learning rates and losses, so
+/// the surface is curvilinear. It is kept for compatibility: it shows loss along the
+/// schedule, not a true loss(step, LR) surface (the sweep mode of "Landscape builders" is).
+public enum LossLandscapeBuilder {
+  public struct Options: Sendable {
+    public var window = 50
+    public var logLR: ScaleChoice = .auto
+    public var logZ: ScaleChoice = .auto
+    public var colormap: Colormap = .viridis
+    public var camera = Camera(eye: Vec3(1.5, 1.5, 1.3))
+    public var title: String?
+    public var lossName = "Loss"
+    public init() {}
+  }
+
+  /// The windows of the sliding-window surface: (start index, window length) for each row.
+  public static func windows(count: Int, window requested: Int) -> (starts: [Int], window: Int) {
+    var window = requested
+    if count < window { window = count / 2 }
+    guard window >= 1 else { return ([], window) }
+    let stride = Swift.max(1, window / 4)
+    var starts: [Int] = []
+    var i = 0
+    while i < count - window {
+      starts.append(i)
+      i += stride
+    }
+    return (starts, window)
+  }
+
+  /// Builds the single-run sliding-window surface from samples that have both a loss and a
+  /// learning rate (in step order).
+  public static func slidingWindowScene(
+    steps: [Int64], losses: [Double], learningRates: [Double], runName: String,
+    options: Options = Options()
+  ) throws -> Scene {
+    precondition(steps.count == losses.count && steps.count == learningRates.count)
+    let (starts, window) = windows(count: steps.count, window: options.window)
+    guard starts.count >= 2, window >= 2 else {
+      throw BuilderError(
+        "the sliding-window loss surface needs at least 2 windows of 2 samples with both loss and learning rate; found \(steps.count) sample(s)")
+    }
+    let rows = starts.count, cols = window
+    var xs = [Double](repeating: 0, count: rows * cols)
+    var ys = xs, zs = xs
+    for (r, start) in starts.enumerated() {
+      for c in 0..<cols {
+        xs[r * cols + c] = Double(steps[start + c])
+        ys[r * cols + c] = learningRates[start + c]
+        zs[r * cols + c] = losses[start + c]
+      }
+    }
+    var notes: [String] = []
+    let lrScale = options.logLR.resolve(ys)
+    let zScale = options.logZ.resolve(zs, decades: 3)
+    func hide(_ values: inout [Double], _ what: String) {
+      let bad = values.filter { $0.isFinite && $0 <= 0 }.count
+      if bad > 0 {
+        notes.append("\(bad) \(what) value(s) <= 0 cannot be shown on a log axis and are left as holes")
+        values = values.map { $0 > 0 ? $0 : .nan }
+      }
+    }
+    if lrScale == .log { hide(&ys, "learning-rate") }
+    if zScale == .log { hide(&zs, "loss") }
+    guard let xRange = finiteRange(xs, scale: .linear),
+      let yRange = finiteRange(ys, scale: lrScale),
+      let zRange = finiteRange(zs, scale: zScale)
+    else { throw BuilderError("no finite loss / learning-rate values to draw") }
+    notes.append(
+      "single-run mode: \(rows) sliding windows of \(window) samples (stride \(Swift.max(1, window / 4))), as nanochat's wandb_3d_viz.py")
+    let surface = SurfaceTrace(
+      name: "Loss Surface", rows: rows, cols: cols, x: xs, y: ys, z: zs,
+      colormap: options.colormap, colorRange: zRange, colorScale: zScale)
+    return Scene(
+      title: options.title ?? "Training loss landscape - \(runName)",
+      traces: [.surface(surface)],
+      x: AxisSpec(title: "Training step", range: xRange, integer: true),
+      y: AxisSpec(title: "Learning rate", scale: lrScale, range: yRange),
+      z: AxisSpec(title: options.lossName, scale: zScale, range: zRange),
+      camera: options.camera,
+      colorBar: ColorBar(title: options.lossName, colormap: options.colormap, range: zRange, scale: zScale),
+      notes: notes)
+  }
+}

@@ -1,0 +1,95 @@
+import Testing
+@testable import TrainscapeCore
+
+func sampleScene(eye: Vec3 = Vec3(1.5, -1.5, 1.2), log: Bool = false) -> Scene {
+  let rows = 6, cols = 9
+  var x: [Double] = [], y: [Double] = [], z: [Double] = []
+  for r in 0..<rows {
+    for c in 0..<cols {
+      x.append(Double(c * 100)); y.append(Double(r))
+      z.append(log ? pow(10.0, Double(c) / 2 - 2) * Double(r + 1) : Double(r * c) / 10)
+    }
+  }
+  let scale: AxisScale = log ? .log : .linear
+  let zr = finiteRange(z, scale: scale)!
+  let s = SurfaceTrace(name: "s", rows: rows, cols: cols, x: x, y: y, z: z, colormap: .viridis, colorRange: zr, colorScale: scale)
+  return Scene(
+    title: "Sample scene", traces: [.surface(s)],
+    x: AxisSpec(title: "Training step", range: 0...800, integer: true),
+    y: AxisSpec(title: "Layer", range: 0...5, integer: true),
+    z: AxisSpec(title: "Value", scale: scale, range: zr),
+    camera: Camera(eye: eye),
+    colorBar: ColorBar(title: "Value", colormap: .viridis, range: zr, scale: scale))
+}
+
+@Suite struct FrameLayoutTests {
+  @Test(arguments: [
+    Vec3(1.5, -1.5, 1.2), Vec3(1.25, 1.25, 1.25), Vec3(-1.8, 0.4, 0.6), Vec3(0.3, 2.0, 0.2),
+    Vec3(-1.2, -1.2, 1.6),
+  ])
+  func nothingIsClippedAtAnyCamera(eye: Vec3) {
+    for (w, h) in [(1280, 720), (3840, 2160), (640, 480)] {
+      let layout = FigureLayoutBuilder.layout(sampleScene(eye: eye), width: w, height: h)
+      for label in layout.labels {
+        #expect(label.bounds.x >= -0.5 && label.bounds.maxX <= Double(w) + 0.5,
+                "\(label.role) '\(label.text)' at \(label.bounds) outside \(w)x\(h), eye \(eye)")
+        #expect(label.bounds.y >= -0.5 && label.bounds.maxY <= Double(h) + 0.5,
+                "\(label.role) '\(label.text)' at \(label.bounds) outside \(w)x\(h), eye \(eye)")
+      }
+      // The axes box itself is inside the image.
+      for sx in [-0.5, 0.5] { for sy in [-0.5, 0.5] { for sz in [-0.5, 0.5] {
+        let p = layout.project(Vec3(sx, sy, sz))!
+        #expect(p.x >= 0 && p.x <= Double(w) && p.y >= 0 && p.y <= Double(h))
+      } } }
+    }
+  }
+
+  @Test func labelsCarryTheRealTickValues() {
+    let layout = FigureLayoutBuilder.layout(sampleScene(), width: 1280, height: 720)
+    let ticks = Set(layout.labels.filter { $0.role == .tickLabel }.map(\.text))
+    // Step axis 0...800 and layers 0...5 have integer ticks.
+    for t in TickGenerator.integerTicks(min: 0, max: 800) { #expect(ticks.contains(t.label)) }
+    for t in TickGenerator.integerTicks(min: 0, max: 5) { #expect(ticks.contains(t.label)) }
+    let titles = layout.labels.filter { $0.role == .axisTitle }.map(\.text)
+    #expect(Set(titles) == ["Training step", "Layer", "Value"])
+    #expect(layout.labels.contains { $0.role == .title && $0.text == "Sample scene" })
+    #expect(layout.labels.contains { $0.role == .colorBarTitle })
+    #expect(layout.colorBar != nil)
+  }
+
+  @Test func labelsDoNotOverlapEachOther() {
+    for eye in [Vec3(1.5, -1.5, 1.2), Vec3(1.25, 1.25, 1.25)] {
+      let labels = FigureLayoutBuilder.layout(sampleScene(eye: eye), width: 1280, height: 720).labels
+      for i in 0..<labels.count {
+        for j in (i + 1)..<labels.count {
+          let a = labels[i].bounds, b = labels[j].bounds
+          let overlap = a.x < b.maxX - 1 && b.x < a.maxX - 1 && a.y < b.maxY - 1 && b.y < a.maxY - 1
+          #expect(!overlap, "'\(labels[i].text)' overlaps '\(labels[j].text)' at eye \(eye)")
+        }
+      }
+    }
+  }
+
+  @Test func logColorBarTicksArePowersOfTen() {
+    let layout = FigureLayoutBuilder.layout(sampleScene(log: true), width: 1280, height: 720)
+    let cb = layout.labels.filter { $0.role == .colorBarTick }.map(\.text)
+    #expect(!cb.isEmpty)
+    for label in cb {
+      let v = Double(label)!
+      let e = log10(v)
+      #expect(abs(e - e.rounded()) < 1e-9, "colour-bar tick \(label) is not a power of ten")
+    }
+  }
+
+  @Test func backPanesFaceAwayFromTheEye() {
+    let layout = FigureLayoutBuilder.layout(sampleScene(eye: Vec3(1.5, -1.5, 1.2)), width: 800, height: 600)
+    #expect(layout.panes.count == 3)
+    // Seen from +x, -y, +z the back panes are x = -0.5, y = +0.5 and z = -0.5.
+    let centers = layout.panes.map { q in q.corners.reduce(Vec3.zero, +) * 0.25 }
+    #expect(centers.contains { abs($0.x + 0.5) < 1e-12 })
+    #expect(centers.contains { abs($0.y - 0.5) < 1e-12 })
+    #expect(centers.contains { abs($0.z + 0.5) < 1e-12 })
+  }
+}
+
+import Foundation
