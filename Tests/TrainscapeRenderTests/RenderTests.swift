@@ -1,0 +1,163 @@
+import Foundation
+import Testing
+import TrainscapeCore
+import TrainscapeHeadless
+import TrainscapeIO
+
+/// A smooth bowl with a ridge: z = f(x, y) on a 40 x 60 grid, viridis.
+func bowlScene(eye: Vec3 = Vec3(1.5, -1.5, 1.2)) -> Scene {
+  let rows = 40, cols = 60
+  var x: [Double] = [], y: [Double] = [], z: [Double] = []
+  for r in 0..<rows {
+    for c in 0..<cols {
+      let u = Double(c) / Double(cols - 1) * 2 - 1, v = Double(r) / Double(rows - 1) * 2 - 1
+      x.append(Double(c) * 50); y.append(Double(r) * 0.025)
+      z.append(0.6 * (u * u + v * v) + 0.3 * exp(-8 * (u - 0.3) * (u - 0.3)))
+    }
+  }
+  let zr = finiteRange(z, scale: .linear)!
+  let s = SurfaceTrace(name: "bowl", rows: rows, cols: cols, x: x, y: y, z: z, colormap: .viridis, colorRange: zr)
+  return Scene(
+    title: "Bowl", traces: [.surface(s)],
+    x: AxisSpec(title: "Step", range: 0...2950, integer: true),
+    y: AxisSpec(title: "LR", range: 0...0.975),
+    z: AxisSpec(title: "Loss", range: zr),
+    camera: Camera(eye: eye),
+    colorBar: ColorBar(title: "Loss", colormap: .viridis, range: zr, scale: .linear))
+}
+
+/// Layer x step gradient norms spanning decades, with a hole, on a log z axis.
+func gradientFlowScene() throws -> Scene {
+  let steps = (0..<50).map { Int64($0 * 20) }
+  let layers = Array(0..<8)
+  var values: [Double] = []
+  for l in layers {
+    for (i, _) in steps.enumerated() {
+      values.append(2.0 * exp(-Double(l) / 2.0) * exp(-Double(i) / 20) + 0.002)
+    }
+  }
+  values[3 * 50 + 20] = .nan
+  var options = GradientFlowBuilder.Options()
+  options.logZ = .on
+  return try GradientFlowBuilder.scene(
+    steps: steps, layers: layers, values: values, family: "grad_norm", runName: "golden", options: options)
+}
+
+@Suite(.serialized) struct RenderTests {
+  @Test func bowlMatchesGoldenAndReadsRight() throws {
+    let r = try HeadlessRenderer(gpu: .surfaceless)
+    defer { r.destroy() }
+    let scene = bowlScene()
+    let image = try r.render(scene, width: 320, height: 240)
+    try Goldens.assertMatches(image, golden: "bowl_viridis_320x240")
+    try checkContent(image, scene: scene)
+  }
+
+  @Test func gradientFlowLogMatchesGoldenAndReadsRight() throws {
+    let r = try HeadlessRenderer(gpu: .surfaceless)
+    defer { r.destroy() }
+    let scene = try gradientFlowScene()
+    let image = try r.render(scene, width: 400, height: 300)
+    try Goldens.assertMatches(image, golden: "gradient_flow_log_400x300")
+    try checkContent(image, scene: scene)
+    #expect(scene.z.scale == .log)
+  }
+
+  /// Not blank, the title and axes drawn, the colour bar's ends equal the colour map's ends, and
+  /// the surface's highest and lowest points carry the top and bottom colours.
+  func checkContent(_ image: RGBAImage, scene: Scene) throws {
+    #expect(image.distinctColors > 200, "image looks blank: \(image.distinctColors) colours")
+    #expect(image.fractionNot((255, 255, 255)) > 0.08)
+    let layout = FigureLayoutBuilder.layout(scene, width: image.width, height: image.height)
+    let title = try #require(layout.labels.first { $0.role == .title })
+    #expect(image.darkest(in: title.bounds) < 100, "no title text drawn")
+    for label in layout.labels where label.role == .tickLabel {
+      #expect(image.darkest(in: label.bounds) < 150, "tick label '\(label.text)' not drawn")
+    }
+    let bar = try #require(layout.colorBar)
+    // The first and last pixel rows inside the bar show the map at their centres' t.
+    let cx = Int(bar.rect.x + bar.rect.width / 2)
+    let yTop = Int(bar.rect.y) + 1, yBottom = Int(bar.rect.maxY) - 2
+    let tTop = (bar.rect.maxY - (Double(yTop) + 0.5)) / bar.rect.height
+    let tBottom = (bar.rect.maxY - (Double(yBottom) + 0.5)) / bar.rect.height
+    #expect(tTop > 0.97 && tBottom < 0.03)
+    let top = image.rgb(cx, yTop), bottom = image.rgb(cx, yBottom)
+    let hi = bar.colormap.color(at: 1), lo = bar.colormap.color(at: 0)
+    func close(_ p: (Int, Int, Int), _ c: RGBColor) -> Bool {
+      abs(p.0 - Int((c.r * 255).rounded())) <= 3 && abs(p.1 - Int((c.g * 255).rounded())) <= 3
+        && abs(p.2 - Int((c.b * 255).rounded())) <= 3
+    }
+    #expect(close(top, bar.colormap.color(at: tTop)), "colour bar top \(top) is not the map's end")
+    #expect(close(bottom, bar.colormap.color(at: tBottom)), "colour bar bottom \(bottom) is not the map's start")
+    // Highest point of the surface: its pixel is closer in hue to the top colour than the bottom.
+    guard case .surface(let s) = scene.traces[0] else { return }
+    let finite = s.z.indices.filter { s.z[$0].isFinite }
+    let iMax = finite.max { s.z[$0] < s.z[$1] }!
+    let p = layout.project(scene.normalized(s.x[iMax], s.y[iMax], s.z[iMax]))!
+    let px = image.rgb(Int(p.x), Int(p.y))
+    func chroma(_ a: (Int, Int, Int)) -> (Double, Double, Double) {
+      let sum = Double(max(1, a.0 + a.1 + a.2))
+      return (Double(a.0) / sum, Double(a.1) / sum, Double(a.2) / sum)
+    }
+    func dist(_ a: (Double, Double, Double), _ c: RGBColor) -> Double {
+      let b = chroma((Int(c.r * 255), Int(c.g * 255), Int(c.b * 255)))
+      return abs(a.0 - b.0) + abs(a.1 - b.1) + abs(a.2 - b.2)
+    }
+    #expect(dist(chroma(px), hi) < dist(chroma(px), lo), "peak pixel \(px) is not coloured like the top of the map")
+  }
+
+  @Test func deviceAndSurfacelessPathsGiveTheSameImage() throws {
+    let scene = bowlScene(eye: Vec3(1.25, 1.25, 1.25))
+    let a = try HeadlessRenderer(gpu: .surfaceless)
+    let imageA = try a.render(scene, width: 256, height: 256)
+    #expect(a.context.backend.contains("surfaceless"))
+    a.destroy()
+    // Mesa lists llvmpipe as an EGL device (EGL_MESA_device_software): --gpu 0 takes the
+    // EGL_EXT_platform_device path that selects an NVIDIA GPU on a server.
+    let devices = EGLProbe.devices()
+    #expect(!devices.isEmpty, "no EGL devices listed")
+    let b = try HeadlessRenderer(gpu: .device(0))
+    #expect(b.context.backend.hasPrefix("EGL device"), "backend was \(b.context.backend)")
+    #expect(b.context.warnings.isEmpty)
+    let imageB = try b.render(scene, width: 256, height: 256)
+    b.destroy()
+    let c = Goldens.compare(imageA, imageB, channelTolerance: 1)
+    #expect(c.differingFraction == 0, "device path differs from surfaceless in \(c.differingFraction * 100)% of pixels")
+  }
+
+  @Test func unknownGPUFallsBackToSoftwareWithAWarning() throws {
+    let r = try HeadlessRenderer(gpu: .device(97))
+    defer { r.destroy() }
+    #expect(r.context.warnings.contains { $0.contains("GPU 97 not found") && $0.contains("software") })
+    let image = try r.render(bowlScene(), width: 128, height: 96)
+    #expect(image.distinctColors > 50)
+  }
+
+  @Test func rendererReleasesEveryObject() throws {
+    let r = try HeadlessRenderer(gpu: .surfaceless)
+    _ = try r.render(bowlScene(), width: 64, height: 64)
+    #expect(r.liveObjectCount > 0)
+    r.destroy()
+    #expect(r.liveObjectCount == 0)
+  }
+
+  @Test func sameInputGivesIdenticalPixels() throws {
+    let r = try HeadlessRenderer(gpu: .surfaceless)
+    defer { r.destroy() }
+    let a = try r.render(bowlScene(), width: 200, height: 150)
+    let b = try r.render(bowlScene(), width: 200, height: 150)
+    #expect(a == b)
+  }
+
+  @Test func textStaysLegibleAt4K() throws {
+    let r = try HeadlessRenderer(gpu: .surfaceless, samples: 0)
+    defer { r.destroy() }
+    let scene = bowlScene()
+    let image = try r.render(scene, width: 3840, height: 2160)
+    let layout = FigureLayoutBuilder.layout(scene, width: 3840, height: 2160)
+    // Tick labels are drawn about 3x the 720p size: 14 px -> about 42 px.
+    let tick = try #require(layout.labels.first { $0.role == .tickLabel })
+    #expect(tick.bounds.height > 40)
+    #expect(image.darkest(in: tick.bounds) < 100)
+  }
+}
