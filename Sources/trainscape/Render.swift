@@ -1,0 +1,178 @@
+import ArgumentParser
+import Foundation
+import TrainscapeCore
+import TrainscapeIO
+
+struct Render: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Render a 3D landscape of a training run to a PNG, headless.",
+    subcommands: [GradientFlow.self, LossLandscape.self])
+}
+
+/// Options for choosing which rows of a run are used.
+struct RunOptions: ParsableArguments {
+  @Argument(help: "The metrics file: JSONL, one JSON object per line with the step under step, _step or global_step.")
+  var path: String
+
+  @Option(help: ArgumentHelp("Keep only the last N steps, as a bounded buffer does (default: the whole run).", valueName: "N"))
+  var last: Int?
+
+  func validate() throws {
+    if let n = last, n < 2 { throw ValidationError("--last must be at least 2") }
+  }
+
+  func load(defaultCapacity: Int? = nil) throws -> (buffer: MetricsBuffer, run: Run) {
+    let result = try JSONLReader.read(path: path)
+    for w in result.warnings { log.warning("\(w)") }
+    var buffer = MetricsBuffer(capacity: last)
+    buffer.append(contentsOf: result.run.rows)
+    if buffer.droppedCount > 0 {
+      log.notice("kept the last \(buffer.count) of \(buffer.count + buffer.droppedCount) rows (--last \(last!))")
+    }
+    return (buffer, result.run)
+  }
+}
+
+extension Render {
+  struct GradientFlow: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "gradient-flow",
+      abstract: "The layer x step surface of a per-layer metric family (x = step, y = layer, z = value).",
+      discussion: """
+        A family is every key of the form PREFIX/layer_N, PREFIX/N, PREFIX.N or PREFIX_N, for
+        example grad_norm/layer_0 ... grad_norm/layer_11. Layers are sorted numerically.
+        Missing or non-finite values are left as holes in the surface.
+        """)
+
+    @OptionGroup var input: RunOptions
+
+    @Option(help: "The metric family (prefix) to draw (default: grad_norm if present, else the family with the most layers).")
+    var family: String?
+
+    @Option(help: "Log-scale z: auto (when the values span two decades or more), on, off.")
+    var logZ: ScaleChoice = .auto
+
+    @Flag(help: "Divide each layer by its own largest value, to compare shapes across layers.")
+    var normalizeLayers = false
+
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+      let (buffer, runInfo) = try input.load()
+      let keys = Set(buffer.rows.flatMap { $0.values.keys })
+      let families = MetricFamilies.detect(in: keys)
+      let chosen: MetricFamily
+      if let name = family {
+        guard let f = MetricFamilies.family(named: name, in: keys) else {
+          throw CLIError(
+            "\(input.path): no metric family '\(name)'; families found: \(families.map { "\($0.prefix) (\($0.layers.count) layers)" }.joined(separator: ", ").ifEmpty("none"))")
+        }
+        chosen = f
+      } else {
+        guard
+          let f = families.first(where: { $0.prefix == "grad_norm" })
+            ?? families.max(by: { $0.layers.count < $1.layers.count })
+        else {
+          throw CLIError(
+            "\(input.path): no per-layer metric family (keys like grad_norm/layer_0, grad_norm/layer_1, ...); keys found: \(keys.sorted().prefix(20).joined(separator: ", "))")
+        }
+        chosen = f
+      }
+      let matrix = buffer.layerStepMatrix(for: chosen)
+      var options = GradientFlowBuilder.Options()
+      options.logZ = logZ
+      options.normalizePerLayer = normalizeLayers
+      options.colormap = output.colormap(default: options.colormap)
+      options.camera = output.camera(default: options.camera)
+      options.title = output.title
+      let scene = try GradientFlowBuilder.scene(
+        steps: matrix.steps, layers: matrix.layers, values: matrix.values, family: chosen.prefix,
+        runName: runInfo.name, options: options)
+      try output.renderAndWrite(scene, kind: "gradient-flow", runName: runInfo.name)
+    }
+  }
+
+  struct LossLandscape: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "loss-landscape",
+      abstract: "Loss over training step x learning rate (single run: sliding windows).",
+      discussion: """
+        Single-run mode builds the surface as nanochat's wandb_3d_viz.py does: windows of
+        --window samples (default 50) taken every window/4 samples become the rows of the surface,
+        each row holding that window's steps (x), learning rates (y) and losses (z). It shows the
+        loss along the schedule; a sweep of runs gives the true loss(step, LR) surface.
+        """)
+
+    @OptionGroup var input: RunOptions
+
+    @Option(help: "The loss metric (default: the first of loss, train/loss, train_loss, loss/total, train/loss_step).")
+    var lossKey: String?
+
+    @Option(help: "The learning-rate metric (default: the first of lr, learning_rate, train/lr, train/learning_rate, lr/group_0, optimizer/lr).")
+    var lrKey: String?
+
+    @Option(help: "Samples per sliding window.")
+    var window: Int = 50
+
+    @Option(help: "Log-scale the learning-rate axis: auto (when it spans two decades or more), on, off.")
+    var logLr: ScaleChoice = .auto
+
+    @Option(help: "Log-scale the loss axis: auto (when it spans three decades or more), on, off.")
+    var logZ: ScaleChoice = .auto
+
+    @OptionGroup var output: OutputOptions
+
+    static let lossCandidates = ["loss", "train/loss", "train_loss", "loss/total", "train/loss_step"]
+    static let lrCandidates = [
+      "lr", "learning_rate", "train/lr", "train/learning_rate", "lr/group_0", "optimizer/lr",
+    ]
+
+    func validate() throws {
+      if window < 4 { throw ValidationError("--window must be at least 4") }
+    }
+
+    func run() throws {
+      let (buffer, runInfo) = try input.load()
+      let keys = Set(buffer.rows.flatMap { $0.values.keys })
+      func pick(_ explicit: String?, _ candidates: [String], _ what: String, _ flag: String) throws
+        -> String
+      {
+        if let k = explicit {
+          guard keys.contains(k) else {
+            throw CLIError("\(input.path): no metric '\(k)' for \(what); keys found: \(keys.sorted().prefix(30).joined(separator: ", "))")
+          }
+          return k
+        }
+        guard let k = candidates.first(where: keys.contains) else {
+          throw CLIError(
+            "\(input.path): no \(what) metric (looked for \(candidates.joined(separator: ", "))); name one with \(flag). Keys found: \(keys.sorted().prefix(30).joined(separator: ", "))")
+        }
+        return k
+      }
+      let lossKey = try pick(self.lossKey, Self.lossCandidates, "loss", "--loss-key")
+      let lrKey = try pick(self.lrKey, Self.lrCandidates, "learning-rate", "--lr-key")
+      var steps: [Int64] = [], losses: [Double] = [], lrs: [Double] = []
+      for row in buffer.rows {
+        guard let l = row.values[lossKey], let r = row.values[lrKey] else { continue }
+        steps.append(row.step)
+        losses.append(l)
+        lrs.append(r)
+      }
+      var options = LossLandscapeBuilder.Options()
+      options.window = window
+      options.logLR = logLr
+      options.logZ = logZ
+      options.lossName = lossKey
+      options.colormap = output.colormap(default: options.colormap)
+      options.camera = output.camera(default: options.camera)
+      options.title = output.title
+      let scene = try LossLandscapeBuilder.slidingWindowScene(
+        steps: steps, losses: losses, learningRates: lrs, runName: runInfo.name, options: options)
+      try output.renderAndWrite(scene, kind: "loss-landscape", runName: runInfo.name)
+    }
+  }
+}
+
+extension String {
+  func ifEmpty(_ fallback: String) -> String { isEmpty ? fallback : self }
+}

@@ -1,0 +1,109 @@
+import ArgumentParser
+import Foundation
+import TrainscapeCore
+import TrainscapeHeadless
+import TrainscapeIO
+
+extension ScaleChoice: ExpressibleByArgument {}
+
+struct ImageSize: ExpressibleByArgument {
+  var width: Int
+  var height: Int
+  init?(argument: String) {
+    let p = argument.lowercased().split(separator: "x")
+    guard p.count == 2, let w = Int(p[0]), let h = Int(p[1]), (16...16384).contains(w),
+      (16...16384).contains(h)
+    else { return nil }
+    width = w
+    height = h
+  }
+  var defaultValueDescription: String { "\(width)x\(height)" }
+}
+
+/// Options every `render` kind shares.
+struct OutputOptions: ParsableArguments {
+  @Option(name: [.short, .customLong("output")], help: "The PNG to write (default: <run>_<kind>.png in the current directory).")
+  var output: String?
+
+  @Option(help: ArgumentHelp("Image size in pixels, WIDTHxHEIGHT.", valueName: "WxH"))
+  var size: ImageSize = ImageSize(argument: "1280x720")!
+
+  @Option(help: ArgumentHelp("Camera position as Plotly's scene.camera.eye: x,y,z in units of the axes box (which spans -0.5..0.5), z up.", valueName: "x,y,z"))
+  var cameraEye: String?
+
+  @Option(help: "Colour map: viridis, plasma, inferno, magma, cividis, turbo, RdYlGn, coolwarm, Greys (add _r to reverse).")
+  var colormap: String?
+
+  @Option(help: "Figure title (default: depends on the kind and the run).")
+  var title: String?
+
+  @Option(help: ArgumentHelp("Background colour as #rrggbb, or 'transparent' for an RGBA PNG.", valueName: "colour"))
+  var background: String = "#ffffff"
+
+  @Option(help: ArgumentHelp("Which GPU renders: 'auto' (a hardware EGL device if any, else software), 'cpu' (Mesa llvmpipe, surfaceless), or a number: the CUDA ordinal on NVIDIA, else the EGL device index. An unknown GPU falls back to software with a warning.", valueName: "auto|cpu|N"))
+  var gpu: String = "auto"
+
+  @Option(help: "Multisample anti-aliasing samples per pixel (0 turns it off).")
+  var samples: Int = 4
+
+  @Flag(help: "Overwrite the output file if it exists.")
+  var force = false
+
+  func validate() throws {
+    if let e = cameraEye, Camera.parseVector(e) == nil {
+      throw ValidationError("--camera-eye expects three numbers x,y,z, e.g. 1.5,-1.5,1.2; got '\(e)'")
+    }
+    if let c = colormap, Colormap.named(c) == nil {
+      throw ValidationError("unknown colour map '\(c)'; choose one of \(Colormap.allNames.joined(separator: ", ")) (add _r to reverse)")
+    }
+    if background.lowercased() != "transparent" && RGBColor(hex: background) == nil {
+      throw ValidationError("--background expects #rrggbb or 'transparent'; got '\(background)'")
+    }
+    if GPUSelection(argument: gpu) == nil {
+      throw ValidationError("--gpu expects auto, cpu or a non-negative number; got '\(gpu)'")
+    }
+    if !(0...16).contains(samples) {
+      throw ValidationError("--samples must be between 0 and 16")
+    }
+  }
+
+  func camera(default fallback: Camera) -> Camera {
+    guard let e = cameraEye, let v = Camera.parseVector(e) else { return fallback }
+    var c = fallback
+    c.eye = v
+    return c
+  }
+
+  func colormap(default fallback: Colormap) -> Colormap {
+    colormap.flatMap(Colormap.named) ?? fallback
+  }
+
+  /// Applies the figure-level options, renders and writes the PNG; prints the path written.
+  func renderAndWrite(_ sceneIn: Scene, kind: String, runName: String) throws {
+    var scene = sceneIn
+    let transparent = background.lowercased() == "transparent"
+    if !transparent, let bg = RGBColor(hex: background) { scene.background = bg }
+    for note in scene.notes { log.notice("\(note)") }
+    let path = output ?? "\(runName)_\(kind).png"
+    if !force && FileManager.default.fileExists(atPath: path) {
+      throw OutputError.exists(path: path)
+    }
+    let renderer: HeadlessRenderer
+    do {
+      renderer = try HeadlessRenderer(gpu: GPUSelection(argument: gpu)!, samples: samples)
+    } catch {
+      throw CLIError("\(error)")
+    }
+    defer { renderer.destroy() }
+    for w in renderer.context.warnings { log.warning("\(w)") }
+    let image = try renderer.render(
+      scene, width: size.width, height: size.height, transparent: transparent)
+    try PNGCodec.write(image, to: path, options: PNGOptions(alpha: transparent), overwrite: force)
+    print(path)
+  }
+}
+
+struct CLIError: Error, CustomStringConvertible {
+  var description: String
+  init(_ d: String) { description = d }
+}

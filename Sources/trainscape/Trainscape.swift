@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import Logging
+import TrainscapeCore
+import TrainscapeHeadless
+import TrainscapeIO
+
+@main
+struct Trainscape: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "trainscape",
+    abstract: "Turn training metrics into 3D landscapes and render them without a display.",
+    discussion: """
+      Examples:
+        trainscape render gradient-flow run.jsonl -o flow.png
+        trainscape render loss-landscape run.jsonl -o loss.png --camera-eye 1.5,1.5,1.3
+        trainscape doctor
+      """,
+    version: TrainscapeVersion.string,
+    subcommands: [Render.self, Doctor.self])
+}
+
+enum TrainscapeVersion {
+  static let string = "0.1.0"
+}
+
+/// Warnings and notes go to stderr as "trainscape: warning: …"; stdout lists files written.
+struct StderrLogHandler: LogHandler {
+  var logLevel: Logger.Level = .info
+  var metadata: Logger.Metadata = [:]
+  subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    get { metadata[key] }
+    set { metadata[key] = newValue }
+  }
+  func log(
+    level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
+    file: String, function: String, line: UInt
+  ) {
+    let prefix: String
+    switch level {
+    case .warning: prefix = "warning: "
+    case .error, .critical: prefix = "error: "
+    case .notice: prefix = "note: "
+    default: prefix = ""
+    }
+    FileHandle.standardError.write(Data("trainscape: \(prefix)\(message)\n".utf8))
+  }
+}
+
+let log: Logger = {
+  LoggingSystem.bootstrap { _ in StderrLogHandler() }
+  return Logger(label: "trainscape")
+}()
