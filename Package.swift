@@ -28,6 +28,10 @@ let package = Package(
     .systemLibrary(
       name: "CEGL", path: "Sources/CEGL", pkgConfig: "egl",
       providers: [.apt(["libegl-dev"])]),
+    // For the window backend (the interactive viewer); nothing links it yet.
+    .systemLibrary(
+      name: "CGLFW", path: "Sources/CGLFW", pkgConfig: "glfw3",
+      providers: [.apt(["libglfw3-dev"])]),
     .systemLibrary(
       name: "CLibPNG", path: "Sources/CLibPNG", pkgConfig: "libpng",
       providers: [.apt(["libpng-dev"])]),
@@ -76,9 +80,13 @@ let package = Package(
       path: "Tests/TrainscapeIOTests"),
     .testTarget(
       name: "TrainscapeRenderTests",
-      dependencies: ["TrainscapeHeadless", "TrainscapeIO", "TrainscapeCore"],
+      dependencies: ["TrainscapeHeadless", "TrainscapeGL", "TrainscapeIO", "TrainscapeCore"],
       path: "Tests/TrainscapeRenderTests",
       exclude: ["Goldens"]),
+    .testTarget(
+      name: "TrainscapeCLITests",
+      dependencies: ["trainscape", "TrainscapeIO", "TrainscapeCore"],
+      path: "Tests/TrainscapeCLITests"),
   ],
   swiftLanguageModes: [.v5]
 )

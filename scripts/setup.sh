@@ -1,13 +1,38 @@
 #!/usr/bin/env bash
-# Create the Python venv (.venv at the package root, gitignored) used by the asset
-# generators and by the matplotlib reference test in TrainscapeCoreTests.
-#   scripts/setup.sh            # create/update .venv
+# Sets up a Debian 12 machine (with Swift already installed) to build, run and test Trainscape:
+#   1. Debian packages: OpenGL/EGL headers and Mesa's software renderer (llvmpipe) for
+#      headless rendering, libpng for PNG files, pkg-config to find them.
+#   2. A Python venv at .venv (gitignored) with the reference libraries the tests compare
+#      against (numpy, scipy, matplotlib) and the asset generators' tools.
+# Safe to run again; it only installs what is missing.
+#   scripts/setup.sh                 # everything
+#   SKIP_APT=1 scripts/setup.sh      # only the venv
 #   PYTHON=python3.12 scripts/setup.sh
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-"${PYTHON:-python3}" -m venv .venv
-.venv/bin/pip install --quiet --upgrade pip
-.venv/bin/pip install --quiet -r scripts/requirements.txt
-.venv/bin/python -c "import freetype, numpy, scipy, PIL, matplotlib; print('venv ready: matplotlib', matplotlib.__version__)"
-echo "Regenerate assets with: .venv/bin/python scripts/bake_font.py && .venv/bin/python scripts/gen_colormaps.py"
+
+packages=(pkg-config libopengl-dev libgl-dev libegl-dev libpng-dev libegl1 libegl-mesa0 libgl1-mesa-dri)
+if [ "${SKIP_APT:-0}" != "1" ]; then
+  missing=()
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    sudo=""
+    [ "$(id -u)" = "0" ] || sudo="sudo"
+    echo "setup: installing ${missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  "${PYTHON:-python3}" -m venv .venv
+fi
+if ! .venv/bin/python -c "import freetype, numpy, scipy, PIL, matplotlib" 2>/dev/null \
+  || ! cmp -s scripts/requirements.txt .venv/.requirements-installed; then
+  .venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements.txt
+  cp scripts/requirements.txt .venv/.requirements-installed
+fi
+echo "setup: ready ($(.venv/bin/python -c 'import numpy, scipy, matplotlib; print("numpy", numpy.__version__, "scipy", scipy.__version__, "matplotlib", matplotlib.__version__)'))"

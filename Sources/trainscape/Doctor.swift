@@ -7,5 +7,9 @@ struct Doctor: ParsableCommand {
 
   func run() throws {
     print(TrainscapeHeadless.Doctor.report())
+    let headless = TrainscapeHeadless.Doctor.probe().filter { $0.name.hasPrefix("headless") }
+    if !headless.contains(where: \.available) {
+      throw ExitCode.failure
+    }
   }
 }

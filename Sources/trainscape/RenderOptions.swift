@@ -28,7 +28,7 @@ struct OutputOptions: ParsableArguments {
   @Option(help: ArgumentHelp("Image size in pixels, WIDTHxHEIGHT.", valueName: "WxH"))
   var size: ImageSize = ImageSize(argument: "1280x720")!
 
-  @Option(help: ArgumentHelp("Camera position as Plotly's scene.camera.eye: x,y,z in units of the axes box (which spans -0.5..0.5), z up.", valueName: "x,y,z"))
+  @Option(parsing: .unconditional, help: ArgumentHelp("Camera position as Plotly's scene.camera.eye: x,y,z in units of the axes box (which spans -0.5..0.5), z up.", valueName: "x,y,z"))
   var cameraEye: String?
 
   @Option(help: "Colour map: viridis, plasma, inferno, magma, cividis, turbo, RdYlGn, coolwarm, Greys (add _r to reverse).")

@@ -1,0 +1,194 @@
+import Foundation
+import Testing
+import TrainscapeCore
+import TrainscapeIO
+
+/// Runs the built `trainscape` binary as a user would.
+struct CLI {
+  static var binary: URL {
+    URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+      .appendingPathComponent("trainscape")
+  }
+  static var packageRoot: URL {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent()
+  }
+  static var example: String {
+    packageRoot.appendingPathComponent("Assets/examples/nanochat_d12.jsonl").path
+  }
+
+  struct Result {
+    var status: Int32
+    var reason: Process.TerminationReason
+    var stdout: String
+    var stderr: String
+  }
+
+  static func run(_ args: [String], environment: [String: String] = [:]) throws -> Result {
+    let p = Process()
+    p.executableURL = binary
+    p.arguments = args
+    var env = ProcessInfo.processInfo.environment
+    for (k, v) in environment { env[k] = v }
+    p.environment = env
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return Result(
+      status: p.terminationStatus, reason: p.terminationReason,
+      stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+  }
+
+  static func tempDir() throws -> URL {
+    let d = FileManager.default.temporaryDirectory.appendingPathComponent("trainscape-cli-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+    return d
+  }
+}
+
+@Suite(.serialized) struct CLITests {
+  @Test func helpExplainsEveryOption() throws {
+    let top = try CLI.run(["--help"])
+    #expect(top.status == 0)
+    for word in ["render", "doctor"] { #expect(top.stdout.contains(word)) }
+    let help = try CLI.run(["render", "gradient-flow", "--help"])
+    #expect(help.status == 0)
+    for option in [
+      "--family", "--log-z", "--normalize-layers", "--last", "--output", "--size", "--camera-eye",
+      "--colormap", "--title", "--background", "--gpu", "--samples", "--force",
+    ] {
+      #expect(help.stdout.contains(option), "gradient-flow --help does not mention \(option)")
+    }
+    let loss = try CLI.run(["render", "loss-landscape", "--help"])
+    for option in ["--loss-key", "--lr-key", "--window", "--log-lr", "--log-z"] {
+      #expect(loss.stdout.contains(option), "loss-landscape --help does not mention \(option)")
+    }
+  }
+
+  @Test func rendersTheExampleRunToA1280x720PNG() throws {
+    let dir = try CLI.tempDir()
+    let out = dir.appendingPathComponent("flow.png").path
+    let r = try CLI.run(["render", "gradient-flow", CLI.example, "-o", out])
+    #expect(r.status == 0, "stderr: \(r.stderr)")
+    #expect(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == out)
+    let image = try PNGCodec.read(path: out)
+    #expect(image.width == 1280 && image.height == 720)
+    #expect(image.distinctColors > 500)
+    // No temporary file is left behind.
+    let left = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+    #expect(left == ["flow.png"])
+  }
+
+  @Test func rendersAnyFamilyFromAnyJSONLRun() throws {
+    let dir = try CLI.tempDir()
+    var lines: [String] = []
+    for step in stride(from: 0, to: 400, by: 10) {
+      var row = ["\"_step\": \(step)", "\"loss\": \(3.0 - Double(step) / 400)", "\"learning_rate\": \(1e-3 * (1 - Double(step) / 500))"]
+      for layer in 0..<12 { row.append("\"mlp_direct_loss.\(layer)\": \(Double(layer + 1) * exp(-Double(step) / 200))") }
+      lines.append("{" + row.joined(separator: ", ") + "}")
+    }
+    let input = dir.appendingPathComponent("other run.jsonl").path
+    try lines.joined(separator: "\n").appending("\n").write(toFile: input, atomically: true, encoding: .utf8)
+    let flow = try CLI.run(["render", "gradient-flow", input, "--family", "mlp_direct_loss", "-o", dir.appendingPathComponent("a.png").path, "--size", "640x360"])
+    #expect(flow.status == 0, "stderr: \(flow.stderr)")
+    let loss = try CLI.run(["render", "loss-landscape", input, "-o", dir.appendingPathComponent("b.png").path, "--size", "640x360", "--colormap", "magma"])
+    #expect(loss.status == 0, "stderr: \(loss.stderr)")
+    #expect(try PNGCodec.read(path: dir.appendingPathComponent("b.png").path).width == 640)
+  }
+
+  @Test func neverOverwritesWithoutForce() throws {
+    let dir = try CLI.tempDir()
+    let out = dir.appendingPathComponent("flow.png").path
+    try Data("keep me".utf8).write(to: URL(fileURLWithPath: out))
+    let r = try CLI.run(["render", "gradient-flow", CLI.example, "-o", out, "--size", "320x240"])
+    #expect(r.status != 0)
+    #expect(r.stderr.contains("already exists") && r.stderr.contains("--force"))
+    #expect(try String(contentsOfFile: out, encoding: .utf8) == "keep me")
+    let forced = try CLI.run(["render", "gradient-flow", CLI.example, "-o", out, "--size", "320x240", "--force"])
+    #expect(forced.status == 0, "stderr: \(forced.stderr)")
+    #expect(try PNGCodec.read(path: out).width == 320)
+  }
+
+  @Test func badInputNamesTheFileAndLine() throws {
+    let dir = try CLI.tempDir()
+    let input = dir.appendingPathComponent("bad.jsonl").path
+    try "{\"step\": 1, \"grad_norm/layer_0\": 1, \"grad_norm/layer_1\": 2}\n{\"step\": 2, \"grad_norm/layer_0\": 1,, }\n{\"step\": 3}\n"
+      .write(toFile: input, atomically: true, encoding: .utf8)
+    let r = try CLI.run(["render", "gradient-flow", input, "-o", dir.appendingPathComponent("x.png").path])
+    #expect(r.status != 0)
+    #expect(r.reason == .exit, "crashed instead of exiting")
+    #expect(r.stderr.contains("bad.jsonl:2:"), "stderr: \(r.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("x.png").path))
+  }
+
+  @Test func missingMetricsAreExplained() throws {
+    let dir = try CLI.tempDir()
+    let input = dir.appendingPathComponent("plain.jsonl").path
+    try (0..<100).map { "{\"step\": \($0), \"loss\": \(1.0 / Double($0 + 1))}" }.joined(separator: "\n")
+      .write(toFile: input, atomically: true, encoding: .utf8)
+    let flow = try CLI.run(["render", "gradient-flow", input, "-o", dir.appendingPathComponent("x.png").path])
+    #expect(flow.status != 0)
+    #expect(flow.stderr.contains("no per-layer metric family") && flow.stderr.contains("loss"))
+    let loss = try CLI.run(["render", "loss-landscape", input, "-o", dir.appendingPathComponent("y.png").path])
+    #expect(loss.status != 0)
+    #expect(loss.stderr.contains("no learning-rate metric") && loss.stderr.contains("--lr-key"))
+  }
+
+  @Test func invalidOptionsAreRejectedWithUsage() throws {
+    for (args, fragment) in [
+      (["--size", "12"], "--size"), (["--camera-eye", "1,2"], "--camera-eye"),
+      (["--colormap", "jet"], "unknown colour map"), (["--gpu", "x"], "--gpu"),
+      (["--background", "blue"], "--background"),
+    ] {
+      let r = try CLI.run(["render", "gradient-flow", CLI.example] + args)
+      #expect(r.status != 0)
+      #expect(r.stderr.contains(fragment), "\(args): \(r.stderr)")
+    }
+  }
+
+  /// A machine without any EGL vendor library: a clear error and a non-zero exit, not a crash.
+  @Test func noEGLIsAClearErrorNotACrash() throws {
+    let dir = try CLI.tempDir()
+    let env = ["__EGL_VENDOR_LIBRARY_FILENAMES": dir.appendingPathComponent("none.json").path]
+    let r = try CLI.run(["render", "gradient-flow", CLI.example, "-o", dir.appendingPathComponent("x.png").path], environment: env)
+    #expect(r.reason == .exit, "terminated by a signal")
+    #expect(r.status == 1)
+    #expect(r.stderr.contains("no usable EGL/OpenGL") && r.stderr.contains("trainscape doctor"))
+    let doctor = try CLI.run(["doctor"], environment: env)
+    #expect(doctor.reason == .exit)
+    #expect(doctor.status == 1)
+    #expect(doctor.stdout.contains("[--] headless surfaceless"))
+  }
+
+  @Test func doctorListsBackendsAndTheSoftwareDevice() throws {
+    let r = try CLI.run(["doctor"])
+    #expect(r.status == 0)
+    #expect(r.stdout.contains("[ok] headless surfaceless (Mesa)"))
+    #expect(r.stdout.contains("EGL_MESA_device_software"))
+    #expect(r.stdout.contains("OpenGL"))
+  }
+
+  @Test func transparentBackgroundWritesRGBA() throws {
+    let dir = try CLI.tempDir()
+    let out = dir.appendingPathComponent("t.png").path
+    let r = try CLI.run(["render", "gradient-flow", CLI.example, "-o", out, "--size", "320x240", "--background", "transparent"])
+    #expect(r.status == 0, "stderr: \(r.stderr)")
+    let image = try PNGCodec.read(path: out)
+    #expect(image[0, 0].a == 0)
+    #expect(image.pixels.enumerated().contains { $0.offset % 4 == 3 && $0.element == 255 })
+  }
+}
+
+extension RGBAImage {
+  var distinctColors: Int {
+    var set = Set<UInt32>()
+    for i in 0..<(width * height) {
+      set.insert(UInt32(pixels[i * 4]) << 16 | UInt32(pixels[i * 4 + 1]) << 8 | UInt32(pixels[i * 4 + 2]))
+    }
+    return set.count
+  }
+}
