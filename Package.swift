@@ -35,6 +35,9 @@ let package = Package(
     .systemLibrary(
       name: "CLibPNG", path: "Sources/CLibPNG", pkgConfig: "libpng",
       providers: [.apt(["libpng-dev"])]),
+    .systemLibrary(
+      name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5",
+      providers: [.apt(["libhdf5-dev"])]),
     .target(name: "CPNGEncoder", dependencies: ["CLibPNG"], path: "Sources/CPNGEncoder"),
 
     // MARK: - Pure Swift core: metrics -> buffers -> geometry -> Scene
@@ -70,6 +73,12 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ],
       path: "Sources/trainscape"),
+
+    // MARK: - Benchmarks (speed is measured here, never asserted in tests)
+    .executableTarget(
+      name: "TrainscapeBenchmarks",
+      dependencies: ["TrainscapeCore", "TrainscapeIO"],
+      path: "Benchmarks/TrainscapeBenchmarks"),
 
     // MARK: - Tests
     .testTarget(

@@ -12,7 +12,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-packages=(pkg-config libopengl-dev libgl-dev libegl-dev libpng-dev libegl1 libegl-mesa0 libgl1-mesa-dri)
+packages=(pkg-config libopengl-dev libgl-dev libegl-dev libpng-dev libegl1 libegl-mesa0 libgl1-mesa-dri libhdf5-dev)
 if [ "${SKIP_APT:-0}" != "1" ]; then
   missing=()
   for p in "${packages[@]}"; do
@@ -30,7 +30,7 @@ fi
 if [ ! -x .venv/bin/python ]; then
   "${PYTHON:-python3}" -m venv .venv
 fi
-if ! .venv/bin/python -c "import freetype, numpy, scipy, PIL, matplotlib" 2>/dev/null \
+if ! .venv/bin/python -c "import freetype, numpy, scipy, PIL, matplotlib, sklearn, h5py" 2>/dev/null \
   || ! cmp -s scripts/requirements.txt .venv/.requirements-installed; then
   .venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements.txt
   cp scripts/requirements.txt .venv/.requirements-installed
