@@ -88,6 +88,9 @@ public final class SceneRenderer {
   private let flatProgram: GLProgram
   private let textProgram: GLProgram
   private let colorbarProgram: GLProgram
+  private let pointProgram: GLProgram
+  /// Scatter traces: markers (position, colour, size) and line segments (position, colour, width).
+  private var scatters: [(markers: GPUMesh?, lines: GPUMesh?, translucent: Bool)] = []
   private var fontTexture: GLuint = 0
   private var colormapTextures: [String: GLuint] = [:]
   private var surfaces: [(mesh: GPUMesh, colormap: Colormap, opacity: Float)] = []
@@ -116,6 +119,8 @@ public final class SceneRenderer {
     colorbarProgram = try GLProgram(
       name: "colorbar",
       stages: [("colorbar.vert", GL_VERTEX_SHADER), ("colorbar.frag", GL_FRAGMENT_SHADER)])
+    pointProgram = try GLProgram(
+      name: "point", stages: [("point.vert", GL_VERTEX_SHADER), ("point.frag", GL_FRAGMENT_SHADER)])
     lines = GPUMesh(layout: [(0, 3), (1, 4), (2, 1)], indexed: false)
     flat = GPUMesh(layout: [(0, 3), (1, 4)], indexed: false)
     text = GPUMesh(layout: [(0, 2), (1, 2), (2, 4)], indexed: false)
@@ -133,7 +138,10 @@ public final class SceneRenderer {
 
   /// The number of GL objects this renderer holds (0 after `destroy()`).
   public var liveObjectCount: Int {
-    destroyed ? 0 : 5 + 4 + 1 + colormapTextures.count + surfaces.count
+    destroyed
+      ? 0
+      : 6 + 4 + 1 + colormapTextures.count + surfaces.count
+        + scatters.reduce(0) { $0 + ($1.markers == nil ? 0 : 1) + ($1.lines == nil ? 0 : 1) }
   }
 
   // MARK: - Scene data
@@ -143,6 +151,11 @@ public final class SceneRenderer {
   public func load(_ scene: Scene) {
     for s in surfaces { s.mesh.destroy() }
     surfaces.removeAll()
+    for s in scatters {
+      s.markers?.destroy()
+      s.lines?.destroy()
+    }
+    scatters.removeAll()
     for trace in scene.traces {
       switch trace {
       case .surface(let surface):
@@ -162,9 +175,51 @@ public final class SceneRenderer {
         gpu.upload(vertices: vertices, indices: m.indices)
         surfaces.append((gpu, surface.colormap, Float(surface.opacity)))
         _ = colormapTexture(surface.colormap)
+      case .scatter(let trace):
+        scatters.append(Self.upload(trace, in: scene))
       }
     }
     if let cb = scene.colorBar { _ = colormapTexture(cb.colormap) }
+  }
+
+  /// Builds the vertex arrays of a scatter trace. Points that are not finite (or not positive on a
+  /// log axis) are skipped, and the line breaks there.
+  private static func upload(_ trace: ScatterTrace, in scene: Scene) -> (GPUMesh?, GPUMesh?, Bool) {
+    let a = Float(trace.opacity)
+    var positions: [Vec3?] = []
+    positions.reserveCapacity(trace.count)
+    for i in 0..<trace.count {
+      let p = scene.normalized(trace.x[i], trace.y[i], trace.z[i])
+      positions.append(p.isFinite ? p : nil)
+    }
+    var markers: GPUMesh?
+    if trace.mode != .lines {
+      var v: [Float] = []
+      v.reserveCapacity(trace.count * 8)
+      for i in 0..<trace.count {
+        guard let p = positions[i] else { continue }
+        let c = trace.colors.color(at: i)
+        v += [Float(p.x), Float(p.y), Float(p.z), Float(c.r), Float(c.g), Float(c.b), a, Float(trace.markerSize)]
+      }
+      let m = GPUMesh(layout: [(0, 3), (1, 4), (2, 1)], indexed: false)
+      m.upload(vertices: v)
+      markers = m
+    }
+    var lineMesh: GPUMesh?
+    if trace.mode != .markers && trace.count >= 2 {
+      var v: [Float] = []
+      v.reserveCapacity(trace.count * 16)
+      for i in 1..<trace.count {
+        guard let p0 = positions[i - 1], let p1 = positions[i] else { continue }
+        let c0 = trace.colors.color(at: i - 1), c1 = trace.colors.color(at: i)
+        v += [Float(p0.x), Float(p0.y), Float(p0.z), Float(c0.r), Float(c0.g), Float(c0.b), a, Float(trace.lineWidth)]
+        v += [Float(p1.x), Float(p1.y), Float(p1.z), Float(c1.r), Float(c1.g), Float(c1.b), a, Float(trace.lineWidth)]
+      }
+      let m = GPUMesh(layout: [(0, 3), (1, 4), (2, 1)], indexed: false)
+      m.upload(vertices: v)
+      lineMesh = m
+    }
+    return (markers, lineMesh, trace.opacity < 0.999)
   }
 
   private func colormapTexture(_ map: Colormap) -> GLuint {
@@ -269,6 +324,26 @@ public final class SceneRenderer {
       }
     }
     glDepthMask(GLboolean(GL_TRUE))
+    // Scatter traces: opaque ones write depth; translucent ones are drawn after, without.
+    glEnable(GLenum(GL_PROGRAM_POINT_SIZE))
+    for pass in [false, true] {
+      glDepthMask(GLboolean(pass ? GL_FALSE : GL_TRUE))
+      for s in scatters where s.translucent == pass {
+        if let l = s.lines {
+          lineProgram.use()
+          lineProgram.set("u_matrix", viewProjection)
+          lineProgram.set("u_viewport", Float(r.width) / Float(layout.unit), Float(r.height) / Float(layout.unit))
+          l.draw(GL_LINES)
+        }
+        if let m = s.markers {
+          pointProgram.use()
+          pointProgram.set("u_matrix", viewProjection)
+          pointProgram.set("u_scale", Float(layout.unit))
+          m.draw(GL_POINTS)
+        }
+      }
+    }
+    glDepthMask(GLboolean(GL_TRUE))
     drawSceneLines(
       layout.sceneLines.filter { $0.depthTested }, matrix: viewProjection,
       viewport: (Float(r.width), Float(r.height)))
@@ -342,8 +417,15 @@ public final class SceneRenderer {
     guard !destroyed else { return }
     for s in surfaces { s.mesh.destroy() }
     surfaces.removeAll()
+    for s in scatters {
+      s.markers?.destroy()
+      s.lines?.destroy()
+    }
+    scatters.removeAll()
     for mesh in [lines, flat, text, colorbar] { mesh.destroy() }
-    for p in [surfaceProgram, lineProgram, flatProgram, textProgram, colorbarProgram] { p.destroy() }
+    for p in [surfaceProgram, lineProgram, flatProgram, textProgram, colorbarProgram, pointProgram] {
+      p.destroy()
+    }
     glDeleteTextures(1, &fontTexture)
     for (_, var t) in colormapTextures { glDeleteTextures(1, &t) }
     colormapTextures.removeAll()

@@ -6,7 +6,7 @@ import TrainscapeIO
 struct Render: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Render a 3D landscape of a training run to a PNG, headless.",
-    subcommands: [GradientFlow.self, LossLandscape.self])
+    subcommands: [GradientFlow.self, LossLandscape.self, Trajectory.self])
 }
 
 /// Options for choosing which rows of a run are used.
@@ -175,4 +175,88 @@ extension Render {
 
 extension String {
   func ifEmpty(_ fallback: String) -> String { isEmpty ? fallback : self }
+}
+
+/// Picks a metric key: the one named, or the first candidate present.
+func pickKey(
+  _ explicit: String?, _ candidates: [String], in keys: Set<String>, what: String, flag: String,
+  file: String
+) throws -> String {
+  if let k = explicit {
+    guard keys.contains(k) else {
+      throw CLIError("\(file): no metric '\(k)' for \(what); keys found: \(keys.sorted().prefix(30).joined(separator: ", "))")
+    }
+    return k
+  }
+  guard let k = candidates.first(where: keys.contains) else {
+    throw CLIError(
+      "\(file): no \(what) metric (looked for \(candidates.joined(separator: ", "))); name one with \(flag). Keys found: \(keys.sorted().prefix(30).joined(separator: ", "))")
+  }
+  return k
+}
+
+enum MetricCandidates {
+  static let loss = ["loss", "train/loss", "train_loss", "loss/total", "train/loss_step"]
+  static let learningRate = ["lr", "learning_rate", "train/lr", "train/learning_rate", "lr/group_0", "optimizer/lr"]
+  static let gradNorm = ["grad_norm", "grad_norm/total", "train/grad_norm", "gradient_norm", "grad_norm/global"]
+  static let reward = ["reward", "rewards/mean", "train/reward", "rl/reward", "reward/mean"]
+}
+
+extension Render {
+  struct Trajectory: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "The training path in 3D: (loss, grad norm, reward) coloured by step, or (step, loss, grad norm) coloured by loss when there are no rewards.",
+      discussion: """
+        Several runs are overlaid, each in its own colour, with a legend.
+        """)
+
+    @Argument(help: "One or more JSONL metrics files (one run each).")
+    var paths: [String]
+
+    @Option(help: "The loss metric (default: the first of \(MetricCandidates.loss.joined(separator: ", "))).")
+    var lossKey: String?
+    @Option(help: "The gradient-norm metric (default: the first of \(MetricCandidates.gradNorm.joined(separator: ", "))).")
+    var gradKey: String?
+    @Option(help: "The reward metric (default: the first of \(MetricCandidates.reward.joined(separator: ", ")) if present).")
+    var rewardKey: String?
+    @Option(help: "Log-scale the loss axis: auto, on, off.")
+    var logLoss: ScaleChoice = .auto
+    @Option(help: "Log-scale the gradient-norm axis: auto, on, off.")
+    var logGrad: ScaleChoice = .auto
+
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+      var series: [TrajectoryBuilder.RunSeries] = []
+      for path in paths {
+        let result = try JSONLReader.read(path: path)
+        for w in result.warnings { log.warning("\(w)") }
+        let rows = result.run.rows
+        let keys = Set(rows.flatMap { $0.values.keys })
+        let lk = try pickKey(lossKey, MetricCandidates.loss, in: keys, what: "loss", flag: "--loss-key", file: path)
+        let gk = try pickKey(gradKey, MetricCandidates.gradNorm, in: keys, what: "gradient-norm", flag: "--grad-key", file: path)
+        let rk: String? = try rewardKey.map {
+          try pickKey($0, [], in: keys, what: "reward", flag: "--reward-key", file: path)
+        } ?? MetricCandidates.reward.first(where: keys.contains)
+        var s = TrajectoryBuilder.RunSeries(name: result.run.name, steps: [], loss: [], gradNorm: [], reward: [])
+        for row in rows {
+          guard let l = row.values[lk], let g = row.values[gk] else { continue }
+          if let rk {
+            guard let r = row.values[rk] else { continue }
+            s.reward.append(r)
+          }
+          s.steps.append(row.step); s.loss.append(l); s.gradNorm.append(g)
+        }
+        series.append(s)
+      }
+      var options = TrajectoryBuilder.Options()
+      options.logLoss = logLoss
+      options.logGradNorm = logGrad
+      options.colormap = output.colormap.flatMap(Colormap.named)
+      options.camera = output.camera(default: options.camera)
+      options.title = output.title
+      let scene = try TrajectoryBuilder.scene(series, options: options)
+      try output.renderAndWrite(scene, kind: "trajectory", runName: series.count == 1 ? series[0].name : "runs")
+    }
+  }
 }

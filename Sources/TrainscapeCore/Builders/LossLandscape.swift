@@ -88,3 +88,73 @@ public enum LossLandscapeBuilder {
       notes: notes)
   }
 }
+
+// MARK: - Grid mode
+
+extension LossLandscapeBuilder {
+  public struct GridOptions: Sendable {
+    public var logZ: ScaleChoice = .auto
+    /// Values above this are clipped to it (loss-landscape's `--zmax`), with a note.
+    public var zMax: Double?
+    public var colormap: Colormap = .viridis
+    public var camera = Camera(eye: Vec3(1.25, 1.25, 1.25))
+    public var title: String?
+    public var xTitle = "Direction 1"
+    public var yTitle = "Direction 2"
+    public init() {}
+  }
+
+  /// A precomputed loss grid (e.g. the loss-landscape project's alpha x beta -> loss):
+  /// `values[r * x.count + c]` is the loss at (x[c], y[r]); NaN cells are holes.
+  public static func gridScene(
+    x: [Double], y: [Double], values: [Double], name: String, pendingCells: Int = 0,
+    options: GridOptions = GridOptions()
+  ) throws -> Scene {
+    guard x.count >= 2, y.count >= 2, values.count == x.count * y.count else {
+      throw BuilderError(
+        "a loss grid needs at least 2 x 2 values; got \(y.count) x \(x.count) with \(values.count) values")
+    }
+    var z = values
+    var notes: [String] = []
+    if pendingCells > 0 {
+      notes.append("\(pendingCells) of \(values.count) cells are not computed yet (-1 in the file) and are left as holes")
+    }
+    if let zMax = options.zMax {
+      var clipped = 0
+      for i in z.indices where z[i] > zMax {
+        z[i] = zMax
+        clipped += 1
+      }
+      if clipped > 0 { notes.append("\(clipped) value(s) above --zmax \(fmt(zMax)) are clipped to it") }
+    }
+    let scale = options.logZ.resolve(z, decades: 3)
+    if scale == .log {
+      let bad = z.filter { $0.isFinite && $0 <= 0 }.count
+      if bad > 0 {
+        notes.append("\(bad) value(s) <= 0 cannot be shown on the log z axis and are left as holes")
+        z = z.map { $0 > 0 ? $0 : .nan }
+      }
+    }
+    let rows = y.count, cols = x.count
+    var xs = [Double](repeating: 0, count: rows * cols)
+    var ys = xs
+    for r in 0..<rows {
+      for c in 0..<cols {
+        xs[r * cols + c] = x[c]
+        ys[r * cols + c] = y[r]
+      }
+    }
+    let zAxis = try axis(name, z, scale: scale)
+    let surface = SurfaceTrace(
+      name: name, rows: rows, cols: cols, x: xs, y: ys, z: z, colormap: options.colormap,
+      colorRange: zAxis.range, colorScale: scale)
+    return Scene(
+      title: options.title ?? "Loss landscape: \(name)",
+      traces: [.surface(surface)],
+      x: try axis(options.xTitle, x, scale: .linear),
+      y: try axis(options.yTitle, y, scale: .linear),
+      z: zAxis, camera: options.camera,
+      colorBar: ColorBar(title: name, colormap: options.colormap, range: zAxis.range, scale: scale),
+      notes: notes)
+  }
+}

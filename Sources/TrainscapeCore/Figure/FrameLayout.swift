@@ -59,7 +59,7 @@ public struct TextGlyph: Sendable, Equatable {
 
 /// A label that was placed, kept for tests and for the viewer's hit testing.
 public struct PlacedLabel: Sendable, Equatable {
-  public enum Role: String, Sendable { case title, axisTitle, tickLabel, colorBarTitle, colorBarTick }
+  public enum Role: String, Sendable { case title, axisTitle, tickLabel, colorBarTitle, colorBarTick, legend }
   public var role: Role
   public var text: String
   public var bounds: PixelRect
@@ -78,6 +78,8 @@ public struct ColorBarGeometry: Sendable, Equatable {
 public struct FrameLayout: Sendable {
   public var width: Int
   public var height: Int
+  /// Pixels per style unit: 1 at 1280x720, 3 at 3840x2160. Marker sizes and line widths scale by it.
+  public var unit: Double
   /// Where the 3D plot is drawn (the GL viewport).
   public var plotRect: PixelRect
   public var view: Mat4
@@ -452,11 +454,40 @@ public enum FigureLayoutBuilder {
         center: PixelPoint(tip.x + d.x * dist, tip.y + d.y * dist), rotated: rotate)
     }
 
+    // MARK: Legend (several named traces): top-left of the plot area
+    if scene.showLegend {
+      let size = Swift.max(style.minimumTextSize, style.tickLabelSize * u)
+      var y = plotRect.y + 8 * u + size / 2
+      let x = plotRect.x + margin
+      for trace in scene.traces where !trace.name.isEmpty {
+        let c = legendColor(trace)
+        overlayLines.append(
+          OverlayLine(
+            a: PixelPoint(x, y), b: PixelPoint(x + 22 * u, y), color: RGBA(c), width: 4 * u))
+        let e = textExtent(trace.name, size: size)
+        place(trace.name, size: size, role: .legend, center: PixelPoint(x + 30 * u + e.w / 2, y))
+        y += size * 1.5
+      }
+    }
+
     return FrameLayout(
-      width: width, height: height, plotRect: plotRect, view: view, projection: projection,
+      width: width, height: height, unit: u, plotRect: plotRect, view: view, projection: projection,
       lightDirection: Vec3(-0.35, 0.45, 1.0).normalized,
       panes: panes, sceneLines: lines, overlayLines: overlayLines, glyphs: glyphs, labels: labels,
       colorBar: colorBar)
+  }
+
+  /// The colour that stands for a trace in the legend.
+  static func legendColor(_ trace: Trace) -> RGBColor {
+    switch trace {
+    case .surface(let s): return s.colormap.color(at: 0.5)
+    case .scatter(let s):
+      switch s.colors {
+      case .solid(let c): return c
+      case .perPoint(let cs): return cs.first ?? .black
+      case .scalar(_, let map, _, _): return map.color(at: 0.5)
+      }
+    }
   }
 
   /// Adds a 2D zoom and shift after the projection so that the axes box's silhouette fills

@@ -146,9 +146,75 @@ public struct SurfaceTrace: Sendable, Equatable {
   }
 }
 
-/// Everything a scene can draw. Point clouds and poly-lines join in "Landscape builders".
+/// How the points of a scatter trace are coloured.
+public enum PointColors: Sendable, Equatable {
+  /// One colour for the whole trace.
+  case solid(RGBColor)
+  /// A colour per point (e.g. from a W&B Object3D file).
+  case perPoint([RGBColor])
+  /// A value per point mapped through a colour map over `range` (on `scale`).
+  case scalar([Double], colormap: Colormap, range: ClosedRange<Double>, scale: AxisScale)
+
+  /// The colour of point `i`.
+  public func color(at i: Int) -> RGBColor {
+    switch self {
+    case .solid(let c): return c
+    case .perPoint(let cs): return cs[i]
+    case .scalar(let values, let map, let range, let scale):
+      let t = AxisSpec(title: "", scale: scale, range: range).fraction(values[i])
+      return t.isFinite ? map.color(at: Swift.min(1, Swift.max(0, t))) : Colormap.badColor
+    }
+  }
+}
+
+/// Points in 3D joined by a line, shown as markers, or both: Plotly's `scatter3d`.
+public struct ScatterTrace: Sendable, Equatable {
+  public enum Mode: String, Sendable { case lines, markers, linesAndMarkers = "lines+markers" }
+  public var name: String
+  public var x: [Double]
+  public var y: [Double]
+  public var z: [Double]
+  public var colors: PointColors
+  public var mode: Mode
+  /// Marker diameter and line width in pixels at 1280x720 (they scale with the image).
+  public var markerSize: Double
+  public var lineWidth: Double
+  public var opacity: Double
+  /// Hover / export text per point (may be empty).
+  public var text: [String]
+
+  public init(
+    name: String, x: [Double], y: [Double], z: [Double], colors: PointColors,
+    mode: Mode = .linesAndMarkers, markerSize: Double = 6, lineWidth: Double = 2,
+    opacity: Double = 1, text: [String] = []
+  ) {
+    precondition(x.count == y.count && x.count == z.count)
+    self.name = name
+    self.x = x
+    self.y = y
+    self.z = z
+    self.colors = colors
+    self.mode = mode
+    self.markerSize = markerSize
+    self.lineWidth = lineWidth
+    self.opacity = opacity
+    self.text = text
+  }
+
+  public var count: Int { x.count }
+}
+
+/// Everything a scene can draw.
 public enum Trace: Sendable, Equatable {
   case surface(SurfaceTrace)
+  case scatter(ScatterTrace)
+
+  public var name: String {
+    switch self {
+    case .surface(let s): return s.name
+    case .scatter(let s): return s.name
+    }
+  }
 }
 
 /// The colour bar beside the plot.
@@ -180,11 +246,13 @@ public struct Scene: Sendable, Equatable {
   public var aspect: Vec3
   /// Things the user must know about how data was reduced or hidden (shown on stderr).
   public var notes: [String]
+  /// Show a legend of the traces' names (several runs overlaid).
+  public var showLegend: Bool
 
   public init(
     title: String, traces: [Trace], x: AxisSpec, y: AxisSpec, z: AxisSpec,
     camera: Camera = Camera(), colorBar: ColorBar? = nil, background: RGBColor = .white,
-    aspect: Vec3 = Vec3(1, 1, 1), notes: [String] = []
+    aspect: Vec3 = Vec3(1, 1, 1), notes: [String] = [], showLegend: Bool = false
   ) {
     self.title = title
     self.traces = traces
@@ -196,6 +264,7 @@ public struct Scene: Sendable, Equatable {
     self.background = background
     self.aspect = aspect
     self.notes = notes
+    self.showLegend = showLegend
   }
 
   /// Data coordinates -> normalized scene coordinates (the axes box is [-0.5, 0.5] * aspect).

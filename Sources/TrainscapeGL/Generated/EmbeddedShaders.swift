@@ -106,6 +106,45 @@ void main() {
   gl_Position = u_matrix * vec4(a_position, 1.0);
 }
 """#,
+    "point.frag": #"""
+#version 330 core
+in vec4 v_color;
+in float v_size;
+out vec4 frag_color;
+
+void main() {
+  // Distance from the sprite centre in pixels.
+  vec2 p = (gl_PointCoord - vec2(0.5)) * v_size;
+  float r = length(p);
+  float radius = 0.5 * v_size;
+  float alpha = clamp(radius - r + 0.5, 0.0, 1.0);  // one pixel of anti-aliasing
+  if (alpha <= 0.0) discard;
+  // A thin darker rim keeps overlapping markers apart.
+  float rim = smoothstep(radius - 1.6, radius - 0.6, r);
+  vec3 color = mix(v_color.rgb, v_color.rgb * 0.55, rim * step(4.0, v_size));
+  frag_color = vec4(color, v_color.a * alpha);
+}
+"""#,
+    "point.vert": #"""
+#version 330 core
+// Markers: round point sprites, sized in pixels.
+layout(location = 0) in vec3 a_position;
+layout(location = 1) in vec4 a_color;
+layout(location = 2) in float a_size;
+
+uniform mat4 u_matrix;
+uniform float u_scale;  // pixels per style unit (1 at 1280x720)
+
+out vec4 v_color;
+out float v_size;
+
+void main() {
+  v_color = a_color;
+  v_size = max(a_size * u_scale, 1.0);
+  gl_PointSize = v_size;
+  gl_Position = u_matrix * vec4(a_position, 1.0);
+}
+"""#,
     "surface.frag": #"""
 #version 330 core
 in vec3 v_normal;
