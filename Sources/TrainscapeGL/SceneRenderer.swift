@@ -325,6 +325,8 @@ public final class SceneRenderer {
     }
     glDepthMask(GLboolean(GL_TRUE))
     // Scatter traces: opaque ones write depth; translucent ones are drawn after, without.
+    // Markers and lines shrink with the image, but not below 60% of their size.
+    let markerUnit = Float(max(layout.unit, 0.6))
     glEnable(GLenum(GL_PROGRAM_POINT_SIZE))
     for pass in [false, true] {
       glDepthMask(GLboolean(pass ? GL_FALSE : GL_TRUE))
@@ -332,13 +334,13 @@ public final class SceneRenderer {
         if let l = s.lines {
           lineProgram.use()
           lineProgram.set("u_matrix", viewProjection)
-          lineProgram.set("u_viewport", Float(r.width) / Float(layout.unit), Float(r.height) / Float(layout.unit))
+          lineProgram.set("u_viewport", Float(r.width) / markerUnit, Float(r.height) / markerUnit)
           l.draw(GL_LINES)
         }
         if let m = s.markers {
           pointProgram.use()
           pointProgram.set("u_matrix", viewProjection)
-          pointProgram.set("u_scale", Float(layout.unit))
+          pointProgram.set("u_scale", markerUnit)
           m.draw(GL_POINTS)
         }
       }

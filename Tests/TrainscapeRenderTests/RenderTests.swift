@@ -43,7 +43,40 @@ func gradientFlowScene() throws -> Scene {
     steps: steps, layers: layers, values: values, family: "grad_norm", runName: "golden", options: options)
 }
 
+/// Two overlaid trajectories: a helix and a spiral, as lines with markers, with a legend.
+func trajectoryScene() throws -> Scene {
+  let n = 80
+  let steps = (0..<n).map { Int64($0 * 10) }
+  let a = TrajectoryBuilder.RunSeries(
+    name: "lr=3e-4", steps: steps, loss: steps.map { 4 * exp(-Double($0) / 300) + 1 },
+    gradNorm: steps.map { 1 + 0.5 * sin(Double($0) / 60) })
+  let b = TrajectoryBuilder.RunSeries(
+    name: "lr=1e-3", steps: steps, loss: steps.map { 4.5 * exp(-Double($0) / 150) + 1.2 },
+    gradNorm: steps.map { 1.2 + 0.4 * cos(Double($0) / 50) })
+  return try TrajectoryBuilder.scene([a, b])
+}
+
 @Suite(.serialized) struct RenderTests {
+  @Test func trajectoriesMatchGoldenWithMarkersAndLegend() throws {
+    let r = try HeadlessRenderer(gpu: .surfaceless)
+    defer { r.destroy() }
+    let scene = try trajectoryScene()
+    let image = try r.render(scene, width: 400, height: 300)
+    try Goldens.assertMatches(image, golden: "trajectories_400x300")
+    let layout = FigureLayoutBuilder.layout(scene, width: 400, height: 300)
+    let legend = layout.labels.filter { $0.role == .legend }.map(\.text)
+    #expect(legend == ["lr=3e-4", "lr=1e-3"])
+    // The first marker of each run carries its run colour.
+    for (i, trace) in scene.traces.enumerated() {
+      guard case .scatter(let t) = trace else { continue }
+      let p = layout.project(scene.normalized(t.x[0], t.y[0], t.z[0]))!
+      let px = image.rgb(Int(p.x), Int(p.y))
+      let c = Palette.color(i)
+      let d = abs(px.0 - Int(c.r * 255)) + abs(px.1 - Int(c.g * 255)) + abs(px.2 - Int(c.b * 255))
+      #expect(d < 60, "marker of run \(i) is \(px), expected about \(c.hex)")
+    }
+  }
+
   @Test func bowlMatchesGoldenAndReadsRight() throws {
     let r = try HeadlessRenderer(gpu: .surfaceless)
     defer { r.destroy() }

@@ -243,7 +243,13 @@ public enum FigureLayoutBuilder {
       let titleW = textExtent(cb.title, size: cbTitleSize).w
       cbWidth = Swift.max(barW + cbTickLen + cbGap + labelW, titleW)
     }
-    let cbReserve = cbWidth > 0 ? cbWidth + 40 * u : 0
+    // A legend of the traces' names takes the colour bar's place when there is none.
+    let legendSize = Swift.max(style.minimumTextSize, style.tickLabelSize * u)
+    let legendEntries = scene.showLegend ? scene.traces.filter { !$0.name.isEmpty } : []
+    let legendWidth = legendEntries.map { 30 * u + textExtent($0.name, size: legendSize).w }.max() ?? 0
+    let legendOnSide = !legendEntries.isEmpty && scene.colorBar == nil
+    let sideWidth = cbWidth > 0 ? cbWidth : (legendOnSide ? legendWidth : 0)
+    let cbReserve = sideWidth > 0 ? sideWidth + 40 * u : 0
 
     // MARK: 3D plot
     var plotRect = PixelRect(x: 0, y: top, width: W - cbReserve - margin, height: H - top)
@@ -257,7 +263,8 @@ public enum FigureLayoutBuilder {
     }
     // Centre the plot and the colour bar together in the image.
     var colorBar: ColorBarGeometry?
-    if let cb = scene.colorBar, let spec = cbSpec {
+    var sideX: Double?
+    if sideWidth > 0 {
       var boxRight = plotRect.maxX
       let vp0 = projection * view
       var right = -Double.infinity
@@ -273,11 +280,13 @@ public enum FigureLayoutBuilder {
       }
       if right.isFinite { boxRight = Swift.min(boxRight, right + 50 * u) }
       let groupLeft = plotRect.maxX - boxRight  // the fit centred the box: same margin left
-      let groupRight = boxRight + 40 * u + cbWidth
+      let groupRight = boxRight + 40 * u + sideWidth
       let shift = Swift.min(
         Swift.max((W - groupRight - groupLeft) / 2, -groupLeft), W - margin - groupRight)
       plotRect.x = (plotRect.x + shift).rounded()
-      let barX = (boxRight + shift + 40 * u).rounded()
+      sideX = (boxRight + shift + 40 * u).rounded()
+    }
+    if let cb = scene.colorBar, let spec = cbSpec, let barX = sideX {
       let plotH = H - top - margin
       let titleH = textExtent(cb.title, size: cbTitleSize).h
       let barH = (plotH * 0.62).rounded()
@@ -455,18 +464,25 @@ public enum FigureLayoutBuilder {
     }
 
     // MARK: Legend (several named traces): top-left of the plot area
-    if scene.showLegend {
-      let size = Swift.max(style.minimumTextSize, style.tickLabelSize * u)
-      var y = plotRect.y + 8 * u + size / 2
-      let x = plotRect.x + margin
-      for trace in scene.traces where !trace.name.isEmpty {
+    if !legendEntries.isEmpty {
+      let size = legendSize
+      let lineH = size * 1.5
+      var y: Double, x: Double
+      if legendOnSide, let sx = sideX {
+        x = sx
+        y = top + (H - top - margin - lineH * Double(legendEntries.count)) / 2 + lineH / 2
+      } else {
+        x = margin
+        y = top + size / 2
+      }
+      for trace in legendEntries {
         let c = legendColor(trace)
         overlayLines.append(
           OverlayLine(
             a: PixelPoint(x, y), b: PixelPoint(x + 22 * u, y), color: RGBA(c), width: 4 * u))
         let e = textExtent(trace.name, size: size)
         place(trace.name, size: size, role: .legend, center: PixelPoint(x + 30 * u + e.w / 2, y))
-        y += size * 1.5
+        y += lineH
       }
     }
 
