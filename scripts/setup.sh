@@ -30,7 +30,7 @@ fi
 if [ ! -x .venv/bin/python ]; then
   "${PYTHON:-python3}" -m venv .venv
 fi
-if ! .venv/bin/python -c "import freetype, numpy, scipy, PIL, matplotlib, sklearn, h5py" 2>/dev/null \
+if ! .venv/bin/python -c "import freetype, numpy, scipy, PIL, matplotlib, sklearn, h5py, plotly, wandb, pygltflib, tensorboardX, tensorboard" 2>/dev/null \
   || ! cmp -s scripts/requirements.txt .venv/.requirements-installed; then
   .venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements.txt
   cp scripts/requirements.txt .venv/.requirements-installed
