@@ -89,6 +89,9 @@ public final class SceneRenderer {
   private let textProgram: GLProgram
   private let colorbarProgram: GLProgram
   private let pointProgram: GLProgram
+  private let meshProgram: GLProgram
+  /// mesh3d traces: (position, normal, colour) triangles, not indexed (flat per face colour allowed).
+  private var meshes: [(mesh: GPUMesh, translucent: Bool)] = []
   /// Scatter traces: markers (position, colour, size) and line segments (position, colour, width).
   private var scatters: [(markers: GPUMesh?, lines: GPUMesh?, translucent: Bool)] = []
   private var fontTexture: GLuint = 0
@@ -121,6 +124,8 @@ public final class SceneRenderer {
       stages: [("colorbar.vert", GL_VERTEX_SHADER), ("colorbar.frag", GL_FRAGMENT_SHADER)])
     pointProgram = try GLProgram(
       name: "point", stages: [("point.vert", GL_VERTEX_SHADER), ("point.frag", GL_FRAGMENT_SHADER)])
+    meshProgram = try GLProgram(
+      name: "mesh", stages: [("mesh.vert", GL_VERTEX_SHADER), ("mesh.frag", GL_FRAGMENT_SHADER)])
     lines = GPUMesh(layout: [(0, 3), (1, 4), (2, 1)], indexed: false)
     flat = GPUMesh(layout: [(0, 3), (1, 4)], indexed: false)
     text = GPUMesh(layout: [(0, 2), (1, 2), (2, 4)], indexed: false)
@@ -140,7 +145,7 @@ public final class SceneRenderer {
   public var liveObjectCount: Int {
     destroyed
       ? 0
-      : 6 + 4 + 1 + colormapTextures.count + surfaces.count
+      : 7 + 4 + 1 + colormapTextures.count + surfaces.count + meshes.count
         + scatters.reduce(0) { $0 + ($1.markers == nil ? 0 : 1) + ($1.lines == nil ? 0 : 1) }
   }
 
@@ -156,6 +161,8 @@ public final class SceneRenderer {
       s.lines?.destroy()
     }
     scatters.removeAll()
+    for m in meshes { m.mesh.destroy() }
+    meshes.removeAll()
     for trace in scene.traces {
       switch trace {
       case .surface(let surface):
@@ -177,6 +184,8 @@ public final class SceneRenderer {
         _ = colormapTexture(surface.colormap)
       case .scatter(let trace):
         scatters.append(Self.upload(trace, in: scene))
+      case .mesh(let trace):
+        meshes.append((Self.upload(trace, in: scene), trace.opacity < 0.999))
       }
     }
     if let cb = scene.colorBar { _ = colormapTexture(cb.colormap) }
@@ -220,6 +229,41 @@ public final class SceneRenderer {
       lineMesh = m
     }
     return (markers, lineMesh, trace.opacity < 0.999)
+  }
+
+  /// Builds a mesh3d trace's triangles with smooth normals; faces with a non-finite or
+  /// out-of-range vertex are skipped.
+  private static func upload(_ trace: MeshTrace, in scene: Scene) -> GPUMesh {
+    let n = trace.x.count
+    var p = [Vec3?](repeating: nil, count: n)
+    for v in 0..<n {
+      let q = scene.normalized(trace.x[v], trace.y[v], trace.z[v])
+      if q.isFinite { p[v] = q }
+    }
+    var faces: [(Int, Int, Int)] = []
+    var acc = [Vec3](repeating: .zero, count: n)
+    for f in 0..<trace.i.count {
+      let a = Int(trace.i[f]), b = Int(trace.j[f]), c = Int(trace.k[f])
+      guard a >= 0, b >= 0, c >= 0, a < n, b < n, c < n, let pa = p[a], let pb = p[b], let pc = p[c]
+      else { continue }
+      let fn = (pb - pa).cross(pc - pa)
+      acc[a] = acc[a] + fn; acc[b] = acc[b] + fn; acc[c] = acc[c] + fn
+      faces.append((a, b, c))
+    }
+    var v: [Float] = []
+    v.reserveCapacity(faces.count * 30)
+    let alpha = Float(trace.opacity)
+    for (a, b, c) in faces {
+      for idx in [a, b, c] {
+        let q = p[idx]!, nrm = acc[idx].length > 0 ? acc[idx].normalized : Vec3(0, 0, 1)
+        let col = trace.colors.color(at: idx)
+        v += [Float(q.x), Float(q.y), Float(q.z), Float(nrm.x), Float(nrm.y), Float(nrm.z),
+              Float(col.r), Float(col.g), Float(col.b), alpha]
+      }
+    }
+    let m = GPUMesh(layout: [(0, 3), (1, 3), (2, 4)], indexed: false)
+    m.upload(vertices: v)
+    return m
   }
 
   private func colormapTexture(_ map: Colormap) -> GLuint {
@@ -323,6 +367,20 @@ public final class SceneRenderer {
         s.mesh.draw(GL_TRIANGLES)
       }
     }
+    if !meshes.isEmpty {
+      meshProgram.use()
+      meshProgram.set("u_view", layout.view.floats)
+      meshProgram.set("u_projection", layout.projection.floats)
+      meshProgram.set("u_light_dir", Float(l.x), Float(l.y), Float(l.z))
+      meshProgram.set("u_ambient", lighting.ambient)
+      meshProgram.set("u_diffuse", lighting.diffuse)
+      meshProgram.set("u_specular", lighting.specular)
+      meshProgram.set("u_shininess", lighting.shininess)
+      for pass in [false, true] {
+        glDepthMask(GLboolean(pass ? GL_FALSE : GL_TRUE))
+        for m in meshes where m.translucent == pass { m.mesh.draw(GL_TRIANGLES) }
+      }
+    }
     glDepthMask(GLboolean(GL_TRUE))
     // Scatter traces: opaque ones write depth; translucent ones are drawn after, without.
     // Markers and lines shrink with the image, but not below 60% of their size.
@@ -424,8 +482,10 @@ public final class SceneRenderer {
       s.lines?.destroy()
     }
     scatters.removeAll()
+    for m in meshes { m.mesh.destroy() }
+    meshes.removeAll()
     for mesh in [lines, flat, text, colorbar] { mesh.destroy() }
-    for p in [surfaceProgram, lineProgram, flatProgram, textProgram, colorbarProgram, pointProgram] {
+    for p in [surfaceProgram, lineProgram, flatProgram, textProgram, colorbarProgram, pointProgram, meshProgram] {
       p.destroy()
     }
     glDeleteTextures(1, &fontTexture)

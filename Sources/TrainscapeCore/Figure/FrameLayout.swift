@@ -497,6 +497,7 @@ public enum FigureLayoutBuilder {
   static func legendColor(_ trace: Trace) -> RGBColor {
     switch trace {
     case .surface(let s): return s.colormap.color(at: 0.5)
+    case .mesh(let m): return m.colors.color(at: 0)
     case .scatter(let s):
       switch s.colors {
       case .solid(let c): return c

@@ -204,15 +204,48 @@ public struct ScatterTrace: Sendable, Equatable {
   public var count: Int { x.count }
 }
 
+/// A triangle mesh given by vertices and faces: Plotly's `mesh3d`.
+public struct MeshTrace: Sendable, Equatable {
+  public var name: String
+  public var x: [Double]
+  public var y: [Double]
+  public var z: [Double]
+  /// Triangles as vertex indices (Plotly's i, j, k).
+  public var i: [Int32]
+  public var j: [Int32]
+  public var k: [Int32]
+  /// A solid colour, or a value per vertex through a colour map (Plotly's `intensity`).
+  public var colors: PointColors
+  public var opacity: Double
+
+  public init(
+    name: String, x: [Double], y: [Double], z: [Double], i: [Int32], j: [Int32], k: [Int32],
+    colors: PointColors, opacity: Double = 1
+  ) {
+    precondition(x.count == y.count && x.count == z.count && i.count == j.count && i.count == k.count)
+    self.name = name
+    self.x = x
+    self.y = y
+    self.z = z
+    self.i = i
+    self.j = j
+    self.k = k
+    self.colors = colors
+    self.opacity = opacity
+  }
+}
+
 /// Everything a scene can draw.
 public enum Trace: Sendable, Equatable {
   case surface(SurfaceTrace)
   case scatter(ScatterTrace)
+  case mesh(MeshTrace)
 
   public var name: String {
     switch self {
     case .surface(let s): return s.name
     case .scatter(let s): return s.name
+    case .mesh(let m): return m.name
     }
   }
 }

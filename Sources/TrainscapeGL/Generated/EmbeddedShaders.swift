@@ -106,6 +106,53 @@ void main() {
   gl_Position = u_matrix * vec4(a_position, 1.0);
 }
 """#,
+    "mesh.frag": #"""
+#version 330 core
+in vec3 v_normal;
+in vec3 v_position;
+in vec4 v_color;
+
+uniform vec3 u_light_dir;
+uniform float u_ambient;
+uniform float u_diffuse;
+uniform float u_specular;
+uniform float u_shininess;
+
+out vec4 frag_color;
+
+void main() {
+  vec3 n = normalize(v_normal);
+  vec3 view_dir = normalize(-v_position);
+  if (dot(n, view_dir) < 0.0) n = -n;
+  float diffuse = max(dot(n, u_light_dir), 0.0);
+  vec3 halfway = normalize(u_light_dir + view_dir);
+  float specular = pow(max(dot(n, halfway), 0.0), u_shininess);
+  vec3 color = v_color.rgb * (u_ambient + u_diffuse * diffuse) + vec3(u_specular * specular);
+  frag_color = vec4(min(color, vec3(1.0)), v_color.a);
+}
+"""#,
+    "mesh.vert": #"""
+#version 330 core
+// Triangle meshes with a colour per vertex (Plotly mesh3d), Blinn-Phong lit like surfaces.
+layout(location = 0) in vec3 a_position;
+layout(location = 1) in vec3 a_normal;
+layout(location = 2) in vec4 a_color;
+
+uniform mat4 u_view;
+uniform mat4 u_projection;
+
+out vec3 v_normal;
+out vec3 v_position;
+out vec4 v_color;
+
+void main() {
+  vec4 p = u_view * vec4(a_position, 1.0);
+  v_position = p.xyz;
+  v_normal = mat3(u_view) * a_normal;
+  v_color = a_color;
+  gl_Position = u_projection * p;
+}
+"""#,
     "point.frag": #"""
 #version 330 core
 in vec4 v_color;
