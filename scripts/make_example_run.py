@@ -44,3 +44,39 @@ with open(out, "w") as f:
         row["tokens_per_sec"] = round(52000 + random.gauss(0, 800), 1)
         f.write(json.dumps(row) + "\n")
 print("wrote", os.path.normpath(out))
+
+
+def write_sweep():
+    """Assets/examples/sweep/lr_*.jsonl: a learning-rate sweep of five short runs (logged every
+    4 steps), where too small a rate learns slowly and too large a rate diverges."""
+    rng = random.Random(7)
+    folder = os.path.join(os.path.dirname(__file__), "..", "Assets", "examples", "sweep")
+    os.makedirs(folder, exist_ok=True)
+    for lr_text in ["1e-4", "3e-4", "1e-3", "3e-3", "1e-2"]:
+        lr = float(lr_text)
+        speed = lr / 1e-3
+        with open(os.path.join(folder, f"lr_{lr_text}.jsonl"), "w") as f:
+            for step in range(0, 800, 4):
+                loss = 2.0 + 6.0 * math.exp(-step * speed / 150)
+                if lr >= 1e-2:  # too large: unstable late in training
+                    loss += 0.004 * max(0, step - 300) ** 1.1 / 10
+                loss += rng.gauss(0, 0.03)
+                f.write(json.dumps({"step": step, "train/loss": round(loss, 5), "train/lr": lr}) + "\n")
+
+
+def write_rl():
+    """Assets/examples/rl_grpo.jsonl: an RL fine-tuning run with loss, gradient norm and reward."""
+    rng = random.Random(11)
+    out_rl = os.path.join(os.path.dirname(__file__), "..", "Assets", "examples", "rl_grpo.jsonl")
+    with open(out_rl, "w") as f:
+        for step in range(300):
+            progress = step / 300
+            reward = 0.15 + 0.6 * (1 - math.exp(-step / 90)) + 0.05 * math.sin(step / 17) + rng.gauss(0, 0.04)
+            loss = 1.2 * math.exp(-step / 120) + 0.3 + 0.1 * math.sin(step / 23) + rng.gauss(0, 0.05)
+            grad = 0.8 * math.exp(-step / 150) + 0.2 + abs(rng.gauss(0, 0.05))
+            f.write(json.dumps({"step": step, "loss": round(loss, 5), "reward": round(reward, 5),
+                                "grad_norm": round(grad, 5), "kl": round(0.02 * progress, 6)}) + "\n")
+
+
+write_sweep()
+write_rl()

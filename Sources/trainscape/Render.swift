@@ -55,10 +55,18 @@ extension Render {
     @Flag(help: "Divide each layer by its own largest value, to compare shapes across layers.")
     var normalizeLayers = false
 
+    @OptionGroup var series: SeriesOptions
+
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-      let (buffer, runInfo) = try input.load()
+      let (scene, runName) = try makeScene()
+      try output.renderAndWrite(scene, kind: "gradient-flow", runName: runName)
+    }
+
+    func makeScene() throws -> (Scene, String) {
+      let (loaded, runInfo) = try input.load()
+      let buffer = series.select(loaded)
       let keys = Set(buffer.rows.flatMap { $0.values.keys })
       let families = MetricFamilies.detect(in: keys)
       let chosen: MetricFamily
@@ -78,7 +86,13 @@ extension Render {
         }
         chosen = f
       }
-      let matrix = buffer.layerStepMatrix(for: chosen)
+      var matrix = buffer.layerStepMatrix(for: chosen)
+      if let span = series.ema, span > 1 { matrix = matrix.smoothed(span: span) }
+      if matrix.steps.count > series.maxSteps {
+        let before = matrix.steps.count
+        matrix = matrix.downsampled(maxColumns: series.maxSteps)
+        log.notice("\(chosen.prefix): \(before) steps downsampled to \(matrix.steps.count) columns keeping every layer's min and max per bucket (--max-steps \(series.maxSteps))")
+      }
       var options = GradientFlowBuilder.Options()
       options.logZ = logZ
       options.normalizePerLayer = normalizeLayers
@@ -88,69 +102,72 @@ extension Render {
       let scene = try GradientFlowBuilder.scene(
         steps: matrix.steps, layers: matrix.layers, values: matrix.values, family: chosen.prefix,
         runName: runInfo.name, options: options)
-      try output.renderAndWrite(scene, kind: "gradient-flow", runName: runInfo.name)
+      return (scene, runInfo.name)
     }
   }
 
   struct LossLandscape: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "loss-landscape",
-      abstract: "Loss over training step x learning rate (single run: sliding windows).",
+      abstract: "Loss over training step x learning rate: a sweep of runs, or one run (sliding windows).",
       discussion: """
+        Sweep mode (several runs, the default when more than one path is given): one run per
+        learning rate, taken from the --lr-key metric's first value, the run's config ('lr',
+        'learning_rate') or the file name ('lr3e-4', 'lr=0.001', ...). All runs are resampled
+        onto one common step grid (linear interpolation, no extrapolation); the learning-rate
+        axis is logarithmic. This is the true loss(step, LR) surface.
+
         Single-run mode builds the surface as nanochat's wandb_3d_viz.py does: windows of
-        --window samples (default 50) taken every window/4 samples become the rows of the surface,
-        each row holding that window's steps (x), learning rates (y) and losses (z). It shows the
-        loss along the schedule; a sweep of runs gives the true loss(step, LR) surface.
+        --window samples (default 50) taken every window/4 samples become the rows of the
+        surface, each row holding that window's steps (x), learning rates (y) and losses (z).
+        It shows the loss along the schedule and is kept for compatibility.
         """)
 
-    @OptionGroup var input: RunOptions
+    @Argument(help: "One metrics file (single-run mode) or several (sweep mode).")
+    var paths: [String]
 
-    @Option(help: "The loss metric (default: the first of loss, train/loss, train_loss, loss/total, train/loss_step).")
+    @Option(help: "The loss metric (default: the first of \(MetricCandidates.loss.joined(separator: ", "))).")
     var lossKey: String?
 
-    @Option(help: "The learning-rate metric (default: the first of lr, learning_rate, train/lr, train/learning_rate, lr/group_0, optimizer/lr).")
+    @Option(help: "The learning-rate metric (default: the first of \(MetricCandidates.learningRate.joined(separator: ", "))). In sweep mode its first value is the run's learning rate.")
     var lrKey: String?
 
-    @Option(help: "Samples per sliding window.")
+    @Option(help: "Samples per sliding window (single-run mode).")
     var window: Int = 50
 
-    @Option(help: "Log-scale the learning-rate axis: auto (when it spans two decades or more), on, off.")
+    @Option(help: "Columns of the common step grid (sweep mode).")
+    var gridPoints: Int = 200
+
+    @Option(help: "Log-scale the learning-rate axis (single-run mode; a sweep is always log): auto (two decades or more), on, off.")
     var logLr: ScaleChoice = .auto
 
-    @Option(help: "Log-scale the loss axis: auto (when it spans three decades or more), on, off.")
+    @Option(help: "Log-scale the loss axis: auto (three decades or more), on, off.")
     var logZ: ScaleChoice = .auto
+
+    @OptionGroup var series: SeriesOptions
 
     @OptionGroup var output: OutputOptions
 
-    static let lossCandidates = ["loss", "train/loss", "train_loss", "loss/total", "train/loss_step"]
-    static let lrCandidates = [
-      "lr", "learning_rate", "train/lr", "train/learning_rate", "lr/group_0", "optimizer/lr",
-    ]
-
     func validate() throws {
       if window < 4 { throw ValidationError("--window must be at least 4") }
+      if gridPoints < 2 { throw ValidationError("--grid-points must be at least 2") }
     }
 
     func run() throws {
-      let (buffer, runInfo) = try input.load()
+      let (scene, runName) = try makeScene()
+      try output.renderAndWrite(scene, kind: "loss-landscape", runName: runName)
+    }
+
+    func makeScene() throws -> (Scene, String) {
+      paths.count > 1 ? try sweepScene() : try singleRunScene(paths[0])
+    }
+
+    func singleRunScene(_ path: String) throws -> (Scene, String) {
+      let (loaded, runInfo) = try loadRun(path)
+      let buffer = series.select(loaded)
       let keys = Set(buffer.rows.flatMap { $0.values.keys })
-      func pick(_ explicit: String?, _ candidates: [String], _ what: String, _ flag: String) throws
-        -> String
-      {
-        if let k = explicit {
-          guard keys.contains(k) else {
-            throw CLIError("\(input.path): no metric '\(k)' for \(what); keys found: \(keys.sorted().prefix(30).joined(separator: ", "))")
-          }
-          return k
-        }
-        guard let k = candidates.first(where: keys.contains) else {
-          throw CLIError(
-            "\(input.path): no \(what) metric (looked for \(candidates.joined(separator: ", "))); name one with \(flag). Keys found: \(keys.sorted().prefix(30).joined(separator: ", "))")
-        }
-        return k
-      }
-      let lossKey = try pick(self.lossKey, Self.lossCandidates, "loss", "--loss-key")
-      let lrKey = try pick(self.lrKey, Self.lrCandidates, "learning-rate", "--lr-key")
+      let lossKey = try pickKey(self.lossKey, MetricCandidates.loss, in: keys, what: "loss", flag: "--loss-key", file: path)
+      let lrKey = try pickKey(self.lrKey, MetricCandidates.learningRate, in: keys, what: "learning-rate", flag: "--lr-key", file: path)
       var steps: [Int64] = [], losses: [Double] = [], lrs: [Double] = []
       for row in buffer.rows {
         guard let l = row.values[lossKey], let r = row.values[lrKey] else { continue }
@@ -158,6 +175,7 @@ extension Render {
         losses.append(l)
         lrs.append(r)
       }
+      losses = series.smooth(losses)
       var options = LossLandscapeBuilder.Options()
       options.window = window
       options.logLR = logLr
@@ -168,7 +186,56 @@ extension Render {
       options.title = output.title
       let scene = try LossLandscapeBuilder.slidingWindowScene(
         steps: steps, losses: losses, learningRates: lrs, runName: runInfo.name, options: options)
-      try output.renderAndWrite(scene, kind: "loss-landscape", runName: runInfo.name)
+      return (scene, runInfo.name)
+    }
+
+    func sweepScene() throws -> (Scene, String) {
+      var runs: [LossLandscapeBuilder.SweepRun] = []
+      var lossName = lossKey ?? "Loss"
+      for path in paths {
+        let (loaded, runInfo) = try loadRun(path)
+        let buffer = series.select(loaded)
+        let keys = Set(buffer.rows.flatMap { $0.values.keys })
+        let lk = try pickKey(lossKey, MetricCandidates.loss, in: keys, what: "loss", flag: "--loss-key", file: path)
+        lossName = lk
+        // The run's learning rate: --lr-key's first value, the config, or the name.
+        var lr: Double?
+        var source = ""
+        if let k = lrKey ?? MetricCandidates.learningRate.first(where: keys.contains),
+          let first = buffer.rows.first(where: { $0.values[k] != nil })?.values[k]
+        {
+          lr = first
+          source = "first value of \(k)"
+        }
+        if lr == nil, let c = runInfo.config["lr"] ?? runInfo.config["learning_rate"] {
+          lr = c
+          source = "config"
+        }
+        if lr == nil, let n = LossLandscapeBuilder.learningRate(fromName: runInfo.name) {
+          lr = n
+          source = "file name"
+        }
+        guard let lr else {
+          throw CLIError(
+            "\(path): no learning rate for this run: no --lr-key metric, no 'lr' in its config, and none in its name (e.g. run_lr3e-4.jsonl)")
+        }
+        log.info("\(runInfo.name): learning rate \(lr) (\(source))")
+        var steps: [Int64] = [], losses: [Double] = []
+        for row in buffer.rows {
+          guard let l = row.values[lk] else { continue }
+          steps.append(row.step)
+          losses.append(l)
+        }
+        runs.append(.init(name: runInfo.name, learningRate: lr, steps: steps, loss: series.smooth(losses)))
+      }
+      var options = LossLandscapeBuilder.SweepOptions()
+      options.gridPoints = gridPoints
+      options.logZ = logZ
+      options.lossName = lossName
+      options.colormap = output.colormap(default: options.colormap)
+      options.camera = output.camera(default: options.camera)
+      options.title = output.title
+      return (try LossLandscapeBuilder.sweepScene(runs, options: options), "sweep")
     }
   }
 }
@@ -224,14 +291,21 @@ extension Render {
     @Option(help: "Log-scale the gradient-norm axis: auto, on, off.")
     var logGrad: ScaleChoice = .auto
 
+    @OptionGroup var seriesOptions: SeriesOptions
+
     @OptionGroup var output: OutputOptions
 
     func run() throws {
+      let (scene, runName) = try makeScene()
+      try output.renderAndWrite(scene, kind: "trajectory", runName: runName)
+    }
+
+    func makeScene() throws -> (Scene, String) {
       var series: [TrajectoryBuilder.RunSeries] = []
       for path in paths {
-        let result = try JSONLReader.read(path: path)
-        for w in result.warnings { log.warning("\(w)") }
-        let rows = result.run.rows
+        let (loaded, runInfo) = try loadRun(path)
+        let result = (run: runInfo, rows: seriesOptions.select(loaded).rows)
+        let rows = result.rows
         let keys = Set(rows.flatMap { $0.values.keys })
         let lk = try pickKey(lossKey, MetricCandidates.loss, in: keys, what: "loss", flag: "--loss-key", file: path)
         let gk = try pickKey(gradKey, MetricCandidates.gradNorm, in: keys, what: "gradient-norm", flag: "--grad-key", file: path)
@@ -247,6 +321,16 @@ extension Render {
           }
           s.steps.append(row.step); s.loss.append(l); s.gradNorm.append(g)
         }
+        s.loss = seriesOptions.smooth(s.loss)
+        s.gradNorm = seriesOptions.smooth(s.gradNorm)
+        if !s.reward.isEmpty { s.reward = seriesOptions.smooth(s.reward) }
+        let keep = seriesOptions.downsample(s.loss, what: s.name)
+        if keep.count < s.steps.count {
+          s.steps = keep.map { s.steps[$0] }
+          s.loss = keep.map { s.loss[$0] }
+          s.gradNorm = keep.map { s.gradNorm[$0] }
+          if !s.reward.isEmpty { s.reward = keep.map { s.reward[$0] } }
+        }
         series.append(s)
       }
       var options = TrajectoryBuilder.Options()
@@ -256,7 +340,7 @@ extension Render {
       options.camera = output.camera(default: options.camera)
       options.title = output.title
       let scene = try TrajectoryBuilder.scene(series, options: options)
-      try output.renderAndWrite(scene, kind: "trajectory", runName: series.count == 1 ? series[0].name : "runs")
+      return (scene, series.count == 1 ? series[0].name : "runs")
     }
   }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Loss over training step x learning rate.
 ///
 /// Single-run mode reproduces the sliding-window surface of nanochat's `wandb_3d_viz.py`
@@ -156,5 +158,113 @@ extension LossLandscapeBuilder {
       z: zAxis, camera: options.camera,
       colorBar: ColorBar(title: name, colormap: options.colormap, range: zAxis.range, scale: scale),
       notes: notes)
+  }
+}
+
+// MARK: - Sweep mode
+
+extension LossLandscapeBuilder {
+  /// One run of a learning-rate sweep.
+  public struct SweepRun: Sendable {
+    public var name: String
+    public var learningRate: Double
+    public var steps: [Int64]
+    public var loss: [Double]
+    public init(name: String, learningRate: Double, steps: [Int64], loss: [Double]) {
+      self.name = name
+      self.learningRate = learningRate
+      self.steps = steps
+      self.loss = loss
+    }
+  }
+
+  public struct SweepOptions: Sendable {
+    /// Columns of the common step grid.
+    public var gridPoints = 200
+    public var logZ: ScaleChoice = .auto
+    public var colormap: Colormap = .viridis
+    public var camera = Camera(eye: Vec3(1.5, 1.5, 1.3))
+    public var title: String?
+    public var lossName = "Loss"
+    public init() {}
+  }
+
+  /// The true loss(step, LR) surface of a sweep: one row per learning rate (log axis), every
+  /// run resampled onto one common step grid over the steps all runs cover (linear
+  /// interpolation, no extrapolation). Runs with the same learning rate (seeds) are averaged.
+  public static func sweepScene(_ runsIn: [SweepRun], options: SweepOptions = SweepOptions()) throws -> Scene {
+    let runs = runsIn.filter { !$0.steps.isEmpty }
+    guard runs.count >= 2 else {
+      throw BuilderError("a sweep surface needs at least 2 runs with loss values; got \(runs.count)")
+    }
+    if let bad = runs.first(where: { !($0.learningRate > 0) || !$0.learningRate.isFinite }) {
+      throw BuilderError("run \(bad.name) has learning rate \(bad.learningRate); a sweep needs positive learning rates")
+    }
+    var notes: [String] = []
+    // Group by learning rate (exact equality after rounding to 12 significant digits).
+    func key(_ lr: Double) -> String { String(format: "%.12g", lr) }
+    var groups: [String: [SweepRun]] = [:]
+    for r in runs { groups[key(r.learningRate), default: []].append(r) }
+    let lrs = groups.values.map { $0[0].learningRate }.sorted()
+    guard lrs.count >= 2 else {
+      throw BuilderError("all \(runs.count) runs have the same learning rate \(fmt(lrs[0])); a sweep needs at least 2 learning rates")
+    }
+    let ranges = runs.map { $0.steps.min()!...$0.steps.max()! }
+    let grid = SeriesOps.commonGrid(ranges, count: options.gridPoints)
+    guard grid.count >= 2 else {
+      throw BuilderError(
+        "the runs' step ranges do not overlap (\(ranges.map { "\($0.lowerBound)...\($0.upperBound)" }.joined(separator: ", "))); a sweep surface needs common steps")
+    }
+    let union = ranges.map(\.lowerBound).min()!...ranges.map(\.upperBound).max()!
+    if union.lowerBound < Int64(grid.first!) || union.upperBound > Int64(grid.last!) {
+      notes.append("steps \(Int64(grid.first!))...\(Int64(grid.last!)) are shown: the range every run covers (no extrapolation)")
+    }
+    let rows = lrs.count, cols = grid.count
+    var xs = [Double](repeating: 0, count: rows * cols), ys = xs, zs = xs
+    for (r, lr) in lrs.enumerated() {
+      let members = groups[key(lr)]!
+      if members.count > 1 {
+        notes.append("learning rate \(fmt(lr)): mean of \(members.count) runs (\(members.map(\.name).joined(separator: ", ")))")
+      }
+      let curves = members.map { SeriesOps.resample(steps: $0.steps, values: $0.loss, onto: grid) }
+      for c in 0..<cols {
+        let vals = curves.map { $0[c] }.filter(\.isFinite)
+        xs[r * cols + c] = grid[c]
+        ys[r * cols + c] = lr
+        zs[r * cols + c] = vals.isEmpty ? .nan : vals.reduce(0, +) / Double(vals.count)
+      }
+    }
+    let zScale = options.logZ.resolve(zs, decades: 3)
+    if zScale == .log {
+      let bad = zs.filter { $0.isFinite && $0 <= 0 }.count
+      if bad > 0 {
+        notes.append("\(bad) loss value(s) <= 0 cannot be shown on the log z axis and are left as holes")
+        zs = zs.map { $0 > 0 ? $0 : .nan }
+      }
+    }
+    let zAxis = try axis(options.lossName, zs, scale: zScale)
+    notes.append("sweep mode: \(runs.count) runs, \(rows) learning rates x \(cols) steps")
+    let surface = SurfaceTrace(
+      name: "Loss(step, learning rate)", rows: rows, cols: cols, x: xs, y: ys, z: zs,
+      colormap: options.colormap, colorRange: zAxis.range, colorScale: zScale)
+    return Scene(
+      title: options.title ?? "Loss landscape over a learning-rate sweep (\(rows) runs)",
+      traces: [.surface(surface)],
+      x: AxisSpec(title: "Training step", range: grid.first!...grid.last!, integer: true),
+      y: AxisSpec(title: "Learning rate", scale: .log, range: lrs.first!...lrs.last!),
+      z: zAxis, camera: options.camera,
+      colorBar: ColorBar(title: options.lossName, colormap: options.colormap, range: zAxis.range, scale: zScale),
+      notes: notes)
+  }
+
+  /// A learning rate written in a run's file or directory name: "lr3e-4", "lr_0.001",
+  /// "lr=1e-3", "lr-0.01", "learning_rate=5e-4".
+  public static func learningRate(fromName name: String) -> Double? {
+    let pattern = #"(?:^|[^a-z])(?:lr|learning[_-]?rate)[_=\-]?([0-9]*\.?[0-9]+(?:e[-+]?[0-9]+)?)"#
+    guard let re = try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive]),
+      let m = re.firstMatch(in: name, range: NSRange(name.startIndex..., in: name)),
+      let r = Range(m.range(at: 1), in: name), let v = Double(name[r]), v > 0
+    else { return nil }
+    return v
   }
 }
