@@ -302,3 +302,106 @@ private func write(_ bytes: [UInt8], _ dir: URL, _ name: String) throws -> Strin
     #expect(arrayError { _ = try NPYFile.open(path: dir.appendingPathComponent("none.npy").path) }?.message == "no such file")
   }
 }
+
+// MARK: - Grids
+
+extension ArrayReaderTests {
+  @Suite struct Grids {
+    @Test func csvGridWithHeaderNaNCRLFAndBOM() throws {
+      let dir = try makeTempDir("csv")
+      defer { try? FileManager.default.removeItem(at: dir) }
+      let text = "\u{FEFF}beta\\alpha, a0, \"a1\", a2\r\n1.5, nan,2e-1,-3\r\n\r\n4,,NaN, 0x1p-2\r\n7 , 8, 9 ,inf\r\n"
+      let path = try write(Array(text.utf8), dir, "surface.csv")
+      let g = try GridReader.readCSV(path: path, xRange: nil, yRange: nil)
+      #expect(g.name == "surface" && g.pendingCells == 0)
+      #expect(g.x == [0, 1, 2, 3] && g.y == [0, 1, 2])
+      let expected: [Double] = [1.5, .nan, 0.2, -3, 4, .nan, .nan, 0.25, 7, 8, 9, .infinity]
+      #expect(g.values.count == 12 && zip(g.values, expected).allSatisfy { sameBits($0, $1) }, "\(g.values)")
+
+      let spaced = try write(Array("0.5 0.25\t1\n  2 3 4\n".utf8), dir, "spaced.txt")
+      let s = try GridReader.readCSV(path: spaced, xRange: -1...1, yRange: 10...20)
+      #expect(s.values == [0.5, 0.25, 1, 2, 3, 4])
+      #expect(s.x == [-1, 0, 1] && s.y == [10, 20])
+
+      let ragged = try write(Array("a,b,c\n1,2,3\n\n4,5\n".utf8), dir, "ragged.csv")
+      let raggedError = arrayError { _ = try GridReader.readCSV(path: ragged, xRange: nil, yRange: nil) }
+      #expect(raggedError?.offset == 13)
+      #expect(raggedError?.message == "line 4: expected 3 values as on line 2, found 2 (all rows of a grid must be the same length)")
+      let word = try write(Array("1,2\r\n3,oops\r\n".utf8), dir, "word.csv")
+      let wordError = arrayError { _ = try GridReader.readCSV(path: word, xRange: nil, yRange: nil) }
+      #expect(wordError?.description == "\(word): byte 7: line 2: expected a number, 'nan' or an empty field, found 'oops'")
+      let empty = try write(Array("only,labels\n\n".utf8), dir, "empty.csv")
+      #expect(arrayError { _ = try GridReader.readCSV(path: empty, xRange: nil, yRange: nil) }?.message.contains("no rows of numbers") == true)
+    }
+
+    static let gridScript = #"""
+      import numpy as np, h5py, sys
+      npy_path, h5_path, big_path = sys.argv[1:4]
+      np.save(npy_path, np.arange(12, dtype=np.float32).reshape(3, 4))
+      # The loss-landscape layout, as plot_surface.py's crunch() writes it: shape
+      # (len(x), len(y)) filled with -1, cells filled through ravel()[ind] at the
+      # coordinates meshgrid(x, y).ravel()[ind]; some cells left pending.
+      x = np.linspace(-1, 1, 5); y = np.linspace(-0.5, 0.5, 3)
+      with h5py.File(h5_path, "w") as f:
+          f["dir_file"] = "dirs.h5"
+          f["xcoordinates"] = x
+          f["ycoordinates"] = y
+          losses = -np.ones((len(x), len(y))); accs = -np.ones((len(x), len(y)))
+          xm, ym = np.meshgrid(x, y)
+          for ind in range(losses.size):
+              if ind in (3, 9, 14): continue
+              losses.ravel()[ind] = 2 + xm.ravel()[ind] ** 2 + 10 * ym.ravel()[ind] ** 2
+              accs.ravel()[ind] = 50 + ind
+          f["train_loss"] = losses
+          f["train_acc"] = accs.astype(np.float32)
+      n = 1000
+      with h5py.File(big_path, "w") as f:
+          f["xcoordinates"] = np.linspace(-1, 1, n)
+          f["ycoordinates"] = np.linspace(-1, 1, n)
+          f["train_loss"] = np.arange(n * n, dtype=np.float64).reshape(n, n)
+      """#
+
+    @Test func npyAndLossLandscapeH5Grids() throws {
+      let dir = try makeTempDir("grid")
+      defer { try? FileManager.default.removeItem(at: dir) }
+      let npy = dir.appendingPathComponent("grid.npy").path
+      let h5 = dir.appendingPathComponent("surface.h5").path
+      let big = dir.appendingPathComponent("big.h5").path
+      guard try runPython(Self.gridScript, [npy, h5, big]) else { return }
+
+      let g = try GridReader.readNPY(path: npy, xRange: nil, yRange: -1...1)
+      #expect(g.x == [0, 1, 2, 3] && g.y == [-1, 0, 1] && g.values == (0..<12).map(Double.init))
+      #expect(g.name == "grid")
+      #expect(arrayError { _ = try GridReader.readNPY(path: h5, xRange: nil, yRange: nil) }?.offset == 0)
+
+      #expect(try GridReader.datasets(inH5: h5) == ["train_acc", "train_loss", "xcoordinates", "ycoordinates"])
+      let loss = try GridReader.readLossLandscapeH5(path: h5)
+      #expect(loss.name == "train_loss" && loss.pendingCells == 3)
+      #expect(loss.x == [-1, -0.5, 0, 0.5, 1] && loss.y == [-0.5, 0, 0.5])
+      for r in 0..<3 {
+        for c in 0..<5 {
+          let v = loss.values[r * 5 + c]
+          if [3, 9, 14].contains(r * 5 + c) {
+            #expect(v.isNaN)
+          } else {
+            #expect(abs(v - (2 + loss.x[c] * loss.x[c] + 10 * loss.y[r] * loss.y[r])) < 1e-12, "(\(r), \(c))")
+          }
+        }
+      }
+      let acc = try GridReader.readLossLandscapeH5(path: h5, dataset: "train_acc")
+      #expect(acc.pendingCells == 3 && acc.values[0] == 50 && acc.values[13] == 63)
+
+      let missing = arrayError { _ = try GridReader.readLossLandscapeH5(path: h5, dataset: "test_loss") }
+      #expect(missing?.description == "\(h5): no dataset 'test_loss'; available datasets: train_acc, train_loss, xcoordinates, ycoordinates")
+      let notNumeric = arrayError { _ = try GridReader.readLossLandscapeH5(path: h5, dataset: "dir_file") }
+      #expect(notNumeric?.message.contains("does not hold numbers") == true)
+      let notH5 = arrayError { _ = try GridReader.datasets(inH5: npy) }
+      #expect(notH5?.offset == 0 && notH5?.message.contains("not an HDF5 file") == true)
+      #expect(arrayError { _ = try GridReader.datasets(inH5: dir.path + "/nope.h5") }?.message == "no such file")
+
+      let large = try GridReader.readLossLandscapeH5(path: big)
+      #expect(large.x.count == 1000 && large.y.count == 1000 && large.pendingCells == 0)
+      #expect(large.values[999] == 999 && large.values[1000 * 1000 - 1] == 999_999)
+    }
+  }
+}
