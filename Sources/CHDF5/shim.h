@@ -15,6 +15,23 @@ static inline hid_t ts_h5_open_readonly(const char *path) {
   return H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
 }
 
+/// Opens an existing file read-only without taking HDF5's file lock, so a
+/// file that a writer holds open can still be read (HDF5 >= 1.10.7; older
+/// versions return -1).
+static inline hid_t ts_h5_open_readonly_unlocked(const char *path) {
+#if H5_VERSION_GE(1, 10, 7)
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  if (fapl < 0) return -1;
+  H5Pset_file_locking(fapl, 0, 1);
+  hid_t file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+  H5Pclose(fapl);
+  return file;
+#else
+  (void)path;
+  return -1;
+#endif
+}
+
 /// Opens the object at `name` (relative to `location`); negative on failure.
 static inline hid_t ts_h5_open_object(hid_t location, const char *name) {
   return H5Oopen(location, name, H5P_DEFAULT);

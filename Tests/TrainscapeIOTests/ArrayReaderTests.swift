@@ -403,5 +403,59 @@ extension ArrayReaderTests {
       #expect(large.x.count == 1000 && large.y.count == 1000 && large.pendingCells == 0)
       #expect(large.values[999] == 999 && large.values[1000 * 1000 - 1] == 999_999)
     }
+
+    static let writerScript = #"""
+      import numpy as np, h5py, sys
+      f = h5py.File(sys.argv[1], "w")
+      f["xcoordinates"] = np.linspace(-1, 1, 4)
+      f["ycoordinates"] = np.linspace(-1, 1, 2)
+      loss = -np.ones((4, 2)); loss.ravel()[:3] = [1.0, 2.0, 3.0]
+      f["train_loss"] = loss
+      f.flush()
+      print("ready", flush=True)
+      sys.stdin.readline()
+      f.close()
+      """#
+
+    /// A surface file still held open for writing (and locked) by h5py, as
+    /// while plot_surface.py computes, is read as a partial surface.
+    @Test func readsSurfaceHeldOpenByWriter() throws {
+      let python = packageRoot.appendingPathComponent(".venv/bin/python").path
+      guard FileManager.default.isExecutableFile(atPath: python) else {
+        Issue.record("\(python) not found: run scripts/setup.sh to create .venv")
+        return
+      }
+      let dir = try makeTempDir("live")
+      defer { try? FileManager.default.removeItem(at: dir) }
+      let h5 = dir.appendingPathComponent("live.h5").path
+      let process = Process()
+      process.executableURL = URL(fileURLWithPath: python)
+      process.arguments = ["-c", Self.writerScript, h5]
+      let stdin = Pipe(), stdout = Pipe()
+      process.standardInput = stdin
+      process.standardOutput = stdout
+      try process.run()
+      defer {
+        try? stdin.fileHandleForWriting.write(contentsOf: Data("done\n".utf8))
+        process.waitUntilExit()
+      }
+      let line = String(decoding: stdout.fileHandleForReading.availableDataOrLine(), as: UTF8.self)
+      try #require(line.hasPrefix("ready"), "writer did not start: \(line)")
+      let grid = try GridReader.readLossLandscapeH5(path: h5)
+      #expect(grid.pendingCells == 5 && grid.values.prefix(3) == [1, 2, 3])
+    }
+  }
+}
+
+extension FileHandle {
+  /// Reads until a newline or end of file.
+  fileprivate func availableDataOrLine() -> Data {
+    var data = Data()
+    while true {
+      let chunk = readData(ofLength: 1)
+      if chunk.isEmpty { return data }
+      data += chunk
+      if chunk.first == 0x0A { return data }
+    }
   }
 }

@@ -87,7 +87,8 @@ public enum GridReader {
   /// dataset's declared shape is not used beyond its element count.
   ///
   /// Cells equal to -1 (not computed yet) become NaN and are counted in
-  /// `pendingCells`, so a surface still being computed can be shown. A file
+  /// `pendingCells`, so a surface still being computed can be shown (a file
+  /// that plot_surface.py holds open is read without HDF5's file lock). A file
   /// without `ycoordinates` (a 1-D scan) gives one row at y = 0.
   public static func readLossLandscapeH5(path: String, dataset: String = "train_loss") throws
     -> LossGrid

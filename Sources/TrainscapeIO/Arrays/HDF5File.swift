@@ -7,7 +7,8 @@ private let hdf5Lock = NSLock()
 
 /// A read-only HDF5 file, used under `HDF5File.with(path:)` only (the lock
 /// is held for the whole body). Reports errors as `ArrayFileError`s; HDF5's
-/// own error printing is turned off.
+/// own error printing is turned off. A file that a writer holds open (and
+/// locked) is opened without the lock: its values may be mid-update.
 struct HDF5File {
   let path: String
   let id: hid_t
@@ -30,9 +31,14 @@ struct HDF5File {
       throw ArrayFileError(
         file: path, offset: 0, message: "not an HDF5 file (expected the signature \\x89HDF\\r\\n\\x1a\\n)")
     }
-    let id = ts_h5_open_readonly(path)
+    var id = ts_h5_open_readonly(path)
+    if id < 0 {
+      // A writer (plot_surface.py still computing) holds the file lock;
+      // read anyway, to show a partial surface.
+      id = ts_h5_open_readonly_unlocked(path)
+    }
     guard id >= 0 else {
-      throw ArrayFileError(file: path, offset: nil, message: "HDF5 cannot open the file (damaged, or locked by a writer?)")
+      throw ArrayFileError(file: path, offset: nil, message: "HDF5 cannot open the file (damaged or truncated?)")
     }
     defer { H5Fclose(id) }
     return try body(HDF5File(path: path, id: id))
