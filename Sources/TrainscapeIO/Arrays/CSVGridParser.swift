@@ -7,7 +7,7 @@ enum CSVGridParser {
     var sawLine = false
     var start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
     var lineNumber = 1
-    var fields: [(value: Double?, text: Substring, offset: Int)] = []
+    var fields: [(value: Double?, range: Range<Int>)] = []
     while start < bytes.count {
       var end = start
       while end < bytes.count, bytes[end] != 0x0A { end += 1 }
@@ -24,10 +24,10 @@ enum CSVGridParser {
       sawLine = true
       if let bad = fields.first(where: { $0.value == nil }) {
         if isFirst { continue }  // a header row of labels
+        let text = String(decoding: bytes[bad.range].prefix(40), as: UTF8.self)
         throw ArrayFileError(
-          file: file, offset: bad.offset,
-          message:
-            "line \(lineNumber): expected a number, 'nan' or an empty field, found '\(bad.text.prefix(40))'")
+          file: file, offset: bad.range.lowerBound,
+          message: "line \(lineNumber): expected a number, 'nan' or an empty field, found '\(text)'")
       }
       if cols < 0 {
         cols = fields.count
@@ -50,9 +50,10 @@ enum CSVGridParser {
   }
 
   /// Splits one line (without its line end) into fields: at commas when the
-  /// line has any, else at runs of spaces and tabs. Offsets are file offsets.
+  /// line has any, else at runs of spaces and tabs. Each field is its value
+  /// (nil when not a number) and its byte range in the file.
   private static func split(
-    _ line: ArraySlice<UInt8>, into fields: inout [(value: Double?, text: Substring, offset: Int)]
+    _ line: ArraySlice<UInt8>, into fields: inout [(value: Double?, range: Range<Int>)]
   ) {
     fields.removeAll(keepingCapacity: true)
     let comma = line.contains(0x2C)
@@ -73,17 +74,26 @@ enum CSVGridParser {
         a += 1
         b -= 1
       }
-      let text = Substring(decoding: line[a..<b], as: UTF8.self)
-      fields.append((number(text), text, a))
+      fields.append((number(line[a..<b]), a..<b))
       i = j + 1
       if !comma && j == line.endIndex { break }
     }
   }
 
   /// A field's value: empty and "nan" (any case) are NaN; nil when the field
-  /// is not a number.
-  private static func number(_ text: Substring) -> Double? {
-    if text.isEmpty || text.lowercased() == "nan" { return .nan }
-    return Double(text)
+  /// is not a number. Short fields are parsed without allocating.
+  private static func number(_ field: ArraySlice<UInt8>) -> Double? {
+    if field.isEmpty { return .nan }
+    if field.count == 3, field[field.startIndex] | 0x20 == 0x6E, field[field.startIndex + 1] | 0x20 == 0x61,
+      field[field.startIndex + 2] | 0x20 == 0x6E
+    {
+      return .nan
+    }
+    // Double(String) is locale-independent; strings of up to 15 UTF-8 bytes
+    // are stored inline (no allocation).
+    if field.count <= 15 { return Double(String(decoding: field, as: UTF8.self)) }
+    return field.withUnsafeBufferPointer { p in
+      Double(String(unsafeUninitializedCapacity: p.count) { _ = $0.initialize(from: p).1; return p.count })
+    }
   }
 }

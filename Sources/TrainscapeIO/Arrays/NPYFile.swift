@@ -68,6 +68,7 @@ public struct NPYFile {
       try readContiguous(file, fromElement: 0, count: n, into: out.baseAddress!)
     }
     guard header.fortranOrder, shape.count >= 2, n > 0 else { return storage }
+    if shape.count == 2 { return Self.transposeColumnMajor(storage, rows: shape[0], cols: shape[1]) }
     // Storage is column-major: walk the C-order indices with an odometer,
     // keeping the matching Fortran-order position.
     var fortranStrides = [Int](repeating: 1, count: shape.count)
@@ -242,6 +243,25 @@ public struct NPYFile {
         UnsafeRawPointer(raw.baseAddress!), sourceStride: itemSize, count: n, into: out + done)
       done += n
     }
+  }
+
+  /// Row-major copy of a column-major rows x cols matrix, in cache-sized
+  /// tiles.
+  static func transposeColumnMajor(_ source: [Double], rows: Int, cols: Int) -> [Double] {
+    let tile = 64
+    var result = [Double](repeating: 0, count: rows * cols)
+    source.withUnsafeBufferPointer { src in
+      result.withUnsafeMutableBufferPointer { dst in
+        for c0 in stride(from: 0, to: cols, by: tile) {
+          for r0 in stride(from: 0, to: rows, by: tile) {
+            for r in r0..<min(r0 + tile, rows) {
+              for c in c0..<min(c0 + tile, cols) { dst[r * cols + c] = src[c * rows + r] }
+            }
+          }
+        }
+      }
+    }
+    return result
   }
 
   /// "(2, 3)", "(5,)" or "()", as Python prints shapes.
