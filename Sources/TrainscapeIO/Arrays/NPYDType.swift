@@ -19,8 +19,8 @@ struct NPYDType: Equatable {
     }
   }
 
-  /// Parses a numpy type string such as "<f4", ">i8", "|b1", "|u1"; returns
-  /// nil with a reason for the types this reader does not support.
+  /// Parses a numpy type string such as "<f4", ">i8", "|b1", "|u1"; fails
+  /// with a reason (e.g. "complex") for the types this reader does not read.
   static func parse(_ descr: String) -> Result<NPYDType, Unsupported> {
     let chars = Array(descr)
     guard chars.count >= 3 else { return .failure(Unsupported(descr: descr, what: "malformed")) }
