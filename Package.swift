@@ -49,7 +49,7 @@ let package = Package(
     // MARK: - Readers and writers (files in, files out)
     .target(
       name: "TrainscapeIO",
-      dependencies: ["TrainscapeCore", "CPNGEncoder"],
+      dependencies: ["TrainscapeCore", "CPNGEncoder", "CHDF5"],
       path: "Sources/TrainscapeIO"),
 
     // MARK: - Thin OpenGL layer: draws a Scene into the current framebuffer

@@ -1,0 +1,142 @@
+import Foundation
+
+/// A 2-D grid of values over x and y coordinates, such as a precomputed loss
+/// surface (loss over two weight-space directions).
+public struct LossGrid: Sendable, Equatable {
+  /// Column coordinates, one per column.
+  public var x: [Double]
+  /// Row coordinates, one per row.
+  public var y: [Double]
+  /// `y.count` rows by `x.count` columns, row-major: `values[r * x.count + c]`
+  /// is the value at (`x[c]`, `y[r]`). NaN where missing.
+  public var values: [Double]
+  /// The dataset name (HDF5) or the file name without its extension.
+  public var name: String
+  /// Cells that were -1 in a loss-landscape file: not computed yet (NaN in
+  /// `values`).
+  public var pendingCells: Int
+
+  public init(x: [Double], y: [Double], values: [Double], name: String, pendingCells: Int = 0) {
+    precondition(values.count == x.count * y.count, "values must be y.count x x.count")
+    self.x = x
+    self.y = y
+    self.values = values
+    self.name = name
+    self.pendingCells = pendingCells
+  }
+
+  /// `n` evenly spaced values from `range.lowerBound` to `range.upperBound`
+  /// (both included; one value is the lower bound), as `np.linspace`.
+  public static func linspace(_ range: ClosedRange<Double>, count n: Int) -> [Double] {
+    guard n > 1 else { return n == 1 ? [range.lowerBound] : [] }
+    let lo = range.lowerBound, span = range.upperBound - range.lowerBound
+    return (0..<n).map { $0 == n - 1 ? range.upperBound : lo + span * Double($0) / Double(n - 1) }
+  }
+}
+
+/// Reads precomputed 2-D grids: `.npy` arrays, CSV grids and
+/// tomgoldstein/loss-landscape HDF5 surface files.
+public enum GridReader {
+  /// A 2-D `.npy` array [rows, cols]. Coordinates are evenly spaced over the
+  /// ranges, by default 0...cols-1 (x) and 0...rows-1 (y).
+  public static func readNPY(
+    path: String, xRange: ClosedRange<Double>? = nil, yRange: ClosedRange<Double>? = nil
+  ) throws -> LossGrid {
+    let npy = try NPYFile.open(path: path)
+    guard npy.header.shape.count == 2 else {
+      throw ArrayFileError(
+        file: path, offset: nil,
+        message: "expected a 2-D array [rows, cols] for a grid, found shape \(NPYFile.describe(npy.header.shape))")
+    }
+    let rows = npy.header.shape[0], cols = npy.header.shape[1]
+    return try grid(
+      values: npy.readAll(), rows: rows, cols: cols, xRange: xRange, yRange: yRange,
+      path: path)
+  }
+
+  /// A CSV grid: one row of numbers per line, separated by commas (or, on
+  /// lines without commas, by spaces and tabs). A first row holding any
+  /// non-numeric label is a header and is skipped. `nan` (any case) and
+  /// empty fields are NaN. Blank lines are skipped; a UTF-8 byte-order mark
+  /// and CRLF line ends are accepted. Every row must have the same number
+  /// of values. Coordinates as in `readNPY`.
+  public static func readCSV(
+    path: String, xRange: ClosedRange<Double>? = nil, yRange: ClosedRange<Double>? = nil
+  ) throws -> LossGrid {
+    let file = try RawFile.open(path)
+    let bytes: [UInt8]
+    do {
+      defer { file.close() }
+      bytes = try file.bytes(at: 0, count: file.size)
+    }
+    let (values, rows, cols) = try CSVGridParser.parse(bytes, file: path)
+    return grid(values: values, rows: rows, cols: cols, xRange: xRange, yRange: yRange, path: path)
+  }
+
+  /// A loss-landscape surface file (tomgoldstein/loss-landscape
+  /// `plot_surface.py`): 1-D `xcoordinates` and `ycoordinates` and one
+  /// dataset per surface (`train_loss`, `train_acc`, `test_loss`, ...).
+  ///
+  /// Axis convention: `plot_surface.py` creates each surface with shape
+  /// `(len(x), len(y))` but fills it through `losses.ravel()[ind]` at the
+  /// coordinates `np.meshgrid(x, y)` gives flat index `ind`, and
+  /// `plot_2D.py` / `h52vtp.py` plot it against `meshgrid(x, y)` (arrays of
+  /// shape `(len(y), len(x))`). So the stored values, read flat, are y-major:
+  /// flat index k is at (x[k % len(x)], y[k / len(x)]), which is exactly
+  /// `LossGrid`'s layout, for square and non-square grids alike. The
+  /// dataset's declared shape is not used beyond its element count.
+  ///
+  /// Cells equal to -1 (not computed yet) become NaN and are counted in
+  /// `pendingCells`, so a surface still being computed can be shown (a file
+  /// that plot_surface.py holds open is read without HDF5's file lock). A file
+  /// without `ycoordinates` (a 1-D scan) gives one row at y = 0.
+  public static func readLossLandscapeH5(path: String, dataset: String = "train_loss") throws
+    -> LossGrid
+  {
+    try HDF5File.with(path: path) { h5 in
+      func fail(_ message: String) -> ArrayFileError {
+        ArrayFileError(file: path, offset: nil, message: message)
+      }
+      let (xShape, x) = try h5.readDoubles("xcoordinates")
+      guard xShape.count == 1 else {
+        throw fail("expected 'xcoordinates' to be 1-D, found shape \(NPYFile.describe(xShape))")
+      }
+      var y = [0.0]
+      if try h5.datasetNames().contains("ycoordinates") {
+        let (yShape, values) = try h5.readDoubles("ycoordinates")
+        guard yShape.count == 1 else {
+          throw fail("expected 'ycoordinates' to be 1-D, found shape \(NPYFile.describe(yShape))")
+        }
+        y = values
+      }
+      let (shape, raw) = try h5.readDoubles(dataset)
+      guard raw.count == x.count * y.count else {
+        throw fail(
+          "dataset '\(dataset)' has shape \(NPYFile.describe(shape)) (\(raw.count) values); expected len(xcoordinates) x len(ycoordinates) = \(x.count) x \(y.count) values")
+      }
+      var values = raw
+      var pending = 0
+      for i in values.indices where values[i] == -1 {
+        values[i] = .nan
+        pending += 1
+      }
+      return LossGrid(x: x, y: y, values: values, name: dataset, pendingCells: pending)
+    }
+  }
+
+  /// The numeric datasets at the root of an HDF5 file, sorted by name (for a
+  /// loss-landscape file: the coordinates and the surfaces).
+  public static func datasets(inH5 path: String) throws -> [String] {
+    try HDF5File.with(path: path) { try $0.datasetNames() }
+  }
+
+  private static func grid(
+    values: [Double], rows: Int, cols: Int, xRange: ClosedRange<Double>?,
+    yRange: ClosedRange<Double>?, path: String
+  ) -> LossGrid {
+    let x = LossGrid.linspace(xRange ?? 0...Double(max(0, cols - 1)), count: cols)
+    let y = LossGrid.linspace(yRange ?? 0...Double(max(0, rows - 1)), count: rows)
+    let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+    return LossGrid(x: x, y: y, values: values, name: name)
+  }
+}

@@ -1,0 +1,107 @@
+import CHDF5
+import Foundation
+
+/// The serial HDF5 library is not thread-safe: every call goes through this
+/// lock.
+private let hdf5Lock = NSLock()
+
+/// A read-only HDF5 file, used under `HDF5File.with(path:)` only (the lock
+/// is held for the whole body). Reports errors as `ArrayFileError`s; HDF5's
+/// own error printing is turned off. A file that a writer holds open (and
+/// locked) is opened without the lock: its values may be mid-update.
+struct HDF5File {
+  let path: String
+  let id: hid_t
+
+  /// Largest dataset read, in elements (2 GiB of doubles).
+  static let maxElements = 1 << 28
+
+  static func with<T>(path: String, _ body: (HDF5File) throws -> T) throws -> T {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+      throw ArrayFileError(file: path, offset: nil, message: "no such file")
+    }
+    if isDirectory.boolValue {
+      throw ArrayFileError(file: path, offset: nil, message: "is a directory, expected an HDF5 file")
+    }
+    hdf5Lock.lock()
+    defer { hdf5Lock.unlock() }
+    ts_h5_silence_errors()
+    guard H5Fis_hdf5(path) > 0 else {
+      throw ArrayFileError(
+        file: path, offset: 0, message: "not an HDF5 file (expected the signature \\x89HDF\\r\\n\\x1a\\n)")
+    }
+    var id = ts_h5_open_readonly(path)
+    if id < 0 {
+      // A writer (plot_surface.py still computing) holds the file lock;
+      // read anyway, to show a partial surface.
+      id = ts_h5_open_readonly_unlocked(path)
+    }
+    guard id >= 0 else {
+      throw ArrayFileError(file: path, offset: nil, message: "HDF5 cannot open the file (damaged or truncated?)")
+    }
+    defer { H5Fclose(id) }
+    return try body(HDF5File(path: path, id: id))
+  }
+
+  func fail(_ message: String) -> ArrayFileError {
+    ArrayFileError(file: path, offset: nil, message: message)
+  }
+
+  /// Names of the numeric datasets at the root, sorted.
+  func datasetNames() throws -> [String] {
+    var info = H5G_info_t()
+    guard H5Gget_info(id, &info) >= 0 else { throw fail("HDF5 cannot list the root group") }
+    var names: [String] = []
+    for i in 0..<info.nlinks {
+      let length = ts_h5_link_name(id, i, nil, 0)
+      guard length >= 0 else { throw fail("HDF5 cannot read the name of link \(i) in the root group") }
+      var buffer = [CChar](repeating: 0, count: Int(length) + 1)
+      _ = ts_h5_link_name(id, i, &buffer, buffer.count)
+      let name = String(cString: buffer)
+      let object = ts_h5_open_object(id, name)
+      guard object >= 0 else { continue }  // e.g. a dangling soft link
+      defer { H5Oclose(object) }
+      if ts_h5_is_dataset(object) != 0 && ts_h5_is_numeric(object) != 0 { names.append(name) }
+    }
+    return names.sorted()
+  }
+
+  /// The dataset's shape and all of its values as doubles (one H5Dread).
+  func readDoubles(_ name: String) throws -> (shape: [Int], values: [Double]) {
+    guard ts_h5_link_exists(id, name) > 0 else {
+      let available = (try? datasetNames()) ?? []
+      throw fail(
+        "no dataset '\(name)'; available datasets: \(available.isEmpty ? "none" : available.joined(separator: ", "))")
+    }
+    let dataset = ts_h5_open_dataset(id, name)
+    guard dataset >= 0 else { throw fail("'\(name)' is not a dataset") }
+    defer { H5Dclose(dataset) }
+    guard ts_h5_is_numeric(dataset) != 0 else {
+      throw fail("dataset '\(name)' does not hold numbers; expected a float or integer dataset")
+    }
+    let space = H5Dget_space(dataset)
+    guard space >= 0 else { throw fail("HDF5 cannot read the shape of dataset '\(name)'") }
+    defer { H5Sclose(space) }
+    let rank = Int(H5Sget_simple_extent_ndims(space))
+    guard rank >= 0 else { throw fail("dataset '\(name)' has no simple shape") }
+    var dims = [hsize_t](repeating: 0, count: max(1, rank))
+    H5Sget_simple_extent_dims(space, &dims, nil)
+    let shape = dims.prefix(rank).map { Int($0) }
+    var count = 1
+    for d in shape {
+      let (c, overflow) = count.multipliedReportingOverflow(by: d)
+      guard !overflow, c <= Self.maxElements else {
+        throw fail(
+          "dataset '\(name)' of shape \(NPYFile.describe(shape)) is too large; expected at most \(Self.maxElements) values")
+      }
+      count = c
+    }
+    var values = [Double](repeating: 0, count: count)
+    if count > 0 {
+      let status = values.withUnsafeMutableBufferPointer { ts_h5_read_doubles(dataset, $0.baseAddress!) }
+      guard status >= 0 else { throw fail("HDF5 cannot read dataset '\(name)' as doubles (damaged or truncated file?)") }
+    }
+    return (shape, values)
+  }
+}

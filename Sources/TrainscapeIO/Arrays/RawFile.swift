@@ -1,0 +1,76 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// A read-only file descriptor with positioned reads, for readers that fetch
+/// parts of a file on demand. Not shared between threads; close it when done.
+struct RawFile {
+  let path: String
+  let fd: Int32
+  let size: Int
+
+  static func open(_ path: String) throws -> RawFile {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+      throw ArrayFileError(file: path, offset: nil, message: "no such file")
+    }
+    if isDirectory.boolValue {
+      throw ArrayFileError(file: path, offset: nil, message: "is a directory, expected a file")
+    }
+    let fd = systemOpen(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else {
+      throw ArrayFileError(
+        file: path, offset: nil, message: "cannot open file (\(String(cString: strerror(errno))))")
+    }
+    var st = stat()
+    guard fstat(fd, &st) == 0 else {
+      let reason = String(cString: strerror(errno))
+      _ = systemClose(fd)
+      throw ArrayFileError(file: path, offset: nil, message: "cannot stat file (\(reason))")
+    }
+    return RawFile(path: path, fd: fd, size: Int(st.st_size))
+  }
+
+  func close() { _ = systemClose(fd) }
+
+  /// Fills `buffer` with the bytes at `offset`; a file that ends early (it
+  /// shrank since it was opened) is an error naming where it ended.
+  func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws {
+    var done = 0
+    while done < buffer.count {
+      let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+      if n < 0 {
+        if errno == EINTR { continue }
+        throw ArrayFileError(
+          file: path, offset: offset + done,
+          message: "read failed (\(String(cString: strerror(errno))))")
+      }
+      if n == 0 {
+        throw ArrayFileError(
+          file: path, offset: offset + done,
+          message: "file ended early: expected \(buffer.count) bytes from byte \(offset)")
+      }
+      done += n
+    }
+  }
+
+  /// The `count` bytes at `offset` (the caller has checked `count` against
+  /// the file size).
+  func bytes(at offset: Int, count: Int) throws -> [UInt8] {
+    var out = [UInt8](repeating: 0, count: count)
+    try out.withUnsafeMutableBytes { try read(into: $0, at: offset) }
+    return out
+  }
+}
+
+#if canImport(Glibc)
+  private let systemOpen: (UnsafePointer<CChar>, Int32) -> Int32 = { Glibc.open($0, $1) }
+  private let systemClose: (Int32) -> Int32 = Glibc.close
+#else
+  private let systemOpen: (UnsafePointer<CChar>, Int32) -> Int32 = { Darwin.open($0, $1) }
+  private let systemClose: (Int32) -> Int32 = Darwin.close
+#endif
