@@ -6,7 +6,7 @@ import TrainscapeIO
 struct Render: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Render a 3D landscape of a training run to a PNG, headless.",
-    subcommands: [GradientFlow.self, LossLandscape.self, Trajectory.self])
+    subcommands: [GradientFlow.self, LossLandscape.self, Trajectory.self, Attention.self])
 }
 
 /// Options for choosing which rows of a run are used.
@@ -117,6 +117,10 @@ extension Render {
         onto one common step grid (linear interpolation, no extrapolation); the learning-rate
         axis is logarithmic. This is the true loss(step, LR) surface.
 
+        Grid mode (a .npy, .csv or .h5 file): a precomputed loss grid, e.g. the loss-landscape
+        project's alpha x beta -> loss surface (.h5 with xcoordinates, ycoordinates and
+        train_loss, where -1 marks cells not computed yet: they are holes).
+
         Single-run mode builds the surface as nanochat's wandb_3d_viz.py does: windows of
         --window samples (default 50) taken every window/4 samples become the rows of the
         surface, each row holding that window's steps (x), learning rates (y) and losses (z).
@@ -144,6 +148,21 @@ extension Render {
     @Option(help: "Log-scale the loss axis: auto (three decades or more), on, off.")
     var logZ: ScaleChoice = .auto
 
+    @Option(parsing: .unconditional, help: ArgumentHelp("Grid mode (.npy/.csv): the x coordinates of the grid's columns, MIN:MAX (default: column indices).", valueName: "MIN:MAX"))
+    var xRange: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Grid mode (.npy/.csv): the y coordinates of the grid's rows, MIN:MAX (default: row indices).", valueName: "MIN:MAX"))
+    var yRange: String?
+
+    @Option(help: "Grid mode (.h5): the dataset to draw (train_loss, test_loss, train_acc, ...).")
+    var dataset: String = "train_loss"
+
+    @Option(help: "Grid mode: clip values above this before drawing (loss-landscape's --zmax); said in the notes.")
+    var zmax: Double?
+
+    @Flag(help: "Grid mode: the file's first axis is x (Z[i, j] at x[i], y[j]) instead of y.")
+    var transpose = false
+
     @OptionGroup var series: SeriesOptions
 
     @OptionGroup var output: OutputOptions
@@ -151,6 +170,42 @@ extension Render {
     func validate() throws {
       if window < 4 { throw ValidationError("--window must be at least 4") }
       if gridPoints < 2 { throw ValidationError("--grid-points must be at least 2") }
+      for (flag, value) in [("--x-range", xRange), ("--y-range", yRange)] {
+        if let v = value, parseRange(v) == nil {
+          throw ValidationError("\(flag) expects MIN:MAX with MIN < MAX, e.g. -1:1; got '\(v)'")
+        }
+      }
+    }
+
+    static let gridExtensions = ["npy", "csv", "tsv", "txt", "h5", "hdf5"]
+
+    var isGridMode: Bool {
+      paths.count == 1 && Self.gridExtensions.contains(URL(fileURLWithPath: paths[0]).pathExtension.lowercased())
+    }
+
+    func gridScene(_ path: String) throws -> (Scene, String) {
+      let ext = URL(fileURLWithPath: path).pathExtension.lowercased()
+      var grid: LossGrid
+      // With --transpose the file's rows are x: the reader's column range is our y range.
+      let cols = (transpose ? yRange : xRange).flatMap(parseRange)
+      let rows = (transpose ? xRange : yRange).flatMap(parseRange)
+      switch ext {
+      case "npy": grid = try GridReader.readNPY(path: path, xRange: cols, yRange: rows)
+      case "h5", "hdf5": grid = try GridReader.readLossLandscapeH5(path: path, dataset: dataset)
+      default: grid = try GridReader.readCSV(path: path, xRange: cols, yRange: rows)
+      }
+      if transpose { grid = grid.transposed() }
+      var options = LossLandscapeBuilder.GridOptions()
+      options.logZ = logZ
+      options.zMax = zmax
+      options.colormap = output.colormap(default: options.colormap)
+      options.camera = output.camera(default: options.camera)
+      options.title = output.title
+      let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+      let scene = try LossLandscapeBuilder.gridScene(
+        x: grid.x, y: grid.y, values: grid.values, name: grid.name, pendingCells: grid.pendingCells,
+        options: options)
+      return (scene, name)
     }
 
     func run() throws {
@@ -159,7 +214,8 @@ extension Render {
     }
 
     func makeScene() throws -> (Scene, String) {
-      paths.count > 1 ? try sweepScene() : try singleRunScene(paths[0])
+      if isGridMode { return try gridScene(paths[0]) }
+      return paths.count > 1 ? try sweepScene() : try singleRunScene(paths[0])
     }
 
     func singleRunScene(_ path: String) throws -> (Scene, String) {
@@ -342,5 +398,27 @@ extension Render {
       let scene = try TrajectoryBuilder.scene(series, options: options)
       return (scene, series.count == 1 ? series[0].name : "runs")
     }
+  }
+}
+
+/// "MIN:MAX" -> MIN...MAX (MIN < MAX).
+func parseRange(_ text: String) -> ClosedRange<Double>? {
+  guard let i = text.lastIndex(of: ":"), i != text.startIndex,
+    let lo = Double(text[..<i].trimmingCharacters(in: .whitespaces)),
+    let hi = Double(text[text.index(after: i)...].trimmingCharacters(in: .whitespaces)),
+    lo.isFinite, hi.isFinite, lo < hi
+  else { return nil }
+  return lo...hi
+}
+
+extension LossGrid {
+  /// The same grid with the roles of the axes swapped.
+  func transposed() -> LossGrid {
+    var v = [Double](repeating: .nan, count: values.count)
+    for r in 0..<y.count {
+      for c in 0..<x.count { v[c * y.count + r] = values[r * x.count + c] }
+    }
+    // Values were laid out as rows of x; reading them as rows of y swaps x and y.
+    return LossGrid(x: y, y: x, values: v, name: name, pendingCells: pendingCells)
   }
 }

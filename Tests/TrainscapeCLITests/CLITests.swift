@@ -192,3 +192,54 @@ extension RGBAImage {
     return set.count
   }
 }
+
+@Suite(.serialized) struct CLIArrayTests {
+  func python(_ script: String) throws {
+    let p = Process()
+    p.executableURL = CLI.packageRoot.appendingPathComponent(".venv/bin/python")
+    guard FileManager.default.isExecutableFile(atPath: p.executableURL!.path) else {
+      throw CLIArrayError("run scripts/setup.sh to create .venv")
+    }
+    p.arguments = ["-c", script]
+    try p.run()
+    p.waitUntilExit()
+    guard p.terminationStatus == 0 else { throw CLIArrayError("python failed") }
+  }
+  struct CLIArrayError: Error, CustomStringConvertible { var description: String; init(_ d: String) { description = d } }
+
+  @Test func lossGridsFromNPYAndLossLandscapeH5() throws {
+    let dir = try CLI.tempDir()
+    try python("""
+      import numpy as np, h5py
+      x = np.linspace(-1, 1, 41); y = np.linspace(-0.5, 0.5, 21); X, Y = np.meshgrid(x, y)
+      Z = X**2 + 3 * Y**2 + 0.5
+      np.save('\(dir.path)/grid.npy', Z)
+      Zp = Z.copy(); Zp.ravel()[-30:] = -1
+      with h5py.File('\(dir.path)/surf.h5', 'w') as f:
+          f['xcoordinates'] = x; f['ycoordinates'] = y; f['train_loss'] = Zp.reshape(len(x), len(y))
+      """)
+    let a = try CLI.run(["render", "loss-landscape", dir.path + "/grid.npy", "--x-range", "-1:1", "--y-range", "-0.5:0.5", "-o", dir.path + "/a.png", "--size", "480x320"])
+    #expect(a.status == 0, "stderr: \(a.stderr)")
+    let b = try CLI.run(["render", "loss-landscape", dir.path + "/surf.h5", "-o", dir.path + "/b.png", "--size", "480x320"])
+    #expect(b.status == 0, "stderr: \(b.stderr)")
+    #expect(b.stderr.contains("30 of 861 cells are not computed yet"))
+    let c = try CLI.run(["render", "loss-landscape", dir.path + "/surf.h5", "--dataset", "test_loss", "-o", dir.path + "/c.png"])
+    #expect(c.status != 0 && c.stderr.contains("train_loss"), "stderr: \(c.stderr)")
+  }
+
+  @Test func attentionFromAFourDimensionalArray() throws {
+    let dir = try CLI.tempDir()
+    try python("""
+      import numpy as np
+      rng = np.random.default_rng(1)
+      s = rng.normal(size=(2, 3, 64, 64)).astype(np.float32)
+      a = np.exp(s) / np.exp(s).sum(-1, keepdims=True)
+      np.save('\(dir.path)/attn.npy', a.astype(np.float16))
+      """)
+    let r = try CLI.run(["render", "attention", dir.path + "/attn.npy", "--batch", "1", "--head", "0,2", "-o", dir.path + "/a.png", "--size", "480x320"])
+    #expect(r.status == 0, "stderr: \(r.stderr)")
+    let bad = try CLI.run(["render", "attention", dir.path + "/attn.npy", "--head", "7", "-o", dir.path + "/b.png"])
+    #expect(bad.status != 0 && bad.reason == .exit)
+    #expect(bad.stderr.contains("attn.npy"), "stderr: \(bad.stderr)")
+  }
+}
