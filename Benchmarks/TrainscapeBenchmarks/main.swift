@@ -2,7 +2,9 @@
 // runs the Python peers on the same input and prints the ratios.
 import Foundation
 
-let benchmarks: [String: ([String]) throws -> Void] = [:]
+let benchmarks: [String: ([String]) throws -> Void] = [
+  "interpolation": InterpolationBenchmark.run,
+]
 
 let args = Array(CommandLine.arguments.dropFirst())
 guard let name = args.first, let run = benchmarks[name] else {
