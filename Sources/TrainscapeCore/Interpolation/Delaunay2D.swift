@@ -49,7 +49,7 @@ public struct Delaunay2D: Sendable {
     }
     px = x
     py = y
-    let builder = Builder(x: x, y: y)
+    var builder = Builder(x: x, y: y)
     try builder.build()
     (tv, tn) = builder.compact()
     representative = builder.representative
@@ -176,9 +176,9 @@ public struct Delaunay2D: Sendable {
 
 // MARK: - Construction
 
-/// Mutable Bowyer-Watson state. Vertex index `ghost` (== -1) is the vertex at infinity; a ghost
+/// Mutable Bowyer-Watson state (a struct, so array accesses need no dynamic exclusivity checks). Vertex index `ghost` (== -1) is the vertex at infinity; a ghost
 /// triangle (u, w, ghost) (in any rotation) stands for the outer half-plane left of u -> w.
-final class Builder {
+struct Builder {
   static let ghost: Int32 = -1
   let x: [Double]
   let y: [Double]
@@ -206,7 +206,7 @@ final class Builder {
     startTri = [Int32](repeating: -1, count: x.count + 1)
   }
 
-  func build() throws {
+  mutating func build() throws {
     let n = x.count
     let order = hilbertOrder()
     // Initial triangle: the first point, the next distinct one, the next not collinear.
@@ -247,7 +247,7 @@ final class Builder {
     }
   }
 
-  private func linkIfShared(_ t: Int, _ s: Int) {
+  private mutating func linkIfShared(_ t: Int, _ s: Int) {
     for k in 0..<3 {
       let a = tv[3 * t + (k + 1) % 3], b = tv[3 * t + (k + 2) % 3]
       for m in 0..<3 where tv[3 * s + (m + 1) % 3] == b && tv[3 * s + (m + 2) % 3] == a {
@@ -340,20 +340,20 @@ final class Builder {
     }
   }
 
-  func newTriangle() -> Int {
+  mutating func newTriangle() -> Int {
     if let f = free.popLast() {
       alive[Int(f)] = true
       return Int(f)
     }
-    tv.append(contentsOf: [0, 0, 0])
-    tn.append(contentsOf: [-1, -1, -1])
+    tv.append(0); tv.append(0); tv.append(0)
+    tn.append(-1); tn.append(-1); tn.append(-1)
     alive.append(true)
     mark.append(0)
     inCavity.append(false)
     return alive.count - 1
   }
 
-  func insert(_ p: Int, hint: inout Int32) {
+  mutating func insert(_ p: Int, hint: inout Int32) {
     let t0 = locate(p, from: hint)
     if !isGhost(t0) {
       for k in 0..<3 {
