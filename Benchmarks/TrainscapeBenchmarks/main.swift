@@ -1,9 +1,10 @@
-// Benchmarks: `swift run -c release TrainscapeBenchmarks NAME`, or scripts/bench.sh, which also
-// runs the Python peers on the same input and prints the ratios.
+// Benchmarks: `swift run -c release TrainscapeBenchmarks NAME`. Each scripts/bench_NAME.py runs
+// the Python peer on the same input and prints the ratios; scripts/bench.sh runs them all.
 import Foundation
 
 let benchmarks: [String: ([String]) throws -> Void] = [
   "series": SeriesBenchmark.run,
+  "interpolation": InterpolationBenchmark.run,
 ]
 
 let args = Array(CommandLine.arguments.dropFirst())
