@@ -101,3 +101,36 @@ import Testing
     #expect(scene.notes.contains { $0.contains("clipped") })
   }
 }
+
+@Suite struct RewardLandscapeBuilderTests {
+  @Test func surfaceOverTheTrajectoryWithHolesOutsideTheHull() throws {
+    let n = 60
+    let steps = (0..<n).map { Int64($0 * 5) }
+    let loss = (0..<n).map { 2 - Double($0) / 40 + 0.2 * sin(Double($0)) }
+    let reward = (0..<n).map { Double($0) / Double(n) + 0.1 * cos(Double($0) / 3) }
+    let scene = try RewardLandscapeBuilder.scene(steps: steps, loss: loss, reward: reward, runName: "rl")
+    #expect(scene.traces.count == 2)
+    guard case .surface(let s) = scene.traces[0], case .scatter(let t) = scene.traces[1] else {
+      Issue.record("expected surface + trajectory"); return
+    }
+    #expect(s.rows == 30 && s.cols == 30 && s.opacity == 0.6 && s.colormap == .rdylgn)
+    #expect(s.z.contains { $0.isNaN } && s.z.contains { $0.isFinite })
+    #expect(t.mode == .linesAndMarkers && t.count == n)
+    #expect(scene.colorBar?.colormap == .turbo && scene.colorBar?.title == "Step")
+    // Grid corners span the trajectory's step and loss ranges.
+    #expect(s.x[0] == 0 && s.x[29] == 295 && s.y[0] == loss.min()! && s.y[29 * 30] == loss.max()!)
+  }
+
+  @Test func collinearInputGivesTheTrajectoryAloneWithANote() throws {
+    let steps: [Int64] = [0, 1, 2, 3]
+    let scene = try RewardLandscapeBuilder.scene(steps: steps, loss: [1, 2, 3, 4], reward: [0, 0.1, 0.2, 0.3], runName: "rl")
+    #expect(scene.traces.count == 1)
+    #expect(scene.notes.contains { $0.contains("collinear") && $0.contains("trajectory alone") })
+  }
+
+  @Test func tooFewPointsIsAClearError() {
+    #expect(throws: BuilderError.self) {
+      try RewardLandscapeBuilder.scene(steps: [0], loss: [1], reward: [1], runName: "rl")
+    }
+  }
+}
