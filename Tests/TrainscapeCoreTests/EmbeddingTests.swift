@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+
+@testable import TrainscapeCore
+
+@Suite struct EmbeddingTests {
+  // MARK: - PCA against numpy's SVD and sklearn's PCA
+
+  /// Anisotropic data (a rank-6 signal with distinct scales plus noise) from numpy, with the
+  /// reference: the first 3 right singular vectors of the centred data, the centred data's
+  /// projection on them, and sklearn's explained_variance_ratio_.
+  private func pcaReference(rows: Int, cols: Int, seed: Int) throws -> (
+    x: [Double], vt: [Double], proj: [Double], ratio: [Double]
+  ) {
+    let out = try PythonReference.run(
+      """
+      import json, numpy as np
+      from sklearn.decomposition import PCA
+      rng = np.random.default_rng(\(seed))
+      rows, cols = \(rows), \(cols)
+      z = rng.standard_normal((rows, 6)) * np.array([10.0, 6.0, 3.0, 2.0, 1.5, 1.0])
+      basis = np.linalg.qr(rng.standard_normal((cols, 6)))[0].T
+      x = z @ basis + 0.1 * rng.standard_normal((rows, cols)) + rng.standard_normal(cols)
+      xc = x - x.mean(axis=0)
+      u, s, vt = np.linalg.svd(xc, full_matrices=False)
+      ratio = PCA(n_components=3, svd_solver="full").fit(x).explained_variance_ratio_
+      print(json.dumps({"x": x.ravel().tolist(), "vt": vt[:3].ravel().tolist(),
+                        "proj": (xc @ vt[:3].T).ravel().tolist(), "ratio": ratio.tolist()}))
+      """)
+    let d = try JSONSerialization.jsonObject(with: Data(out.utf8)) as! [String: Any]
+    return (d["x"] as! [Double], d["vt"] as! [Double], d["proj"] as! [Double], d["ratio"] as! [Double])
+  }
+
+  private func checkPCA(rows: Int, cols: Int, seed: Int) throws {
+    let ref = try pcaReference(rows: rows, cols: cols, seed: seed)
+    let pca = try PCA.fit(ref.x, rows: rows, cols: cols, components: 3)
+    #expect(pca.components.count == 3 * cols && pca.projected.count == 3 * rows)
+    for j in 0..<3 {
+      let ours = Array(pca.components[j * cols..<(j + 1) * cols])
+      let theirs = Array(ref.vt[j * cols..<(j + 1) * cols])
+      let sign: Double = zip(ours, theirs).map(*).reduce(0, +) < 0 ? -1 : 1
+      let compErr = zip(ours, theirs).map { abs($0 - sign * $1) }.max()!
+      #expect(compErr < 1e-6, "component \(j): max |ours - numpy| = \(compErr)")
+      var projErr = 0.0
+      for r in 0..<rows {
+        projErr = max(projErr, abs(pca.projected[r * 3 + j] - sign * ref.proj[r * 3 + j]))
+      }
+      let projScale = ref.proj.map(abs).max()!
+      #expect(projErr < 1e-6 * projScale, "projection \(j): max error \(projErr)")
+      #expect(abs(pca.explainedVarianceRatio[j] - ref.ratio[j]) < 1e-9)
+      // Sign convention: the largest-magnitude entry is positive.
+      let big = ours.indices.max { abs(ours[$0]) < abs(ours[$1]) }!
+      #expect(ours[big] > 0)
+    }
+  }
+
+  @Test func pcaMatchesNumpyCovariancePath() throws {
+    try checkPCA(rows: 300, cols: 80, seed: 1)  // rows > cols: covariance, subspace iteration
+  }
+
+  @Test func pcaMatchesNumpyGramPath() throws {
+    try checkPCA(rows: 40, cols: 120, seed: 2)  // rows < cols: 40 x 40 Gram matrix
+  }
+
+  @Test func pcaErrors() throws {
+    #expect(throws: EmbeddingError.self) { try PCA.fit([1, 2, 3], rows: 1, cols: 3) }
+    #expect(throws: EmbeddingError.self) { try PCA.fit([1, 2, 3, 4], rows: 2, cols: 2, components: 3) }
+    #expect(throws: EmbeddingError.self) { try PCA.fit([1, 2, 3], rows: 2, cols: 2) }
+    let nan = try? PCA.fit([1, .nan, 3, 4, 5, 6], rows: 3, cols: 2, components: 1)
+    #expect(nan == nil)
+    do {
+      _ = try PCA.fit([1, 2, .nan, 4, 5, 6], rows: 3, cols: 2, components: 1)
+    } catch let e as EmbeddingError {
+      #expect(e.description.contains("row 1, column 0"))
+    }
+  }
+}
