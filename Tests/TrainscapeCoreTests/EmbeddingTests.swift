@@ -74,4 +74,59 @@ import Testing
       #expect(e.description.contains("row 1, column 0"))
     }
   }
+
+  // MARK: - t-SNE against sklearn's TSNE (trustworthiness)
+
+  /// Gaussian clusters from numpy, written as JSON: 4 clusters of 75 points in 60 dimensions.
+  private static let clusters = """
+    import json, sys, numpy as np
+    rng = np.random.default_rng(7)
+    centres = rng.standard_normal((4, 60)) * 4.0
+    x = np.concatenate([c + rng.standard_normal((75, 60)) * rng.uniform(0.5, 2.0) for c in centres])
+    """
+
+  @Test func tsneTrustworthinessMatchesSklearn() throws {
+    let data = try PythonReference.run(Self.clusters + "\nprint(json.dumps(x.ravel().tolist()))")
+    let x = try JSONSerialization.jsonObject(with: Data(data.utf8)) as! [Double]
+    let rows = 300, cols = 60
+    let start = Date()
+    let y = try TSNE.embed(x, rows: rows, cols: cols)
+    let seconds = Date().timeIntervalSince(start)
+    #expect(y.count == rows * 3 && y.allSatisfy(\.isFinite))
+    let out = try PythonReference.run(
+      Self.clusters + """
+
+        from sklearn.manifold import TSNE, trustworthiness
+        ours = np.array(json.load(sys.stdin)).reshape(-1, 3)
+        ref = TSNE(n_components=3, random_state=0, init="pca").fit_transform(x)
+        print(json.dumps({"ours": trustworthiness(x, ours), "sklearn": trustworthiness(x, ref)}))
+        """, stdin: String(decoding: try JSONSerialization.data(withJSONObject: y), as: UTF8.self))
+    let t = try JSONSerialization.jsonObject(with: Data(out.utf8)) as! [String: Double]
+    print("t-SNE 300 x 60 (debug build): \(seconds) s; trustworthiness ours \(t["ours"]!), sklearn \(t["sklearn"]!)")
+    #expect(t["ours"]! >= t["sklearn"]! - 0.02)
+  }
+
+  @Test func tsneErrors() throws {
+    let x = (0..<40).map { Double($0 % 7) + Double($0) * 0.01 }  // 20 x 2
+    do {
+      _ = try TSNE.embed(x, rows: 20, cols: 2)  // perplexity 30 >= 20 rows
+      Issue.record("expected a perplexity error")
+    } catch let e as EmbeddingError {
+      #expect(e.description.contains("perplexity"))
+      #expect(e.description.contains("use perplexity 6.0 or less"))
+    }
+    var options = TSNEOptions()
+    options.perplexity = 5
+    options.iterations = 300
+    #expect(throws: EmbeddingError.self) { try TSNE.embed(x, rows: 20, cols: 2, options: options) }  // 2 cols < 3 dims with PCA init
+    options.initialization = .random
+    let y = try TSNE.embed(x, rows: 20, cols: 2, options: options)
+    #expect(y.count == 60 && y.allSatisfy(\.isFinite))
+    var bad = x
+    bad[5] = .nan
+    #expect(throws: EmbeddingError.self) { try TSNE.embed(bad, rows: 20, cols: 2, options: options) }
+    #expect(throws: EmbeddingError.self) { try TSNE.embed([1, 2], rows: 1, cols: 2, options: options) }
+    options.dimensions = 4
+    #expect(throws: EmbeddingError.self) { try TSNE.embed(x, rows: 20, cols: 2, options: options) }
+  }
 }
