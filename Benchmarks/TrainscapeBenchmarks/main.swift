@@ -2,7 +2,7 @@
 // runs the Python peers on the same input and prints the ratios.
 import Foundation
 
-let benchmarks: [String: ([String]) throws -> Void] = [:]
+let benchmarks: [String: ([String]) throws -> Void] = ["embedding": EmbeddingBenchmark.run]
 
 let args = Array(CommandLine.arguments.dropFirst())
 guard let name = args.first, let run = benchmarks[name] else {

@@ -160,40 +160,50 @@ public enum PCA {
   }
 }
 
-/// x^T x for a rows x cols row-major x: cols x cols, formed in 64 x 64 tiles on all cores.
+/// x^T x for a rows x cols row-major x: cols x cols. The columns are transposed into
+/// contiguous rows, then 2 x 4 blocks of dot products are accumulated in registers (SIMD2
+/// lanes over the rows), one pair of columns per task on all cores.
 func crossProduct(_ x: [Double], rows: Int, cols: Int) -> [Double] {
-  let t = 64
-  let blocks = (cols + t - 1) / t
-  var pairs: [(Int, Int)] = []
-  for a in 0..<blocks { for b in a..<blocks { pairs.append((a, b)) } }
+  let stride = (rows + 1) / 2 * 2
+  var xt = [Double](repeating: 0, count: (cols + 4) * stride)  // 4 spare zero rows: padding
+  for r in 0..<rows { for c in 0..<cols { xt[c * stride + r] = x[r * cols + c] } }
   var out = [Double](repeating: 0, count: cols * cols)
-  x.withUnsafeBufferPointer { xp in
+  let pairs = (cols + 1) / 2
+  xt.withUnsafeBufferPointer { xp in
     out.withUnsafeMutableBufferPointer { op in
-      let xb = xp.baseAddress!, ob = op.baseAddress!
-      DispatchQueue.concurrentPerform(iterations: pairs.count) { idx in
-        let (ba, bb) = pairs[idx]
-        let a0 = ba * t, a1 = min(cols, a0 + t), b0 = bb * t, b1 = min(cols, b0 + t)
-        let wb = b1 - b0
-        var tile = [Double](repeating: 0, count: t * t)
-        tile.withUnsafeMutableBufferPointer { tp in
-          let tb = tp.baseAddress!
-          for r in 0..<rows {
-            let row = xb + r * cols
-            let rowB = row + b0
-            for a in a0..<a1 {
-              let xa = row[a]
-              if xa == 0 { continue }
-              let dst = tb + (a - a0) * t
-              for j in 0..<wb { dst[j] += xa * rowB[j] }
+      let xb = UnsafeRawPointer(xp.baseAddress!), ob = op.baseAddress!
+      DispatchQueue.concurrentPerform(iterations: pairs) { pair in
+        let a0 = pair * 2
+        let rowA0 = xb + a0 * stride * 8, rowA1 = rowA0 + stride * 8
+        var b0 = a0 / 4 * 4
+        while b0 < cols {
+          let rb = xb + b0 * stride * 8
+          var s00 = SIMD2<Double>(), s01 = SIMD2<Double>(), s02 = SIMD2<Double>(), s03 = SIMD2<Double>()
+          var s10 = SIMD2<Double>(), s11 = SIMD2<Double>(), s12 = SIMD2<Double>(), s13 = SIMD2<Double>()
+          var off = 0
+          let end = stride * 8
+          while off < end {
+            let a = rowA0.loadUnaligned(fromByteOffset: off, as: SIMD2<Double>.self)
+            let b = rowA1.loadUnaligned(fromByteOffset: off, as: SIMD2<Double>.self)
+            let c0 = rb.loadUnaligned(fromByteOffset: off, as: SIMD2<Double>.self)
+            let c1 = rb.loadUnaligned(fromByteOffset: off + end, as: SIMD2<Double>.self)
+            let c2 = rb.loadUnaligned(fromByteOffset: off + 2 * end, as: SIMD2<Double>.self)
+            let c3 = rb.loadUnaligned(fromByteOffset: off + 3 * end, as: SIMD2<Double>.self)
+            s00 += a * c0; s01 += a * c1; s02 += a * c2; s03 += a * c3
+            s10 += b * c0; s11 += b * c1; s12 += b * c2; s13 += b * c3
+            off += 16
+          }
+          let row0 = SIMD4(s00.sum(), s01.sum(), s02.sum(), s03.sum())
+          let row1 = SIMD4(s10.sum(), s11.sum(), s12.sum(), s13.sum())
+          for db in 0..<4 where b0 + db < cols {
+            ob[a0 * cols + b0 + db] = row0[db]
+            ob[(b0 + db) * cols + a0] = row0[db]
+            if a0 + 1 < cols {
+              ob[(a0 + 1) * cols + b0 + db] = row1[db]
+              ob[(b0 + db) * cols + a0 + 1] = row1[db]
             }
           }
-          for a in a0..<a1 {
-            for b in b0..<b1 {
-              let s = tb[(a - a0) * t + (b - b0)]
-              ob[a * cols + b] = s
-              ob[b * cols + a] = s
-            }
-          }
+          b0 += 4
         }
       }
     }

@@ -79,7 +79,7 @@ struct Objective {
                 if dims > 1 { diff.1 = yb[i * dims + 1] - yb[j * dims + 1]; d2 += diff.1 * diff.1 }
                 if dims > 2 { diff.2 = yb[i * dims + 2] - yb[j * dims + 2]; d2 += diff.2 * diff.2 }
                 var w = dof / (dof + d2)
-                if dof != 1 { w = Foundation.pow(w, exponent) }
+                if dof == 2 { w *= w.squareRoot() } else if dof != 1 { w = Foundation.pow(w, exponent) }
                 let f = pij * w
                 acc.0 += f * diff.0
                 acc.1 += f * diff.1
