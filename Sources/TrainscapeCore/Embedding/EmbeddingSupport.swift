@@ -57,6 +57,7 @@ func parallelChunks(_ count: Int, minChunk: Int = 1, _ body: (Range<Int>) -> Voi
 /// rotations. Returns eigenvalues in descending order and the eigenvectors as the columns of
 /// an n x n row-major matrix. Accurate to machine precision; O(n^3) per sweep, so keep n small
 /// (PCA only uses it on its subspace-sized Rayleigh quotient).
+@_optimize(speed)
 func symmetricEigen(_ matrix: [Double], n: Int) -> (values: [Double], vectors: [Double]) {
   var a = matrix
   var v = [Double](repeating: 0, count: n * n)

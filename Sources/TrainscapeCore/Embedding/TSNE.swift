@@ -112,6 +112,7 @@ public enum TSNE {
   }
 
   /// sklearn's `_gradient_descent`; returns the index of the last iteration run.
+  @_optimize(speed)
   static func gradientDescent(
     _ position: inout [Double], objective: inout Objective, from start: Int, to end: Int,
     momentum: Double, learningRate: Double, exaggeration: Double, withoutProgress: Int
@@ -171,76 +172,89 @@ public enum TSNE {
       dist2.withUnsafeMutableBufferPointer { dp in
         let ib = ip.baseAddress!, db = dp.baseAddress!
         DispatchQueue.concurrentPerform(iterations: blocks) { b in
-          let i0 = b * block, i1 = min(n, i0 + block)
-          let d = UnsafeMutablePointer<Float>.allocate(capacity: block * n)
-          defer { d.deallocate() }
-          let jBlock = 64
-          var j0 = 0
-          while j0 < n {
-            let j1 = min(n, j0 + jBlock)
-            for i in i0..<i1 {
-              let xi = UnsafeRawPointer(x + i * stride)
-              for j in j0..<j1 {
-                let xj = UnsafeRawPointer(x + j * stride)
-                var acc = SIMD8<Float>()
-                var off = 0
-                while off < stride * 4 {
-                  let diff = xi.loadUnaligned(fromByteOffset: off, as: SIMD8<Float>.self)
-                    - xj.loadUnaligned(fromByteOffset: off, as: SIMD8<Float>.self)
-                  acc += diff * diff
-                  off += 32
-                }
-                d[(i - i0) * n + j] = acc.sum()
-              }
-            }
-            j0 = j1
-          }
-          // Bounded max-heap of the k smallest per row.
-          var heapD = [Float](repeating: 0, count: k)
-          var heapI = [Int32](repeating: 0, count: k)
-          for i in i0..<i1 {
-            let row = d + (i - i0) * n
-            var count = 0
-            for j in 0..<n where j != i {
-              let v = row[j]
-              if count < k {
-                var c = count
-                count += 1
-                while c > 0 {
-                  let parent = (c - 1) / 2
-                  if heapD[parent] >= v { break }
-                  heapD[c] = heapD[parent]
-                  heapI[c] = heapI[parent]
-                  c = parent
-                }
-                heapD[c] = v
-                heapI[c] = Int32(j)
-              } else if v < heapD[0] {
-                var c = 0
-                while true {
-                  let l = 2 * c + 1
-                  if l >= k { break }
-                  var m = l
-                  if l + 1 < k && heapD[l + 1] > heapD[l] { m = l + 1 }
-                  if heapD[m] <= v { break }
-                  heapD[c] = heapD[m]
-                  heapI[c] = heapI[m]
-                  c = m
-                }
-                heapD[c] = v
-                heapI[c] = Int32(j)
-              }
-            }
-            let order = (0..<k).sorted { heapD[$0] < heapD[$1] || (heapD[$0] == heapD[$1] && heapI[$0] < heapI[$1]) }
-            for (t, o) in order.enumerated() {
-              db[i * k + t] = heapD[o]
-              ib[i * k + t] = heapI[o]
-            }
-          }
+          neighbourBlock(
+            b * block..<min(n, b * block + block), x, stride: stride, rows: n, k: k, ib, db)
         }
       }
     }
     return (indices, dist2)
+  }
+
+  /// Rows `rowRange` of the k-nearest-neighbour search: distances to all rows in 64-row tiles,
+  /// then a bounded max-heap per row.
+  @_optimize(speed)
+  static func neighbourBlock(
+    _ rowRange: Range<Int>, _ x: UnsafeMutablePointer<Float>, stride: Int, rows n: Int, k: Int,
+    _ ib: UnsafeMutablePointer<Int32>, _ db: UnsafeMutablePointer<Float>
+  ) {
+    let i0 = rowRange.lowerBound, i1 = rowRange.upperBound
+    let d = UnsafeMutablePointer<Float>.allocate(capacity: rowRange.count * n)
+    defer { d.deallocate() }
+    let jBlock = 64
+    var j0 = 0
+    while j0 < n {
+      let j1 = min(n, j0 + jBlock)
+      for i in i0..<i1 {
+        let xi = UnsafeRawPointer(x + i * stride)
+        for j in j0..<j1 {
+          let xj = UnsafeRawPointer(x + j * stride)
+          var acc = SIMD8<Float>()
+          var off = 0
+          while off < stride * 4 {
+            let diff = xi.loadUnaligned(fromByteOffset: off, as: SIMD8<Float>.self)
+              - xj.loadUnaligned(fromByteOffset: off, as: SIMD8<Float>.self)
+            acc += diff * diff
+            off += 32
+          }
+          d[(i - i0) * n + j] = acc.sum()
+        }
+      }
+      j0 = j1
+    }
+    let heapD = UnsafeMutablePointer<Float>.allocate(capacity: k)
+    let heapI = UnsafeMutablePointer<Int32>.allocate(capacity: k)
+    defer { heapD.deallocate(); heapI.deallocate() }
+    for i in i0..<i1 {
+      let row = d + (i - i0) * n
+      var count = 0
+      for j in 0..<n where j != i {
+        let v = row[j]
+        if count < k {
+          var c = count
+          count += 1
+          while c > 0 {
+            let parent = (c - 1) / 2
+            if heapD[parent] >= v { break }
+            heapD[c] = heapD[parent]
+            heapI[c] = heapI[parent]
+            c = parent
+          }
+          heapD[c] = v
+          heapI[c] = Int32(j)
+        } else if v < heapD[0] {
+          var c = 0
+          while true {
+            let l = 2 * c + 1
+            if l >= k { break }
+            var m = l
+            if l + 1 < k && heapD[l + 1] > heapD[l] { m = l + 1 }
+            if heapD[m] <= v { break }
+            heapD[c] = heapD[m]
+            heapI[c] = heapI[m]
+            c = m
+          }
+          heapD[c] = v
+          heapI[c] = Int32(j)
+        }
+      }
+      let order = (0..<k).sorted {
+        heapD[$0] < heapD[$1] || (heapD[$0] == heapD[$1] && heapI[$0] < heapI[$1])
+      }
+      for (t, o) in order.enumerated() {
+        db[i * k + t] = heapD[o]
+        ib[i * k + t] = heapI[o]
+      }
+    }
   }
 
   /// sklearn's `_binary_search_perplexity`: row-wise conditional probabilities (N x k).
@@ -253,34 +267,44 @@ public enum TSNE {
       let ob = op.baseAddress!
       parallelChunks(n, minChunk: 32) { range in
         for i in range {
-          let pr = ob + i * k
-          var beta = 1.0, betaMin = -Double.infinity, betaMax = Double.infinity
-          for _ in 0..<100 {
-            var sumP = 0.0
-            for j in 0..<k {
-              pr[j] = Foundation.exp(-Double(dist2[i * k + j]) * beta)
-              sumP += pr[j]
-            }
-            if sumP == 0 { sumP = 1e-8 }
-            var sumDP = 0.0
-            for j in 0..<k {
-              pr[j] /= sumP
-              sumDP += Double(dist2[i * k + j]) * pr[j]
-            }
-            let diff = Foundation.log(sumP) + beta * sumDP - desired
-            if abs(diff) <= 1e-5 { break }
-            if diff > 0 {
-              betaMin = beta
-              beta = betaMax == .infinity ? beta * 2 : (beta + betaMax) / 2
-            } else {
-              betaMax = beta
-              beta = betaMin == -.infinity ? beta / 2 : (beta + betaMin) / 2
-            }
-          }
+          searchRow(i, dist2, k: k, desired: desired, ob + i * k)
         }
       }
     }
     return out
+  }
+}
+
+extension TSNE {
+  /// One row of the perplexity search: the Gaussian precision whose conditional distribution
+  /// over the k neighbours has entropy log(perplexity), within 1e-5, in at most 100 steps.
+  @_optimize(speed)
+  static func searchRow(
+    _ i: Int, _ dist2: [Float], k: Int, desired: Double, _ pr: UnsafeMutablePointer<Double>
+  ) {
+    var beta = 1.0, betaMin = -Double.infinity, betaMax = Double.infinity
+    for _ in 0..<100 {
+      var sumP = 0.0
+      for j in 0..<k {
+        pr[j] = Foundation.exp(-Double(dist2[i * k + j]) * beta)
+        sumP += pr[j]
+      }
+      if sumP == 0 { sumP = 1e-8 }
+      var sumDP = 0.0
+      for j in 0..<k {
+        pr[j] /= sumP
+        sumDP += Double(dist2[i * k + j]) * pr[j]
+      }
+      let diff = Foundation.log(sumP) + beta * sumDP - desired
+      if abs(diff) <= 1e-5 { break }
+      if diff > 0 {
+        betaMin = beta
+        beta = betaMax == .infinity ? beta * 2 : (beta + betaMax) / 2
+      } else {
+        betaMax = beta
+        beta = betaMin == -.infinity ? beta / 2 : (beta + betaMin) / 2
+      }
+    }
   }
 }
 

@@ -34,6 +34,7 @@ struct Objective {
 
   /// Writes the gradient of KL(P * exaggeration || Q) into `grad`; returns the KL divergence
   /// when `computeError` (else 0).
+  @_optimize(speed)
   mutating func gradient(
     _ y: [Double], into grad: inout [Double], exaggeration: Double, computeError: Bool
   ) -> Double {
@@ -59,41 +60,14 @@ struct Objective {
     for i in 0..<n { z += rowSum[i] }
     z -= Double(n)  // the self pairs, weight exactly 1
     z = max(z, Double.leastNormalMagnitude)
-    let exponent = (dof + 1) / 2
     let p = p
     y.withUnsafeBufferPointer { yp in
       attraction.withUnsafeMutableBufferPointer { ap in
         klTerm.withUnsafeMutableBufferPointer { kp in
           let yb = yp.baseAddress!, ab = ap.baseAddress!, kb = kp.baseAddress!
           parallelChunks(n, minChunk: 32) { range in
-            for i in range {
-              var acc = (0.0, 0.0, 0.0)
-              var kl = 0.0
-              for t in p.start[i]..<p.start[i + 1] {
-                let j = Int(p.column[t])
-                let pij = p.value[t] * exaggeration
-                var d2 = 0.0
-                var diff = (0.0, 0.0, 0.0)
-                diff.0 = yb[i * dims] - yb[j * dims]
-                d2 += diff.0 * diff.0
-                if dims > 1 { diff.1 = yb[i * dims + 1] - yb[j * dims + 1]; d2 += diff.1 * diff.1 }
-                if dims > 2 { diff.2 = yb[i * dims + 2] - yb[j * dims + 2]; d2 += diff.2 * diff.2 }
-                var w = dof / (dof + d2)
-                if dof == 2 { w *= w.squareRoot() } else if dof != 1 { w = Foundation.pow(w, exponent) }
-                let f = pij * w
-                acc.0 += f * diff.0
-                acc.1 += f * diff.1
-                acc.2 += f * diff.2
-                if computeError {
-                  let tiny = Double(Float.leastNormalMagnitude)
-                  kl += pij * Foundation.log(max(pij, tiny) / max(w / z, tiny))
-                }
-              }
-              ab[i * dims] = acc.0
-              if dims > 1 { ab[i * dims + 1] = acc.1 }
-              if dims > 2 { ab[i * dims + 2] = acc.2 }
-              kb[i] = kl
-            }
+            Objective.attract(
+              range, p, yb, dims, dof, exaggeration, z, computeError, ab, kb)
           }
         }
       }
@@ -103,9 +77,47 @@ struct Objective {
     return computeError ? klTerm.reduce(0, +) : 0
   }
 
+  /// Rows `range`: sum_j p_ij w_ij (y_i - y_j) over the sparse P, and the KL terms if wanted.
+  @_optimize(speed)
+  static func attract(
+    _ range: Range<Int>, _ p: SparseP, _ yb: UnsafePointer<Double>, _ dims: Int, _ dof: Double,
+    _ exaggeration: Double, _ z: Double, _ computeError: Bool,
+    _ ab: UnsafeMutablePointer<Double>, _ kb: UnsafeMutablePointer<Double>
+  ) {
+    let exponent = (dof + 1) / 2
+    for i in range {
+      var acc = (0.0, 0.0, 0.0)
+      var kl = 0.0
+      for t in p.start[i]..<p.start[i + 1] {
+        let j = Int(p.column[t])
+        let pij = p.value[t] * exaggeration
+        var d2 = 0.0
+        var diff = (0.0, 0.0, 0.0)
+        diff.0 = yb[i * dims] - yb[j * dims]
+        d2 += diff.0 * diff.0
+        if dims > 1 { diff.1 = yb[i * dims + 1] - yb[j * dims + 1]; d2 += diff.1 * diff.1 }
+        if dims > 2 { diff.2 = yb[i * dims + 2] - yb[j * dims + 2]; d2 += diff.2 * diff.2 }
+        var w = dof / (dof + d2)
+        if dof == 2 { w *= w.squareRoot() } else if dof != 1 { w = Foundation.pow(w, exponent) }
+        let f = pij * w
+        acc.0 += f * diff.0
+        acc.1 += f * diff.1
+        acc.2 += f * diff.2
+        if computeError {
+          let tiny = Double(Float.leastNormalMagnitude)
+          kl += pij * Foundation.log(max(pij, tiny) / max(w / z, tiny))
+        }
+      }
+      ab[i * dims] = acc.0
+      if dims > 1 { ab[i * dims + 1] = acc.1 }
+      if dims > 2 { ab[i * dims + 2] = acc.2 }
+      kb[i] = kl
+    }
+  }
+
   /// Rows `range`: sum_j w_ij and sum_j w_ij^2 (y_i - y_j) over all j (self included, which
   /// adds exactly 1 to the weight sum and nothing to the force).
-  @inline(__always)
+  @_optimize(speed)
   static func repulse(
     _ range: Range<Int>, _ coords: UnsafePointer<Float>, _ padded: Int, _ dims: Int,
     _ rowSum: UnsafeMutablePointer<Double>, _ repulsion: UnsafeMutablePointer<Double>,
