@@ -61,6 +61,7 @@ enum EmbeddingBenchmark {
     let embedding = try TSNE.embed(data, rows: rows, cols: cols, options: options)
     let tsneSeconds = Date().timeIntervalSince(t)
     print(String(format: "Swift: PCA %.4f s (best of 5), t-SNE %.3f s (%d iterations)", pcaSeconds, tsneSeconds, options.iterations))
+    fflush(stdout)  // before the script's table
 
     guard usePython else { return }
     let pcaFile = dir.appendingPathComponent("pca.bin"), tsneFile = dir.appendingPathComponent("tsne.bin")

@@ -85,6 +85,10 @@ import Testing
     x = np.concatenate([c + rng.standard_normal((50, 60)) * rng.uniform(0.5, 2.0) for c in centres])
     """
 
+  /// Full default options (1000 iterations). 200 points keep the debug build's all-pairs
+  /// gradient at about 10 s; sklearn's default (Barnes-Hut) is the reference, and ours, with the
+  /// exact gradient, must be within 0.02 of its trustworthiness (measured: 0.962 vs 0.975 here;
+  /// sklearn's own exact method gets 0.965 on these data; on 300 points ours 0.9676 vs 0.9675).
   @Test func tsneTrustworthinessMatchesSklearn() throws {
     let data = try PythonReference.run(Self.clusters + "\nprint(json.dumps(x.ravel().tolist()))")
     let x = try JSONSerialization.jsonObject(with: Data(data.utf8)) as! [Double]
