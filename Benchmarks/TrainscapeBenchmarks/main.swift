@@ -5,6 +5,7 @@ import Foundation
 let benchmarks: [String: ([String]) throws -> Void] = [
   "series": SeriesBenchmark.run,
   "interpolation": InterpolationBenchmark.run,
+  "embedding": EmbeddingBenchmark.run,
 ]
 
 let args = Array(CommandLine.arguments.dropFirst())
