@@ -157,3 +157,92 @@ extension Render {
     }
   }
 }
+
+extension EmbeddingBuilder.Method: ExpressibleByArgument {}
+
+extension Render {
+  struct Embedding: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Embeddings across training checkpoints reduced to 3D (PCA or t-SNE), drawn as paths coloured by training progress.",
+      discussion: """
+        The .npy array is [T, D] (one vector per checkpoint: one path) or [T, N, D] (N points
+        per checkpoint: one path per point). With --labels (a text file with one label per
+        line, N lines) points are coloured by label instead. t-SNE follows scikit-learn's
+        algorithm (perplexity, early exaggeration, PCA initialisation) and is deterministic
+        for a given --seed.
+        """)
+
+    @Argument(help: "A .npy file: [T, D] or [T, N, D].")
+    var path: String
+
+    @Option(help: "Reduction to 3D: pca or tsne.")
+    var method: EmbeddingBuilder.Method = .pca
+
+    @Option(help: "A text file with one label per point (N lines) to colour points by.")
+    var labels: String?
+
+    @Option(help: "t-SNE perplexity.")
+    var perplexity: Double = 30
+
+    @Option(help: "t-SNE iterations.")
+    var iterations: Int = 1000
+
+    @Option(help: "t-SNE random seed.")
+    var seed: UInt64 = 42
+
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+      if perplexity <= 0 { throw ValidationError("--perplexity must be positive") }
+      if iterations < 1 { throw ValidationError("--iterations must be at least 1") }
+    }
+
+    func run() throws {
+      let (scene, name) = try makeScene()
+      try output.renderAndWrite(scene, kind: "embedding-\(method.rawValue)", runName: name)
+    }
+
+    func makeScene() throws -> (Scene, String) {
+      let file = try NPYFile.open(path: path)
+      let shape = file.header.shape
+      let (t, n, d): (Int, Int, Int)
+      switch shape.count {
+      case 2: (t, n, d) = (shape[0], 1, shape[1])
+      case 3: (t, n, d) = (shape[0], shape[1], shape[2])
+      default:
+        throw CLIError("\(path): embeddings must be [T, D] or [T, N, D]; this array has shape \(shape)")
+      }
+      var labelList: [String]?
+      if let labels {
+        guard let text = try? String(contentsOfFile: labels, encoding: .utf8) else {
+          throw CLIError("\(labels): cannot read the labels file")
+        }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
+          $0.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let list = Array(lines.reversed().drop { $0.isEmpty }.reversed())
+        guard list.count == n else {
+          throw CLIError("\(labels): \(list.count) labels, but \(path) has \(n) point(s) per checkpoint (one label per line expected)")
+        }
+        labelList = list
+      }
+      var options = EmbeddingBuilder.Options()
+      options.method = method
+      options.tsne.perplexity = perplexity
+      options.tsne.iterations = iterations
+      options.tsne.seed = seed
+      options.colormap = output.colormap(default: options.colormap)
+      options.camera = output.camera(default: options.camera)
+      options.title = output.title
+      let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+      do {
+        let scene = try EmbeddingBuilder.scene(
+          data: try file.readAll(), checkpoints: t, pointsPerCheckpoint: n, dimensions: d,
+          labels: labelList, name: name, options: options)
+        return (scene, name)
+      } catch let e as EmbeddingError {
+        throw CLIError("\(path): \(e.description)")
+      }
+    }
+  }
+}

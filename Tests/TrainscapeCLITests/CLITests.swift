@@ -243,3 +243,39 @@ extension RGBAImage {
     #expect(bad.stderr.contains("attn.npy"), "stderr: \(bad.stderr)")
   }
 }
+
+extension CLIArrayTests {
+  @Test func embeddingsWithPCAAndTSNEAndLabels() throws {
+    let dir = try CLI.tempDir()
+    try python("""
+      import numpy as np
+      rng = np.random.default_rng(2)
+      np.save('\(dir.path)/traj.npy', np.cumsum(rng.normal(size=(30, 32)), axis=0))
+      np.save('\(dir.path)/points.npy', rng.normal(size=(5, 12, 16)))
+      open('\(dir.path)/labels.txt', 'w').write('\\n'.join(['a', 'b', 'c'] * 4) + '\\n')
+      """)
+    let a = try CLI.run(["render", "embedding", dir.path + "/traj.npy", "--method", "tsne", "--perplexity", "5", "--iterations", "300", "-o", dir.path + "/a.png", "--size", "480x320"])
+    #expect(a.status == 0, "stderr: \(a.stderr)")
+    let b = try CLI.run(["render", "embedding", dir.path + "/points.npy", "--labels", dir.path + "/labels.txt", "-o", dir.path + "/b.png", "--size", "480x320"])
+    #expect(b.status == 0, "stderr: \(b.stderr)")
+    let c = try CLI.run(["render", "embedding", dir.path + "/traj.npy", "--labels", dir.path + "/labels.txt", "-o", dir.path + "/c.png"])
+    #expect(c.status != 0 && c.stderr.contains("labels"), "stderr: \(c.stderr)")
+  }
+
+  @Test func rewardLandscapeOfTheExampleRun() throws {
+    let dir = try CLI.tempDir()
+    let r = try CLI.run(["render", "reward-landscape", CLI.packageRoot.path + "/Assets/examples/rl_grpo.jsonl", "-o", dir.path + "/r.png", "--size", "480x320", "--interp", "cubic"])
+    #expect(r.status == 0, "stderr: \(r.stderr)")
+    #expect(r.stderr.contains("outside the trajectory's convex hull"))
+  }
+
+  @Test func sweepOfTheExampleRuns() throws {
+    let dir = try CLI.tempDir()
+    let sweep = try FileManager.default.contentsOfDirectory(atPath: CLI.packageRoot.path + "/Assets/examples/sweep")
+      .filter { $0.hasSuffix(".jsonl") }.sorted().map { CLI.packageRoot.path + "/Assets/examples/sweep/" + $0 }
+    #expect(sweep.count == 5)
+    let r = try CLI.run(["render", "loss-landscape"] + sweep + ["-o", dir.path + "/s.png", "--size", "480x320", "--ema", "5"])
+    #expect(r.status == 0, "stderr: \(r.stderr)")
+    #expect(r.stderr.contains("sweep mode: 5 runs"))
+  }
+}
