@@ -6,7 +6,7 @@ import TrainscapeIO
 struct Render: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Render a 3D landscape of a training run to a PNG, headless.",
-    subcommands: [GradientFlow.self, LossLandscape.self, Trajectory.self])
+    subcommands: [GradientFlow.self, LossLandscape.self, Trajectory.self, RenderFigure.self])
 }
 
 /// Options for choosing which rows of a run are used.
@@ -58,6 +58,12 @@ extension Render {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
+      let (scene, runName) = try makeScene()
+      try output.renderAndWrite(scene, kind: "gradient-flow", runName: runName)
+    }
+
+    /// The scene and the run's name (for default file names); `export` reuses it.
+    func makeScene() throws -> (Scene, String) {
       let (buffer, runInfo) = try input.load()
       let keys = Set(buffer.rows.flatMap { $0.values.keys })
       let families = MetricFamilies.detect(in: keys)
@@ -88,7 +94,7 @@ extension Render {
       let scene = try GradientFlowBuilder.scene(
         steps: matrix.steps, layers: matrix.layers, values: matrix.values, family: chosen.prefix,
         runName: runInfo.name, options: options)
-      try output.renderAndWrite(scene, kind: "gradient-flow", runName: runInfo.name)
+      return (scene, runInfo.name)
     }
   }
 
@@ -132,6 +138,11 @@ extension Render {
     }
 
     func run() throws {
+      let (scene, runName) = try makeScene()
+      try output.renderAndWrite(scene, kind: "loss-landscape", runName: runName)
+    }
+
+    func makeScene() throws -> (Scene, String) {
       let (buffer, runInfo) = try input.load()
       let keys = Set(buffer.rows.flatMap { $0.values.keys })
       func pick(_ explicit: String?, _ candidates: [String], _ what: String, _ flag: String) throws
@@ -168,7 +179,7 @@ extension Render {
       options.title = output.title
       let scene = try LossLandscapeBuilder.slidingWindowScene(
         steps: steps, losses: losses, learningRates: lrs, runName: runInfo.name, options: options)
-      try output.renderAndWrite(scene, kind: "loss-landscape", runName: runInfo.name)
+      return (scene, runInfo.name)
     }
   }
 }
@@ -227,6 +238,11 @@ extension Render {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
+      let (scene, runName) = try makeScene()
+      try output.renderAndWrite(scene, kind: "trajectory", runName: runName)
+    }
+
+    func makeScene() throws -> (Scene, String) {
       var series: [TrajectoryBuilder.RunSeries] = []
       for path in paths {
         let result = try JSONLReader.read(path: path)
@@ -256,7 +272,7 @@ extension Render {
       options.camera = output.camera(default: options.camera)
       options.title = output.title
       let scene = try TrajectoryBuilder.scene(series, options: options)
-      try output.renderAndWrite(scene, kind: "trajectory", runName: series.count == 1 ? series[0].name : "runs")
+      return (scene, series.count == 1 ? series[0].name : "runs")
     }
   }
 }
