@@ -100,12 +100,23 @@ struct JSONWriter {
       int(Int(v))
       return
     }
-    var scratch: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)  // 40 bytes
-    withUnsafeMutableBytes(of: &scratch) { buf in
+    // Pre-filled with ASCII '0': for some 17-digit values below 1 the runtime leaves the leading
+    // "0" of "0.xxx" to the caller's buffer (Double.description pre-fills it the same way).
+    let zeros: UInt64 = 0x3030_3030_3030_3030
+    var scratch: (UInt64, UInt64, UInt64, UInt64, UInt64) = (zeros, zeros, zeros, zeros, zeros)  // 40 bytes
+    let ok = withUnsafeMutableBytes(of: &scratch) { buf -> Bool in
       let p = buf.baseAddress!.assumingMemoryBound(to: UInt8.self)
       let n = Int(_swiftFloat64ToString(p, 40, v, false))
+      guard n > 0 && n < 40 else { return false }
+      // Only digits, '.', 'e', '+', '-' may come out; anything else falls back to description.
+      for k in 0..<n {
+        let c = p[k]
+        if !(c &- 48 < 10 || c == 46 || c == 101 || c == 43 || c == 45) { return false }
+      }
       bytes.append(contentsOf: UnsafeBufferPointer(start: p, count: n))
+      return true
     }
+    if !ok { bytes.append(contentsOf: Array(v.description.utf8)) }
   }
 
   private mutating func fixedPrecision(_ v: Double, _ p: Int) {

@@ -228,6 +228,9 @@ enum PlotlyColorscales {
       }
       for v in [c.r, c.g, c.b] { table.append(UInt8((Swift.min(Swift.max(v, 0), 1) * 255).rounded())) }
     }
-    return Colormap(name: name, table: table)
+    // The renderer caches colour-map textures by name, so each distinct table gets its own name.
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for b in table { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+    return Colormap(name: "\(name)-\(String(h, radix: 16))", table: table)
   }
 }

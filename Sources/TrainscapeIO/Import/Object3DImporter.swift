@@ -56,7 +56,7 @@ public enum Object3DImporter {
           colors = .scalar(z, colormap: .viridis, range: range, scale: .linear)
           colorBar = ColorBar(title: "z", colormap: .viridis, range: range, scale: .linear)
         }
-        traces.append(.scatter(ScatterTrace(name: "points", x: x, y: y, z: z, colors: colors, mode: .markers, markerSize: 4)))
+        traces.append(.scatter(ScatterTrace(name: "points", x: x, y: y, z: z, colors: colors, mode: .markers, markerSize: 6)))
       }
     }
     if root.isObject {

@@ -224,8 +224,8 @@ public enum PlotlyImporter {
     mutating func pointColors(_ owner: JSONNode?, trace t: JSONNode, count: Int, name: String, defaultShow: Bool) throws -> PointColors {
       guard let owner, let c = owner["color"] else { return .solid(Palette.color(traces.count)) }
       if c.string != nil { return .solid(try c.color()) }
-      guard let e = c.elements else { throw c.fail("a colour or an array of colours or numbers") }
-      if e.first?.string != nil && Double(e.first!.string!) == nil {
+      guard c.isObject || c.elements != nil else { throw c.fail("a colour, or an array (plain or typed) of colours or numbers") }
+      if let e = c.elements, let s = e.first?.string, Double(s) == nil {
         let cs = try c.colorStrings()
         guard cs.count == count else { throw ImportError(file: file, path: c.path, message: "expected one colour per point (\(count)), found \(cs.count)") }
         return .perPoint(cs)
