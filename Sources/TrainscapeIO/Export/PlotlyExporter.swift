@@ -474,13 +474,35 @@ public enum PlotlyExporter {
     let precision = w.precision
     func writeRows(_ range: Range<Int>, _ out: inout JSONWriter) {
       values.withUnsafeBufferPointer { v in
+        // Grid coordinates repeat (y is constant along a row): reuse the text of the previous
+        // number when the value is bit-identical instead of formatting it again.
+        var lastBits: UInt64 = 0, lastCount = -1
+        var last: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
         for r in range {
           if r > 0 { out.byte(UInt8(ascii: ",")) }
           out.byte(UInt8(ascii: "["))
           let base = r * cols
           for c in 0..<cols {
             if c > 0 { out.byte(UInt8(ascii: ",")) }
-            out.number(v[base + c])
+            let x = v[base + c]
+            if lastCount > 0 && x.bitPattern == lastBits {
+              withUnsafeBytes(of: &last) { out.bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0.prefix(lastCount))) }
+              continue
+            }
+            let start = out.bytes.count
+            out.number(x)
+            let n = out.bytes.count - start
+            if n <= 40 {
+              withUnsafeMutableBytes(of: &last) { dst in
+                out.bytes.withUnsafeBufferPointer { src in
+                  for k in 0..<n { dst[k] = src[start + k] }
+                }
+              }
+              lastBits = x.bitPattern
+              lastCount = n
+            } else {
+              lastCount = -1
+            }
           }
           out.byte(UInt8(ascii: "]"))
         }
