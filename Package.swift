@@ -86,7 +86,7 @@ let package = Package(
       path: "Tests/TrainscapeCoreTests"),
     .testTarget(
       name: "TrainscapeIOTests", dependencies: ["TrainscapeIO", "TrainscapeCore"],
-      path: "Tests/TrainscapeIOTests"),
+      path: "Tests/TrainscapeIOTests", exclude: ["Fixtures"]),
     .testTarget(
       name: "TrainscapeRenderTests",
       dependencies: ["TrainscapeHeadless", "TrainscapeGL", "TrainscapeIO", "TrainscapeCore"],

@@ -6,6 +6,7 @@ let benchmarks: [String: ([String]) throws -> Void] = [
   "series": SeriesBenchmark.run,
   "interpolation": InterpolationBenchmark.run,
   "embedding": EmbeddingBenchmark.run,
+  "export": ExportBenchmark.run,
 ]
 
 let args = Array(CommandLine.arguments.dropFirst())

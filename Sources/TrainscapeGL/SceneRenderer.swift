@@ -95,7 +95,7 @@ public final class SceneRenderer {
   /// Scatter traces: markers (position, colour, size) and line segments (position, colour, width).
   private var scatters: [(markers: GPUMesh?, lines: GPUMesh?, translucent: Bool)] = []
   private var fontTexture: GLuint = 0
-  private var colormapTextures: [String: GLuint] = [:]
+  private var colormapTextures: [Colormap: GLuint] = [:]
   private var surfaces: [(mesh: GPUMesh, colormap: Colormap, opacity: Float)] = []
   private let lines: GPUMesh
   private let flat: GPUMesh
@@ -267,7 +267,7 @@ public final class SceneRenderer {
   }
 
   private func colormapTexture(_ map: Colormap) -> GLuint {
-    if let t = colormapTextures[map.name] { return t }
+    if let t = colormapTextures[map] { return t }
     var rgba = [UInt8](repeating: 255, count: 256 * 4)
     for i in 0..<256 {
       rgba[i * 4] = map.table[i * 3]
@@ -275,7 +275,7 @@ public final class SceneRenderer {
       rgba[i * 4 + 2] = map.table[i * 3 + 2]
     }
     let t = Self.makeTexture(width: 256, height: 1, format: GL_RGBA, pixels: rgba, linear: true)
-    colormapTextures[map.name] = t
+    colormapTextures[map] = t
     return t
   }
 

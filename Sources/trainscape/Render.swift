@@ -6,7 +6,9 @@ import TrainscapeIO
 struct Render: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Render a 3D landscape of a training run to a PNG, headless.",
-    subcommands: [GradientFlow.self, LossLandscape.self, Trajectory.self, Attention.self, RewardLandscape.self, Embedding.self])
+    subcommands: [GradientFlow.self, LossLandscape.self, Trajectory.self, Attention.self, RewardLandscape.self, Embedding.self,
+      RenderFigure.self,
+    ])
 }
 
 /// Options for choosing which rows of a run are used.
@@ -328,6 +330,7 @@ enum MetricCandidates {
 extension Render {
   struct Trajectory: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "trajectory",
       abstract: "The training path in 3D: (loss, grad norm, reward) coloured by step, or (step, loss, grad norm) coloured by loss when there are no rewards.",
       discussion: """
         Several runs are overlaid, each in its own colour, with a legend.

@@ -6,6 +6,7 @@ import TrainscapeIO
 extension Render {
   struct Attention: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "attention",
       abstract: "An attention matrix as a point cloud: (query, key, weight) for weights above a threshold, coloured by weight.",
       discussion: """
         The .npy array may be [q, k], [heads, q, k] or [batch, heads, q, k] (float16/32/64 or
@@ -163,6 +164,7 @@ extension EmbeddingBuilder.Method: ExpressibleByArgument {}
 extension Render {
   struct Embedding: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "embedding",
       abstract: "Embeddings across training checkpoints reduced to 3D (PCA or t-SNE), drawn as paths coloured by training progress.",
       discussion: """
         The .npy array is [T, D] (one vector per checkpoint: one path) or [T, N, D] (N points

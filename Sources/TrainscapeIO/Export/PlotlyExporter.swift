@@ -1,0 +1,553 @@
+import Foundation
+import TrainscapeCore
+
+/// Writes a `Scene` as a Plotly figure, `{"data": [...], "layout": {...}}`, the JSON that
+/// plotly.py's `fig.to_json()` / `plotly.io.write_json` produce and `wandb.Plotly` stores.
+///
+/// - Surfaces become `surface` traces with 2-D x/y/z; scatter traces `scatter3d`; meshes `mesh3d`.
+/// - Plotly has no logarithmic colour scale: a log colour scale is written as
+///   `surfacecolor` (or `marker.color`, `intensity`) = log10(value) with colour-bar ticks
+///   (`tickvals` at log10 positions, `ticktext` with the real values), so the colours match.
+/// - Log axes get `type: "log"`; axis ranges, the camera and the box aspect are written so that
+///   Plotly frames the scene as the renderer does.
+/// - NaN is written as `null`. Plain number arrays by default (the W&B Plotly panel shows typed
+///   arrays as empty); `typedArrays` writes plotly.js's `{"dtype", "bdata", "shape"}` form.
+/// - Trainscape-specific details (colour-map name, data ranges, notes) go into `meta`, which
+///   Plotly keeps but ignores, so that `PlotlyImporter` can read the figure back exactly.
+public enum PlotlyExporter {
+  public struct Options: Sendable, Equatable {
+    /// Write numeric arrays in plotly.js's base64 typed-array form.
+    public var typedArrays: Bool
+    /// Largest number of samples per trace; larger surfaces and point sets are thinned by a stride
+    /// (keeping the last row, column and point), and a note says so. nil: no limit.
+    public var maxPoints: Int?
+    /// Significant digits for numbers; nil writes the shortest decimal that reads back exactly.
+    /// With typed arrays, 7 or fewer digits store float32 ("f4").
+    public var precision: Int?
+    /// Figure size in pixels (`layout.width` / `layout.height`); nil leaves it to Plotly.
+    public var width: Int?
+    public var height: Int?
+    /// Stops in each exported colour scale (evenly spaced samples of the colour map).
+    public var colorscaleStops: Int
+
+    public init(
+      typedArrays: Bool = false, maxPoints: Int? = nil, precision: Int? = nil, width: Int? = nil,
+      height: Int? = nil, colorscaleStops: Int = 21
+    ) {
+      self.typedArrays = typedArrays
+      self.maxPoints = maxPoints
+      self.precision = precision
+      self.width = width
+      self.height = height
+      self.colorscaleStops = colorscaleStops
+    }
+  }
+
+  /// The figure JSON and the notes the caller must show (data thinned, etc.).
+  public static func figure(_ scene: Scene, options: Options = Options()) -> (json: [UInt8], notes: [String]) {
+    var notes: [String] = []
+    // Thin first, so the notes can go into the figure too.
+    var traces: [Trace] = []
+    for trace in scene.traces {
+      let (t, note) = thin(trace, maxPoints: options.maxPoints)
+      traces.append(t)
+      if let note { notes.append(note) }
+    }
+    var estimate = 4096
+    for t in traces {
+      switch t {
+      case .surface(let s): estimate += s.rows * s.cols * 3 * (options.typedArrays ? 11 : 20)
+      case .scatter(let s): estimate += s.count * 64
+      case .mesh(let m): estimate += m.x.count * 60 + m.i.count * 24
+      }
+    }
+    var w = JSONWriter(capacity: estimate, precision: options.precision)
+    let ctx = Context(scene: scene, options: options)
+    w.raw("{\"data\":[")
+    var colorBarShown = false
+    for (n, trace) in traces.enumerated() {
+      if n > 0 { w.byte(UInt8(ascii: ",")) }
+      switch trace {
+      case .surface(let s): ctx.surface(s, into: &w, colorBarShown: &colorBarShown)
+      case .scatter(let s): ctx.scatter(s, into: &w, colorBarShown: &colorBarShown)
+      case .mesh(let m): ctx.mesh(m, into: &w, colorBarShown: &colorBarShown)
+      }
+    }
+    w.raw("],\"layout\":")
+    ctx.layout(into: &w, notes: scene.notes + notes)
+    w.byte(UInt8(ascii: "}"))
+    return (w.bytes, notes)
+  }
+
+  // MARK: - Thinning
+
+  /// Stride that keeps at most `maxPoints` samples of a rows x cols grid, keeping the last row
+  /// and column.
+  static func gridStride(rows: Int, cols: Int, maxPoints: Int) -> Int {
+    var s = 1
+    func kept(_ n: Int) -> Int { n <= 1 ? n : (n - 1 + s - 1) / s + 1 }
+    while kept(rows) * kept(cols) > Swift.max(maxPoints, 4) && s < Swift.max(rows, cols) { s += 1 }
+    return s
+  }
+
+  static func strideIndices(_ n: Int, _ s: Int) -> [Int] {
+    guard s > 1, n > 1 else { return Array(0..<n) }
+    var out = Array(stride(from: 0, to: n - 1, by: s))
+    out.append(n - 1)
+    return out
+  }
+
+  static func thin(_ trace: Trace, maxPoints: Int?) -> (Trace, String?) {
+    guard let maxPoints else { return (trace, nil) }
+    switch trace {
+    case .surface(var s):
+      guard s.rows * s.cols > maxPoints else { return (trace, nil) }
+      let st = gridStride(rows: s.rows, cols: s.cols, maxPoints: maxPoints)
+      let ri = strideIndices(s.rows, st), ci = strideIndices(s.cols, st)
+      func pick(_ a: [Double]) -> [Double] {
+        var out: [Double] = []
+        out.reserveCapacity(ri.count * ci.count)
+        for r in ri { for c in ci { out.append(a[r * s.cols + c]) } }
+        return out
+      }
+      let note = "surface '\(s.name)' downsampled from \(s.rows)x\(s.cols) to \(ri.count)x\(ci.count) samples (every \(st)th row and column, keeping the last) to stay within \(maxPoints) points"
+      let (x, y, z, color) = (pick(s.x), pick(s.y), pick(s.z), pick(s.color))
+      let name = s.name + " (downsampled \(s.rows)x\(s.cols) -> \(ri.count)x\(ci.count))"
+      s = SurfaceTrace(
+        name: name, rows: ri.count, cols: ci.count, x: x, y: y, z: z, color: color,
+        colormap: s.colormap, colorRange: s.colorRange, colorScale: s.colorScale, opacity: s.opacity)
+      return (.surface(s), note)
+    case .scatter(var s):
+      guard s.count > maxPoints else { return (trace, nil) }
+      let st = (s.count - 1 + maxPoints - 2) / Swift.max(maxPoints - 1, 1)
+      let idx = strideIndices(s.count, Swift.max(st, 2))
+      let note = "scatter3d '\(s.name)' downsampled from \(s.count) to \(idx.count) points (every \(Swift.max(st, 2))th, keeping the last) to stay within \(maxPoints) points"
+      s.x = idx.map { s.x[$0] }
+      s.y = idx.map { s.y[$0] }
+      s.z = idx.map { s.z[$0] }
+      if !s.text.isEmpty { s.text = idx.map { s.text[$0] } }
+      switch s.colors {
+      case .solid: break
+      case .perPoint(let cs): s.colors = .perPoint(idx.map { cs[$0] })
+      case .scalar(let v, let map, let range, let scale):
+        s.colors = .scalar(idx.map { v[$0] }, colormap: map, range: range, scale: scale)
+      }
+      s.name += " (downsampled \(trace.count) -> \(idx.count) points)"
+      return (.scatter(s), note)
+    case .mesh(let m):
+      guard m.x.count > maxPoints else { return (trace, nil) }
+      return (trace, "mesh3d '\(m.name)' has \(m.x.count) vertices, more than the \(maxPoints) point limit; meshes are not reduced, so it is written in full")
+    }
+  }
+
+  // MARK: - Writing
+
+  struct Context {
+    var scene: Scene
+    var options: Options
+
+    func colorscale(_ map: Colormap, into w: inout JSONWriter) {
+      w.raw("\"colorscale\":[")
+      for (n, (t, hex)) in map.plotlyColorscale(stops: options.colorscaleStops).enumerated() {
+        if n > 0 { w.byte(UInt8(ascii: ",")) }
+        w.byte(UInt8(ascii: "["))
+        w.number(t)
+        w.byte(UInt8(ascii: ","))
+        w.string(hex)
+        w.byte(UInt8(ascii: "]"))
+      }
+      w.byte(UInt8(ascii: "]"))
+    }
+
+    /// cmin/cmax (in log10 for a log scale), showscale and, when shown, the colour bar.
+    func colorRange(
+      _ range: ClosedRange<Double>, scale: AxisScale, map: Colormap, show: Bool, into w: inout JSONWriter
+    ) {
+      let spec = AxisSpec(title: "", scale: scale, range: range)
+      let (lo, hi) = spec.transformedRange
+      w.raw(",\"cmin\":")
+      w.number(lo)
+      w.raw(",\"cmax\":")
+      w.number(hi)
+      w.raw(",\"showscale\":")
+      w.raw(show ? "true" : "false")
+      if show {
+        w.raw(",\"colorbar\":{\"title\":{\"text\":")
+        w.string(scene.colorBar?.title ?? "")
+        w.byte(UInt8(ascii: "}"))
+        if scale == .log {
+          let ticks = spec.ticks(target: 6).filter { $0.value > 0 }
+          w.raw(",\"tickmode\":\"array\",\"tickvals\":")
+          w.numbers(ticks.map { log10($0.value) })
+          w.raw(",\"ticktext\":")
+          w.strings(ticks.map(\.label))
+        }
+        w.byte(UInt8(ascii: "}"))
+      }
+    }
+
+    /// Whether this trace's colours are the ones the scene's colour bar describes.
+    func showsColorBar(map: Colormap, range: ClosedRange<Double>, already: Bool) -> Bool {
+      guard !already, let bar = scene.colorBar else { return false }
+      return bar.colormap == map || bar.range == range
+    }
+
+    func meta(map: Colormap?, scale: AxisScale?, range: ClosedRange<Double>?, extra: String? = nil, into w: inout JSONWriter) {
+      w.raw(",\"meta\":{\"trainscape\":{")
+      var first = true
+      func sep(_ w: inout JSONWriter) {
+        if !first { w.byte(UInt8(ascii: ",")) }
+        first = false
+      }
+      if let map {
+        sep(&w)
+        w.raw("\"colormap\":")
+        w.string(map.name)
+        if Colormap.named(map.name) != map {
+          // A custom map: keep its full table so it reads back exactly.
+          w.raw(",\"colormapTable\":")
+          w.numbers(map.table.map(Double.init))
+        }
+      }
+      if let scale {
+        sep(&w)
+        w.raw("\"colorScale\":")
+        w.string(scale == .log ? "log" : "linear")
+      }
+      if let range {
+        sep(&w)
+        w.raw("\"colorRange\":[")
+        w.number(range.lowerBound)
+        w.byte(UInt8(ascii: ","))
+        w.number(range.upperBound)
+        w.byte(UInt8(ascii: "]"))
+      }
+      if let extra {
+        sep(&w)
+        w.raw("\"colorSource\":")
+        w.string(extra)
+      }
+      w.raw("}}")
+    }
+
+    func array(_ values: [Double], rows: Int? = nil, cols: Int? = nil, into w: inout JSONWriter) {
+      if options.typedArrays {
+        typed(values, rows: rows, cols: cols, into: &w)
+      } else if let rows, let cols {
+        PlotlyExporter.plain2D(values, rows: rows, cols: cols, into: &w)
+      } else {
+        w.numbers(values)
+      }
+    }
+
+    func typed(_ values: [Double], rows: Int?, cols: Int?, into w: inout JSONWriter) {
+      let f4 = (options.precision ?? 17) <= 7
+      w.raw("{\"dtype\":")
+      w.raw(f4 ? "\"f4\"" : "\"f8\"")
+      w.raw(",\"bdata\":\"")
+      if f4 {
+        let floats = values.map { Float($0).bitPattern.littleEndian }
+        floats.withUnsafeBytes { w.base64($0) }
+      } else {
+        let le = values.map { $0.bitPattern.littleEndian }
+        le.withUnsafeBytes { w.base64($0) }
+      }
+      w.byte(UInt8(ascii: "\""))
+      if let rows, let cols {
+        w.raw(",\"shape\":\"")
+        w.int(rows)
+        w.raw(", ")
+        w.int(cols)
+        w.byte(UInt8(ascii: "\""))
+      }
+      w.byte(UInt8(ascii: "}"))
+    }
+
+    func intArray(_ values: [Int32], into w: inout JSONWriter) {
+      if options.typedArrays {
+        w.raw("{\"dtype\":\"i4\",\"bdata\":\"")
+        values.map { $0.littleEndian }.withUnsafeBytes { w.base64($0) }
+        w.raw("\"}")
+      } else {
+        w.ints(values)
+      }
+    }
+
+    func surface(_ s: SurfaceTrace, into w: inout JSONWriter, colorBarShown: inout Bool) {
+      w.raw("{\"type\":\"surface\",\"name\":")
+      w.string(s.name)
+      w.raw(",\"x\":")
+      array(s.x, rows: s.rows, cols: s.cols, into: &w)
+      w.raw(",\"y\":")
+      array(s.y, rows: s.rows, cols: s.cols, into: &w)
+      w.raw(",\"z\":")
+      array(s.z, rows: s.rows, cols: s.cols, into: &w)
+      let colorIsZ = sameBits(s.color, s.z)
+      if s.colorScale == .log || !colorIsZ {
+        let values = s.colorScale == .log ? s.color.map { $0 > 0 ? log10($0) : Double.nan } : s.color
+        w.raw(",\"surfacecolor\":")
+        array(values, rows: s.rows, cols: s.cols, into: &w)
+      }
+      w.byte(UInt8(ascii: ","))
+      colorscale(s.colormap, into: &w)
+      let show = showsColorBar(map: s.colormap, range: s.colorRange, already: colorBarShown)
+      colorBarShown = colorBarShown || show
+      colorRange(s.colorRange, scale: s.colorScale, map: s.colormap, show: show, into: &w)
+      w.raw(",\"opacity\":")
+      w.number(s.opacity)
+      meta(map: s.colormap, scale: s.colorScale, range: s.colorRange, extra: colorIsZ ? "z" : "surfacecolor", into: &w)
+      w.byte(UInt8(ascii: "}"))
+    }
+
+    func scatter(_ s: ScatterTrace, into w: inout JSONWriter, colorBarShown: inout Bool) {
+      w.raw("{\"type\":\"scatter3d\",\"name\":")
+      w.string(s.name)
+      w.raw(",\"mode\":")
+      w.string(s.mode.rawValue)
+      w.raw(",\"x\":")
+      array(s.x, into: &w)
+      w.raw(",\"y\":")
+      array(s.y, into: &w)
+      w.raw(",\"z\":")
+      array(s.z, into: &w)
+      if !s.text.isEmpty {
+        w.raw(",\"text\":")
+        w.strings(s.text)
+      }
+      w.raw(",\"opacity\":")
+      w.number(s.opacity)
+      // marker and line share the colour specification.
+      func colorSpec(_ w: inout JSONWriter, withBar: Bool) -> Bool {
+        switch s.colors {
+        case .solid(let c):
+          w.raw("\"color\":")
+          w.string(c.hex)
+          return false
+        case .perPoint(let cs):
+          w.raw("\"color\":")
+          w.strings(cs.map(\.hex))
+          return false
+        case .scalar(let values, let map, let range, let scale):
+          w.raw("\"color\":")
+          array(scale == .log ? values.map { $0 > 0 ? log10($0) : .nan } : values, into: &w)
+          w.byte(UInt8(ascii: ","))
+          colorscale(map, into: &w)
+          let show = withBar && showsColorBar(map: map, range: range, already: colorBarShown)
+          colorRange(range, scale: scale, map: map, show: show, into: &w)
+          return show
+        }
+      }
+      w.raw(",\"marker\":{\"size\":")
+      w.number(s.markerSize)
+      w.byte(UInt8(ascii: ","))
+      if colorSpec(&w, withBar: true) { colorBarShown = true }
+      w.raw("},\"line\":{\"width\":")
+      w.number(s.lineWidth)
+      w.byte(UInt8(ascii: ","))
+      _ = colorSpec(&w, withBar: false)
+      w.byte(UInt8(ascii: "}"))
+      if case .scalar(_, let map, let range, let scale) = s.colors {
+        meta(map: map, scale: scale, range: range, into: &w)
+      }
+      w.byte(UInt8(ascii: "}"))
+    }
+
+    func mesh(_ m: MeshTrace, into w: inout JSONWriter, colorBarShown: inout Bool) {
+      w.raw("{\"type\":\"mesh3d\",\"name\":")
+      w.string(m.name)
+      w.raw(",\"x\":")
+      array(m.x, into: &w)
+      w.raw(",\"y\":")
+      array(m.y, into: &w)
+      w.raw(",\"z\":")
+      array(m.z, into: &w)
+      w.raw(",\"i\":")
+      intArray(m.i, into: &w)
+      w.raw(",\"j\":")
+      intArray(m.j, into: &w)
+      w.raw(",\"k\":")
+      intArray(m.k, into: &w)
+      w.raw(",\"opacity\":")
+      w.number(m.opacity)
+      switch m.colors {
+      case .solid(let c):
+        w.raw(",\"color\":")
+        w.string(c.hex)
+      case .perPoint(let cs):
+        w.raw(",\"vertexcolor\":")
+        w.strings(cs.map(\.hex))
+      case .scalar(let values, let map, let range, let scale):
+        w.raw(",\"intensity\":")
+        array(scale == .log ? values.map { $0 > 0 ? log10($0) : .nan } : values, into: &w)
+        w.raw(",\"intensitymode\":\"vertex\",")
+        colorscale(map, into: &w)
+        let show = showsColorBar(map: map, range: range, already: colorBarShown)
+        colorBarShown = colorBarShown || show
+        colorRange(range, scale: scale, map: map, show: show, into: &w)
+        meta(map: map, scale: scale, range: range, into: &w)
+      }
+      w.byte(UInt8(ascii: "}"))
+    }
+
+    func layout(into w: inout JSONWriter, notes: [String]) {
+      w.raw("{\"title\":{\"text\":")
+      w.string(scene.title)
+      w.byte(UInt8(ascii: "}"))
+      if let width = options.width {
+        w.raw(",\"width\":")
+        w.int(width)
+      }
+      if let height = options.height {
+        w.raw(",\"height\":")
+        w.int(height)
+      }
+      w.raw(",\"showlegend\":")
+      w.raw(scene.showLegend ? "true" : "false")
+      w.raw(",\"paper_bgcolor\":")
+      w.string(scene.background.hex)
+      w.raw(",\"scene\":{")
+      for (n, (key, axis)) in [("xaxis", scene.x), ("yaxis", scene.y), ("zaxis", scene.z)].enumerated() {
+        if n > 0 { w.byte(UInt8(ascii: ",")) }
+        w.string(key)
+        w.raw(":{\"title\":{\"text\":")
+        w.string(axis.title)
+        w.raw("},\"type\":")
+        w.string(axis.scale == .log ? "log" : "linear")
+        // Plotly's range on a log axis is in log10 units, like transformedRange.
+        let (lo, hi) = axis.transformedRange
+        w.raw(",\"range\":[")
+        w.number(lo)
+        w.byte(UInt8(ascii: ","))
+        w.number(hi)
+        w.byte(UInt8(ascii: "]"))
+        if axis.integer { w.raw(",\"tickformat\":\"d\"") }
+        w.byte(UInt8(ascii: "}"))
+      }
+      func vec(_ name: StaticString, _ v: Vec3, _ w: inout JSONWriter) {
+        w.key(name)
+        w.raw("{\"x\":")
+        w.number(v.x)
+        w.raw(",\"y\":")
+        w.number(v.y)
+        w.raw(",\"z\":")
+        w.number(v.z)
+        w.byte(UInt8(ascii: "}"))
+      }
+      w.raw(",\"camera\":{")
+      vec("eye", scene.camera.eye, &w)
+      w.byte(UInt8(ascii: ","))
+      vec("center", scene.camera.center, &w)
+      w.byte(UInt8(ascii: ","))
+      vec("up", scene.camera.up, &w)
+      w.raw("},\"aspectmode\":\"manual\",")
+      vec("aspectratio", scene.aspect, &w)
+      w.byte(UInt8(ascii: "}"))
+      if !notes.isEmpty {
+        // Visible in the figure: data was reduced or hidden.
+        w.raw(",\"annotations\":[{\"text\":")
+        w.string(notes.map { "Note: " + $0 }.joined(separator: "<br>"))
+        w.raw(",\"showarrow\":false,\"xref\":\"paper\",\"yref\":\"paper\",\"x\":0,\"y\":0,\"xanchor\":\"left\",\"yanchor\":\"bottom\",\"align\":\"left\",\"font\":{\"size\":11}}]")
+      }
+      w.raw(",\"meta\":{\"trainscape\":{\"notes\":")
+      w.strings(notes)
+      w.raw(",\"ranges\":[")
+      for (n, axis) in [scene.x, scene.y, scene.z].enumerated() {
+        if n > 0 { w.byte(UInt8(ascii: ",")) }
+        w.byte(UInt8(ascii: "["))
+        w.number(axis.range.lowerBound)
+        w.byte(UInt8(ascii: ","))
+        w.number(axis.range.upperBound)
+        w.byte(UInt8(ascii: "]"))
+      }
+      w.raw("],\"integer\":[")
+      w.raw(scene.x.integer ? "true," : "false,")
+      w.raw(scene.y.integer ? "true," : "false,")
+      w.raw(scene.z.integer ? "true" : "false")
+      w.raw("],\"fovY\":")
+      w.number(scene.camera.fovY)
+      w.raw("}}}")
+    }
+  }
+
+  /// `[[row 0], [row 1], ...]`, rows written in parallel for large grids.
+  static func plain2D(_ values: [Double], rows: Int, cols: Int, into w: inout JSONWriter) {
+    let precision = w.precision
+    func writeRows(_ range: Range<Int>, _ out: inout JSONWriter) {
+      values.withUnsafeBufferPointer { v in
+        // Grid coordinates repeat (y is constant along a row): reuse the text of the previous
+        // number when the value is bit-identical instead of formatting it again.
+        var lastBits: UInt64 = 0, lastCount = -1
+        var last: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
+        for r in range {
+          if r > 0 { out.byte(UInt8(ascii: ",")) }
+          out.byte(UInt8(ascii: "["))
+          let base = r * cols
+          for c in 0..<cols {
+            if c > 0 { out.byte(UInt8(ascii: ",")) }
+            let x = v[base + c]
+            if lastCount > 0 && x.bitPattern == lastBits {
+              withUnsafeBytes(of: &last) { out.bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0.prefix(lastCount))) }
+              continue
+            }
+            let start = out.bytes.count
+            out.number(x)
+            let n = out.bytes.count - start
+            if n <= 40 {
+              withUnsafeMutableBytes(of: &last) { dst in
+                out.bytes.withUnsafeBufferPointer { src in
+                  for k in 0..<n { dst[k] = src[start + k] }
+                }
+              }
+              lastBits = x.bitPattern
+              lastCount = n
+            } else {
+              lastCount = -1
+            }
+          }
+          out.byte(UInt8(ascii: "]"))
+        }
+      }
+    }
+    w.byte(UInt8(ascii: "["))
+    let workers = Swift.min(ProcessInfo.processInfo.activeProcessorCount, 8)
+    if rows * cols < 200_000 || workers < 2 || rows < workers {
+      writeRows(0..<rows, &w)
+    } else {
+      let chunks = workers * 4
+      let per = (rows + chunks - 1) / chunks
+      let parts = UnsafeMutableBufferPointer<[UInt8]>.allocate(capacity: chunks)
+      parts.initialize(repeating: [])
+      DispatchQueue.concurrentPerform(iterations: chunks) { k in
+        let lo = Swift.min(k * per, rows), hi = Swift.min(lo + per, rows)
+        var out = JSONWriter(capacity: (hi - lo) * cols * 20, precision: precision)
+        writeRows(lo..<hi, &out)
+        parts[k] = out.bytes
+      }
+      for k in 0..<chunks { w.bytes.append(contentsOf: parts[k]) }
+      parts.deinitialize()
+      parts.deallocate()
+    }
+    w.byte(UInt8(ascii: "]"))
+  }
+
+  /// Same values, NaN counted equal to NaN (bit patterns).
+  static func sameBits(_ a: [Double], _ b: [Double]) -> Bool {
+    guard a.count == b.count else { return false }
+    for i in a.indices where a[i].bitPattern != b[i].bitPattern { return false }
+    return true
+  }
+}
+
+extension Trace {
+  var count: Int {
+    switch self {
+    case .surface(let s): return s.rows * s.cols
+    case .scatter(let s): return s.count
+    case .mesh(let m): return m.x.count
+    }
+  }
+}
+
+extension PlotlyExporter.Context {
+  func sameBits(_ a: [Double], _ b: [Double]) -> Bool { PlotlyExporter.sameBits(a, b) }
+}

@@ -1,0 +1,135 @@
+import ArgumentParser
+import Foundation
+import TrainscapeCore
+import TrainscapeIO
+
+/// `trainscape export KIND ARGS... -o FILE`: the scene `render KIND` draws, written as a Plotly
+/// figure, a W&B Object3D, a glTF binary or a standalone HTML page instead of a PNG.
+struct Export: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Export a 3D landscape as Plotly JSON, W&B Object3D, glTF (.glb) or HTML.",
+    discussion: """
+      Takes the same arguments as `render KIND`. The format follows the output's extension
+      (.plotly.json or .json: Plotly figure; .pts.json: W&B Object3D point cloud; .glb: glTF
+      binary; .html: standalone page) unless --format says otherwise. Log it to W&B with
+      wandb.Plotly(plotly.io.read_json(path)), wandb.Object3D.from_file(path) or wandb.Html(path).
+
+      Examples:
+        trainscape export loss-landscape run.jsonl -o loss.plotly.json
+        trainscape export gradient-flow run.jsonl -o flow.glb
+        trainscape export trajectory a.jsonl b.jsonl -o runs.html --inline-plotlyjs plotly.min.js
+      """,
+    subcommands: SceneKinds.all.map { $0.exportCommand })
+}
+
+enum ExportFormat: String, ExpressibleByArgument, CaseIterable {
+  case plotly, object3d, lidar, glb, html
+
+  var fileExtension: String {
+    switch self {
+    case .plotly: return ".plotly.json"
+    case .object3d, .lidar: return ".pts.json"
+    case .glb: return ".glb"
+    case .html: return ".html"
+    }
+  }
+
+  static func from(path: String) -> ExportFormat? {
+    let p = path.lowercased()
+    if p.hasSuffix(".pts.json") { return .object3d }
+    if p.hasSuffix(".json") { return .plotly }
+    if p.hasSuffix(".glb") { return .glb }
+    if p.hasSuffix(".html") || p.hasSuffix(".htm") { return .html }
+    return nil
+  }
+}
+
+struct ExportOptions: ParsableArguments {
+  @Option(help: "Output format: plotly, object3d (.pts.json point cloud), lidar (.pts.json lidar/beta scene with the axes box), glb, html (default: from the output's extension).")
+  var format: ExportFormat?
+
+  @Flag(help: "Write Plotly arrays in plotly.js's base64 typed-array form (smaller and faster; the W&B Plotly panel shows them as empty, so not for wandb.Plotly).")
+  var typedArrays = false
+
+  @Option(help: ArgumentHelp("Thin surfaces and point sets to at most N samples per trace (a stride keeping the last row and column); the figure and stderr say so.", valueName: "N"))
+  var maxPoints: Int?
+
+  @Option(help: ArgumentHelp("Significant digits for numbers (default: the shortest decimal that reads back exactly).", valueName: "N"))
+  var precision: Int?
+
+  @Option(help: ArgumentHelp("For html: put this local plotly.min.js inside the page instead of loading plotly.js from cdn.plot.ly.", valueName: "PATH"))
+  var inlinePlotlyjs: String?
+
+  func validate() throws {
+    if let n = maxPoints, n < 4 { throw ValidationError("--max-points must be at least 4") }
+    if let p = precision, !(1...17).contains(p) { throw ValidationError("--precision must be between 1 and 17") }
+    if let js = inlinePlotlyjs, !FileManager.default.fileExists(atPath: js) {
+      throw ValidationError("--inline-plotlyjs: \(js) does not exist")
+    }
+  }
+
+  /// Converts and writes the scene; prints the path written.
+  func write(_ sceneIn: Scene, output: OutputOptions, kind: String, runName: String) throws {
+    var scene = sceneIn
+    if output.background.lowercased() != "transparent", let bg = RGBColor(hex: output.background) {
+      scene.background = bg
+    }
+    let fmt: ExportFormat
+    if let f = format {
+      fmt = f
+    } else if let o = output.output {
+      guard let f = ExportFormat.from(path: o) else {
+        throw ValidationError("cannot tell the format from '\(o)'; use an extension .plotly.json, .json, .pts.json, .glb or .html, or pass --format")
+      }
+      fmt = f
+    } else {
+      fmt = .plotly
+    }
+    if typedArrays && fmt != .plotly && fmt != .html { log.warning("--typed-arrays only applies to plotly and html output") }
+    if inlinePlotlyjs != nil && fmt != .html { log.warning("--inline-plotlyjs only applies to html output") }
+    let path = output.output ?? "\(runName)_\(kind)\(fmt.fileExtension)"
+    if !output.force && FileManager.default.fileExists(atPath: path) { throw OutputError.exists(path: path) }
+    for note in scene.notes { log.notice("\(note)") }
+    let plotlyOptions = PlotlyExporter.Options(
+      typedArrays: typedArrays, maxPoints: maxPoints, precision: precision,
+      width: output.size.width, height: output.size.height)
+    let bytes: [UInt8], notes: [String]
+    switch fmt {
+    case .plotly:
+      (bytes, notes) = PlotlyExporter.figure(scene, options: plotlyOptions)
+    case .html:
+      let (json, n) = PlotlyExporter.figure(scene, options: plotlyOptions)
+      var js = HTMLExporter.PlotlyJS.cdn
+      if let p = inlinePlotlyjs {
+        guard let d = FileManager.default.contents(atPath: p) else { throw CLIError("\(p): cannot read") }
+        js = .inline([UInt8](d))
+      }
+      bytes = HTMLExporter.page(figureJSON: json, title: scene.title, plotlyJS: js)
+      notes = n
+    case .object3d:
+      (bytes, notes) = Object3DExporter.pointCloud(scene, options: .init(maxPoints: maxPoints, precision: precision))
+    case .lidar:
+      (bytes, notes) = Object3DExporter.lidarScene(scene, options: .init(maxPoints: maxPoints, precision: precision))
+    case .glb:
+      (bytes, notes) = GLBExporter.glb(scene)
+    }
+    for note in notes { log.notice("\(note)") }
+    try AtomicFile.write(bytes, to: path, overwrite: output.force)
+    print(path)
+  }
+}
+
+/// `export KIND ...` for every render kind: the same arguments, the same scene.
+struct ExportCommand<Kind: SceneKind>: ParsableCommand {
+  static var configuration: CommandConfiguration {
+    CommandConfiguration(
+      commandName: Kind.kindName,
+      abstract: "Export what `render \(Kind.kindName)` draws: \(Kind.configuration.abstract)")
+  }
+  @OptionGroup var scene: Kind
+  @OptionGroup var export: ExportOptions
+  func run() throws {
+    let (s, runName) = try scene.makeScene()
+    try export.write(s, output: scene.output, kind: Kind.kindName, runName: runName)
+  }
+}

@@ -1,0 +1,34 @@
+import ArgumentParser
+import Foundation
+import TrainscapeCore
+import TrainscapeIO
+
+/// `trainscape render figure FILE`: draws a Plotly figure JSON (e.g. a W&B `.plotly.json`
+/// media file) or a W&B Object3D `.pts.json` with the headless renderer.
+struct RenderFigure: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "figure",
+    abstract: "Render a Plotly figure (.plotly.json, as W&B stores wandb.Plotly) or a W&B Object3D (.pts.json).",
+    discussion: """
+      Reads surface, scatter3d and mesh3d traces with plain or typed (base64) arrays, the
+      camera, axis titles and log axes, colour scales and opacity. --camera-eye and --title
+      override the figure's own.
+      """)
+
+  @Argument(help: "The figure file: Plotly JSON or W&B Object3D .pts.json.")
+  var path: String
+
+  @OptionGroup var output: OutputOptions
+
+  func run() throws {
+    var scene = try FigureImporter.scene(path: path)
+    scene.camera = output.camera(default: scene.camera)
+    if let t = output.title { scene.title = t }
+    var name = URL(fileURLWithPath: path).lastPathComponent
+    for ext in [".plotly.json", ".pts.json", ".json"] where name.hasSuffix(ext) {
+      name = String(name.dropLast(ext.count))
+      break
+    }
+    try output.renderAndWrite(scene, kind: "figure", runName: name)
+  }
+}
