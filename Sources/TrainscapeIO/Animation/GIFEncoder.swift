@@ -71,7 +71,7 @@ public struct GIFEncoder {
   /// The GIF file's bytes.
   public func encode() throws -> [UInt8] {
     guard !frames.isEmpty else { throw GIFError(description: "a GIF needs at least one frame") }
-    let palette = Self.medianCut(histogram, colors: 256)
+    let palette = try exactPalette() ?? Self.medianCut(histogram, colors: 256)
     var mapper = PaletteMapper(palette: palette)
     var out: [UInt8] = []
     out.reserveCapacity(frames.reduce(0) { $0 + $1.count } + 1024)
@@ -113,6 +113,27 @@ public struct GIFEncoder {
     return out
   }
 
+  /// All the colours of the animation when there are at most 256 (then the GIF is lossless).
+  /// Only tried when the histogram has at most 256 non-empty bins; needs one more pass over the
+  /// frames.
+  private func exactPalette() throws -> [Color]? {
+    guard histogram.lazy.filter({ $0.count > 0 }).count <= 256 else { return nil }
+    var seen = Set<UInt32>()
+    for stored in frames {
+      let px =
+        stored.count == width * height * 4 ? stored : try PNGCodec.decode(stored).pixels
+      var last: UInt32 = .max
+      for i in stride(from: 0, to: px.count, by: 4) {
+        let c = UInt32(px[i]) << 16 | UInt32(px[i + 1]) << 8 | UInt32(px[i + 2])
+        if c == last { continue }
+        last = c
+        seen.insert(c)
+        if seen.count > 256 { return nil }
+      }
+    }
+    return seen.sorted().map { Color(r: UInt8($0 >> 16), g: UInt8(($0 >> 8) & 0xFF), b: UInt8($0 & 0xFF)) }
+  }
+
   static func le16(_ v: Int, _ out: inout [UInt8]) {
     out.append(UInt8(v & 0xFF))
     out.append(UInt8((v >> 8) & 0xFF))
@@ -127,7 +148,8 @@ public struct GIFEncoder {
   /// Median cut over the non-empty histogram bins: repeatedly split the box with the largest
   /// squared error (count-weighted spread of its bins' mean colours) at the count median of its
   /// widest channel. Each palette colour is the exact mean of its box's pixels. With at most
-  /// `colors` non-empty bins, every bin gets its own colour.
+  /// `colors` non-empty bins, every bin gets its own colour (and with at most 256 distinct
+  /// colours in all, `encode` uses them exactly instead).
   static func medianCut(_ histogram: [HistogramBin], colors: Int) -> [Color] {
     struct Entry {
       var key: Int  // bin index: unique, for a deterministic sort
@@ -202,29 +224,31 @@ public struct GIFEncoder {
     }
   }
 
-  /// Nearest palette colour per pixel, through a lazily filled 18-bit (6 bits per channel)
-  /// lookup table: exact colours map to the palette entry nearest the 6-bit cell's centre.
+  /// Nearest palette colour per exact pixel colour, through a lazily filled 24-bit lookup
+  /// table (16 MB of indices plus a 2 MB "filled" bitmap): one search of the palette per
+  /// distinct colour, then a table read per pixel.
   struct PaletteMapper {
     let palette: [Color]
-    private var table: [UInt16]
+    private var table: [UInt8]
+    private var filled: [UInt64]
 
     init(palette: [Color]) {
       self.palette = palette
-      table = [UInt16](repeating: .max, count: 1 << 18)
+      table = [UInt8](repeating: 0, count: 1 << 24)
+      filled = [UInt64](repeating: 0, count: (1 << 24) / 64)
     }
 
     mutating func nearest(_ r: Int, _ g: Int, _ b: Int) -> Int {
-      let key = (r >> 2) << 12 | (g >> 2) << 6 | (b >> 2)
-      let cached = table[key]
-      if cached != .max { return Int(cached) }
-      let cr = (r & ~3) | 2, cg = (g & ~3) | 2, cb = (b & ~3) | 2
+      let key = r << 16 | g << 8 | b
+      if filled[key >> 6] & (1 << UInt64(key & 63)) != 0 { return Int(table[key]) }
       var best = 0, bestD = Int.max
       for (i, p) in palette.enumerated() {
-        let dr = Int(p.r) - cr, dg = Int(p.g) - cg, db = Int(p.b) - cb
+        let dr = Int(p.r) - r, dg = Int(p.g) - g, db = Int(p.b) - b
         let d = 3 * dr * dr + 4 * dg * dg + 2 * db * db
         if d < bestD { bestD = d; best = i }
       }
-      table[key] = UInt16(best)
+      table[key] = UInt8(best)
+      filled[key >> 6] |= 1 << UInt64(key & 63)
       return best
     }
 
