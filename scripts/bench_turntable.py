@@ -169,8 +169,8 @@ def main():
             peer = r["steady_s_per_frame"]
             print(f"  {r['tool']:10s} {r['case']:10s} {peer:8.3f} s vs {o['seconds_per_frame']:.3f} s -> "
                   f"{peer / o['seconds_per_frame']:6.1f}x time; RSS {r['peak_rss_mb']:.0f} vs "
-                  f"{o['peak_rss_mb']:.0f} MB -> {r['peak_rss_mb'] / o['peak_rss_mb']:.1f}x; "
-                  f"72 frames: {peer * 72:.1f} s vs {o['total_s']:.1f} s")
+                  f"{o['peak_rss_mb']:.0f} MB -> {r['peak_rss_mb'] / o['peak_rss_mb']:.1f}x"
+                  + (f"; 72 frames: {peer * 72:.1f} s vs {o['total_s']:.1f} s" if o["frames"] > 1 else ""))
 
 
 if __name__ == "__main__":
