@@ -77,7 +77,7 @@ let package = Package(
     // MARK: - Benchmarks (speed is measured here, never asserted in tests)
     .executableTarget(
       name: "TrainscapeBenchmarks",
-      dependencies: ["TrainscapeCore", "TrainscapeIO"],
+      dependencies: ["TrainscapeCore", "TrainscapeIO", "TrainscapeHeadless"],
       path: "Benchmarks/TrainscapeBenchmarks"),
 
     // MARK: - Tests

@@ -7,6 +7,7 @@ let benchmarks: [String: ([String]) throws -> Void] = [
   "interpolation": InterpolationBenchmark.run,
   "embedding": EmbeddingBenchmark.run,
   "export": ExportBenchmark.run,
+  "turntable": TurntableBenchmark.run,
 ]
 
 let args = Array(CommandLine.arguments.dropFirst())

@@ -140,6 +140,7 @@ public final class HeadlessRenderer {
     {
       renderer.load(scene)
       loadedScene = scene
+      uploadCount += 1
     }
     target!.bind()
     let layout = FigureLayoutBuilder.layout(scene, width: width, height: height, style: style)
@@ -148,6 +149,9 @@ public final class HeadlessRenderer {
   }
 
   public var liveObjectCount: Int { renderer.liveObjectCount }
+
+  /// How many times scene data (meshes) was uploaded: once per distinct scene, not per frame.
+  public private(set) var uploadCount = 0
 
   public func destroy() {
     context.makeCurrent()
