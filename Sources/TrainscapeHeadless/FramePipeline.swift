@@ -21,18 +21,26 @@ import TrainscapeCore
 /// triangles at 1280x720 is indistinguishable from 460k by eye; a surface with sharp detail is
 /// not (strided samples can miss a narrow peak), hence the conservative default budgets.
 public enum RenderQuality: String, Sendable, CaseIterable {
-  /// No multisampling; level-of-detail budget of a quarter of the pixel count.
+  /// No multisampling; surfaces reduced to 1/64 of the pixel count in triangles.
   case draft
-  /// 4x multisampling; level-of-detail budget of half the pixel count.
+  /// 4x multisampling; surfaces reduced to 1/32 of the pixel count in triangles (about a
+  /// 120 x 120 grid at 1280x720): the turntable default.
   case final
+  /// 4x multisampling; surfaces reduced only beyond half the pixel count (never more
+  /// triangles than pixels): what a single `render` draws.
+  case full
 
   /// MSAA samples per pixel for `HeadlessRenderer(samples:)`.
   public var samples: Int { self == .draft ? 0 : 4 }
 
-  /// The triangle budget for surfaces at this size (`Scene.triangleBudget`, halved for draft).
+  /// The triangle budget for surfaces at this size.
   public func triangleBudget(width: Int, height: Int) -> Int {
-    let full = Scene.triangleBudget(width: width, height: height)
-    return self == .draft ? full / 2 : full
+    let pixels = Scene.triangleBudget(width: width, height: height) * 2
+    switch self {
+    case .draft: return Swift.max(2, pixels / 64)
+    case .final: return Swift.max(2, pixels / 32)
+    case .full: return Swift.max(2, pixels / 2)
+    }
   }
 
   /// The scene to draw at this quality: surfaces reduced to the triangle budget (render only;
@@ -76,21 +84,35 @@ public final class FramePipeline {
     frames cameras: [Camera], scene: Scene, style: FigureStyle = FigureStyle(),
     sink: @escaping @Sendable (Int, RGBAImage) throws -> Void, progress: ((Int, Int) -> Void)?
   ) throws {
+    var frameScene = scene  // shares the traces' storage: the renderer sees the same traces
+    try render(
+      count: cameras.count,
+      scene: { i in
+        frameScene.camera = cameras[i]
+        return frameScene
+      }, style: style, sink: sink, progress: progress)
+  }
+
+  /// Renders `count` frames, frame `i` showing `scene(i)`. Meshes are re-uploaded only when a
+  /// frame's traces differ from the previous frame's (an "animate by step" sequence), not when
+  /// only the camera moves.
+  public func render(
+    count: Int, scene sceneAt: (Int) throws -> Scene, style: FigureStyle = FigureStyle(),
+    sink: @escaping @Sendable (Int, RGBAImage) throws -> Void, progress: ((Int, Int) -> Void)?
+  ) throws {
     let slots = DispatchSemaphore(value: encodeQueueDepth)
     let failure = FirstError()
-    var frameScene = scene  // shares the traces' storage: the renderer sees the same traces
     do {
-      for (i, camera) in cameras.enumerated() {
+      for i in 0..<count {
         if failure.error != nil { break }
-        frameScene.camera = camera
-        let image = try renderer.render(frameScene, width: width, height: height, style: style)
+        let image = try renderer.render(try sceneAt(i), width: width, height: height, style: style)
         slots.wait()
         queue.async {
           defer { slots.signal() }
           guard failure.error == nil else { return }
           do { try sink(i, image) } catch { failure.record(error) }
         }
-        progress?(i + 1, cameras.count)
+        progress?(i + 1, count)
       }
     } catch {
       queue.sync {}

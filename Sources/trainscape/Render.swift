@@ -23,16 +23,14 @@ struct RunOptions: ParsableArguments {
     if let n = last, n < 2 { throw ValidationError("--last must be at least 2") }
   }
 
-  func load(defaultCapacity: Int? = nil) throws -> (buffer: MetricsBuffer, run: Run) {
-    let result = try JSONLReader.read(path: path)
-    for w in result.warnings { log.warning("\(w)") }
-    var buffer = MetricsBuffer(capacity: last)
-    buffer.append(contentsOf: result.run.rows)
+  func load() throws -> (buffer: MetricsBuffer, run: Run) {
+    let (buffer, run) = try loadRun(path, last: last)
     if buffer.droppedCount > 0 {
       log.notice("kept the last \(buffer.count) of \(buffer.count + buffer.droppedCount) rows (--last \(last!))")
     }
-    return (buffer, result.run)
+    return (buffer, run)
   }
+
 }
 
 extension Render {

@@ -45,10 +45,19 @@ struct SeriesOptions: ParsableArguments {
   }
 }
 
-/// Reads one JSONL run with warnings logged, as a whole-run buffer.
+/// Runs already read in this process (animations rebuild a scene per frame).
+private var runCache: [String: ReadResult] = [:]
+
+/// Reads one JSONL run with warnings logged (once per process), as a whole-run buffer.
 func loadRun(_ path: String, last: Int? = nil) throws -> (buffer: MetricsBuffer, run: Run) {
-  let result = try JSONLReader.read(path: path)
-  for w in result.warnings { log.warning("\(w)") }
+  let result: ReadResult
+  if let cached = runCache[path] {
+    result = cached
+  } else {
+    result = try JSONLReader.read(path: path)
+    for w in result.warnings { log.warning("\(w)") }
+    runCache[path] = result
+  }
   var buffer = MetricsBuffer(capacity: last)
   buffer.append(contentsOf: result.run.rows)
   return (buffer, result.run)

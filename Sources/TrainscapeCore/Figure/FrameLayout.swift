@@ -59,7 +59,7 @@ public struct TextGlyph: Sendable, Equatable {
 
 /// A label that was placed, kept for tests and for the viewer's hit testing.
 public struct PlacedLabel: Sendable, Equatable {
-  public enum Role: String, Sendable { case title, axisTitle, tickLabel, colorBarTitle, colorBarTick, legend }
+  public enum Role: String, Sendable { case title, axisTitle, tickLabel, colorBarTitle, colorBarTick, legend, corner }
   public var role: Role
   public var text: String
   public var bounds: PixelRect
@@ -461,6 +461,13 @@ public enum FigureLayoutBuilder {
       place(
         title, size: axisTitleSize, role: .axisTitle,
         center: PixelPoint(tip.x + d.x * dist, tip.y + d.y * dist), rotated: rotate)
+    }
+
+    // MARK: Corner label (animations: the step shown)
+    if let corner = scene.cornerLabel, !corner.isEmpty {
+      let size = Swift.max(style.minimumTextSize, style.axisTitleSize * u)
+      let e = textExtent(corner, size: size)
+      place(corner, size: size, role: .corner, center: PixelPoint(margin + e.w / 2, margin + e.h / 2))
     }
 
     // MARK: Legend (several named traces): top-left of the plot area

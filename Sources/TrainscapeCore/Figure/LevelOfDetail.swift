@@ -22,8 +22,9 @@ extension Scene {
   /// A copy whose surfaces have at most about `maxTriangles` triangles in total.
   ///
   /// Each surface gets a share of the budget proportional to its own triangle count, and is
-  /// resampled on a coarser grid: both axes are shrunk by the same factor (so cells keep their
-  /// shape), the kept rows and columns are evenly spaced (`round(i * (n - 1) / (m - 1))`, so the
+  /// resampled on a coarser grid: a short side (at most 128 samples, e.g. the layers of a
+  /// gradient-flow surface) keeps every sample when the long side can absorb the reduction;
+  /// otherwise both axes are shrunk by the same factor (so cells keep their shape), the kept rows and columns are evenly spaced (`round(i * (n - 1) / (m - 1))`, so the
   /// effective stride may alternate between two integers) and always include the first and last
   /// row and column, so the surface keeps its extent. The value of a coarse vertex is the
   /// sample itself (x, y, z and colour at the kept row and column: no averaging, so the values
@@ -57,11 +58,23 @@ extension Scene {
     return (reducedAny ? copy : self, reducedAny)
   }
 
-  /// The coarse grid shape with `(nr - 1) * (nc - 1) * 2 <= budget`, both sides scaled by the
-  /// same factor, each at least 2 (when the input has at least 2).
+  /// The coarse grid shape with `(nr - 1) * (nc - 1) * 2 <= budget`: a short side kept whole
+  /// when possible, else both sides scaled by the same factor, each at least 2 (when the input
+  /// has at least 2).
   static func coarseShape(rows: Int, cols: Int, budget: Int) -> (Int, Int) {
     let cellsR = Double(rows - 1), cellsC = Double(cols - 1)
     let cellBudget = Double(budget) / 2
+    // A short side (layers of a gradient-flow surface, learning rates of a sweep) keeps every
+    // sample when the long side alone can absorb the reduction: rows are data, not resolution.
+    let shortSide = 128
+    if rows <= shortSide && rows < cols && rows >= 2 {
+      let c = Swift.min(cols, Swift.max(2, Int(cellBudget / cellsR) + 1))
+      if c >= Swift.min(cols, 2 * rows) { return (rows, c) }
+    }
+    if cols <= shortSide && cols < rows && cols >= 2 {
+      let r = Swift.min(rows, Swift.max(2, Int(cellBudget / cellsC) + 1))
+      if r >= Swift.min(rows, 2 * cols) { return (r, cols) }
+    }
     var k = (cellBudget / (cellsR * cellsC)).squareRoot()
     func shape(_ k: Double) -> (Int, Int) {
       let r = Swift.min(rows, Swift.max(Swift.min(rows, 2), Int((cellsR * k).rounded(.down)) + 1))

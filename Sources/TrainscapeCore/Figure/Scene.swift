@@ -281,6 +281,8 @@ public struct Scene: Sendable, Equatable {
   public var notes: [String]
   /// Show a legend of the traces' names (several runs overlaid).
   public var showLegend: Bool
+  /// A short label in the top-left corner ("step 1200" in a training-progress animation).
+  public var cornerLabel: String?
 
   public init(
     title: String, traces: [Trace], x: AxisSpec, y: AxisSpec, z: AxisSpec,
@@ -298,6 +300,7 @@ public struct Scene: Sendable, Equatable {
     self.aspect = aspect
     self.notes = notes
     self.showLegend = showLegend
+    self.cornerLabel = nil
   }
 
   /// Data coordinates -> normalized scene coordinates (the axes box is [-0.5, 0.5] * aspect).
@@ -320,5 +323,65 @@ public struct Scene: Sendable, Equatable {
         return normalized(surface.x[i], surface.y[i], surface.z[i])
       },
       scalar: { r, c in surface.colorFraction(surface.color[r * surface.cols + c]) })
+  }
+}
+
+extension Scene {
+  /// This scene drawn in `reference`'s frame: its axes, colour bar and colour ranges, so that
+  /// the frames of an animation (the landscape growing step by step) are comparable.
+  public func fixingFrame(to reference: Scene) -> Scene {
+    var s = self
+    s.x = reference.x
+    s.y = reference.y
+    s.z = reference.z
+    s.colorBar = reference.colorBar
+    s.aspect = reference.aspect
+    for (i, trace) in s.traces.enumerated() {
+      switch trace {
+      case .surface(var t):
+        let ref = reference.traces.lazy.compactMap { r -> SurfaceTrace? in
+          if case .surface(let rs) = r, rs.name == t.name { return rs }
+          return nil
+        }.first
+        if let ref {
+          t.colorRange = ref.colorRange
+          t.colorScale = ref.colorScale
+        }
+        s.traces[i] = .surface(t)
+      case .scatter(var t):
+        if case .scalar(let values, let map, _, _) = t.colors,
+          let ref = reference.traces.lazy.compactMap({ r -> ScatterTrace? in
+            if case .scatter(let rs) = r, rs.name == t.name { return rs }
+            return nil
+          }).first,
+          case .scalar(_, _, let range, let scale) = ref.colors
+        {
+          t.colors = .scalar(values, colormap: map, range: range, scale: scale)
+        }
+        s.traces[i] = .scatter(t)
+      case .mesh:
+        break
+      }
+    }
+    return s
+  }
+
+  /// The scene with every scatter trace cut to its first `count` points (an embedding
+  /// trajectory revealed checkpoint by checkpoint).
+  public func revealingPoints(_ count: Int) -> Scene {
+    var s = self
+    s.traces = traces.map { trace in
+      guard case .scatter(var t) = trace, t.count > count else { return trace }
+      let n = Swift.max(0, count)
+      t.x = Array(t.x.prefix(n)); t.y = Array(t.y.prefix(n)); t.z = Array(t.z.prefix(n))
+      if !t.text.isEmpty { t.text = Array(t.text.prefix(n)) }
+      switch t.colors {
+      case .perPoint(let cs): t.colors = .perPoint(Array(cs.prefix(n)))
+      case .scalar(let v, let m, let r, let sc): t.colors = .scalar(Array(v.prefix(n)), colormap: m, range: r, scale: sc)
+      case .solid: break
+      }
+      return .scatter(t)
+    }
+    return s
   }
 }

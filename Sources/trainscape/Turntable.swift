@@ -1,0 +1,414 @@
+import ArgumentParser
+import Foundation
+import TrainscapeCore
+import TrainscapeHeadless
+import TrainscapeIO
+
+extension RenderQuality: ExpressibleByArgument {}
+
+enum AnimationFormat: String, ExpressibleByArgument, CaseIterable {
+  case gif, apng, mp4
+}
+
+/// Options of every frame sequence (turntable, animate). The kind's own options give the
+/// output folder (-o), size, camera, colour map, GPU and --force.
+struct FrameOptions: ParsableArguments {
+  @Option(help: "Number of frames.")
+  var frames: Int = 72
+
+  @Option(help: "Frames per second of the animated file.")
+  var fps: Double = 24
+
+  @Option(help: "Also write one animated file: gif, apng (written by Trainscape) or mp4 (through ffmpeg on PATH).")
+  var animate: AnimationFormat?
+
+  @Flag(help: "Dither the GIF (Floyd-Steinberg) instead of mapping each pixel to its nearest palette colour.")
+  var dither = false
+
+  @Option(help: "draft (no anti-aliasing, coarser surfaces: fastest), final (4x MSAA, surfaces at about a 120 x 120 grid per 1280x720), or full (4x MSAA, full surface detail).")
+  var quality: RenderQuality = .final
+
+  @Option(help: "PNG compression level for the frames (1 is fast; 6-9 are smaller and slower).")
+  var pngLevel: Int = 1
+
+  @Flag(help: "Write into the output folder itself instead of a new numbered run folder (run_001, run_002, ...); existing files are replaced only with --force.")
+  var inPlace = false
+
+  @Flag(help: "No progress output.")
+  var quiet = false
+
+  func validate() throws {
+    if !(1...100_000).contains(frames) { throw ValidationError("--frames must be between 1 and 100000") }
+    if !(fps > 0 && fps <= 120) { throw ValidationError("--fps must be in (0, 120]") }
+    if !(0...9).contains(pngLevel) { throw ValidationError("--png-level must be between 0 and 9") }
+  }
+}
+
+/// Progress on stderr: a bar when stderr is a terminal, one line per stage otherwise.
+final class ProgressReporter: @unchecked Sendable {
+  let quiet: Bool
+  let isTTY = isatty(STDERR_FILENO) != 0
+  let start = Date()
+  var lastDraw = Date.distantPast
+
+  init(quiet: Bool) { self.quiet = quiet }
+
+  func stage(_ text: String) {
+    guard !quiet else { return }
+    FileHandle.standardError.write(Data("trainscape: \(text)\n".utf8))
+  }
+
+  func frames(_ done: Int, _ total: Int) {
+    guard !quiet, isTTY else { return }
+    let now = Date()
+    guard done == total || now.timeIntervalSince(lastDraw) > 0.1 else { return }
+    lastDraw = now
+    let elapsed = now.timeIntervalSince(start)
+    let fps = elapsed > 0 ? Double(done) / elapsed : 0
+    let left = fps > 0 ? Double(total - done) / fps : 0
+    let width = 30
+    let filled = total > 0 ? width * done / total : width
+    let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+    let line = String(format: "\r[%@] %d/%d frames  %.1f fps  %.0f s left ", bar, done, total, fps, left)
+    FileHandle.standardError.write(Data(line.utf8))
+    if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
+  }
+}
+
+/// Renders frames to `NAME_0000.png ...` in a new run folder (or in place), with a manifest
+/// and optionally one animated file; prints the folder.
+struct FrameWriter {
+  let output: OutputOptions
+  let options: FrameOptions
+  let kind: String
+
+  func write(
+    name: String, count: Int, scene: @escaping (Int) throws -> Scene, verb: String
+  ) throws {
+    let progress = ProgressReporter(quiet: options.quiet)
+    let parent = output.output ?? "."
+    let dir: String
+    if options.inPlace {
+      try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+      dir = parent
+    } else {
+      dir = try RunDirectory.next(in: parent)
+    }
+    let digits = max(4, String(count - 1).count)
+    let frameNames = (0..<count).map { "\(name)_\(String(repeating: "0", count: max(0, digits - String($0).count)))\($0).png" }
+    if options.inPlace && !output.force {
+      for f in frameNames + [Manifest.fileName] where FileManager.default.fileExists(atPath: "\(dir)/\(f)") {
+        throw OutputError.exists(path: "\(dir)/\(f)")
+      }
+    }
+    let samples = options.quality == .draft ? 0 : output.samples
+    let renderer: HeadlessRenderer
+    do {
+      renderer = try HeadlessRenderer(gpu: GPUSelection(argument: output.gpu)!, samples: samples)
+    } catch {
+      throw CLIError("\(error)")
+    }
+    defer { renderer.destroy() }
+    for w in renderer.context.warnings { log.warning("\(w)") }
+    let (w, h) = (output.size.width, output.size.height)
+    progress.stage("\(verb): \(count) frames at \(w)x\(h), \(options.quality.rawValue) quality, on \(renderer.context.backend), into \(dir)")
+    let pipeline = FramePipeline(renderer: renderer, width: w, height: h)
+    let png = PNGOptions(compressionLevel: Int32(options.pngLevel), filter: .up)
+    let force = output.force || !options.inPlace
+    let collector = AnimationCollector(format: options.animate, width: w, height: h, fps: options.fps, dither: options.dither)
+    let budget = options.quality.triangleBudget(width: w, height: h)
+    var reported = false
+    try pipeline.render(
+      count: count,
+      scene: { i in
+        let s = try scene(i)
+        let (lod, reduced) = s.levelOfDetail(maxTriangles: budget)
+        if reduced && !reported {
+          reported = true
+          log.notice("surfaces drawn with at most \(budget) triangles for speed (--quality full draws every sample; exports keep full resolution)")
+        }
+        return lod
+      },
+      sink: { i, image in
+        try PNGCodec.write(image, to: "\(dir)/\(frameNames[i])", options: png, overwrite: force)
+        try collector.add(image)
+      },
+      progress: { progress.frames($0, $1) })
+    var files = frameNames
+    if let format = options.animate {
+      progress.stage("encoding \(format.rawValue)")
+      let animated = "\(dir)/\(name).\(format == .apng ? "png" : format.rawValue)"
+      if format == .mp4 {
+        try encodeMP4(dir: dir, pattern: "\(name)_%0\(digits)d.png", output: animated)
+      } else {
+        try AtomicFile.write(try collector.finish(), to: animated, overwrite: output.force || !options.inPlace)
+      }
+      files.append(URL(fileURLWithPath: animated).lastPathComponent)
+    }
+    let manifest = Manifest(
+      inputs: CommandLine.arguments.dropFirst().filter { arg in
+        var isDir: ObjCBool = false
+        return !arg.hasPrefix("-") && FileManager.default.fileExists(atPath: arg, isDirectory: &isDir) && !isDir.boolValue
+      },
+      kind: kind,
+      options: Dictionary(uniqueKeysWithValues: [
+        ("command", CommandLine.arguments.dropFirst().joined(separator: " ")),
+        ("quality", options.quality.rawValue), ("frames", String(count)), ("fps", String(options.fps)),
+        ("backend", renderer.context.backend), ("renderer", renderer.context.glRenderer),
+      ]),
+      version: TrainscapeVersion.string, frames: files, size: "\(w)x\(h)", createdBy: "trainscape \(TrainscapeVersion.string)")
+    _ = try manifest.write(toDirectory: dir)
+    progress.stage("done: \(count) frames\(options.animate.map { " and a \($0.rawValue)" } ?? "") in \(dir)")
+    print(dir)
+  }
+
+  private func encodeMP4(dir: String, pattern: String, output path: String) throws {
+    guard let ffmpeg = ProcessInfo.processInfo.environment["PATH"]?.split(separator: ":")
+      .map({ "\($0)/ffmpeg" }).first(where: { FileManager.default.isExecutableFile(atPath: $0) })
+    else {
+      throw CLIError("--animate mp4 needs ffmpeg on PATH (Debian: apt-get install ffmpeg); the PNG frames are written, or use --animate gif or apng, which Trainscape writes itself")
+    }
+    if FileManager.default.fileExists(atPath: path) && !(output.force || !options.inPlace) {
+      throw OutputError.exists(path: path)
+    }
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: ffmpeg)
+    p.arguments = [
+      "-loglevel", "error", "-y", "-framerate", String(options.fps), "-i", "\(dir)/\(pattern)",
+      "-c:v", "libx264", "-pix_fmt", "yuv420p", "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", path,
+    ]
+    try p.run()
+    p.waitUntilExit()
+    guard p.terminationStatus == 0 else { throw CLIError("ffmpeg failed (exit \(p.terminationStatus)) writing \(path)") }
+  }
+}
+
+/// Collects frames for the animated file on the encoder queue.
+final class AnimationCollector: @unchecked Sendable {
+  private var gif: GIFEncoder?
+  private var apng: APNGWriter?
+
+  init(format: AnimationFormat?, width: Int, height: Int, fps: Double, dither: Bool) {
+    switch format {
+    case .gif: gif = GIFEncoder(width: width, height: height, delay: 1 / fps, dither: dither)
+    case .apng: apng = APNGWriter(delay: 1 / fps)
+    default: break
+    }
+  }
+
+  func add(_ image: RGBAImage) throws {
+    gif?.add(image)
+    try apng?.add(image)
+  }
+
+  func finish() throws -> [UInt8] {
+    if let gif { return try gif.encode() }
+    if let apng { return apng.finish() }
+    return []
+  }
+}
+
+// MARK: - Commands
+
+struct Turntable: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Render the camera orbiting a landscape (azimuth 0 to 360) as numbered PNG frames, optionally one GIF, APNG or MP4.",
+    discussion: """
+      Takes the arguments of `render KIND`; -o names the parent folder, and each run goes to a
+      new numbered folder (run_001, run_002, ...) with a manifest.json, so nothing is overwritten.
+      The frames loop without a repeated frame. Examples:
+        trainscape turntable gradient-flow run.jsonl -o out/ --frames 72 --animate gif
+        trainscape turntable loss-landscape grid.npy -o out/ --elevation 30 --quality draft
+      """,
+    subcommands: SceneKinds.all.map { $0.turntableCommand })
+}
+
+struct TurntableCommand<Kind: SceneKind>: ParsableCommand {
+  static var configuration: CommandConfiguration {
+    CommandConfiguration(commandName: Kind.kindName, abstract: "Turntable of `render \(Kind.kindName)`.")
+  }
+  @OptionGroup var scene: Kind
+  @OptionGroup var frames: FrameOptions
+  @Option(help: "Camera elevation above the floor in degrees (default: from --camera-eye or the kind's camera).")
+  var elevation: Double?
+
+  func validate() throws {
+    if let e = elevation, !(-89...89).contains(e) { throw ValidationError("--elevation must be between -89 and 89 degrees") }
+  }
+
+  func run() throws {
+    let (base, name) = try scene.makeScene()
+    for note in base.notes { log.notice("\(note)") }
+    let cameras = FramePipeline.turntableCameras(base: base.camera, frames: frames.frames, elevation: elevation)
+    var frameScene = base
+    try FrameWriter(output: scene.output, options: frames, kind: Kind.kindName).write(
+      name: "\(name)_\(Kind.kindName)", count: cameras.count,
+      scene: { i in
+        frameScene.camera = cameras[i]
+        return frameScene
+      }, verb: "turntable")
+  }
+}
+
+/// Kinds whose data grow with training: a frame shows the data up to a step.
+protocol StepAnimatable: SceneKind {
+  /// The steps the data cover (for checkpoint-based kinds: checkpoint indices).
+  func animationSteps() throws -> ClosedRange<Int64>
+  /// The scene with the data up to `step`.
+  func makeScene(throughStep step: Int64) throws -> Scene
+  /// "step" or "checkpoint".
+  static var stepWord: String { get }
+}
+
+extension StepAnimatable {
+  static var stepWord: String { "step" }
+}
+
+struct Animate: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Render a landscape growing with training: frame k shows the data up to step s_k, on fixed axes, the step in a corner, optionally orbiting.",
+    discussion: """
+      Takes the arguments of `render KIND`; -o names the parent folder (a new numbered run
+      folder per run). Example:
+        trainscape animate gradient-flow run.jsonl -o out/ --frames 48 --orbit --animate gif
+      """,
+    subcommands: SceneKinds.animatable.map { $0.animateCommand })
+}
+
+struct AnimateCommand<Kind: StepAnimatable>: ParsableCommand {
+  static var configuration: CommandConfiguration {
+    CommandConfiguration(commandName: Kind.kindName, abstract: "Training-progress animation of `render \(Kind.kindName)`.")
+  }
+  @OptionGroup var scene: Kind
+  @OptionGroup var frames: FrameOptions
+  @Option(help: "What the frames advance by (only 'step' for now; checkpoints for embeddings).")
+  var by: String = "step"
+  @Flag(help: "Orbit the camera once over the animation at the same time.")
+  var orbit = false
+
+  func validate() throws {
+    if by != "step" { throw ValidationError("--by supports 'step'") }
+  }
+
+  func run() throws {
+    let (full, name) = try scene.makeScene()
+    let range = try scene.animationSteps()
+    let n = frames.frames
+    let lo = Double(range.lowerBound), hi = Double(range.upperBound)
+    // The first frame already shows some data: start one n-th of the way in.
+    let steps = (0..<n).map { k -> Int64 in
+      Int64((lo + (hi - lo) * Double(k + 1) / Double(n)).rounded())
+    }
+    let cameras = orbit
+      ? FramePipeline.turntableCameras(base: full.camera, frames: n, elevation: nil)
+      : Array(repeating: full.camera, count: n)
+    try FrameWriter(output: scene.output, options: frames, kind: Kind.kindName).write(
+      name: "\(name)_\(Kind.kindName)_by_step", count: n,
+      scene: { i in
+        var s = try scene.makeScene(throughStep: steps[i]).fixingFrame(to: full)
+        s.camera = cameras[i]
+        s.cornerLabel = "\(Kind.stepWord) \(steps[i])"
+        return s
+      }, verb: "animate")
+  }
+}
+
+extension SceneKind {
+  static var turntableCommand: ParsableCommand.Type { TurntableCommand<Self>.self }
+}
+
+extension StepAnimatable {
+  static var animateCommand: ParsableCommand.Type { AnimateCommand<Self>.self }
+}
+
+// MARK: - Which kinds animate, and how
+
+extension SceneKinds {
+  static let animatable: [any StepAnimatable.Type] = [
+    Render.GradientFlow.self, Render.LossLandscape.self, Render.RewardLandscape.self,
+    Render.Trajectory.self, Render.Embedding.self,
+  ]
+}
+
+/// `--steps LO:s` for frame step `s`, keeping a lower bound the user gave.
+func throughStep(_ series: SeriesOptions, _ step: Int64) -> SeriesOptions {
+  var s = series
+  let lower = series.stepRange?.lower.map(String.init) ?? ""
+  s.steps = "\(lower):\(step)"
+  return s
+}
+
+/// The union of the steps of the runs at `paths`.
+func stepsCovered(_ paths: [String], _ series: SeriesOptions) throws -> ClosedRange<Int64> {
+  var lo = Int64.max, hi = Int64.min
+  for p in paths {
+    let (buffer, _) = try loadRun(p)
+    for row in series.select(buffer).rows {
+      lo = min(lo, row.step)
+      hi = max(hi, row.step)
+    }
+  }
+  guard lo <= hi else { throw CLIError("no steps to animate in \(paths.joined(separator: ", "))") }
+  return lo...hi
+}
+
+extension Render.GradientFlow: StepAnimatable {
+  func animationSteps() throws -> ClosedRange<Int64> { try stepsCovered([input.path], series) }
+  func makeScene(throughStep step: Int64) throws -> Scene {
+    var copy = self
+    copy.series = throughStep(series, step)
+    return try copy.makeScene().0
+  }
+}
+
+extension Render.LossLandscape: StepAnimatable {
+  func animationSteps() throws -> ClosedRange<Int64> {
+    if isGridMode { throw CLIError("a loss grid (\(paths[0])) has no training steps to animate; use `turntable`") }
+    return try stepsCovered(paths, series)
+  }
+  func makeScene(throughStep step: Int64) throws -> Scene {
+    var copy = self
+    copy.series = throughStep(series, step)
+    return try copy.makeScene().0
+  }
+}
+
+extension Render.RewardLandscape: StepAnimatable {
+  func animationSteps() throws -> ClosedRange<Int64> { try stepsCovered([path], series) }
+  func makeScene(throughStep step: Int64) throws -> Scene {
+    var copy = self
+    copy.series = throughStep(series, step)
+    return try copy.makeScene().0
+  }
+}
+
+extension Render.Trajectory: StepAnimatable {
+  func animationSteps() throws -> ClosedRange<Int64> { try stepsCovered(paths, seriesOptions) }
+  func makeScene(throughStep step: Int64) throws -> Scene {
+    var copy = self
+    copy.seriesOptions = throughStep(seriesOptions, step)
+    return try copy.makeScene().0
+  }
+}
+
+/// The reduced embedding is computed once (t-SNE is the expensive part) and revealed
+/// checkpoint by checkpoint.
+private var embeddingCache: [String: (Scene, String)] = [:]
+
+extension Render.Embedding: StepAnimatable {
+  static var stepWord: String { "checkpoint" }
+  func cachedScene() throws -> (Scene, String) {
+    let key = "\(path)|\(method.rawValue)|\(labels ?? "")|\(perplexity)|\(iterations)|\(seed)"
+    if let s = embeddingCache[key] { return s }
+    let s = try makeScene()
+    embeddingCache[key] = s
+    return s
+  }
+  func animationSteps() throws -> ClosedRange<Int64> {
+    let t = try NPYFile.open(path: path).header.shape.first ?? 1
+    return 1...Int64(max(1, t))
+  }
+  func makeScene(throughStep step: Int64) throws -> Scene {
+    try cachedScene().0.revealingPoints(Int(step))
+  }
+}
