@@ -27,6 +27,8 @@ struct WandbChunkDecoder: ChunkDecoder {
   let file: String
   private var assembling: [UInt8]? = nil
   private var assemblyStart: Int64 = 0
+  /// After a corrupt chunk: the file offset of the next block, where reading resumes.
+  private var skipTo: Int64 = 0
   private(set) var records = 0
 
   init(file: String) { self.file = file }
@@ -54,6 +56,10 @@ struct WandbChunkDecoder: ChunkDecoder {
       p = 7
     }
     while true {
+      if skipTo > base + Int64(p) {
+        guard skipTo <= base + Int64(n) else { return n }
+        p = Int(skipTo - base)
+      }
       let offset = base + Int64(p)
       let blockLeft = Self.blockSize - Int(offset % Int64(Self.blockSize))
       if blockLeft < 7 {
@@ -81,7 +87,7 @@ struct WandbChunkDecoder: ChunkDecoder {
       }
       if 7 + len > blockLeft {
         try corrupt(at: offset, "chunk length \(len) runs past the end of its 32 KiB block", into: &sink)
-        p += blockLeft
+        skipTo = offset + Int64(blockLeft)
         continue
       }
       guard n - p >= 7 + len else {
@@ -91,7 +97,7 @@ struct WandbChunkDecoder: ChunkDecoder {
       let body = UnsafeRawBufferPointer(rebasing: bytes[(p + 6)..<(p + 7 + len)])
       if CRC32.checksum(body) != crc {
         try corrupt(at: offset, "bad chunk checksum (expected CRC-32 of the type byte and payload)", into: &sink)
-        p += blockLeft
+        skipTo = offset + Int64(blockLeft)
         continue
       }
       let payload = UnsafeRawBufferPointer(rebasing: bytes[(p + 7)..<(p + 7 + len)])
@@ -126,7 +132,7 @@ struct WandbChunkDecoder: ChunkDecoder {
         }
       default:
         try corrupt(at: offset, "unknown chunk type \(type) (expected 1 FULL, 2 FIRST, 3 MIDDLE or 4 LAST)", into: &sink)
-        p += blockLeft
+        skipTo = offset + Int64(blockLeft)
         continue
       }
       p += 7 + len
