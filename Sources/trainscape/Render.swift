@@ -11,8 +11,14 @@ struct Render: ParsableCommand {
 
 /// Options for choosing which rows of a run are used.
 struct RunOptions: ParsableArguments {
-  @Argument(help: "The metrics file: JSONL, one JSON object per line with the step under step, _step or global_step.")
+  @Argument(help: "The run: a JSONL, CSV, trainer_state.json, TensorBoard event or W&B .wandb file, or a TensorBoard / W&B run directory.")
   var path: String
+
+  @Option(help: "Read the file as this format: \(RunFormat.allCases.map(\.rawValue).joined(separator: ", ")) (default: detect).")
+  var format: RunFormat?
+
+  @Flag(help: "Skip corrupt records (counted and reported) instead of failing.")
+  var skipBad = false
 
   @Option(help: ArgumentHelp("Keep only the last N steps, as a bounded buffer does (default: the whole run).", valueName: "N"))
   var last: Int?
@@ -22,14 +28,16 @@ struct RunOptions: ParsableArguments {
   }
 
   func load(defaultCapacity: Int? = nil) throws -> (buffer: MetricsBuffer, run: Run) {
-    let result = try JSONLReader.read(path: path)
-    for w in result.warnings { log.warning("\(w)") }
+    let runs = try loadRuns([path], format: format, skipBad: skipBad)
+    guard runs.count == 1, let run = runs.first?.run else {
+      throw CLIError("\(path) holds \(runs.count) runs (\(runs.map(\.run.name).prefix(10).joined(separator: ", "))); name one run's file or directory")
+    }
     var buffer = MetricsBuffer(capacity: last)
-    buffer.append(contentsOf: result.run.rows)
+    buffer.append(contentsOf: run.rows)
     if buffer.droppedCount > 0 {
       log.notice("kept the last \(buffer.count) of \(buffer.count + buffer.droppedCount) rows (--last \(last!))")
     }
-    return (buffer, result.run)
+    return (buffer, run)
   }
 }
 
@@ -210,7 +218,7 @@ extension Render {
         Several runs are overlaid, each in its own colour, with a legend.
         """)
 
-    @Argument(help: "One or more JSONL metrics files (one run each).")
+    @Argument(help: "One or more metrics files or run directories (any format `trainscape info` reads; a log directory gives all its runs).")
     var paths: [String]
 
     @Option(help: "The loss metric (default: the first of \(MetricCandidates.loss.joined(separator: ", "))).")
@@ -228,17 +236,16 @@ extension Render {
 
     func run() throws {
       var series: [TrajectoryBuilder.RunSeries] = []
-      for path in paths {
-        let result = try JSONLReader.read(path: path)
-        for w in result.warnings { log.warning("\(w)") }
-        let rows = result.run.rows
+      for (run, _) in try loadRuns(paths, format: nil, skipBad: false) {
+        let path = run.source
+        let rows = run.rows
         let keys = Set(rows.flatMap { $0.values.keys })
         let lk = try pickKey(lossKey, MetricCandidates.loss, in: keys, what: "loss", flag: "--loss-key", file: path)
         let gk = try pickKey(gradKey, MetricCandidates.gradNorm, in: keys, what: "gradient-norm", flag: "--grad-key", file: path)
         let rk: String? = try rewardKey.map {
           try pickKey($0, [], in: keys, what: "reward", flag: "--reward-key", file: path)
         } ?? MetricCandidates.reward.first(where: keys.contains)
-        var s = TrajectoryBuilder.RunSeries(name: result.run.name, steps: [], loss: [], gradNorm: [], reward: [])
+        var s = TrajectoryBuilder.RunSeries(name: run.name, steps: [], loss: [], gradNorm: [], reward: [])
         for row in rows {
           guard let l = row.values[lk], let g = row.values[gk] else { continue }
           if let rk {

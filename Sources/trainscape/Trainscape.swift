@@ -17,7 +17,7 @@ struct Trainscape: ParsableCommand {
         trainscape doctor
       """,
     version: TrainscapeVersion.string,
-    subcommands: [Render.self, Doctor.self])
+    subcommands: [Render.self, Doctor.self, Info.self, Convert.self])
 }
 
 enum TrainscapeVersion {
