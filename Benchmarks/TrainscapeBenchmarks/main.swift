@@ -4,6 +4,7 @@ import Foundation
 
 let benchmarks: [String: ([String]) throws -> Void] = [
   "series": SeriesBenchmark.run,
+  "ingest": IngestBenchmark.run,
 ]
 
 let args = Array(CommandLine.arguments.dropFirst())
