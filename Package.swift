@@ -19,6 +19,9 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+    // Runtime only: the generated code in Sources/TrainscapeIO/Proto is committed
+    // (scripts/gen_protos.sh), so no build plugin and no protoc in CI.
+    .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
   ],
   targets: [
     // MARK: - System libraries (found by pkg-config; no stable Swift API)
@@ -49,7 +52,10 @@ let package = Package(
     // MARK: - Readers and writers (files in, files out)
     .target(
       name: "TrainscapeIO",
-      dependencies: ["TrainscapeCore", "CPNGEncoder", "CHDF5"],
+      dependencies: [
+        "TrainscapeCore", "CPNGEncoder", "CHDF5",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ],
       path: "Sources/TrainscapeIO"),
 
     // MARK: - Thin OpenGL layer: draws a Scene into the current framebuffer

@@ -8,6 +8,7 @@ let benchmarks: [String: ([String]) throws -> Void] = [
   "embedding": EmbeddingBenchmark.run,
   "export": ExportBenchmark.run,
   "turntable": TurntableBenchmark.run,
+  "ingest": IngestBenchmark.run,
 ]
 
 let args = Array(CommandLine.arguments.dropFirst())

@@ -13,8 +13,10 @@ struct Render: ParsableCommand {
 
 /// Options for choosing which rows of a run are used.
 struct RunOptions: ParsableArguments {
-  @Argument(help: "The metrics file: JSONL, one JSON object per line with the step under step, _step or global_step.")
+  @Argument(help: "The run: a JSONL, CSV, trainer_state.json, TensorBoard event or W&B .wandb file, or a TensorBoard / W&B run directory.")
   var path: String
+
+  @OptionGroup var inputFormat: InputFormatOptions
 
   @Option(help: ArgumentHelp("Keep only the last N steps, as a bounded buffer does (default: the whole run).", valueName: "N"))
   var last: Int?
@@ -24,7 +26,7 @@ struct RunOptions: ParsableArguments {
   }
 
   func load() throws -> (buffer: MetricsBuffer, run: Run) {
-    let (buffer, run) = try loadRun(path, last: last)
+    let (buffer, run) = try loadRun(path, last: last, input: inputFormat)
     if buffer.droppedCount > 0 {
       log.notice("kept the last \(buffer.count) of \(buffer.count + buffer.droppedCount) rows (--last \(last!))")
     }
@@ -127,8 +129,10 @@ extension Render {
         It shows the loss along the schedule and is kept for compatibility.
         """)
 
-    @Argument(help: "One metrics file (single-run mode) or several (sweep mode).")
+    @Argument(help: "One metrics file (single-run mode), several files or a directory of runs (sweep mode), or a .npy/.csv/.h5 loss grid.")
     var paths: [String]
+
+    @OptionGroup var inputFormat: InputFormatOptions
 
     @Option(help: "The loss metric (default: the first of \(MetricCandidates.loss.joined(separator: ", "))).")
     var lossKey: String?
@@ -215,11 +219,12 @@ extension Render {
 
     func makeScene() throws -> (Scene, String) {
       if isGridMode { return try gridScene(paths[0]) }
-      return paths.count > 1 ? try sweepScene() : try singleRunScene(paths[0])
+      let runCount = try loadRunsCached(paths, input: inputFormat).count
+      return runCount > 1 ? try sweepScene() : try singleRunScene(paths[0])
     }
 
     func singleRunScene(_ path: String) throws -> (Scene, String) {
-      let (loaded, runInfo) = try loadRun(path)
+      let (loaded, runInfo) = try loadRun(path, input: inputFormat)
       let buffer = series.select(loaded)
       let keys = Set(buffer.rows.flatMap { $0.values.keys })
       let lossKey = try pickKey(self.lossKey, MetricCandidates.loss, in: keys, what: "loss", flag: "--loss-key", file: path)
@@ -248,9 +253,9 @@ extension Render {
     func sweepScene() throws -> (Scene, String) {
       var runs: [LossLandscapeBuilder.SweepRun] = []
       var lossName = lossKey ?? "Loss"
-      for path in paths {
-        let (loaded, runInfo) = try loadRun(path)
-        let buffer = series.select(loaded)
+      for runInfo in try loadRunsCached(paths, input: inputFormat) {
+        let path = runInfo.source
+        let buffer = series.select(bufferOf(runInfo))
         let keys = Set(buffer.rows.flatMap { $0.values.keys })
         let lk = try pickKey(lossKey, MetricCandidates.loss, in: keys, what: "loss", flag: "--loss-key", file: path)
         lossName = lk
@@ -334,8 +339,10 @@ extension Render {
         Several runs are overlaid, each in its own colour, with a legend.
         """)
 
-    @Argument(help: "One or more JSONL metrics files (one run each).")
+    @Argument(help: "One or more metrics files or run directories (any format `trainscape info` reads; a log directory gives all its runs).")
     var paths: [String]
+
+    @OptionGroup var inputFormat: InputFormatOptions
 
     @Option(help: "The loss metric (default: the first of \(MetricCandidates.loss.joined(separator: ", "))).")
     var lossKey: String?
@@ -359,17 +366,16 @@ extension Render {
 
     func makeScene() throws -> (Scene, String) {
       var series: [TrajectoryBuilder.RunSeries] = []
-      for path in paths {
-        let (loaded, runInfo) = try loadRun(path)
-        let result = (run: runInfo, rows: seriesOptions.select(loaded).rows)
-        let rows = result.rows
+      for run in try loadRunsCached(paths, input: inputFormat) {
+        let path = run.source
+        let rows = seriesOptions.select(bufferOf(run)).rows
         let keys = Set(rows.flatMap { $0.values.keys })
         let lk = try pickKey(lossKey, MetricCandidates.loss, in: keys, what: "loss", flag: "--loss-key", file: path)
         let gk = try pickKey(gradKey, MetricCandidates.gradNorm, in: keys, what: "gradient-norm", flag: "--grad-key", file: path)
         let rk: String? = try rewardKey.map {
           try pickKey($0, [], in: keys, what: "reward", flag: "--reward-key", file: path)
         } ?? MetricCandidates.reward.first(where: keys.contains)
-        var s = TrajectoryBuilder.RunSeries(name: result.run.name, steps: [], loss: [], gradNorm: [], reward: [])
+        var s = TrajectoryBuilder.RunSeries(name: run.name, steps: [], loss: [], gradNorm: [], reward: [])
         for row in rows {
           guard let l = row.values[lk], let g = row.values[gk] else { continue }
           if let rk {

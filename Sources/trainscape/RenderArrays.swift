@@ -92,8 +92,10 @@ extension Render {
         all on a line) gives a note and the trajectory alone.
         """)
 
-    @Argument(help: "The metrics file of an RL run.")
+    @Argument(help: "The metrics file or run directory of an RL run.")
     var path: String
+
+    @OptionGroup var inputFormat: InputFormatOptions
 
     @Option(help: "The loss metric (default: the first of \(MetricCandidates.loss.joined(separator: ", "))).")
     var lossKey: String?
@@ -124,7 +126,7 @@ extension Render {
     }
 
     func makeScene() throws -> (Scene, String) {
-      let (loaded, runInfo) = try loadRun(path)
+      let (loaded, runInfo) = try loadRun(path, input: inputFormat)
       let buffer = series.select(loaded)
       let keys = Set(buffer.rows.flatMap { $0.values.keys })
       let lk = try pickKey(lossKey, MetricCandidates.loss, in: keys, what: "loss", flag: "--loss-key", file: path)

@@ -45,20 +45,50 @@ struct SeriesOptions: ParsableArguments {
   }
 }
 
-/// Runs already read in this process (animations rebuild a scene per frame).
-private var runCache: [String: ReadResult] = [:]
+/// How metrics files are read (every format RunLoader knows).
+struct InputFormatOptions: ParsableArguments {
+  @Option(help: "Read the input as this format: \(RunFormat.allCases.map(\.rawValue).joined(separator: ", ")) (default: detect from the content and name).")
+  var format: RunFormat?
 
-/// Reads one JSONL run with warnings logged (once per process), as a whole-run buffer.
-func loadRun(_ path: String, last: Int? = nil) throws -> (buffer: MetricsBuffer, run: Run) {
-  let result: ReadResult
-  if let cached = runCache[path] {
-    result = cached
-  } else {
-    result = try JSONLReader.read(path: path)
-    for w in result.warnings { log.warning("\(w)") }
-    runCache[path] = result
-  }
+  @Flag(help: "Skip corrupt records (counted and reported) instead of failing.")
+  var skipBad = false
+}
+
+/// Runs already read in this process (animations rebuild a scene per frame).
+private var runCache: [String: [Run]] = [:]
+
+/// The runs in a file or directory (one for a file; several for a log directory or a
+/// wandb/ folder), read once per process with warnings logged.
+func runsAt(_ path: String, input: InputFormatOptions) throws -> [Run] {
+  let key = "\(path)|\(input.format?.rawValue ?? "")|\(input.skipBad)"
+  if let cached = runCache[key] { return cached }
+  let result = try RunLoader.load(path: path, options: IngestOptions(format: input.format, skipBad: input.skipBad))
+  for w in result.warnings { log.warning("\(w)") }
+  if result.skipped > 0 { log.notice("\(path): skipped \(result.skipped) bad record(s) (--skip-bad)") }
+  runCache[key] = result.runs
+  return result.runs
+}
+
+/// Every run under `paths`, in order.
+func loadRunsCached(_ paths: [String], input: InputFormatOptions) throws -> [Run] {
+  try paths.flatMap { try runsAt($0, input: input) }
+}
+
+/// A run as a buffer (bounded when `last` is given).
+func bufferOf(_ run: Run, last: Int? = nil) -> MetricsBuffer {
   var buffer = MetricsBuffer(capacity: last)
-  buffer.append(contentsOf: result.run.rows)
-  return (buffer, result.run)
+  buffer.append(contentsOf: run.rows)
+  return buffer
+}
+
+/// The one run at `path`, as a buffer.
+func loadRun(_ path: String, last: Int? = nil, input: InputFormatOptions = InputFormatOptions())
+  throws -> (buffer: MetricsBuffer, run: Run)
+{
+  let runs = try runsAt(path, input: input)
+  guard runs.count == 1, let run = runs.first else {
+    throw CLIError(
+      "\(path) holds \(runs.count) runs (\(runs.map(\.name).prefix(10).joined(separator: ", "))); name one run's file or directory")
+  }
+  return (bufferOf(run, last: last), run)
 }

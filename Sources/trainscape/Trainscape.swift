@@ -17,7 +17,7 @@ struct Trainscape: ParsableCommand {
         trainscape doctor
       """,
     version: TrainscapeVersion.string,
-    subcommands: [Render.self, Export.self, Turntable.self, Animate.self, Doctor.self])
+    subcommands: [Render.self, Export.self, Turntable.self, Animate.self, Info.self, Convert.self, Doctor.self])
 }
 
 enum TrainscapeVersion {

@@ -339,11 +339,12 @@ func throughStep(_ series: SeriesOptions, _ step: Int64) -> SeriesOptions {
 }
 
 /// The union of the steps of the runs at `paths`.
-func stepsCovered(_ paths: [String], _ series: SeriesOptions) throws -> ClosedRange<Int64> {
+func stepsCovered(_ paths: [String], _ series: SeriesOptions, _ input: InputFormatOptions)
+  throws -> ClosedRange<Int64>
+{
   var lo = Int64.max, hi = Int64.min
-  for p in paths {
-    let (buffer, _) = try loadRun(p)
-    for row in series.select(buffer).rows {
+  for run in try loadRunsCached(paths, input: input) {
+    for row in series.select(bufferOf(run)).rows {
       lo = min(lo, row.step)
       hi = max(hi, row.step)
     }
@@ -353,7 +354,7 @@ func stepsCovered(_ paths: [String], _ series: SeriesOptions) throws -> ClosedRa
 }
 
 extension Render.GradientFlow: StepAnimatable {
-  func animationSteps() throws -> ClosedRange<Int64> { try stepsCovered([input.path], series) }
+  func animationSteps() throws -> ClosedRange<Int64> { try stepsCovered([input.path], series, input.inputFormat) }
   func makeScene(throughStep step: Int64) throws -> Scene {
     var copy = self
     copy.series = throughStep(series, step)
@@ -364,7 +365,7 @@ extension Render.GradientFlow: StepAnimatable {
 extension Render.LossLandscape: StepAnimatable {
   func animationSteps() throws -> ClosedRange<Int64> {
     if isGridMode { throw CLIError("a loss grid (\(paths[0])) has no training steps to animate; use `turntable`") }
-    return try stepsCovered(paths, series)
+    return try stepsCovered(paths, series, inputFormat)
   }
   func makeScene(throughStep step: Int64) throws -> Scene {
     var copy = self
@@ -374,7 +375,7 @@ extension Render.LossLandscape: StepAnimatable {
 }
 
 extension Render.RewardLandscape: StepAnimatable {
-  func animationSteps() throws -> ClosedRange<Int64> { try stepsCovered([path], series) }
+  func animationSteps() throws -> ClosedRange<Int64> { try stepsCovered([path], series, inputFormat) }
   func makeScene(throughStep step: Int64) throws -> Scene {
     var copy = self
     copy.series = throughStep(series, step)
@@ -383,7 +384,7 @@ extension Render.RewardLandscape: StepAnimatable {
 }
 
 extension Render.Trajectory: StepAnimatable {
-  func animationSteps() throws -> ClosedRange<Int64> { try stepsCovered(paths, seriesOptions) }
+  func animationSteps() throws -> ClosedRange<Int64> { try stepsCovered(paths, seriesOptions, inputFormat) }
   func makeScene(throughStep step: Int64) throws -> Scene {
     var copy = self
     copy.seriesOptions = throughStep(seriesOptions, step)

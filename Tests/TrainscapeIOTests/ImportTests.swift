@@ -17,7 +17,9 @@ import TrainscapeCore
     } else {
       Issue.record("\(root) is missing; the copies in Tests/TrainscapeIOTests/Fixtures are still checked")
     }
-    for f in try fm.contentsOfDirectory(atPath: ExportPython.fixtures.path) { files.append(ExportPython.fixtures.path + "/" + f) }
+    for f in try fm.contentsOfDirectory(atPath: ExportPython.fixtures.path) where f.hasSuffix(".json") {
+      files.append(ExportPython.fixtures.path + "/" + f)
+    }
     for f in files {
       let scene = try FigureImporter.scene(path: f)
       #expect(!scene.traces.isEmpty, "\(f)")

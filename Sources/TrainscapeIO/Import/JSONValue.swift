@@ -294,3 +294,27 @@ struct JSONNode {
     return self["text"]?.string
   }
 }
+
+// MARK: - Lookups used by the metric readers (trainer_state.json, W&B value_json)
+
+extension JSONValue {
+  /// The member `key` of an object (nil for other values or a missing key).
+  subscript(key: String) -> JSONValue? {
+    if case .object(let o) = self { return o[key] }
+    return nil
+  }
+
+  /// A number, or a boolean as 1/0.
+  var numeric: Double? {
+    switch self {
+    case .number(let d): return d
+    case .bool(let b): return b ? 1 : 0
+    default: return nil
+    }
+  }
+}
+
+extension JSONObject {
+  /// Members in document order.
+  var members: [(String, JSONValue)] { Array(zip(keys, values)) }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import TrainscapeCore
+
+/// Hugging Face `trainer_state.json` (Trainer, TRL): `log_history` entries
+/// become rows at their `step`; train, eval and summary entries that share a
+/// step are merged into one row, and rows are sorted by step. Every numeric
+/// entry field except `step` is a metric (`loss`, `learning_rate`,
+/// `grad_norm`, `epoch`, `eval_*`, TRL's `reward`, `rewards/*`, `kl`, ...);
+/// strings and nulls are skipped. `Run.config` gets the numeric run-level
+/// fields: `train_batch_size`, `num_train_epochs`, `max_steps`,
+/// `logging_steps`, `eval_steps`, `save_steps`, `total_flos`,
+/// `num_input_tokens_seen`, `best_metric`, `best_global_step`, `global_step`,
+/// `epoch`, plus numeric `trial_params` (a hyperparameter search's trial,
+/// e.g. `learning_rate`).
+enum TrainerStateReader {
+  static let configFields = [
+    "train_batch_size", "num_train_epochs", "max_steps", "logging_steps", "eval_steps",
+    "save_steps", "total_flos", "num_input_tokens_seen", "best_metric", "best_global_step",
+    "global_step", "epoch",
+  ]
+
+  static func read(path: String, skipBad: Bool) throws -> IngestSink {
+    let fd = try FileAccess.open(path)
+    close(fd)
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw IngestError(file: path, message: "cannot read file")
+    }
+    return try parse([UInt8](data), file: path, skipBad: skipBad)
+  }
+
+  static func parse(_ bytes: [UInt8], file: String, skipBad: Bool) throws -> IngestSink {
+    var sink = IngestSink(skipBad: skipBad)
+    let doc: JSONValue
+    do {
+      doc = try JSONParser.parse(bytes, file: file)
+    } catch let error as ImportError {
+      // A document that stops before its closing brace is most likely still being written.
+      let last = bytes.last { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }
+      let hint = last == UInt8(ascii: "}") ? "" : " (file truncated or still being written?)"
+      throw IngestError(file: file, message: "\(error.path): \(error.message)\(hint)")
+    }
+    guard case .object = doc, let history = doc["log_history"] else {
+      throw IngestError(file: file, message: "expected a trainer_state.json object with a log_history list")
+    }
+    guard case .array(let entries) = history else {
+      throw IngestError(file: file, message: "expected log_history to be a list of objects")
+    }
+    for name in configFields {
+      if let v = doc[name]?.numeric { sink.config[name] = v }
+    }
+    if case .object(let params)? = doc["trial_params"] {
+      for (k, v) in params.members { if let d = v.numeric { sink.config[k] = d } }
+    }
+    for (index, entry) in entries.enumerated() {
+      guard case .object(let fields) = entry else {
+        try sink.bad(IngestError(file: file, message: "log_history[\(index)]: expected an object"))
+        continue
+      }
+      guard let s = entry["step"]?.numeric, s == s.rounded(), abs(s) < 9.2e18 else {
+        try sink.bad(IngestError(file: file, message: "log_history[\(index)]: expected an integer \"step\""))
+        continue
+      }
+      var values: [String: Double] = [:]
+      for (k, v) in fields.members where k != "step" {
+        if let d = v.numeric { values[k] = d }
+      }
+      if !values.isEmpty { sink.rows.append(MetricRow(step: Int64(s), values: values)) }
+    }
+    sink.rows = sink.rows.mergedByStep()
+    return sink
+  }
+}
