@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+import TrainscapeCore
+import TrainscapeIO
+
+@Suite(.serialized) struct FrameCommandTests {
+  @Test func turntableWritesNumberedRunsFramesManifestAndAGIF() throws {
+    let dir = try CLI.tempDir()
+    let args = ["turntable", "gradient-flow", CLI.example, "-o", dir.path, "--frames", "6", "--size", "320x180", "--animate", "gif", "--quiet"]
+    let first = try CLI.run(args)
+    #expect(first.status == 0, "stderr: \(first.stderr)")
+    #expect(first.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == dir.path + "/run_001")
+    let second = try CLI.run(args)
+    #expect(second.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == dir.path + "/run_002")
+    let files = try FileManager.default.contentsOfDirectory(atPath: dir.path + "/run_001").sorted()
+    #expect(files.filter { $0.hasSuffix(".png") }.count == 6)
+    #expect(files.contains("nanochat_d12_gradient-flow_0000.png") && files.contains("nanochat_d12_gradient-flow_0005.png"))
+    #expect(files.contains("manifest.json") && files.contains("nanochat_d12_gradient-flow.gif"))
+    let manifest = try Manifest.read(from: dir.path + "/run_001/manifest.json")
+    #expect(manifest.frames.count == 7 && manifest.kind == "gradient-flow" && manifest.size == "320x180")
+    // Same input and options: byte-identical frames across runs.
+    for f in files where f.hasSuffix(".png") {
+      let a = try Data(contentsOf: URL(fileURLWithPath: dir.path + "/run_001/" + f))
+      let b = try Data(contentsOf: URL(fileURLWithPath: dir.path + "/run_002/" + f))
+      #expect(a == b, "\(f) differs between two runs")
+    }
+    // The loop has no repeated frame: the first and last frames differ.
+    let f0 = try PNGCodec.read(path: dir.path + "/run_001/nanochat_d12_gradient-flow_0000.png")
+    let f5 = try PNGCodec.read(path: dir.path + "/run_001/nanochat_d12_gradient-flow_0005.png")
+    #expect(f0 != f5)
+  }
+
+  @Test func inPlaceNeverOverwritesWithoutForce() throws {
+    let dir = try CLI.tempDir()
+    let args = ["turntable", "loss-landscape", CLI.packageRoot.path + "/Assets/examples/sweep", "-o", dir.path, "--frames", "2", "--size", "160x120", "--in-place", "--quiet", "--quality", "draft"]
+    let a = try CLI.run(args)
+    #expect(a.status == 0, "stderr: \(a.stderr)")
+    let b = try CLI.run(args)
+    #expect(b.status != 0 && b.stderr.contains("already exists") && b.stderr.contains("--force"))
+    let c = try CLI.run(args + ["--force"])
+    #expect(c.status == 0, "stderr: \(c.stderr)")
+  }
+
+  @Test func animateByStepKeepsTheAxesAndLabelsTheStep() throws {
+    let dir = try CLI.tempDir()
+    let r = try CLI.run(["animate", "trajectory", CLI.example, "--grad-key", "grad_norm/total", "-o", dir.path, "--frames", "4", "--size", "320x180", "--animate", "apng"])
+    #expect(r.status == 0, "stderr: \(r.stderr)")
+    #expect(r.stderr.contains("animate: 4 frames"))
+    let run = dir.path + "/run_001"
+    let files = try FileManager.default.contentsOfDirectory(atPath: run)
+    #expect(files.contains("nanochat_d12_trajectory_by_step.png"))
+    #expect(files.filter { $0.hasPrefix("nanochat_d12_trajectory_by_step_") }.count == 4)
+  }
+
+  @Test func mp4WithoutFFmpegIsAClearHint() throws {
+    let dir = try CLI.tempDir()
+    let r = try CLI.run(
+      ["turntable", "gradient-flow", CLI.example, "-o", dir.path, "--frames", "2", "--size", "160x120", "--animate", "mp4", "--quiet"],
+      environment: ["PATH": "/nonexistent"])
+    #expect(r.status != 0 && r.reason == .exit)
+    #expect(r.stderr.contains("ffmpeg") && r.stderr.contains("--animate gif"))
+  }
+
+  @Test func animateRefusesALossGrid() throws {
+    let dir = try CLI.tempDir()
+    try "1,2,3\n4,5,6\n7,8,9\n".write(toFile: dir.path + "/g.csv", atomically: true, encoding: .utf8)
+    let r = try CLI.run(["animate", "loss-landscape", dir.path + "/g.csv", "-o", dir.path, "--frames", "2"])
+    #expect(r.status != 0 && r.stderr.contains("no training steps"))
+  }
+}
