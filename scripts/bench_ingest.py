@@ -62,8 +62,9 @@ def main():
     print(f"files ready in {time.perf_counter() - t:.1f} s: {JSONL} ({os.path.getsize(JSONL) >> 20} MiB), "
           f"{EVENTS} ({os.path.getsize(EVENTS) >> 20} MiB)")
     swift = subprocess.run(
-        ["swift", "run", "-c", "release", "--scratch-path", os.path.join(ROOT, ".build-ingest-release"),
-         "TrainscapeBenchmarks", "ingest", JSONL, EVENTS],
+        ([os.environ["TRAINSCAPE_BENCH_BIN"], "ingest", JSONL, EVENTS] if os.environ.get("TRAINSCAPE_BENCH_BIN") else
+         ["swift", "run", "-c", "release", "--scratch-path", os.path.join(ROOT, ".build-ingest-release"),
+          "TrainscapeBenchmarks", "ingest", JSONL, EVENTS]),
         cwd=ROOT, capture_output=True, text=True)
     print(swift.stdout.strip() or swift.stderr[-2000:])
     secs = {}
