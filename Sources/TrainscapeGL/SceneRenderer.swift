@@ -154,15 +154,7 @@ public final class SceneRenderer {
   /// Builds and uploads the meshes of `scene`'s traces. Call once per scene; frames that only
   /// move the camera reuse them.
   public func load(_ scene: Scene) {
-    for s in surfaces { s.mesh.destroy() }
-    surfaces.removeAll()
-    for s in scatters {
-      s.markers?.destroy()
-      s.lines?.destroy()
-    }
-    scatters.removeAll()
-    for m in meshes { m.mesh.destroy() }
-    meshes.removeAll()
+    releaseTraces()
     for trace in scene.traces {
       switch trace {
       case .surface(let surface):
@@ -472,9 +464,8 @@ public final class SceneRenderer {
     lines.draw(GL_LINES)
   }
 
-  /// Deletes every GL object. Call on the context's thread while it is current.
-  public func destroy() {
-    guard !destroyed else { return }
+  /// Deletes the meshes of the loaded scene's traces.
+  private func releaseTraces() {
     for s in surfaces { s.mesh.destroy() }
     surfaces.removeAll()
     for s in scatters {
@@ -484,6 +475,12 @@ public final class SceneRenderer {
     scatters.removeAll()
     for m in meshes { m.mesh.destroy() }
     meshes.removeAll()
+  }
+
+  /// Deletes every GL object. Call on the context's thread while it is current.
+  public func destroy() {
+    guard !destroyed else { return }
+    releaseTraces()
     for mesh in [lines, flat, text, colorbar] { mesh.destroy() }
     for p in [surfaceProgram, lineProgram, flatProgram, textProgram, colorbarProgram, pointProgram, meshProgram] {
       p.destroy()
