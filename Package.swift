@@ -87,20 +87,21 @@ let package = Package(
       path: "Benchmarks/TrainscapeBenchmarks"),
 
     // MARK: - Tests
+    .target(name: "TrainscapeTestSupport", path: "Tests/TestSupport"),
     .testTarget(
-      name: "TrainscapeCoreTests", dependencies: ["TrainscapeCore"],
+      name: "TrainscapeCoreTests", dependencies: ["TrainscapeTestSupport", "TrainscapeCore"],
       path: "Tests/TrainscapeCoreTests"),
     .testTarget(
-      name: "TrainscapeIOTests", dependencies: ["TrainscapeIO", "TrainscapeCore"],
+      name: "TrainscapeIOTests", dependencies: ["TrainscapeTestSupport", "TrainscapeIO", "TrainscapeCore"],
       path: "Tests/TrainscapeIOTests", exclude: ["Fixtures"]),
     .testTarget(
       name: "TrainscapeRenderTests",
-      dependencies: ["TrainscapeHeadless", "TrainscapeGL", "TrainscapeIO", "TrainscapeCore"],
+      dependencies: ["TrainscapeTestSupport", "TrainscapeHeadless", "TrainscapeGL", "TrainscapeIO", "TrainscapeCore"],
       path: "Tests/TrainscapeRenderTests",
       exclude: ["Goldens"]),
     .testTarget(
       name: "TrainscapeCLITests",
-      dependencies: ["trainscape", "TrainscapeIO", "TrainscapeCore"],
+      dependencies: ["TrainscapeTestSupport", "trainscape", "TrainscapeIO", "TrainscapeCore"],
       path: "Tests/TrainscapeCLITests"),
   ],
   swiftLanguageModes: [.v5]

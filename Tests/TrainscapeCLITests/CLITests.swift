@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TrainscapeTestSupport
 import TrainscapeCore
 import TrainscapeIO
 
@@ -9,10 +10,7 @@ struct CLI {
     URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
       .appendingPathComponent("trainscape")
   }
-  static var packageRoot: URL {
-    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .deletingLastPathComponent()
-  }
+  static var packageRoot: URL { TestPaths.packageRoot }
   static var example: String {
     packageRoot.appendingPathComponent("Assets/examples/nanochat_d12.jsonl").path
   }
@@ -25,29 +23,11 @@ struct CLI {
   }
 
   static func run(_ args: [String], environment: [String: String] = [:]) throws -> Result {
-    let p = Process()
-    p.executableURL = binary
-    p.arguments = args
-    var env = ProcessInfo.processInfo.environment
-    for (k, v) in environment { env[k] = v }
-    p.environment = env
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return Result(
-      status: p.terminationStatus, reason: p.terminationReason,
-      stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    let r = try Subprocess.run(binary, args, environment: environment)
+    return Result(status: r.status, reason: r.exitedNormally ? .exit : .uncaughtSignal, stdout: r.stdout, stderr: r.stderr)
   }
 
-  static func tempDir() throws -> URL {
-    let d = FileManager.default.temporaryDirectory.appendingPathComponent("trainscape-cli-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
-    return d
-  }
+  static func tempDir() throws -> URL { try TestPaths.temporaryDirectory("trainscape-cli") }
 }
 
 @Suite(.serialized) struct CLITests {
@@ -194,17 +174,7 @@ extension RGBAImage {
 }
 
 @Suite(.serialized) struct CLIArrayTests {
-  func python(_ script: String) throws {
-    let p = Process()
-    p.executableURL = CLI.packageRoot.appendingPathComponent(".venv/bin/python")
-    guard FileManager.default.isExecutableFile(atPath: p.executableURL!.path) else {
-      throw CLIArrayError("run scripts/setup.sh to create .venv")
-    }
-    p.arguments = ["-c", script]
-    try p.run()
-    p.waitUntilExit()
-    guard p.terminationStatus == 0 else { throw CLIArrayError("python failed") }
-  }
+  func python(_ script: String) throws { _ = try Python.run(script) }
   struct CLIArrayError: Error, CustomStringConvertible { var description: String; init(_ d: String) { description = d } }
 
   @Test func lossGridsFromNPYAndLossLandscapeH5() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TrainscapeTestSupport
 
 @testable import TrainscapeCore
 
@@ -135,13 +136,6 @@ private func lightness(_ c: RGBColor) -> Double {
 
   /// Independent reference: ask matplotlib itself (in the package's .venv) for colours.
   @Test func matchesMatplotlibReference() throws {
-    let root = URL(fileURLWithPath: #filePath)
-      .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    let python = root.appendingPathComponent(".venv/bin/python")
-    guard FileManager.default.isExecutableFile(atPath: python.path) else {
-      Issue.record("\(python.path) not found: run scripts/setup.sh to create .venv")
-      return
-    }
     let names = Colormap.allNames + ["viridis_r", "RdYlGn_r"]
     // t values on the 1/255 grid (where matplotlib's own lookup is exact) and between grid points.
     let ts: [Double] = [0, 0.1234, 0.25, 0.5, 0.77, 1, 37.0 / 255, 200.0 / 255]
@@ -170,24 +164,7 @@ private func lightness(_ c: RGBColor) -> Double {
     func json(_ v: Any) throws -> String {
       String(decoding: try JSONSerialization.data(withJSONObject: v), as: UTF8.self)
     }
-    let proc = Process()
-    proc.executableURL = python
-    proc.arguments = ["-c", script, try json(names), try json(ts)]
-    let out = Pipe()
-    let err = Pipe()
-    proc.standardOutput = out
-    proc.standardError = err
-    try proc.run()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    proc.waitUntilExit()
-    guard proc.terminationStatus == 0 else {
-      let detail = String(decoding: stdout + stderr, as: UTF8.self)
-      Issue.record(
-        "\(python.path) failed (status \(proc.terminationStatus)); run scripts/setup.sh to create .venv with matplotlib.\n\(detail)"
-      )
-      return
-    }
+    let stdout = Data(try Python.run(script, args: [try json(names), try json(ts)]).utf8)
     let root0 = try #require(try JSONSerialization.jsonObject(with: stdout) as? [String: Any])
     let maps = try #require(root0["maps"] as? [String: [[String: Any]]])
     for name in names {

@@ -1,43 +1,14 @@
 import Foundation
-import Testing
+import TrainscapeTestSupport
 
-/// Runs a Python snippet in the project's venv (`scripts/setup.sh` creates it) and returns its
-/// stdout. Reference checks use numpy/scipy/matplotlib there, independent of our code. A missing
-/// venv is a failure with instructions, never a silent skip.
+/// Runs a Python snippet in the project's venv and returns its stdout: the reference checks use
+/// numpy/scipy/scikit-learn/matplotlib there, independent of our code.
 enum PythonReference {
-  static var packageRoot: URL {
-    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .deletingLastPathComponent()
-  }
+  static var packageRoot: URL { TestPaths.packageRoot }
 
   static func run(_ script: String, stdin: String = "") throws -> String {
-    let python = packageRoot.appendingPathComponent(".venv/bin/python")
-    guard FileManager.default.isExecutableFile(atPath: python.path) else {
-      throw ReferenceError(
-        "\(python.path) not found: run scripts/setup.sh to create .venv with the reference packages")
-    }
-    let p = Process()
-    p.executableURL = python
-    p.arguments = ["-c", script]
-    let out = Pipe(), err = Pipe(), input = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    p.standardInput = input
-    try p.run()
-    input.fileHandleForWriting.write(Data(stdin.utf8))
-    try input.fileHandleForWriting.close()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    guard p.terminationStatus == 0 else {
-      throw ReferenceError(
-        "python reference failed (run scripts/setup.sh to create .venv): \(String(decoding: errData, as: UTF8.self))")
-    }
-    return String(decoding: data, as: UTF8.self)
+    try Python.run(script, stdin: stdin)
   }
 
-  struct ReferenceError: Error, CustomStringConvertible {
-    var description: String
-    init(_ d: String) { description = d }
-  }
+  typealias ReferenceError = Python.Failure
 }

@@ -1,42 +1,18 @@
 import Foundation
 import Testing
+import TrainscapeTestSupport
 import TrainscapeCore
 @testable import TrainscapeIO
 
 /// Runs Python in the project's venv (Pillow decodes what we write). A missing venv fails.
 enum AnimationPython {
-  static var packageRoot: URL {
-    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .deletingLastPathComponent()
-  }
+  static var packageRoot: URL { TestPaths.packageRoot }
 
   static func run(_ script: String, _ args: [String] = []) throws -> String {
-    let python = packageRoot.appendingPathComponent(".venv/bin/python")
-    guard FileManager.default.isExecutableFile(atPath: python.path) else {
-      throw GIFError(description: "\(python.path) not found: run scripts/setup.sh to create .venv")
-    }
-    let p = Process()
-    p.executableURL = python
-    p.arguments = ["-c", script] + args
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    guard p.terminationStatus == 0 else {
-      throw GIFError(description: "python failed: \(String(decoding: errData, as: UTF8.self))")
-    }
-    return String(decoding: data, as: UTF8.self)
+    try Python.run(script, args: args)
   }
 
-  static func tempDir() throws -> String {
-    let dir = FileManager.default.temporaryDirectory
-      .appendingPathComponent("trainscape-anim-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return dir
-  }
+  static func tempDir() throws -> String { try TestPaths.temporaryDirectory("trainscape-anim").path }
 }
 
 /// A smooth gradient with a moving disc: many colours, different per frame.

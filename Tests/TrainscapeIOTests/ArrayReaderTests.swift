@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TrainscapeTestSupport
 import TrainscapeCore
 
 @testable import TrainscapeIO
@@ -17,24 +18,10 @@ private func makeTempDir(_ tag: String) throws -> URL {
   return dir
 }
 
-/// Runs `script` with the venv's Python; nil (with a recorded issue) when
-/// the venv is missing.
+/// Runs `script` with the venv's Python (a missing venv throws: the test fails).
+@discardableResult
 private func runPython(_ script: String, _ args: [String]) throws -> Bool {
-  let python = packageRoot.appendingPathComponent(".venv/bin/python").path
-  guard FileManager.default.isExecutableFile(atPath: python) else {
-    Issue.record("\(python) not found: run scripts/setup.sh to create .venv")
-    return false
-  }
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: python)
-  process.arguments = ["-c", script] + args
-  let stderr = Pipe()
-  process.standardError = stderr
-  try process.run()
-  let errData = stderr.fileHandleForReading.readDataToEndOfFile()
-  process.waitUntilExit()
-  try #require(
-    process.terminationStatus == 0, "python failed: \(String(decoding: errData, as: UTF8.self))")
+  _ = try Python.run(script, args: args)
   return true
 }
 

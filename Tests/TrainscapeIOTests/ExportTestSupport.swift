@@ -1,14 +1,12 @@
 import Foundation
 import Testing
+import TrainscapeTestSupport
 import TrainscapeCore
 @testable import TrainscapeIO
 
 /// Paths and the venv runner for the export / import tests.
 enum ExportPython {
-  static var packageRoot: URL {
-    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .deletingLastPathComponent()
-  }
+  static var packageRoot: URL { TestPaths.packageRoot }
   static var fixtures: URL {
     URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
   }
@@ -24,50 +22,14 @@ enum ExportPython {
 
   /// Runs `python -c script args...` in the venv; a missing venv is a failure, never a skip.
   static func run(_ script: String, args: [String] = [], environment: [String: String] = [:]) throws -> String {
-    let python = packageRoot.appendingPathComponent(".venv/bin/python")
-    guard FileManager.default.isExecutableFile(atPath: python.path) else {
-      throw Failure("\(python.path) not found: run scripts/setup.sh to create .venv with the reference packages")
-    }
-    return try runProcess(python, ["-c", script] + args, environment: environment)
+    try Python.run(script, args: args, environment: environment)
   }
 
   static func runScript(_ relative: String, args: [String], environment: [String: String] = [:]) throws -> String {
-    let python = packageRoot.appendingPathComponent(".venv/bin/python")
-    guard FileManager.default.isExecutableFile(atPath: python.path) else {
-      throw Failure("\(python.path) not found: run scripts/setup.sh to create .venv with the reference packages")
-    }
-    return try runProcess(python, [packageRoot.appendingPathComponent(relative).path] + args, environment: environment)
+    try Python.runFile(relative, args: args, environment: environment)
   }
 
-  static func runProcess(_ exe: URL, _ args: [String], environment: [String: String]) throws -> String {
-    let p = Process()
-    p.executableURL = exe
-    p.arguments = args
-    var env = ProcessInfo.processInfo.environment
-    for (k, v) in environment { env[k] = v }
-    p.environment = env
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    // Read stderr on another thread so a chatty child cannot block on a full pipe.
-    nonisolated(unsafe) var errData = Data()
-    let t = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
-    t.start()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    while t.isExecuting || !t.isFinished { usleep(1000) }
-    guard p.terminationStatus == 0 else {
-      throw Failure("python failed (status \(p.terminationStatus); run scripts/setup.sh to create .venv if packages are missing):\n\(String(decoding: errData, as: UTF8.self).suffix(4000))")
-    }
-    return String(decoding: data, as: UTF8.self)
-  }
-
-  static func tempDir() throws -> URL {
-    let d = FileManager.default.temporaryDirectory.appendingPathComponent("trainscape-export-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
-    return d
-  }
+  static func tempDir() throws -> URL { try TestPaths.temporaryDirectory("trainscape-export") }
 }
 
 /// Small scenes with every trace kind, NaN holes, log axes and a log colour scale.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TrainscapeTestSupport
 import TrainscapeCore
 
 @testable import TrainscapeIO
@@ -12,28 +13,8 @@ import TrainscapeCore
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
   static func python(_ args: [String]) throws -> String {
-    let python = root.appendingPathComponent(".venv/bin/python").path
-    guard FileManager.default.isExecutableFile(atPath: python) else {
-      throw PythonMissing(description: "\(python) not found: run scripts/setup.sh to create .venv")
-    }
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: python)
-    p.arguments = args
-    var env = ProcessInfo.processInfo.environment
-    env["WANDB_SILENT"] = "true"
-    env["WANDB_MODE"] = "offline"
-    p.environment = env
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    guard p.terminationStatus == 0 else {
-      throw PythonMissing(description: "python failed: \(String(decoding: e.suffix(2000), as: UTF8.self))")
-    }
-    return String(decoding: o, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    try Python.run(arguments: args, environment: ["WANDB_SILENT": "true", "WANDB_MODE": "offline"])
+      .trimmingCharacters(in: .whitespacesAndNewlines)
   }
 
   struct PythonMissing: Error, CustomStringConvertible { var description: String }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TrainscapeTestSupport
 import TrainscapeCore
 
 @testable import TrainscapeIO
@@ -56,11 +57,6 @@ import TrainscapeCore
     """#
 
   @Test func valuesMatchPythonJSON() throws {
-    let python = Self.packageRoot.appendingPathComponent(".venv/bin/python").path
-    guard FileManager.default.isExecutableFile(atPath: python) else {
-      Issue.record("\(python) not found: run scripts/setup.sh to create .venv")
-      return
-    }
     let dir = FileManager.default.temporaryDirectory
       .appendingPathComponent("jsonl-ref-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -68,15 +64,7 @@ import TrainscapeCore
     let jsonl = dir.appendingPathComponent("ref.jsonl").path
     let sidecar = dir.appendingPathComponent("ref.expected.tsv").path
 
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: python)
-    process.arguments = ["-c", Self.script, jsonl, sidecar, "20240611"]
-    let stderr = Pipe()
-    process.standardError = stderr
-    try process.run()
-    process.waitUntilExit()
-    let errText = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    try #require(process.terminationStatus == 0, "python failed: \(errText)")
+    _ = try Python.run(Self.script, args: [jsonl, sidecar, "20240611"])
 
     let result = try JSONLReader.read(path: jsonl)
     #expect(result.warnings.isEmpty)
