@@ -68,3 +68,38 @@ import TrainscapeIO
     #expect(r.status != 0 && r.stderr.contains("no training steps"))
   }
 }
+
+@Suite(.serialized) struct ConvertFollowTests {
+  /// A writer appends rows, one split in the middle, while `convert --follow` streams them.
+  @Test func followStreamsEveryRowOnceInOrder() throws {
+    let dir = try CLI.tempDir()
+    let path = dir.path + "/live.jsonl"
+    try "{\"step\": 0, \"loss\": 1}\n".write(toFile: path, atomically: false, encoding: .utf8)
+    let writer = Thread {
+      let h = FileHandle(forWritingAtPath: path)!
+      h.seekToEndOfFile()
+      for i in 1...8 {
+        Thread.sleep(forTimeInterval: 0.1)
+        h.write(Data("{\"step\": \(i), \"loss\": \(1.0 / Double(i + 1))}\n".utf8))
+      }
+      h.write(Data("{\"step\": 9, \"lo".utf8))
+      Thread.sleep(forTimeInterval: 0.4)
+      h.write(Data("ss\": 0.05}\n".utf8))
+      try? h.close()
+    }
+    writer.start()
+    let r = try CLI.run(["convert", path, "--follow", "-o", "-", "--idle-exit", "1.5", "--interval", "0.05"])
+    #expect(r.status == 0, "stderr: \(r.stderr)")
+    let steps = r.stdout.split(separator: "\n").compactMap { line -> Int? in
+      guard let range = line.range(of: "\"step\": ") else { return nil }
+      return Int(line[range.upperBound...].prefix { $0.isNumber })
+    }
+    #expect(steps == Array(0...9))
+    #expect(r.stderr.contains("followed") && r.stderr.contains("10 rows"))
+  }
+
+  @Test func followingAMissingFileWithoutAFormatIsAClearError() throws {
+    let r = try CLI.run(["convert", "/nonexistent/run.jsonl", "--follow", "-o", "-", "--idle-exit", "0.2"])
+    #expect(r.status != 0 && r.stderr.contains("no such file") && r.stderr.contains("--format"))
+  }
+}
