@@ -22,7 +22,7 @@ struct RunOptions: ParsableArguments {
   }
 
   func load(defaultCapacity: Int? = nil) throws -> (buffer: MetricsBuffer, run: Run) {
-    let result = try JSONLReader.read(path: path)
+    let result = try RunSources.read(path: path)
     for w in result.warnings { log.warning("\(w)") }
     var buffer = MetricsBuffer(capacity: last)
     buffer.append(contentsOf: result.run.rows)

@@ -47,7 +47,7 @@ struct SeriesOptions: ParsableArguments {
 
 /// Reads one JSONL run with warnings logged, as a whole-run buffer.
 func loadRun(_ path: String, last: Int? = nil) throws -> (buffer: MetricsBuffer, run: Run) {
-  let result = try JSONLReader.read(path: path)
+  let result = try RunSources.read(path: path)
   for w in result.warnings { log.warning("\(w)") }
   var buffer = MetricsBuffer(capacity: last)
   buffer.append(contentsOf: result.run.rows)

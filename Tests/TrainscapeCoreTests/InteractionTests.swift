@@ -61,6 +61,18 @@ private func close(_ a: Vec3, _ b: Vec3, _ tol: Double = 1e-9) -> Bool { (a - b)
       #expect(hit.lines.contains("value 5"))
       #expect(hit.lines.contains("run nanochat_d12"))
     }
+    // After turning the camera the same points are still found.
+    var orbit = OrbitController(camera: scene.camera)
+    orbit.rotate(dx: 60, dy: 10)
+    var turned = scene
+    turned.camera = orbit.camera
+    let l2 = FigureLayoutBuilder.layout(turned, width: 800, height: 600)
+    for (r, c) in [(1, 2), (1, 1)] {
+      let p = scene.normalized(Double(10 * c), Double(100 * r), 5)
+      let px = try #require(l2.project(p))
+      let hit = try #require(picker.pick(at: px, layout: l2))
+      #expect(hit.row == r && hit.col == c)
+    }
     // Off the surface (a corner of the image): nothing.
     #expect(picker.pick(at: PixelPoint(2, 2), layout: layout) == nil)
   }

@@ -265,10 +265,13 @@ extension FrameLayout {
     if x0 + boxW > Double(width) { x0 = cursor.x - 14 * unit - boxW }
     if y0 + boxH > Double(height) { y0 = cursor.y - 14 * unit - boxH }
     x0 = Swift.max(0, x0); y0 = Swift.max(0, y0)
-    // The box: one wide line along its middle, then an outline.
-    let mid = y0 + boxH / 2
-    out.overlayLines.append(OverlayLine(
-      a: PixelPoint(x0, mid), b: PixelPoint(x0 + boxW, mid), color: RGBA(1, 1, 1, 0.92), width: boxH))
+    // The box: filled with thin horizontal lines (the overlay has lines and glyphs only).
+    var fy = y0 + 1
+    while fy < y0 + boxH {
+      out.overlayLines.append(OverlayLine(
+        a: PixelPoint(x0, fy), b: PixelPoint(x0 + boxW, fy), color: RGBA(1, 1, 1, 1), width: 2))
+      fy += 1.5
+    }
     let corners = [
       PixelPoint(x0, y0), PixelPoint(x0 + boxW, y0), PixelPoint(x0 + boxW, y0 + boxH), PixelPoint(x0, y0 + boxH),
     ]
