@@ -332,6 +332,15 @@ public final class Viewer {
       .markingHiddenLegendEntries(names)
   }
 
+  /// The layout for the current camera and framebuffer size: input handlers use it so that
+  /// events applied between two frames see every earlier move.
+  private func freshLayout() -> FrameLayout {
+    let (w, h) = framebufferSize()
+    let l = layout(width: w, height: h)
+    lastLayout = l
+    return l
+  }
+
   private func frameLayout() -> FrameLayout {
     let (w, h) = framebufferSize()
     let l = layout(width: w, height: h)
@@ -502,7 +511,7 @@ public final class Viewer {
     guard let d = drag, d.button == b else { return }
     drag = nil
     let moved = abs(p.x - d.start.x) + abs(p.y - d.start.y)
-    if b == .left && moved < 3, let l = lastLayout, let name = l.legendEntry(at: toPixels(p)),
+    if b == .left && moved < 3, let name = freshLayout().legendEntry(at: toPixels(p)),
       let i = displayScene.traces.firstIndex(where: { $0.name == name })
     {
       toggle(i)
@@ -523,10 +532,9 @@ public final class Viewer {
     case .rotate:
       orbit.rotate(dx: b.x - a.x, dy: b.y - a.y)
     case .pan:
-      guard let l = lastLayout ?? Optional(frameLayout()) else { break }
+      let l = freshLayout()
       if frozenFit == nil { frozenFit = l.fit(for: orbit.camera) }
       orbit.pan(from: a, to: b, layout: l)
-      lastLayout = layout(width: l.width, height: l.height)
     }
     drag?.last = p
     if previous != p { needsRedraw = true }
@@ -534,19 +542,18 @@ public final class Viewer {
 
   private func scrolled(_ dy: Double, at p: PixelPoint) {
     guard dy != 0 else { return }
-    let l = lastLayout ?? frameLayout()
+    let l = freshLayout()
     if frozenFit == nil { frozenFit = l.fit(for: orbit.camera) }
     let px = toPixels(p)
     let hit = picker.pick(at: px, layout: l, markerRadius: 6)
     orbit.zoom(steps: dy, towards: px, layout: l, depth: hit?.distance)
-    lastLayout = layout(width: l.width, height: l.height)
     lastScroll = now
     readout = nil
     needsRedraw = true
   }
 
   private func updateHover(_ p: PixelPoint) {
-    let l = lastLayout ?? frameLayout()
+    let l = freshLayout()
     let hit = picker.pick(at: toPixels(p), layout: l, markerRadius: 8 * l.unit, runName: options.runName)
     if hit?.lines != readout?.lines || (hit != nil && readout?.position != hit?.position) {
       readout = hit
