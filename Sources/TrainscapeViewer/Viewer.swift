@@ -554,7 +554,9 @@ public final class Viewer {
 
   private func updateHover(_ p: PixelPoint) {
     let l = freshLayout()
-    let hit = picker.pick(at: toPixels(p), layout: l, markerRadius: 8 * l.unit, runName: options.runName)
+    // "run NAME" only when one trace stands for one run (overlays name their runs as traces).
+    let run = displayScene.traces.count == 1 ? options.runName : nil
+    let hit = picker.pick(at: toPixels(p), layout: l, markerRadius: 8 * l.unit, runName: run)
     if hit?.lines != readout?.lines || (hit != nil && readout?.position != hit?.position) {
       readout = hit
       needsRedraw = true
