@@ -70,11 +70,17 @@ let package = Package(
       dependencies: ["TrainscapeGL", "TrainscapeCore", "CEGL", "CGL"],
       path: "Sources/TrainscapeHeadless"),
 
+    // MARK: - Interactive window (GLFW): the same SceneRenderer and layout as the headless path
+    .target(
+      name: "TrainscapeViewer",
+      dependencies: ["TrainscapeGL", "TrainscapeCore", "TrainscapeIO", "CGLFW", "CGL"],
+      path: "Sources/TrainscapeViewer"),
+
     // MARK: - Command line
     .executableTarget(
       name: "trainscape",
       dependencies: [
-        "TrainscapeCore", "TrainscapeIO", "TrainscapeHeadless",
+        "TrainscapeCore", "TrainscapeIO", "TrainscapeHeadless", "TrainscapeViewer",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],
@@ -103,6 +109,11 @@ let package = Package(
       name: "TrainscapeCLITests",
       dependencies: ["TrainscapeTestSupport", "trainscape", "TrainscapeIO", "TrainscapeCore"],
       path: "Tests/TrainscapeCLITests"),
+    .testTarget(
+      name: "TrainscapeViewerTests",
+      dependencies: ["trainscape", "TrainscapeViewer", "TrainscapeIO", "TrainscapeCore"],
+      path: "Tests/TrainscapeViewerTests",
+      exclude: ["Goldens"]),
   ],
   swiftLanguageModes: [.v5]
 )

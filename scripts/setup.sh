@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Sets up a Debian 12 machine (with Swift already installed) to build, run and test Trainscape:
 #   1. Debian packages: OpenGL/EGL headers and Mesa's software renderer (llvmpipe) for
-#      headless rendering, libpng for PNG files, pkg-config to find them.
+#      headless rendering, GLFW for the window, libpng for PNG files, libhdf5 for
+#      loss-landscape .h5 files, Xvfb for the viewer's tests, pkg-config to find them.
 #   2. A Python venv at .venv (gitignored) with the reference libraries the tests compare
-#      against (numpy, scipy, matplotlib) and the asset generators' tools.
+#      against (numpy, scipy, scikit-learn, matplotlib, plotly, wandb, tensorboard) and the
+#      asset generators' tools.
 # Safe to run again; it only installs what is missing.
 #   scripts/setup.sh                 # everything
 #   SKIP_APT=1 scripts/setup.sh      # only the venv
@@ -12,7 +14,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-packages=(pkg-config libopengl-dev libgl-dev libegl-dev libpng-dev libegl1 libegl-mesa0 libgl1-mesa-dri libhdf5-dev)
+packages=(pkg-config libopengl-dev libgl-dev libegl-dev libpng-dev libegl1 libegl-mesa0 libgl1-mesa-dri libhdf5-dev libglfw3-dev xvfb)
 if [ "${SKIP_APT:-0}" != "1" ]; then
   missing=()
   for p in "${packages[@]}"; do

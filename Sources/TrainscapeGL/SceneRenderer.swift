@@ -102,6 +102,8 @@ public final class SceneRenderer {
   private let text: GPUMesh
   private let colorbar: GPUMesh
   public var lighting = Lighting()
+  /// Draw surfaces as their triangle edges (glPolygonMode LINE); the interactive viewer's W key.
+  public var wireframe = false
   private var destroyed = false
 
   /// Compiles the shaders and uploads the font atlas. Needs a current OpenGL 3.3 core context.
@@ -351,6 +353,7 @@ public final class SceneRenderer {
     surfaceProgram.set("u_colormap", sampler: 0)
     glActiveTexture(GLenum(GL_TEXTURE0))
     // Opaque first, then translucent ones without depth writes.
+    if wireframe { glPolygonMode(GLenum(GL_FRONT_AND_BACK), GLenum(GL_LINE)) }
     for pass in [false, true] {
       for s in surfaces where (s.opacity < 0.999) == pass {
         glDepthMask(GLboolean(pass ? GL_FALSE : GL_TRUE))
@@ -359,6 +362,7 @@ public final class SceneRenderer {
         s.mesh.draw(GL_TRIANGLES)
       }
     }
+    if wireframe { glPolygonMode(GLenum(GL_FRONT_AND_BACK), GLenum(GL_FILL)) }
     if !meshes.isEmpty {
       meshProgram.use()
       meshProgram.set("u_view", layout.view.floats)

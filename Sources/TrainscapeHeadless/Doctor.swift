@@ -8,6 +8,11 @@ public enum Doctor {
     public var name: String
     public var available: Bool
     public var detail: String
+    public init(name: String, available: Bool, detail: String) {
+      self.name = name
+      self.available = available
+      self.detail = detail
+    }
   }
 
   public static func probe() -> [BackendStatus] {
@@ -56,17 +61,11 @@ public enum Doctor {
           name: "headless EGL device", available: false,
           detail: "EGL_EXT_platform_device is not among the client extensions"))
     }
-    let display = ProcessInfo.processInfo.environment["DISPLAY"]
-    result.append(
-      BackendStatus(
-        name: "window (GLFW)", available: false,
-        detail: display == nil
-          ? "DISPLAY is not set (no X server); the interactive viewer is not built yet"
-          : "the interactive viewer is not built yet"))
     return result
   }
 
-  public static func report() -> String {
+  /// The report `trainscape doctor` prints; `extra` adds backends probed elsewhere (the window).
+  public static func report(extra: [BackendStatus] = []) -> String {
     var lines: [String] = []
     let env = ProcessInfo.processInfo.environment
     lines.append("EGL client extensions: \(EGLProbe.clientExtensions?.joined(separator: " ") ?? "none (EGL unusable)")")
@@ -80,7 +79,7 @@ public enum Doctor {
       if let v = env[key] { lines.append("\(key)=\(v)") }
     }
     lines.append("Backends:")
-    for b in probe() {
+    for b in probe() + extra {
       lines.append("  [\(b.available ? "ok" : "--")] \(b.name): \(b.detail)")
     }
     return lines.joined(separator: "\n")

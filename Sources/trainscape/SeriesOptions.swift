@@ -60,6 +60,8 @@ private var runCache: [String: [Run]] = [:]
 /// The runs in a file or directory (one for a file; several for a log directory or a
 /// wandb/ folder), read once per process with warnings logged.
 func runsAt(_ path: String, input: InputFormatOptions) throws -> [Run] {
+  // A file the viewer follows: the rows read from it so far, never cached.
+  if let followed = try RunSources.followed(path: path) { return [followed] }
   let key = "\(path)|\(input.format?.rawValue ?? "")|\(input.skipBad)"
   if let cached = runCache[key] { return cached }
   let result = try RunLoader.load(path: path, options: IngestOptions(format: input.format, skipBad: input.skipBad))

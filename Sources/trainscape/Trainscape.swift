@@ -14,10 +14,11 @@ struct Trainscape: ParsableCommand {
       Examples:
         trainscape render gradient-flow run.jsonl -o flow.png
         trainscape render loss-landscape run.jsonl -o loss.png --camera-eye 1.5,1.5,1.3
+        trainscape view gradient-flow run.jsonl --follow
         trainscape doctor
       """,
     version: TrainscapeVersion.string,
-    subcommands: [Render.self, Export.self, Turntable.self, Animate.self, Info.self, Convert.self, Doctor.self])
+    subcommands: [Render.self, View.self, Export.self, Turntable.self, Animate.self, Info.self, Convert.self, Doctor.self])
 }
 
 enum TrainscapeVersion {

@@ -123,6 +123,9 @@ public struct FigureStyle: Sendable, Equatable {
   /// Scale and centre the projected axes box to fill the plot area (leaving room for the
   /// labels). Off, the framing is exactly Plotly's for the same camera eye.
   public var fitToView = true
+  /// A fixed 2D zoom and shift applied after the projection instead of fitting the box (the
+  /// interactive viewer freezes the framing once the user zooms or pans). Nil: fit as above.
+  public var fixedFit: Mat4? = nil
   public init() {}
 }
 
@@ -134,7 +137,7 @@ public enum FigureLayoutBuilder {
     // Frame the box, then widen the margins by whatever the labels overflow and frame again.
     var margins = Margins()
     var result = layout(scene, width: width, height: height, style: style, margins: margins)
-    for _ in 0..<4 where style.fitToView {
+    for _ in 0..<4 where style.fitToView && style.fixedFit == nil {
       let W = Double(width), H = Double(height)
       var over = Margins(left: 0, right: 0, top: 0, bottom: 0)
       for l in result.labels where l.role == .tickLabel || l.role == .axisTitle {
@@ -256,7 +259,9 @@ public enum FigureLayoutBuilder {
     let cam = scene.camera
     let view = cam.viewMatrix
     var projection = cam.projectionMatrix(aspect: plotRect.width / Swift.max(plotRect.height, 1))
-    if style.fitToView {
+    if let fit = style.fixedFit {
+      projection = fit * projection
+    } else if style.fitToView {
       projection = fitted(
         projection * view, base: projection, box: scene.halfExtent, in: plotRect, unit: u,
         extra: margins)

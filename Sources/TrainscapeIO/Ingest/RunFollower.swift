@@ -35,6 +35,8 @@ public final class RunFollower {
   /// The numeric config seen so far (W&B logs).
   public private(set) var config: [String: Double] = [:]
   public private(set) var skipped = 0
+  /// How many times the file was read again from the start (replaced or truncated).
+  public private(set) var restarts = 0
 
   private var fd: Int32 = -1
   private var identity: (inode: UInt64, device: UInt64)?
@@ -134,6 +136,7 @@ public final class RunFollower {
 
   private func restart(because why: String) -> [MetricRow] {
     notes.append("\(path): \(why); reading it again from the start")
+    restarts += 1
     let pending = flushHeldBack()
     if fd >= 0 { close(fd) }
     fd = -1

@@ -1,0 +1,59 @@
+import Foundation
+import TrainscapeCore
+import TrainscapeIO
+
+/// Something the viewer can poll for new rows (`--follow`).
+public protocol FollowSource: AnyObject {
+  /// Reads what was written since the last call; true when rows were added or the file was
+  /// replaced (and read again from the start).
+  func poll() throws -> Bool
+  /// The largest step read so far.
+  var latestStep: Int64? { get }
+  var path: String { get }
+}
+
+/// Follows a metrics file while training writes it, through TrainscapeIO's `RunFollower`
+/// (JSONL line by line, TensorBoard event files record by record, `.wandb` block by block),
+/// keeping every row read so far. A partial last record waits; a truncated or replaced file is
+/// read again from the start and its rows replace the old ones. Poll from one thread.
+public final class RunFollowerSource: FollowSource {
+  public let path: String
+  private let follower: RunFollower
+  private let runName: String
+  private var rows: [MetricRow] = []
+  private var restartsSeen = 0
+  private var notesSeen = 0
+  public private(set) var latestStep: Int64?
+  /// Notes (re-reads, skipped records) not yet shown.
+  public private(set) var newNotes: [String] = []
+
+  public init(path: String, format: RunFormat, runName: String) throws {
+    self.path = path
+    self.runName = runName
+    follower = try RunFollower(path: path, format: format)
+  }
+
+  public func poll() throws -> Bool {
+    let new = try follower.poll()
+    var changed = false
+    if follower.restarts != restartsSeen {
+      restartsSeen = follower.restarts
+      rows.removeAll()
+      latestStep = nil
+      changed = true
+    }
+    newNotes = Array(follower.notes.dropFirst(notesSeen))
+    notesSeen = follower.notes.count
+    if !new.isEmpty {
+      rows += new
+      latestStep = max(latestStep ?? Int64.min, new.map(\.step).max()!)
+      changed = true
+    }
+    return changed
+  }
+
+  /// Every row read so far, as a run the scene builders accept.
+  public var run: Run {
+    Run(name: runName, source: path, rows: rows, config: follower.config)
+  }
+}

@@ -1,0 +1,364 @@
+import Foundation
+import Testing
+import TrainscapeCore
+import TrainscapeIO
+
+@testable import TrainscapeViewer
+
+// MARK: - Helpers
+
+enum Paths {
+  static var packageRoot: URL {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent()
+  }
+  static var example: String { packageRoot.appendingPathComponent("Assets/examples/nanochat_d12.jsonl").path }
+  static var goldens: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Goldens") }
+  static var artifacts: URL { packageRoot.appendingPathComponent("test-artifacts") }
+  static var binary: URL {
+    URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("trainscape")
+  }
+  static func tempDir() throws -> URL {
+    let d = FileManager.default.temporaryDirectory.appendingPathComponent("trainscape-viewer-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+    return d
+  }
+}
+
+/// An X server of our own (Xvfb on a free display number), killed when the test ends.
+final class XServer {
+  let display: String
+  private let process: Process
+
+  init() throws {
+    let candidates = ["/usr/bin/Xvfb", "/usr/local/bin/Xvfb"]
+    guard let xvfb = candidates.first(where: FileManager.default.isExecutableFile) else {
+      throw TestFailure("Xvfb is not installed: apt-get install xvfb")
+    }
+    var n = Int.random(in: 100...400)
+    while FileManager.default.fileExists(atPath: "/tmp/.X11-unix/X\(n)") || FileManager.default.fileExists(atPath: "/tmp/.X\(n)-lock") {
+      n += 1
+    }
+    display = ":\(n)"
+    process = Process()
+    process.executableURL = URL(fileURLWithPath: xvfb)
+    process.arguments = [display, "-screen", "0", "1600x900x24", "-nolisten", "tcp"]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let deadline = Date().addingTimeInterval(10)
+    while !FileManager.default.fileExists(atPath: "/tmp/.X11-unix/X\(n)") {
+      guard Date() < deadline, process.isRunning else { throw TestFailure("Xvfb \(display) did not start") }
+      usleep(50_000)
+    }
+  }
+
+  deinit {
+    // SIGKILL: processes started by the test runner inherit a signal mask that blocks SIGTERM.
+    if process.isRunning {
+      kill(process.processIdentifier, SIGKILL)
+      process.waitUntilExit()
+    }
+    let n = display.dropFirst()
+    try? FileManager.default.removeItem(atPath: "/tmp/.X\(n)-lock")
+    try? FileManager.default.removeItem(atPath: "/tmp/.X11-unix/X\(n)")
+  }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+  var description: String
+  init(_ d: String) { description = d }
+}
+
+struct RunResult {
+  var status: Int32
+  var stdout: String
+  var stderr: String
+}
+
+/// Starts the built `trainscape` with `environment` changes (nil removes a variable).
+func startCLI(_ args: [String], environment: [String: String?]) throws -> (Process, Pipe, Pipe) {
+  let p = Process()
+  p.executableURL = Paths.binary
+  p.arguments = args
+  var env = ProcessInfo.processInfo.environment
+  for (k, v) in environment { env[k] = v }
+  p.environment = env
+  let out = Pipe(), err = Pipe()
+  p.standardOutput = out
+  p.standardError = err
+  try p.run()
+  return (p, out, err)
+}
+
+func finish(_ started: (Process, Pipe, Pipe)) -> RunResult {
+  let (p, out, err) = started
+  let o = out.fileHandleForReading.readDataToEndOfFile()
+  let e = err.fileHandleForReading.readDataToEndOfFile()
+  p.waitUntilExit()
+  return RunResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+}
+
+func runCLI(_ args: [String], environment: [String: String?] = [:]) throws -> RunResult {
+  finish(try startCLI(args, environment: environment))
+}
+
+/// Image comparison as in Tests/TrainscapeRenderTests/ImageAssertions.swift: a pixel differs when
+/// a channel differs by more than `channel`; images match when at most `fraction` of the pixels
+/// differ and the mean absolute channel difference is at most `mean`.
+struct Tolerance {
+  var channel = 16
+  var fraction = 0.003
+  var mean = 0.6
+}
+
+func difference(_ a: RGBAImage, _ b: RGBAImage, channel: Int) -> (fraction: Double, mean: Double) {
+  var differing = 0, total = 0
+  for i in 0..<(a.width * a.height) {
+    var worst = 0
+    for ch in 0..<3 {
+      let d = abs(Int(a.pixels[i * 4 + ch]) - Int(b.pixels[i * 4 + ch]))
+      total += d
+      worst = max(worst, d)
+    }
+    if worst > channel { differing += 1 }
+  }
+  return (Double(differing) / Double(a.width * a.height), Double(total) / Double(a.width * a.height * 3))
+}
+
+func expectMatch(_ image: RGBAImage, _ expected: RGBAImage, _ tol: Tolerance, name: String, sourceLocation: SourceLocation = #_sourceLocation) {
+  guard image.width == expected.width, image.height == expected.height else {
+    Issue.record("\(name): size \(image.width)x\(image.height) differs from \(expected.width)x\(expected.height)", sourceLocation: sourceLocation)
+    return
+  }
+  let d = difference(image, expected, channel: tol.channel)
+  let ok = d.fraction <= tol.fraction && d.mean <= tol.mean
+  if !ok {
+    try? FileManager.default.createDirectory(at: Paths.artifacts, withIntermediateDirectories: true)
+    try? PNGCodec.write(image, to: Paths.artifacts.appendingPathComponent("\(name).actual.png").path, overwrite: true)
+    try? PNGCodec.write(expected, to: Paths.artifacts.appendingPathComponent("\(name).expected.png").path, overwrite: true)
+  }
+  #expect(ok, "\(name): \(String(format: "%.4f", d.fraction * 100))% of pixels differ (max \(tol.fraction * 100)%), mean difference \(String(format: "%.3f", d.mean)) (max \(tol.mean))", sourceLocation: sourceLocation)
+}
+
+/// Compares with Goldens/<name>.png; TRAINSCAPE_RECORD_GOLDENS=1 records it (and fails).
+func expectGolden(_ image: RGBAImage, _ name: String, _ tol: Tolerance, sourceLocation: SourceLocation = #_sourceLocation) throws {
+  let path = Paths.goldens.appendingPathComponent("\(name).png").path
+  if ProcessInfo.processInfo.environment["TRAINSCAPE_RECORD_GOLDENS"] == "1" {
+    try PNGCodec.write(image, to: path, options: PNGOptions(compressionLevel: 9), overwrite: true)
+    Issue.record("recorded golden \(path); unset TRAINSCAPE_RECORD_GOLDENS and run again", sourceLocation: sourceLocation)
+    return
+  }
+  guard FileManager.default.fileExists(atPath: path) else {
+    Issue.record("golden \(path) is missing: record it with TRAINSCAPE_RECORD_GOLDENS=1", sourceLocation: sourceLocation)
+    return
+  }
+  expectMatch(image, try PNGCodec.read(path: path), tol, name: name, sourceLocation: sourceLocation)
+}
+
+/// Pixels in `rect` that are near white and that are dark grey (the text colour, not the
+/// dark blue/purple of the colour maps).
+func readoutPixels(_ img: RGBAImage, x0: Int, y0: Int, x1: Int, y1: Int) -> (white: Int, dark: Int) {
+  var white = 0, dark = 0
+  for y in max(0, y0)..<min(img.height, y1) {
+    for x in max(0, x0)..<min(img.width, x1) {
+      let i = (y * img.width + x) * 4
+      let r = Int(img.pixels[i]), g = Int(img.pixels[i + 1]), b = Int(img.pixels[i + 2])
+      if r >= 245 && g >= 245 && b >= 245 { white += 1 }
+      if max(r, g, b) < 100 && abs(r - b) < 25 && abs(r - g) < 25 { dark += 1 }
+    }
+  }
+  return (white, dark)
+}
+
+func nonBackgroundFraction(_ img: RGBAImage) -> Double {
+  var n = 0
+  for i in 0..<(img.width * img.height) where img.pixels[i * 4] < 235 || img.pixels[i * 4 + 1] < 235 || img.pixels[i * 4 + 2] < 235 {
+    n += 1
+  }
+  return Double(n) / Double(img.width * img.height)
+}
+
+// MARK: - Pure tests (no display)
+
+@Suite struct ViewerScriptTests {
+  @Test func parsesEveryActionAndSortsByTime() throws {
+    let events = try ViewerScript.parse("""
+      # comment
+      1.5 key r
+      0.5 drag 640 360 700 360
+      1.0 scroll 640 360 -2   # zoom out
+      2.0 hover 600 400
+      2.2 click 10 20
+      2.5 resize 1000 600
+      2.8 screenshot a.png
+      0.9 drag 1 2 3 4 right 0.5
+      """)
+    #expect(events.map(\.time) == events.map(\.time).sorted())
+    #expect(events.first?.action == .press(.left, x: 640, y: 360, shift: false))
+    #expect(events.contains { $0.action == .release(.left, x: 700, y: 360) && abs($0.time - 0.8) < 1e-9 })
+    #expect(events.contains { $0.action == .press(.right, x: 1, y: 2, shift: false) })
+    #expect(events.contains { $0.action == .release(.right, x: 3, y: 4) && abs($0.time - 1.4) < 1e-9 })
+    #expect(events.contains { $0.action == .scroll(x: 640, y: 360, dy: -2) })
+    #expect(events.contains { $0.action == .key("R") })
+    #expect(events.contains { $0.action == .move(x: 600, y: 400) })
+    #expect(events.contains { $0.action == .resize(width: 1000, height: 600) })
+    #expect(events.last?.action == .screenshot("a.png"))
+    // Drag moves in between, ending at the target.
+    let moves = events.filter { if case .move = $0.action, $0.time < 0.85 { return true }; return false }
+    #expect(moves.count >= 2)
+  }
+
+  @Test func errorsNameTheLine() {
+    for (text, words) in [
+      ("0.5 jump 1 2", "unknown action"), ("x key R", "time"), ("1 key Z", "unknown key"),
+      ("1 drag 1 2 3", "drag X0 Y0 X1 Y1"), ("1 scroll 1 2", "scroll X Y STEPS"),
+    ] {
+      do {
+        _ = try ViewerScript.parse("# header\n" + text, file: "s.txt")
+        Issue.record("no error for '\(text)'")
+      } catch {
+        #expect("\(error)".contains("s.txt:2"))
+        #expect("\(error)".contains(words), "\(error)")
+      }
+    }
+  }
+}
+
+@Suite struct FollowSourceTests {
+  @Test func readsAppendedLinesWaitsForPartialOnesAndRestartsOnTruncation() throws {
+    let dir = try Paths.tempDir()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("run.jsonl").path
+    try Data("{\"step\": 1, \"loss\": 2}\n{\"step\": 2, \"loss\": 1.5}\n".utf8).write(to: URL(fileURLWithPath: path))
+    let source = try RunFollowerSource(path: path, format: .jsonl, runName: "run")
+    #expect(try source.poll())
+    #expect(source.run.rows.count == 2 && source.latestStep == 2)
+    #expect(try !source.poll())  // nothing new
+    let h = try #require(FileHandle(forWritingAtPath: path))
+    try h.seekToEnd()
+    try h.write(contentsOf: Data("{\"step\": 3, \"lo".utf8))
+    #expect(try !source.poll())  // a partial line waits
+    #expect(source.run.rows.count == 2)
+    try h.write(contentsOf: Data("ss\": 1.2}\n{\"step\": 4, \"loss\": 1.1}\n".utf8))
+    try h.close()
+    #expect(try source.poll())
+    #expect(source.run.rows.map(\.step) == [1, 2, 3, 4] && source.latestStep == 4)
+    #expect(source.run.name == "run")
+    // Truncated and rewritten: read again from the start.
+    try Data("{\"step\": 10, \"loss\": 3}\n".utf8).write(to: URL(fileURLWithPath: path))
+    #expect(try source.poll())
+    #expect(source.run.rows.map(\.step) == [10])
+    #expect(source.latestStep == 10)
+  }
+}
+
+@Suite struct LevelOfDetailTests {
+  @Test func largeSurfacesAreStridedToAboutTheBudget() throws {
+    let scene = Viewer.benchmarkScene(size: 1000)
+    let lod = try #require(Viewer.levelOfDetail(scene, triangles: 125_000))
+    guard case .surface(let s) = lod.traces[0] else { Issue.record("no surface"); return }
+    let tris = 2 * (s.rows - 1) * (s.cols - 1)
+    #expect(tris <= 125_000 && tris >= 60_000, "\(tris) triangles")
+    // The last row and column are kept, so the surface spans the same range.
+    #expect(s.x.last == 999 && s.y.last == 999)
+    #expect(Viewer.levelOfDetail(Viewer.benchmarkScene(size: 100), triangles: 125_000) == nil)
+  }
+}
+
+// MARK: - The window under Xvfb
+
+@Suite(.serialized) struct ViewerWindowTests {
+  @Test func withoutADisplayItExitsOneWithAMessage() throws {
+    let r = try runCLI(
+      ["view", "gradient-flow", Paths.example, "--quit-after", "1"],
+      environment: ["DISPLAY": nil, "WAYLAND_DISPLAY": nil])
+    #expect(r.status == 1)
+    #expect(r.stderr.contains("no display (DISPLAY is not set): use `trainscape render` for headless images"), "\(r.stderr)")
+    #expect(!r.stderr.contains("Fatal error"))
+  }
+
+  @Test func scriptedOrbitZoomAndHoverMatchTheGoldenAndShowTheReadout() throws {
+    let x = try XServer()
+    let dir = try Paths.tempDir()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let script = dir.appendingPathComponent("script.txt")
+    // Orbit right and up, zoom in towards the middle, then hover over the surface.
+    try """
+      0.2 drag 400 225 460 235
+      0.8 scroll 400 225 2
+      1.3 hover 250 300
+      """.write(to: script, atomically: true, encoding: .utf8)
+    let shot = dir.appendingPathComponent("view.png").path
+    let r = try runCLI(
+      ["view", "gradient-flow", Paths.example, "--size", "800x450", "--screenshot", shot, "--quit-after", "3",
+       "--script", script.path],
+      environment: ["DISPLAY": x.display])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.contains(shot))
+    let img = try PNGCodec.read(path: shot)
+    #expect(img.width == 800 && img.height == 450)
+    #expect(nonBackgroundFraction(img) > 0.1)
+    // The readout box lies to the lower right of the cursor (250, 300): white fill, dark text.
+    let box = readoutPixels(img, x0: 255, y0: 305, x1: 400, y1: 400)
+    #expect(box.white > 2000, "white \(box.white)")
+    #expect(box.dark > 150, "dark \(box.dark)")
+    // Away from it there is no such box.
+    let elsewhere = readoutPixels(img, x0: 400, y0: 150, x1: 545, y1: 245)
+    #expect(elsewhere.dark < 20)
+    try? FileManager.default.createDirectory(at: Paths.artifacts, withIntermediateDirectories: true)
+    try? PNGCodec.write(img, to: Paths.artifacts.appendingPathComponent("viewer_scripted.png").path, overwrite: true)
+    // llvmpipe through GLX, recorded on this machine: the same tolerance as the render goldens.
+    try expectGolden(img, "viewer_gradient_flow_scripted", Tolerance())
+  }
+
+  @Test func anUntouchedWindowShowsWhatRenderWrites() throws {
+    let x = try XServer()
+    let dir = try Paths.tempDir()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let shot = dir.appendingPathComponent("view.png").path, rendered = dir.appendingPathComponent("render.png").path
+    let v = try runCLI(
+      ["view", "gradient-flow", Paths.example, "--size", "800x450", "--screenshot", shot, "--quit-after", "1"],
+      environment: ["DISPLAY": x.display])
+    #expect(v.status == 0, "\(v.stderr)")
+    let r = try runCLI(["render", "gradient-flow", Paths.example, "--size", "800x450", "-o", rendered, "--gpu", "cpu"])
+    #expect(r.status == 0, "\(r.stderr)")
+    expectMatch(try PNGCodec.read(path: shot), try PNGCodec.read(path: rendered), Tolerance(), name: "viewer_vs_render")
+  }
+
+  @Test func followShowsAppendedRowsWithoutMovingTheCamera() throws {
+    let x = try XServer()
+    let dir = try Paths.tempDir()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let lines = try String(contentsOfFile: Paths.example, encoding: .utf8).split(separator: "\n")
+    let live = dir.appendingPathComponent("live.jsonl").path
+    try (lines[0..<600].joined(separator: "\n") + "\n").write(toFile: live, atomically: true, encoding: .utf8)
+    let shot = dir.appendingPathComponent("follow.png").path
+    let started = try startCLI(
+      ["view", "gradient-flow", live, "--size", "800x450", "--screenshot", shot, "--quit-after", "5", "--follow"],
+      environment: ["DISPLAY": x.display])
+    Thread.sleep(forTimeInterval: 2)
+    let h = try #require(FileHandle(forWritingAtPath: live))
+    try h.seekToEnd()
+    // A partial line first (as a writer mid-flush), then the rest.
+    let rest = lines[600..<900].joined(separator: "\n") + "\n"
+    let cut = rest.index(rest.startIndex, offsetBy: 40)
+    try h.write(contentsOf: Data(rest[..<cut].utf8))
+    Thread.sleep(forTimeInterval: 0.5)
+    try h.write(contentsOf: Data(rest[cut...].utf8))
+    try h.close()
+    let r = finish(started)
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stderr.contains("updated to step 899"), "\(r.stderr)")
+    #expect(!r.stderr.contains("warning"), "\(r.stderr)")
+    // The final frame is what render makes of the whole file: new steps shown, camera kept.
+    // Same file name (the run name is in the title), another directory.
+    try FileManager.default.createDirectory(at: dir.appendingPathComponent("whole"), withIntermediateDirectories: true)
+    let full = dir.appendingPathComponent("whole/live.jsonl").path
+    try (lines[0..<900].joined(separator: "\n") + "\n").write(toFile: full, atomically: true, encoding: .utf8)
+    let rendered = dir.appendingPathComponent("render.png").path
+    let rr = try runCLI(["render", "gradient-flow", full, "--size", "800x450", "-o", rendered, "--gpu", "cpu"])
+    #expect(rr.status == 0, "\(rr.stderr)")
+    expectMatch(try PNGCodec.read(path: shot), try PNGCodec.read(path: rendered), Tolerance(), name: "viewer_follow")
+  }
+}
