@@ -21,10 +21,11 @@ import TrainscapeCore
 /// triangles at 1280x720 is indistinguishable from 460k by eye; a surface with sharp detail is
 /// not (strided samples can miss a narrow peak), hence the conservative default budgets.
 public enum RenderQuality: String, Sendable, CaseIterable {
-  /// No multisampling; surfaces reduced to 1/64 of the pixel count in triangles.
+  /// No multisampling; surfaces reduced to 1/96 of the pixel count in triangles.
   case draft
-  /// 4x multisampling; surfaces reduced to 1/32 of the pixel count in triangles (about a
-  /// 120 x 120 grid at 1280x720): the turntable default.
+  /// 4x multisampling; surfaces reduced to 1/48 of the pixel count in triangles (about a
+  /// 100 x 100 grid at 1280x720, which a smooth surface cannot be told apart from at that
+  /// size): the turntable default.
   case final
   /// 4x multisampling; surfaces reduced only beyond half the pixel count (never more
   /// triangles than pixels): what a single `render` draws.
@@ -37,8 +38,8 @@ public enum RenderQuality: String, Sendable, CaseIterable {
   public func triangleBudget(width: Int, height: Int) -> Int {
     let pixels = Scene.triangleBudget(width: width, height: height) * 2
     switch self {
-    case .draft: return Swift.max(2, pixels / 64)
-    case .final: return Swift.max(2, pixels / 32)
+    case .draft: return Swift.max(2, pixels / 96)
+    case .final: return Swift.max(2, pixels / 48)
     case .full: return Swift.max(2, pixels / 2)
     }
   }

@@ -25,7 +25,7 @@ struct FrameOptions: ParsableArguments {
   @Flag(help: "Dither the GIF (Floyd-Steinberg) instead of mapping each pixel to its nearest palette colour.")
   var dither = false
 
-  @Option(help: "draft (no anti-aliasing, coarser surfaces: fastest), final (4x MSAA, surfaces at about a 120 x 120 grid per 1280x720), or full (4x MSAA, full surface detail).")
+  @Option(help: "draft (no anti-aliasing, coarser surfaces: fastest), final (4x MSAA, surfaces at about a 100 x 100 grid per 1280x720), or full (4x MSAA, full surface detail).")
   var quality: RenderQuality = .final
 
   @Option(help: "PNG compression level for the frames (1 is fast; 6-9 are smaller and slower).")
