@@ -11,7 +11,7 @@ extension Render {
       discussion: """
         The .npy array may be [q, k], [heads, q, k] or [batch, heads, q, k] (float16/32/64 or
         integers). It is read one row at a time, so large matrices (4096 x 4096) need little
-        memory. Several heads (--head 0,1,2) are overlaid, each in its own colour.
+        memory (--max-weights bounds it for matrices that are not softmax rows). Several heads (--head 0,1,2) are overlaid, each in its own colour.
         """)
 
     @Argument(help: "A .npy file holding the attention weights.")
@@ -26,14 +26,15 @@ extension Render {
     @Option(help: "Draw weights above this value.")
     var threshold: Double = 0.01
 
-    @Option(help: "At most this many points; beyond it the largest weights are kept (said on stderr).")
-    var maxPoints: Int = 2_000_000
+    // Not --max-points: `export attention` uses that for the exported point budget.
+    @Option(help: "At most this many weights are drawn; beyond it the largest are kept (said on stderr).")
+    var maxWeights: Int = 2_000_000
 
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
       if heads == nil { throw ValidationError("--head expects comma-separated non-negative integers, e.g. 0 or 0,1,2,3") }
-      if maxPoints < 1 { throw ValidationError("--max-points must be at least 1") }
+      if maxWeights < 1 { throw ValidationError("--max-weights must be at least 1") }
     }
 
     var heads: [Int]? {
@@ -61,7 +62,7 @@ extension Render {
       let rows = shape[shape.count - 2], cols = shape[shape.count - 1]
       var options = AttentionBuilder.Options()
       options.threshold = threshold
-      options.maxPoints = maxPoints
+      options.maxPoints = maxWeights
       options.colormap = output.colormap(default: options.colormap)
       options.camera = output.camera(default: options.camera)
       options.title = output.title

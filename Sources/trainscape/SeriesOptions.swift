@@ -47,7 +47,8 @@ struct SeriesOptions: ParsableArguments {
 
 /// How metrics files are read (every format RunLoader knows).
 struct InputFormatOptions: ParsableArguments {
-  @Option(help: "Read the input as this format: \(RunFormat.allCases.map(\.rawValue).joined(separator: ", ")) (default: detect from the content and name).")
+  // `--input-format`, not `--format`: `export KIND` uses --format for what it writes.
+  @Option(name: .customLong("input-format"), help: "Read the input as this format: \(RunFormat.allCases.map(\.rawValue).joined(separator: ", ")) (default: detect from the content and name).")
   var format: RunFormat?
 
   @Flag(help: "Skip corrupt records (counted and reported) instead of failing.")

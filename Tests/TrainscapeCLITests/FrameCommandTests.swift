@@ -103,3 +103,32 @@ import TrainscapeIO
     #expect(r.status != 0 && r.stderr.contains("no such file") && r.stderr.contains("--format"))
   }
 }
+
+@Suite struct CommandSurfaceTests {
+  /// Every verb wraps every kind; their options must not clash (ArgumentParser rejects a
+  /// command with two options of the same name only when it is used).
+  @Test func everyVerbAndKindParses() throws {
+    let kinds = ["gradient-flow", "loss-landscape", "reward-landscape", "trajectory", "attention", "embedding"]
+    var commands: [[String]] = []
+    for verb in ["render", "view", "export", "turntable"] { for k in kinds { commands.append([verb, k]) } }
+    for k in kinds where k != "attention" { commands.append(["animate", k]) }
+    commands += [["render", "figure"], ["info"], ["convert"], ["doctor"]]
+    for c in commands {
+      let r = try CLI.run(c + ["--help"])
+      #expect(r.status == 0 && r.reason == .exit, "\(c.joined(separator: " ")) --help: \(r.stderr.prefix(400))")
+      #expect(r.stdout.contains("USAGE") || r.stdout.contains("Usage") || r.stdout.contains("OVERVIEW"), "\(c.joined(separator: " "))")
+    }
+  }
+
+  @Test func exportWritesEveryFormat() throws {
+    let dir = try CLI.tempDir()
+    for (name, extra) in [("a.plotly.json", [String]()), ("b.pts.json", []), ("c.glb", []), ("d.html", []), ("e.json", ["--format", "lidar"])] {
+      let r = try CLI.run(["export", "gradient-flow", CLI.example, "-o", dir.path + "/" + name, "--max-points", "4000"] + extra)
+      #expect(r.status == 0, "\(name): \(r.stderr)")
+      let size = (try? FileManager.default.attributesOfItem(atPath: dir.path + "/" + name)[.size] as? Int) ?? 0
+      #expect(size > 1000, "\(name) is \(size) bytes")
+    }
+    let att = try CLI.run(["export", "attention", CLI.packageRoot.path + "/Tests/TrainscapeCLITests/missing.npy", "-o", dir.path + "/x.pts.json"])
+    #expect(att.status != 0 && att.stderr.contains("missing.npy"))
+  }
+}

@@ -60,7 +60,7 @@ public enum AttentionBuilder {
       if w.count > budget { prune(&q, &k, &w, keep: budget) }
       if total > w.count {
         notes.append(
-          "\(head.name): \(total) weights above \(fmt(options.threshold)); kept the \(w.count) largest (--max-points)")
+          "\(head.name): \(total) weights above \(fmt(options.threshold)); kept the \(w.count) largest (--max-weights)")
       }
       if nonFinite > 0 { notes.append("\(head.name): \(nonFinite) non-finite weights skipped") }
       perHead.append((head.name, q, k, w))
