@@ -2,7 +2,8 @@
 # Sets up a Debian 12 machine (with Swift already installed) to build, run and test Trainscape:
 #   1. Debian packages: OpenGL/EGL headers and Mesa's software renderer (llvmpipe) for
 #      headless rendering, GLFW for the window, libpng for PNG files, libhdf5 for
-#      loss-landscape .h5 files, Xvfb for the viewer's tests, pkg-config to find them.
+#      loss-landscape .h5 files, Xvfb for the viewer's tests, Chromium to check the HTML
+#      export, pkg-config to find them.
 #   2. A Python venv at .venv (gitignored) with the reference libraries the tests compare
 #      against (numpy, scipy, scikit-learn, matplotlib, plotly, wandb, tensorboard) and the
 #      asset generators' tools.
