@@ -79,7 +79,7 @@ public final class Viewer {
   private var window: OpaquePointer?
   private var full: SceneRenderer?
   private var lod: SceneRenderer?
-  private var target: ScreenshotTarget?
+  private var target: OffscreenFramebuffer?
 
   // MARK: Interaction
   private enum DragMode { case rotate, pan }
@@ -373,7 +373,7 @@ public final class Viewer {
     let (w, h) = framebufferSize()
     if target == nil || target!.width != w || target!.height != h {
       target?.destroy()
-      target = ScreenshotTarget(width: w, height: h, samples: options.samples)
+      target = try? OffscreenFramebuffer(width: w, height: h, samples: options.samples)
     }
     guard let target else { throw ViewerError.glfw("cannot create a \(w)x\(h) framebuffer for the screenshot") }
     target.bind()

@@ -1,24 +1,31 @@
 import CGL
 import TrainscapeCore
 
-/// A multisampled framebuffer, resolved into a single-sample one and read back: the same
-/// path as the headless renderer's offscreen target, so a screenshot matches `render`.
-final class ScreenshotTarget {
-  let width: Int
-  let height: Int
-  let samples: Int
+/// A multisampled framebuffer resolved into a single-sample one for readback: where the
+/// headless backend draws, and where the viewer draws its screenshots, so both give the image
+/// `render` writes.
+public final class OffscreenFramebuffer {
+  public let width: Int
+  public let height: Int
+  public let samples: Int
   private var msFBO: GLuint = 0
   private var msColor: GLuint = 0
   private var msDepth: GLuint = 0
   private var resolveFBO: GLuint = 0
   private var resolveColor: GLuint = 0
 
-  init?(width: Int, height: Int, samples requested: Int) {
+  public init(width: Int, height: Int, samples requested: Int) throws {
     self.width = width
     self.height = height
     var maxSamples: GLint = 0
     glGetIntegerv(GLenum(GL_MAX_SAMPLES), &maxSamples)
     samples = max(0, min(requested, Int(maxSamples)))
+    var maxSize: GLint = 0
+    glGetIntegerv(GLenum(GL_MAX_RENDERBUFFER_SIZE), &maxSize)
+    guard width <= Int(maxSize), height <= Int(maxSize) else {
+      throw GLError.unsupported(
+        "image \(width)x\(height) is larger than this OpenGL's limit of \(maxSize) pixels per side")
+    }
     glGenFramebuffers(1, &msFBO)
     glGenRenderbuffers(1, &msColor)
     glGenRenderbuffers(1, &msDepth)
@@ -30,10 +37,15 @@ final class ScreenshotTarget {
       GLenum(GL_FRAMEBUFFER), GLenum(GL_COLOR_ATTACHMENT0), GLenum(GL_RENDERBUFFER), msColor)
     glBindRenderbuffer(GLenum(GL_RENDERBUFFER), msDepth)
     glRenderbufferStorageMultisample(
-      GLenum(GL_RENDERBUFFER), GLsizei(samples), GLenum(GL_DEPTH24_STENCIL8), GLsizei(width), GLsizei(height))
+      GLenum(GL_RENDERBUFFER), GLsizei(samples), GLenum(GL_DEPTH24_STENCIL8), GLsizei(width),
+      GLsizei(height))
     glFramebufferRenderbuffer(
       GLenum(GL_FRAMEBUFFER), GLenum(GL_DEPTH_STENCIL_ATTACHMENT), GLenum(GL_RENDERBUFFER), msDepth)
-    let ok1 = glCheckFramebufferStatus(GLenum(GL_FRAMEBUFFER)) == GLenum(GL_FRAMEBUFFER_COMPLETE)
+    let status = glCheckFramebufferStatus(GLenum(GL_FRAMEBUFFER))
+    guard status == GLenum(GL_FRAMEBUFFER_COMPLETE) else {
+      destroy()
+      throw GLError.framebufferIncomplete(status: status)
+    }
     glGenFramebuffers(1, &resolveFBO)
     glGenRenderbuffers(1, &resolveColor)
     glBindFramebuffer(GLenum(GL_FRAMEBUFFER), resolveFBO)
@@ -41,18 +53,19 @@ final class ScreenshotTarget {
     glRenderbufferStorage(GLenum(GL_RENDERBUFFER), GLenum(GL_RGBA8), GLsizei(width), GLsizei(height))
     glFramebufferRenderbuffer(
       GLenum(GL_FRAMEBUFFER), GLenum(GL_COLOR_ATTACHMENT0), GLenum(GL_RENDERBUFFER), resolveColor)
-    let ok2 = glCheckFramebufferStatus(GLenum(GL_FRAMEBUFFER)) == GLenum(GL_FRAMEBUFFER_COMPLETE)
-    glBindFramebuffer(GLenum(GL_FRAMEBUFFER), 0)
-    if !(ok1 && ok2) {
+    let status2 = glCheckFramebufferStatus(GLenum(GL_FRAMEBUFFER))
+    guard status2 == GLenum(GL_FRAMEBUFFER_COMPLETE) else {
       destroy()
-      return nil
+      throw GLError.framebufferIncomplete(status: status2)
     }
+    glBindFramebuffer(GLenum(GL_FRAMEBUFFER), msFBO)
   }
 
-  func bind() { glBindFramebuffer(GLenum(GL_FRAMEBUFFER), msFBO) }
+  public func bind() { glBindFramebuffer(GLenum(GL_FRAMEBUFFER), msFBO) }
 
-  /// Resolves and reads the image, top row first; leaves the window's framebuffer bound.
-  func read() -> RGBAImage {
+  /// Resolves the samples and reads the image back, top row first; leaves the default
+  /// framebuffer (0) bound.
+  public func read() -> RGBAImage {
     glBindFramebuffer(GLenum(GL_READ_FRAMEBUFFER), msFBO)
     glBindFramebuffer(GLenum(GL_DRAW_FRAMEBUFFER), resolveFBO)
     glBlitFramebuffer(
@@ -63,19 +76,24 @@ final class ScreenshotTarget {
     let rowBytes = width * 4
     var bottomUp = [UInt8](repeating: 0, count: rowBytes * height)
     bottomUp.withUnsafeMutableBytes {
-      glReadPixels(0, 0, GLsizei(width), GLsizei(height), GLenum(GL_RGBA), GLenum(GL_UNSIGNED_BYTE), $0.baseAddress)
+      glReadPixels(
+        0, 0, GLsizei(width), GLsizei(height), GLenum(GL_RGBA), GLenum(GL_UNSIGNED_BYTE),
+        $0.baseAddress)
     }
     glBindFramebuffer(GLenum(GL_FRAMEBUFFER), 0)
     var topDown = [UInt8](repeating: 0, count: rowBytes * height)
-    for y in 0..<height {
-      topDown.replaceSubrange(
-        y * rowBytes..<(y + 1) * rowBytes,
-        with: bottomUp[(height - 1 - y) * rowBytes..<(height - y) * rowBytes])
+    topDown.withUnsafeMutableBytes { dst in
+      bottomUp.withUnsafeBytes { src in
+        for y in 0..<height {
+          (dst.baseAddress! + y * rowBytes).copyMemory(
+            from: src.baseAddress! + (height - 1 - y) * rowBytes, byteCount: rowBytes)
+        }
+      }
     }
     return RGBAImage(width: width, height: height, pixels: topDown)
   }
 
-  func destroy() {
+  public func destroy() {
     if msFBO != 0 { glDeleteFramebuffers(1, &msFBO) }
     if resolveFBO != 0 { glDeleteFramebuffers(1, &resolveFBO) }
     for var rb in [msColor, msDepth, resolveColor] where rb != 0 { glDeleteRenderbuffers(1, &rb) }
