@@ -61,10 +61,7 @@ extension Render {
 
     @OptionGroup var output: OutputOptions
 
-    func run() throws {
-      let (scene, runName) = try makeScene()
-      try output.renderAndWrite(scene, kind: "gradient-flow", runName: runName)
-    }
+    func run() throws { try renderScene() }
 
     func makeScene() throws -> (Scene, String) {
       let (loaded, runInfo) = try input.load()
@@ -212,10 +209,7 @@ extension Render {
       return (scene, name)
     }
 
-    func run() throws {
-      let (scene, runName) = try makeScene()
-      try output.renderAndWrite(scene, kind: "loss-landscape", runName: runName)
-    }
+    func run() throws { try renderScene() }
 
     func makeScene() throws -> (Scene, String) {
       if isGridMode { return try gridScene(paths[0]) }
@@ -359,10 +353,7 @@ extension Render {
 
     @OptionGroup var output: OutputOptions
 
-    func run() throws {
-      let (scene, runName) = try makeScene()
-      try output.renderAndWrite(scene, kind: "trajectory", runName: runName)
-    }
+    func run() throws { try renderScene() }
 
     func makeScene() throws -> (Scene, String) {
       var series: [TrajectoryBuilder.RunSeries] = []

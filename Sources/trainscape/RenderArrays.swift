@@ -43,10 +43,7 @@ extension Render {
       return parts.map { $0! }
     }
 
-    func run() throws {
-      let (scene, name) = try makeScene()
-      try output.renderAndWrite(scene, kind: "attention", runName: name)
-    }
+    func run() throws { try renderScene() }
 
     func makeScene() throws -> (Scene, String) {
       let file = try NPYFile.open(path: path)
@@ -121,10 +118,7 @@ extension Render {
       if !(2...1000).contains(grid) { throw ValidationError("--grid must be between 2 and 1000") }
     }
 
-    func run() throws {
-      let (scene, name) = try makeScene()
-      try output.renderAndWrite(scene, kind: "reward-landscape", runName: name)
-    }
+    func run() throws { try renderScene() }
 
     func makeScene() throws -> (Scene, String) {
       let (loaded, runInfo) = try loadRun(path, input: inputFormat)
