@@ -55,6 +55,7 @@ let package = Package(
       dependencies: [
         "TrainscapeCore", "CPNGEncoder", "CHDF5",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "DequeModule", package: "swift-collections"),
       ],
       path: "Sources/TrainscapeIO"),
 

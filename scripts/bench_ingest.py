@@ -3,7 +3,9 @@
 TensorBoard event file (one Event per step, 20 simple_value scalars) into /tmp,
 then times pandas.read_json(lines=True) and TensorBoard's EventAccumulator
 (size_guidance 0 = keep every scalar) on them, and runs
-`TrainscapeBenchmarks ingest` on the same files for the ratios.
+`TrainscapeBenchmarks ingest` on the same files for the ratios. The Swift side
+reads each file whole and with capacity 1000 (the last 1000 rows kept while
+reading), each read in its own process, and reports seconds and peak RSS of both.
 
   .venv/bin/python scripts/bench_ingest.py [ROWS] [--skip-python]
 pandas is only needed here: `.venv/bin/pip install pandas` (not a project requirement).
@@ -67,11 +69,19 @@ def main():
           "TrainscapeBenchmarks", "ingest", JSONL, EVENTS]),
         cwd=ROOT, capture_output=True, text=True)
     print(swift.stdout.strip() or swift.stderr[-2000:])
-    secs = {}
+    secs, rss = {}, {}
     for line in swift.stdout.splitlines():
         if line.startswith("RESULT "):
-            _, name, s = line.split()
-            secs[name] = float(s)
+            parts = line.split()
+            secs[parts[1]] = float(parts[2])
+            if len(parts) > 3:
+                rss[parts[1]] = int(parts[3])
+    for key in ["jsonl", "tensorboard"]:
+        bounded = [k for k in rss if k.startswith(key + "-last")]
+        if key in rss and bounded:
+            b = bounded[0]
+            print(f"{key:12s} whole: {secs[key]:6.2f} s, peak RSS {rss[key]:5d} MiB; "
+                  f"{b.split('-', 1)[1]}: {secs[b]:6.2f} s, peak RSS {rss[b]:5d} MiB")
     if "--skip-python" in sys.argv:
         return
     code_pd = ("import pandas as pd, time, resource\nt=time.perf_counter()\n"

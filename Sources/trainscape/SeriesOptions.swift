@@ -59,14 +59,17 @@ struct InputFormatOptions: ParsableArguments {
 private var runCache: [String: [Run]] = [:]
 
 /// The runs in a file or directory (one for a file; several for a log directory or a
-/// wandb/ folder), read once per process with warnings logged.
-func runsAt(_ path: String, input: InputFormatOptions) throws -> [Run] {
+/// wandb/ folder), read once per process with warnings logged. With `last`, each run keeps
+/// only its last `last` rows, dropped while reading (memory bounded by `last`, not the file).
+func runsAt(_ path: String, input: InputFormatOptions, last: Int? = nil) throws -> [Run] {
   // A file the viewer follows: the rows read from it so far, never cached.
   if let followed = try RunSources.followed(path: path) { return [followed] }
-  let key = "\(path)|\(input.format?.rawValue ?? "")|\(input.skipBad)"
+  let key = "\(path)|\(input.format?.rawValue ?? "")|\(input.skipBad)|\(last.map(String.init) ?? "")"
   if let cached = runCache[key] { return cached }
-  let result = try RunLoader.load(path: path, options: IngestOptions(format: input.format, skipBad: input.skipBad))
+  let result = try RunLoader.load(
+    path: path, options: IngestOptions(format: input.format, skipBad: input.skipBad, capacity: last))
   for w in result.warnings { log.warning("\(w)") }
+  for n in result.notes { log.notice("\(n) (--last \(last ?? 0))") }
   if result.skipped > 0 { log.notice("\(path): skipped \(result.skipped) bad record(s) (--skip-bad)") }
   runCache[key] = result.runs
   return result.runs
@@ -88,7 +91,7 @@ func bufferOf(_ run: Run, last: Int? = nil) -> MetricsBuffer {
 func loadRun(_ path: String, last: Int? = nil, input: InputFormatOptions = InputFormatOptions())
   throws -> (buffer: MetricsBuffer, run: Run)
 {
-  let runs = try runsAt(path, input: input)
+  let runs = try runsAt(path, input: input, last: last)
   guard runs.count == 1, let run = runs.first else {
     throw CLIError(
       "\(path) holds \(runs.count) runs (\(runs.map(\.name).prefix(10).joined(separator: ", "))); name one run's file or directory")

@@ -79,6 +79,8 @@ struct CSVSplitter {
 ///   series `<metric>`, so nothing in the export is lost.
 /// - Rows with the same step are merged (Lightning writes train and
 ///   validation rows separately); the final run is sorted by step.
+/// - With a `capacity`, each run keeps only its last `capacity` steps while
+///   reading (a `RowWindow` in step order per run), never every row.
 struct CSVChunkDecoder: ChunkDecoder {
   let file: String
   private(set) var line = 1
@@ -87,12 +89,34 @@ struct CSVChunkDecoder: ChunkDecoder {
   /// Per column: the run (nil for a single run) and the metric key; nil to ignore.
   private(set) var columns: [(run: String?, key: String)?] = []
   private(set) var runNames: [String] = []
-  /// Rows per run name ("" for the single run).
+  /// Rows per run name ("" for the single run), when there is no capacity.
   var rowsByRun: [String: [MetricRow]] = [:]
+  /// The kept rows per run name, when there is a capacity.
+  private(set) var windowsByRun: [String: RowWindow] = [:]
+  let capacity: Int?
 
   static let stepNames = ["_step", "Step", "step", "global_step", "trainer/global_step", "iteration"]
 
-  init(file: String) { self.file = file }
+  init(file: String, capacity: Int? = nil) {
+    self.file = file
+    self.capacity = capacity
+  }
+
+  /// The run's rows sorted by step with equal steps merged ("" for the single run).
+  func finalRows(_ run: String) -> [MetricRow] {
+    if capacity != nil { return windowsByRun[run].map { Array($0.rows) } ?? [] }
+    return (rowsByRun[run] ?? []).mergedByStep()
+  }
+
+  /// What the capacity left out of the run, if anything.
+  func note(_ run: String) -> String? {
+    windowsByRun[run]?.note(file: run.isEmpty ? file : "\(file) (run \(run))")
+  }
+
+  /// Rows (distinct steps) left out of the run because of the capacity.
+  func dropped(_ run: String) -> Int {
+    windowsByRun[run].map { $0.dropped + $0.late } ?? 0
+  }
 
   mutating func decode(
     _ bytes: UnsafeRawBufferPointer, base: Int64, atEOF: Bool, into sink: inout IngestSink
@@ -151,7 +175,12 @@ struct CSVChunkDecoder: ChunkDecoder {
       perRun[col.run ?? "", default: [:]][col.key] = v
     }
     for (run, values) in perRun where !values.isEmpty {
-      rowsByRun[run, default: []].append(MetricRow(step: step, values: values))
+      let row = MetricRow(step: step, values: values)
+      if let capacity {
+        windowsByRun[run, default: RowWindow(capacity: capacity, order: .step)].append(row)
+      } else {
+        rowsByRun[run, default: []].append(row)
+      }
     }
   }
 

@@ -99,17 +99,24 @@ enum FileAccess {
     return (UInt64(st.st_ino), UInt64(st.st_dev), Int64(st.st_size))
   }
 
-  /// Decodes a whole file with `decoder` in bounded memory.
-  static func decodeWhole<D: ChunkDecoder>(path: String, decoder: D, skipBad: Bool) throws
-    -> IngestSink
-  {
+  /// Decodes a whole file with `decoder`, reading it in bounded memory;
+  /// with `capacity` the sink also keeps at most that many rows (in
+  /// `order`), so the whole read is bounded.
+  static func decodeWhole<D: ChunkDecoder>(
+    path: String, decoder: D, skipBad: Bool, capacity: Int? = nil, order: RowWindow.Order = .file
+  ) throws -> IngestSink {
+    var sink = IngestSink(skipBad: skipBad, capacity: capacity, order: order)
+    try decode(path: path, decoder: decoder, into: &sink)
+    return sink
+  }
+
+  /// Decodes a whole file with `decoder` into an existing sink.
+  static func decode<D: ChunkDecoder>(path: String, decoder: D, into sink: inout IngestSink) throws {
     let fd = try open(path)
     defer { close(fd) }
     var stream = FileStream(decoder: decoder)
-    var sink = IngestSink(skipBad: skipBad)
     try stream.readAvailable(fd: fd, into: &sink)
     try stream.finish(into: &sink)
-    return sink
   }
 
   /// The first `n` bytes of a file (fewer if it is shorter).

@@ -28,7 +28,11 @@ public struct IngestError: Error, CustomStringConvertible, Equatable {
 /// What a decoder produces while reading a file: rows, plus the problems
 /// that did not stop the read.
 struct IngestSink {
+  /// Every row read, when no capacity bounds the read (`window` is nil).
   var rows: [MetricRow] = []
+  /// The kept rows of a bounded read (`IngestOptions.capacity`); `rows`
+  /// then stays empty.
+  var window: RowWindow? = nil
   var warnings: [String] = []
   var skipped = 0
   var config: [String: Double] = [:]
@@ -37,6 +41,28 @@ struct IngestSink {
   let skipBad: Bool
 
   init(skipBad: Bool) { self.skipBad = skipBad }
+
+  /// A sink that keeps at most `capacity` rows (none when nil) in `order`.
+  init(skipBad: Bool, capacity: Int?, order: RowWindow.Order) {
+    self.skipBad = skipBad
+    if let capacity { window = RowWindow(capacity: capacity, order: order) }
+  }
+
+  /// Adds a decoded row: to the bounded window, or to `rows`.
+  mutating func append(_ row: MetricRow) {
+    if window != nil {
+      window!.append(row)
+    } else {
+      rows.append(row)
+    }
+  }
+
+  /// The run's rows once the file is read: the window's (already sorted and
+  /// merged in `.step` order), or all rows, merged by step when `byStep`.
+  func finalRows(byStep: Bool) -> [MetricRow] {
+    if let window { return Array(window.rows) }
+    return byStep ? rows.mergedByStep() : rows
+  }
 
   /// A corrupt record: thrown, or (with skipBad) counted and reported.
   mutating func bad(_ error: any Error & CustomStringConvertible) throws {

@@ -36,7 +36,7 @@ struct JSONLChunkDecoder: ChunkDecoder {
       if !lineBytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
         do {
           let (step, values) = try JSONLineParser.parseRow(lineBytes)
-          sink.rows.append(MetricRow(step: step, values: values))
+          sink.append(MetricRow(step: step, values: values))
         } catch {
           if !hasNewline && error.kind == .syntax {
             sink.warnings.append(

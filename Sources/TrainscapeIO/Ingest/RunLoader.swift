@@ -17,10 +17,22 @@ public struct IngestOptions: Sendable {
   /// Skip corrupt records (counted in `IngestResult.skipped` and described
   /// in its warnings) instead of failing on the first one.
   public var skipBad: Bool
+  /// Keep at most this many rows per run (the last ones), or every row when
+  /// nil. The rows are dropped WHILE reading, so memory is bounded by the
+  /// capacity plus one read chunk, not by the file. The kept rows are those
+  /// an unbounded read would end with: for JSONL and W&B the last
+  /// `capacity` rows in file order; for TensorBoard, CSV and
+  /// trainer_state.json (sorted by step, equal steps merged) the
+  /// `capacity` highest steps, merged. A row written out of step order
+  /// whose step is older than every kept step is ignored (see `RowWindow`).
+  /// What was left out is said in `IngestResult.notes` ("kept the last N of
+  /// M rows") and counted in `IngestResult.dropped`. Must be >= 1.
+  public var capacity: Int?
 
-  public init(format: RunFormat? = nil, skipBad: Bool = false) {
+  public init(format: RunFormat? = nil, skipBad: Bool = false, capacity: Int? = nil) {
     self.format = format
     self.skipBad = skipBad
+    self.capacity = capacity
   }
 }
 
@@ -33,12 +45,23 @@ public struct IngestResult: Sendable {
   public var warnings: [String]
   /// Corrupt records skipped because of `IngestOptions.skipBad`.
   public var skipped: Int
+  /// Rows left out because of `IngestOptions.capacity`, over all runs (for
+  /// step-sorted formats: distinct steps pushed out, plus rows written out
+  /// of step order that were older than the kept window).
+  public var dropped: Int
+  /// One line per run that `IngestOptions.capacity` cut: "FILE: kept the
+  /// last N of M rows".
+  public var notes: [String]
 
-  public init(runs: [Run], formats: [RunFormat], warnings: [String], skipped: Int) {
+  public init(
+    runs: [Run], formats: [RunFormat], warnings: [String], skipped: Int, dropped: Int = 0, notes: [String] = []
+  ) {
     self.runs = runs
     self.formats = formats
     self.warnings = warnings
     self.skipped = skipped
+    self.dropped = dropped
+    self.notes = notes
   }
 }
 
@@ -69,6 +92,9 @@ public enum RunLoader {
   public static func load(path: String, options: IngestOptions = IngestOptions()) throws
     -> IngestResult
   {
+    if let c = options.capacity, c < 1 {
+      throw IngestError(file: path, message: "capacity must be at least 1 row, got \(c)")
+    }
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
       throw IngestError(file: path, message: "no such file or directory")
@@ -123,35 +149,53 @@ public enum RunLoader {
   static func loadFile(_ path: String, name: String?, options: IngestOptions, into result: inout IngestResult) throws {
     let format = try options.format ?? detectFormat(path: path)
     let skipBad = options.skipBad
+    let capacity = options.capacity
     var sink: IngestSink
+    var rows: [MetricRow]
     var extraRuns: [Run] = []
     switch format {
     case .jsonl:
-      sink = try FileAccess.decodeWhole(path: path, decoder: JSONLChunkDecoder(file: path), skipBad: skipBad)
+      sink = try FileAccess.decodeWhole(
+        path: path, decoder: JSONLChunkDecoder(file: path), skipBad: skipBad, capacity: capacity, order: .file)
+      rows = sink.finalRows(byStep: false)
     case .tensorboard:
-      sink = try FileAccess.decodeWhole(path: path, decoder: TFRecordChunkDecoder(file: path), skipBad: skipBad)
-      sink.rows = sink.rows.mergedByStep()
+      sink = try FileAccess.decodeWhole(
+        path: path, decoder: TFRecordChunkDecoder(file: path), skipBad: skipBad, capacity: capacity, order: .step)
+      rows = sink.finalRows(byStep: true)
     case .wandb:
-      sink = try FileAccess.decodeWhole(path: path, decoder: WandbChunkDecoder(file: path), skipBad: skipBad)
+      sink = try FileAccess.decodeWhole(
+        path: path, decoder: WandbChunkDecoder(file: path), skipBad: skipBad, capacity: capacity, order: .file)
+      rows = sink.finalRows(byStep: false)
     case .trainerState:
-      sink = try TrainerStateReader.read(path: path, skipBad: skipBad)
+      sink = try TrainerStateReader.read(path: path, skipBad: skipBad, capacity: capacity)
+      rows = sink.finalRows(byStep: true)
     case .csv:
       let fd = try FileAccess.open(path)
       defer { close(fd) }
-      var stream = FileStream(decoder: CSVChunkDecoder(file: path))
+      var stream = FileStream(decoder: CSVChunkDecoder(file: path, capacity: capacity))
       sink = IngestSink(skipBad: skipBad)
       try stream.readAvailable(fd: fd, into: &sink)
       try stream.finish(into: &sink)
       let csv = stream.decoder
+      rows = []
       if csv.runNames.count > 1 {
         for r in csv.runNames {
-          let rows = (csv.rowsByRun[r] ?? []).mergedByStep()
-          if !rows.isEmpty { extraRuns.append(Run(name: r, source: path, rows: rows)) }
+          let runRows = csv.finalRows(r)
+          if !runRows.isEmpty { extraRuns.append(Run(name: r, source: path, rows: runRows)) }
+          if let note = csv.note(r) { result.notes.append(note) }
+          result.dropped += csv.dropped(r)
         }
       } else {
-        sink.rows = csv.rowsByRun.values.first.map { $0.mergedByStep() } ?? []
+        let key = csv.runNames.first ?? ""
+        rows = csv.finalRows(key)
+        if let note = csv.note(key) { result.notes.append(note) }
+        result.dropped += csv.dropped(key)
         if let r = csv.runNames.first, name == nil { sink.runName = r }
       }
+    }
+    if let window = sink.window {
+      if let note = window.note(file: path) { result.notes.append(note) }
+      result.dropped += window.dropped + window.late
     }
     result.warnings += sink.warnings
     result.skipped += sink.skipped
@@ -160,11 +204,11 @@ public enum RunLoader {
       result.formats += extraRuns.map { _ in format }
       return
     }
-    if sink.rows.isEmpty {
+    if rows.isEmpty {
       throw IngestError(file: path, message: "no metric rows found (read as \(format.rawValue))")
     }
     let runName = name ?? sink.runName ?? defaultName(file: path, format: format)
-    result.runs.append(Run(name: runName, source: path, rows: sink.rows, config: sink.config))
+    result.runs.append(Run(name: runName, source: path, rows: rows, config: sink.config))
     result.formats.append(format)
   }
 
@@ -190,20 +234,45 @@ public enum RunLoader {
     let events = eventFiles(in: dir)
     if !events.isEmpty, options.format == nil || options.format == .tensorboard {
       var rows: [MetricRow] = []
-      for f in events {
-        var sink: IngestSink
-        do {
-          sink = try FileAccess.decodeWhole(path: f, decoder: TFRecordChunkDecoder(file: f), skipBad: options.skipBad)
-        } catch let e as IngestError where options.skipBad {
-          result.warnings.append("skipping \(e)")
-          continue
+      if let capacity = options.capacity {
+        // One window for the whole directory, so memory stays bounded by
+        // the capacity; a file that fails (with skipBad) leaves it as it
+        // was before that file, as the unbounded path drops its rows.
+        var run = IngestSink(skipBad: options.skipBad, capacity: capacity, order: .step)
+        for f in events {
+          let before = run
+          do {
+            try FileAccess.decode(path: f, decoder: TFRecordChunkDecoder(file: f), into: &run)
+          } catch let e as IngestError where options.skipBad {
+            run = before
+            result.warnings.append("skipping \(e)")
+            continue
+          }
         }
-        rows += sink.rows
-        result.warnings += sink.warnings
-        result.skipped += sink.skipped
+        rows = run.finalRows(byStep: true)
+        result.warnings += run.warnings
+        result.skipped += run.skipped
+        if let window = run.window {
+          if let note = window.note(file: dir) { result.notes.append(note) }
+          result.dropped += window.dropped + window.late
+        }
+      } else {
+        for f in events {
+          var sink: IngestSink
+          do {
+            sink = try FileAccess.decodeWhole(path: f, decoder: TFRecordChunkDecoder(file: f), skipBad: options.skipBad)
+          } catch let e as IngestError where options.skipBad {
+            result.warnings.append("skipping \(e)")
+            continue
+          }
+          rows += sink.rows
+          result.warnings += sink.warnings
+          result.skipped += sink.skipped
+        }
+        rows = rows.mergedByStep()
       }
       if !rows.isEmpty {
-        result.runs.append(Run(name: name, source: dir, rows: rows.mergedByStep()))
+        result.runs.append(Run(name: name, source: dir, rows: rows))
         result.formats.append(.tensorboard)
       } else {
         result.warnings.append("\(dir): event files hold no scalar summaries")

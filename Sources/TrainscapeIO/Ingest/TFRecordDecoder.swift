@@ -106,7 +106,7 @@ struct TFRecordChunkDecoder: ChunkDecoder {
       do {
         let event = try Trainscape_Tensorboard_Event(
           serializedBytes: BorrowedBytes(data), partial: true)
-        if let row = row(from: event) { sink.rows.append(row) }
+        if let row = row(from: event) { sink.append(row) }
       } catch {
         try sink.bad(
           IngestError(file: file, offset: offset, message: "record data is not a valid Event protobuf (\(error))"))

@@ -19,17 +19,19 @@ enum TrainerStateReader {
     "global_step", "epoch",
   ]
 
-  static func read(path: String, skipBad: Bool) throws -> IngestSink {
+  /// With `capacity`, only the last `capacity` steps are kept as rows (the
+  /// JSON document itself is still parsed whole: these files are small).
+  static func read(path: String, skipBad: Bool, capacity: Int? = nil) throws -> IngestSink {
     let fd = try FileAccess.open(path)
     close(fd)
     guard let data = FileManager.default.contents(atPath: path) else {
       throw IngestError(file: path, message: "cannot read file")
     }
-    return try parse([UInt8](data), file: path, skipBad: skipBad)
+    return try parse([UInt8](data), file: path, skipBad: skipBad, capacity: capacity)
   }
 
-  static func parse(_ bytes: [UInt8], file: String, skipBad: Bool) throws -> IngestSink {
-    var sink = IngestSink(skipBad: skipBad)
+  static func parse(_ bytes: [UInt8], file: String, skipBad: Bool, capacity: Int? = nil) throws -> IngestSink {
+    var sink = IngestSink(skipBad: skipBad, capacity: capacity, order: .step)
     let doc: JSONValue
     do {
       doc = try JSONParser.parse(bytes, file: file)
@@ -64,9 +66,9 @@ enum TrainerStateReader {
       for (k, v) in fields.members where k != "step" {
         if let d = v.numeric { values[k] = d }
       }
-      if !values.isEmpty { sink.rows.append(MetricRow(step: Int64(s), values: values)) }
+      if !values.isEmpty { sink.append(MetricRow(step: Int64(s), values: values)) }
     }
-    sink.rows = sink.rows.mergedByStep()
+    if sink.window == nil { sink.rows = sink.rows.mergedByStep() }
     return sink
   }
 }

@@ -171,7 +171,7 @@ struct WandbChunkDecoder: ChunkDecoder {
     }
     switch rec.recordType {
     case .history(let h)?:
-      if let row = Self.row(from: h) { sink.rows.append(row) }
+      if let row = Self.row(from: h) { sink.append(row) }
     case .config(let c)?:
       Self.applyConfig(c.update.map { ($0.key, $0.nestedKey, $0.valueJson) }, to: &sink.config)
       for r in c.remove { sink.config.removeValue(forKey: r.nestedKey.first ?? r.key) }
