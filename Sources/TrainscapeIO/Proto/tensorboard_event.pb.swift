@@ -10,7 +10,7 @@
 
 /// The subset of TensorBoard's event protos (tensorboard/compat/proto/event.proto,
 /// summary.proto, tensor.proto, tensor_shape.proto) that Trainscape reads scalars from.
-/// Field numbers are the real ones (see /work/shared/formats.md section 3.2); fields
+/// Field numbers are the real ones (see ../shared/formats.md section 3.2); fields
 /// not listed here are skipped as unknown fields when decoding.
 
 #if canImport(FoundationEssentials)

@@ -10,7 +10,7 @@
 
 /// The subset of W&B's wandb_internal.Record (wandb/proto/wandb_internal.proto) that
 /// Trainscape reads metrics from. Field numbers are the real ones (see
-/// /work/shared/formats.md section 1.2). Environment, stats, output and the other
+/// ../shared/formats.md section 1.2). Environment, stats, output and the other
 /// record types are deliberately not declared: they are kept only as unknown-field
 /// bytes by the decoder and never read, printed or stored.
 
