@@ -29,6 +29,7 @@ enum TurntableBenchmark {
       Case(name: "surface200_final", grid: 200, frames: frames, quality: .final),
       Case(name: "surface500_final", grid: 500, frames: frames, quality: .final),
       Case(name: "surface500_draft", grid: 500, frames: frames, quality: .draft),
+      Case(name: "surface500_full", grid: 500, frames: frames, quality: .full),
       // Knobs: smaller triangle budgets, with and without MSAA.
       Case(name: "surface500_final_b60k", grid: 500, frames: frames, quality: .final, budget: 60_000),
       Case(name: "surface500_final_b20k", grid: 500, frames: frames, quality: .final, budget: 20_000),
@@ -67,7 +68,7 @@ enum TurntableBenchmark {
     print(String(repeating: "-", count: 118))
     print(
       "case".padding(toLength: 30, withPad: " ", startingAt: 0)
-        + " triangles     MSAA frames  setup_s  total_s  s/frame  draw_s/frame  peak_RSS_MB")
+        + " triangles  AA      frames  setup_s  total_s  s/frame  draw_s/frame  peak_RSS_MB")
     var results: [[String: Any]] = []
     for c in all where only == nil || only!.contains(c.name) {
       let p = Process()
@@ -90,7 +91,7 @@ enum TurntableBenchmark {
       }
       print(
         c.name.padding(toLength: 30, withPad: " ", startingAt: 0)
-          + String(format: " %9d %8d %6d", obj["triangles"] as? Int ?? 0, obj["samples"] as? Int ?? 0, obj["frames"] as? Int ?? 0)
+          + String(format: " %9d %-8@ %6d", obj["triangles"] as? Int ?? 0, (obj["aa"] as? String ?? "?") as NSString, obj["frames"] as? Int ?? 0)
           + "  \(f("setup_s"))    \(f("total_s"))   \(f("seconds_per_frame"))   \(f("draw_seconds_per_frame"))        \(f("peak_rss_mb", 1))")
     }
     let data = try JSONSerialization.data(
@@ -161,7 +162,7 @@ enum TurntableBenchmark {
     let full = c.grid > 0 ? surfaceScene(n: c.grid) : pointScene()
     let budget = c.budget ?? c.quality.triangleBudget(width: width, height: height)
     let scene = full.levelOfDetail(maxTriangles: budget).scene
-    let renderer = try HeadlessRenderer(gpu: .surfaceless, samples: c.quality.samples)
+    let renderer = try HeadlessRenderer(gpu: .surfaceless, samples: c.quality.samples, fxaa: c.quality.fxaa)
     defer { renderer.destroy() }
     // Setup: scene, LOD, context, shaders and the mesh upload with a first (discarded) frame.
     _ = try renderer.render(scene, width: 64, height: 36)
@@ -197,6 +198,7 @@ enum TurntableBenchmark {
     } ?? 0
     return [
       "case": c.name, "grid": c.grid, "frames": c.frames, "samples": renderer.samples,
+      "aa": renderer.fxaa ? "FXAA" : (renderer.samples > 0 ? "\(renderer.samples)xMSAA" : "none"),
       "triangles": scene.surfaceTriangleCount, "points": c.grid == 0 ? 512 * 512 : 0,
       "setup_s": t1 - t0, "total_s": t2 - t1, "seconds_per_frame": (t2 - t1) / Double(c.frames),
       "draw_seconds_per_frame": drawSeconds / Double(c.frames),

@@ -72,25 +72,9 @@ public final class OffscreenFramebuffer {
       0, 0, GLint(width), GLint(height), 0, 0, GLint(width), GLint(height),
       GLbitfield(GL_COLOR_BUFFER_BIT), GLenum(GL_NEAREST))
     glBindFramebuffer(GLenum(GL_READ_FRAMEBUFFER), resolveFBO)
-    glPixelStorei(GLenum(GL_PACK_ALIGNMENT), 1)
-    let rowBytes = width * 4
-    var bottomUp = [UInt8](repeating: 0, count: rowBytes * height)
-    bottomUp.withUnsafeMutableBytes {
-      glReadPixels(
-        0, 0, GLsizei(width), GLsizei(height), GLenum(GL_RGBA), GLenum(GL_UNSIGNED_BYTE),
-        $0.baseAddress)
-    }
+    let image = readPixels(width: width, height: height)
     glBindFramebuffer(GLenum(GL_FRAMEBUFFER), 0)
-    var topDown = [UInt8](repeating: 0, count: rowBytes * height)
-    topDown.withUnsafeMutableBytes { dst in
-      bottomUp.withUnsafeBytes { src in
-        for y in 0..<height {
-          (dst.baseAddress! + y * rowBytes).copyMemory(
-            from: src.baseAddress! + (height - 1 - y) * rowBytes, byteCount: rowBytes)
-        }
-      }
-    }
-    return RGBAImage(width: width, height: height, pixels: topDown)
+    return image
   }
 
   public func destroy() {
@@ -99,4 +83,102 @@ public final class OffscreenFramebuffer {
     for var rb in [msColor, msDepth, resolveColor] where rb != 0 { glDeleteRenderbuffers(1, &rb) }
     msFBO = 0; resolveFBO = 0; msColor = 0; msDepth = 0; resolveColor = 0
   }
+}
+
+/// Two single-sample framebuffers for anti-aliasing by post-processing: the plot is drawn into
+/// a texture (`bindPlot`), FXAA copies it into the output (`bindOutput`, then
+/// `SceneRenderer.drawFXAA(from: colorTexture, ...)`), the overlay is drawn on top, and `read`
+/// returns the output.
+public final class PostProcessFramebuffer {
+  public let width: Int
+  public let height: Int
+  public private(set) var colorTexture: GLuint = 0
+  private var plotFBO: GLuint = 0
+  private var plotDepth: GLuint = 0
+  private var outputFBO: GLuint = 0
+  private var outputColor: GLuint = 0
+
+  public init(width: Int, height: Int) throws {
+    self.width = width
+    self.height = height
+    var maxSize: GLint = 0
+    glGetIntegerv(GLenum(GL_MAX_RENDERBUFFER_SIZE), &maxSize)
+    guard width <= Int(maxSize), height <= Int(maxSize) else {
+      throw GLError.unsupported(
+        "image \(width)x\(height) is larger than this OpenGL's limit of \(maxSize) pixels per side")
+    }
+    glGenTextures(1, &colorTexture)
+    glBindTexture(GLenum(GL_TEXTURE_2D), colorTexture)
+    glTexImage2D(
+      GLenum(GL_TEXTURE_2D), 0, GL_RGBA8, GLsizei(width), GLsizei(height), 0, GLenum(GL_RGBA),
+      GLenum(GL_UNSIGNED_BYTE), nil)
+    glTexParameteri(GLenum(GL_TEXTURE_2D), GLenum(GL_TEXTURE_MIN_FILTER), GL_LINEAR)
+    glTexParameteri(GLenum(GL_TEXTURE_2D), GLenum(GL_TEXTURE_MAG_FILTER), GL_LINEAR)
+    glTexParameteri(GLenum(GL_TEXTURE_2D), GLenum(GL_TEXTURE_WRAP_S), GL_CLAMP_TO_EDGE)
+    glTexParameteri(GLenum(GL_TEXTURE_2D), GLenum(GL_TEXTURE_WRAP_T), GL_CLAMP_TO_EDGE)
+    glBindTexture(GLenum(GL_TEXTURE_2D), 0)
+    glGenFramebuffers(1, &plotFBO)
+    glBindFramebuffer(GLenum(GL_FRAMEBUFFER), plotFBO)
+    glFramebufferTexture2D(
+      GLenum(GL_FRAMEBUFFER), GLenum(GL_COLOR_ATTACHMENT0), GLenum(GL_TEXTURE_2D), colorTexture, 0)
+    glGenRenderbuffers(1, &plotDepth)
+    glBindRenderbuffer(GLenum(GL_RENDERBUFFER), plotDepth)
+    glRenderbufferStorage(GLenum(GL_RENDERBUFFER), GLenum(GL_DEPTH24_STENCIL8), GLsizei(width), GLsizei(height))
+    glFramebufferRenderbuffer(
+      GLenum(GL_FRAMEBUFFER), GLenum(GL_DEPTH_STENCIL_ATTACHMENT), GLenum(GL_RENDERBUFFER), plotDepth)
+    let s1 = glCheckFramebufferStatus(GLenum(GL_FRAMEBUFFER))
+    glGenFramebuffers(1, &outputFBO)
+    glGenRenderbuffers(1, &outputColor)
+    glBindFramebuffer(GLenum(GL_FRAMEBUFFER), outputFBO)
+    glBindRenderbuffer(GLenum(GL_RENDERBUFFER), outputColor)
+    glRenderbufferStorage(GLenum(GL_RENDERBUFFER), GLenum(GL_RGBA8), GLsizei(width), GLsizei(height))
+    glFramebufferRenderbuffer(
+      GLenum(GL_FRAMEBUFFER), GLenum(GL_COLOR_ATTACHMENT0), GLenum(GL_RENDERBUFFER), outputColor)
+    let s2 = glCheckFramebufferStatus(GLenum(GL_FRAMEBUFFER))
+    glBindFramebuffer(GLenum(GL_FRAMEBUFFER), 0)
+    guard s1 == GLenum(GL_FRAMEBUFFER_COMPLETE), s2 == GLenum(GL_FRAMEBUFFER_COMPLETE) else {
+      destroy()
+      throw GLError.framebufferIncomplete(status: s1 == GLenum(GL_FRAMEBUFFER_COMPLETE) ? s2 : s1)
+    }
+  }
+
+  public func bindPlot() { glBindFramebuffer(GLenum(GL_FRAMEBUFFER), plotFBO) }
+  public func bindOutput() { glBindFramebuffer(GLenum(GL_FRAMEBUFFER), outputFBO) }
+
+  /// Reads the output back, top row first; leaves the default framebuffer bound.
+  public func read() -> RGBAImage {
+    glBindFramebuffer(GLenum(GL_READ_FRAMEBUFFER), outputFBO)
+    let image = readPixels(width: width, height: height)
+    glBindFramebuffer(GLenum(GL_FRAMEBUFFER), 0)
+    return image
+  }
+
+  public func destroy() {
+    if plotFBO != 0 { glDeleteFramebuffers(1, &plotFBO) }
+    if outputFBO != 0 { glDeleteFramebuffers(1, &outputFBO) }
+    for var rb in [plotDepth, outputColor] where rb != 0 { glDeleteRenderbuffers(1, &rb) }
+    if colorTexture != 0 { glDeleteTextures(1, &colorTexture) }
+    plotFBO = 0; outputFBO = 0; plotDepth = 0; outputColor = 0; colorTexture = 0
+  }
+}
+
+/// Reads the bound read framebuffer (`width` x `height`, RGBA8) top row first.
+func readPixels(width: Int, height: Int) -> RGBAImage {
+  glPixelStorei(GLenum(GL_PACK_ALIGNMENT), 1)
+  let rowBytes = width * 4
+  var bottomUp = [UInt8](repeating: 0, count: rowBytes * height)
+  bottomUp.withUnsafeMutableBytes {
+    glReadPixels(
+      0, 0, GLsizei(width), GLsizei(height), GLenum(GL_RGBA), GLenum(GL_UNSIGNED_BYTE), $0.baseAddress)
+  }
+  var topDown = [UInt8](repeating: 0, count: rowBytes * height)
+  topDown.withUnsafeMutableBytes { dst in
+    bottomUp.withUnsafeBytes { src in
+      for y in 0..<height {
+        (dst.baseAddress! + y * rowBytes).copyMemory(
+          from: src.baseAddress! + (height - 1 - y) * rowBytes, byteCount: rowBytes)
+      }
+    }
+  }
+  return RGBAImage(width: width, height: height, pixels: topDown)
 }

@@ -90,6 +90,8 @@ public final class SceneRenderer {
   private let colorbarProgram: GLProgram
   private let pointProgram: GLProgram
   private let meshProgram: GLProgram
+  private let fxaaProgram: GLProgram
+  private var emptyVAO: GLuint = 0
   /// mesh3d traces: (position, normal, colour) triangles, not indexed (flat per face colour allowed).
   private var meshes: [(mesh: GPUMesh, translucent: Bool)] = []
   /// Scatter traces: markers (position, colour, size) and line segments (position, colour, width).
@@ -128,6 +130,9 @@ public final class SceneRenderer {
       name: "point", stages: [("point.vert", GL_VERTEX_SHADER), ("point.frag", GL_FRAGMENT_SHADER)])
     meshProgram = try GLProgram(
       name: "mesh", stages: [("mesh.vert", GL_VERTEX_SHADER), ("mesh.frag", GL_FRAGMENT_SHADER)])
+    fxaaProgram = try GLProgram(
+      name: "fxaa", stages: [("fxaa.vert", GL_VERTEX_SHADER), ("fxaa.frag", GL_FRAGMENT_SHADER)])
+    glGenVertexArrays(1, &emptyVAO)
     lines = GPUMesh(layout: [(0, 3), (1, 4), (2, 1)], indexed: false)
     flat = GPUMesh(layout: [(0, 3), (1, 4)], indexed: false)
     text = GPUMesh(layout: [(0, 2), (1, 2), (2, 4)], indexed: false)
@@ -147,7 +152,7 @@ public final class SceneRenderer {
   public var liveObjectCount: Int {
     destroyed
       ? 0
-      : 7 + 4 + 1 + colormapTextures.count + surfaces.count + meshes.count
+      : 8 + 1 + 4 + 1 + colormapTextures.count + surfaces.count + meshes.count
         + scatters.reduce(0) { $0 + ($1.markers == nil ? 0 : 1) + ($1.lines == nil ? 0 : 1) }
   }
 
@@ -300,8 +305,14 @@ public final class SceneRenderer {
   /// Draws one frame laid out by `FigureLayoutBuilder` into the bound framebuffer, which must be
   /// `layout.width` x `layout.height` pixels.
   public func draw(_ layout: FrameLayout, background: RGBColor, backgroundAlpha: Float = 1) {
+    drawPlot(layout, background: background, backgroundAlpha: backgroundAlpha)
+    drawOverlay(layout)
+  }
+
+  /// Clears the framebuffer and draws the 3D plot (panes, grid, data, axes): the part that
+  /// anti-aliasing by post-processing (`drawFXAA`) smooths before `drawOverlay` adds the text.
+  public func drawPlot(_ layout: FrameLayout, background: RGBColor, backgroundAlpha: Float = 1) {
     precondition(!destroyed, "draw after destroy()")
-    let W = Float(layout.width), H = Float(layout.height)
     glViewport(0, 0, GLsizei(layout.width), GLsizei(layout.height))
     glDisable(GLenum(GL_SCISSOR_TEST))
     glClearColor(Float(background.r), Float(background.g), Float(background.b), backgroundAlpha)
@@ -404,6 +415,17 @@ public final class SceneRenderer {
       layout.sceneLines.filter { $0.depthTested }, matrix: viewProjection,
       viewport: (Float(r.width), Float(r.height)))
 
+    glBindVertexArray(0)
+  }
+
+  /// Draws the 2D overlay (colour bar, legend, all text) over the whole image.
+  public func drawOverlay(_ layout: FrameLayout) {
+    precondition(!destroyed, "draw after destroy()")
+    let W = Float(layout.width), H = Float(layout.height)
+    glEnable(GLenum(GL_BLEND))
+    glBlendFuncSeparate(
+      GLenum(GL_SRC_ALPHA), GLenum(GL_ONE_MINUS_SRC_ALPHA), GLenum(GL_ONE),
+      GLenum(GL_ONE_MINUS_SRC_ALPHA))
     // 2D overlay over the whole image, in pixels with y down.
     glViewport(0, 0, GLsizei(layout.width), GLsizei(layout.height))
     glDisable(GLenum(GL_DEPTH_TEST))
@@ -468,6 +490,24 @@ public final class SceneRenderer {
     lines.draw(GL_LINES)
   }
 
+  /// Draws `texture` (the plot drawn by `drawPlot` into a single-sample framebuffer) into the
+  /// bound framebuffer through FXAA. Call `drawOverlay` afterwards for sharp text.
+  public func drawFXAA(from texture: GLuint, width: Int, height: Int) {
+    precondition(!destroyed, "draw after destroy()")
+    glViewport(0, 0, GLsizei(width), GLsizei(height))
+    glDisable(GLenum(GL_DEPTH_TEST))
+    glDisable(GLenum(GL_BLEND))
+    fxaaProgram.use()
+    fxaaProgram.set("u_image", sampler: 0)
+    fxaaProgram.set("u_texel", 1 / Float(width), 1 / Float(height))
+    glActiveTexture(GLenum(GL_TEXTURE0))
+    glBindTexture(GLenum(GL_TEXTURE_2D), texture)
+    glBindVertexArray(emptyVAO)
+    glDrawArrays(GLenum(GL_TRIANGLES), 0, 3)
+    glBindVertexArray(0)
+    glBindTexture(GLenum(GL_TEXTURE_2D), 0)
+  }
+
   /// Deletes the meshes of the loaded scene's traces.
   private func releaseTraces() {
     for s in surfaces { s.mesh.destroy() }
@@ -486,9 +526,10 @@ public final class SceneRenderer {
     guard !destroyed else { return }
     releaseTraces()
     for mesh in [lines, flat, text, colorbar] { mesh.destroy() }
-    for p in [surfaceProgram, lineProgram, flatProgram, textProgram, colorbarProgram, pointProgram, meshProgram] {
+    for p in [surfaceProgram, lineProgram, flatProgram, textProgram, colorbarProgram, pointProgram, meshProgram, fxaaProgram] {
       p.destroy()
     }
+    glDeleteVertexArrays(1, &emptyVAO)
     glDeleteTextures(1, &fontTexture)
     for (_, var t) in colormapTextures { glDeleteTextures(1, &t) }
     colormapTextures.removeAll()

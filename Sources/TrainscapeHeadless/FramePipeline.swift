@@ -21,18 +21,20 @@ import TrainscapeCore
 /// triangles at 1280x720 is indistinguishable from 460k by eye; a surface with sharp detail is
 /// not (strided samples can miss a narrow peak), hence the conservative default budgets.
 public enum RenderQuality: String, Sendable, CaseIterable {
-  /// No multisampling; surfaces reduced to 1/96 of the pixel count in triangles.
+  /// No anti-aliasing; surfaces reduced to 1/96 of the pixel count in triangles.
   case draft
-  /// 4x multisampling; surfaces reduced to 1/48 of the pixel count in triangles (about a
-  /// 100 x 100 grid at 1280x720, which a smooth surface cannot be told apart from at that
-  /// size): the turntable default.
+  /// FXAA (one post-processing pass; text stays sharp); surfaces reduced to 1/48 of the pixel
+  /// count in triangles (about a 100 x 100 grid at 1280x720, which a smooth surface cannot be
+  /// told apart from at that size): the turntable default.
   case final
   /// 4x multisampling; surfaces reduced only beyond half the pixel count (never more
   /// triangles than pixels): what a single `render` draws.
   case full
 
   /// MSAA samples per pixel for `HeadlessRenderer(samples:)`.
-  public var samples: Int { self == .draft ? 0 : 4 }
+  public var samples: Int { self == .full ? 4 : 0 }
+  /// Anti-alias by FXAA rather than MSAA.
+  public var fxaa: Bool { self == .final }
 
   /// The triangle budget for surfaces at this size.
   public func triangleBudget(width: Int, height: Int) -> Int {

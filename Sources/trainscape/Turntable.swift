@@ -25,7 +25,7 @@ struct FrameOptions: ParsableArguments {
   @Flag(help: "Dither the GIF (Floyd-Steinberg) instead of mapping each pixel to its nearest palette colour.")
   var dither = false
 
-  @Option(help: "draft (no anti-aliasing, coarser surfaces: fastest), final (4x MSAA, surfaces at about a 100 x 100 grid per 1280x720), or full (4x MSAA, full surface detail).")
+  @Option(help: "draft (no anti-aliasing, coarser surfaces: fastest), final (FXAA, surfaces at about a 100 x 100 grid per 1280x720; text always sharp), or full (4x MSAA, full surface detail).")
   var quality: RenderQuality = .final
 
   @Option(help: "PNG compression level for the frames (1 is fast; 6-9 are smaller and slower).")
@@ -101,10 +101,11 @@ struct FrameWriter {
         throw OutputError.exists(path: "\(dir)/\(f)")
       }
     }
-    let samples = options.quality == .draft ? 0 : output.samples
+    let samples = options.quality == .full ? output.samples : 0
     let renderer: HeadlessRenderer
     do {
-      renderer = try HeadlessRenderer(gpu: GPUSelection(argument: output.gpu)!, samples: samples)
+      renderer = try HeadlessRenderer(
+        gpu: GPUSelection(argument: output.gpu)!, samples: samples, fxaa: options.quality.fxaa)
     } catch {
       throw CLIError("\(error)")
     }

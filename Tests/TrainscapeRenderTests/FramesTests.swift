@@ -121,9 +121,13 @@ struct FramesSinkError: Error {}
     #expect(lod == scene)
   }
 
-  @Test func draftHalvesTheBudget() {
+  @Test func qualityLevels() {
     #expect(RenderQuality.draft.triangleBudget(width: 1280, height: 720) * 2 == RenderQuality.final.triangleBudget(width: 1280, height: 720))
-    #expect(RenderQuality.draft.samples == 0 && RenderQuality.final.samples == 4)
+    #expect(RenderQuality.final.triangleBudget(width: 1280, height: 720) == 1280 * 720 / 48)
+    #expect(RenderQuality.full.triangleBudget(width: 1280, height: 720) == 1280 * 720 / 2)
+    #expect(RenderQuality.draft.samples == 0 && !RenderQuality.draft.fxaa)
+    #expect(RenderQuality.final.samples == 0 && RenderQuality.final.fxaa)
+    #expect(RenderQuality.full.samples == 4 && !RenderQuality.full.fxaa)
   }
 }
 

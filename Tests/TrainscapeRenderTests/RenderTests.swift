@@ -194,3 +194,31 @@ func trajectoryScene() throws -> Scene {
     #expect(image.darkest(in: tick.bounds) < 100)
   }
 }
+
+@Suite(.serialized) struct FXAATests {
+  /// FXAA smooths the plot (more intermediate colours along edges than no anti-aliasing) and
+  /// leaves the text exactly as drawn without it (the overlay is drawn after the pass).
+  @Test func smoothsThePlotAndKeepsTextSharp() throws {
+    let scene = bowlScene()
+    let plain = try HeadlessRenderer(gpu: .surfaceless, samples: 0)
+    let a = try plain.render(scene, width: 480, height: 320)
+    plain.destroy()
+    let post = try HeadlessRenderer(gpu: .surfaceless, fxaa: true)
+    #expect(post.fxaa && post.samples == 0)
+    let b = try post.render(scene, width: 480, height: 320)
+    let again = try post.render(scene, width: 480, height: 320)
+    post.destroy()
+    #expect(b == again, "FXAA frames are not deterministic")
+    #expect(b.distinctColors > a.distinctColors, "FXAA \(b.distinctColors) colours vs \(a.distinctColors) without")
+    let c = Goldens.compare(a, b, channelTolerance: 8)
+    #expect(c.differingFraction > 0.001 && c.differingFraction < 0.2, "FXAA changed \(c.differingFraction * 100)% of pixels")
+    let layout = FigureLayoutBuilder.layout(scene, width: 480, height: 320)
+    let title = try #require(layout.labels.first { $0.role == .title })
+    for y in Int(title.bounds.y)..<Int(title.bounds.maxY) {
+      for x in Int(title.bounds.x)..<Int(title.bounds.maxX) {
+        #expect(a.rgb(x, y) == b.rgb(x, y), "title pixel (\(x), \(y)) changed")
+        if a.rgb(x, y) != b.rgb(x, y) { return }
+      }
+    }
+  }
+}
