@@ -20,12 +20,7 @@ public final class OffscreenFramebuffer {
     var maxSamples: GLint = 0
     glGetIntegerv(GLenum(GL_MAX_SAMPLES), &maxSamples)
     samples = max(0, min(requested, Int(maxSamples)))
-    var maxSize: GLint = 0
-    glGetIntegerv(GLenum(GL_MAX_RENDERBUFFER_SIZE), &maxSize)
-    guard width <= Int(maxSize), height <= Int(maxSize) else {
-      throw GLError.unsupported(
-        "image \(width)x\(height) is larger than this OpenGL's limit of \(maxSize) pixels per side")
-    }
+    try checkFramebufferSize(width: width, height: height)
     glGenFramebuffers(1, &msFBO)
     glGenRenderbuffers(1, &msColor)
     glGenRenderbuffers(1, &msDepth)
@@ -46,14 +41,7 @@ public final class OffscreenFramebuffer {
       destroy()
       throw GLError.framebufferIncomplete(status: status)
     }
-    glGenFramebuffers(1, &resolveFBO)
-    glGenRenderbuffers(1, &resolveColor)
-    glBindFramebuffer(GLenum(GL_FRAMEBUFFER), resolveFBO)
-    glBindRenderbuffer(GLenum(GL_RENDERBUFFER), resolveColor)
-    glRenderbufferStorage(GLenum(GL_RENDERBUFFER), GLenum(GL_RGBA8), GLsizei(width), GLsizei(height))
-    glFramebufferRenderbuffer(
-      GLenum(GL_FRAMEBUFFER), GLenum(GL_COLOR_ATTACHMENT0), GLenum(GL_RENDERBUFFER), resolveColor)
-    let status2 = glCheckFramebufferStatus(GLenum(GL_FRAMEBUFFER))
+    let status2 = makeColorFramebuffer(width: width, height: height, fbo: &resolveFBO, color: &resolveColor)
     guard status2 == GLenum(GL_FRAMEBUFFER_COMPLETE) else {
       destroy()
       throw GLError.framebufferIncomplete(status: status2)
@@ -101,12 +89,7 @@ public final class PostProcessFramebuffer {
   public init(width: Int, height: Int) throws {
     self.width = width
     self.height = height
-    var maxSize: GLint = 0
-    glGetIntegerv(GLenum(GL_MAX_RENDERBUFFER_SIZE), &maxSize)
-    guard width <= Int(maxSize), height <= Int(maxSize) else {
-      throw GLError.unsupported(
-        "image \(width)x\(height) is larger than this OpenGL's limit of \(maxSize) pixels per side")
-    }
+    try checkFramebufferSize(width: width, height: height)
     glGenTextures(1, &colorTexture)
     glBindTexture(GLenum(GL_TEXTURE_2D), colorTexture)
     glTexImage2D(
@@ -127,14 +110,7 @@ public final class PostProcessFramebuffer {
     glFramebufferRenderbuffer(
       GLenum(GL_FRAMEBUFFER), GLenum(GL_DEPTH_STENCIL_ATTACHMENT), GLenum(GL_RENDERBUFFER), plotDepth)
     let s1 = glCheckFramebufferStatus(GLenum(GL_FRAMEBUFFER))
-    glGenFramebuffers(1, &outputFBO)
-    glGenRenderbuffers(1, &outputColor)
-    glBindFramebuffer(GLenum(GL_FRAMEBUFFER), outputFBO)
-    glBindRenderbuffer(GLenum(GL_RENDERBUFFER), outputColor)
-    glRenderbufferStorage(GLenum(GL_RENDERBUFFER), GLenum(GL_RGBA8), GLsizei(width), GLsizei(height))
-    glFramebufferRenderbuffer(
-      GLenum(GL_FRAMEBUFFER), GLenum(GL_COLOR_ATTACHMENT0), GLenum(GL_RENDERBUFFER), outputColor)
-    let s2 = glCheckFramebufferStatus(GLenum(GL_FRAMEBUFFER))
+    let s2 = makeColorFramebuffer(width: width, height: height, fbo: &outputFBO, color: &outputColor)
     glBindFramebuffer(GLenum(GL_FRAMEBUFFER), 0)
     guard s1 == GLenum(GL_FRAMEBUFFER_COMPLETE), s2 == GLenum(GL_FRAMEBUFFER_COMPLETE) else {
       destroy()
@@ -160,6 +136,29 @@ public final class PostProcessFramebuffer {
     if colorTexture != 0 { glDeleteTextures(1, &colorTexture) }
     plotFBO = 0; outputFBO = 0; plotDepth = 0; outputColor = 0; colorTexture = 0
   }
+}
+
+/// Throws when an image of this size exceeds the renderbuffer size limit.
+func checkFramebufferSize(width: Int, height: Int) throws {
+  var maxSize: GLint = 0
+  glGetIntegerv(GLenum(GL_MAX_RENDERBUFFER_SIZE), &maxSize)
+  guard width <= Int(maxSize), height <= Int(maxSize) else {
+    throw GLError.unsupported(
+      "image \(width)x\(height) is larger than this OpenGL's limit of \(maxSize) pixels per side")
+  }
+}
+
+/// A single-sample RGBA8 framebuffer (readback target); returns its completeness status and
+/// leaves it bound.
+func makeColorFramebuffer(width: Int, height: Int, fbo: inout GLuint, color: inout GLuint) -> GLenum {
+  glGenFramebuffers(1, &fbo)
+  glGenRenderbuffers(1, &color)
+  glBindFramebuffer(GLenum(GL_FRAMEBUFFER), fbo)
+  glBindRenderbuffer(GLenum(GL_RENDERBUFFER), color)
+  glRenderbufferStorage(GLenum(GL_RENDERBUFFER), GLenum(GL_RGBA8), GLsizei(width), GLsizei(height))
+  glFramebufferRenderbuffer(
+    GLenum(GL_FRAMEBUFFER), GLenum(GL_COLOR_ATTACHMENT0), GLenum(GL_RENDERBUFFER), color)
+  return glCheckFramebufferStatus(GLenum(GL_FRAMEBUFFER))
 }
 
 /// Reads the bound read framebuffer (`width` x `height`, RGBA8) top row first.
