@@ -1,7 +1,8 @@
 #version 330 core
 // Fast approximate anti-aliasing of the 3D plot (edge-directed blur along the luma gradient,
 // after Lottes' FXAA): one full-screen pass, far cheaper than 4x MSAA on a software rasterizer.
-// Text and the 2D overlay are drawn after it, so they stay sharp.
+// Text and the 2D overlay are drawn after it, so they stay sharp. TrainscapeCore's FXAA.apply
+// is the same filter on the CPU, for software rasterizers: keep the two in step.
 in vec2 v_uv;
 uniform sampler2D u_image;
 uniform vec2 u_texel;  // 1 / image size
@@ -10,6 +11,8 @@ out vec4 frag_color;
 const float REDUCE_MIN = 1.0 / 128.0;
 const float REDUCE_MUL = 1.0 / 8.0;
 const float SPAN_MAX = 8.0;
+const float EDGE_THRESHOLD_MIN = 1.0 / 32.0;  // no edge below this luma contrast,
+const float EDGE_THRESHOLD = 1.0 / 8.0;       // or below this fraction of the brightest
 
 float luma(vec3 c) { return dot(c, vec3(0.299, 0.587, 0.114)); }
 
@@ -22,6 +25,10 @@ void main() {
   float lM = luma(centre.rgb);
   float lMin = min(lM, min(min(lNW, lNE), min(lSW, lSE)));
   float lMax = max(lM, max(max(lNW, lNE), max(lSW, lSE)));
+  if (lMax - lMin < max(EDGE_THRESHOLD_MIN, lMax * EDGE_THRESHOLD)) {
+    frag_color = centre;
+    return;
+  }
   vec2 dir = vec2(-((lNW + lNE) - (lSW + lSE)), (lNW + lSW) - (lNE + lSE));
   float reduce = max((lNW + lNE + lSW + lSE) * 0.25 * REDUCE_MUL, REDUCE_MIN);
   float scale = 1.0 / (min(abs(dir.x), abs(dir.y)) + reduce);

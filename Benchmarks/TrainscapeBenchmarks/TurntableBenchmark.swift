@@ -44,6 +44,7 @@ enum TurntableBenchmark {
     var json = "/tmp/trainscape_turntable.json"
     var only: Set<String>?
     var single: String?
+    var profile = false
     var i = 0
     while i < args.count {
       let a = args[i], v = i + 1 < args.count ? args[i + 1] : ""
@@ -52,6 +53,7 @@ enum TurntableBenchmark {
       case "--json": json = v; i += 1
       case "--cases": only = Set(v.split(separator: ",").map(String.init)); i += 1
       case "--case": single = v; i += 1
+      case "--profile": profile = true
       default: break
       }
       i += 1
@@ -59,7 +61,7 @@ enum TurntableBenchmark {
     let all = cases(frames: frames)
     if let single {
       guard let c = all.first(where: { $0.name == single }) else { throw BenchError(message: "no case \(single)") }
-      let r = try measure(c)
+      let r = try measure(c, profile: profile)
       let data = try JSONSerialization.data(withJSONObject: r, options: [.sortedKeys])
       print("RESULT " + String(decoding: data, as: UTF8.self))
       return
@@ -73,7 +75,7 @@ enum TurntableBenchmark {
     for c in all where only == nil || only!.contains(c.name) {
       let p = Process()
       p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-      p.arguments = ["turntable", "--case", c.name, "--frames", String(frames)]
+      p.arguments = ["turntable", "--case", c.name, "--frames", String(frames)] + (profile ? ["--profile"] : [])
       let pipe = Pipe()
       p.standardOutput = pipe
       try p.run()
@@ -93,6 +95,9 @@ enum TurntableBenchmark {
         c.name.padding(toLength: 30, withPad: " ", startingAt: 0)
           + String(format: " %9d %-8@ %6d", obj["triangles"] as? Int ?? 0, (obj["aa"] as? String ?? "?") as NSString, obj["frames"] as? Int ?? 0)
           + "  \(f("setup_s"))    \(f("total_s"))   \(f("seconds_per_frame"))   \(f("draw_seconds_per_frame"))        \(f("peak_rss_mb", 1))")
+      if let stages = obj["stages_ms"] as? [String: Double] {
+        print("  per frame, ms (glFinish after each stage): " + stages.keys.sorted().map { String(format: "%@ %.1f", $0, stages[$0]!) }.joined(separator: ", "))
+      }
     }
     let data = try JSONSerialization.data(
       withJSONObject: ["width": width, "height": height, "cases": results], options: [.prettyPrinted, .sortedKeys])
@@ -154,7 +159,7 @@ enum TurntableBenchmark {
 
   static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
-  static func measure(_ c: Case) throws -> [String: Any] {
+  static func measure(_ c: Case, profile: Bool = false) throws -> [String: Any] {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("trainscape-turntable-\(c.name)-\(getpid())").path
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -162,7 +167,7 @@ enum TurntableBenchmark {
     let full = c.grid > 0 ? surfaceScene(n: c.grid) : pointScene()
     let budget = c.budget ?? c.quality.triangleBudget(width: width, height: height)
     let scene = full.levelOfDetail(maxTriangles: budget).scene
-    let renderer = try HeadlessRenderer(gpu: .surfaceless, samples: c.quality.samples, fxaa: c.quality.fxaa)
+    let renderer = try HeadlessRenderer(gpu: .surfaceless, quality: c.quality)
     defer { renderer.destroy() }
     // Setup: scene, LOD, context, shaders and the mesh upload with a first (discarded) frame.
     _ = try renderer.render(scene, width: 64, height: 36)
@@ -170,6 +175,12 @@ enum TurntableBenchmark {
     let cameras = FramePipeline.turntableCameras(base: scene.camera, frames: c.frames, elevation: nil)
     let name = c.name
     var drawSeconds = 0.0
+    renderer.profile = profile
+    var stages = FrameTimings()
+    let encodeClock = EncodeClock()
+    let write: (RGBAImage, Int, String, String) throws -> Void = { image, i, dir, name in
+      try Self.write(image, i, dir: dir, name: name, clock: profile ? encodeClock : nil)
+    }
     if c.encodeQueueDepth == 0 {
       // Sequential: draw, encode, write, next.
       for (i, cam) in cameras.enumerated() {
@@ -178,21 +189,36 @@ enum TurntableBenchmark {
         let d0 = now()
         let image = try renderer.render(s, width: width, height: height)
         drawSeconds += now() - d0
-        try write(image, i, dir: dir, name: name)
+        stages.add(renderer.lastTimings)
+        try write(image, i, dir, name)
       }
     } else {
       let pipeline = FramePipeline(renderer: renderer, width: width, height: height, encodeQueueDepth: c.encodeQueueDepth)
       var last = now()
       try pipeline.render(
         frames: cameras, scene: scene,
-        sink: { i, image in try write(image, i, dir: dir, name: name) },
+        sink: { i, image in try write(image, i, dir, name) },
         progress: { _, _ in
+          stages.add(renderer.lastTimings)
           let t = now()
           drawSeconds += t - last
           last = t
         })
     }
     let t2 = now()
+    // The CPU part of a frame on its own: FXAA on the CPU (when used) and PNG encoding.
+    var cpuFXAA = 0.0, pngEncode = 0.0
+    if profile {
+      let frame = try renderer.renderFrame(scene, width: width, height: height)
+      let reps = 5
+      var image = frame.finish()
+      let f0 = now()
+      for _ in 0..<reps { image = frame.finish() }
+      let f1 = now()
+      for _ in 0..<reps { _ = try PNGCodec.encode(image, options: .fast) }
+      cpuFXAA = (f1 - f0) / Double(reps)
+      pngEncode = (now() - f1) / Double(reps)
+    }
     let bytes = (try? FileManager.default.contentsOfDirectory(atPath: dir))?.reduce(0) { total, f in
       total + ((try? FileManager.default.attributesOfItem(atPath: dir + "/" + f)[.size] as? Int) ?? 0)
     } ?? 0
@@ -204,17 +230,44 @@ enum TurntableBenchmark {
       "draw_seconds_per_frame": drawSeconds / Double(c.frames),
       "peak_rss_mb": peakRSSMB(), "png_bytes_per_frame": bytes / Swift.max(1, c.frames),
       "uploads": renderer.uploadCount,
-    ]
+    ].merging(
+      profile
+        ? ["stages_ms": [
+          "layout": stages.layout, "plot": stages.plot, "fxaa": stages.postProcess,
+          "overlay": stages.overlay, "readback": stages.readback,
+          "png_encode": encodeClock.encode, "file_write": encodeClock.write,
+        ].mapValues { 1000 * $0 / Double(c.frames) }.merging(
+          ["alone_cpu_fxaa_or_copy": 1000 * cpuFXAA, "alone_png_encode": 1000 * pngEncode], uniquingKeysWith: { a, _ in a })] : [:],
+      uniquingKeysWith: { a, _ in a })
   }
 
-  static func write(_ image: RGBAImage, _ i: Int, dir: String, name: String) throws {
+  /// Encode and write seconds, summed on the encoder queue.
+  final class EncodeClock: @unchecked Sendable {
+    var encode = 0.0
+    var write = 0.0
+  }
+
+  static func write(_ image: RGBAImage, _ i: Int, dir: String, name: String, clock: EncodeClock? = nil) throws {
+    let t0 = now()
     let png = try PNGCodec.encode(image, options: .fast)
+    let t1 = now()
     let path = dir + "/frame_" + String(format: "%03d", i) + ".png"
     guard FileManager.default.createFile(atPath: path, contents: Data(png)) else {
       throw BenchError(message: "\(path): cannot write")
     }
+    if let clock {
+      clock.encode += t1 - t0
+      clock.write += now() - t1
+    }
     if i == 0 {
       _ = FileManager.default.createFile(atPath: "/tmp/trainscape_\(name).png", contents: Data(png))
     }
+  }
+}
+
+extension FrameTimings {
+  mutating func add(_ t: FrameTimings) {
+    layout += t.layout; plot += t.plot; postProcess += t.postProcess
+    overlay += t.overlay; readback += t.readback
   }
 }

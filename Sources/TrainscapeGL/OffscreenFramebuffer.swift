@@ -52,8 +52,14 @@ public final class OffscreenFramebuffer {
   public func bind() { glBindFramebuffer(GLenum(GL_FRAMEBUFFER), msFBO) }
 
   /// Resolves the samples and reads the image back, top row first; leaves the default
-  /// framebuffer (0) bound.
+  /// framebuffer (0) bound. Without multisampling the image is read directly.
   public func read() -> RGBAImage {
+    if samples == 0 {
+      glBindFramebuffer(GLenum(GL_READ_FRAMEBUFFER), msFBO)
+      let image = readPixels(width: width, height: height)
+      glBindFramebuffer(GLenum(GL_FRAMEBUFFER), 0)
+      return image
+    }
     glBindFramebuffer(GLenum(GL_READ_FRAMEBUFFER), msFBO)
     glBindFramebuffer(GLenum(GL_DRAW_FRAMEBUFFER), resolveFBO)
     glBlitFramebuffer(
@@ -165,19 +171,21 @@ func makeColorFramebuffer(width: Int, height: Int, fbo: inout GLuint, color: ino
 func readPixels(width: Int, height: Int) -> RGBAImage {
   glPixelStorei(GLenum(GL_PACK_ALIGNMENT), 1)
   let rowBytes = width * 4
-  var bottomUp = [UInt8](repeating: 0, count: rowBytes * height)
-  bottomUp.withUnsafeMutableBytes {
+  let pixels = [UInt8](unsafeUninitializedCapacity: rowBytes * height) { buffer, count in
     glReadPixels(
-      0, 0, GLsizei(width), GLsizei(height), GLenum(GL_RGBA), GLenum(GL_UNSIGNED_BYTE), $0.baseAddress)
-  }
-  var topDown = [UInt8](repeating: 0, count: rowBytes * height)
-  topDown.withUnsafeMutableBytes { dst in
-    bottomUp.withUnsafeBytes { src in
-      for y in 0..<height {
-        (dst.baseAddress! + y * rowBytes).copyMemory(
-          from: src.baseAddress! + (height - 1 - y) * rowBytes, byteCount: rowBytes)
-      }
+      0, 0, GLsizei(width), GLsizei(height), GLenum(GL_RGBA), GLenum(GL_UNSIGNED_BYTE),
+      buffer.baseAddress)
+    // GL rows go up: swap them in place so the top row comes first.
+    let base = UnsafeMutableRawPointer(buffer.baseAddress!)
+    let row = UnsafeMutableRawPointer.allocate(byteCount: rowBytes, alignment: 16)
+    defer { row.deallocate() }
+    for y in 0..<(height / 2) {
+      let a = base + y * rowBytes, b = base + (height - 1 - y) * rowBytes
+      row.copyMemory(from: a, byteCount: rowBytes)
+      a.copyMemory(from: b, byteCount: rowBytes)
+      b.copyMemory(from: row, byteCount: rowBytes)
     }
+    count = rowBytes * height
   }
-  return RGBAImage(width: width, height: height, pixels: topDown)
+  return RGBAImage(width: width, height: height, pixels: pixels)
 }

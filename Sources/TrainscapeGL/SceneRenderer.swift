@@ -84,6 +84,7 @@ public struct Lighting: Sendable, Equatable {
 /// The headless and window backends do those.
 public final class SceneRenderer {
   private let surfaceProgram: GLProgram
+  private let surfaceVertexLitProgram: GLProgram
   private let lineProgram: GLProgram
   private let flatProgram: GLProgram
   private let textProgram: GLProgram
@@ -98,7 +99,7 @@ public final class SceneRenderer {
   private var scatters: [(markers: GPUMesh?, lines: GPUMesh?, translucent: Bool)] = []
   private var fontTexture: GLuint = 0
   private var colormapTextures: [Colormap: GLuint] = [:]
-  private var surfaces: [(mesh: GPUMesh, colormap: Colormap, opacity: Float)] = []
+  private var surfaces: [(mesh: GPUMesh, colormap: Colormap, opacity: Float, dense: Bool)] = []
   private let lines: GPUMesh
   private let flat: GPUMesh
   private let text: GPUMesh
@@ -106,6 +107,13 @@ public final class SceneRenderer {
   public var lighting = Lighting()
   /// Draw surfaces as their triangle edges (glPolygonMode LINE); the interactive viewer's W key.
   public var wireframe = false
+  /// Light dense surfaces (at least `denseGrid` cells each way) per vertex instead of per pixel:
+  /// the same image to the eye when cells are a few pixels wide, at a fraction of the per-pixel
+  /// cost on a software rasterizer. Frame sequences (`RenderQuality.draft`/`.final`) use it;
+  /// single renders and the viewer light every pixel.
+  public var vertexLighting = false
+  /// Cells per side from which a surface counts as dense for `vertexLighting`.
+  public static let denseGrid = 64
   private var destroyed = false
 
   /// Compiles the shaders and uploads the font atlas. Needs a current OpenGL 3.3 core context.
@@ -113,6 +121,11 @@ public final class SceneRenderer {
     surfaceProgram = try GLProgram(
       name: "surface",
       stages: [("surface.vert", GL_VERTEX_SHADER), ("surface.frag", GL_FRAGMENT_SHADER)])
+    surfaceVertexLitProgram = try GLProgram(
+      name: "surface_vertexlit",
+      stages: [
+        ("surface_vertexlit.vert", GL_VERTEX_SHADER), ("surface_vertexlit.frag", GL_FRAGMENT_SHADER),
+      ])
     lineProgram = try GLProgram(
       name: "line",
       stages: [
@@ -152,7 +165,7 @@ public final class SceneRenderer {
   public var liveObjectCount: Int {
     destroyed
       ? 0
-      : 8 + 1 + 4 + 1 + colormapTextures.count + surfaces.count + meshes.count
+      : 9 + 1 + 4 + 1 + colormapTextures.count + surfaces.count + meshes.count
         + scatters.reduce(0) { $0 + ($1.markers == nil ? 0 : 1) + ($1.lines == nil ? 0 : 1) }
   }
 
@@ -179,7 +192,8 @@ public final class SceneRenderer {
         }
         let gpu = GPUMesh(layout: [(0, 3), (1, 3), (2, 1)], indexed: true)
         gpu.upload(vertices: vertices, indices: m.indices)
-        surfaces.append((gpu, surface.colormap, Float(surface.opacity)))
+        let dense = surface.rows >= Self.denseGrid && surface.cols >= Self.denseGrid
+        surfaces.append((gpu, surface.colormap, Float(surface.opacity), dense))
         _ = colormapTexture(surface.colormap)
       case .scatter(let trace):
         scatters.append(Self.upload(trace, in: scene))
@@ -344,7 +358,11 @@ public final class SceneRenderer {
     flatProgram.use()
     flatProgram.set("u_matrix", viewProjection)
     flat.upload(vertices: paneVertices, usage: GL_STREAM_DRAW)
+    // Opaque draws skip blending: on a software rasterizer, reading the framebuffer back for
+    // every fragment is a measurable part of the frame.
+    if layout.panes.allSatisfy({ $0.color.a >= 1 }) { glDisable(GLenum(GL_BLEND)) }
     flat.draw(GL_TRIANGLES)
+    glEnable(GLenum(GL_BLEND))
     drawSceneLines(
       layout.sceneLines.filter { !$0.depthTested }, matrix: viewProjection,
       viewport: (Float(r.width), Float(r.height)))
@@ -352,27 +370,33 @@ public final class SceneRenderer {
     // Data.
     glEnable(GLenum(GL_DEPTH_TEST))
     glDepthFunc(GLenum(GL_LEQUAL))
-    surfaceProgram.use()
-    surfaceProgram.set("u_view", layout.view.floats)
-    surfaceProgram.set("u_projection", layout.projection.floats)
     let l = layout.lightDirection
-    surfaceProgram.set("u_light_dir", Float(l.x), Float(l.y), Float(l.z))
-    surfaceProgram.set("u_ambient", lighting.ambient)
-    surfaceProgram.set("u_diffuse", lighting.diffuse)
-    surfaceProgram.set("u_specular", lighting.specular)
-    surfaceProgram.set("u_shininess", lighting.shininess)
-    surfaceProgram.set("u_colormap", sampler: 0)
+    for program in [surfaceProgram, surfaceVertexLitProgram] {
+      program.use()
+      program.set("u_view", layout.view.floats)
+      program.set("u_projection", layout.projection.floats)
+      program.set("u_light_dir", Float(l.x), Float(l.y), Float(l.z))
+      program.set("u_ambient", lighting.ambient)
+      program.set("u_diffuse", lighting.diffuse)
+      program.set("u_specular", lighting.specular)
+      program.set("u_shininess", lighting.shininess)
+      program.set("u_colormap", sampler: 0)
+    }
     glActiveTexture(GLenum(GL_TEXTURE0))
-    // Opaque first, then translucent ones without depth writes.
+    // Opaque first (no blending needed), then translucent ones without depth writes.
     if wireframe { glPolygonMode(GLenum(GL_FRONT_AND_BACK), GLenum(GL_LINE)) }
     for pass in [false, true] {
       for s in surfaces where (s.opacity < 0.999) == pass {
         glDepthMask(GLboolean(pass ? GL_FALSE : GL_TRUE))
+        if pass { glEnable(GLenum(GL_BLEND)) } else { glDisable(GLenum(GL_BLEND)) }
+        let program = vertexLighting && s.dense ? surfaceVertexLitProgram : surfaceProgram
+        program.use()
         glBindTexture(GLenum(GL_TEXTURE_2D), colormapTexture(s.colormap))
-        surfaceProgram.set("u_opacity", s.opacity)
+        program.set("u_opacity", s.opacity)
         s.mesh.draw(GL_TRIANGLES)
       }
     }
+    glEnable(GLenum(GL_BLEND))
     if wireframe { glPolygonMode(GLenum(GL_FRONT_AND_BACK), GLenum(GL_FILL)) }
     if !meshes.isEmpty {
       meshProgram.use()
@@ -526,7 +550,7 @@ public final class SceneRenderer {
     guard !destroyed else { return }
     releaseTraces()
     for mesh in [lines, flat, text, colorbar] { mesh.destroy() }
-    for p in [surfaceProgram, lineProgram, flatProgram, textProgram, colorbarProgram, pointProgram, meshProgram, fxaaProgram] {
+    for p in [surfaceProgram, surfaceVertexLitProgram, lineProgram, flatProgram, textProgram, colorbarProgram, pointProgram, meshProgram, fxaaProgram] {
       p.destroy()
     }
     glDeleteVertexArrays(1, &emptyVAO)

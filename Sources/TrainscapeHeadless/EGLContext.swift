@@ -168,6 +168,12 @@ public final class HeadlessContext {
   public var glVersion: String { glString(GL_VERSION) }
   public var glRenderer: String { glString(GL_RENDERER) }
   public var glVendor: String { glString(GL_VENDOR) }
+  /// True on a software rasterizer (Mesa llvmpipe or softpipe, SwiftShader), where
+  /// full-screen passes cost real CPU time.
+  public var isSoftware: Bool {
+    let r = glRenderer.lowercased()
+    return ["llvmpipe", "softpipe", "swrast", "swiftshader", "software"].contains { r.contains($0) }
+  }
 
   private func glString(_ name: Int32) -> String {
     guard let p = glGetString(GLenum(name)) else { return "?" }

@@ -35,6 +35,8 @@ public enum RenderQuality: String, Sendable, CaseIterable {
   public var samples: Int { self == .full ? 4 : 0 }
   /// Anti-alias by FXAA rather than MSAA.
   public var fxaa: Bool { self == .final }
+  /// Light dense surfaces per vertex (frames, not single renders).
+  public var vertexLighting: Bool { self != .full }
 
   /// The triangle budget for surfaces at this size.
   public func triangleBudget(width: Int, height: Int) -> Int {
@@ -108,12 +110,12 @@ public final class FramePipeline {
     do {
       for i in 0..<count {
         if failure.error != nil { break }
-        let image = try renderer.render(try sceneAt(i), width: width, height: height, style: style)
+        let frame = try renderer.renderFrame(try sceneAt(i), width: width, height: height, style: style)
         slots.wait()
         queue.async {
           defer { slots.signal() }
           guard failure.error == nil else { return }
-          do { try sink(i, image) } catch { failure.record(error) }
+          do { try sink(i, frame.finish()) } catch { failure.record(error) }
         }
         progress?(i + 1, count)
       }

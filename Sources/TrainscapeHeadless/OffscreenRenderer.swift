@@ -1,4 +1,5 @@
 import CGL
+import Dispatch
 import TrainscapeCore
 import TrainscapeGL
 
@@ -14,23 +15,48 @@ public final class HeadlessRenderer {
   /// Smooth the 3D plot with FXAA (one full-screen pass) instead of multisampling.
   public let fxaa: Bool
   private var loadedScene: Scene?
+  /// Time each stage of a frame (with a `glFinish` after each, which costs some overlap): for
+  /// benchmarks. The last frame's timings are in `lastTimings`.
+  public var profile = false
+  public private(set) var lastTimings = FrameTimings()
+
+  /// Where FXAA runs: on a GPU a full-screen shader pass is nearly free; on a software
+  /// rasterizer (llvmpipe) the same pass costs about as much as drawing the plot, and the CPU
+  /// version, which skips the pixels without contrast, runs beside the next frame's drawing.
+  public let fxaaOnCPU: Bool
 
   /// - Parameters:
   ///   - gpu: which EGL display to use.
   ///   - samples: MSAA samples per pixel (4 by default; 0 turns multisampling off).
-  ///   - fxaa: anti-alias the 3D plot by post-processing instead (then `samples` is ignored);
-  ///     on llvmpipe 4x MSAA roughly doubles the cost of a frame, FXAA adds a few percent.
-  public init(gpu: GPUSelection = .auto, samples: Int = 4, fxaa: Bool = false) throws {
+  ///   - fxaa: anti-alias the 3D plot by post-processing instead (then `samples` is ignored).
+  ///   - fxaaOnCPU: run FXAA on the CPU (`FXAA.apply`) rather than as a shader pass; nil picks
+  ///     the CPU on a software rasterizer.
+  ///   - vertexLighting: light dense surfaces per vertex (`SceneRenderer.vertexLighting`).
+  public init(
+    gpu: GPUSelection = .auto, samples: Int = 4, fxaa: Bool = false, fxaaOnCPU: Bool? = nil,
+    vertexLighting: Bool = false
+  ) throws {
     context = try HeadlessContext(gpu: gpu)
     self.samples = fxaa ? 0 : samples
     self.fxaa = fxaa
+    self.fxaaOnCPU = fxaa && (fxaaOnCPU ?? context.isSoftware)
     do {
       renderer = try SceneRenderer()
     } catch {
       context.destroy()
       throw error
     }
+    renderer.vertexLighting = vertexLighting
   }
+
+  /// A renderer set up for frames of `quality` (anti-aliasing and lighting).
+  public convenience init(gpu: GPUSelection = .auto, quality: RenderQuality) throws {
+    try self.init(
+      gpu: gpu, samples: quality.samples, fxaa: quality.fxaa, vertexLighting: quality.vertexLighting)
+  }
+
+  /// Whether dense surfaces are lit per vertex.
+  public var vertexLighting: Bool { renderer.vertexLighting }
 
   /// Renders `scene` at `width` x `height`. Meshes are uploaded once per distinct scene
   /// (traces), so orbiting the camera re-uploads nothing.
@@ -38,9 +64,18 @@ public final class HeadlessRenderer {
     _ scene: Scene, width: Int, height: Int, style: FigureStyle = FigureStyle(),
     transparent: Bool = false
   ) throws -> RGBAImage {
+    try renderFrame(scene, width: width, height: height, style: style, transparent: transparent).finish()
+  }
+
+  /// Like `render`, but leaves the CPU part of the frame (FXAA on the CPU) to `finish()`, which
+  /// may run on another thread while the next frame is drawn (`FramePipeline` does that).
+  public func renderFrame(
+    _ scene: Scene, width: Int, height: Int, style: FigureStyle = FigureStyle(),
+    transparent: Bool = false
+  ) throws -> PendingFrame {
     precondition(width > 0 && height > 0)
     context.makeCurrent()
-    if fxaa {
+    if fxaa && !fxaaOnCPU {
       if postTarget == nil || postTarget!.width != width || postTarget!.height != height {
         postTarget?.destroy()
         postTarget = try PostProcessFramebuffer(width: width, height: height)
@@ -57,18 +92,47 @@ public final class HeadlessRenderer {
       loadedScene = scene
       uploadCount += 1
     }
+    var clock = StageClock(enabled: profile)
     let layout = FigureLayoutBuilder.layout(scene, width: width, height: height, style: style)
-    if let post = postTarget, fxaa {
+    var t = FrameTimings()
+    t.layout = clock.lap(finish: false)
+    let image: RGBAImage
+    if fxaaOnCPU {
+      // The plot is read back on its own, then again with the overlay drawn over it:
+      // `FXAA.apply` smooths the first and keeps the second's pixels wherever they differ.
+      target!.bind()
+      renderer.drawPlot(layout, background: scene.background, backgroundAlpha: transparent ? 0 : 1)
+      t.plot = clock.lap()
+      let plot = target!.read()
+      t.readback = clock.lap(finish: false)
+      target!.bind()
+      renderer.drawOverlay(layout)
+      t.overlay = clock.lap()
+      let composed = target!.read()
+      t.readback += clock.lap(finish: false)
+      if profile { lastTimings = t }
+      return PendingFrame(plot: plot, composed: composed, region: layout.plotRect)
+    } else if let post = postTarget, fxaa {
       post.bindPlot()
       renderer.drawPlot(layout, background: scene.background, backgroundAlpha: transparent ? 0 : 1)
+      t.plot = clock.lap()
       post.bindOutput()
       renderer.drawFXAA(from: post.colorTexture, width: width, height: height)
+      t.postProcess = clock.lap()
       renderer.drawOverlay(layout)
-      return post.read()
+      t.overlay = clock.lap()
+      image = post.read()
+    } else {
+      target!.bind()
+      renderer.drawPlot(layout, background: scene.background, backgroundAlpha: transparent ? 0 : 1)
+      t.plot = clock.lap()
+      renderer.drawOverlay(layout)
+      t.overlay = clock.lap()
+      image = target!.read()
     }
-    target!.bind()
-    renderer.draw(layout, background: scene.background, backgroundAlpha: transparent ? 0 : 1)
-    return target!.read()
+    t.readback = clock.lap(finish: false)
+    if profile { lastTimings = t }
+    return PendingFrame(image: image)
   }
 
   public var liveObjectCount: Int { renderer.liveObjectCount }
@@ -84,5 +148,66 @@ public final class HeadlessRenderer {
     postTarget = nil
     renderer.destroy()
     context.destroy()
+  }
+}
+
+/// A drawn frame whose CPU post-processing (FXAA on the CPU) may still be to do: `finish()`
+/// does it, on any thread.
+public struct PendingFrame: Sendable {
+  private let plot: RGBAImage
+  private let composed: RGBAImage?
+  private let region: PixelRect?
+
+  init(image: RGBAImage) {
+    plot = image
+    composed = nil
+    region = nil
+  }
+
+  init(plot: RGBAImage, composed: RGBAImage, region: PixelRect) {
+    self.plot = plot
+    self.composed = composed
+    self.region = region
+  }
+
+  /// The finished image.
+  public func finish() -> RGBAImage {
+    guard let composed else { return plot }
+    return FXAA.apply(plot: plot, composed: composed, region: region)
+  }
+}
+
+/// Seconds spent in each stage of one frame (`HeadlessRenderer.profile`).
+public struct FrameTimings: Sendable {
+  /// Figure layout on the CPU (projection, ticks, label placement, glyph quads).
+  public var layout = 0.0
+  /// Panes, grid, data and axes, until the GL has finished them.
+  public var plot = 0.0
+  /// The FXAA pass.
+  public var postProcess = 0.0
+  /// Colour bar and text.
+  public var overlay = 0.0
+  /// MSAA resolve (when used) and `glReadPixels`.
+  public var readback = 0.0
+  public init() {}
+  public var total: Double { layout + plot + postProcess + overlay + readback }
+}
+
+/// Laps of the monotonic clock, each after `glFinish` so GL work is charged to its stage.
+private struct StageClock {
+  let enabled: Bool
+  private var last: UInt64
+
+  init(enabled: Bool) {
+    self.enabled = enabled
+    last = enabled ? DispatchTime.now().uptimeNanoseconds : 0
+  }
+
+  mutating func lap(finish: Bool = true) -> Double {
+    guard enabled else { return 0 }
+    if finish { glFinish() }
+    let now = DispatchTime.now().uptimeNanoseconds
+    defer { last = now }
+    return Double(now - last) / 1e9
   }
 }

@@ -105,7 +105,8 @@ struct FrameWriter {
     let renderer: HeadlessRenderer
     do {
       renderer = try HeadlessRenderer(
-        gpu: GPUSelection(argument: output.gpu)!, samples: samples, fxaa: options.quality.fxaa)
+        gpu: GPUSelection(argument: output.gpu)!, samples: samples, fxaa: options.quality.fxaa,
+        vertexLighting: options.quality.vertexLighting)
     } catch {
       throw CLIError("\(error)")
     }

@@ -197,14 +197,15 @@ func trajectoryScene() throws -> Scene {
 
 @Suite(.serialized) struct FXAATests {
   /// FXAA smooths the plot (more intermediate colours along edges than no anti-aliasing) and
-  /// leaves the text exactly as drawn without it (the overlay is drawn after the pass).
-  @Test func smoothsThePlotAndKeepsTextSharp() throws {
+  /// leaves the text exactly as drawn without it (the overlay is drawn after the pass, or, on
+  /// the CPU, its pixels are kept). Both places FXAA can run are checked.
+  @Test(arguments: [false, true]) func smoothsThePlotAndKeepsTextSharp(onCPU: Bool) throws {
     let scene = bowlScene()
     let plain = try HeadlessRenderer(gpu: .surfaceless, samples: 0)
     let a = try plain.render(scene, width: 480, height: 320)
     plain.destroy()
-    let post = try HeadlessRenderer(gpu: .surfaceless, fxaa: true)
-    #expect(post.fxaa && post.samples == 0)
+    let post = try HeadlessRenderer(gpu: .surfaceless, fxaa: true, fxaaOnCPU: onCPU)
+    #expect(post.fxaa && post.samples == 0 && post.fxaaOnCPU == onCPU)
     let b = try post.render(scene, width: 480, height: 320)
     let again = try post.render(scene, width: 480, height: 320)
     post.destroy()
@@ -212,13 +213,73 @@ func trajectoryScene() throws -> Scene {
     #expect(b.distinctColors > a.distinctColors, "FXAA \(b.distinctColors) colours vs \(a.distinctColors) without")
     let c = Goldens.compare(a, b, channelTolerance: 8)
     #expect(c.differingFraction > 0.001 && c.differingFraction < 0.2, "FXAA changed \(c.differingFraction * 100)% of pixels")
+    // Labels outside the plot's viewport: every pixel as drawn without FXAA.
     let layout = FigureLayoutBuilder.layout(scene, width: 480, height: 320)
-    let title = try #require(layout.labels.first { $0.role == .title })
-    for y in Int(title.bounds.y)..<Int(title.bounds.maxY) {
-      for x in Int(title.bounds.x)..<Int(title.bounds.maxX) {
-        #expect(a.rgb(x, y) == b.rgb(x, y), "title pixel (\(x), \(y)) changed")
-        if a.rgb(x, y) != b.rgb(x, y) { return }
+    let outside = layout.labels.filter { $0.role == .title || $0.role == .colorBarTick || $0.role == .colorBarTitle }
+    #expect(outside.count >= 3)
+    for label in outside {
+      for y in Int(label.bounds.y)..<Int(label.bounds.maxY) {
+        for x in Int(label.bounds.x)..<Int(label.bounds.maxX) {
+          #expect(a.rgb(x, y) == b.rgb(x, y), "\(label.text): pixel (\(x), \(y)) changed")
+          if a.rgb(x, y) != b.rgb(x, y) { return }
+        }
       }
     }
+  }
+
+  /// The CPU filter (`FXAA.apply`) and the shader are two implementations of one filter: on the
+  /// same scene they change the same pixels, by about the same amount (the GPU's filtering
+  /// rounds texture weights to 8 bits).
+  @Test func cpuAndShaderAgree() throws {
+    let scene = bowlScene()
+    let gpu = try HeadlessRenderer(gpu: .surfaceless, fxaa: true, fxaaOnCPU: false)
+    let g = try gpu.render(scene, width: 480, height: 320)
+    gpu.destroy()
+    let cpu = try HeadlessRenderer(gpu: .surfaceless, fxaa: true, fxaaOnCPU: true)
+    let c = try cpu.render(scene, width: 480, height: 320)
+    cpu.destroy()
+    let loose = Goldens.compare(g, c, channelTolerance: 2)
+    #expect(loose.differingFraction < 0.002, "CPU and shader FXAA differ by more than 2 levels in \(loose.differingFraction * 100)% of pixels")
+    let exact = Goldens.compare(g, c, channelTolerance: 0)
+    #expect(exact.differingFraction < 0.02, "\(exact.differingFraction * 100)% of pixels differ at all")
+  }
+}
+
+@Suite(.serialized) struct VertexLightingTests {
+  /// A dense surface lit per vertex looks like the per-pixel one (frames use it for speed); a
+  /// coarse one is always lit per pixel, so its image does not change.
+  @Test func denseSurfacesLookTheSameAndCoarseOnesAreUntouched() throws {
+    let dense = denseScene(n: 120)
+    let coarse = bowlScene()  // 40 x 60: below SceneRenderer.denseGrid
+    var images: [[RGBAImage]] = []
+    for vertexLit in [false, true] {
+      let r = try HeadlessRenderer(gpu: .surfaceless, samples: 0, vertexLighting: vertexLit)
+      #expect(r.vertexLighting == vertexLit)
+      images.append([try r.render(dense, width: 640, height: 400), try r.render(coarse, width: 640, height: 400)])
+      r.destroy()
+    }
+    #expect(images[0][1] == images[1][1], "a coarse surface changed with vertex lighting")
+    #expect(images[0][0] != images[1][0], "vertex lighting was not used on a dense surface")
+    let c = Goldens.compare(images[0][0], images[1][0], channelTolerance: 6)
+    #expect(c.differingFraction < 0.002, "\(c.differingFraction * 100)% of pixels differ by more than 6 levels")
+    #expect(c.meanDifference < 0.5, "mean difference \(c.meanDifference)")
+  }
+
+  private func denseScene(n: Int) -> Scene {
+    var x: [Double] = [], y: [Double] = [], z: [Double] = []
+    for r in 0..<n {
+      for c in 0..<n {
+        let u = Double(c) / Double(n - 1) * 4 - 2, v = Double(r) / Double(n - 1) * 4 - 2
+        x.append(u); y.append(v)
+        z.append(0.25 * (u * u + v * v) + 0.35 * sin(3 * u) * cos(2.5 * v))
+      }
+    }
+    let zr = finiteRange(z, scale: .linear)!
+    let s = SurfaceTrace(name: "dense", rows: n, cols: n, x: x, y: y, z: z, colormap: .viridis, colorRange: zr)
+    return Scene(
+      title: "Dense", traces: [.surface(s)], x: AxisSpec(title: "u", range: -2...2),
+      y: AxisSpec(title: "v", range: -2...2), z: AxisSpec(title: "z", range: zr),
+      camera: Camera(eye: Vec3(1.5, -1.5, 1.2)),
+      colorBar: ColorBar(title: "z", colormap: .viridis, range: zr, scale: .linear))
   }
 }

@@ -45,7 +45,8 @@ void main() {
 #version 330 core
 // Fast approximate anti-aliasing of the 3D plot (edge-directed blur along the luma gradient,
 // after Lottes' FXAA): one full-screen pass, far cheaper than 4x MSAA on a software rasterizer.
-// Text and the 2D overlay are drawn after it, so they stay sharp.
+// Text and the 2D overlay are drawn after it, so they stay sharp. TrainscapeCore's FXAA.apply
+// is the same filter on the CPU, for software rasterizers: keep the two in step.
 in vec2 v_uv;
 uniform sampler2D u_image;
 uniform vec2 u_texel;  // 1 / image size
@@ -54,6 +55,8 @@ out vec4 frag_color;
 const float REDUCE_MIN = 1.0 / 128.0;
 const float REDUCE_MUL = 1.0 / 8.0;
 const float SPAN_MAX = 8.0;
+const float EDGE_THRESHOLD_MIN = 1.0 / 32.0;  // no edge below this luma contrast,
+const float EDGE_THRESHOLD = 1.0 / 8.0;       // or below this fraction of the brightest
 
 float luma(vec3 c) { return dot(c, vec3(0.299, 0.587, 0.114)); }
 
@@ -66,6 +69,10 @@ void main() {
   float lM = luma(centre.rgb);
   float lMin = min(lM, min(min(lNW, lNE), min(lSW, lSE)));
   float lMax = max(lM, max(max(lNW, lNE), max(lSW, lSE)));
+  if (lMax - lMin < max(EDGE_THRESHOLD_MIN, lMax * EDGE_THRESHOLD)) {
+    frag_color = centre;
+    return;
+  }
   vec2 dir = vec2(-((lNW + lNE) - (lSW + lSE)), (lNW + lSW) - (lNE + lSE));
   float reduce = max((lNW + lNE + lSW + lSE) * 0.25 * REDUCE_MUL, REDUCE_MIN);
   float scale = 1.0 / (min(abs(dir.x), abs(dir.y)) + reduce);
@@ -288,6 +295,49 @@ void main() {
   v_position = p.xyz;
   v_normal = mat3(u_view) * a_normal;  // the view matrix is a rotation + translation
   v_scalar = a_scalar;
+  gl_Position = u_projection * p;
+}
+"""#,
+    "surface_vertexlit.frag": #"""
+#version 330 core
+in vec3 v_color;
+uniform float u_opacity;
+out vec4 frag_color;
+
+void main() { frag_color = vec4(v_color, u_opacity); }
+"""#,
+    "surface_vertexlit.vert": #"""
+#version 330 core
+// Grid surfaces lit per vertex (Gouraud): the same Blinn-Phong model and colour-map lookup as
+// surface.vert/surface.frag, evaluated at the vertices. For dense grids (cells a few pixels
+// wide, as in turntable frames) it looks the same and costs far less per pixel on a software
+// rasterizer; coarse grids keep per-pixel lighting.
+layout(location = 0) in vec3 a_position;
+layout(location = 1) in vec3 a_normal;
+layout(location = 2) in float a_scalar;
+
+uniform mat4 u_view;
+uniform mat4 u_projection;
+uniform sampler2D u_colormap;  // 256 x 1 lookup texture
+uniform vec3 u_light_dir;      // towards the light, view space, normalized
+uniform float u_ambient;
+uniform float u_diffuse;
+uniform float u_specular;
+uniform float u_shininess;
+
+out vec3 v_color;
+
+void main() {
+  vec4 p = u_view * vec4(a_position, 1.0);
+  vec3 n = normalize(mat3(u_view) * a_normal);  // the view matrix is a rotation + translation
+  vec3 view_dir = normalize(-p.xyz);
+  if (dot(n, view_dir) < 0.0) n = -n;  // two-sided lighting: the underside is lit too
+  float t = clamp(a_scalar, 0.0, 1.0) * (255.0 / 256.0) + 0.5 / 256.0;
+  vec3 base = textureLod(u_colormap, vec2(t, 0.5), 0.0).rgb;
+  float diffuse = max(dot(n, u_light_dir), 0.0);
+  vec3 halfway = normalize(u_light_dir + view_dir);
+  float specular = pow(max(dot(n, halfway), 0.0), u_shininess);
+  v_color = min(base * (u_ambient + u_diffuse * diffuse) + vec3(u_specular * specular), vec3(1.0));
   gl_Position = u_projection * p;
 }
 """#,

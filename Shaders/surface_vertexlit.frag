@@ -1,0 +1,6 @@
+#version 330 core
+in vec3 v_color;
+uniform float u_opacity;
+out vec4 frag_color;
+
+void main() { frag_color = vec4(v_color, u_opacity); }
