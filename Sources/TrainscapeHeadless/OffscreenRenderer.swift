@@ -82,6 +82,12 @@ public final class HeadlessRenderer {
     return appended
   }
 
+  /// Waits until the GPU has done everything asked of it (glFinish), for timings.
+  public func finish() {
+    context.makeCurrent()
+    glFinish()
+  }
+
   /// What the renderer uploaded so far (loads, in-place appends, bytes).
   public var uploads: UploadStatistics { renderer.uploads }
 

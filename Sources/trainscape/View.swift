@@ -29,7 +29,7 @@ struct View: ParsableCommand {
         2.5 resize 1000 600
         2.8 screenshot shot.png
 
-      --follow polls the input(s) (JSONL, TensorBoard event files, .wandb) for new rows and rebuilds the scene (keeping the
+      --follow polls the input(s) (JSONL, TensorBoard event files, .wandb) for new rows and updates the scene (gradient-flow appends the new steps in place; keeping the
       camera); the title shows the latest step and the time of the last update, and stderr
       says "updated to step N".
       """,
