@@ -9,6 +9,7 @@ let benchmarks: [String: ([String]) throws -> Void] = [
   "export": ExportBenchmark.run,
   "turntable": TurntableBenchmark.run,
   "ingest": IngestBenchmark.run,
+  "follow": FollowBenchmark.run,
 ]
 
 let args = Array(CommandLine.arguments.dropFirst())

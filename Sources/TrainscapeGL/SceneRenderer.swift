@@ -48,6 +48,79 @@ final class GPUMesh {
     glBindVertexArray(0)
   }
 
+  /// Capacity of the vertex and index buffers in bytes, for meshes written with `write`.
+  private(set) var vertexCapacity = 0
+  private(set) var indexCapacity = 0
+
+  /// Writes `vertices` from vertex `first` on, keeping the vertices before it; the vertex count
+  /// becomes `first` plus the new ones. The buffer grows geometrically (the old contents are
+  /// copied on the GPU), so appending costs the new data only. Returns the bytes uploaded.
+  @discardableResult
+  func write(vertices: [Float], from first: Int) -> Int {
+    let offset = first * stride, bytes = vertices.count * MemoryLayout<Float>.size
+    let used = Int(vertexCount) * stride
+    if offset + bytes > vertexCapacity {
+      Self.grow(&vbo, used: min(used, offset), capacity: &vertexCapacity, needed: offset + bytes)
+      glBindVertexArray(vao)
+      glBindBuffer(GLenum(GL_ARRAY_BUFFER), vbo)
+      var o = 0
+      for attribute in layout {
+        glVertexAttribPointer(
+          attribute.location, attribute.components, GLenum(GL_FLOAT), GLboolean(GL_FALSE),
+          GLsizei(stride), UnsafeRawPointer(bitPattern: o))
+        o += Int(attribute.components) * MemoryLayout<Float>.size
+      }
+      glBindVertexArray(0)
+    }
+    glBindBuffer(GLenum(GL_COPY_WRITE_BUFFER), vbo)
+    vertices.withUnsafeBytes {
+      glBufferSubData(GLenum(GL_COPY_WRITE_BUFFER), offset, $0.count, $0.baseAddress)
+    }
+    glBindBuffer(GLenum(GL_COPY_WRITE_BUFFER), 0)
+    vertexCount = Int32(first + vertices.count * MemoryLayout<Float>.size / stride)
+    return bytes
+  }
+
+  /// Writes `indices` from index `first` on, as `write(vertices:from:)` does for vertices.
+  @discardableResult
+  func write(indices: [UInt32], from first: Int) -> Int {
+    precondition(ibo != 0, "write(indices:) on a mesh without indices")
+    let offset = first * MemoryLayout<UInt32>.size, bytes = indices.count * MemoryLayout<UInt32>.size
+    let used = Int(indexCount) * MemoryLayout<UInt32>.size
+    if offset + bytes > indexCapacity {
+      Self.grow(&ibo, used: min(used, offset), capacity: &indexCapacity, needed: offset + bytes)
+      glBindVertexArray(vao)
+      glBindBuffer(GLenum(GL_ELEMENT_ARRAY_BUFFER), ibo)
+      glBindVertexArray(0)
+    }
+    glBindBuffer(GLenum(GL_COPY_WRITE_BUFFER), ibo)
+    indices.withUnsafeBytes {
+      glBufferSubData(GLenum(GL_COPY_WRITE_BUFFER), offset, $0.count, $0.baseAddress)
+    }
+    glBindBuffer(GLenum(GL_COPY_WRITE_BUFFER), 0)
+    indexCount = Int32(first + indices.count)
+    return bytes
+  }
+
+  /// Replaces `buffer` by one of at least `needed` bytes (twice the old capacity or more),
+  /// copying its first `used` bytes on the GPU.
+  private static func grow(_ buffer: inout GLuint, used: Int, capacity: inout Int, needed: Int) {
+    let newCapacity = max(needed, capacity * 2, 4096)
+    var next: GLuint = 0
+    glGenBuffers(1, &next)
+    glBindBuffer(GLenum(GL_COPY_WRITE_BUFFER), next)
+    glBufferData(GLenum(GL_COPY_WRITE_BUFFER), newCapacity, nil, GLenum(GL_DYNAMIC_DRAW))
+    if used > 0 {
+      glBindBuffer(GLenum(GL_COPY_READ_BUFFER), buffer)
+      glCopyBufferSubData(GLenum(GL_COPY_READ_BUFFER), GLenum(GL_COPY_WRITE_BUFFER), 0, 0, used)
+      glBindBuffer(GLenum(GL_COPY_READ_BUFFER), 0)
+    }
+    glBindBuffer(GLenum(GL_COPY_WRITE_BUFFER), 0)
+    glDeleteBuffers(1, &buffer)
+    buffer = next
+    capacity = newCapacity
+  }
+
   func draw(_ mode: Int32) {
     glBindVertexArray(vao)
     if ibo != 0 {
@@ -77,6 +150,38 @@ public struct Lighting: Sendable, Equatable {
   public init() {}
 }
 
+/// What a renderer has uploaded so far: whole scenes (`load`) and surfaces extended in place
+/// (`apply`), with the bytes sent to the GPU. The follow tests and benchmark read it.
+public struct UploadStatistics: Sendable, Equatable {
+  /// Scenes uploaded from scratch.
+  public var loads = 0
+  /// Deltas applied in place (`apply` that did not fall back to `load`).
+  public var appends = 0
+  /// Vertex and index bytes uploaded, in all and by the last `load` or `apply`.
+  public var bytes = 0
+  public var lastBytes = 0
+  public init() {}
+}
+
+/// A surface on the GPU: axis-space vertices (`SurfaceAxisGeometry`) and what maps them into
+/// the box and onto the colour map.
+private struct GPUSurface {
+  var mesh: GPUMesh
+  var colormap: Colormap
+  var opacity: Float
+  var rows: Int
+  var cols: Int
+  var origin: Vec3
+  var colorOrigin: Double
+  var colorScale: AxisScale
+  /// Where each cell column's triangles start in the index buffer (`cols` entries: the last
+  /// is the end).
+  var cellColumnStart: [Int]
+  var transform: SurfaceTransform
+  /// Cells a few pixels wide: `SceneRenderer.vertexLighting` may light it per vertex.
+  var dense: Bool { rows >= SceneRenderer.denseGrid && cols >= SceneRenderer.denseGrid }
+}
+
 /// Draws a `Scene` into the framebuffer that is bound when `draw` is called. It owns every GL
 /// object it creates; `destroy()` releases them and must run on the thread that owns the context.
 ///
@@ -99,7 +204,13 @@ public final class SceneRenderer {
   private var scatters: [(markers: GPUMesh?, lines: GPUMesh?, translucent: Bool)] = []
   private var fontTexture: GLuint = 0
   private var colormapTextures: [Colormap: GLuint] = [:]
-  private var surfaces: [(mesh: GPUMesh, colormap: Colormap, opacity: Float, dense: Bool)] = []
+  private var surfaces: [GPUSurface] = []
+  /// Which kind of trace each trace of the loaded scene is, and its index in its list.
+  private var slots: [(kind: Int, index: Int)] = []
+  /// The loaded scene's axes and box (scatter and mesh traces are uploaded normalized to them).
+  private var loadedAxes: (x: AxisSpec, y: AxisSpec, z: AxisSpec, aspect: Vec3)?
+  /// Uploads so far.
+  public private(set) var uploads = UploadStatistics()
   private let lines: GPUMesh
   private let flat: GPUMesh
   private let text: GPUMesh
@@ -172,36 +283,132 @@ public final class SceneRenderer {
   // MARK: - Scene data
 
   /// Builds and uploads the meshes of `scene`'s traces. Call once per scene; frames that only
-  /// move the camera reuse them.
+  /// move the camera reuse them, and `apply` extends them.
   public func load(_ scene: Scene) {
     releaseTraces()
+    var bytes = 0
     for trace in scene.traces {
       switch trace {
       case .surface(let surface):
-        let m = scene.mesh(for: surface)
-        var vertices = [Float](repeating: 0, count: m.vertexCount * 7)
-        for i in 0..<m.vertexCount {
-          vertices[i * 7] = m.positions[i * 3]
-          vertices[i * 7 + 1] = m.positions[i * 3 + 1]
-          vertices[i * 7 + 2] = m.positions[i * 3 + 2]
-          vertices[i * 7 + 3] = m.normals[i * 3]
-          vertices[i * 7 + 4] = m.normals[i * 3 + 1]
-          vertices[i * 7 + 5] = m.normals[i * 3 + 2]
-          let s = m.scalars[i]
-          vertices[i * 7 + 6] = s.isFinite ? s : 0
-        }
+        slots.append((0, surfaces.count))
+        let g = SurfaceAxisGeometry(surface: surface, in: scene)
         let gpu = GPUMesh(layout: [(0, 3), (1, 3), (2, 1)], indexed: true)
-        gpu.upload(vertices: vertices, indices: m.indices)
-        let dense = surface.rows >= Self.denseGrid && surface.cols >= Self.denseGrid
-        surfaces.append((gpu, surface.colormap, Float(surface.opacity), dense))
+        bytes += gpu.write(vertices: g.vertices(columns: 0..<surface.cols), from: 0)
+        let t = g.triangles(cellColumns: 0..<max(0, surface.cols - 1))
+        bytes += gpu.write(indices: t.indices, from: 0)
+        var starts = [0]
+        for n in t.perColumn { starts.append(starts.last! + n) }
+        surfaces.append(GPUSurface(
+          mesh: gpu, colormap: surface.colormap, opacity: Float(surface.opacity), rows: surface.rows,
+          cols: surface.cols, origin: g.origin, colorOrigin: g.colorOrigin,
+          colorScale: surface.colorScale, cellColumnStart: starts,
+          transform: SurfaceTransform(scene: scene, surface: surface, origin: g.origin, colorOrigin: g.colorOrigin)))
         _ = colormapTexture(surface.colormap)
       case .scatter(let trace):
+        slots.append((1, scatters.count))
         scatters.append(Self.upload(trace, in: scene))
       case .mesh(let trace):
+        slots.append((2, meshes.count))
         meshes.append((Self.upload(trace, in: scene), trace.opacity < 0.999))
       }
     }
+    loadedAxes = (scene.x, scene.y, scene.z, scene.aspect)
     if let cb = scene.colorBar { _ = colormapTexture(cb.colormap) }
+    uploads.loads += 1
+    uploads.bytes += bytes
+    uploads.lastBytes = bytes
+  }
+
+  /// Brings the loaded scene up to `scene`, which extends it as `delta` says: surfaces that
+  /// grew get their new and rewritten columns (plus the column before them, whose normals
+  /// change) written into their buffers; every surface takes the new axis and colour ranges
+  /// as uniforms. Scatter and mesh traces are uploaded again only when the axis ranges moved
+  /// (their vertices are normalized to the box). Falls back to `load` (and returns false) when
+  /// there is no delta or it does not fit what is loaded: other traces, another axis scale.
+  @discardableResult
+  public func apply(_ scene: Scene, delta: SceneDelta?) -> Bool {
+    guard let delta, let axes = loadedAxes, canApply(scene, delta, axes) else {
+      load(scene)
+      return false
+    }
+    let growth = Dictionary(delta.surfaces.map { ($0.trace, $0) }, uniquingKeysWith: { a, _ in a })
+    let axesMoved = axes.x != scene.x || axes.y != scene.y || axes.z != scene.z || axes.aspect != scene.aspect
+    var bytes = 0
+    for (ti, trace) in scene.traces.enumerated() {
+      let slot = slots[ti]
+      switch trace {
+      case .surface(let surface):
+        var s = surfaces[slot.index]
+        if let gr = growth[ti] {
+          let g = SurfaceAxisGeometry(surface: surface, in: scene, origin: s.origin, colorOrigin: s.colorOrigin)
+          // The first changed column's left neighbour gains triangles: its normals change.
+          let firstVertexColumn = max(0, gr.unchangedColumns - 1)
+          bytes += s.mesh.write(
+            vertices: g.vertices(columns: firstVertexColumn..<surface.cols), from: firstVertexColumn * s.rows)
+          let firstCell = min(firstVertexColumn, max(0, surface.cols - 1))
+          let t = g.triangles(cellColumns: firstCell..<max(firstCell, surface.cols - 1))
+          bytes += s.mesh.write(indices: t.indices, from: s.cellColumnStart[firstCell])
+          s.cellColumnStart.removeSubrange((firstCell + 1)...)
+          for n in t.perColumn { s.cellColumnStart.append(s.cellColumnStart.last! + n) }
+          s.cols = surface.cols
+        }
+        s.colormap = surface.colormap
+        s.opacity = Float(surface.opacity)
+        s.transform = SurfaceTransform(scene: scene, surface: surface, origin: s.origin, colorOrigin: s.colorOrigin)
+        surfaces[slot.index] = s
+        _ = colormapTexture(surface.colormap)
+      case .scatter(let trace):
+        guard axesMoved else { continue }
+        let old = scatters[slot.index]
+        old.markers?.destroy()
+        old.lines?.destroy()
+        scatters[slot.index] = Self.upload(trace, in: scene)
+      case .mesh(let trace):
+        guard axesMoved else { continue }
+        meshes[slot.index].mesh.destroy()
+        meshes[slot.index] = (Self.upload(trace, in: scene), trace.opacity < 0.999)
+      }
+    }
+    loadedAxes = (scene.x, scene.y, scene.z, scene.aspect)
+    if let cb = scene.colorBar { _ = colormapTexture(cb.colormap) }
+    uploads.appends += 1
+    uploads.bytes += bytes
+    uploads.lastBytes = bytes
+    return true
+  }
+
+  /// Whether `delta` takes the loaded scene to `scene`: the same traces of the same kinds, the
+  /// same axis and colour scales, surfaces of the same shape except those that grew from
+  /// what is loaded.
+  private func canApply(_ scene: Scene, _ delta: SceneDelta, _ axes: (x: AxisSpec, y: AxisSpec, z: AxisSpec, aspect: Vec3)) -> Bool {
+    guard scene.traces.count == slots.count, scene.x.scale == axes.x.scale,
+      scene.y.scale == axes.y.scale, scene.z.scale == axes.z.scale
+    else { return false }
+    var growth: [Int: SurfaceColumnGrowth] = [:]
+    for g in delta.surfaces {
+      guard g.trace >= 0, g.trace < slots.count, growth[g.trace] == nil else { return false }
+      growth[g.trace] = g
+    }
+    for (ti, trace) in scene.traces.enumerated() {
+      let slot = slots[ti]
+      switch trace {
+      case .surface(let t):
+        guard slot.kind == 0 else { return false }
+        let s = surfaces[slot.index]
+        guard t.rows == s.rows, t.colorScale == s.colorScale else { return false }
+        if let g = growth[ti] {
+          guard g.previousColumns == s.cols, g.unchangedColumns <= s.cols, t.cols >= g.unchangedColumns
+          else { return false }
+        } else if t.cols != s.cols {
+          return false
+        }
+      case .scatter:
+        guard slot.kind == 1, growth[ti] == nil else { return false }
+      case .mesh:
+        guard slot.kind == 2, growth[ti] == nil else { return false }
+      }
+    }
+    return true
   }
 
   /// Builds the vertex arrays of a scatter trace. Points that are not finite (or not positive on a
@@ -393,6 +600,11 @@ public final class SceneRenderer {
         program.use()
         glBindTexture(GLenum(GL_TEXTURE_2D), colormapTexture(s.colormap))
         program.set("u_opacity", s.opacity)
+        let t = s.transform
+        program.set("u_scale", Float(t.scale.x), Float(t.scale.y), Float(t.scale.z))
+        program.set("u_offset", Float(t.offset.x), Float(t.offset.y), Float(t.offset.z))
+        program.set("u_normal_scale", Float(t.normalScale.x), Float(t.normalScale.y), Float(t.normalScale.z))
+        program.set("u_color", Float(t.colorScale), Float(t.colorOffset))
         s.mesh.draw(GL_TRIANGLES)
       }
     }
@@ -543,6 +755,8 @@ public final class SceneRenderer {
     scatters.removeAll()
     for m in meshes { m.mesh.destroy() }
     meshes.removeAll()
+    slots.removeAll()
+    loadedAxes = nil
   }
 
   /// Deletes every GL object. Call on the context's thread while it is current.

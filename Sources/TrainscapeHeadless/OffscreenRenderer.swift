@@ -135,6 +135,26 @@ public final class HeadlessRenderer {
     return PendingFrame(image: image)
   }
 
+  /// Brings the uploaded scene up to `scene`, which extends the last one rendered as `delta`
+  /// says (`SceneRenderer.apply`: only new surface columns are uploaded; a nil or unfitting
+  /// delta loads the whole scene). The next `render` of `scene` then uploads nothing.
+  @discardableResult
+  public func apply(_ scene: Scene, delta: SceneDelta?) -> Bool {
+    context.makeCurrent()
+    let appended = renderer.apply(scene, delta: delta)
+    loadedScene = scene
+    return appended
+  }
+
+  /// Waits until the GPU has done everything asked of it (glFinish), for timings.
+  public func finish() {
+    context.makeCurrent()
+    glFinish()
+  }
+
+  /// What the renderer uploaded so far (loads, in-place appends, bytes).
+  public var uploads: UploadStatistics { renderer.uploads }
+
   public var liveObjectCount: Int { renderer.liveObjectCount }
 
   /// How many times scene data (meshes) was uploaded: once per distinct scene, not per frame.

@@ -20,7 +20,11 @@ public final class RunFollowerSource: FollowSource {
   public let path: String
   private let follower: RunFollower
   private let runName: String
-  private var rows: [MetricRow] = []
+  /// Every row read so far, in file order.
+  public private(set) var rows: [MetricRow] = []
+  /// Counts the times the file was replaced or truncated and read again from the start (its
+  /// rows then replace the old ones, so what was built from them is stale).
+  public private(set) var generation = 0
   private var restartsSeen = 0
   private var notesSeen = 0
   public private(set) var latestStep: Int64?
@@ -38,6 +42,7 @@ public final class RunFollowerSource: FollowSource {
     var changed = false
     if follower.restarts != restartsSeen {
       restartsSeen = follower.restarts
+      generation += 1
       rows.removeAll()
       latestStep = nil
       changed = true

@@ -46,9 +46,24 @@ public enum ViewerError: Error, CustomStringConvertible {
 public struct SceneSource {
   public var build: (_ logZ: Bool?) throws -> Scene
   public var supportsLogZ: Bool
-  public init(supportsLogZ: Bool, build: @escaping (_ logZ: Bool?) throws -> Scene) {
+  /// Optional, for kinds that can grow their scene (`--follow`): the scene for the rows read so
+  /// far, extending the one it returned last where it can (`SceneUpdate.delta`), or built from
+  /// scratch when `rebuild` is true, the log z setting changed or the rows do not allow it.
+  /// When given, the follow queue calls only this.
+  public var update: ((_ logZ: Bool?, _ rebuild: Bool) throws -> SceneUpdate)?
+  public init(
+    supportsLogZ: Bool, build: @escaping (_ logZ: Bool?) throws -> Scene,
+    update: ((_ logZ: Bool?, _ rebuild: Bool) throws -> SceneUpdate)? = nil
+  ) {
     self.build = build
     self.supportsLogZ = supportsLogZ
+    self.update = update
+  }
+
+  /// The next scene: through `update` when there is one, else a full build.
+  func next(logZ: Bool?, rebuild: Bool) throws -> SceneUpdate {
+    if let update { return try update(logZ, rebuild) }
+    return SceneUpdate(scene: try build(logZ), delta: nil)
   }
 }
 
@@ -64,9 +79,21 @@ public final class Viewer {
   private let options: ViewerOptions
   private let source: SceneSource
   private var baseScene: Scene
-  private var displayScene: Scene
+  private var displayScene: Scene {
+    didSet { pickerCache = nil }
+  }
   private var lodScene: Scene?
-  private var picker: Picker
+  /// The level-of-detail scene and renderer lag behind a scene extended by a follow update
+  /// until the next frame that needs them (a drag or zoom): building them costs O(all data).
+  private var lodStale = false
+  private var pickerCache: Picker?
+  /// Hit testing for the scene shown, built when first needed after it changed (O(all data)).
+  private var picker: Picker {
+    if let p = pickerCache { return p }
+    let p = Picker(scene: displayScene)
+    pickerCache = p
+    return p
+  }
   private var orbit: OrbitController
   private var frozenFit: Mat4?
   private var hidden = Set<Int>()
@@ -98,7 +125,7 @@ public final class Viewer {
   // MARK: Follow
   private let followQueue = DispatchQueue(label: "trainscape.viewer.follow")
   private let mailboxLock = NSLock()
-  private var mailbox: (scene: Scene?, step: Int64?, error: String?)?
+  private var mailbox: (update: SceneUpdate?, step: Int64?, error: String?)?
   private var followBusy = false  // guarded by mailboxLock
   private var lastPoll = -Double.infinity
   private var lastBuild = -Double.infinity  // follow queue only
@@ -115,7 +142,6 @@ public final class Viewer {
     self.source = source
     baseScene = scene
     displayScene = scene
-    picker = Picker(scene: scene)
     orbit = OrbitController(camera: scene.camera)
     logZ = scene.z.scale == .log
     latestStep = options.follow.compactMap(\.latestStep).max()
@@ -231,7 +257,43 @@ public final class Viewer {
   /// Applies visibility, colour map and marker size to the base scene, uploads it (and a
   /// level-of-detail version when surfaces are large) and rebuilds the picker.
   private func rebuildDisplay() {
-    var s = baseScene
+    displayScene = decorated(baseScene)
+    full?.load(displayScene)
+    lodScene = Self.levelOfDetail(displayScene, triangles: options.lodTriangles)
+    if let l = lodScene { lod?.load(l) }
+    lodStale = false
+    readout = nil
+    if let c = cursor, drag == nil { updateHover(c) }
+    needsRedraw = true
+  }
+
+  /// A follow update that extends the scene: only the grown surfaces' new columns go to the
+  /// GPU (`SceneRenderer.apply`); the level-of-detail copy and the picker catch up when next
+  /// needed; the camera stays. Falls back to `rebuildDisplay` when the delta does not fit
+  /// what is shown (a hidden trace grew, the traces changed).
+  private func applyDisplay(_ delta: SceneDelta) {
+    guard baseScene.traces.count == displayScene.traces.count,
+      !delta.surfaces.contains(where: { hidden.contains($0.trace) }),
+      let full
+    else { return rebuildDisplay() }
+    displayScene = decorated(baseScene)
+    full.apply(displayScene, delta: delta)
+    lodStale = true
+    readout = nil  // the next mouse move picks again
+    needsRedraw = true
+  }
+
+  /// Brings the level-of-detail scene up to date after follow updates.
+  private func refreshLevelOfDetail() {
+    guard lodStale else { return }
+    lodStale = false
+    lodScene = Self.levelOfDetail(displayScene, triangles: options.lodTriangles)
+    if let l = lodScene { lod?.load(l) }
+  }
+
+  /// The base scene with the viewer's visibility, colour map and marker size applied.
+  private func decorated(_ base: Scene) -> Scene {
+    var s = base
     for i in s.traces.indices {
       switch s.traces[i] {
       case .surface(var t):
@@ -264,14 +326,7 @@ public final class Viewer {
       }
     }
     if let cm = colormapOverride, s.colorBar != nil { s.colorBar!.colormap = cm }
-    displayScene = s
-    full?.load(s)
-    lodScene = Self.levelOfDetail(s, triangles: options.lodTriangles)
-    if let l = lodScene { lod?.load(l) }
-    picker = Picker(scene: s)
-    readout = nil
-    if let c = cursor, drag == nil { updateHover(c) }
-    needsRedraw = true
+    return s
   }
 
   /// The scene with its large surfaces strided to about `triangles` triangles in all (every
@@ -354,6 +409,7 @@ public final class Viewer {
     glBindFramebuffer(GLenum(GL_FRAMEBUFFER), 0)
     if lodMode { glDisable(GLenum(GL_MULTISAMPLE)) } else { glEnable(GLenum(GL_MULTISAMPLE)) }
     let l = frameLayout()
+    if lodMode { refreshLevelOfDetail() }
     let renderer = (lodMode && lodScene != nil) ? lod : full
     renderer.wireframe = wireframe
     renderer.draw(l, background: displayScene.background)
@@ -615,9 +671,17 @@ public final class Viewer {
 
   // MARK: - Follow (a serial queue reads and rebuilds; the main loop picks results up)
 
-  private func post(scene: Scene?, step: Int64?, error: String?) {
+  /// Leaves a result for the main loop. An update not picked up yet is combined with this
+  /// one: deltas compose; a rebuild absorbs everything before it.
+  private func post(update: SceneUpdate?, step: Int64?, error: String?) {
     mailboxLock.lock()
-    mailbox = (scene, step, error)
+    var next = update
+    if var n = next, let pending = mailbox?.update {
+      n.delta = pending.delta.flatMap { d in n.delta.map { d.followed(by: $0) } }
+      if n.delta == nil && n.rebuildReason == nil { n.rebuildReason = pending.rebuildReason }
+      next = n
+    }
+    mailbox = (next ?? mailbox?.update, step ?? mailbox?.step, error)
     followBusy = false
     mailboxLock.unlock()
     glfwPostEmptyEvent()
@@ -630,7 +694,7 @@ public final class Viewer {
     mailboxLock.unlock()
     let sources = options.follow
     let logZ = self.logZ
-    let build = source.build
+    let source = self.source
     let minInterval = options.minRebuildInterval
     followQueue.async { [self] in
       do {
@@ -644,10 +708,10 @@ public final class Viewer {
         }
         pendingChange = false
         lastBuild = t
-        let scene = try build(logZ)
-        post(scene: scene, step: sources.compactMap(\.latestStep).max(), error: nil)
+        let update = try source.next(logZ: logZ, rebuild: false)
+        post(update: update, step: sources.compactMap(\.latestStep).max(), error: nil)
       } catch {
-        post(scene: nil, step: nil, error: "\(error)")
+        post(update: nil, step: nil, error: "\(error)")
       }
     }
   }
@@ -655,14 +719,14 @@ public final class Viewer {
   /// L: rebuild with the new log z setting, on the follow queue (it reads the followed rows).
   private func requestRebuild() {
     let logZ = self.logZ
-    let build = source.build
+    let source = self.source
     let sources = options.follow
     followQueue.async { [self] in
       do {
-        let scene = try build(logZ)
-        post(scene: scene, step: sources.compactMap(\.latestStep).max(), error: nil)
+        let update = try source.next(logZ: logZ, rebuild: true)
+        post(update: update, step: sources.compactMap(\.latestStep).max(), error: nil)
       } catch {
-        post(scene: nil, step: nil, error: "\(error)")
+        post(update: nil, step: nil, error: "\(error)")
       }
     }
   }
@@ -678,18 +742,32 @@ public final class Viewer {
     if let e = m.error {
       if e != lastReportedError { note("warning: \(e)") }
       lastReportedError = e
-      return
+      if m.update == nil { return }
+    } else {
+      lastReportedError = nil
     }
-    lastReportedError = nil
-    guard var scene = m.scene else { return }
+    guard let update = m.update else { return }
+    var scene = update.scene
     scene.background = baseScene.background
     baseScene = scene  // the camera stays the viewer's own
     let newStep = m.step != latestStep
     latestStep = m.step ?? latestStep
-    rebuildDisplay()
+    let before = full?.uploads ?? UploadStatistics()
+    if let delta = update.delta {
+      applyDisplay(delta)
+    } else {
+      rebuildDisplay()
+    }
     if !options.follow.isEmpty && newStep {
       lastUpdate = Date()
-      note("updated to step \(latestStep.map(String.init) ?? "?")")
+      let after = full?.uploads ?? UploadStatistics()
+      let how: String
+      if after.appends > before.appends {
+        how = String(format: "incremental, %.1f KB uploaded", Double(after.lastBytes) / 1024)
+      } else {
+        how = "rebuilt" + (update.rebuildReason.map { ": \($0)" } ?? "")
+      }
+      note("updated to step \(latestStep.map(String.init) ?? "?") (\(how))")
     }
     if let window { glfwSetWindowTitle(window, title()) }
   }

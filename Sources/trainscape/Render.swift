@@ -66,25 +66,7 @@ extension Render {
     func makeScene() throws -> (Scene, String) {
       let (loaded, runInfo) = try input.load()
       let buffer = series.select(loaded)
-      let keys = Set(buffer.rows.flatMap { $0.values.keys })
-      let families = MetricFamilies.detect(in: keys)
-      let chosen: MetricFamily
-      if let name = family {
-        guard let f = MetricFamilies.family(named: name, in: keys) else {
-          throw CLIError(
-            "\(input.path): no metric family '\(name)'; families found: \(families.map { "\($0.prefix) (\($0.layers.count) layers)" }.joined(separator: ", ").ifEmpty("none"))")
-        }
-        chosen = f
-      } else {
-        guard
-          let f = families.first(where: { $0.prefix == "grad_norm" })
-            ?? families.max(by: { $0.layers.count < $1.layers.count })
-        else {
-          throw CLIError(
-            "\(input.path): no per-layer metric family (keys like grad_norm/layer_0, grad_norm/layer_1, ...); keys found: \(keys.sorted().prefix(20).joined(separator: ", "))")
-        }
-        chosen = f
-      }
+      let chosen = try chosenFamily(in: buffer)
       var matrix = buffer.layerStepMatrix(for: chosen)
       if let span = series.ema, span > 1 { matrix = matrix.smoothed(span: span) }
       if matrix.steps.count > series.maxSteps {
@@ -92,16 +74,52 @@ extension Render {
         matrix = matrix.downsampled(maxColumns: series.maxSteps)
         log.notice("\(chosen.prefix): \(before) steps downsampled to \(matrix.steps.count) columns keeping every layer's min and max per bucket (--max-steps \(series.maxSteps))")
       }
+      let scene = try GradientFlowBuilder.scene(
+        steps: matrix.steps, layers: matrix.layers, values: matrix.values, family: chosen.prefix,
+        runName: runInfo.name, options: builderOptions)
+      return (scene, runInfo.name)
+    }
+
+    var builderOptions: GradientFlowBuilder.Options {
       var options = GradientFlowBuilder.Options()
       options.logZ = logZ
       options.normalizePerLayer = normalizeLayers
       options.colormap = output.colormap(default: options.colormap)
       options.camera = output.camera(default: options.camera)
       options.title = output.title
-      let scene = try GradientFlowBuilder.scene(
-        steps: matrix.steps, layers: matrix.layers, values: matrix.values, family: chosen.prefix,
-        runName: runInfo.name, options: options)
-      return (scene, runInfo.name)
+      return options
+    }
+
+    /// --family, or grad_norm when present, or the family with the most layers.
+    func chosenFamily(in buffer: MetricsBuffer) throws -> MetricFamily {
+      let keys = Set(buffer.rows.flatMap { $0.values.keys })
+      let families = MetricFamilies.detect(in: keys)
+      if let name = family {
+        guard let f = MetricFamilies.family(named: name, in: keys) else {
+          throw CLIError(
+            "\(input.path): no metric family '\(name)'; families found: \(families.map { "\($0.prefix) (\($0.layers.count) layers)" }.joined(separator: ", ").ifEmpty("none"))")
+        }
+        return f
+      }
+      guard
+        let f = families.first(where: { $0.prefix == "grad_norm" })
+          ?? families.max(by: { $0.layers.count < $1.layers.count })
+      else {
+        throw CLIError(
+          "\(input.path): no per-layer metric family (keys like grad_norm/layer_0, grad_norm/layer_1, ...); keys found: \(keys.sorted().prefix(20).joined(separator: ", "))")
+      }
+      return f
+    }
+
+    /// The incremental builder for `view --follow`, seeded with the rows read so far: the same
+    /// choices as `makeScene` (family, options, --ema, --max-steps, --steps, --last).
+    func incrementalBuilder() throws -> IncrementalGradientFlow {
+      let (loaded, runInfo) = try input.load()
+      let chosen = try chosenFamily(in: series.select(loaded))
+      let config = IncrementalGradientFlow.Configuration(
+        family: chosen, runName: runInfo.name, options: builderOptions, emaSpan: series.ema,
+        maxColumns: series.maxSteps, stepRange: series.stepRange, capacity: input.last)
+      return try IncrementalGradientFlow(configuration: config, rows: runInfo.rows)
     }
   }
 

@@ -29,7 +29,7 @@ struct View: ParsableCommand {
         2.5 resize 1000 600
         2.8 screenshot shot.png
 
-      --follow polls the input(s) (JSONL, TensorBoard event files, .wandb) for new rows and rebuilds the scene (keeping the
+      --follow polls the input(s) (JSONL, TensorBoard event files, .wandb) for new rows and updates the scene (gradient-flow appends the new steps in place; keeping the
       camera); the title shows the latest step and the time of the last update, and stderr
       says "updated to step N".
       """,
@@ -48,10 +48,23 @@ protocol ViewableKind: ParsableCommand {
   var followablePaths: [String] { get }
   /// A copy with log z on or off; nil when the kind has no log z option.
   func withLogZ(_ on: Bool) -> Self?
+  /// For `--follow`: a `SceneSource.update` that extends the scene from the followed files'
+  /// new rows; nil when the kind only rebuilds.
+  func followUpdate(sources: [String: RunFollowerSource]) -> ((Bool?, Bool) throws -> SceneUpdate)?
 }
 
 extension ViewableKind {
   func withLogZ(_ on: Bool) -> Self? { nil }
+  func followUpdate(sources: [String: RunFollowerSource]) -> ((Bool?, Bool) throws -> SceneUpdate)? { nil }
+}
+
+/// The follow queue's incremental state for one followed file.
+private final class FollowState {
+  var builder: IncrementalGradientFlow?
+  /// Rows of the file's current generation the builder has seen.
+  var consumed = 0
+  var generation = 0
+  var logZ: Bool?
 }
 
 extension Render.GradientFlow: ViewableKind {
@@ -61,6 +74,40 @@ extension Render.GradientFlow: ViewableKind {
     var k = self
     k.logZ = on ? .on : .off
     return k
+  }
+
+  /// New steps extend the surface (`IncrementalGradientFlow`); a replaced file, the L key or
+  /// rows that do not simply append rebuild as `render` does and seed a new builder.
+  func followUpdate(sources: [String: RunFollowerSource]) -> ((Bool?, Bool) throws -> SceneUpdate)? {
+    guard let source = sources[input.path] else { return nil }
+    let state = FollowState()
+    return { logZ, rebuild in
+      let rows = source.rows
+      var reason: String?
+      if rebuild {
+        reason = "log z \(logZ == true ? "on" : "off")"
+      } else if state.generation != source.generation {
+        reason = "the file was replaced or truncated"
+      } else if state.logZ != logZ {
+        reason = "log z changed"
+      } else if var b = state.builder, rows.count >= state.consumed {
+        if let delta = b.append(rows[state.consumed...]) {
+          state.builder = b
+          state.consumed = rows.count
+          return SceneUpdate(scene: b.scene, delta: delta)
+        }
+        reason = b.appendBlocker ?? "the new rows do not extend the surface (an earlier step, a new metric key, or more than --max-steps columns)"
+      }
+      let kind = logZ.flatMap { self.withLogZ($0) } ?? self
+      let (scene, _) = try kind.makeScene()
+      // The builder for the next rows; when it cannot be built (too few steps yet), every
+      // update rebuilds until it can.
+      state.builder = try? kind.incrementalBuilder()
+      state.consumed = rows.count
+      state.generation = source.generation
+      state.logZ = logZ
+      return SceneUpdate(scene: scene, delta: nil, rebuildReason: reason)
+    }
   }
 }
 
@@ -155,12 +202,14 @@ struct ViewerFlags: ParsableArguments {
       }
       options.script = try ViewerScript.parse(String(decoding: data, as: UTF8.self), file: path)
     }
+    var followUpdate: ((Bool?, Bool) throws -> SceneUpdate)?
     if follow {
       let paths = kind.followablePaths
       guard !paths.isEmpty else {
         throw CLIError("--follow needs metrics files (JSONL, TensorBoard event files, .wandb); \(K._commandName) reads none here")
       }
       var sources: [FollowSource] = []
+      var byPath: [String: RunFollowerSource] = [:]
       for (i, p) in paths.enumerated() {
         var readPath = p
         if benchmarkFrames != nil && i == 0 {
@@ -179,8 +228,10 @@ struct ViewerFlags: ParsableArguments {
         _ = try source.poll()
         RunSources.follow(path: p) { source.run }
         sources.append(source)
+        byPath[p] = source
       }
       options.follow = sources
+      followUpdate = kind.followUpdate(sources: byPath)
     }
     defer {
       if let copy = options.benchmarkAppendTarget { try? FileManager.default.removeItem(atPath: copy) }
@@ -193,11 +244,21 @@ struct ViewerFlags: ParsableArguments {
     if let bg = background { scene.background = bg }
     for n in scene.notes { log.notice("\(n)") }
     options.runName = runName
-    let source = SceneSource(supportsLogZ: kind.withLogZ(true) != nil) { logZ in
+    var source = SceneSource(supportsLogZ: kind.withLogZ(true) != nil) { logZ in
       let k = logZ.flatMap { kind.withLogZ($0) } ?? kind
       var (s, _) = try k.makeScene()
       if let bg = background { s.background = bg }
       return s
+    }
+    if let update = followUpdate {
+      // Seed the incremental state with the rows the first scene was built from, and the log z
+      // setting the viewer will ask for (it passes the first scene's).
+      _ = try? update(scene.z.scale == .log, true)
+      source.update = { logZ, rebuild in
+        var u = try update(logZ, rebuild)
+        if let bg = background { u.scene.background = bg }
+        return u
+      }
     }
     let viewer = Viewer(scene: scene, source: source, options: options)
     do {

@@ -250,6 +250,7 @@ func nonBackgroundFraction(_ img: RGBAImage) -> Double {
     #expect(try source.poll())
     #expect(source.run.rows.map(\.step) == [10])
     #expect(source.latestStep == 10)
+    #expect(source.generation == 1)
   }
 }
 
@@ -335,22 +336,36 @@ func nonBackgroundFraction(_ img: RGBAImage) -> Double {
     try (lines[0..<600].joined(separator: "\n") + "\n").write(toFile: live, atomically: true, encoding: .utf8)
     let shot = dir.appendingPathComponent("follow.png").path
     let started = try startCLI(
-      ["view", "gradient-flow", live, "--size", "800x450", "--screenshot", shot, "--quit-after", "5", "--follow"],
+      ["view", "gradient-flow", live, "--size", "800x450", "--screenshot", shot, "--quit-after", "6", "--follow"],
       environment: ["DISPLAY": x.display])
     Thread.sleep(forTimeInterval: 2)
     let h = try #require(FileHandle(forWritingAtPath: live))
     try h.seekToEnd()
-    // A partial line first (as a writer mid-flush), then the rest.
-    let rest = lines[600..<900].joined(separator: "\n") + "\n"
-    let cut = rest.index(rest.startIndex, offsetBy: 40)
-    try h.write(contentsOf: Data(rest[..<cut].utf8))
-    Thread.sleep(forTimeInterval: 0.5)
-    try h.write(contentsOf: Data(rest[cut...].utf8))
+    // Three batches, each a partial line first (as a writer mid-flush), then the rest.
+    for batch in [600..<700, 700..<800, 800..<900] {
+      let rest = lines[batch].joined(separator: "\n") + "\n"
+      let cut = rest.index(rest.startIndex, offsetBy: 40)
+      try h.write(contentsOf: Data(rest[..<cut].utf8))
+      Thread.sleep(forTimeInterval: 0.4)
+      try h.write(contentsOf: Data(rest[cut...].utf8))
+      Thread.sleep(forTimeInterval: 0.6)
+    }
     try h.close()
     let r = finish(started)
     #expect(r.status == 0, "\(r.stderr)")
     #expect(r.stderr.contains("updated to step 899"), "\(r.stderr)")
     #expect(!r.stderr.contains("warning"), "\(r.stderr)")
+    // Every update extended the surface in place: only new columns went to the GPU (12 layers
+    // x at most 100 steps + 1 boundary column, 28 bytes a vertex, plus indices: < 80 KB; the
+    // whole 12 x 900 surface is about 550 KB).
+    let updates = r.stderr.split(separator: "\n").filter { $0.contains("updated to step") }
+    #expect(updates.count >= 3, "\(r.stderr)")
+    #expect(updates.allSatisfy { $0.contains("(incremental, ") }, "\(r.stderr)")
+    #expect(!r.stderr.contains("rebuilt"), "\(r.stderr)")
+    for u in updates {
+      let kb = u.split(separator: "incremental, ").last.flatMap { Double($0.prefix { $0 != " " }) } ?? .infinity
+      #expect(kb < 80, "\(u)")
+    }
     // The final frame is what render makes of the whole file: new steps shown, camera kept.
     // Same file name (the run name is in the title), another directory.
     try FileManager.default.createDirectory(at: dir.appendingPathComponent("whole"), withIntermediateDirectories: true)

@@ -1,0 +1,64 @@
+/// How a surface's grid changed between two versions of a scene whose surface grew along its
+/// columns (new training steps appended to a layer x step surface).
+public struct SurfaceColumnGrowth: Sendable, Equatable {
+  /// The index of the surface in `Scene.traces`.
+  public var trace: Int
+  /// Columns of the previous version.
+  public var previousColumns: Int
+  /// Columns `0 ..< unchangedColumns` hold the same samples as before; the columns after them
+  /// are new or rewritten (a row that arrives with the last column's step rewrites that column).
+  public var unchangedColumns: Int
+
+  public init(trace: Int, previousColumns: Int, unchangedColumns: Int) {
+    precondition(unchangedColumns <= previousColumns)
+    self.trace = trace
+    self.previousColumns = previousColumns
+    self.unchangedColumns = unchangedColumns
+  }
+}
+
+/// What changed between a scene and its successor, when a renderer can apply it without
+/// reloading everything: the surfaces that grew along their columns. Every other trace keeps
+/// its data; the axes' ranges, the colour ranges, the colour bar and the title may change (a
+/// renderer that draws surfaces in axis space applies those as uniforms). The axes' scales (log
+/// or linear) and the traces' count and kinds do not change: a change there is a rebuild,
+/// described by no delta at all.
+public struct SceneDelta: Sendable, Equatable {
+  public var surfaces: [SurfaceColumnGrowth]
+
+  public init(surfaces: [SurfaceColumnGrowth]) {
+    self.surfaces = surfaces
+  }
+
+  /// The delta from the version before `self` to the version after `next` (two deltas in a row,
+  /// when the viewer picks up two updates at once): per surface, the earlier previous count and
+  /// the smaller unchanged count.
+  public func followed(by next: SceneDelta) -> SceneDelta {
+    var byTrace: [Int: SurfaceColumnGrowth] = [:]
+    for g in surfaces { byTrace[g.trace] = g }
+    for g in next.surfaces {
+      if let first = byTrace[g.trace] {
+        byTrace[g.trace] = SurfaceColumnGrowth(
+          trace: g.trace, previousColumns: first.previousColumns,
+          unchangedColumns: Swift.min(first.unchangedColumns, g.unchangedColumns))
+      } else {
+        byTrace[g.trace] = g
+      }
+    }
+    return SceneDelta(surfaces: byTrace.values.sorted { $0.trace < $1.trace })
+  }
+}
+
+/// A new version of a scene and, when it extends the previous version, how (`delta`); nil
+/// `delta` means a rebuild (and says why in `rebuildReason` when there is a reason to tell).
+public struct SceneUpdate: Sendable {
+  public var scene: Scene
+  public var delta: SceneDelta?
+  public var rebuildReason: String?
+
+  public init(scene: Scene, delta: SceneDelta?, rebuildReason: String? = nil) {
+    self.scene = scene
+    self.delta = delta
+    self.rebuildReason = rebuildReason
+  }
+}
