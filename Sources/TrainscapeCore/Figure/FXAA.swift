@@ -35,25 +35,13 @@ public enum FXAA {
     let y0 = Swift.max(1, Int((region?.y ?? 0).rounded(.down)))
     let y1 = Swift.min(h - 1, Int((region?.maxY ?? Double(h)).rounded(.up)))
     guard x0 < x1, y0 < y1 else { return RGBAImage(width: w, height: h, pixels: out) }
-    var luma = [Float](repeating: 0, count: w * h)
-    plot.pixels.withUnsafeBufferPointer { src in
-      luma.withUnsafeMutableBufferPointer { l in
-        let p = src.baseAddress!, q = l.baseAddress!
-        for i in ((y0 - 1) * w)..<((y1 + 1) * w) {
-          let r = Float(p[4 * i]), g = Float(p[4 * i + 1]), b = Float(p[4 * i + 2])
-          q[i] = r * (0.299 / 255.0) + g * (0.587 / 255.0) + b * (0.114 / 255.0)
-        }
-      }
-    }
     let over = composed?.pixels ?? []
     plot.pixels.withUnsafeBufferPointer { src in
-      luma.withUnsafeBufferPointer { l in
-        over.withUnsafeBufferPointer { ov in
-          out.withUnsafeMutableBufferPointer { dst in
-            blend(
-              src: src, luma: l, overlay: composed == nil ? nil : ov, dst: dst, width: w, height: h,
-              columns: x0..<x1, rows: y0..<y1)
-          }
+      over.withUnsafeBufferPointer { ov in
+        out.withUnsafeMutableBufferPointer { dst in
+          blend(
+            src: src, overlay: composed == nil ? nil : ov, dst: dst, width: w, height: h,
+            columns: x0..<x1, rows: y0..<y1)
         }
       }
     }
@@ -63,27 +51,44 @@ public enum FXAA {
   /// `src` rows are top-down; "north" below is the shader's -y (texture rows go up), which is
   /// the next image row down. `columns` and `rows` exclude the outermost ones.
   private static func blend(
-    src: UnsafeBufferPointer<UInt8>, luma: UnsafeBufferPointer<Float>,
-    overlay: UnsafeBufferPointer<UInt8>?, dst: UnsafeMutableBufferPointer<UInt8>, width w: Int,
-    height h: Int, columns: Range<Int>, rows: Range<Int>
+    src: UnsafeBufferPointer<UInt8>, overlay: UnsafeBufferPointer<UInt8>?,
+    dst: UnsafeMutableBufferPointer<UInt8>, width w: Int, height h: Int, columns: Range<Int>,
+    rows: Range<Int>
   ) {
-    let l = luma.baseAddress!
+    // Luma of three rows at a time (row k in slot k % 3), each computed once.
+    let luma = UnsafeMutablePointer<Float>.allocate(capacity: 3 * w)
+    defer { luma.deallocate() }
+    let p = src.baseAddress!
+    @inline(__always) func computeLuma(_ row: Int) {
+      let q = luma + (row % 3) * w, pixel = p + 4 * row * w
+      for x in 0..<w {
+        // Wrapping index arithmetic (x is small): no overflow checks in the way of vectorizing.
+        let r = Float(pixel[4 &* x]), g = Float(pixel[4 &* x &+ 1]), b = Float(pixel[4 &* x &+ 2])
+        q[x] = r * (0.299 / 255.0) + g * (0.587 / 255.0) + b * (0.114 / 255.0)
+      }
+    }
+    computeLuma(rows.lowerBound - 1)
+    computeLuma(rows.lowerBound)
     // Per row, first a branch-free pass (vectorized) that flags edge pixels, then the blend
     // for the few flagged ones.
     let flags = UnsafeMutablePointer<UInt8>.allocate(capacity: w)
     defer { flags.deallocate() }
     flags.initialize(repeating: 0, count: w)
     for r in rows {
-      let m = l + r * w, n = l + (r + 1) * w, s = l + (r - 1) * w
-      var any: UInt8 = 0
+      computeLuma(r + 1)
+      let m = luma + (r % 3) * w, n = luma + ((r + 1) % 3) * w, s = luma + ((r - 1) % 3) * w
+      // Branch-free, with the neighbours as offset pointers so no index arithmetic (with its
+      // overflow checks) keeps the compiler from vectorizing the loop.
+      let nW = n - 1, nE = n + 1, sW = s - 1, sE = s + 1
+      var anyEdge: UInt8 = 0
       for x in columns {
-        let lMin = Swift.min(m[x], Swift.min(Swift.min(n[x - 1], n[x + 1]), Swift.min(s[x - 1], s[x + 1])))
-        let lMax = Swift.max(m[x], Swift.max(Swift.max(n[x - 1], n[x + 1]), Swift.max(s[x - 1], s[x + 1])))
+        let lMin = Swift.min(m[x], Swift.min(Swift.min(nW[x], nE[x]), Swift.min(sW[x], sE[x])))
+        let lMax = Swift.max(m[x], Swift.max(Swift.max(nW[x], nE[x]), Swift.max(sW[x], sE[x])))
         let f: UInt8 = lMax - lMin >= Swift.max(minimumContrast, lMax * relativeContrast) ? 1 : 0
         flags[x] = f
-        any |= f
+        anyEdge |= f
       }
-      if any == 0 { continue }
+      if anyEdge == 0 { continue }
       for x in columns where flags[x] != 0 {
         let i = 4 * (r * w + x)
         if let overlay,
@@ -130,11 +135,12 @@ public enum FXAA {
     let cx = Swift.min(Swift.max(x, 0), Float(w - 1)), cy = Swift.min(Swift.max(y, 0), Float(h - 1))
     let x0 = Int(cx), y0 = Int(cy)
     let tx = cx - Float(x0), ty = cy - Float(y0)
-    let dx = x0 + 1 < w ? 4 : 0, dy = y0 + 1 < h ? 4 * w : 0
-    let p = src.baseAddress! + 4 * (y0 * w + x0)
+    // Wrapping arithmetic: the indices are in range by construction.
+    let dx = x0 &+ 1 < w ? 4 : 0, dy = y0 &+ 1 < h ? 4 &* w : 0
+    let p = src.baseAddress! + 4 &* (y0 &* w &+ x0)
     let w00 = (1 - tx) * (1 - ty), w10 = tx * (1 - ty), w01 = (1 - tx) * ty, w11 = tx * ty
     @inline(__always) func ch(_ k: Int) -> Float {
-      Float(p[k]) * w00 + Float(p[dx + k]) * w10 + Float(p[dy + k]) * w01 + Float(p[dx + dy + k]) * w11
+      Float(p[k]) * w00 + Float(p[dx &+ k]) * w10 + Float(p[dy &+ k]) * w01 + Float(p[dx &+ dy &+ k]) * w11
     }
     return (ch(0), ch(1), ch(2))
   }
