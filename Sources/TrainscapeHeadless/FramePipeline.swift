@@ -59,7 +59,9 @@ public enum RenderQuality: String, Sendable, CaseIterable {
 /// and one mesh upload: only the camera changes between frames, and `HeadlessRenderer` uploads
 /// meshes only when the traces or axes change. Each image is handed to `sink` on a serial
 /// encoder queue while the next frame is drawn, so PNG encoding overlaps drawing; a semaphore
-/// bounds the frames waiting for the sink (`encodeQueueDepth`), so memory stays at a few frames.
+/// bounds the frames waiting for the sink (`encodeQueueDepth`, 1 by default: one frame is
+/// encoded while the next is drawn; a deeper queue only adds memory when encoding is the
+/// slower side), so memory stays at a few frames.
 ///
 /// Readback is synchronous (`glReadPixels`, ~1 ms at 1280x720 on llvmpipe against 100+ ms of
 /// drawing): a PBO ring cannot win more than that on a software rasterizer, so there is none.
@@ -73,7 +75,7 @@ public final class FramePipeline {
   public let encodeQueueDepth: Int
   private let queue = DispatchQueue(label: "trainscape.frame-pipeline.encoder")
 
-  public init(renderer: HeadlessRenderer, width: Int, height: Int, encodeQueueDepth: Int = 2) {
+  public init(renderer: HeadlessRenderer, width: Int, height: Int, encodeQueueDepth: Int = 1) {
     precondition(width > 0 && height > 0)
     self.renderer = renderer
     self.width = width

@@ -172,15 +172,14 @@ public final class HeadlessRenderer {
 }
 
 /// A drawn frame whose CPU post-processing (FXAA on the CPU) may still be to do: `finish()`
-/// does it, on any thread.
-public struct PendingFrame: Sendable {
-  private let plot: RGBAImage
-  private let composed: RGBAImage?
+/// does it, once, on any thread (one thread at a time).
+public final class PendingFrame: @unchecked Sendable {
+  private var plot: RGBAImage?
+  private var composed: RGBAImage?
   private let region: PixelRect?
 
   init(image: RGBAImage) {
-    plot = image
-    composed = nil
+    composed = image
     region = nil
   }
 
@@ -190,10 +189,12 @@ public struct PendingFrame: Sendable {
     self.region = region
   }
 
-  /// The finished image.
+  /// The finished image; the frame is empty afterwards (its buffers are handed over, so
+  /// finishing needs no more memory).
   public func finish() -> RGBAImage {
-    guard let composed else { return plot }
-    return FXAA.apply(plot: plot, composed: composed, region: region)
+    guard var image = composed.take() else { preconditionFailure("PendingFrame finished twice") }
+    if let plot = plot.take() { FXAA.apply(plot: plot, into: &image, region: region) }
+    return image
   }
 }
 

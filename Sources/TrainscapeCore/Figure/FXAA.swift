@@ -25,35 +25,36 @@ public enum FXAA {
   /// the plot. Alpha is kept from the source pixel. Only pixels inside `region` (the plot's
   /// viewport; nil: the whole image) are smoothed.
   public static func apply(plot: RGBAImage, composed: RGBAImage? = nil, region: PixelRect? = nil) -> RGBAImage {
+    var out = composed ?? plot
+    apply(plot: plot, into: &out, region: region)
+    return out
+  }
+
+  /// `apply` in place: `composed` (the plot with the overlay drawn over it, or a copy of the
+  /// plot) becomes the finished image, without another image-sized buffer.
+  public static func apply(plot: RGBAImage, into composed: inout RGBAImage, region: PixelRect? = nil) {
     let w = plot.width, h = plot.height
-    if let composed { precondition(composed.width == w && composed.height == h, "image sizes differ") }
-    var out = composed?.pixels ?? plot.pixels
-    guard w >= 3, h >= 3 else { return RGBAImage(width: w, height: h, pixels: out) }
+    precondition(composed.width == w && composed.height == h, "image sizes differ")
+    guard w >= 3, h >= 3 else { return }
     // Pixels [x0, x1) x [y0, y1) are smoothed; never the outermost ones.
     let x0 = Swift.max(1, Int((region?.x ?? 0).rounded(.down)))
     let x1 = Swift.min(w - 1, Int((region?.maxX ?? Double(w)).rounded(.up)))
     let y0 = Swift.max(1, Int((region?.y ?? 0).rounded(.down)))
     let y1 = Swift.min(h - 1, Int((region?.maxY ?? Double(h)).rounded(.up)))
-    guard x0 < x1, y0 < y1 else { return RGBAImage(width: w, height: h, pixels: out) }
-    let over = composed?.pixels ?? []
+    guard x0 < x1, y0 < y1 else { return }
     plot.pixels.withUnsafeBufferPointer { src in
-      over.withUnsafeBufferPointer { ov in
-        out.withUnsafeMutableBufferPointer { dst in
-          blend(
-            src: src, overlay: composed == nil ? nil : ov, dst: dst, width: w, height: h,
-            columns: x0..<x1, rows: y0..<y1)
-        }
+      composed.pixels.withUnsafeMutableBufferPointer { dst in
+        blend(src: src, dst: dst, width: w, height: h, columns: x0..<x1, rows: y0..<y1)
       }
     }
-    return RGBAImage(width: w, height: h, pixels: out)
   }
 
   /// `src` rows are top-down; "north" below is the shader's -y (texture rows go up), which is
-  /// the next image row down. `columns` and `rows` exclude the outermost ones.
+  /// the next image row down. `columns` and `rows` exclude the outermost ones. `dst` starts as
+  /// the composed image: a pixel is read there (is it overlay?) only before it is written.
   private static func blend(
-    src: UnsafeBufferPointer<UInt8>, overlay: UnsafeBufferPointer<UInt8>?,
-    dst: UnsafeMutableBufferPointer<UInt8>, width w: Int, height h: Int, columns: Range<Int>,
-    rows: Range<Int>
+    src: UnsafeBufferPointer<UInt8>, dst: UnsafeMutableBufferPointer<UInt8>, width w: Int,
+    height h: Int, columns: Range<Int>, rows: Range<Int>
   ) {
     // Luma of three rows at a time (row k in slot k % 3), each computed once.
     let luma = UnsafeMutablePointer<Float>.allocate(capacity: 3 * w)
@@ -91,9 +92,8 @@ public enum FXAA {
       if anyEdge == 0 { continue }
       for x in columns where flags[x] != 0 {
         let i = 4 * (r * w + x)
-        if let overlay,
-          overlay[i] != src[i] || overlay[i + 1] != src[i + 1] || overlay[i + 2] != src[i + 2]
-            || overlay[i + 3] != src[i + 3]
+        if dst[i] != src[i] || dst[i + 1] != src[i + 1] || dst[i + 2] != src[i + 2]
+          || dst[i + 3] != src[i + 3]
         {
           continue  // text or colour bar drawn here: keep it
         }
