@@ -126,8 +126,9 @@ struct Convert: ParsableCommand {
     if output == "-" {
       sink = FileHandle.standardOutput
     } else {
-      FileManager.default.createFile(atPath: output, contents: nil)
-      guard let h = FileHandle(forWritingAtPath: output) else {
+      guard FileManager.default.createFile(atPath: output, contents: nil),
+        let h = FileHandle(forWritingAtPath: output)
+      else {
         throw OutputError.cannotWrite(path: output, reason: "cannot open for writing")
       }
       sink = h

@@ -33,18 +33,15 @@ struct StderrLogHandler: LogHandler {
     get { metadata[key] }
     set { metadata[key] = newValue }
   }
-  func log(
-    level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
-    file: String, function: String, line: UInt
-  ) {
+  func log(event: LogEvent) {
     let prefix: String
-    switch level {
+    switch event.level {
     case .warning: prefix = "warning: "
     case .error, .critical: prefix = "error: "
     case .notice: prefix = "note: "
     default: prefix = ""
     }
-    FileHandle.standardError.write(Data("trainscape: \(prefix)\(message)\n".utf8))
+    FileHandle.standardError.write(Data("trainscape: \(prefix)\(event.message)\n".utf8))
   }
 }
 
