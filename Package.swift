@@ -31,10 +31,6 @@ let package = Package(
     .systemLibrary(
       name: "CEGL", path: "Sources/CEGL", pkgConfig: "egl",
       providers: [.apt(["libegl-dev"])]),
-    // For the window backend (the interactive viewer); nothing links it yet.
-    .systemLibrary(
-      name: "CGLFW", path: "Sources/CGLFW", pkgConfig: "glfw3",
-      providers: [.apt(["libglfw3-dev"])]),
     .systemLibrary(
       name: "CLibPNG", path: "Sources/CLibPNG", pkgConfig: "libpng",
       providers: [.apt(["libpng-dev"])]),
@@ -72,6 +68,11 @@ let package = Package(
       path: "Sources/TrainscapeHeadless"),
 
     // MARK: - Interactive window (GLFW): the same SceneRenderer and layout as the headless path
+    // GLFW for the window backend, loaded with dlopen on first use (scripts/gen_glfw_loader.py),
+    // so the binary runs headless without GLFW or X11 installed; the header is needed to build
+    // (libglfw3-dev).
+    .target(
+      name: "CGLFW", path: "Sources/CGLFW", linkerSettings: [.linkedLibrary("dl")]),
     .target(
       name: "TrainscapeViewer",
       dependencies: ["TrainscapeGL", "TrainscapeCore", "TrainscapeIO", "CGLFW", "CGL"],

@@ -152,7 +152,6 @@ public final class Viewer {
 
   // MARK: - Run
 
-  /// Opens the window and runs until it is closed or `quitAfter` passes. Throws
   /// Whether a window can be opened here, and why not (for `trainscape doctor`).
   public static func probeWindow() -> (available: Bool, detail: String) {
     let env = ProcessInfo.processInfo.environment
@@ -160,6 +159,7 @@ public final class Viewer {
     guard let display, !display.isEmpty else {
       return (false, "DISPLAY is not set (no X server or Wayland compositor): `trainscape view` needs one; use `render`, `turntable` or Xvfb")
     }
+    if let e = ts_glfw_load() { return (false, String(cString: e)) }
     glfwSetErrorCallback { code, description in
       Viewer.lastGLFWError = "GLFW error \(code): \(description.map { String(cString: $0) } ?? "")"
     }
@@ -171,12 +171,15 @@ public final class Viewer {
     return (true, "GLFW \(version) on display '\(display)': `trainscape view KIND ...`")
   }
 
-  /// `ViewerError.noDisplay` when there is no display to open.
+  /// Opens the window and runs until it is closed or `quitAfter` passes. Throws
+  /// `ViewerError.noDisplay` when there is no display to open, `ViewerError.glfw` when GLFW
+  /// is not installed (it is loaded on first use, so headless commands never need it).
   public func run() throws {
     let env = ProcessInfo.processInfo.environment
     if (env["DISPLAY"] ?? "").isEmpty && (env["WAYLAND_DISPLAY"] ?? "").isEmpty {
       throw ViewerError.noDisplay("no display (DISPLAY is not set): use `trainscape render` for headless images")
     }
+    if let e = ts_glfw_load() { throw ViewerError.glfw(String(cString: e)) }
     glfwSetErrorCallback { code, description in
       Viewer.lastGLFWError = "GLFW error \(code): \(description.map { String(cString: $0) } ?? "")"
     }

@@ -144,6 +144,24 @@ struct CLI {
     #expect(doctor.stdout.contains("[--] headless surfaceless"))
   }
 
+  /// GLFW is loaded when a window is opened, not linked: the binary needs no GLFW or X11
+  /// library to start or to render, and `view` without GLFW says what to install.
+  @Test func glfwIsLoadedOnlyForTheViewer() throws {
+    let ldd = try Subprocess.run(URL(fileURLWithPath: "/usr/bin/ldd"), [CLI.binary.path])
+    #expect(ldd.status == 0)
+    for lib in ["libglfw", "libX11", "libxcb"] { #expect(!ldd.stdout.contains(lib), "trainscape links \(lib)") }
+    let dir = try CLI.tempDir()
+    let env = ["TRAINSCAPE_GLFW_LIBRARY": dir.appendingPathComponent("libglfw.so.3").path, "DISPLAY": ":97"]
+    let render = try CLI.run(["render", "gradient-flow", CLI.example, "--size", "320x240", "-o", dir.appendingPathComponent("x.png").path], environment: env)
+    #expect(render.status == 0, "\(render.stderr)")
+    let view = try CLI.run(["view", "gradient-flow", CLI.example, "--quit-after", "1"], environment: env)
+    #expect(view.reason == .exit, "terminated by a signal")
+    #expect(view.status != 0)
+    #expect(view.stderr.contains("cannot load") && view.stderr.contains("apt-get install libglfw3"), "\(view.stderr)")
+    let doctor = try CLI.run(["doctor"], environment: env)
+    #expect(doctor.stdout.contains("cannot load"), "\(doctor.stdout)")
+  }
+
   @Test func doctorListsBackendsAndTheSoftwareDevice() throws {
     let r = try CLI.run(["doctor"])
     #expect(r.status == 0)
