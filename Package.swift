@@ -37,7 +37,10 @@ let package = Package(
     .systemLibrary(
       name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5",
       providers: [.apt(["libhdf5-dev"])]),
-    .target(name: "CPNGEncoder", dependencies: ["CLibPNG"], path: "Sources/CPNGEncoder"),
+    // libdeflate (Debian: libdeflate-dev) writes the fixed-filter frames; libpng the rest.
+    .target(
+      name: "CPNGEncoder", dependencies: ["CLibPNG"], path: "Sources/CPNGEncoder",
+      linkerSettings: [.linkedLibrary("deflate")]),
 
     // MARK: - Pure Swift core: metrics -> buffers -> geometry -> Scene
     .target(

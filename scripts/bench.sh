@@ -22,7 +22,7 @@ run() {
       plain=$(echo "$out" | sed -n 's/.*plain[^0-9]*\([0-9.]*\) s.*/\1/p' | head -1)
       typed=$(echo "$out" | sed -n 's/.*typed[^0-9]*\([0-9.]*\) s.*/\1/p' | head -1)
       "$py" scripts/bench_export.py ${plain:+--swift-plain "$plain"} ${typed:+--swift-typed "$typed"} ;;
-    turntable) "$bin" turntable && "$py" scripts/bench_turntable.py --frames 3 ;;
+    turntable) "$bin" turntable && "$py" scripts/bench_turntable.py --swift-bin "$bin" --rounds 3 --frames 3 ;;
     ingest) TRAINSCAPE_BENCH_BIN="$bin" "$py" scripts/bench_ingest.py ;;
     *) echo "unknown benchmark $1" >&2; exit 2 ;;
   esac

@@ -15,7 +15,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-packages=(pkg-config libopengl-dev libgl-dev libegl-dev libpng-dev libegl1 libegl-mesa0 libgl1-mesa-dri libhdf5-dev libglfw3-dev xvfb chromium)
+packages=(pkg-config libopengl-dev libgl-dev libegl-dev libpng-dev libdeflate-dev libegl1 libegl-mesa0 libgl1-mesa-dri libhdf5-dev libglfw3-dev xvfb chromium)
 if [ "${SKIP_APT:-0}" != "1" ]; then
   missing=()
   for p in "${packages[@]}"; do

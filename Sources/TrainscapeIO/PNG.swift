@@ -2,8 +2,10 @@ import CPNGEncoder
 import Foundation
 import TrainscapeCore
 
-/// PNG encoding options. Level 1 with the UP filter is about twice as fast as zlib's
-/// default at nearly the same size (see ../shared/platform.md); level 6 suits one-off files.
+/// PNG encoding options. A fixed filter (NONE or UP) is written with libdeflate, adaptive
+/// filtering with libpng + zlib. `fast` (UP, libdeflate level 2) is what frame sequences use:
+/// on 1280x720 turntable frames it took 8 ms against libpng's 11.7 ms at zlib level 1, and the
+/// files were 20% smaller; level 6 with adaptive filtering suits one-off files.
 public struct PNGOptions: Sendable, Equatable {
   public enum Filter: Int32, Sendable { case adaptive = 0, none = 1, up = 2 }
   public var compressionLevel: Int32
@@ -17,7 +19,7 @@ public struct PNGOptions: Sendable, Equatable {
     self.alpha = alpha
   }
   public static let `default` = PNGOptions()
-  public static let fast = PNGOptions(compressionLevel: 1, filter: .up)
+  public static let fast = PNGOptions(compressionLevel: 2, filter: .up)
 }
 
 public struct PNGError: Error, CustomStringConvertible {

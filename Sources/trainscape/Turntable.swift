@@ -28,8 +28,8 @@ struct FrameOptions: ParsableArguments {
   @Option(help: "draft (no anti-aliasing, coarser surfaces: fastest), final (FXAA, surfaces at about a 100 x 100 grid per 1280x720; text always sharp), or full (4x MSAA, full surface detail).")
   var quality: RenderQuality = .final
 
-  @Option(help: "PNG compression level for the frames (1 is fast; 6-9 are smaller and slower).")
-  var pngLevel: Int = 1
+  @Option(help: "PNG compression level for the frames, 0-9 (libdeflate; 2, the default, was the fastest on rendered frames; 6-9 are smaller and slower).")
+  var pngLevel: Int = 2
 
   @Flag(help: "Write into the output folder itself instead of a new numbered run folder (run_001, run_002, ...); existing files are replaced only with --force.")
   var inPlace = false

@@ -1,7 +1,7 @@
 #ifndef TRAINSCAPE_PNG_ENCODER_H
 #define TRAINSCAPE_PNG_ENCODER_H
-// A small PNG encoder/decoder on libpng. libpng reports errors with setjmp/longjmp, which
-// Swift cannot use, so the calls that may longjmp live here in C.
+// A small PNG encoder/decoder on libpng and libdeflate. libpng reports errors with
+// setjmp/longjmp, which Swift cannot use, so the calls that may longjmp live here in C.
 #include <stddef.h>
 #include <stdint.h>
 
@@ -9,7 +9,8 @@
 /// - pixels: rows of `width * channels_in` bytes (RGBA or RGB), `stride` bytes apart.
 /// - bottom_up: non-zero when row 0 of `pixels` is the BOTTOM row (glReadPixels order).
 /// - channels_in: 3 or 4; channels_out: 3 (RGB, alpha dropped) or 4 (RGBA).
-/// - level: zlib level 0-9; filter: 0 = libpng's adaptive choice, 1 = NONE, 2 = UP.
+/// - level: compression level 1-9 (higher: smaller and slower); filter: 0 = libpng's adaptive
+///   choice (libpng + zlib), 1 = NONE, 2 = UP (written with libdeflate, the frame path).
 /// Returns 0 on success and sets *out / *out_size (free with ts_png_free); on failure
 /// returns non-zero and writes a message into `error` (at most error_size bytes).
 int ts_png_encode(const uint8_t *pixels, int width, int height, size_t stride, int channels_in,
