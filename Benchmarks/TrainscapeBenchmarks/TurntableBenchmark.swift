@@ -200,6 +200,7 @@ enum TurntableBenchmark {
         try write(image, i, dir, name)
       }
     } else {
+      FramePipeline.returnLargeBuffersToTheSystem()  // as the CLI does
       let pipeline = FramePipeline(renderer: renderer, width: width, height: height, encodeQueueDepth: c.encodeQueueDepth)
       var last = now()
       try pipeline.render(

@@ -114,6 +114,7 @@ struct FrameWriter {
     for w in renderer.context.warnings { log.warning("\(w)") }
     let (w, h) = (output.size.width, output.size.height)
     progress.stage("\(verb): \(count) frames at \(w)x\(h), \(options.quality.rawValue) quality, on \(renderer.context.backend), into \(dir)")
+    FramePipeline.returnLargeBuffersToTheSystem()
     let pipeline = FramePipeline(renderer: renderer, width: w, height: h)
     let png = PNGOptions(compressionLevel: Int32(options.pngLevel), filter: .up)
     let force = output.force || !options.inPlace
