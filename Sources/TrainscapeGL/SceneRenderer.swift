@@ -577,16 +577,8 @@ public final class SceneRenderer {
     // Data.
     glEnable(GLenum(GL_DEPTH_TEST))
     glDepthFunc(GLenum(GL_LEQUAL))
-    let l = layout.lightDirection
     for program in [surfaceProgram, surfaceVertexLitProgram] {
-      program.use()
-      program.set("u_view", layout.view.floats)
-      program.set("u_projection", layout.projection.floats)
-      program.set("u_light_dir", Float(l.x), Float(l.y), Float(l.z))
-      program.set("u_ambient", lighting.ambient)
-      program.set("u_diffuse", lighting.diffuse)
-      program.set("u_specular", lighting.specular)
-      program.set("u_shininess", lighting.shininess)
+      setLitUniforms(program, layout)
       program.set("u_colormap", sampler: 0)
     }
     glActiveTexture(GLenum(GL_TEXTURE0))
@@ -611,14 +603,7 @@ public final class SceneRenderer {
     glEnable(GLenum(GL_BLEND))
     if wireframe { glPolygonMode(GLenum(GL_FRONT_AND_BACK), GLenum(GL_FILL)) }
     if !meshes.isEmpty {
-      meshProgram.use()
-      meshProgram.set("u_view", layout.view.floats)
-      meshProgram.set("u_projection", layout.projection.floats)
-      meshProgram.set("u_light_dir", Float(l.x), Float(l.y), Float(l.z))
-      meshProgram.set("u_ambient", lighting.ambient)
-      meshProgram.set("u_diffuse", lighting.diffuse)
-      meshProgram.set("u_specular", lighting.specular)
-      meshProgram.set("u_shininess", lighting.shininess)
+      setLitUniforms(meshProgram, layout)
       for pass in [false, true] {
         glDepthMask(GLboolean(pass ? GL_FALSE : GL_TRUE))
         for m in meshes where m.translucent == pass { m.mesh.draw(GL_TRIANGLES) }
@@ -708,6 +693,19 @@ public final class SceneRenderer {
     text.upload(vertices: glyphVertices, usage: GL_STREAM_DRAW)
     text.draw(GL_TRIANGLES)
     glBindTexture(GLenum(GL_TEXTURE_2D), 0)
+  }
+
+  /// Uses `program` and sets the camera and Blinn-Phong uniforms the lit shaders share.
+  private func setLitUniforms(_ program: GLProgram, _ layout: FrameLayout) {
+    program.use()
+    program.set("u_view", layout.view.floats)
+    program.set("u_projection", layout.projection.floats)
+    let l = layout.lightDirection
+    program.set("u_light_dir", Float(l.x), Float(l.y), Float(l.z))
+    program.set("u_ambient", lighting.ambient)
+    program.set("u_diffuse", lighting.diffuse)
+    program.set("u_specular", lighting.specular)
+    program.set("u_shininess", lighting.shininess)
   }
 
   private func drawSceneLines(_ segments: [SceneLine], matrix: [Float], viewport: (Float, Float)) {
