@@ -8,7 +8,10 @@ import TrainscapeCore
 
   @Test func numbersAreValidJSON() throws {
     var w = JSONWriter()
-    w.numbers([1e-05, 0.1, -0.0, 3, 1.5e300, .nan, .infinity, 2.5e-320, 123456789012345678, -7, 1e16])
+    // A subnormal and an integer beyond 2^53, built at run time (as literals they warn).
+    let subnormal = Double("2.5e-320")!
+    let big = Double(123_456_789_012_345_680 as Int64)
+    w.numbers([1e-05, 0.1, -0.0, 3, 1.5e300, .nan, .infinity, subnormal, big, -7, 1e16])
     let s = text(w.bytes)
     #expect(s == "[1e-05,0.1,-0.0,3,1.5e+300,null,null,2.5e-320,1.2345678901234568e+17,-7,1e+16]")
     // Python's json reads every one back to the same double.

@@ -17,7 +17,7 @@ enum IngestFixtures {
 
   static func write(_ bytes: [UInt8], _ name: String, in dir: URL) -> String {
     let p = dir.appendingPathComponent(name).path
-    FileManager.default.createFile(atPath: p, contents: Data(bytes))
+    precondition(FileManager.default.createFile(atPath: p, contents: Data(bytes)), "cannot write \(p)")
     return p
   }
 
