@@ -3,24 +3,22 @@ import Dispatch
 import Foundation
 import TrainscapeCore
 
-/// Rendering quality for frame sequences on a software rasterizer.
+/// Rendering quality for frame sequences, chosen for a software rasterizer.
 ///
-/// Cost on Mesa llvmpipe (2 shared cores, release, 72-frame 1280x720 turntable of a 500x500
-/// surface with axes and colour bar, PNG level 1 + UP, `TurntableBenchmark`): llvmpipe is
-/// triangle-bound and 4x MSAA multiplies the per-triangle cost, so
+/// On Mesa llvmpipe every stage of a frame is CPU time on the same cores. A perf profile of a
+/// 72-frame 1280x720 turntable of a 500x500 surface (`TrainscapeBenchmarks turntable
+/// --profile`) showed where it goes: the plot's rasterization, PNG encoding, and, before it
+/// moved to the CPU, a full-screen FXAA pass that cost as much as the plot. Hence `final`:
 ///
-/// | setting | triangles | s/frame | 72 frames | peak RSS |
+/// | setting | triangles | lighting | anti-aliasing | s/frame (quiet box) |
 /// |---|---|---|---|---|
-/// | final (4x MSAA, budget = pixels / 2) | 460,800 | 0.344 | 24.8 s | 276 MB |
-/// | draft (no MSAA, budget = pixels / 4) | 229,842 | 0.039 | 2.8 s | 192 MB |
-/// | 4x MSAA, budget 60k | 59,858 | 0.058 | 4.1 s | 160 MB |
-/// | 4x MSAA, budget 20k | 20,000 | 0.043 | 3.1 s | 149 MB |
-/// | no MSAA, budget 20k | 20,000 | 0.016 | 1.2 s | 138 MB |
+/// | draft | pixels / 96 | per vertex on dense grids | none | about 0.017 |
+/// | final | pixels / 48 | per vertex on dense grids | FXAA on the CPU (edges only) | about 0.021 |
+/// | full | pixels / 2 | per pixel | 4x MSAA | about 0.32 |
 ///
-/// Draft's price is jagged edges on the surface silhouette and the axis lines; text and the
-/// colour bar look the same in both (font atlas, not MSAA). A smooth surface drawn with 20k
-/// triangles at 1280x720 is indistinguishable from 460k by eye; a surface with sharp detail is
-/// not (strided samples can miss a narrow peak), hence the conservative default budgets.
+/// A smooth surface drawn with 20k triangles at 1280x720 is indistinguishable from 460k by
+/// eye; a surface with sharp detail is not (strided samples can miss a narrow peak), hence the
+/// conservative budgets. Text and the colour bar are sharp at every quality (font atlas).
 public enum RenderQuality: String, Sendable, CaseIterable {
   /// No anti-aliasing; surfaces reduced to 1/96 of the pixel count in triangles.
   case draft
