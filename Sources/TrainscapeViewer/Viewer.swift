@@ -25,6 +25,11 @@ public struct ViewerOptions {
   public var benchmarkFrames: Int?
   /// The (scratch) file the follow-latency benchmark appends rows to.
   public var benchmarkAppendTarget: String?
+  /// With `follow`, for kinds whose surfaces grow along their columns (gradient flow): the
+  /// most columns a surface can reach (`--max-steps`). Loads then reserve buffer room for
+  /// `min(this, max(2 x columns, columns + 256))` columns, so that follow updates write new
+  /// columns in place instead of growing (copying) the GPU buffers first.
+  public var followColumnLimit: Int?
   public var runName: String?
   /// Surfaces are strided to about this many triangles while the user drags or zooms.
   public var lodTriangles = 125_000
@@ -258,7 +263,7 @@ public final class Viewer {
   /// level-of-detail version when surfaces are large) and rebuilds the picker.
   private func rebuildDisplay() {
     displayScene = decorated(baseScene)
-    full?.load(displayScene)
+    full?.load(displayScene, reserveColumns: reserveColumns(for: displayScene))
     lodScene = Self.levelOfDetail(displayScene, triangles: options.lodTriangles)
     if let l = lodScene { lod?.load(l) }
     lodStale = false
@@ -277,10 +282,20 @@ public final class Viewer {
       let full
     else { return rebuildDisplay() }
     displayScene = decorated(baseScene)
-    full.apply(displayScene, delta: delta)
+    full.apply(displayScene, delta: delta, reserveColumns: reserveColumns(for: displayScene))
     lodStale = true
     readout = nil  // the next mouse move picks again
     needsRedraw = true
+  }
+
+  /// Columns to reserve per surface when loading `scene` (`ViewerOptions.followColumnLimit`).
+  private func reserveColumns(for scene: Scene) -> Int {
+    guard !options.follow.isEmpty, let limit = options.followColumnLimit else { return 0 }
+    let cols = scene.traces.reduce(0) { n, t in
+      if case .surface(let s) = t { return max(n, s.cols) }
+      return n
+    }
+    return min(limit, max(2 * cols, cols + 256))
   }
 
   /// Brings the level-of-detail scene up to date after follow updates.
@@ -847,8 +862,9 @@ public final class Viewer {
     }
     let sorted = latencies.sorted()
     print(String(
-      format: "benchmark: follow latency (append a row -> frame showing it; poll %.0f ms): median %.0f ms, max %.0f ms over %d appends",
-      options.pollInterval * 1000, sorted[sorted.count / 2] * 1000, sorted.last! * 1000, sorted.count))
+      format: "benchmark: follow latency (append a row -> frame showing it; poll %.0f ms): median %.0f ms, max %.0f ms over %d appends (in order: %@ ms)",
+      options.pollInterval * 1000, sorted[sorted.count / 2] * 1000, sorted.last! * 1000, sorted.count,
+      latencies.map { String(format: "%.0f", $0 * 1000) }.joined(separator: ", ")))
     fflush(stdout)
   }
 
