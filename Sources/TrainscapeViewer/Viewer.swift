@@ -284,7 +284,11 @@ public final class Viewer {
     displayScene = decorated(baseScene)
     full.apply(displayScene, delta: delta, reserveColumns: reserveColumns(for: displayScene))
     lodStale = true
-    readout = nil  // the next mouse move picks again
+    // A readout shown stays: pick again at the cursor, in the grown scene (the picker is
+    // rebuilt only then, O(all data); without a readout it waits for the next mouse move).
+    let hadReadout = readout != nil
+    readout = nil
+    if hadReadout, let c = cursor, drag == nil { updateHover(c) }
     needsRedraw = true
   }
 
