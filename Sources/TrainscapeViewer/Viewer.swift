@@ -138,6 +138,9 @@ public final class Viewer {
   private var latestStep: Int64?
   private var shownStep: Int64?
   private var lastUpdate: Date?
+  /// When the main loop last took a follow update and when it had applied it (for the
+  /// follow-latency benchmark's breakdown).
+  private var followTimes: (received: Double, applied: Double) = (0, 0)
   public private(set) var framesDrawn = 0
 
   nonisolated(unsafe) static var lastGLFWError: String?
@@ -766,6 +769,7 @@ public final class Viewer {
       lastReportedError = nil
     }
     guard let update = m.update else { return }
+    followTimes.received = now
     var scene = update.scene
     scene.background = baseScene.background
     baseScene = scene  // the camera stays the viewer's own
@@ -789,6 +793,7 @@ public final class Viewer {
       note("updated to step \(latestStep.map(String.init) ?? "?") (\(how))")
     }
     if let window { glfwSetWindowTitle(window, title()) }
+    followTimes.applied = now
   }
 
   // MARK: - Benchmark
@@ -851,15 +856,23 @@ public final class Viewer {
       return
     }
     var latencies: [Double] = []
+    var phases: [String] = []
     for _ in 0..<5 {
       let step = (latestStep ?? 0) + 1
-      let start = now
       try Self.appendRow(to: file, step: step)
+      let start = now  // the row is in the file
       while shownStep ?? Int64.min < step {
         if now - start > 30 { throw ViewerError.glfw("follow benchmark: step \(step) not shown after 30 s") }
         try iterate()
       }
-      latencies.append(now - start)
+      // Until the frame that showed it was drawn (the loop may sleep after that frame until
+      // the next poll is due; that is not latency).
+      latencies.append(lastFrameTime - start)
+      // Until the main loop took the update (poll, read, build on the follow queue), applying
+      // it (upload, title), and until the frame showing it was drawn.
+      phases.append(String(
+        format: "%.0f+%.0f+%.0f", (followTimes.received - start) * 1000,
+        (followTimes.applied - followTimes.received) * 1000, (lastFrameTime - followTimes.applied) * 1000))
       // Let the rebuild limiter settle so each sample starts alike.
       let pause = now
       while now - pause < options.minRebuildInterval { try iterate() }
@@ -869,12 +882,18 @@ public final class Viewer {
       format: "benchmark: follow latency (append a row -> frame showing it; poll %.0f ms): median %.0f ms, max %.0f ms over %d appends (in order: %@ ms)",
       options.pollInterval * 1000, sorted[sorted.count / 2] * 1000, sorted.last! * 1000, sorted.count,
       latencies.map { String(format: "%.0f", $0 * 1000) }.joined(separator: ", ")))
+    print("benchmark: follow latency by phase (ms: update built + applied + frame drawn): \(phases.joined(separator: ", "))")
     fflush(stdout)
   }
 
-  /// Appends a copy of the file's last row with its step set to `step`.
+  /// Appends a copy of the file's last row with its step set to `step` (reading only the
+  /// file's last 1 MB: followed files grow large).
   static func appendRow(to path: String, step: Int64) throws {
-    guard let data = FileManager.default.contents(atPath: path) else { throw ViewerError.glfw("\(path): cannot read") }
+    guard let r = FileHandle(forReadingAtPath: path) else { throw ViewerError.glfw("\(path): cannot read") }
+    let size = try r.seekToEnd()
+    try r.seek(toOffset: size - min(size, 1 << 20))
+    let data = try r.readToEnd() ?? Data()
+    try? r.close()
     let lines = data.split(separator: 0x0A).filter { !$0.isEmpty }
     guard let last = lines.last,
       var obj = try JSONSerialization.jsonObject(with: Data(last)) as? [String: Any]
