@@ -5,10 +5,11 @@ import TrainscapeHeadless
 /// `follow [LAYERS STEPS APPEND]`: one `view gradient-flow --follow` update of a long run
 /// (default 48 layers x 20,000 steps, then APPEND = 10 new steps), the incremental path
 /// (`IncrementalGradientFlow.append` + `SceneRenderer.apply`) against the full rebuild the
-/// viewer did before (rows -> layer x step matrix -> `GradientFlowBuilder.scene` -> upload
-/// every vertex), measured in the same run on the same renderer; prints the medians and the
-/// ratio. `--max-steps` is taken as unlimited (the default 2000 downsamples such a run, and
-/// downsampled surfaces always rebuild).
+/// viewer did before (rows -> layer x step matrix -> downsampling -> `GradientFlowBuilder.scene`
+/// -> upload every vertex), measured in the same run on the same renderer; prints the medians
+/// and the ratio, twice: with `--max-steps` unlimited (every step a column) and with the
+/// default `--max-steps 2000` (20,000 steps in buckets of 32). Also the first append after a
+/// load, with and without the buffer room the viewer reserves for followed scenes.
 enum FollowBenchmark {
   static func run(_ args: [String]) throws {
     let layers = args.count > 0 ? Int(args[0]) ?? 48 : 48
@@ -24,59 +25,77 @@ enum FollowBenchmark {
       }
       return MetricRow(step: Int64(i), values: v)
     }
-    let rows = (0..<(steps + append * (repeats + 1))).map(row)
-    var config = IncrementalGradientFlow.Configuration(family: family, runName: "bench", maxColumns: Int.max)
-    config.options.logZ = .auto
+    let rows = (0..<(steps + append * (repeats + 2))).map(row)
     let renderer = try HeadlessRenderer(gpu: .auto)
     defer { renderer.destroy() }
-
     func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
-    var fullTimes: [Double] = [], fullBuild: [Double] = [], incTimes: [Double] = [], incBuild: [Double] = []
-    var fullBytes = 0, incBytes = 0
-    var state = try IncrementalGradientFlow(configuration: config, rows: rows[..<steps])
-    for k in 0..<repeats {
-      let n = steps + append * (k + 1)
-      // Full rebuild, as the viewer did it on every update: all rows read so far.
-      let t0 = Date()
-      var buffer = MetricsBuffer()
-      buffer.append(contentsOf: rows[..<n])
-      let matrix = buffer.layerStepMatrix(for: family)
-      let full = try GradientFlowBuilder.scene(
-        steps: matrix.steps, layers: matrix.layers, values: matrix.values, family: family.prefix,
-        runName: "bench", options: config.options)
-      let built = Date().timeIntervalSince(t0)
-      renderer.apply(full, delta: nil)
+    func ms(_ t: Double) -> Double { t * 1000 }
+
+    for maxColumns in [Int.max, 2000] {
+      var config = IncrementalGradientFlow.Configuration(family: family, runName: "bench", maxColumns: maxColumns)
+      config.options.logZ = .auto
+      var fullTimes: [Double] = [], fullBuild: [Double] = [], incTimes: [Double] = [], incBuild: [Double] = []
+      var fullBytes = 0, incBytes = 0
+      for k in 0..<repeats {
+        let n = steps + append * (k + 1)
+        // Full rebuild, as the viewer did it on every update: all rows read so far.
+        let t0 = Date()
+        var buffer = MetricsBuffer()
+        buffer.append(contentsOf: rows[..<n])
+        let matrix = buffer.layerStepMatrix(for: family).downsampled(maxColumns: maxColumns)
+        let full = try GradientFlowBuilder.scene(
+          steps: matrix.steps, layers: matrix.layers, values: matrix.values, family: family.prefix,
+          runName: "bench", options: config.options)
+        let built = Date().timeIntervalSince(t0)
+        renderer.apply(full, delta: nil)
+        renderer.finish()
+        fullTimes.append(Date().timeIntervalSince(t0))
+        fullBuild.append(built)
+        fullBytes = renderer.uploads.lastBytes
+      }
+      var state = try IncrementalGradientFlow(configuration: config, rows: rows[..<steps])
+      guard case .surface(let surface) = state.scene.traces[0] else { return }
+      // The first append after a load, once into buffers loaded to size (they grow: a copy on
+      // the GPU) and once with the room the viewer reserves (`ViewerOptions.followColumnLimit`).
+      var probe = state
+      renderer.apply(probe.scene, delta: nil)
       renderer.finish()
-      fullTimes.append(Date().timeIntervalSince(t0))
-      fullBuild.append(built)
-      fullBytes = renderer.uploads.lastBytes
-    }
-    // The incremental updates, one after another from a loaded scene of `steps` steps. The
-    // first one grows the GPU buffers (a copy on the GPU, amortized by doubling).
-    renderer.apply(state.scene, delta: nil)
-    renderer.finish()
-    var firstAppend = 0.0
-    for k in 0..<(repeats + 1) {
-      let n = steps + append * (k + 1)
-      let t0 = Date()
-      guard let delta = state.append(rows[(n - append)..<n]) else {
+      var t0 = Date()
+      guard let probeDelta = probe.append(rows[steps..<(steps + append)]) else {
         print("follow: the incremental path refused the append"); return
       }
-      let built = Date().timeIntervalSince(t0)
-      guard renderer.apply(state.scene, delta: delta) else { print("follow: the renderer reloaded"); return }
+      renderer.apply(probe.scene, delta: probeDelta)
       renderer.finish()
-      let total = Date().timeIntervalSince(t0)
-      if k == 0 { firstAppend = total; continue }
-      incTimes.append(total)
-      incBuild.append(built)
-      incBytes = renderer.uploads.lastBytes
+      let firstGrowing = Date().timeIntervalSince(t0)
+      let reserve = min(maxColumns, max(2 * surface.cols, surface.cols + 256))
+      renderer.apply(state.scene, delta: nil, reserveColumns: reserve)
+      renderer.finish()
+      var firstAppend = 0.0
+      for k in 0..<(repeats + 1) {
+        let n = steps + append * (k + 1)
+        t0 = Date()
+        guard let delta = state.append(rows[(n - append)..<n]) else {
+          print("follow: the incremental path refused the append"); return
+        }
+        let built = Date().timeIntervalSince(t0)
+        guard renderer.apply(state.scene, delta: delta) else { print("follow: the renderer reloaded"); return }
+        renderer.finish()
+        let total = Date().timeIntervalSince(t0)
+        if k == 0 { firstAppend = total; continue }
+        incTimes.append(total)
+        incBuild.append(built)
+        incBytes = renderer.uploads.lastBytes
+      }
+      let cols = surface.cols
+      let limit = maxColumns == Int.max ? "unlimited" : "\(maxColumns) (buckets of \(state.bucketWidth ?? 0) steps)"
+      print("follow: gradient flow \(layers) layers x \(steps) steps, --max-steps \(limit): \(cols) columns drawn, +\(append) steps per update, median of \(repeats) (\(renderer.context.glRenderer))")
+      print(String(format: "follow:   first append after a load: %.1f ms into buffers loaded to size, %.1f ms with %d columns reserved",
+        ms(firstGrowing), ms(firstAppend), reserve))
+      print(String(format: "follow:   full rebuild  %8.1f ms (scene %.1f ms, upload %.1f ms, %.1f MB)", ms(median(fullTimes)),
+        ms(median(fullBuild)), ms(median(fullTimes) - median(fullBuild)), Double(fullBytes) / 1e6))
+      print(String(format: "follow:   incremental  %8.2f ms (scene %.2f ms, upload %.2f ms, %.1f KB)", ms(median(incTimes)),
+        ms(median(incBuild)), ms(median(incTimes) - median(incBuild)), Double(incBytes) / 1e3))
+      print(String(format: "follow:   incremental is %.0fx faster", median(fullTimes) / median(incTimes)))
     }
-    print(String(format: "follow: first append after a load (grows the GPU buffers): %.1f ms", firstAppend * 1000))
-    print("follow: gradient flow \(layers) layers x \(steps) steps, +\(append) steps per update, median of \(repeats) (\(renderer.context.glRenderer))")
-    print(String(format: "follow: full rebuild  %8.1f ms (scene %.1f ms, upload %.1f ms, %.1f MB)", median(fullTimes) * 1000,
-      median(fullBuild) * 1000, (median(fullTimes) - median(fullBuild)) * 1000, Double(fullBytes) / 1e6))
-    print(String(format: "follow: incremental  %8.2f ms (scene %.2f ms, upload %.2f ms, %.1f KB)", median(incTimes) * 1000,
-      median(incBuild) * 1000, (median(incTimes) - median(incBuild)) * 1000, Double(incBytes) / 1e3))
-    print(String(format: "follow: incremental is %.0fx faster", median(fullTimes) / median(incTimes)))
   }
 }

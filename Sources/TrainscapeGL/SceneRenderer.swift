@@ -51,6 +51,8 @@ final class GPUMesh {
   /// Capacity of the vertex and index buffers in bytes, for meshes written with `write`.
   private(set) var vertexCapacity = 0
   private(set) var indexCapacity = 0
+  /// Times a write found its buffer too small and replaced it by a larger one (a copy on the GPU).
+  private(set) var growths = 0
 
   /// Writes `vertices` from vertex `first` on, keeping the vertices before it; the vertex count
   /// becomes `first` plus the new ones. The buffer grows geometrically (the old contents are
@@ -60,17 +62,8 @@ final class GPUMesh {
     let offset = first * stride, bytes = vertices.count * MemoryLayout<Float>.size
     let used = Int(vertexCount) * stride
     if offset + bytes > vertexCapacity {
-      Self.grow(&vbo, used: min(used, offset), capacity: &vertexCapacity, needed: offset + bytes)
-      glBindVertexArray(vao)
-      glBindBuffer(GLenum(GL_ARRAY_BUFFER), vbo)
-      var o = 0
-      for attribute in layout {
-        glVertexAttribPointer(
-          attribute.location, attribute.components, GLenum(GL_FLOAT), GLboolean(GL_FALSE),
-          GLsizei(stride), UnsafeRawPointer(bitPattern: o))
-        o += Int(attribute.components) * MemoryLayout<Float>.size
-      }
-      glBindVertexArray(0)
+      growVertices(to: offset + bytes, keeping: min(used, offset))
+      growths += 1
     }
     glBindBuffer(GLenum(GL_COPY_WRITE_BUFFER), vbo)
     vertices.withUnsafeBytes {
@@ -88,10 +81,8 @@ final class GPUMesh {
     let offset = first * MemoryLayout<UInt32>.size, bytes = indices.count * MemoryLayout<UInt32>.size
     let used = Int(indexCount) * MemoryLayout<UInt32>.size
     if offset + bytes > indexCapacity {
-      Self.grow(&ibo, used: min(used, offset), capacity: &indexCapacity, needed: offset + bytes)
-      glBindVertexArray(vao)
-      glBindBuffer(GLenum(GL_ELEMENT_ARRAY_BUFFER), ibo)
-      glBindVertexArray(0)
+      growIndices(to: offset + bytes, keeping: min(used, offset))
+      growths += 1
     }
     glBindBuffer(GLenum(GL_COPY_WRITE_BUFFER), ibo)
     indices.withUnsafeBytes {
@@ -102,10 +93,42 @@ final class GPUMesh {
     return bytes
   }
 
+  /// Makes room for `vertices` vertices and `indices` indices (buffers of exactly that size when
+  /// they are smaller), keeping what was written: writes up to those counts then fill the
+  /// buffers in place, without the copy a growing buffer costs.
+  func reserve(vertices: Int, indices: Int) {
+    let vb = vertices * stride, ib = indices * MemoryLayout<UInt32>.size
+    if vb > vertexCapacity { growVertices(to: vb, keeping: Int(vertexCount) * stride, exactly: true) }
+    if ibo != 0, ib > indexCapacity {
+      growIndices(to: ib, keeping: Int(indexCount) * MemoryLayout<UInt32>.size, exactly: true)
+    }
+  }
+
+  private func growVertices(to needed: Int, keeping used: Int, exactly: Bool = false) {
+    Self.grow(&vbo, used: used, capacity: &vertexCapacity, needed: needed, exactly: exactly)
+    glBindVertexArray(vao)
+    glBindBuffer(GLenum(GL_ARRAY_BUFFER), vbo)
+    var o = 0
+    for attribute in layout {
+      glVertexAttribPointer(
+        attribute.location, attribute.components, GLenum(GL_FLOAT), GLboolean(GL_FALSE),
+        GLsizei(stride), UnsafeRawPointer(bitPattern: o))
+      o += Int(attribute.components) * MemoryLayout<Float>.size
+    }
+    glBindVertexArray(0)
+  }
+
+  private func growIndices(to needed: Int, keeping used: Int, exactly: Bool = false) {
+    Self.grow(&ibo, used: used, capacity: &indexCapacity, needed: needed, exactly: exactly)
+    glBindVertexArray(vao)
+    glBindBuffer(GLenum(GL_ELEMENT_ARRAY_BUFFER), ibo)
+    glBindVertexArray(0)
+  }
+
   /// Replaces `buffer` by one of at least `needed` bytes (twice the old capacity or more),
-  /// copying its first `used` bytes on the GPU.
-  private static func grow(_ buffer: inout GLuint, used: Int, capacity: inout Int, needed: Int) {
-    let newCapacity = max(needed, capacity * 2, 4096)
+  /// copying its first `used` bytes on the GPU (`exactly`: `needed` bytes, at least 4096).
+  private static func grow(_ buffer: inout GLuint, used: Int, capacity: inout Int, needed: Int, exactly: Bool = false) {
+    let newCapacity = exactly ? max(needed, 4096) : max(needed, capacity * 2, 4096)
     var next: GLuint = 0
     glGenBuffers(1, &next)
     glBindBuffer(GLenum(GL_COPY_WRITE_BUFFER), next)
@@ -160,6 +183,9 @@ public struct UploadStatistics: Sendable, Equatable {
   /// Vertex and index bytes uploaded, in all and by the last `load` or `apply`.
   public var bytes = 0
   public var lastBytes = 0
+  /// Surface buffers that an `apply` found too small and replaced by larger ones, copying their
+  /// contents on the GPU (`load(_:reserveColumns:)` makes room so that appends do not).
+  public var bufferGrowths = 0
   public init() {}
 }
 
@@ -284,7 +310,11 @@ public final class SceneRenderer {
 
   /// Builds and uploads the meshes of `scene`'s traces. Call once per scene; frames that only
   /// move the camera reuse them, and `apply` extends them.
-  public func load(_ scene: Scene) {
+  ///
+  /// `reserveColumns`: for a scene that will grow (a followed run), every surface's buffers get
+  /// room for that many columns (when it has fewer), so that `apply` writes the columns of
+  /// later updates in place instead of first growing (copying) the buffers.
+  public func load(_ scene: Scene, reserveColumns: Int = 0) {
     releaseTraces()
     var bytes = 0
     for trace in scene.traces {
@@ -293,6 +323,11 @@ public final class SceneRenderer {
         slots.append((0, surfaces.count))
         let g = SurfaceAxisGeometry(surface: surface, in: scene)
         let gpu = GPUMesh(layout: [(0, 3), (1, 3), (2, 1)], indexed: true)
+        if reserveColumns > surface.cols {
+          gpu.reserve(
+            vertices: surface.rows * reserveColumns,
+            indices: SurfaceAxisGeometry.maxIndicesPerCellColumn(rows: surface.rows) * (reserveColumns - 1))
+        }
         bytes += gpu.write(vertices: g.vertices(columns: 0..<surface.cols), from: 0)
         let t = g.triangles(cellColumns: 0..<max(0, surface.cols - 1))
         bytes += gpu.write(indices: t.indices, from: 0)
@@ -324,11 +359,12 @@ public final class SceneRenderer {
   /// change) written into their buffers; every surface takes the new axis and colour ranges
   /// as uniforms. Scatter and mesh traces are uploaded again only when the axis ranges moved
   /// (their vertices are normalized to the box). Falls back to `load` (and returns false) when
-  /// there is no delta or it does not fit what is loaded: other traces, another axis scale.
+  /// there is no delta or it does not fit what is loaded: other traces, another axis scale
+  /// (`reserveColumns` is then passed on to `load`).
   @discardableResult
-  public func apply(_ scene: Scene, delta: SceneDelta?) -> Bool {
+  public func apply(_ scene: Scene, delta: SceneDelta?, reserveColumns: Int = 0) -> Bool {
     guard let delta, let axes = loadedAxes, canApply(scene, delta, axes) else {
-      load(scene)
+      load(scene, reserveColumns: reserveColumns)
       return false
     }
     let growth = Dictionary(delta.surfaces.map { ($0.trace, $0) }, uniquingKeysWith: { a, _ in a })
@@ -340,6 +376,7 @@ public final class SceneRenderer {
       case .surface(let surface):
         var s = surfaces[slot.index]
         if let gr = growth[ti] {
+          let growthsBefore = s.mesh.growths
           let g = SurfaceAxisGeometry(surface: surface, in: scene, origin: s.origin, colorOrigin: s.colorOrigin)
           // The first changed column's left neighbour gains triangles: its normals change.
           let firstVertexColumn = max(0, gr.unchangedColumns - 1)
@@ -351,6 +388,7 @@ public final class SceneRenderer {
           s.cellColumnStart.removeSubrange((firstCell + 1)...)
           for n in t.perColumn { s.cellColumnStart.append(s.cellColumnStart.last! + n) }
           s.cols = surface.cols
+          uploads.bufferGrowths += s.mesh.growths - growthsBefore
         }
         s.colormap = surface.colormap
         s.opacity = Float(surface.opacity)

@@ -137,11 +137,12 @@ public final class HeadlessRenderer {
 
   /// Brings the uploaded scene up to `scene`, which extends the last one rendered as `delta`
   /// says (`SceneRenderer.apply`: only new surface columns are uploaded; a nil or unfitting
-  /// delta loads the whole scene). The next `render` of `scene` then uploads nothing.
+  /// delta loads the whole scene, with room for `reserveColumns` columns per surface, as
+  /// `SceneRenderer.load` says). The next `render` of `scene` then uploads nothing.
   @discardableResult
-  public func apply(_ scene: Scene, delta: SceneDelta?) -> Bool {
+  public func apply(_ scene: Scene, delta: SceneDelta?, reserveColumns: Int = 0) -> Bool {
     context.makeCurrent()
-    let appended = renderer.apply(scene, delta: delta)
+    let appended = renderer.apply(scene, delta: delta, reserveColumns: reserveColumns)
     loadedScene = scene
     return appended
   }

@@ -25,6 +25,11 @@ public struct ViewerOptions {
   public var benchmarkFrames: Int?
   /// The (scratch) file the follow-latency benchmark appends rows to.
   public var benchmarkAppendTarget: String?
+  /// With `follow`, for kinds whose surfaces grow along their columns (gradient flow): the
+  /// most columns a surface can reach (`--max-steps`). Loads then reserve buffer room for
+  /// `min(this, max(2 x columns, columns + 256))` columns, so that follow updates write new
+  /// columns in place instead of growing (copying) the GPU buffers first.
+  public var followColumnLimit: Int?
   public var runName: String?
   /// Surfaces are strided to about this many triangles while the user drags or zooms.
   public var lodTriangles = 125_000
@@ -133,6 +138,9 @@ public final class Viewer {
   private var latestStep: Int64?
   private var shownStep: Int64?
   private var lastUpdate: Date?
+  /// When the main loop last took a follow update and when it had applied it (for the
+  /// follow-latency benchmark's breakdown).
+  private var followTimes: (received: Double, applied: Double) = (0, 0)
   public private(set) var framesDrawn = 0
 
   nonisolated(unsafe) static var lastGLFWError: String?
@@ -261,7 +269,7 @@ public final class Viewer {
   /// level-of-detail version when surfaces are large) and rebuilds the picker.
   private func rebuildDisplay() {
     displayScene = decorated(baseScene)
-    full?.load(displayScene)
+    full?.load(displayScene, reserveColumns: reserveColumns(for: displayScene))
     lodScene = Self.levelOfDetail(displayScene, triangles: options.lodTriangles)
     if let l = lodScene { lod?.load(l) }
     lodStale = false
@@ -280,10 +288,24 @@ public final class Viewer {
       let full
     else { return rebuildDisplay() }
     displayScene = decorated(baseScene)
-    full.apply(displayScene, delta: delta)
+    full.apply(displayScene, delta: delta, reserveColumns: reserveColumns(for: displayScene))
     lodStale = true
-    readout = nil  // the next mouse move picks again
+    // A readout shown stays: pick again at the cursor, in the grown scene (the picker is
+    // rebuilt only then, O(all data); without a readout it waits for the next mouse move).
+    let hadReadout = readout != nil
+    readout = nil
+    if hadReadout, let c = cursor, drag == nil { updateHover(c) }
     needsRedraw = true
+  }
+
+  /// Columns to reserve per surface when loading `scene` (`ViewerOptions.followColumnLimit`).
+  private func reserveColumns(for scene: Scene) -> Int {
+    guard !options.follow.isEmpty, let limit = options.followColumnLimit else { return 0 }
+    let cols = scene.traces.reduce(0) { n, t in
+      if case .surface(let s) = t { return max(n, s.cols) }
+      return n
+    }
+    return min(limit, max(2 * cols, cols + 256))
   }
 
   /// Brings the level-of-detail scene up to date after follow updates.
@@ -750,6 +772,7 @@ public final class Viewer {
       lastReportedError = nil
     }
     guard let update = m.update else { return }
+    followTimes.received = now
     var scene = update.scene
     scene.background = baseScene.background
     baseScene = scene  // the camera stays the viewer's own
@@ -773,6 +796,7 @@ public final class Viewer {
       note("updated to step \(latestStep.map(String.init) ?? "?") (\(how))")
     }
     if let window { glfwSetWindowTitle(window, title()) }
+    followTimes.applied = now
   }
 
   // MARK: - Benchmark
@@ -835,29 +859,44 @@ public final class Viewer {
       return
     }
     var latencies: [Double] = []
+    var phases: [String] = []
     for _ in 0..<5 {
       let step = (latestStep ?? 0) + 1
-      let start = now
       try Self.appendRow(to: file, step: step)
+      let start = now  // the row is in the file
       while shownStep ?? Int64.min < step {
         if now - start > 30 { throw ViewerError.glfw("follow benchmark: step \(step) not shown after 30 s") }
         try iterate()
       }
-      latencies.append(now - start)
+      // Until the frame that showed it was drawn (the loop may sleep after that frame until
+      // the next poll is due; that is not latency).
+      latencies.append(lastFrameTime - start)
+      // Until the main loop took the update (poll, read, build on the follow queue), applying
+      // it (upload, title), and until the frame showing it was drawn.
+      phases.append(String(
+        format: "%.0f+%.0f+%.0f", (followTimes.received - start) * 1000,
+        (followTimes.applied - followTimes.received) * 1000, (lastFrameTime - followTimes.applied) * 1000))
       // Let the rebuild limiter settle so each sample starts alike.
       let pause = now
       while now - pause < options.minRebuildInterval { try iterate() }
     }
     let sorted = latencies.sorted()
     print(String(
-      format: "benchmark: follow latency (append a row -> frame showing it; poll %.0f ms): median %.0f ms, max %.0f ms over %d appends",
-      options.pollInterval * 1000, sorted[sorted.count / 2] * 1000, sorted.last! * 1000, sorted.count))
+      format: "benchmark: follow latency (append a row -> frame showing it; poll %.0f ms): median %.0f ms, max %.0f ms over %d appends (in order: %@ ms)",
+      options.pollInterval * 1000, sorted[sorted.count / 2] * 1000, sorted.last! * 1000, sorted.count,
+      latencies.map { String(format: "%.0f", $0 * 1000) }.joined(separator: ", ")))
+    print("benchmark: follow latency by phase (ms: update built + applied + frame drawn): \(phases.joined(separator: ", "))")
     fflush(stdout)
   }
 
-  /// Appends a copy of the file's last row with its step set to `step`.
+  /// Appends a copy of the file's last row with its step set to `step` (reading only the
+  /// file's last 1 MB: followed files grow large).
   static func appendRow(to path: String, step: Int64) throws {
-    guard let data = FileManager.default.contents(atPath: path) else { throw ViewerError.glfw("\(path): cannot read") }
+    guard let r = FileHandle(forReadingAtPath: path) else { throw ViewerError.glfw("\(path): cannot read") }
+    let size = try r.seekToEnd()
+    try r.seek(toOffset: size - min(size, 1 << 20))
+    let data = try r.readToEnd() ?? Data()
+    try? r.close()
     let lines = data.split(separator: 0x0A).filter { !$0.isEmpty }
     guard let last = lines.last,
       var obj = try JSONSerialization.jsonObject(with: Data(last)) as? [String: Any]

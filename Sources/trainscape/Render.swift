@@ -71,8 +71,9 @@ extension Render {
       if let span = series.ema, span > 1 { matrix = matrix.smoothed(span: span) }
       if matrix.steps.count > series.maxSteps {
         let before = matrix.steps.count
+        let width = LayerStepMatrix.bucketWidth(columns: before, maxColumns: series.maxSteps)
         matrix = matrix.downsampled(maxColumns: series.maxSteps)
-        log.notice("\(chosen.prefix): \(before) steps downsampled to \(matrix.steps.count) columns keeping every layer's min and max per bucket (--max-steps \(series.maxSteps))")
+        log.notice("\(chosen.prefix): \(before) steps downsampled to \(matrix.steps.count) columns keeping every layer's min and max per bucket of \(width) steps (--max-steps \(series.maxSteps))")
       }
       let scene = try GradientFlowBuilder.scene(
         steps: matrix.steps, layers: matrix.layers, values: matrix.values, family: chosen.prefix,

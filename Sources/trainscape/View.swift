@@ -51,11 +51,15 @@ protocol ViewableKind: ParsableCommand {
   /// For `--follow`: a `SceneSource.update` that extends the scene from the followed files'
   /// new rows; nil when the kind only rebuilds.
   func followUpdate(sources: [String: RunFollowerSource]) -> ((Bool?, Bool) throws -> SceneUpdate)?
+  /// For `--follow`: the most columns the scene's surfaces can grow to (the viewer reserves
+  /// GPU buffer room up to it); nil when they do not grow in place.
+  var followColumnLimit: Int? { get }
 }
 
 extension ViewableKind {
   func withLogZ(_ on: Bool) -> Self? { nil }
   func followUpdate(sources: [String: RunFollowerSource]) -> ((Bool?, Bool) throws -> SceneUpdate)? { nil }
+  var followColumnLimit: Int? { nil }
 }
 
 /// The follow queue's incremental state for one followed file.
@@ -70,6 +74,8 @@ private final class FollowState {
 extension Render.GradientFlow: ViewableKind {
   var viewOutput: OutputOptions { output }
   var followablePaths: [String] { [input.path] }
+  /// Drawn step columns never exceed `--max-steps` (downsampled beyond it).
+  var followColumnLimit: Int? { series.maxSteps }
   func withLogZ(_ on: Bool) -> Self? {
     var k = self
     k.logZ = on ? .on : .off
@@ -84,6 +90,7 @@ extension Render.GradientFlow: ViewableKind {
     return { logZ, rebuild in
       let rows = source.rows
       var reason: String?
+      var previousWidth: Int?
       if rebuild {
         reason = "log z \(logZ == true ? "on" : "off")"
       } else if state.generation != source.generation {
@@ -96,13 +103,17 @@ extension Render.GradientFlow: ViewableKind {
           state.consumed = rows.count
           return SceneUpdate(scene: b.scene, delta: delta)
         }
-        reason = b.appendBlocker ?? "the new rows do not extend the surface (an earlier step, a new metric key, or more than --max-steps columns)"
+        reason = b.appendBlocker ?? "the new rows do not extend the surface (an earlier step, a new metric key or a new z scale)"
+        previousWidth = b.bucketWidth
       }
       let kind = logZ.flatMap { self.withLogZ($0) } ?? self
-      let (scene, _) = try kind.makeScene()
-      // The builder for the next rows; when it cannot be built (too few steps yet), every
-      // update rebuilds until it can.
+      // The builder for the next rows draws what `render` draws: its scene is the rebuild.
+      // When it cannot be built (too few steps yet), every update rebuilds until it can.
       state.builder = try? kind.incrementalBuilder()
+      if let w = state.builder?.bucketWidth, let p = previousWidth, w != p {
+        reason = "more than --max-steps \(series.maxSteps) columns at buckets of \(p) steps: buckets of \(w) now"
+      }
+      let scene = try state.builder?.scene ?? kind.makeScene().0
       state.consumed = rows.count
       state.generation = source.generation
       state.logZ = logZ
@@ -193,6 +204,7 @@ struct ViewerFlags: ParsableArguments {
     options.screenshot = screenshot
     options.overwrite = out.force
     options.benchmarkFrames = benchmarkFrames
+    options.followColumnLimit = kind.followColumnLimit
     if let s = screenshot, !out.force, FileManager.default.fileExists(atPath: s) {
       throw OutputError.exists(path: s)
     }

@@ -132,7 +132,7 @@ final class IncrementalGradientFlowTests: XCTestCase {
     XCTAssertNil(state.append([MetricRow(step: lastStep - 5, values: ["grad_norm/layer_0": 1])]))
     // A new key (a new layer of the family).
     XCTAssertNil(state.append([MetricRow(step: lastStep + 1, values: ["grad_norm/layer_9": 1])]))
-    // Beyond --max-steps the full build downsamples.
+    // Beyond --max-steps the steps go into buckets of 4: every column changes.
     let many = (1...20).map { MetricRow(step: lastStep + Int64($0), values: ["grad_norm/layer_0": 0.5]) }
     XCTAssertNil(state.append(many))
     XCTAssertEqual(state.scene, before, "a refused append leaves the state as it was")
@@ -151,6 +151,53 @@ final class IncrementalGradientFlowTests: XCTestCase {
     config.options.normalizePerLayer = true
     var normalized = try IncrementalGradientFlow(configuration: config, rows: rows)
     XCTAssertNil(normalized.append([MetricRow(step: lastStep + 1, values: ["grad_norm/layer_0": 1])]))
+  }
+
+  /// Downsampled (more steps than `maxColumns`): appends extend the bucketed surface exactly as
+  /// a full build draws it, across several doublings of the bucket width.
+  func testAppendsEqualFullBuildsWhenDownsampled() throws {
+    let rows = Self.rows(count: 300, seed: 11)
+    var config = IncrementalGradientFlow.Configuration(family: Self.family, runName: "run", maxColumns: 12)
+    config.options.logZ = .off
+    XCTAssertGreaterThan(try checkRandomSplits(config, rows: rows, seed: 12), 80)
+    let full = try IncrementalGradientFlow(configuration: config, rows: rows)
+    XCTAssertEqual(full.bucketWidth, 64, "300 steps in at most 12 columns: buckets of 64")
+    config.emaSpan = 5
+    config.options.logZ = .auto
+    XCTAssertGreaterThan(try checkRandomSplits(config, rows: Self.rows(count: 300, seed: 13, positive: true), seed: 14), 80)
+  }
+
+  /// A 100k-step run followed from its first steps in batches of 100 rows: every update but
+  /// the bucket width doublings appends, and the result is the full build's.
+  func testLongFollowRebuildsLogarithmically() throws {
+    let family = MetricFamily(prefix: "grad_norm", members: (0..<2).map { .init(layer: $0, key: "grad_norm/layer_\($0)") })
+    let total = 100_000
+    var g = LCG(state: 21)
+    let rows = (0..<total).map { i in
+      MetricRow(step: Int64(i), values: ["grad_norm/layer_0": g.next() + 1, "grad_norm/layer_1": 1 / (1 + Double(i)) + g.next()])
+    }
+    var config = IncrementalGradientFlow.Configuration(family: family, runName: "run", maxColumns: 2000)
+    config.options.logZ = .off
+    var state = try IncrementalGradientFlow(configuration: config, rows: rows[..<100])
+    var rebuilds = 0, appends = 0, widths: [Int] = []
+    for n in stride(from: 200, through: total, by: 100) {
+      if state.append(rows[(n - 100)..<n]) != nil {
+        appends += 1
+      } else {
+        rebuilds += 1
+        state = try IncrementalGradientFlow(configuration: config, rows: rows[..<n])
+        widths.append(state.bucketWidth ?? 0)
+      }
+    }
+    // Widths 4, 8, ..., 128: log2(100k / 2000) + 1 rebuilds, each where the width doubled.
+    XCTAssertEqual(widths, [4, 8, 16, 32, 64, 128])
+    XCTAssertEqual(rebuilds, 6)
+    XCTAssertEqual(appends, total / 100 - 1 - rebuilds)
+    let full = try IncrementalGradientFlow(configuration: config, rows: rows)
+    assertSameScene(state.scene, full.scene, "after 100k steps")
+    guard case .surface(let s) = state.scene.traces[0] else { return XCTFail() }
+    XCTAssertLessThanOrEqual(s.cols, 2000)
+    XCTAssertGreaterThan(s.cols, 1000)
   }
 
   func testDeltasCompose() {

@@ -286,22 +286,30 @@ private func ints(_ a: [Double]?) -> [Int] { (a ?? []).map { Int($0) } }
   @Test func matrixDownsamplingMatchesANumpyEnvelope() throws {
     let ref = try NumpyReference.run(
       """
-      L, n, maxc = 5, 1003, 40
+      L, n, maxc = 5, 1025, 40
       v = np.cumsum(rng.normal(size=(L, n)), axis=1)
       v[rng.random((L, n)) < 0.1] = np.nan
       v[2, 100:400] = np.nan
       steps = np.sort(rng.choice(100000, n, replace=False))
-      B = maxc // 2
-      res = np.full((L, 2 * B), np.nan); rs = []
-      for b in range(B):
-          s = b * n // B; e = (b + 1) * n // B
+      # Aligned buckets of the smallest power-of-two width w >= 2 giving at most maxc columns.
+      ncols = lambda w: 2 * (n // w) + min(n % w, 2)
+      w = 2
+      while ncols(w) > maxc: w *= 2
+      cols = []; rs = []
+      for s in range(0, n, w):
+          e = min(s + w, n)
+          if e - s == 1:
+              rs += [steps[s]]; cols.append(v[:, s]); continue
           rs += [steps[s], steps[e - 1]]
+          a = np.full(L, np.nan); b = np.full(L, np.nan)
           for l in range(L):
               seg = v[l, s:e]
               if np.all(np.isnan(seg)): continue
               lo = int(np.nanargmin(seg)); hi = int(np.nanargmax(seg))
-              res[l, 2 * b] = seg[min(lo, hi)]; res[l, 2 * b + 1] = seg[max(lo, hi)]
-      out("v", v.ravel()); out("steps", steps); out("rv", res.ravel()); out("rs", rs)
+              a[l] = seg[min(lo, hi)]; b[l] = seg[max(lo, hi)]
+          cols += [a, b]
+      res = np.stack(cols, axis=1)
+      out("v", v.ravel()); out("steps", steps); out("rv", res.ravel()); out("rs", rs); out("w", [w])
       sm = [ema(row.tolist(), 9) for row in v]
       out("smoothed", np.array(sm).ravel())
       """, ["seed": 5])
@@ -309,6 +317,9 @@ private func ints(_ a: [Double]?) -> [Int] { (a ?? []).map { Int($0) } }
       family: "grad_norm", layers: [0, 1, 2, 3, 4], steps: try #require(ref["steps"]).map { Int64($0) },
       values: try #require(ref["v"]))
     let d = m.downsampled(maxColumns: 40)
+    // 1025 columns: buckets of 64, the last one a single column kept as it is.
+    #expect(ref["w"] == [64] && LayerStepMatrix.bucketWidth(columns: 1025, maxColumns: 40) == 64)
+    #expect(d.steps.count == 33 && d.steps.count <= 40)
     #expect(d.steps == (ref["rs"] ?? []).map { Int64($0) })
     #expect(identical(d.values, try #require(ref["rv"])))
     #expect(d.layers == m.layers && d.family == m.family)
@@ -326,11 +337,23 @@ private func ints(_ a: [Double]?) -> [Int] { (a ?? []).map { Int($0) } }
 
   @Test func matrixDownsamplingSmallCases() {
     let m = LayerStepMatrix(family: "g", layers: [0, 1], steps: [0, 10, 20, 30, 40], values: [1, 5, 2, 4, 3, 9, .nan, .nan, .nan, 1])
-    let d = m.downsampled(maxColumns: 4)  // buckets: columns 0..<2 and 2..<5
-    #expect(d.steps == [0, 10, 20, 40])
-    #expect(identical(d.values, [1, 5, 2, 4, 9, 9, 1, 1]))
+    let d = m.downsampled(maxColumns: 4)  // buckets of 4: columns 0..<4 and 4 (kept as it is)
+    #expect(d.steps == [0, 30, 40])
+    #expect(identical(d.values, [1, 5, 3, 9, 9, 1]))
+    let one = m.downsampled(maxColumns: 2)  // one bucket of 8
+    #expect(one.steps == [0, 40])
+    #expect(identical(one.values, [1, 5, 9, 1]))
     let e = m.downsampled(maxColumns: 5)
     #expect(e.steps == m.steps && identical(e.values, m.values))
+    // The width is a power of two that never shrinks as columns arrive.
+    var previous = 1
+    for n in 1...5000 {
+      let w = LayerStepMatrix.bucketWidth(columns: n, maxColumns: 100)
+      #expect(w >= previous && w & (w - 1) == 0 && LayerStepMatrix.bucketedColumns(n, width: w) <= 100)
+      if w > 2 { #expect(LayerStepMatrix.bucketedColumns(n, width: w / 2) > 100) }
+      previous = w
+    }
+    #expect(previous == 128)
     let empty = LayerStepMatrix(family: "g", layers: [0], steps: [], values: [])
     #expect(empty.downsampled(maxColumns: 4).steps.isEmpty && empty.smoothed(span: 3).values.isEmpty)
   }

@@ -49,3 +49,42 @@ import TrainscapeHeadless
     #expect(r.uploads.loads == 2)
   }
 }
+
+/// Downsampled follow (more steps than `--max-steps`) on the GPU: loaded with the room the
+/// viewer reserves, appends write into the buffers without growing them, and the result draws
+/// what a fresh load of the full build draws.
+@Suite struct ReservedFollowRenderTests {
+  @Test func downsampledAppendsFitTheReservedBuffersAndRenderLikeAFreshLoad() throws {
+    let rows = (0..<500).map(IncrementalRenderTests.row)
+    // 400 to 500 steps in at most 64 columns: buckets of 16 steps throughout.
+    let config = IncrementalGradientFlow.Configuration(family: IncrementalRenderTests.family, runName: "run", maxColumns: 64)
+    var state = try IncrementalGradientFlow(configuration: config, rows: rows[..<400])
+    #expect(state.bucketWidth == 16)
+    let r = try HeadlessRenderer(gpu: .surfaceless)
+    defer { r.destroy() }
+    let unreserved = try HeadlessRenderer(gpu: .surfaceless)
+    defer { unreserved.destroy() }
+    #expect(!r.apply(state.scene, delta: nil, reserveColumns: 64))
+    unreserved.apply(state.scene, delta: nil)
+    for batch in [400..<410, 410..<445, 445..<500] {
+      let appended = state.append(rows[batch])
+      let delta = try #require(appended)
+      #expect(r.apply(state.scene, delta: delta))
+      #expect(unreserved.apply(state.scene, delta: delta))
+    }
+    #expect(r.uploads.appends == 3 && r.uploads.bufferGrowths == 0)
+    // Without the reserve the same appends outgrow the buffers loaded to size.
+    #expect(unreserved.uploads.bufferGrowths > 0)
+    let extended = try r.render(state.scene, width: 400, height: 300)
+    #expect(r.uploads.loads == 1)
+
+    let fresh = try HeadlessRenderer(gpu: .surfaceless)
+    defer { fresh.destroy() }
+    let full = try IncrementalGradientFlow(configuration: config, rows: rows)
+    #expect(full.scene == state.scene)
+    let expected = try fresh.render(full.scene, width: 400, height: 300)
+    let c = Goldens.compare(extended, expected, channelTolerance: ImageTolerance().channelTolerance)
+    #expect(c.differingFraction <= ImageTolerance().maxDifferingFraction, "\(c.differingFraction)")
+    #expect(c.meanDifference <= ImageTolerance().maxMeanDifference, "\(c.meanDifference)")
+  }
+}

@@ -376,4 +376,44 @@ func nonBackgroundFraction(_ img: RGBAImage) -> Double {
     #expect(rr.status == 0, "\(rr.stderr)")
     expectMatch(try PNGCodec.read(path: shot), try PNGCodec.read(path: rendered), Tolerance(), name: "viewer_follow")
   }
+
+  @Test func followBeyondMaxStepsStaysIncrementalAndKeepsTheHoverReadout() throws {
+    let x = try XServer()
+    let dir = try Paths.tempDir()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let lines = try String(contentsOfFile: Paths.example, encoding: .utf8).split(separator: "\n")
+    let live = dir.appendingPathComponent("live.jsonl").path
+    try (lines[0..<600].joined(separator: "\n") + "\n").write(toFile: live, atomically: true, encoding: .utf8)
+    let script = dir.appendingPathComponent("script.txt")
+    try "1.0 hover 400 225\n".write(to: script, atomically: true, encoding: .utf8)
+    let shot = dir.appendingPathComponent("follow.png").path
+    // 600 steps and more in at most 256 columns: buckets of 8 steps from 600 to 900 steps.
+    let started = try startCLI(
+      ["view", "gradient-flow", live, "--size", "800x450", "--screenshot", shot, "--quit-after", "5", "--follow",
+       "--max-steps", "256", "--script", script.path],
+      environment: ["DISPLAY": x.display])
+    Thread.sleep(forTimeInterval: 2)
+    let h = try #require(FileHandle(forWritingAtPath: live))
+    try h.seekToEnd()
+    for batch in [600..<750, 750..<900] {
+      try h.write(contentsOf: Data((lines[batch].joined(separator: "\n") + "\n").utf8))
+      Thread.sleep(forTimeInterval: 1)
+    }
+    try h.close()
+    let r = finish(started)
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stderr.contains("updated to step 899"), "\(r.stderr)")
+    // Downsampled, and still only the last bucket and the new ones went to the GPU.
+    let updates = r.stderr.split(separator: "\n").filter { $0.contains("updated to step") }
+    #expect(updates.count >= 2 && updates.allSatisfy { $0.contains("(incremental, ") }, "\(r.stderr)")
+    #expect(!r.stderr.contains("rebuilt"), "\(r.stderr)")
+    // The readout shown before the updates is still there at the end (picked again in the
+    // grown surface), to the lower right of the cursor (400, 225).
+    let img = try PNGCodec.read(path: shot)
+    try? FileManager.default.createDirectory(at: Paths.artifacts, withIntermediateDirectories: true)
+    try? PNGCodec.write(img, to: Paths.artifacts.appendingPathComponent("viewer_follow_hover.png").path, overwrite: true)
+    let box = readoutPixels(img, x0: 405, y0: 230, x1: 550, y1: 325)
+    #expect(box.white > 2000, "white \(box.white)")
+    #expect(box.dark > 150, "dark \(box.dark)")
+  }
 }

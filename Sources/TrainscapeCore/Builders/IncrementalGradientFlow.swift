@@ -7,9 +7,15 @@
 /// downsampling, `GradientFlowBuilder.scene`). `append` then takes the rows read since and
 /// extends the surface by new step columns, keeping what a full build needs to agree: the
 /// per-layer EMA state, the last column's raw values (a row with the last column's step
-/// rewrites that column, as the matrix lets the later row win), and per-column value
-/// statistics for the z range, the log-z choice and the notes. The result equals a full build
-/// on the same rows (tests compare them value by value).
+/// rewrites that column, as the matrix lets the later row win), the smoothed columns of the
+/// last downsampling bucket, and value statistics of the drawn columns for the z range, the
+/// log-z choice and the notes. The result equals a full build on the same rows (tests compare
+/// them value by value).
+///
+/// Downsampling (`LayerStepMatrix.downsampled`) cuts the steps into aligned buckets of a
+/// power-of-two width, so new steps only rewrite the last bucket's (one or two) columns and add
+/// buckets; only when the width doubles does every column change, and `append` declines: a run
+/// followed from its first step to step n rebuilds about log2(n / maxColumns) + 1 times.
 ///
 /// `append` returns nil, leaving the state as it was, whenever the rows do not simply extend
 /// the matrix; the caller then builds from scratch (and seeds a new instance). That happens
@@ -18,8 +24,8 @@
 ///   file that restarted without being replaced);
 /// - a row brings a metric key not seen before (the family detection could choose another
 ///   family, or the family gains a layer);
-/// - the columns would exceed `maxColumns`: the full build then downsamples, and min/max
-///   buckets are re-cut on every new step, so no column stays put;
+/// - the downsampling bucket width changes (the steps outgrew `maxColumns` at this width:
+///   buckets merge in pairs, so every column changes);
 /// - the bounded buffer (`--last`) is on: rows dropping off the front shift every column;
 /// - layers are normalized by their own maximum: a new maximum rescales whole rows;
 /// - the z scale resolved by `--log-z auto` changes, or the log axis starts (or stops) hiding
@@ -98,13 +104,24 @@ public struct IncrementalGradientFlow: Sendable {
   /// The state that lets columns be appended; nil when the configuration or the data rule
   /// appends out (see the type's comment).
   struct Growth: Sendable {
-    var steps: [Int64]
+    /// The bucket width (`LayerStepMatrix.bucketWidth`; 1 when not downsampled).
+    var width: Int
+    /// Step columns before downsampling, and the first and last of their steps.
+    var rawCount: Int
+    var firstStep: Int64
+    var lastStep: Int64
+    /// The smoothed columns of the last bucket (the one holding the last step column), and
+    /// their steps; per column, the values by layer.
+    var open: [[Double]]
+    var openSteps: [Int64]
+    /// The drawn column where the last bucket's columns start.
+    var openOutputStart: Int
     var knownKeys: Set<String>
     /// Raw (unsmoothed) values of the last column, per layer; NaN where missing.
     var rawLast: [Double]
     /// The EMA state before the last column, per layer (NaN: not started).
     var emaBeforeLast: [Double]
-    /// Statistics of every column but the last, and of the last.
+    /// Statistics of the drawn columns before the last bucket's, and of the last bucket's.
     var prefixStats: Stats
     var lastStats: Stats
     /// Whether the log axis turned values <= 0 into holes (`GradientFlowBuilder` masks only then).
@@ -118,6 +135,10 @@ public struct IncrementalGradientFlow: Sendable {
   /// Why `append` always returns nil for this instance (nil when it can append).
   public private(set) var appendBlocker: String?
 
+  /// The downsampling bucket width in step columns (1: every step drawn; nil when this
+  /// instance cannot append).
+  public var bucketWidth: Int? { growth?.width }
+
   /// Builds the scene from `rows` as `render gradient-flow` does.
   public init(configuration: Configuration, rows: some Sequence<MetricRow>) throws {
     self.configuration = configuration
@@ -129,8 +150,9 @@ public struct IncrementalGradientFlow: Sendable {
     let raw = buffer.layerStepMatrix(for: configuration.family)
     var matrix = raw
     if let span = configuration.emaSpan, span > 1 { matrix = matrix.smoothed(span: span) }
-    let downsampled = matrix.steps.count > configuration.maxColumns
-    if downsampled { matrix = matrix.downsampled(maxColumns: configuration.maxColumns) }
+    let smoothed = matrix
+    let width = LayerStepMatrix.bucketWidth(columns: matrix.steps.count, maxColumns: configuration.maxColumns)
+    matrix = matrix.bucketed(width: width)
     scene = try GradientFlowBuilder.scene(
       steps: matrix.steps, layers: matrix.layers, values: matrix.values,
       family: configuration.family.prefix, runName: configuration.runName,
@@ -140,28 +162,45 @@ public struct IncrementalGradientFlow: Sendable {
       appendBlocker = "--last keeps a bounded window: old rows drop off the front"
     } else if configuration.options.normalizePerLayer {
       appendBlocker = "--normalize-layers rescales whole layers when a new maximum arrives"
-    } else if downsampled {
-      appendBlocker = "more steps than --max-steps: min/max buckets are re-cut on every new step"
     }
     guard appendBlocker == nil else { return }
-    let n = matrix.steps.count, layers = matrix.layers.count
+    let n = smoothed.steps.count, layers = matrix.layers.count, cols = matrix.steps.count
+    let openStart = (n - 1) / width * width
+    let openOutputs = n - openStart == 1 ? 1 : 2
     var prefix = Stats(), last = Stats()
     for li in 0..<layers {
-      for si in 0..<n {
-        let v = matrix[layer: li, step: si]
-        if si == n - 1 { last.add(v) } else { prefix.add(v) }
+      for ci in 0..<cols {
+        let v = matrix[layer: li, step: ci]
+        if ci >= cols - openOutputs { last.add(v) } else { prefix.add(v) }
       }
     }
     let scale = scene.z.scale
     growth = Growth(
-      steps: matrix.steps, knownKeys: knownKeys,
+      width: width, rawCount: n, firstStep: smoothed.steps[0], lastStep: smoothed.steps[n - 1],
+      open: (openStart..<n).map { si in (0..<layers).map { smoothed[layer: $0, step: si] } },
+      openSteps: Array(smoothed.steps[openStart..<n]), openOutputStart: cols - openOutputs,
+      knownKeys: knownKeys,
       rawLast: (0..<layers).map { raw[layer: $0, step: n - 1] },
-      emaBeforeLast: (0..<layers).map { matrix[layer: $0, step: n - 2] },
+      emaBeforeLast: (0..<layers).map { smoothed[layer: $0, step: n - 2] },
       prefixStats: prefix, lastStats: last,
       masking: scale == .log && prefix.merged(last).nonPositive > 0)
     if configuration.emaSpan ?? 1 <= 1 {
       growth!.emaBeforeLast = Array(repeating: .nan, count: layers)
     }
+  }
+
+  /// The drawn columns of one bucket given its smoothed columns (per column, by layer), as
+  /// `LayerStepMatrix.bucketed(width:)` makes them.
+  static func bucketColumns(_ columns: [[Double]], steps: [Int64], width: Int) -> (steps: [Int64], columns: [[Double]]) {
+    guard columns.count > 1 else { return (steps, columns) }
+    let layers = columns[0].count, n = columns.count
+    var values = [Double](repeating: .nan, count: layers * n)
+    for (ci, c) in columns.enumerated() {
+      for li in 0..<layers { values[li * n + ci] = c[li] }
+    }
+    let m = LayerStepMatrix(family: "", layers: Array(0..<layers), steps: steps, values: values)
+      .bucketed(width: width)
+    return (m.steps, m.steps.indices.map { ci in (0..<layers).map { m[layer: $0, step: ci] } })
   }
 
   /// One step of `SeriesOps.ema`: the state after `v` given the state before (NaN: not
@@ -180,23 +219,23 @@ public struct IncrementalGradientFlow: Sendable {
     guard var g = growth, case .surface(let surface) = scene.traces.first else { return nil }
     let members = configuration.family.members
     let layers = members.count
-    let oldCols = g.steps.count
+    let oldRaw = g.rawCount, oldCols = surface.cols
     // Raw columns from `firstChanged` on: the last old column (when rewritten) and new ones.
-    var firstChanged = oldCols
+    var firstChanged = oldRaw
     var tail: [[Double]] = []
     var tailSteps: [Int64] = []
     for row in rows {
       if let r = configuration.stepRange, !r.contains(row.step) { continue }
       for key in row.values.keys where !g.knownKeys.contains(key) { return nil }
       guard members.contains(where: { row.values[$0.key] != nil }) else { continue }
-      let lastStep = tailSteps.last ?? g.steps[oldCols - 1]
+      let lastStep = tailSteps.last ?? g.lastStep
       if row.step > lastStep {
         tail.append(Array(repeating: .nan, count: layers))
         tailSteps.append(row.step)
       } else if row.step == lastStep {
         if tail.isEmpty {
           // The later row wins: rewrite the last old column.
-          firstChanged = oldCols - 1
+          firstChanged = oldRaw - 1
           tail.append(g.rawLast)
           tailSteps.append(row.step)
         }
@@ -208,12 +247,14 @@ public struct IncrementalGradientFlow: Sendable {
       }
     }
     guard !tail.isEmpty else { return SceneDelta(surfaces: []) }
-    let newCols = firstChanged + tail.count
-    guard newCols <= configuration.maxColumns else { return nil }
+    let newRaw = firstChanged + tail.count
+    let w = g.width
+    // A wider bucket merges every pair of buckets: a rebuild.
+    guard LayerStepMatrix.bucketWidth(columns: newRaw, maxColumns: configuration.maxColumns) == w else { return nil }
 
     // Smooth the changed columns from the EMA state before the first of them.
     var state = g.emaBeforeLast
-    if firstChanged == oldCols, let span = configuration.emaSpan, span > 1 {
+    if firstChanged == oldRaw, let span = configuration.emaSpan, span > 1 {
       // The state after the last old column.
       state = zip(state, g.rawLast).map { Self.emaStep($0, $1, span: span) }
     }
@@ -232,14 +273,44 @@ public struct IncrementalGradientFlow: Sendable {
     }
     if configuration.emaSpan ?? 1 <= 1 { stateBeforeLast = Array(repeating: .nan, count: layers) }
 
-    // Statistics, the z scale and the notes, as the full build computes them.
-    var prefix = firstChanged == oldCols - 1 ? g.prefixStats : g.prefixStats.merged(g.lastStats)
-    var last = Stats()
-    for ci in 0..<smoothed.count {
-      var s = Stats()
-      for v in smoothed[ci] { s.add(v) }
-      if ci == smoothed.count - 1 { last = s } else { prefix = prefix.merged(s) }
+    // The smoothed columns into buckets: the last old bucket takes new columns until it is
+    // full (or has its last column rewritten); closed buckets become drawn columns.
+    var unchanged = g.openOutputStart
+    var prefix = g.prefixStats
+    var open = g.open, openSteps = g.openSteps
+    if firstChanged == oldRaw - 1 {
+      open.removeLast()
+      openSteps.removeLast()
+    } else if oldRaw % w == 0 {
+      // The last old bucket is full and stays as drawn.
+      unchanged = oldCols
+      prefix = prefix.merged(g.lastStats)
+      open = []
+      openSteps = []
     }
+    var outColumns: [[Double]] = [], outSteps: [Int64] = []
+    for (ci, column) in smoothed.enumerated() {
+      let rawIndex = firstChanged + ci
+      if rawIndex % w == 0, !open.isEmpty {
+        let closed = Self.bucketColumns(open, steps: openSteps, width: w)
+        for c in closed.columns { for v in c { prefix.add(v) } }
+        outColumns += closed.columns
+        outSteps += closed.steps
+        open = []
+        openSteps = []
+      }
+      open.append(column)
+      openSteps.append(tailSteps[ci])
+    }
+    let lastBucket = Self.bucketColumns(open, steps: openSteps, width: w)
+    var last = Stats()
+    for c in lastBucket.columns { for v in c { last.add(v) } }
+    let openOutputStart = unchanged + outColumns.count
+    outColumns += lastBucket.columns
+    outSteps += lastBucket.steps
+    let newCols = unchanged + outColumns.count
+
+    // Statistics, the z scale and the notes, as the full build computes them.
     let all = prefix.merged(last)
     let scale = all.resolve(configuration.options.logZ)
     guard scale == scene.z.scale else { return nil }
@@ -269,14 +340,14 @@ public struct IncrementalGradientFlow: Sendable {
     xs.reserveCapacity(layers * newCols); ys.reserveCapacity(layers * newCols); zs.reserveCapacity(layers * newCols)
     for li in 0..<layers {
       let row = li * oldCols
-      xs.append(contentsOf: surface.x[row..<(row + firstChanged)])
-      ys.append(contentsOf: surface.y[row..<(row + firstChanged)])
-      zs.append(contentsOf: surface.z[row..<(row + firstChanged)])
+      xs.append(contentsOf: surface.x[row..<(row + unchanged)])
+      ys.append(contentsOf: surface.y[row..<(row + unchanged)])
+      zs.append(contentsOf: surface.z[row..<(row + unchanged)])
       let layer = surface.y[row]
-      for ci in 0..<smoothed.count {
-        xs.append(Double(tailSteps[ci]))
+      for ci in 0..<outColumns.count {
+        xs.append(Double(outSteps[ci]))
         ys.append(layer)
-        let v = smoothed[ci][li]
+        let v = outColumns[ci][li]
         zs.append(masking ? (v > 0 ? v : .nan) : v)
       }
     }
@@ -289,8 +360,12 @@ public struct IncrementalGradientFlow: Sendable {
     t.colorRange = zRange
     var s = scene
     s.traces[0] = .surface(t)
-    g.steps.replaceSubrange(firstChanged..<oldCols, with: tailSteps)
-    s.x.range = Double(g.steps.first!)...Double(g.steps.last!)
+    g.rawCount = newRaw
+    g.lastStep = tailSteps[tailSteps.count - 1]
+    g.open = open
+    g.openSteps = openSteps
+    g.openOutputStart = openOutputStart
+    s.x.range = Double(g.firstStep)...Double(g.lastStep)
     s.z.range = zRange
     s.colorBar?.range = zRange
     s.notes = notes
@@ -303,7 +378,7 @@ public struct IncrementalGradientFlow: Sendable {
     scene = s
     growth = g
     return SceneDelta(surfaces: [
-      SurfaceColumnGrowth(trace: 0, previousColumns: oldCols, unchangedColumns: firstChanged)
+      SurfaceColumnGrowth(trace: 0, previousColumns: oldCols, unchangedColumns: unchanged)
     ])
   }
 }

@@ -114,6 +114,9 @@ public struct SurfaceAxisGeometry: Sendable {
 
   /// The triangles of the cells in cell columns `cellColumns` (cell column c joins sample
   /// columns c and c + 1), column by column, with the number of indices each column has.
+  /// The most indices `triangles` makes per cell column (two triangles per cell).
+  public static func maxIndicesPerCellColumn(rows: Int) -> Int { Swift.max(0, rows - 1) * 6 }
+
   public func triangles(cellColumns: Range<Int>) -> (indices: [UInt32], perColumn: [Int]) {
     var idx: [UInt32] = []
     var perColumn: [Int] = []

@@ -27,27 +27,69 @@ extension LayerStepMatrix {
   /// layer's extremes: an envelope per bucket of columns.
   ///
   /// Unchanged when `steps.count <= maxColumns`. Otherwise the n columns are
-  /// split into `B = maxColumns / 2` buckets, bucket b holding columns
-  /// `b*n/B ..< (b+1)*n/B` (integer division, at least 2 columns each), and
-  /// each bucket becomes two columns at the bucket's first and last step.
-  /// For each layer, those two columns hold the layer's minimum and maximum
-  /// over the bucket (NaN skipped), in the order they occur: the earlier of
-  /// the two at the first step, the later at the last step (both the same
-  /// value when the layer has one finite value or is constant there; both
-  /// NaN when it has none). So every layer's per-bucket min and max, and
-  /// hence its overall min and max, survive exactly, each moved by less than
-  /// one bucket along the step axis; the first and last steps are kept.
+  /// cut into buckets of `w` consecutive columns, bucket b holding columns
+  /// `b*w ..< min((b+1)*w, n)`, where `w = bucketWidth(columns: n,
+  /// maxColumns:)` is a power of two (at least 4). See `bucketed(width:)` for
+  /// what a bucket becomes. Because the buckets are aligned to multiples of a
+  /// power of two, columns appended later only change the last bucket or add
+  /// buckets, and when the width doubles, pairs of buckets merge: a followed
+  /// run (`IncrementalGradientFlow`) extends this picture in place and
+  /// rebuilds only when the width doubles, O(log n) times over a run.
   public func downsampled(maxColumns: Int) -> LayerStepMatrix {
     precondition(maxColumns >= 2, "maxColumns must be >= 2")
+    guard steps.count > maxColumns else { return self }
+    return bucketed(width: Self.bucketWidth(columns: steps.count, maxColumns: maxColumns))
+  }
+
+  /// The bucket width `downsampled(maxColumns:)` uses for `n` columns: 1 (no
+  /// downsampling) when `n <= maxColumns`, else the smallest power of two whose
+  /// buckets give at most `maxColumns` columns (`bucketedColumns`). Never
+  /// decreases as `n` grows.
+  public static func bucketWidth(columns n: Int, maxColumns: Int) -> Int {
+    precondition(maxColumns >= 2, "maxColumns must be >= 2")
+    if n <= maxColumns { return 1 }
+    var w = 2
+    while bucketedColumns(n, width: w) > maxColumns { w *= 2 }
+    return w
+  }
+
+  /// How many columns `n` columns become in buckets of `width`: all of them for
+  /// width 1; else two per bucket of two or more columns, one for a last bucket
+  /// of one column.
+  public static func bucketedColumns(_ n: Int, width: Int) -> Int {
+    precondition(width >= 1, "width must be >= 1")
+    if width == 1 { return n }
+    return 2 * (n / width) + Swift.min(n % width, 2)
+  }
+
+  /// The columns cut into buckets of `width` consecutive columns (bucket b
+  /// holding columns `b*width ..< min((b+1)*width, n)`). A bucket of one column
+  /// keeps it as it is. A bucket of two or more columns becomes two columns at
+  /// the bucket's first and last step; for each layer, those two columns hold
+  /// the layer's minimum and maximum over the bucket (NaN skipped), in the
+  /// order they occur: the earlier of the two at the first step, the later at
+  /// the last step (both the same value when the layer has one finite value or
+  /// is constant there; both NaN when it has none). So every layer's
+  /// per-bucket min and max, and hence its overall min and max, survive
+  /// exactly, each moved by less than one bucket along the step axis; the first
+  /// and last steps are kept.
+  public func bucketed(width: Int) -> LayerStepMatrix {
+    precondition(width >= 1, "width must be >= 1")
     let n = steps.count
-    guard n > maxColumns else { return self }
-    let buckets = maxColumns / 2
-    let cols = 2 * buckets
+    guard width > 1, n > 0 else { return self }
+    let cols = Self.bucketedColumns(n, width: width)
     var newSteps: [Int64] = []
     newSteps.reserveCapacity(cols)
     var out = [Double](repeating: .nan, count: layers.count * cols)
-    for b in 0..<buckets {
-      let start = b * n / buckets, end = (b + 1) * n / buckets
+    var c = 0
+    for start in stride(from: 0, to: n, by: width) {
+      let end = Swift.min(start + width, n)
+      if end - start == 1 {
+        newSteps.append(steps[start])
+        for li in layers.indices { out[li * cols + c] = values[li * n + start] }
+        c += 1
+        continue
+      }
       newSteps.append(steps[start])
       newSteps.append(steps[end - 1])
       for li in layers.indices {
@@ -65,9 +107,10 @@ extension LayerStepMatrix {
           }
         }
         guard lo >= 0 else { continue }
-        out[li * cols + 2 * b] = values[row + Swift.min(lo, hi)]
-        out[li * cols + 2 * b + 1] = values[row + Swift.max(lo, hi)]
+        out[li * cols + c] = values[row + Swift.min(lo, hi)]
+        out[li * cols + c + 1] = values[row + Swift.max(lo, hi)]
       }
+      c += 2
     }
     return LayerStepMatrix(family: family, layers: layers, steps: newSteps, values: out)
   }
