@@ -70,6 +70,30 @@ func sampleScene(eye: Vec3 = Vec3(1.5, -1.5, 1.2), log: Bool = false) -> Scene {
     }
   }
 
+  /// A whole turntable orbit (every 15 degrees, three elevations): no label overlaps another
+  /// label or the colour bar, at 1280x720 and 640x480.
+  @Test func labelsStayClearOfEachOtherAndTheColorBarAllAroundAnOrbit() {
+    for (w, h) in [(1280, 720), (640, 480)] {
+      for elevation in [10.0, 30.0, 60.0] {
+        for k in 0..<24 {
+          let a = Double(k) * 15 * .pi / 180, e = elevation * .pi / 180, d = 2.4
+          let eye = Vec3(d * cos(e) * cos(a), d * cos(e) * sin(a), d * sin(e))
+          let layout = FigureLayoutBuilder.layout(sampleScene(eye: eye), width: w, height: h)
+          let labels = layout.labels
+          var boxes = labels.map { ($0.text, $0.bounds) }
+          if let cb = layout.colorBar { boxes.append(("colour bar", cb.rect)) }
+          for i in 0..<boxes.count {
+            for j in (i + 1)..<boxes.count {
+              let a = boxes[i].1, b = boxes[j].1
+              let overlap = a.x < b.maxX - 1 && b.x < a.maxX - 1 && a.y < b.maxY - 1 && b.y < a.maxY - 1
+              #expect(!overlap, "'\(boxes[i].0)' overlaps '\(boxes[j].0)' at \(w)x\(h), azimuth \(k * 15), elevation \(elevation)")
+            }
+          }
+        }
+      }
+    }
+  }
+
   @Test func logColorBarTicksArePowersOfTen() {
     let layout = FigureLayoutBuilder.layout(sampleScene(log: true), width: 1280, height: 720)
     let cb = layout.labels.filter { $0.role == .colorBarTick }.map(\.text)

@@ -140,13 +140,19 @@ public enum FigureLayoutBuilder {
     for _ in 0..<4 where style.fitToView && style.fixedFit == nil {
       let W = Double(width), H = Double(height)
       var over = Margins(left: 0, right: 0, top: 0, bottom: 0)
+      var intoSide = 0.0  // how far labels reach into the colour bar's column
+      let sideX = result.colorBar.map { $0.rect.x - 8 }
       for l in result.labels where l.role == .tickLabel || l.role == .axisTitle {
         over.left = Swift.max(over.left, result.plotRect.x - l.bounds.x)
-        over.right = Swift.max(over.right, l.bounds.maxX - Swift.min(W, result.colorBar.map { $0.rect.x - 8 } ?? W))
+        over.right = Swift.max(over.right, l.bounds.maxX - Swift.min(W, sideX ?? W))
+        if let sideX { intoSide = Swift.max(intoSide, l.bounds.maxX - sideX) }
         over.top = Swift.max(over.top, result.plotRect.y - l.bounds.y)
         over.bottom = Swift.max(over.bottom, l.bounds.maxY - H)
       }
       guard over.left > 0.5 || over.right > 0.5 || over.top > 0.5 || over.bottom > 0.5 else { break }
+      // The colour bar is placed beside the box, so shrinking the box alone moves it along:
+      // widen the gap between them too.
+      if intoSide > 0.5 { margins.sideGap += intoSide + 4 }
       margins.left += Swift.max(0, over.left) + 4
       margins.right += Swift.max(0, over.right) + 4
       margins.top += Swift.max(0, over.top) + 4
@@ -160,6 +166,8 @@ public enum FigureLayoutBuilder {
   /// 1280x720 (scaled with the image) plus extra pixels found by a first layout.
   struct Margins {
     var left = 0.0, right = 0.0, top = 0.0, bottom = 0.0
+    /// Extra room between the axes box and the colour bar (or legend) column.
+    var sideGap = 0.0
   }
 
   static func layout(
@@ -285,11 +293,11 @@ public enum FigureLayoutBuilder {
       }
       if right.isFinite { boxRight = Swift.min(boxRight, right + 50 * u) }
       let groupLeft = plotRect.maxX - boxRight  // the fit centred the box: same margin left
-      let groupRight = boxRight + 40 * u + sideWidth
+      let groupRight = boxRight + 40 * u + margins.sideGap + sideWidth
       let shift = Swift.min(
         Swift.max((W - groupRight - groupLeft) / 2, -groupLeft), W - margin - groupRight)
       plotRect.x = (plotRect.x + shift).rounded()
-      sideX = (boxRight + shift + 40 * u).rounded()
+      sideX = (boxRight + shift + 40 * u + margins.sideGap).rounded()
     }
     if let cb = scene.colorBar, let spec = cbSpec, let barX = sideX {
       let plotH = H - top - margin
@@ -462,7 +470,15 @@ public enum FigureLayoutBuilder {
       let ext = textExtent(title, size: axisTitleSize)
       let (tw, th) = rotate ? (ext.h, ext.w) : (ext.w, ext.h)
       let along = abs(d.x) * tw / 2 + abs(d.y) * th / 2
-      let dist = gap + maxExtent + 10 * u + along
+      var dist = gap + maxExtent + 10 * u + along
+      // Beyond any label already there (another axis's tick labels near a corner).
+      for _ in 0..<12 {
+        let c = PixelPoint(tip.x + d.x * dist, tip.y + d.y * dist)
+        let r = PixelRect(x: c.x - tw / 2, y: c.y - th / 2, width: tw, height: th)
+        guard labels.contains(where: { $0.bounds.x < r.maxX && r.x < $0.bounds.maxX && $0.bounds.y < r.maxY && r.y < $0.bounds.maxY })
+        else { break }
+        dist += 6 * u
+      }
       place(
         title, size: axisTitleSize, role: .axisTitle,
         center: PixelPoint(tip.x + d.x * dist, tip.y + d.y * dist), rotated: rotate)
