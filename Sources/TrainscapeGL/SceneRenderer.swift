@@ -195,8 +195,11 @@ private struct GPUSurface {
   var mesh: GPUMesh
   var colormap: Colormap
   var opacity: Float
+  /// Rows and columns of the uploaded layout: the trace's, or its columns and rows when
+  /// `transposed` (a surface that grows along its rows, uploaded row-major).
   var rows: Int
   var cols: Int
+  var transposed: Bool
   var origin: Vec3
   var colorOrigin: Double
   var colorScale: AxisScale
@@ -314,28 +317,35 @@ public final class SceneRenderer {
   /// `reserveColumns`: for a scene that will grow (a followed run), every surface's buffers get
   /// room for that many columns (when it has fewer), so that `apply` writes the columns of
   /// later updates in place instead of first growing (copying) the buffers.
-  public func load(_ scene: Scene, reserveColumns: Int = 0) {
+  ///
+  /// `reserveRows`: for a scene whose surfaces grow along their rows (the single-run loss
+  /// landscape), when positive, surfaces are uploaded row-major (`SurfaceAxisGeometry`'s
+  /// `transposed` layout) so that `apply` appends rows, with room for that many rows.
+  public func load(_ scene: Scene, reserveColumns: Int = 0, reserveRows: Int = 0) {
     releaseTraces()
     var bytes = 0
     for trace in scene.traces {
       switch trace {
       case .surface(let surface):
         slots.append((0, surfaces.count))
-        let g = SurfaceAxisGeometry(surface: surface, in: scene)
+        let transposed = reserveRows > 0
+        let g = SurfaceAxisGeometry(surface: surface, in: scene, transposed: transposed)
         let gpu = GPUMesh(layout: [(0, 3), (1, 3), (2, 1)], indexed: true)
-        if reserveColumns > surface.cols {
+        // Room for the layout columns to come: the trace's columns, or its rows when transposed.
+        let reserve = transposed ? reserveRows : reserveColumns
+        if reserve > g.cols {
           gpu.reserve(
-            vertices: surface.rows * reserveColumns,
-            indices: SurfaceAxisGeometry.maxIndicesPerCellColumn(rows: surface.rows) * (reserveColumns - 1))
+            vertices: g.rows * reserve,
+            indices: SurfaceAxisGeometry.maxIndicesPerCellColumn(rows: g.rows) * (reserve - 1))
         }
-        bytes += gpu.write(vertices: g.vertices(columns: 0..<surface.cols), from: 0)
-        let t = g.triangles(cellColumns: 0..<max(0, surface.cols - 1))
+        bytes += gpu.write(vertices: g.vertices(columns: 0..<g.cols), from: 0)
+        let t = g.triangles(cellColumns: 0..<max(0, g.cols - 1))
         bytes += gpu.write(indices: t.indices, from: 0)
         var starts = [0]
         for n in t.perColumn { starts.append(starts.last! + n) }
         surfaces.append(GPUSurface(
-          mesh: gpu, colormap: surface.colormap, opacity: Float(surface.opacity), rows: surface.rows,
-          cols: surface.cols, origin: g.origin, colorOrigin: g.colorOrigin,
+          mesh: gpu, colormap: surface.colormap, opacity: Float(surface.opacity), rows: g.rows,
+          cols: g.cols, transposed: transposed, origin: g.origin, colorOrigin: g.colorOrigin,
           colorScale: surface.colorScale, cellColumnStart: starts,
           transform: SurfaceTransform(scene: scene, surface: surface, origin: g.origin, colorOrigin: g.colorOrigin)))
         _ = colormapTexture(surface.colormap)
@@ -356,18 +366,19 @@ public final class SceneRenderer {
 
   /// Brings the loaded scene up to `scene`, which extends it as `delta` says: surfaces that
   /// grew get their new and rewritten columns (plus the column before them, whose normals
-  /// change) written into their buffers; every surface takes the new axis and colour ranges
+  /// change) written into their buffers (rows, for surfaces that grew along their rows and
+  /// were loaded row-major with `reserveRows`); every surface takes the new axis and colour ranges
   /// as uniforms. Scatter and mesh traces are uploaded again only when the axis ranges moved
   /// (their vertices are normalized to the box). Falls back to `load` (and returns false) when
-  /// there is no delta or it does not fit what is loaded: other traces, another axis scale
-  /// (`reserveColumns` is then passed on to `load`).
+  /// there is no delta or it does not fit what is loaded: other traces, another axis scale,
+  /// rows grown on a surface loaded column-major (`reserveColumns` and `reserveRows` are then
+  /// passed on to `load`).
   @discardableResult
-  public func apply(_ scene: Scene, delta: SceneDelta?, reserveColumns: Int = 0) -> Bool {
-    guard let delta, let axes = loadedAxes, canApply(scene, delta, axes) else {
-      load(scene, reserveColumns: reserveColumns)
+  public func apply(_ scene: Scene, delta: SceneDelta?, reserveColumns: Int = 0, reserveRows: Int = 0) -> Bool {
+    guard let delta, let axes = loadedAxes, let growth = layoutGrowth(scene, delta, axes) else {
+      load(scene, reserveColumns: reserveColumns, reserveRows: reserveRows)
       return false
     }
-    let growth = Dictionary(delta.surfaces.map { ($0.trace, $0) }, uniquingKeysWith: { a, _ in a })
     let axesMoved = axes.x != scene.x || axes.y != scene.y || axes.z != scene.z || axes.aspect != scene.aspect
     var bytes = 0
     for (ti, trace) in scene.traces.enumerated() {
@@ -375,19 +386,20 @@ public final class SceneRenderer {
       switch trace {
       case .surface(let surface):
         var s = surfaces[slot.index]
-        if let gr = growth[ti] {
+        if let unchanged = growth[ti] {
           let growthsBefore = s.mesh.growths
-          let g = SurfaceAxisGeometry(surface: surface, in: scene, origin: s.origin, colorOrigin: s.colorOrigin)
+          let g = SurfaceAxisGeometry(
+            surface: surface, in: scene, origin: s.origin, colorOrigin: s.colorOrigin, transposed: s.transposed)
           // The first changed column's left neighbour gains triangles: its normals change.
-          let firstVertexColumn = max(0, gr.unchangedColumns - 1)
+          let firstVertexColumn = max(0, unchanged - 1)
           bytes += s.mesh.write(
-            vertices: g.vertices(columns: firstVertexColumn..<surface.cols), from: firstVertexColumn * s.rows)
-          let firstCell = min(firstVertexColumn, max(0, surface.cols - 1))
-          let t = g.triangles(cellColumns: firstCell..<max(firstCell, surface.cols - 1))
+            vertices: g.vertices(columns: firstVertexColumn..<g.cols), from: firstVertexColumn * s.rows)
+          let firstCell = min(firstVertexColumn, max(0, g.cols - 1))
+          let t = g.triangles(cellColumns: firstCell..<max(firstCell, g.cols - 1))
           bytes += s.mesh.write(indices: t.indices, from: s.cellColumnStart[firstCell])
           s.cellColumnStart.removeSubrange((firstCell + 1)...)
           for n in t.perColumn { s.cellColumnStart.append(s.cellColumnStart.last! + n) }
-          s.cols = surface.cols
+          s.cols = g.cols
           uploads.bufferGrowths += s.mesh.growths - growthsBefore
         }
         s.colormap = surface.colormap
@@ -415,38 +427,48 @@ public final class SceneRenderer {
     return true
   }
 
-  /// Whether `delta` takes the loaded scene to `scene`: the same traces of the same kinds, the
+  /// Whether `delta` takes the loaded scene to `scene` (the same traces of the same kinds, the
   /// same axis and colour scales, surfaces of the same shape except those that grew from
-  /// what is loaded.
-  private func canApply(_ scene: Scene, _ delta: SceneDelta, _ axes: (x: AxisSpec, y: AxisSpec, z: AxisSpec, aspect: Vec3)) -> Bool {
+  /// what is loaded, along the axis their layout appends): then, per grown surface, the
+  /// layout columns that stay (trace columns, or trace rows for a row-major upload); else nil.
+  private func layoutGrowth(
+    _ scene: Scene, _ delta: SceneDelta, _ axes: (x: AxisSpec, y: AxisSpec, z: AxisSpec, aspect: Vec3)
+  ) -> [Int: Int]? {
     guard scene.traces.count == slots.count, scene.x.scale == axes.x.scale,
       scene.y.scale == axes.y.scale, scene.z.scale == axes.z.scale
-    else { return false }
-    var growth: [Int: SurfaceColumnGrowth] = [:]
-    for g in delta.surfaces {
-      guard g.trace >= 0, g.trace < slots.count, growth[g.trace] == nil else { return false }
-      growth[g.trace] = g
+    else { return nil }
+    // Per trace: (previous, unchanged) along the trace's columns (false) or rows (true).
+    var growth: [Int: (rows: Bool, previous: Int, unchanged: Int)] = [:]
+    let entries = delta.surfaces.map { ($0.trace, false, $0.previousColumns, $0.unchangedColumns) }
+      + delta.surfaceRows.map { ($0.trace, true, $0.previousRows, $0.unchangedRows) }
+    for (trace, rows, previous, unchanged) in entries {
+      guard trace >= 0, trace < slots.count, growth[trace] == nil else { return nil }
+      growth[trace] = (rows, previous, unchanged)
     }
+    var out: [Int: Int] = [:]
     for (ti, trace) in scene.traces.enumerated() {
       let slot = slots[ti]
       switch trace {
       case .surface(let t):
-        guard slot.kind == 0 else { return false }
+        guard slot.kind == 0 else { return nil }
         let s = surfaces[slot.index]
-        guard t.rows == s.rows, t.colorScale == s.colorScale else { return false }
+        // The trace's extent across and along the uploaded layout's columns.
+        let (across, along) = s.transposed ? (t.cols, t.rows) : (t.rows, t.cols)
+        guard across == s.rows, t.colorScale == s.colorScale else { return nil }
         if let g = growth[ti] {
-          guard g.previousColumns == s.cols, g.unchangedColumns <= s.cols, t.cols >= g.unchangedColumns
-          else { return false }
-        } else if t.cols != s.cols {
-          return false
+          guard g.rows == s.transposed, g.previous == s.cols, g.unchanged <= s.cols, along >= g.unchanged
+          else { return nil }
+          out[ti] = g.unchanged
+        } else if along != s.cols {
+          return nil
         }
       case .scatter:
-        guard slot.kind == 1, growth[ti] == nil else { return false }
+        guard slot.kind == 1, growth[ti] == nil else { return nil }
       case .mesh:
-        guard slot.kind == 2, growth[ti] == nil else { return false }
+        guard slot.kind == 2, growth[ti] == nil else { return nil }
       }
     }
-    return true
+    return out
   }
 
   /// Builds the vertex arrays of a scatter trace. Points that are not finite (or not positive on a
