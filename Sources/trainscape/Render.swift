@@ -250,6 +250,13 @@ extension Render {
         lrs.append(r)
       }
       losses = series.smooth(losses)
+      let scene = try LossLandscapeBuilder.slidingWindowScene(
+        steps: steps, losses: losses, learningRates: lrs, runName: runInfo.name,
+        options: singleRunOptions(lossKey: lossKey))
+      return (scene, runInfo.name)
+    }
+
+    func singleRunOptions(lossKey: String) -> LossLandscapeBuilder.Options {
       var options = LossLandscapeBuilder.Options()
       options.window = window
       options.logLR = logLr
@@ -258,9 +265,24 @@ extension Render {
       options.colormap = output.colormap(default: options.colormap)
       options.camera = output.camera(default: options.camera)
       options.title = output.title
-      let scene = try LossLandscapeBuilder.slidingWindowScene(
-        steps: steps, losses: losses, learningRates: lrs, runName: runInfo.name, options: options)
-      return (scene, runInfo.name)
+      return options
+    }
+
+    /// The single-run surface as `view --follow` grows it (`IncrementalLossLandscape`), built
+    /// from the rows read so far as `singleRunScene` builds it; throws in grid and sweep mode.
+    func incrementalBuilder() throws -> IncrementalLossLandscape {
+      guard !isGridMode, try loadRunsCached(paths, input: inputFormat).count == 1 else {
+        throw CLIError("only the single-run loss landscape grows incrementally")
+      }
+      let path = paths[0]
+      let (loaded, runInfo) = try loadRun(path, input: inputFormat)
+      let keys = Set(series.select(loaded).rows.flatMap { $0.values.keys })
+      let lossKey = try pickKey(self.lossKey, MetricCandidates.loss, in: keys, what: "loss", flag: "--loss-key", file: path)
+      let lrKey = try pickKey(self.lrKey, MetricCandidates.learningRate, in: keys, what: "learning-rate", flag: "--lr-key", file: path)
+      let config = IncrementalLossLandscape.Configuration(
+        runName: runInfo.name, lossKey: lossKey, learningRateKey: lrKey,
+        options: singleRunOptions(lossKey: lossKey), emaSpan: series.ema, stepRange: series.stepRange)
+      return try IncrementalLossLandscape(configuration: config, rows: runInfo.rows)
     }
 
     func sweepScene() throws -> (Scene, String) {

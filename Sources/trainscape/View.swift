@@ -29,8 +29,8 @@ struct View: ParsableCommand {
         2.5 resize 1000 600
         2.8 screenshot shot.png
 
-      --follow polls the input(s) (JSONL, TensorBoard event files, .wandb) for new rows and updates the scene (gradient-flow appends the new steps in place; keeping the
-      camera); the title shows the latest step and the time of the last update, and stderr
+      --follow polls the input(s) (JSONL, TensorBoard event files, .wandb) for new rows and updates the scene, keeping the camera (gradient flow appends the new steps and a
+      single-run loss landscape the windows they complete, in place; other kinds rebuild); the title shows the latest step and the time of the last update, and stderr
       says "updated to step N".
       """,
     subcommands: [
@@ -54,12 +54,15 @@ protocol ViewableKind: ParsableCommand {
   /// For `--follow`: the most columns the scene's surfaces can grow to (the viewer reserves
   /// GPU buffer room up to it); nil when they do not grow in place.
   var followColumnLimit: Int? { get }
+  /// For `--follow`: whether the scene's surfaces grow along their rows (uploaded row-major).
+  var followGrowsRows: Bool { get }
 }
 
 extension ViewableKind {
   func withLogZ(_ on: Bool) -> Self? { nil }
   func followUpdate(sources: [String: RunFollowerSource]) -> ((Bool?, Bool) throws -> SceneUpdate)? { nil }
   var followColumnLimit: Int? { nil }
+  var followGrowsRows: Bool { false }
 }
 
 /// The follow queue's incremental state for one followed file.
@@ -125,10 +128,52 @@ extension Render.GradientFlow: ViewableKind {
 extension Render.LossLandscape: ViewableKind {
   var viewOutput: OutputOptions { output }
   var followablePaths: [String] { isGridMode ? [] : paths }
+  /// Single-run mode: each completed sliding window is a new surface row.
+  var followGrowsRows: Bool { !isGridMode && paths.count == 1 }
   func withLogZ(_ on: Bool) -> Self? {
     var k = self
     k.logZ = on ? .on : .off
     return k
+  }
+
+  /// Single-run mode: the windows new rows complete extend the surface
+  /// (`IncrementalLossLandscape`); a replaced file, the L key or rows it cannot append (see
+  /// its comment) rebuild as `render` does and seed a new builder. Sweep mode rebuilds.
+  func followUpdate(sources: [String: RunFollowerSource]) -> ((Bool?, Bool) throws -> SceneUpdate)? {
+    guard followGrowsRows, let source = sources[paths[0]] else { return nil }
+    final class State {
+      var builder: IncrementalLossLandscape?
+      var consumed = 0
+      var generation = 0
+      var logZ: Bool?
+    }
+    let state = State()
+    return { logZ, rebuild in
+      let rows = source.rows
+      var reason: String?
+      if rebuild {
+        reason = "log z \(logZ == true ? "on" : "off")"
+      } else if state.generation != source.generation {
+        reason = "the file was replaced or truncated"
+      } else if state.logZ != logZ {
+        reason = "log z changed"
+      } else if var b = state.builder, rows.count >= state.consumed {
+        if let delta = b.append(rows[state.consumed...]) {
+          state.builder = b
+          state.consumed = rows.count
+          return SceneUpdate(scene: b.scene, delta: delta)
+        }
+        reason = b.appendBlocker
+      }
+      let kind = logZ.flatMap { self.withLogZ($0) } ?? self
+      // When it cannot be built (too few windows, several runs), every update rebuilds.
+      state.builder = try? kind.incrementalBuilder()
+      let scene = try state.builder?.scene ?? kind.makeScene().0
+      state.consumed = rows.count
+      state.generation = source.generation
+      state.logZ = logZ
+      return SceneUpdate(scene: scene, delta: nil, rebuildReason: reason)
+    }
   }
 }
 
@@ -205,6 +250,7 @@ struct ViewerFlags: ParsableArguments {
     options.overwrite = out.force
     options.benchmarkFrames = benchmarkFrames
     options.followColumnLimit = kind.followColumnLimit
+    options.followGrowsRows = kind.followGrowsRows
     if let s = screenshot, !out.force, FileManager.default.fileExists(atPath: s) {
       throw OutputError.exists(path: s)
     }
