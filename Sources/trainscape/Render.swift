@@ -419,7 +419,7 @@ extension Render {
         s.loss = seriesOptions.smooth(s.loss)
         s.gradNorm = seriesOptions.smooth(s.gradNorm)
         if !s.reward.isEmpty { s.reward = seriesOptions.smooth(s.reward) }
-        let keep = seriesOptions.downsample(s.loss, what: s.name)
+        let keep = seriesOptions.downsampleAligned(s.loss, what: s.name)
         if keep.count < s.steps.count {
           s.steps = keep.map { s.steps[$0] }
           s.loss = keep.map { s.loss[$0] }
