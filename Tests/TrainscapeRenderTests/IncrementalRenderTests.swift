@@ -144,3 +144,51 @@ import TrainscapeHeadless
     #expect(!columnMajor.apply(again.scene, delta: delta))
   }
 }
+
+/// A followed trajectory on the GPU: points appended in place (the last downsampling bucket's
+/// rewritten), the colour range a uniform, and the result draws what a fresh load draws.
+@Suite struct TrajectoryFollowRenderTests {
+  static func row(_ i: Int) -> MetricRow {
+    let loss = 3.2 * exp(-Double(i) / 150) + 0.6 + 0.08 * sin(Double(i) * 0.9)
+    let grad = 0.4 + 0.6 * exp(-Double(i) / 80) + 0.1 * cos(Double(i) * 0.5)
+    return MetricRow(step: Int64(i * 10), values: ["loss": loss, "grad_norm": grad])
+  }
+
+  @Test func appendedPointsRenderLikeAFreshLoad() throws {
+    let rows = (0..<512).map(Self.row)
+    // 300 to 512 samples in at most 256 points: buckets of 4 throughout.
+    let config = IncrementalTrajectory.Configuration(
+      runName: "run", lossKey: "loss", gradNormKey: "grad_norm", maxPoints: 256)
+    var state = try IncrementalTrajectory(configuration: config, rows: rows[..<300])
+    #expect(state.bucketWidth == 4)
+    let r = try HeadlessRenderer(gpu: .surfaceless)
+    defer { r.destroy() }
+    _ = try r.render(state.scene, width: 400, height: 300)
+    let loadBytes = r.uploads.lastBytes
+    for batch in [300..<310, 310..<400, 400..<512] {
+      let appended = state.append(rows[batch])
+      let delta = try #require(appended)
+      #expect(r.apply(state.scene, delta: delta))
+      // About the new points' share of the load (the last bucket's are rewritten too).
+      let share = Double(batch.count) / 4 / 75
+      #expect(
+        Double(r.uploads.lastBytes) < Double(loadBytes) * share + 2048,
+        "\(r.uploads.lastBytes) bytes for \(batch.count) samples (load \(loadBytes))")
+    }
+    #expect(r.uploads.loads == 1 && r.uploads.appends == 3)
+    let extended = try r.render(state.scene, width: 400, height: 300)
+    #expect(r.uploads.loads == 1)
+
+    let fresh = try HeadlessRenderer(gpu: .surfaceless)
+    defer { fresh.destroy() }
+    let full = try IncrementalTrajectory(configuration: config, rows: rows)
+    let expected = try fresh.render(full.scene, width: 400, height: 300)
+    let c = Goldens.compare(extended, expected, channelTolerance: ImageTolerance().channelTolerance)
+    #expect(c.differingFraction <= ImageTolerance().maxDifferingFraction, "\(c.differingFraction)")
+    #expect(c.meanDifference <= ImageTolerance().maxMeanDifference, "\(c.meanDifference)")
+    // A delta that does not fit (the wrong previous count) loads instead.
+    let bogus = SceneDelta(surfaces: [], scatters: [.init(trace: 0, previousCount: 3, unchangedCount: 3)])
+    #expect(!r.apply(full.scene, delta: bogus))
+    #expect(r.uploads.loads == 2)
+  }
+}
