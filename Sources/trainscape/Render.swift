@@ -428,14 +428,39 @@ extension Render {
         }
         series.append(s)
       }
+      let scene = try TrajectoryBuilder.scene(series, options: builderOptions)
+      return (scene, series.count == 1 ? series[0].name : "runs")
+    }
+
+    var builderOptions: TrajectoryBuilder.Options {
       var options = TrajectoryBuilder.Options()
       options.logLoss = logLoss
       options.logGradNorm = logGrad
       options.colormap = output.colormap.flatMap(Colormap.named)
       options.camera = output.camera(default: options.camera)
       options.title = output.title
-      let scene = try TrajectoryBuilder.scene(series, options: options)
-      return (scene, series.count == 1 ? series[0].name : "runs")
+      return options
+    }
+
+    /// One run's path as `view --follow` grows it (`IncrementalTrajectory`), built from the
+    /// rows read so far as `makeScene` builds it; throws for several runs.
+    func incrementalBuilder() throws -> IncrementalTrajectory {
+      let runs = try loadRunsCached(paths, input: inputFormat)
+      guard runs.count == 1, let run = runs.first else {
+        throw CLIError("only a single run's trajectory grows incrementally")
+      }
+      let path = run.source
+      let rows = seriesOptions.select(bufferOf(run)).rows
+      let keys = Set(rows.flatMap { $0.values.keys })
+      let lk = try pickKey(lossKey, MetricCandidates.loss, in: keys, what: "loss", flag: "--loss-key", file: path)
+      let gk = try pickKey(gradKey, MetricCandidates.gradNorm, in: keys, what: "gradient-norm", flag: "--grad-key", file: path)
+      let rk: String? = try rewardKey.map {
+        try pickKey($0, [], in: keys, what: "reward", flag: "--reward-key", file: path)
+      } ?? MetricCandidates.reward.first(where: keys.contains)
+      let config = IncrementalTrajectory.Configuration(
+        runName: run.name, lossKey: lk, gradNormKey: gk, rewardKey: rk, options: builderOptions,
+        emaSpan: seriesOptions.ema, stepRange: seriesOptions.stepRange, maxPoints: seriesOptions.maxSteps)
+      return try IncrementalTrajectory(configuration: config, rows: run.rows)
     }
   }
 }

@@ -29,8 +29,9 @@ struct View: ParsableCommand {
         2.5 resize 1000 600
         2.8 screenshot shot.png
 
-      --follow polls the input(s) (JSONL, TensorBoard event files, .wandb) for new rows and updates the scene, keeping the camera (gradient flow appends the new steps and a
-      single-run loss landscape the windows they complete, in place; other kinds rebuild); the title shows the latest step and the time of the last update, and stderr
+      --follow polls the input(s) (JSONL, TensorBoard event files, .wandb) for new rows and updates the scene, keeping the camera (gradient flow appends the new steps, a
+      single-run loss landscape the windows they complete and a single run's trajectory its new
+      points, in place; other kinds rebuild); the title shows the latest step and the time of the last update, and stderr
       says "updated to step N".
       """,
     subcommands: [
@@ -180,6 +181,46 @@ extension Render.LossLandscape: ViewableKind {
 extension Render.Trajectory: ViewableKind {
   var viewOutput: OutputOptions { output }
   var followablePaths: [String] { paths }
+
+  /// One run: new samples extend the path (`IncrementalTrajectory`); a replaced file or rows it
+  /// cannot append (see its comment) rebuild as `render` does and seed a new builder. Several
+  /// runs rebuild on every update.
+  func followUpdate(sources: [String: RunFollowerSource]) -> ((Bool?, Bool) throws -> SceneUpdate)? {
+    guard paths.count == 1, let source = sources[paths[0]] else { return nil }
+    final class State {
+      var builder: IncrementalTrajectory?
+      var consumed = 0
+      var generation = 0
+    }
+    let state = State()
+    return { _, rebuild in
+      let rows = source.rows
+      var reason: String?
+      var previousWidth: Int?
+      if rebuild {
+        reason = "a rebuild was asked for"
+      } else if state.generation != source.generation {
+        reason = "the file was replaced or truncated"
+      } else if var b = state.builder, rows.count >= state.consumed {
+        if let delta = b.append(rows[state.consumed...]) {
+          state.builder = b
+          state.consumed = rows.count
+          return SceneUpdate(scene: b.scene, delta: delta)
+        }
+        reason = b.appendBlocker
+        previousWidth = b.bucketWidth
+      }
+      // When it cannot be built (several runs, no samples yet), every update rebuilds.
+      state.builder = try? self.incrementalBuilder()
+      if let w = state.builder?.bucketWidth, let p = previousWidth, w != p {
+        reason = "more than --max-steps \(seriesOptions.maxSteps) points at buckets of \(p) steps: buckets of \(w) now"
+      }
+      let scene = try state.builder?.scene ?? self.makeScene().0
+      state.consumed = rows.count
+      state.generation = source.generation
+      return SceneUpdate(scene: scene, delta: nil, rebuildReason: reason)
+    }
+  }
 }
 
 extension Render.Attention: ViewableKind {
