@@ -504,18 +504,19 @@ public final class SceneRenderer {
         surfaces[slot.index] = s
         _ = colormapTexture(surface.colormap)
       case .scatter(let trace):
-        var s = scatters[slot.index]
+        // In place: a copy of the entry would copy its per-point arrays.
+        let i = slot.index
         if let unchanged = scatterGrowth[ti] {
-          let growthsBefore = (s.markers?.growths ?? 0) + (s.lines?.growths ?? 0)
-          bytes += Self.write(trace, into: &s, from: unchanged)
-          uploads.bufferGrowths += (s.markers?.growths ?? 0) + (s.lines?.growths ?? 0) - growthsBefore
+          let growthsBefore = (scatters[i].markers?.growths ?? 0) + (scatters[i].lines?.growths ?? 0)
+          bytes += Self.write(trace, into: &scatters[i], from: unchanged)
+          uploads.bufferGrowths += (scatters[i].markers?.growths ?? 0) + (scatters[i].lines?.growths ?? 0) - growthsBefore
         }
         if case .scalar(_, let map, _, _) = trace.colors {
-          s.colormap = map
+          scatters[i].colormap = map
           _ = colormapTexture(map)
         }
-        s.transform = ScatterTransform(scene: scene, trace: trace, origin: s.origin, colorOrigin: s.colorOrigin)
-        scatters[slot.index] = s
+        scatters[i].transform = ScatterTransform(
+          scene: scene, trace: trace, origin: scatters[i].origin, colorOrigin: scatters[i].colorOrigin)
       case .mesh(let trace):
         guard axesMoved else { continue }
         meshes[slot.index].mesh.destroy()
