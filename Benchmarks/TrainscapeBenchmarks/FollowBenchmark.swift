@@ -151,7 +151,9 @@ enum FollowBenchmark {
     guard case .scatter(let trace) = state.scene.traces[0] else { return }
     renderer.apply(state.scene, delta: nil)
     renderer.finish()
+    var growthsBefore = 0
     for k in 0..<(repeats + 1) {
+      if k == 1 { growthsBefore = renderer.uploads.bufferGrowths }
       let n = samples + append * (k + 1)
       let t0 = Date()
       guard let delta = state.append(rows[(n - append)..<n]) else {
@@ -167,7 +169,7 @@ enum FollowBenchmark {
       incBytes = renderer.uploads.lastBytes
     }
     let limit = maxPoints == Int.max ? "unlimited" : "\(maxPoints) (buckets of \(state.bucketWidth) steps)"
-    print("follow: trajectory \(samples) samples, --max-steps \(limit): \(trace.count) points drawn, +\(append) samples per update, median of \(repeats) (\(renderer.context.glRenderer))")
+    print("follow: trajectory \(samples) samples, --max-steps \(limit): \(trace.count) points drawn, +\(append) samples per update, median of \(repeats) (\(renderer.context.glRenderer)); buffer growths after the first append: \(renderer.uploads.bufferGrowths - growthsBefore)")
     print(String(format: "follow:   full rebuild  %8.1f ms (scene %.1f ms, upload %.1f ms, %.1f MB)", ms(median(fullTimes)),
       ms(median(fullBuild)), ms(median(fullTimes) - median(fullBuild)), Double(fullBytes) / 1e6))
     print(String(format: "follow:   incremental  %8.2f ms (scene %.2f ms, upload %.2f ms, %.1f KB)", ms(median(incTimes)),
