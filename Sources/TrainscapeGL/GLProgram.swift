@@ -119,6 +119,7 @@ final class GLProgram {
     glUniform3f(location(uniform), x, y, z)
   }
   func set(_ uniform: String, sampler unit: Int32) { glUniform1i(location(uniform), unit) }
+  func set(_ uniform: String, integer v: Int32) { glUniform1i(location(uniform), v) }
 
   func destroy() { glDeleteProgram(id) }
 }

@@ -195,8 +195,11 @@ private struct GPUSurface {
   var mesh: GPUMesh
   var colormap: Colormap
   var opacity: Float
+  /// Rows and columns of the uploaded layout: the trace's, or its columns and rows when
+  /// `transposed` (a surface that grows along its rows, uploaded row-major).
   var rows: Int
   var cols: Int
+  var transposed: Bool
   var origin: Vec3
   var colorOrigin: Double
   var colorScale: AxisScale
@@ -206,6 +209,91 @@ private struct GPUSurface {
   var transform: SurfaceTransform
   /// Cells a few pixels wide: `SceneRenderer.vertexLighting` may light it per vertex.
   var dense: Bool { rows >= SceneRenderer.denseGrid && cols >= SceneRenderer.denseGrid }
+}
+
+/// A scatter trace on the GPU: markers and line segments with axis-space positions (relative
+/// to `origin`) and colour values (relative to `colorOrigin`), so that new axis or colour ranges
+/// are uniforms and a trace that grows only uploads its new points.
+private struct GPUScatter {
+  var markers: GPUMesh?
+  var lines: GPUMesh?
+  var translucent: Bool
+  var origin: Vec3
+  var colorOrigin: Double
+  /// The colour map of a trace coloured by value (`PointColors.scalar`), nil otherwise.
+  var colormap: Colormap?
+  var transform: ScatterTransform
+  /// Points uploaded.
+  var count: Int
+  /// Per point i (and one past the last): marker vertices for the points before i, and line
+  /// vertices for the segments that end before point i.
+  var markerStart: [Int]
+  var lineStart: [Int]
+  /// What the vertices were made with: a change there is a reload.
+  var style: ScatterStyle
+  /// The axes' scales, for the axis-space positions.
+  var scales: (x: AxisScale, y: AxisScale, z: AxisScale) = (.linear, .linear, .linear)
+
+  /// Point i's axis-space position relative to `origin`; nil when not drawable.
+  func axisPosition(_ t: ScatterTrace, _ i: Int) -> Vec3? {
+    func tr(_ v: Double, _ scale: AxisScale) -> Double {
+      AxisSpec(title: "", scale: scale, range: 1...2).transform(v)
+    }
+    let q = Vec3(tr(t.x[i], scales.x) - origin.x, tr(t.y[i], scales.y) - origin.y, tr(t.z[i], scales.z) - origin.z)
+    return q.isFinite ? q : nil
+  }
+}
+
+/// The parts of a scatter trace baked into its vertices besides positions and colour values.
+struct ScatterStyle: Equatable {
+  var mode: ScatterTrace.Mode
+  var markerSize: Double
+  var lineWidth: Double
+  var opacity: Double
+  /// Solid colour, per-point colours (their count is not compared), or the colour scale.
+  var colors: String
+
+  init(_ t: ScatterTrace) {
+    mode = t.mode
+    markerSize = t.markerSize
+    lineWidth = t.lineWidth
+    opacity = t.opacity
+    switch t.colors {
+    case .solid(let c): colors = "solid \(c.r) \(c.g) \(c.b)"
+    case .perPoint: colors = "per point"
+    case .scalar(_, _, _, let scale): colors = "scalar \(scale)"
+    }
+  }
+}
+
+/// Axis space -> normalized box and colour value -> colour-map coordinate for a scatter trace,
+/// as `SurfaceTransform` does for surfaces.
+struct ScatterTransform {
+  var scale: Vec3
+  var offset: Vec3
+  var colorScale: Double
+  var colorOffset: Double
+
+  init(scene: Scene, trace: ScatterTrace, origin: Vec3, colorOrigin: Double) {
+    func axis(_ a: AxisSpec, _ aspect: Double, _ o: Double) -> (Double, Double) {
+      let (lo, hi) = a.transformedRange
+      let s = aspect / (hi - lo)
+      return (s, (o - lo) * s - 0.5 * aspect)
+    }
+    let (sx, ox) = axis(scene.x, scene.aspect.x, origin.x)
+    let (sy, oy) = axis(scene.y, scene.aspect.y, origin.y)
+    let (sz, oz) = axis(scene.z, scene.aspect.z, origin.z)
+    scale = Vec3(sx, sy, sz)
+    offset = Vec3(ox, oy, oz)
+    if case .scalar(_, _, let range, let cs) = trace.colors {
+      let (clo, chi) = AxisSpec(title: "", scale: cs, range: range).transformedRange
+      colorScale = 1 / (chi - clo)
+      colorOffset = (colorOrigin - clo) * colorScale
+    } else {
+      colorScale = 1
+      colorOffset = 0
+    }
+  }
 }
 
 /// Draws a `Scene` into the framebuffer that is bound when `draw` is called. It owns every GL
@@ -220,14 +308,16 @@ public final class SceneRenderer {
   private let flatProgram: GLProgram
   private let textProgram: GLProgram
   private let colorbarProgram: GLProgram
-  private let pointProgram: GLProgram
+  private let scatterLineProgram: GLProgram
+  private let scatterPointProgram: GLProgram
   private let meshProgram: GLProgram
   private let fxaaProgram: GLProgram
   private var emptyVAO: GLuint = 0
   /// mesh3d traces: (position, normal, colour) triangles, not indexed (flat per face colour allowed).
   private var meshes: [(mesh: GPUMesh, translucent: Bool)] = []
-  /// Scatter traces: markers (position, colour, size) and line segments (position, colour, width).
-  private var scatters: [(markers: GPUMesh?, lines: GPUMesh?, translucent: Bool)] = []
+  /// Scatter traces: markers (position, colour, size, colour value) and line segments
+  /// (position, colour, width, colour value), in axis space.
+  private var scatters: [GPUScatter] = []
   private var fontTexture: GLuint = 0
   private var colormapTextures: [Colormap: GLuint] = [:]
   private var surfaces: [GPUSurface] = []
@@ -276,8 +366,15 @@ public final class SceneRenderer {
     colorbarProgram = try GLProgram(
       name: "colorbar",
       stages: [("colorbar.vert", GL_VERTEX_SHADER), ("colorbar.frag", GL_FRAGMENT_SHADER)])
-    pointProgram = try GLProgram(
-      name: "point", stages: [("point.vert", GL_VERTEX_SHADER), ("point.frag", GL_FRAGMENT_SHADER)])
+    scatterLineProgram = try GLProgram(
+      name: "scatter_line",
+      stages: [
+        ("scatter_line.vert", GL_VERTEX_SHADER), ("line.geom", GL_GEOMETRY_SHADER),
+        ("line.frag", GL_FRAGMENT_SHADER),
+      ])
+    scatterPointProgram = try GLProgram(
+      name: "scatter_point",
+      stages: [("scatter_point.vert", GL_VERTEX_SHADER), ("point.frag", GL_FRAGMENT_SHADER)])
     meshProgram = try GLProgram(
       name: "mesh", stages: [("mesh.vert", GL_VERTEX_SHADER), ("mesh.frag", GL_FRAGMENT_SHADER)])
     fxaaProgram = try GLProgram(
@@ -302,7 +399,7 @@ public final class SceneRenderer {
   public var liveObjectCount: Int {
     destroyed
       ? 0
-      : 9 + 1 + 4 + 1 + colormapTextures.count + surfaces.count + meshes.count
+      : 10 + 1 + 4 + 1 + colormapTextures.count + surfaces.count + meshes.count
         + scatters.reduce(0) { $0 + ($1.markers == nil ? 0 : 1) + ($1.lines == nil ? 0 : 1) }
   }
 
@@ -314,34 +411,43 @@ public final class SceneRenderer {
   /// `reserveColumns`: for a scene that will grow (a followed run), every surface's buffers get
   /// room for that many columns (when it has fewer), so that `apply` writes the columns of
   /// later updates in place instead of first growing (copying) the buffers.
-  public func load(_ scene: Scene, reserveColumns: Int = 0) {
+  ///
+  /// `reserveRows`: for a scene whose surfaces grow along their rows (the single-run loss
+  /// landscape), when positive, surfaces are uploaded row-major (`SurfaceAxisGeometry`'s
+  /// `transposed` layout) so that `apply` appends rows, with room for that many rows.
+  public func load(_ scene: Scene, reserveColumns: Int = 0, reserveRows: Int = 0) {
     releaseTraces()
     var bytes = 0
     for trace in scene.traces {
       switch trace {
       case .surface(let surface):
         slots.append((0, surfaces.count))
-        let g = SurfaceAxisGeometry(surface: surface, in: scene)
+        let transposed = reserveRows > 0
+        let g = SurfaceAxisGeometry(surface: surface, in: scene, transposed: transposed)
         let gpu = GPUMesh(layout: [(0, 3), (1, 3), (2, 1)], indexed: true)
-        if reserveColumns > surface.cols {
+        // Room for the layout columns to come: the trace's columns, or its rows when transposed.
+        let reserve = transposed ? reserveRows : reserveColumns
+        if reserve > g.cols {
           gpu.reserve(
-            vertices: surface.rows * reserveColumns,
-            indices: SurfaceAxisGeometry.maxIndicesPerCellColumn(rows: surface.rows) * (reserveColumns - 1))
+            vertices: g.rows * reserve,
+            indices: SurfaceAxisGeometry.maxIndicesPerCellColumn(rows: g.rows) * (reserve - 1))
         }
-        bytes += gpu.write(vertices: g.vertices(columns: 0..<surface.cols), from: 0)
-        let t = g.triangles(cellColumns: 0..<max(0, surface.cols - 1))
+        bytes += gpu.write(vertices: g.vertices(columns: 0..<g.cols), from: 0)
+        let t = g.triangles(cellColumns: 0..<max(0, g.cols - 1))
         bytes += gpu.write(indices: t.indices, from: 0)
         var starts = [0]
         for n in t.perColumn { starts.append(starts.last! + n) }
         surfaces.append(GPUSurface(
-          mesh: gpu, colormap: surface.colormap, opacity: Float(surface.opacity), rows: surface.rows,
-          cols: surface.cols, origin: g.origin, colorOrigin: g.colorOrigin,
+          mesh: gpu, colormap: surface.colormap, opacity: Float(surface.opacity), rows: g.rows,
+          cols: g.cols, transposed: transposed, origin: g.origin, colorOrigin: g.colorOrigin,
           colorScale: surface.colorScale, cellColumnStart: starts,
           transform: SurfaceTransform(scene: scene, surface: surface, origin: g.origin, colorOrigin: g.colorOrigin)))
         _ = colormapTexture(surface.colormap)
       case .scatter(let trace):
         slots.append((1, scatters.count))
-        scatters.append(Self.upload(trace, in: scene))
+        let (gpu, b) = Self.upload(trace, in: scene)
+        scatters.append(gpu)
+        bytes += b
       case .mesh(let trace):
         slots.append((2, meshes.count))
         meshes.append((Self.upload(trace, in: scene), trace.opacity < 0.999))
@@ -356,18 +462,19 @@ public final class SceneRenderer {
 
   /// Brings the loaded scene up to `scene`, which extends it as `delta` says: surfaces that
   /// grew get their new and rewritten columns (plus the column before them, whose normals
-  /// change) written into their buffers; every surface takes the new axis and colour ranges
+  /// change) written into their buffers (rows, for surfaces that grew along their rows and
+  /// were loaded row-major with `reserveRows`); every surface takes the new axis and colour ranges
   /// as uniforms. Scatter and mesh traces are uploaded again only when the axis ranges moved
   /// (their vertices are normalized to the box). Falls back to `load` (and returns false) when
-  /// there is no delta or it does not fit what is loaded: other traces, another axis scale
-  /// (`reserveColumns` is then passed on to `load`).
+  /// there is no delta or it does not fit what is loaded: other traces, another axis scale,
+  /// rows grown on a surface loaded column-major (`reserveColumns` and `reserveRows` are then
+  /// passed on to `load`).
   @discardableResult
-  public func apply(_ scene: Scene, delta: SceneDelta?, reserveColumns: Int = 0) -> Bool {
-    guard let delta, let axes = loadedAxes, canApply(scene, delta, axes) else {
-      load(scene, reserveColumns: reserveColumns)
+  public func apply(_ scene: Scene, delta: SceneDelta?, reserveColumns: Int = 0, reserveRows: Int = 0) -> Bool {
+    guard let delta, let axes = loadedAxes, let (growth, scatterGrowth) = layoutGrowth(scene, delta, axes) else {
+      load(scene, reserveColumns: reserveColumns, reserveRows: reserveRows)
       return false
     }
-    let growth = Dictionary(delta.surfaces.map { ($0.trace, $0) }, uniquingKeysWith: { a, _ in a })
     let axesMoved = axes.x != scene.x || axes.y != scene.y || axes.z != scene.z || axes.aspect != scene.aspect
     var bytes = 0
     for (ti, trace) in scene.traces.enumerated() {
@@ -375,19 +482,20 @@ public final class SceneRenderer {
       switch trace {
       case .surface(let surface):
         var s = surfaces[slot.index]
-        if let gr = growth[ti] {
+        if let unchanged = growth[ti] {
           let growthsBefore = s.mesh.growths
-          let g = SurfaceAxisGeometry(surface: surface, in: scene, origin: s.origin, colorOrigin: s.colorOrigin)
+          let g = SurfaceAxisGeometry(
+            surface: surface, in: scene, origin: s.origin, colorOrigin: s.colorOrigin, transposed: s.transposed)
           // The first changed column's left neighbour gains triangles: its normals change.
-          let firstVertexColumn = max(0, gr.unchangedColumns - 1)
+          let firstVertexColumn = max(0, unchanged - 1)
           bytes += s.mesh.write(
-            vertices: g.vertices(columns: firstVertexColumn..<surface.cols), from: firstVertexColumn * s.rows)
-          let firstCell = min(firstVertexColumn, max(0, surface.cols - 1))
-          let t = g.triangles(cellColumns: firstCell..<max(firstCell, surface.cols - 1))
+            vertices: g.vertices(columns: firstVertexColumn..<g.cols), from: firstVertexColumn * s.rows)
+          let firstCell = min(firstVertexColumn, max(0, g.cols - 1))
+          let t = g.triangles(cellColumns: firstCell..<max(firstCell, g.cols - 1))
           bytes += s.mesh.write(indices: t.indices, from: s.cellColumnStart[firstCell])
           s.cellColumnStart.removeSubrange((firstCell + 1)...)
           for n in t.perColumn { s.cellColumnStart.append(s.cellColumnStart.last! + n) }
-          s.cols = surface.cols
+          s.cols = g.cols
           uploads.bufferGrowths += s.mesh.growths - growthsBefore
         }
         s.colormap = surface.colormap
@@ -396,11 +504,19 @@ public final class SceneRenderer {
         surfaces[slot.index] = s
         _ = colormapTexture(surface.colormap)
       case .scatter(let trace):
-        guard axesMoved else { continue }
-        let old = scatters[slot.index]
-        old.markers?.destroy()
-        old.lines?.destroy()
-        scatters[slot.index] = Self.upload(trace, in: scene)
+        // In place: a copy of the entry would copy its per-point arrays.
+        let i = slot.index
+        if let unchanged = scatterGrowth[ti] {
+          let growthsBefore = (scatters[i].markers?.growths ?? 0) + (scatters[i].lines?.growths ?? 0)
+          bytes += Self.write(trace, into: &scatters[i], from: unchanged)
+          uploads.bufferGrowths += (scatters[i].markers?.growths ?? 0) + (scatters[i].lines?.growths ?? 0) - growthsBefore
+        }
+        if case .scalar(_, let map, _, _) = trace.colors {
+          scatters[i].colormap = map
+          _ = colormapTexture(map)
+        }
+        scatters[i].transform = ScatterTransform(
+          scene: scene, trace: trace, origin: scatters[i].origin, colorOrigin: scatters[i].colorOrigin)
       case .mesh(let trace):
         guard axesMoved else { continue }
         meshes[slot.index].mesh.destroy()
@@ -415,78 +531,144 @@ public final class SceneRenderer {
     return true
   }
 
-  /// Whether `delta` takes the loaded scene to `scene`: the same traces of the same kinds, the
+  /// Whether `delta` takes the loaded scene to `scene` (the same traces of the same kinds, the
   /// same axis and colour scales, surfaces of the same shape except those that grew from
-  /// what is loaded.
-  private func canApply(_ scene: Scene, _ delta: SceneDelta, _ axes: (x: AxisSpec, y: AxisSpec, z: AxisSpec, aspect: Vec3)) -> Bool {
+  /// what is loaded, along the axis their layout appends): then, per grown surface, the
+  /// layout columns that stay (trace columns, or trace rows for a row-major upload), and per
+  /// grown scatter trace the points that stay; else nil.
+  private func layoutGrowth(
+    _ scene: Scene, _ delta: SceneDelta, _ axes: (x: AxisSpec, y: AxisSpec, z: AxisSpec, aspect: Vec3)
+  ) -> (surfaces: [Int: Int], scatters: [Int: Int])? {
     guard scene.traces.count == slots.count, scene.x.scale == axes.x.scale,
       scene.y.scale == axes.y.scale, scene.z.scale == axes.z.scale
-    else { return false }
-    var growth: [Int: SurfaceColumnGrowth] = [:]
-    for g in delta.surfaces {
-      guard g.trace >= 0, g.trace < slots.count, growth[g.trace] == nil else { return false }
-      growth[g.trace] = g
+    else { return nil }
+    // Per trace: (previous, unchanged) along the trace's columns (false) or rows (true).
+    var growth: [Int: (rows: Bool, previous: Int, unchanged: Int)] = [:]
+    let entries = delta.surfaces.map { ($0.trace, false, $0.previousColumns, $0.unchangedColumns) }
+      + delta.surfaceRows.map { ($0.trace, true, $0.previousRows, $0.unchangedRows) }
+    for (trace, rows, previous, unchanged) in entries {
+      guard trace >= 0, trace < slots.count, growth[trace] == nil else { return nil }
+      growth[trace] = (rows, previous, unchanged)
     }
+    var points: [Int: ScatterGrowth] = [:]
+    for g in delta.scatters {
+      guard g.trace >= 0, g.trace < slots.count, growth[g.trace] == nil, points[g.trace] == nil else { return nil }
+      points[g.trace] = g
+    }
+    var out: [Int: Int] = [:], scatterOut: [Int: Int] = [:]
     for (ti, trace) in scene.traces.enumerated() {
       let slot = slots[ti]
       switch trace {
       case .surface(let t):
-        guard slot.kind == 0 else { return false }
+        guard slot.kind == 0 else { return nil }
         let s = surfaces[slot.index]
-        guard t.rows == s.rows, t.colorScale == s.colorScale else { return false }
+        // The trace's extent across and along the uploaded layout's columns.
+        let (across, along) = s.transposed ? (t.cols, t.rows) : (t.rows, t.cols)
+        guard across == s.rows, t.colorScale == s.colorScale else { return nil }
         if let g = growth[ti] {
-          guard g.previousColumns == s.cols, g.unchangedColumns <= s.cols, t.cols >= g.unchangedColumns
-          else { return false }
-        } else if t.cols != s.cols {
-          return false
+          guard g.rows == s.transposed, g.previous == s.cols, g.unchanged <= s.cols, along >= g.unchanged
+          else { return nil }
+          out[ti] = g.unchanged
+        } else if along != s.cols {
+          return nil
         }
-      case .scatter:
-        guard slot.kind == 1, growth[ti] == nil else { return false }
+      case .scatter(let t):
+        guard slot.kind == 1, growth[ti] == nil else { return nil }
+        let s = scatters[slot.index]
+        guard ScatterStyle(t) == s.style else { return nil }
+        if let g = points[ti] {
+          guard g.previousCount == s.count, t.count >= g.unchangedCount else { return nil }
+          scatterOut[ti] = g.unchangedCount
+        } else if t.count != s.count {
+          return nil
+        }
       case .mesh:
-        guard slot.kind == 2, growth[ti] == nil else { return false }
+        guard slot.kind == 2, growth[ti] == nil, points[ti] == nil else { return nil }
       }
     }
-    return true
+    return (out, scatterOut)
   }
 
-  /// Builds the vertex arrays of a scatter trace. Points that are not finite (or not positive on a
-  /// log axis) are skipped, and the line breaks there.
-  private static func upload(_ trace: ScatterTrace, in scene: Scene) -> (GPUMesh?, GPUMesh?, Bool) {
-    let a = Float(trace.opacity)
+  /// Uploads a scatter trace in axis space (see `GPUScatter`), relative to the middle of the
+  /// axis ranges and of its colour range. Returns it and the bytes uploaded.
+  private static func upload(_ trace: ScatterTrace, in scene: Scene) -> (GPUScatter, Int) {
+    func middle(_ a: AxisSpec) -> Double {
+      let (lo, hi) = a.transformedRange
+      return (lo + hi) / 2
+    }
+    let origin = Vec3(middle(scene.x), middle(scene.y), middle(scene.z))
+    var colorOrigin = 0.0
+    var colormap: Colormap?
+    if case .scalar(_, let map, let range, let scale) = trace.colors {
+      colorOrigin = middle(AxisSpec(title: "", scale: scale, range: range))
+      colormap = map
+    }
+    let layout: [(location: GLuint, components: Int32)] = [(0, 3), (1, 4), (2, 1), (3, 1)]
+    var s = GPUScatter(
+      markers: trace.mode != .lines ? GPUMesh(layout: layout, indexed: false) : nil,
+      lines: trace.mode != .markers ? GPUMesh(layout: layout, indexed: false) : nil,
+      translucent: trace.opacity < 0.999, origin: origin, colorOrigin: colorOrigin, colormap: colormap,
+      transform: ScatterTransform(scene: scene, trace: trace, origin: origin, colorOrigin: colorOrigin),
+      count: 0, markerStart: [0], lineStart: [0], style: ScatterStyle(trace),
+      scales: (scene.x.scale, scene.y.scale, scene.z.scale))
+    let bytes = write(trace, into: &s, from: 0)
+    return (s, bytes)
+  }
+
+  /// The colour value written for a point whose colour is not from the colour map (or missing):
+  /// the shaders use the vertex colour for values above 1e37.
+  static let vertexColor: Float = 3.0e38
+
+  /// Writes points `first...` of `trace` (new or rewritten) into `s`'s buffers: their markers,
+  /// and the segments that end at them. Points that are not finite (or not positive on a log
+  /// axis) are skipped, and the line breaks there. Returns the bytes uploaded.
+  private static func write(_ trace: ScatterTrace, into s: inout GPUScatter, from first: Int) -> Int {
+    let n = trace.count
+    let k = min(first, s.count)
+    s.markerStart.removeSubrange((k + 1)...)
+    s.lineStart.removeSubrange((k + 1)...)
+    // Positions of points k - 1 ..< n in axis space, relative to the origin (nil: not drawable).
+    let lo = max(0, k - 1)
     var positions: [Vec3?] = []
-    positions.reserveCapacity(trace.count)
-    for i in 0..<trace.count {
-      let p = scene.normalized(trace.x[i], trace.y[i], trace.z[i])
-      positions.append(p.isFinite ? p : nil)
-    }
-    var markers: GPUMesh?
-    if trace.mode != .lines {
-      var v: [Float] = []
-      v.reserveCapacity(trace.count * 8)
-      for i in 0..<trace.count {
-        guard let p = positions[i] else { continue }
-        let c = trace.colors.color(at: i)
-        v += [Float(p.x), Float(p.y), Float(p.z), Float(c.r), Float(c.g), Float(c.b), a, Float(trace.markerSize)]
+    positions.reserveCapacity(n - lo)
+    for i in lo..<n { positions.append(s.axisPosition(trace, i)) }
+    func p(_ i: Int) -> Vec3? { positions[i - lo] }
+    let a = Float(trace.opacity)
+    func color(_ i: Int) -> (Float, Float, Float, Float) {
+      switch trace.colors {
+      case .solid(let c): return (Float(c.r), Float(c.g), Float(c.b), vertexColor)
+      case .perPoint(let cs): return (Float(cs[i].r), Float(cs[i].g), Float(cs[i].b), vertexColor)
+      case .scalar(let values, _, _, let scale):
+        let v = AxisSpec(title: "", scale: scale, range: 1...2).transform(values[i]) - s.colorOrigin
+        if !v.isFinite {  // as PointColors.color(at:)
+          let c = Colormap.badColor
+          return (Float(c.r), Float(c.g), Float(c.b), vertexColor)
+        }
+        return (0, 0, 0, Float(min(max(v, -1e30), 1e30)))  // Float range
       }
-      let m = GPUMesh(layout: [(0, 3), (1, 4), (2, 1)], indexed: false)
-      m.upload(vertices: v)
-      markers = m
     }
-    var lineMesh: GPUMesh?
-    if trace.mode != .markers && trace.count >= 2 {
-      var v: [Float] = []
-      v.reserveCapacity(trace.count * 16)
-      for i in 1..<trace.count {
-        guard let p0 = positions[i - 1], let p1 = positions[i] else { continue }
-        let c0 = trace.colors.color(at: i - 1), c1 = trace.colors.color(at: i)
-        v += [Float(p0.x), Float(p0.y), Float(p0.z), Float(c0.r), Float(c0.g), Float(c0.b), a, Float(trace.lineWidth)]
-        v += [Float(p1.x), Float(p1.y), Float(p1.z), Float(c1.r), Float(c1.g), Float(c1.b), a, Float(trace.lineWidth)]
+    var bytes = 0
+    var markerVertices: [Float] = [], lineVertices: [Float] = []
+    var markers = s.markerStart[k], lines = s.lineStart[k]
+    for i in k..<n {
+      if let q = p(i) {
+        let c = color(i)
+        markerVertices += [Float(q.x), Float(q.y), Float(q.z), c.0, c.1, c.2, a, Float(trace.markerSize), c.3]
+        markers += 1
+        if i > 0, let q0 = p(i - 1) {
+          let c0 = color(i - 1)
+          lineVertices += [Float(q0.x), Float(q0.y), Float(q0.z), c0.0, c0.1, c0.2, a, Float(trace.lineWidth), c0.3]
+          lineVertices += [Float(q.x), Float(q.y), Float(q.z), c.0, c.1, c.2, a, Float(trace.lineWidth), c.3]
+          lines += 2
+        }
       }
-      let m = GPUMesh(layout: [(0, 3), (1, 4), (2, 1)], indexed: false)
-      m.upload(vertices: v)
-      lineMesh = m
+      s.markerStart.append(markers)
+      s.lineStart.append(lines)
     }
-    return (markers, lineMesh, trace.opacity < 0.999)
+    if let m = s.markers { bytes += m.write(vertices: markerVertices, from: s.markerStart[k]) }
+    if let l = s.lines { bytes += l.write(vertices: lineVertices, from: s.lineStart[k]) }
+    s.count = n
+    return bytes
   }
 
   /// Builds a mesh3d trace's triangles with smooth normals; faces with a non-finite or
@@ -655,16 +837,25 @@ public final class SceneRenderer {
     for pass in [false, true] {
       glDepthMask(GLboolean(pass ? GL_FALSE : GL_TRUE))
       for s in scatters where s.translucent == pass {
+        if let map = s.colormap { glBindTexture(GLenum(GL_TEXTURE_2D), colormapTexture(map)) }
+        func setScatterUniforms(_ program: GLProgram) {
+          program.use()
+          program.set("u_matrix", viewProjection)
+          let t = s.transform
+          program.set("u_scale", Float(t.scale.x), Float(t.scale.y), Float(t.scale.z))
+          program.set("u_offset", Float(t.offset.x), Float(t.offset.y), Float(t.offset.z))
+          program.set("u_color", Float(t.colorScale), Float(t.colorOffset))
+          program.set("u_use_colormap", integer: s.colormap == nil ? 0 : 1)
+          program.set("u_colormap", sampler: 0)
+        }
         if let l = s.lines {
-          lineProgram.use()
-          lineProgram.set("u_matrix", viewProjection)
-          lineProgram.set("u_viewport", Float(r.width) / markerUnit, Float(r.height) / markerUnit)
+          setScatterUniforms(scatterLineProgram)
+          scatterLineProgram.set("u_viewport", Float(r.width) / markerUnit, Float(r.height) / markerUnit)
           l.draw(GL_LINES)
         }
         if let m = s.markers {
-          pointProgram.use()
-          pointProgram.set("u_matrix", viewProjection)
-          pointProgram.set("u_scale", markerUnit)
+          setScatterUniforms(scatterPointProgram)
+          scatterPointProgram.set("u_scale_px", markerUnit)
           m.draw(GL_POINTS)
         }
       }
@@ -800,7 +991,10 @@ public final class SceneRenderer {
     guard !destroyed else { return }
     releaseTraces()
     for mesh in [lines, flat, text, colorbar] { mesh.destroy() }
-    for p in [surfaceProgram, surfaceVertexLitProgram, lineProgram, flatProgram, textProgram, colorbarProgram, pointProgram, meshProgram, fxaaProgram] {
+    for p in [
+      surfaceProgram, surfaceVertexLitProgram, lineProgram, flatProgram, textProgram, colorbarProgram,
+      scatterLineProgram, scatterPointProgram, meshProgram, fxaaProgram,
+    ] {
       p.destroy()
     }
     glDeleteVertexArrays(1, &emptyVAO)

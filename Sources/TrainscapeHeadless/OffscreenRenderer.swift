@@ -137,12 +137,13 @@ public final class HeadlessRenderer {
 
   /// Brings the uploaded scene up to `scene`, which extends the last one rendered as `delta`
   /// says (`SceneRenderer.apply`: only new surface columns are uploaded; a nil or unfitting
-  /// delta loads the whole scene, with room for `reserveColumns` columns per surface, as
-  /// `SceneRenderer.load` says). The next `render` of `scene` then uploads nothing.
+  /// delta loads the whole scene, with room for `reserveColumns` columns per surface, or
+  /// row-major with room for `reserveRows` rows, as `SceneRenderer.load` says). The next
+  /// `render` of `scene` then uploads nothing.
   @discardableResult
-  public func apply(_ scene: Scene, delta: SceneDelta?, reserveColumns: Int = 0) -> Bool {
+  public func apply(_ scene: Scene, delta: SceneDelta?, reserveColumns: Int = 0, reserveRows: Int = 0) -> Bool {
     context.makeCurrent()
-    let appended = renderer.apply(scene, delta: delta, reserveColumns: reserveColumns)
+    let appended = renderer.apply(scene, delta: delta, reserveColumns: reserveColumns, reserveRows: reserveRows)
     loadedScene = scene
     return appended
   }

@@ -30,6 +30,10 @@ public struct ViewerOptions {
   /// `min(this, max(2 x columns, columns + 256))` columns, so that follow updates write new
   /// columns in place instead of growing (copying) the GPU buffers first.
   public var followColumnLimit: Int?
+  /// With `follow`, for kinds whose surfaces grow along their rows (the single-run loss
+  /// landscape: a row per sliding window): surfaces are uploaded row-major with room for
+  /// `max(2 x rows, rows + 256)` rows, so that follow updates append rows in place.
+  public var followGrowsRows = false
   public var runName: String?
   /// Surfaces are strided to about this many triangles while the user drags or zooms.
   public var lodTriangles = 125_000
@@ -269,7 +273,8 @@ public final class Viewer {
   /// level-of-detail version when surfaces are large) and rebuilds the picker.
   private func rebuildDisplay() {
     displayScene = decorated(baseScene)
-    full?.load(displayScene, reserveColumns: reserveColumns(for: displayScene))
+    full?.load(
+      displayScene, reserveColumns: reserveColumns(for: displayScene), reserveRows: reserveRows(for: displayScene))
     lodScene = Self.levelOfDetail(displayScene, triangles: options.lodTriangles)
     if let l = lodScene { lod?.load(l) }
     lodStale = false
@@ -278,17 +283,19 @@ public final class Viewer {
     needsRedraw = true
   }
 
-  /// A follow update that extends the scene: only the grown surfaces' new columns go to the
-  /// GPU (`SceneRenderer.apply`); the level-of-detail copy and the picker catch up when next
-  /// needed; the camera stays. Falls back to `rebuildDisplay` when the delta does not fit
+  /// A follow update that extends the scene: only the grown surfaces' new columns (or rows) go
+  /// to the GPU (`SceneRenderer.apply`); the level-of-detail copy and the picker catch up when
+  /// next needed; the camera stays. Falls back to `rebuildDisplay` when the delta does not fit
   /// what is shown (a hidden trace grew, the traces changed).
   private func applyDisplay(_ delta: SceneDelta) {
     guard baseScene.traces.count == displayScene.traces.count,
-      !delta.surfaces.contains(where: { hidden.contains($0.trace) }),
+      !delta.grownTraces.contains(where: { hidden.contains($0) }),
       let full
     else { return rebuildDisplay() }
     displayScene = decorated(baseScene)
-    full.apply(displayScene, delta: delta, reserveColumns: reserveColumns(for: displayScene))
+    full.apply(
+      displayScene, delta: delta, reserveColumns: reserveColumns(for: displayScene),
+      reserveRows: reserveRows(for: displayScene))
     lodStale = true
     // A readout shown stays: pick again at the cursor, in the grown scene (the picker is
     // rebuilt only then, O(all data); without a readout it waits for the next mouse move).
@@ -306,6 +313,17 @@ public final class Viewer {
       return n
     }
     return min(limit, max(2 * cols, cols + 256))
+  }
+
+  /// Rows to reserve per surface when loading `scene` (`ViewerOptions.followGrowsRows`); 0
+  /// loads surfaces column-major.
+  private func reserveRows(for scene: Scene) -> Int {
+    guard !options.follow.isEmpty, options.followGrowsRows else { return 0 }
+    let rows = scene.traces.reduce(0) { n, t in
+      if case .surface(let s) = t { return max(n, s.rows) }
+      return n
+    }
+    return max(2 * rows, rows + 256)
   }
 
   /// Brings the level-of-detail scene up to date after follow updates.

@@ -250,6 +250,13 @@ extension Render {
         lrs.append(r)
       }
       losses = series.smooth(losses)
+      let scene = try LossLandscapeBuilder.slidingWindowScene(
+        steps: steps, losses: losses, learningRates: lrs, runName: runInfo.name,
+        options: singleRunOptions(lossKey: lossKey))
+      return (scene, runInfo.name)
+    }
+
+    func singleRunOptions(lossKey: String) -> LossLandscapeBuilder.Options {
       var options = LossLandscapeBuilder.Options()
       options.window = window
       options.logLR = logLr
@@ -258,9 +265,24 @@ extension Render {
       options.colormap = output.colormap(default: options.colormap)
       options.camera = output.camera(default: options.camera)
       options.title = output.title
-      let scene = try LossLandscapeBuilder.slidingWindowScene(
-        steps: steps, losses: losses, learningRates: lrs, runName: runInfo.name, options: options)
-      return (scene, runInfo.name)
+      return options
+    }
+
+    /// The single-run surface as `view --follow` grows it (`IncrementalLossLandscape`), built
+    /// from the rows read so far as `singleRunScene` builds it; throws in grid and sweep mode.
+    func incrementalBuilder() throws -> IncrementalLossLandscape {
+      guard !isGridMode, try loadRunsCached(paths, input: inputFormat).count == 1 else {
+        throw CLIError("only the single-run loss landscape grows incrementally")
+      }
+      let path = paths[0]
+      let (loaded, runInfo) = try loadRun(path, input: inputFormat)
+      let keys = Set(series.select(loaded).rows.flatMap { $0.values.keys })
+      let lossKey = try pickKey(self.lossKey, MetricCandidates.loss, in: keys, what: "loss", flag: "--loss-key", file: path)
+      let lrKey = try pickKey(self.lrKey, MetricCandidates.learningRate, in: keys, what: "learning-rate", flag: "--lr-key", file: path)
+      let config = IncrementalLossLandscape.Configuration(
+        runName: runInfo.name, lossKey: lossKey, learningRateKey: lrKey,
+        options: singleRunOptions(lossKey: lossKey), emaSpan: series.ema, stepRange: series.stepRange)
+      return try IncrementalLossLandscape(configuration: config, rows: runInfo.rows)
     }
 
     func sweepScene() throws -> (Scene, String) {
@@ -397,7 +419,7 @@ extension Render {
         s.loss = seriesOptions.smooth(s.loss)
         s.gradNorm = seriesOptions.smooth(s.gradNorm)
         if !s.reward.isEmpty { s.reward = seriesOptions.smooth(s.reward) }
-        let keep = seriesOptions.downsample(s.loss, what: s.name)
+        let keep = seriesOptions.downsampleAligned(s.loss, what: s.name)
         if keep.count < s.steps.count {
           s.steps = keep.map { s.steps[$0] }
           s.loss = keep.map { s.loss[$0] }
@@ -406,14 +428,39 @@ extension Render {
         }
         series.append(s)
       }
+      let scene = try TrajectoryBuilder.scene(series, options: builderOptions)
+      return (scene, series.count == 1 ? series[0].name : "runs")
+    }
+
+    var builderOptions: TrajectoryBuilder.Options {
       var options = TrajectoryBuilder.Options()
       options.logLoss = logLoss
       options.logGradNorm = logGrad
       options.colormap = output.colormap.flatMap(Colormap.named)
       options.camera = output.camera(default: options.camera)
       options.title = output.title
-      let scene = try TrajectoryBuilder.scene(series, options: options)
-      return (scene, series.count == 1 ? series[0].name : "runs")
+      return options
+    }
+
+    /// One run's path as `view --follow` grows it (`IncrementalTrajectory`), built from the
+    /// rows read so far as `makeScene` builds it; throws for several runs.
+    func incrementalBuilder() throws -> IncrementalTrajectory {
+      let runs = try loadRunsCached(paths, input: inputFormat)
+      guard runs.count == 1, let run = runs.first else {
+        throw CLIError("only a single run's trajectory grows incrementally")
+      }
+      let path = run.source
+      let rows = seriesOptions.select(bufferOf(run)).rows
+      let keys = Set(rows.flatMap { $0.values.keys })
+      let lk = try pickKey(lossKey, MetricCandidates.loss, in: keys, what: "loss", flag: "--loss-key", file: path)
+      let gk = try pickKey(gradKey, MetricCandidates.gradNorm, in: keys, what: "gradient-norm", flag: "--grad-key", file: path)
+      let rk: String? = try rewardKey.map {
+        try pickKey($0, [], in: keys, what: "reward", flag: "--reward-key", file: path)
+      } ?? MetricCandidates.reward.first(where: keys.contains)
+      let config = IncrementalTrajectory.Configuration(
+        runName: run.name, lossKey: lk, gradNormKey: gk, rewardKey: rk, options: builderOptions,
+        emaSpan: seriesOptions.ema, stepRange: seriesOptions.stepRange, maxPoints: seriesOptions.maxSteps)
+      return try IncrementalTrajectory(configuration: config, rows: run.rows)
     }
   }
 }

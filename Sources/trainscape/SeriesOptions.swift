@@ -36,6 +36,17 @@ struct SeriesOptions: ParsableArguments {
     return SeriesOps.ema(values, span: span)
   }
 
+  /// Indices to keep so that at most maxSteps points remain: the min and max of each aligned
+  /// power-of-two bucket (`SeriesOps.alignedMinMaxIndices`), so that `view --follow` extends
+  /// the same picture in place.
+  func downsampleAligned(_ values: [Double], what: String) -> [Int] {
+    guard values.count > maxSteps else { return Array(values.indices) }
+    let idx = SeriesOps.alignedMinMaxIndices(values, maxPoints: maxSteps)
+    let w = LayerStepMatrix.bucketWidth(columns: values.count, maxColumns: maxSteps)
+    log.notice("\(what): \(values.count) steps downsampled to \(idx.count), the min and max of every \(w) steps (--max-steps \(maxSteps))")
+    return idx
+  }
+
   /// Indices to keep so that at most maxSteps points remain (min/max per bucket).
   func downsample(_ values: [Double], what: String) -> [Int] {
     guard values.count > maxSteps else { return Array(values.indices) }

@@ -29,8 +29,9 @@ struct View: ParsableCommand {
         2.5 resize 1000 600
         2.8 screenshot shot.png
 
-      --follow polls the input(s) (JSONL, TensorBoard event files, .wandb) for new rows and updates the scene (gradient-flow appends the new steps in place; keeping the
-      camera); the title shows the latest step and the time of the last update, and stderr
+      --follow polls the input(s) (JSONL, TensorBoard event files, .wandb) for new rows and updates the scene, keeping the camera (gradient flow appends the new steps, a
+      single-run loss landscape the windows they complete and a single run's trajectory its new
+      points, in place; other kinds rebuild); the title shows the latest step and the time of the last update, and stderr
       says "updated to step N".
       """,
     subcommands: [
@@ -54,12 +55,15 @@ protocol ViewableKind: ParsableCommand {
   /// For `--follow`: the most columns the scene's surfaces can grow to (the viewer reserves
   /// GPU buffer room up to it); nil when they do not grow in place.
   var followColumnLimit: Int? { get }
+  /// For `--follow`: whether the scene's surfaces grow along their rows (uploaded row-major).
+  var followGrowsRows: Bool { get }
 }
 
 extension ViewableKind {
   func withLogZ(_ on: Bool) -> Self? { nil }
   func followUpdate(sources: [String: RunFollowerSource]) -> ((Bool?, Bool) throws -> SceneUpdate)? { nil }
   var followColumnLimit: Int? { nil }
+  var followGrowsRows: Bool { false }
 }
 
 /// The follow queue's incremental state for one followed file.
@@ -125,16 +129,98 @@ extension Render.GradientFlow: ViewableKind {
 extension Render.LossLandscape: ViewableKind {
   var viewOutput: OutputOptions { output }
   var followablePaths: [String] { isGridMode ? [] : paths }
+  /// Single-run mode: each completed sliding window is a new surface row.
+  var followGrowsRows: Bool { !isGridMode && paths.count == 1 }
   func withLogZ(_ on: Bool) -> Self? {
     var k = self
     k.logZ = on ? .on : .off
     return k
+  }
+
+  /// Single-run mode: the windows new rows complete extend the surface
+  /// (`IncrementalLossLandscape`); a replaced file, the L key or rows it cannot append (see
+  /// its comment) rebuild as `render` does and seed a new builder. Sweep mode rebuilds.
+  func followUpdate(sources: [String: RunFollowerSource]) -> ((Bool?, Bool) throws -> SceneUpdate)? {
+    guard followGrowsRows, let source = sources[paths[0]] else { return nil }
+    final class State {
+      var builder: IncrementalLossLandscape?
+      var consumed = 0
+      var generation = 0
+      var logZ: Bool?
+    }
+    let state = State()
+    return { logZ, rebuild in
+      let rows = source.rows
+      var reason: String?
+      if rebuild {
+        reason = "log z \(logZ == true ? "on" : "off")"
+      } else if state.generation != source.generation {
+        reason = "the file was replaced or truncated"
+      } else if state.logZ != logZ {
+        reason = "log z changed"
+      } else if var b = state.builder, rows.count >= state.consumed {
+        if let delta = b.append(rows[state.consumed...]) {
+          state.builder = b
+          state.consumed = rows.count
+          return SceneUpdate(scene: b.scene, delta: delta)
+        }
+        reason = b.appendBlocker
+      }
+      let kind = logZ.flatMap { self.withLogZ($0) } ?? self
+      // When it cannot be built (too few windows, several runs), every update rebuilds.
+      state.builder = try? kind.incrementalBuilder()
+      let scene = try state.builder?.scene ?? kind.makeScene().0
+      state.consumed = rows.count
+      state.generation = source.generation
+      state.logZ = logZ
+      return SceneUpdate(scene: scene, delta: nil, rebuildReason: reason)
+    }
   }
 }
 
 extension Render.Trajectory: ViewableKind {
   var viewOutput: OutputOptions { output }
   var followablePaths: [String] { paths }
+
+  /// One run: new samples extend the path (`IncrementalTrajectory`); a replaced file or rows it
+  /// cannot append (see its comment) rebuild as `render` does and seed a new builder. Several
+  /// runs rebuild on every update.
+  func followUpdate(sources: [String: RunFollowerSource]) -> ((Bool?, Bool) throws -> SceneUpdate)? {
+    guard paths.count == 1, let source = sources[paths[0]] else { return nil }
+    final class State {
+      var builder: IncrementalTrajectory?
+      var consumed = 0
+      var generation = 0
+    }
+    let state = State()
+    return { _, rebuild in
+      let rows = source.rows
+      var reason: String?
+      var previousWidth: Int?
+      if rebuild {
+        reason = "a rebuild was asked for"
+      } else if state.generation != source.generation {
+        reason = "the file was replaced or truncated"
+      } else if var b = state.builder, rows.count >= state.consumed {
+        if let delta = b.append(rows[state.consumed...]) {
+          state.builder = b
+          state.consumed = rows.count
+          return SceneUpdate(scene: b.scene, delta: delta)
+        }
+        reason = b.appendBlocker
+        previousWidth = b.bucketWidth
+      }
+      // When it cannot be built (several runs, no samples yet), every update rebuilds.
+      state.builder = try? self.incrementalBuilder()
+      if let w = state.builder?.bucketWidth, let p = previousWidth, w != p {
+        reason = "more than --max-steps \(seriesOptions.maxSteps) points at buckets of \(p) steps: buckets of \(w) now"
+      }
+      let scene = try state.builder?.scene ?? self.makeScene().0
+      state.consumed = rows.count
+      state.generation = source.generation
+      return SceneUpdate(scene: scene, delta: nil, rebuildReason: reason)
+    }
+  }
 }
 
 extension Render.Attention: ViewableKind {
@@ -205,6 +291,7 @@ struct ViewerFlags: ParsableArguments {
     options.overwrite = out.force
     options.benchmarkFrames = benchmarkFrames
     options.followColumnLimit = kind.followColumnLimit
+    options.followGrowsRows = kind.followGrowsRows
     if let s = screenshot, !out.force, FileManager.default.fileExists(atPath: s) {
       throw OutputError.exists(path: s)
     }

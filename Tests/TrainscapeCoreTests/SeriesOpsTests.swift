@@ -200,6 +200,47 @@ private func ints(_ a: [Double]?) -> [Int] { (a ?? []).map { Int($0) } }
     }
   }
 
+  /// The trajectory's downsampling: aligned power-of-two buckets, each bucket's min and max.
+  @Test func alignedMinMaxIndicesMatchANumpyImplementation() throws {
+    let configs: [[Int]] = [[5000, 100], [5000, 4], [5000, 2], [1001, 999], [777, 51], [50, 50], [50, 60], [4097, 2000]]
+    let ref = try NumpyReference.run(
+      """
+      def aligned(v, maxp):
+          n = len(v)
+          if n <= maxp: return list(range(n))
+          w = 2
+          while 2 * (n // w) + min(n % w, 2) > maxp: w *= 2
+          res = []
+          for s in range(0, n, w):
+              seg = v[s:min(s + w, n)]
+              if np.all(np.isnan(seg)):
+                  res.append(s); continue
+              lo = s + int(np.nanargmin(seg)); hi = s + int(np.nanargmax(seg))
+              res.extend(sorted({lo, hi}))
+          return res
+      for i, (n, maxp) in enumerate(p["configs"]):
+          v = np.round(np.cumsum(rng.normal(size=n)), 1)  # rounding makes ties
+          v[rng.random(n) < 0.05] = np.nan
+          v[n // 3 : n // 3 + n // 10] = np.nan  # a long hole: some buckets are all NaN
+          if n > 100: v[40] = np.inf; v[41] = -np.inf
+          out("v%d" % i, v); out("r%d" % i, aligned(v, maxp))
+      """, ["seed": 7, "configs": configs])
+    for (i, c) in configs.enumerated() {
+      let v = try #require(ref["v\(i)"])
+      let got = SeriesOps.alignedMinMaxIndices(v, maxPoints: c[1])
+      #expect(got == ints(ref["r\(i)"]), "config \(c)")
+      #expect(got.count <= c[1])
+      // A prefix keeps the picks of its full buckets.
+      let n = v.count * 3 / 4
+      let w = LayerStepMatrix.bucketWidth(columns: n, maxColumns: c[1])
+      if w == LayerStepMatrix.bucketWidth(columns: v.count, maxColumns: c[1]) {
+        let part = SeriesOps.alignedMinMaxIndices(Array(v[..<n]), maxPoints: c[1])
+        let closed = n / w * w
+        #expect(part.filter { $0 < closed } == got.filter { $0 < closed }, "config \(c)")
+      }
+    }
+  }
+
   @Test func minMaxIndicesEdgeCases() {
     #expect(SeriesOps.minMaxIndices([], maxPoints: 10) == [])
     #expect(SeriesOps.minMaxIndices([4], maxPoints: 10) == [0])

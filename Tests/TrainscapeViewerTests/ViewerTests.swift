@@ -416,4 +416,89 @@ func nonBackgroundFraction(_ img: RGBAImage) -> Double {
     #expect(box.white > 2000, "white \(box.white)")
     #expect(box.dark > 150, "dark \(box.dark)")
   }
+  @Test func followedLossLandscapeAppendsWindowsInPlace() throws {
+    let x = try XServer()
+    let dir = try Paths.tempDir()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let lines = try String(contentsOfFile: Paths.example, encoding: .utf8).split(separator: "\n")
+    let live = dir.appendingPathComponent("live.jsonl").path
+    try (lines[0..<600].joined(separator: "\n") + "\n").write(toFile: live, atomically: true, encoding: .utf8)
+    let shot = dir.appendingPathComponent("follow.png").path
+    let started = try startCLI(
+      ["view", "loss-landscape", live, "--size", "800x450", "--screenshot", shot, "--quit-after", "5", "--follow"],
+      environment: ["DISPLAY": x.display])
+    Thread.sleep(forTimeInterval: 2)
+    let h = try #require(FileHandle(forWritingAtPath: live))
+    try h.seekToEnd()
+    for batch in [600..<700, 700..<800, 800..<900] {
+      try h.write(contentsOf: Data((lines[batch].joined(separator: "\n") + "\n").utf8))
+      Thread.sleep(forTimeInterval: 0.8)
+    }
+    try h.close()
+    let r = finish(started)
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stderr.contains("updated to step 899"), "\(r.stderr)")
+    // Every update appended the windows its rows completed (windows of 50 samples, stride 12:
+    // at most 9 new rows of 50 vertices, 28 bytes each, plus indices: < 40 KB; the whole
+    // surface of 71 windows is about 180 KB).
+    let updates = r.stderr.split(separator: "\n").filter { $0.contains("updated to step") }
+    #expect(updates.count >= 3, "\(r.stderr)")
+    #expect(updates.allSatisfy { $0.contains("(incremental, ") }, "\(r.stderr)")
+    #expect(!r.stderr.contains("rebuilt"), "\(r.stderr)")
+    for u in updates {
+      let kb = u.split(separator: "incremental, ").last.flatMap { Double($0.prefix { $0 != " " }) } ?? .infinity
+      #expect(kb < 40, "\(u)")
+    }
+    // The final frame is what render makes of the whole file.
+    try FileManager.default.createDirectory(at: dir.appendingPathComponent("whole"), withIntermediateDirectories: true)
+    let full = dir.appendingPathComponent("whole/live.jsonl").path
+    try (lines[0..<900].joined(separator: "\n") + "\n").write(toFile: full, atomically: true, encoding: .utf8)
+    let rendered = dir.appendingPathComponent("render.png").path
+    let rr = try runCLI(["render", "loss-landscape", full, "--size", "800x450", "-o", rendered, "--gpu", "cpu"])
+    #expect(rr.status == 0, "\(rr.stderr)")
+    expectMatch(try PNGCodec.read(path: shot), try PNGCodec.read(path: rendered), Tolerance(), name: "viewer_follow_loss_landscape")
+  }
+  @Test func followedTrajectoryAppendsPointsInPlace() throws {
+    let x = try XServer()
+    let dir = try Paths.tempDir()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let lines = try String(contentsOfFile: Paths.example, encoding: .utf8).split(separator: "\n")
+    let live = dir.appendingPathComponent("live.jsonl").path
+    try (lines[0..<600].joined(separator: "\n") + "\n").write(toFile: live, atomically: true, encoding: .utf8)
+    let shot = dir.appendingPathComponent("follow.png").path
+    // 600 to 900 steps in at most 256 points: buckets of 8 steps throughout.
+    let flags = ["--grad-key", "grad_norm/total", "--max-steps", "256", "--size", "800x450"]
+    let started = try startCLI(
+      ["view", "trajectory", live, "--screenshot", shot, "--quit-after", "5", "--follow"] + flags,
+      environment: ["DISPLAY": x.display])
+    Thread.sleep(forTimeInterval: 2)
+    let h = try #require(FileHandle(forWritingAtPath: live))
+    try h.seekToEnd()
+    for batch in [600..<700, 700..<800, 800..<900] {
+      try h.write(contentsOf: Data((lines[batch].joined(separator: "\n") + "\n").utf8))
+      Thread.sleep(forTimeInterval: 0.8)
+    }
+    try h.close()
+    let r = finish(started)
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stderr.contains("updated to step 899"), "\(r.stderr)")
+    // Every update appended its points (100 steps in buckets of 8: about 26 points, 36 bytes a
+    // marker and 72 a segment: < 5 KB; the whole path of about 226 points is about 24 KB).
+    let updates = r.stderr.split(separator: "\n").filter { $0.contains("updated to step") }
+    #expect(updates.count >= 3, "\(r.stderr)")
+    #expect(updates.allSatisfy { $0.contains("(incremental, ") }, "\(r.stderr)")
+    #expect(!r.stderr.contains("rebuilt"), "\(r.stderr)")
+    for u in updates {
+      let kb = u.split(separator: "incremental, ").last.flatMap { Double($0.prefix { $0 != " " }) } ?? .infinity
+      #expect(kb < 5, "\(u)")
+    }
+    // The final frame is what render makes of the whole file (the same downsampling).
+    try FileManager.default.createDirectory(at: dir.appendingPathComponent("whole"), withIntermediateDirectories: true)
+    let full = dir.appendingPathComponent("whole/live.jsonl").path
+    try (lines[0..<900].joined(separator: "\n") + "\n").write(toFile: full, atomically: true, encoding: .utf8)
+    let rendered = dir.appendingPathComponent("render.png").path
+    let rr = try runCLI(["render", "trajectory", full, "-o", rendered, "--gpu", "cpu"] + flags)
+    #expect(rr.status == 0, "\(rr.stderr)")
+    expectMatch(try PNGCodec.read(path: shot), try PNGCodec.read(path: rendered), Tolerance(), name: "viewer_follow_trajectory")
+  }
 }

@@ -17,18 +17,65 @@ public struct SurfaceColumnGrowth: Sendable, Equatable {
   }
 }
 
+/// How a surface's grid changed between two versions of a scene whose surface grew along its
+/// rows (the single-run loss landscape: each completed sliding window is a new row).
+public struct SurfaceRowGrowth: Sendable, Equatable {
+  /// The index of the surface in `Scene.traces`.
+  public var trace: Int
+  /// Rows of the previous version.
+  public var previousRows: Int
+  /// Rows `0 ..< unchangedRows` hold the same samples as before; the rows after them are new
+  /// or rewritten.
+  public var unchangedRows: Int
+
+  public init(trace: Int, previousRows: Int, unchangedRows: Int) {
+    precondition(unchangedRows <= previousRows)
+    self.trace = trace
+    self.previousRows = previousRows
+    self.unchangedRows = unchangedRows
+  }
+}
+
+/// How a scatter trace changed between two versions of a scene whose trace grew by points
+/// appended at its end (a followed trajectory).
+public struct ScatterGrowth: Sendable, Equatable {
+  /// The index of the scatter trace in `Scene.traces`.
+  public var trace: Int
+  /// Points of the previous version.
+  public var previousCount: Int
+  /// Points `0 ..< unchangedCount` are the same as before (their colour values too; the colour
+  /// range may change); the points after them are new or rewritten (the last downsampling
+  /// bucket's).
+  public var unchangedCount: Int
+
+  public init(trace: Int, previousCount: Int, unchangedCount: Int) {
+    precondition(unchangedCount <= previousCount)
+    self.trace = trace
+    self.previousCount = previousCount
+    self.unchangedCount = unchangedCount
+  }
+}
+
 /// What changed between a scene and its successor, when a renderer can apply it without
-/// reloading everything: the surfaces that grew along their columns. Every other trace keeps
-/// its data; the axes' ranges, the colour ranges, the colour bar and the title may change (a
-/// renderer that draws surfaces in axis space applies those as uniforms). The axes' scales (log
-/// or linear) and the traces' count and kinds do not change: a change there is a rebuild,
+/// reloading everything: the surfaces that grew along their columns (`surfaces`) or along
+/// their rows (`surfaceRows`), the scatter traces that grew by points (`scatters`). Every other
+/// trace keeps its data; the axes' ranges, the colour
+/// ranges, the colour bar, the title and the notes may change (a renderer that draws surfaces
+/// in axis space applies those as uniforms). The axes' scales (log or linear) and the traces' count and kinds do not change: a change there is a rebuild,
 /// described by no delta at all.
 public struct SceneDelta: Sendable, Equatable {
   public var surfaces: [SurfaceColumnGrowth]
+  public var surfaceRows: [SurfaceRowGrowth]
+  public var scatters: [ScatterGrowth]
 
-  public init(surfaces: [SurfaceColumnGrowth]) {
+  public init(surfaces: [SurfaceColumnGrowth], surfaceRows: [SurfaceRowGrowth] = [], scatters: [ScatterGrowth] = []) {
     self.surfaces = surfaces
+    self.surfaceRows = surfaceRows
+    self.scatters = scatters
   }
+
+  /// The traces this delta grows.
+  public var grownTraces: [Int] { surfaces.map(\.trace) + surfaceRows.map(\.trace) + scatters.map(\.trace) }
 
   /// The delta from the version before `self` to the version after `next` (two deltas in a row,
   /// when the viewer picks up two updates at once): per surface, the earlier previous count and
@@ -45,7 +92,32 @@ public struct SceneDelta: Sendable, Equatable {
         byTrace[g.trace] = g
       }
     }
-    return SceneDelta(surfaces: byTrace.values.sorted { $0.trace < $1.trace })
+    var rowsByTrace: [Int: SurfaceRowGrowth] = [:]
+    for g in surfaceRows { rowsByTrace[g.trace] = g }
+    for g in next.surfaceRows {
+      if let first = rowsByTrace[g.trace] {
+        rowsByTrace[g.trace] = SurfaceRowGrowth(
+          trace: g.trace, previousRows: first.previousRows,
+          unchangedRows: Swift.min(first.unchangedRows, g.unchangedRows))
+      } else {
+        rowsByTrace[g.trace] = g
+      }
+    }
+    var pointsByTrace: [Int: ScatterGrowth] = [:]
+    for g in scatters { pointsByTrace[g.trace] = g }
+    for g in next.scatters {
+      if let first = pointsByTrace[g.trace] {
+        pointsByTrace[g.trace] = ScatterGrowth(
+          trace: g.trace, previousCount: first.previousCount,
+          unchangedCount: Swift.min(first.unchangedCount, g.unchangedCount))
+      } else {
+        pointsByTrace[g.trace] = g
+      }
+    }
+    return SceneDelta(
+      surfaces: byTrace.values.sorted { $0.trace < $1.trace },
+      surfaceRows: rowsByTrace.values.sorted { $0.trace < $1.trace },
+      scatters: pointsByTrace.values.sorted { $0.trace < $1.trace })
   }
 }
 

@@ -11,6 +11,12 @@
 /// area-weighted sums of the adjacent valid triangles in axis space, normalized: the normal in
 /// the normalized box is that vector divided by the transform's scale (per axis) and
 /// normalized again, which the shader does. A vertex with no valid triangle gets (0, 0, 1).
+///
+/// `transposed` lays the same surface out row-major instead, for a surface that grows along
+/// its rows (the single-run loss landscape): the geometry's rows and columns are the trace's
+/// columns and rows, so appending trace rows appends vertices. The triangles are the trace's
+/// (the same corners; the winding is reversed and the normals are negated back, so the
+/// vertices' normals point as in the column-major layout).
 public struct SurfaceAxisGeometry: Sendable {
   /// Floats per vertex: position (3), normal (3), colour value (1).
   public static let floatsPerVertex = 7
@@ -27,14 +33,21 @@ public struct SurfaceAxisGeometry: Sendable {
   /// that large coordinates (steps in the millions) keep their precision.
   public let origin: Vec3
   public let colorOrigin: Double
+  /// Rows and columns of the layout are the trace's columns and rows.
+  public let transposed: Bool
 
-  public var rows: Int { surface.rows }
-  public var cols: Int { surface.cols }
+  /// Rows and columns of the layout (the trace's, swapped when `transposed`).
+  public var rows: Int { transposed ? surface.cols : surface.rows }
+  public var cols: Int { transposed ? surface.rows : surface.cols }
 
   /// The geometry of `surface` on `scene`'s axes, with the given origin or (nil) the middle of
   /// the axis ranges and of the colour range.
-  public init(surface: SurfaceTrace, in scene: Scene, origin: Vec3? = nil, colorOrigin: Double? = nil) {
+  public init(
+    surface: SurfaceTrace, in scene: Scene, origin: Vec3? = nil, colorOrigin: Double? = nil,
+    transposed: Bool = false
+  ) {
     self.surface = surface
+    self.transposed = transposed
     xAxis = scene.x
     yAxis = scene.y
     zAxis = scene.z
@@ -49,6 +62,11 @@ public struct SurfaceAxisGeometry: Sendable {
 
   /// The vertex index of sample (row, col).
   @inline(__always) public func vertexIndex(row: Int, col: Int) -> Int { col * rows + row }
+
+  /// The index into the trace's arrays of layout sample (row, col).
+  @inline(__always) func traceIndex(_ r: Int, _ c: Int) -> Int {
+    transposed ? c * surface.cols + r : r * surface.cols + c
+  }
 
   /// The axis-space position of sample `i` (row-major index into the trace's arrays), relative
   /// to the origin; nil when a coordinate is missing or not drawable on its axis.
@@ -68,7 +86,7 @@ public struct SurfaceAxisGeometry: Sendable {
     let c0 = Swift.max(0, columns.lowerBound - 1), c1 = Swift.min(cols, columns.upperBound + 1)
     var pos = [Vec3?](repeating: nil, count: (c1 - c0) * rows)
     for c in c0..<c1 {
-      for r in 0..<rows { pos[(c - c0) * rows + r] = position(r * cols + c) }
+      for r in 0..<rows { pos[(c - c0) * rows + r] = position(traceIndex(r, c)) }
     }
     @inline(__always) func p(_ r: Int, _ c: Int) -> Vec3? { pos[(c - c0) * rows + r] }
     /// The two triangles of cell (r, c) when all four corners are valid.
@@ -101,8 +119,9 @@ public struct SurfaceAxisGeometry: Sendable {
         if let (a, b, d, e) = cell(r - 1, c - 1) {  // i11: both
           acc = acc + (b - a).cross(e - a) + (e - a).cross(d - a)
         }
-        let n = acc.length > 0 ? acc.normalized : Vec3(0, 0, 1)
-        let i = r * cols + c
+        var n = acc.length > 0 ? acc.normalized : Vec3(0, 0, 1)
+        if transposed && acc.length > 0 { n = n * -1 }
+        let i = traceIndex(r, c)
         let v = colorAxis.transform(surface.color[i]) - colorOrigin
         out[k] = Float(q.x); out[k + 1] = Float(q.y); out[k + 2] = Float(q.z)
         out[k + 3] = Float(n.x); out[k + 4] = Float(n.y); out[k + 5] = Float(n.z)
@@ -126,8 +145,8 @@ public struct SurfaceAxisGeometry: Sendable {
     for c in cellColumns {
       precondition(c >= 0 && c + 1 < cols)
       for r in 0..<rows {
-        valid[r] = position(r * cols + c) != nil
-        valid[rows + r] = position(r * cols + c + 1) != nil
+        valid[r] = position(traceIndex(r, c)) != nil
+        valid[rows + r] = position(traceIndex(r, c + 1)) != nil
       }
       let start = idx.count
       for r in 0..<(rows - 1) where valid[r] && valid[r + 1] && valid[rows + r] && valid[rows + r + 1] {

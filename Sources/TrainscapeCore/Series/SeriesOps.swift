@@ -183,6 +183,51 @@ public enum SeriesOps {
 
   // MARK: - Downsampling
 
+  /// At most `maxPoints` indices (`maxPoints >= 2`) of `values` in aligned power-of-two
+  /// buckets, so that a series that grows keeps its earlier picks: all indices when
+  /// `count <= maxPoints`; else the indices are cut into buckets of `w` consecutive ones (bucket
+  /// b holding `b*w ..< min((b+1)*w, count)`), `w = LayerStepMatrix.bucketWidth(columns:
+  /// count, maxColumns: maxPoints)` as gradient flow's columns, and each bucket keeps the index
+  /// of its minimum and of its maximum (NaN skipped; the first on ties), in order; one index
+  /// when they are the same (a single value, a constant bucket), its first when it has no
+  /// value. Appending values changes only the last bucket's picks and adds buckets, until the
+  /// width doubles (`view trajectory --follow` rebuilds then, O(log count) times).
+  public static func alignedMinMaxIndices(_ values: [Double], maxPoints: Int) -> [Int] {
+    let n = values.count
+    if n <= maxPoints { return Array(0..<n) }
+    let w = LayerStepMatrix.bucketWidth(columns: n, maxColumns: maxPoints)
+    var out: [Int] = []
+    out.reserveCapacity(LayerStepMatrix.bucketedColumns(n, width: w))
+    for start in Swift.stride(from: 0, to: n, by: w) {
+      appendMinMax(values, start..<Swift.min(start + w, n), to: &out)
+    }
+    return out
+  }
+
+  /// The picks of one bucket of `alignedMinMaxIndices`.
+  public static func appendMinMax(_ values: [Double], _ bucket: Range<Int>, to out: inout [Int]) {
+    var lo = -1, hi = -1
+    for k in bucket {
+      let x = values[k]
+      if x.isNaN { continue }
+      if lo < 0 {
+        lo = k; hi = k
+      } else if x < values[lo] {
+        lo = k
+      } else if x > values[hi] {
+        hi = k
+      }
+    }
+    if lo < 0 {
+      out.append(bucket.lowerBound)
+    } else if lo == hi {
+      out.append(lo)
+    } else {
+      out.append(Swift.min(lo, hi))
+      out.append(Swift.max(lo, hi))
+    }
+  }
+
   /// Min/max-per-bucket downsampling to at most `maxPoints` indices
   /// (`maxPoints >= 0`), ascending.
   ///
