@@ -218,6 +218,9 @@ public final class Viewer {
     glfwSwapInterval(0)  // --fps-limit paces frames
     let fullRenderer = try SceneRenderer()
     let lodRenderer = try SceneRenderer()
+    // While dragging: dense surfaces lit per vertex, like turntable frames (the still frame,
+    // and every screenshot, lights every pixel as `render` does).
+    lodRenderer.vertexLighting = true
     full = fullRenderer
     lod = lodRenderer
     defer {
