@@ -59,47 +59,7 @@ public struct IncrementalGradientFlow: Sendable {
     }
   }
 
-  /// Finite-value statistics of some columns of the (smoothed) matrix, before log masking.
-  struct Stats: Sendable, Equatable {
-    var lo = Double.infinity, hi = -Double.infinity
-    var positiveLo = Double.infinity, positiveHi = -Double.infinity
-    var nonFinite = 0
-    var nonPositive = 0
-
-    mutating func add(_ v: Double) {
-      guard v.isFinite else {
-        nonFinite += 1
-        return
-      }
-      lo = Swift.min(lo, v)
-      hi = Swift.max(hi, v)
-      if v > 0 {
-        positiveLo = Swift.min(positiveLo, v)
-        positiveHi = Swift.max(positiveHi, v)
-      } else {
-        nonPositive += 1
-      }
-    }
-
-    func merged(_ o: Stats) -> Stats {
-      Stats(
-        lo: Swift.min(lo, o.lo), hi: Swift.max(hi, o.hi),
-        positiveLo: Swift.min(positiveLo, o.positiveLo), positiveHi: Swift.max(positiveHi, o.positiveHi),
-        nonFinite: nonFinite + o.nonFinite, nonPositive: nonPositive + o.nonPositive)
-    }
-
-    /// `ScaleChoice.resolve` over these values.
-    func resolve(_ choice: ScaleChoice) -> AxisScale {
-      switch choice {
-      case .on: return .log
-      case .off: return .linear
-      case .auto:
-        if nonPositive > 0 { return .linear }
-        guard lo.isFinite, hi > lo else { return .linear }
-        return hi / lo >= 100 ? .log : .linear
-      }
-    }
-  }
+  typealias Stats = RunningStats
 
   /// The state that lets columns be appended; nil when the configuration or the data rule
   /// appends out (see the type's comment).

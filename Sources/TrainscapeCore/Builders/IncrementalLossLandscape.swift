@@ -48,43 +48,7 @@ public struct IncrementalLossLandscape: Sendable {
     }
   }
 
-  /// Finite-value statistics of drawn values (every occurrence: a sample is in several windows).
-  struct Stats: Sendable {
-    var lo = Double.infinity, hi = -Double.infinity
-    var positiveLo = Double.infinity, positiveHi = -Double.infinity
-    var nonPositive = 0
-
-    mutating func add(_ v: Double) {
-      guard v.isFinite else { return }
-      lo = Swift.min(lo, v)
-      hi = Swift.max(hi, v)
-      if v > 0 {
-        positiveLo = Swift.min(positiveLo, v)
-        positiveHi = Swift.max(positiveHi, v)
-      } else {
-        nonPositive += 1
-      }
-    }
-
-    /// `ScaleChoice.resolve(values, decades:)` over these values.
-    func resolve(_ choice: ScaleChoice, decades: Int) -> AxisScale {
-      switch choice {
-      case .on: return .log
-      case .off: return .linear
-      case .auto:
-        if nonPositive > 0 { return .linear }
-        guard lo.isFinite, hi > lo else { return .linear }
-        var p = 1.0
-        for _ in 0..<decades { p *= 10 }
-        return hi / lo >= p ? .log : .linear
-      }
-    }
-
-    /// `finiteRange` over these values on `scale`.
-    func range(_ scale: AxisScale) -> ClosedRange<Double>? {
-      scale == .linear ? (lo <= hi ? lo...hi : nil) : (positiveLo <= positiveHi ? positiveLo...positiveHi : nil)
-    }
-  }
+  typealias Stats = RunningStats
 
   public let configuration: Configuration
   /// The scene for the rows given so far.
@@ -174,17 +138,9 @@ public struct IncrementalLossLandscape: Sendable {
     guard appendBlocker == nil else { return nil }
     let requested = configuration.options.window
     // Checks that need no change first.
-    var last = lastRow?.step
-    for row in newRows {
-      if let l = last, row.step < l {
-        appendBlocker = "a row has step \(row.step), before the last step \(l)"
-        return nil
-      }
-      if !row.values.keys.allSatisfy(knownKeys.contains) {
-        appendBlocker = "a row brings a new metric key"
-        return nil
-      }
-      last = row.step
+    if let blocker = IncrementalRows.blocker(newRows, after: lastRow?.step, knownKeys: knownKeys) {
+      appendBlocker = blocker
+      return nil
     }
     // The samples: a row with the last row's step merges into it (its sample is replaced).
     var firstChanged = steps.count

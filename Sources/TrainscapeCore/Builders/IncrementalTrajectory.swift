@@ -51,7 +51,7 @@ public struct IncrementalTrajectory: Sendable {
   }
 
   /// Finite-value statistics of drawn values.
-  typealias Stats = IncrementalLossLandscape.Stats
+  typealias Stats = RunningStats
 
   public let configuration: Configuration
   public private(set) var scene: Scene
@@ -155,17 +155,9 @@ public struct IncrementalTrajectory: Sendable {
   /// instance is then spent.
   public mutating func append(_ newRows: some Sequence<MetricRow>) -> SceneDelta? {
     guard appendBlocker == nil, !steps.isEmpty else { return nil }
-    var last = lastRow?.step
-    for row in newRows {
-      if let l = last, row.step < l {
-        appendBlocker = "a row has step \(row.step), before the last step \(l)"
-        return nil
-      }
-      if !row.values.keys.allSatisfy(knownKeys.contains) {
-        appendBlocker = "a row brings a new metric key"
-        return nil
-      }
-      last = row.step
+    if let blocker = IncrementalRows.blocker(newRows, after: lastRow?.step, knownKeys: knownKeys) {
+      appendBlocker = blocker
+      return nil
     }
     let oldCount = steps.count
     var firstChanged = oldCount
@@ -283,17 +275,5 @@ public struct IncrementalTrajectory: Sendable {
     return SceneDelta(
       surfaces: [],
       scatters: [ScatterGrowth(trace: 0, previousCount: previousCount, unchangedCount: keep)])
-  }
-}
-
-extension IncrementalLossLandscape.Stats {
-  func merged(_ o: Self) -> Self {
-    var m = self
-    m.lo = Swift.min(lo, o.lo)
-    m.hi = Swift.max(hi, o.hi)
-    m.positiveLo = Swift.min(positiveLo, o.positiveLo)
-    m.positiveHi = Swift.max(positiveHi, o.positiveHi)
-    m.nonPositive = nonPositive + o.nonPositive
-    return m
   }
 }
