@@ -67,12 +67,73 @@ extension ViewableKind {
 }
 
 /// The follow queue's incremental state for one followed file.
-private final class FollowState {
-  var builder: IncrementalGradientFlow?
+/// What `view --follow` needs of an incremental builder (IncrementalGradientFlow,
+/// IncrementalLossLandscape, IncrementalTrajectory).
+protocol FollowBuilder {
+  var scene: Scene { get }
+  var appendBlocker: String? { get }
+  /// Steps per downsampling bucket, where the builder buckets (a change is worth saying).
+  var followBucketWidth: Int? { get }
+  mutating func append(_ rows: some Sequence<MetricRow>) -> SceneDelta?
+}
+
+extension IncrementalGradientFlow: FollowBuilder {
+  var followBucketWidth: Int? { bucketWidth }
+}
+extension IncrementalLossLandscape: FollowBuilder {
+  var followBucketWidth: Int? { nil }
+}
+extension IncrementalTrajectory: FollowBuilder {
+  var followBucketWidth: Int? { bucketWidth }
+}
+
+/// One followed file's update function: new rows go to the builder while it can append them;
+/// a replaced file, a rebuild request (the L key), a log-z change or rows the builder declines
+/// rebuild as `render` does and seed a new builder, whose scene is the rebuild. When no builder
+/// can be made yet (too few rows), `fallback` draws the scene and every update rebuilds.
+/// `what` names the drawn units in the note about widened buckets ("columns", "points").
+private final class FollowState<B> {
+  var builder: B?
   /// Rows of the file's current generation the builder has seen.
   var consumed = 0
   var generation = 0
   var logZ: Bool?
+}
+
+private func makeFollowUpdate<B: FollowBuilder>(
+  source: RunFollowerSource, maxSteps: Int, what: String,
+  builder makeBuilder: @escaping (Bool?) -> B?, fallback: @escaping (Bool?) throws -> Scene
+) -> (Bool?, Bool) throws -> SceneUpdate {
+  let state = FollowState<B>()
+  return { logZ, rebuild in
+    let rows = source.rows
+    var reason: String?
+    var previousWidth: Int?
+    if rebuild {
+      reason = logZ.map { "log z \($0 ? "on" : "off")" } ?? "a rebuild was asked for"
+    } else if state.generation != source.generation {
+      reason = "the file was replaced or truncated"
+    } else if state.logZ != logZ {
+      reason = "log z changed"
+    } else if var b = state.builder, rows.count >= state.consumed {
+      if let delta = b.append(rows[state.consumed...]) {
+        state.builder = b
+        state.consumed = rows.count
+        return SceneUpdate(scene: b.scene, delta: delta)
+      }
+      reason = b.appendBlocker ?? "the new rows do not extend the scene"
+      previousWidth = b.followBucketWidth
+    }
+    state.builder = makeBuilder(logZ)
+    if let w = state.builder?.followBucketWidth, let p = previousWidth, w != p {
+      reason = "more than --max-steps \(maxSteps) \(what) at buckets of \(p) steps: buckets of \(w) now"
+    }
+    let scene = try state.builder?.scene ?? fallback(logZ)
+    state.consumed = rows.count
+    state.generation = source.generation
+    state.logZ = logZ
+    return SceneUpdate(scene: scene, delta: nil, rebuildReason: reason)
+  }
 }
 
 extension Render.GradientFlow: ViewableKind {
@@ -90,39 +151,10 @@ extension Render.GradientFlow: ViewableKind {
   /// rows that do not simply append rebuild as `render` does and seed a new builder.
   func followUpdate(sources: [String: RunFollowerSource]) -> ((Bool?, Bool) throws -> SceneUpdate)? {
     guard let source = sources[input.path] else { return nil }
-    let state = FollowState()
-    return { logZ, rebuild in
-      let rows = source.rows
-      var reason: String?
-      var previousWidth: Int?
-      if rebuild {
-        reason = "log z \(logZ == true ? "on" : "off")"
-      } else if state.generation != source.generation {
-        reason = "the file was replaced or truncated"
-      } else if state.logZ != logZ {
-        reason = "log z changed"
-      } else if var b = state.builder, rows.count >= state.consumed {
-        if let delta = b.append(rows[state.consumed...]) {
-          state.builder = b
-          state.consumed = rows.count
-          return SceneUpdate(scene: b.scene, delta: delta)
-        }
-        reason = b.appendBlocker ?? "the new rows do not extend the surface (an earlier step, a new metric key or a new z scale)"
-        previousWidth = b.bucketWidth
-      }
-      let kind = logZ.flatMap { self.withLogZ($0) } ?? self
-      // The builder for the next rows draws what `render` draws: its scene is the rebuild.
-      // When it cannot be built (too few steps yet), every update rebuilds until it can.
-      state.builder = try? kind.incrementalBuilder()
-      if let w = state.builder?.bucketWidth, let p = previousWidth, w != p {
-        reason = "more than --max-steps \(series.maxSteps) columns at buckets of \(p) steps: buckets of \(w) now"
-      }
-      let scene = try state.builder?.scene ?? kind.makeScene().0
-      state.consumed = rows.count
-      state.generation = source.generation
-      state.logZ = logZ
-      return SceneUpdate(scene: scene, delta: nil, rebuildReason: reason)
-    }
+    let kindFor = { (logZ: Bool?) in logZ.flatMap { self.withLogZ($0) } ?? self }
+    return makeFollowUpdate(
+      source: source, maxSteps: series.maxSteps, what: "columns",
+      builder: { try? kindFor($0).incrementalBuilder() }, fallback: { try kindFor($0).makeScene().0 })
   }
 }
 
@@ -142,39 +174,10 @@ extension Render.LossLandscape: ViewableKind {
   /// its comment) rebuild as `render` does and seed a new builder. Sweep mode rebuilds.
   func followUpdate(sources: [String: RunFollowerSource]) -> ((Bool?, Bool) throws -> SceneUpdate)? {
     guard followGrowsRows, let source = sources[paths[0]] else { return nil }
-    final class State {
-      var builder: IncrementalLossLandscape?
-      var consumed = 0
-      var generation = 0
-      var logZ: Bool?
-    }
-    let state = State()
-    return { logZ, rebuild in
-      let rows = source.rows
-      var reason: String?
-      if rebuild {
-        reason = "log z \(logZ == true ? "on" : "off")"
-      } else if state.generation != source.generation {
-        reason = "the file was replaced or truncated"
-      } else if state.logZ != logZ {
-        reason = "log z changed"
-      } else if var b = state.builder, rows.count >= state.consumed {
-        if let delta = b.append(rows[state.consumed...]) {
-          state.builder = b
-          state.consumed = rows.count
-          return SceneUpdate(scene: b.scene, delta: delta)
-        }
-        reason = b.appendBlocker
-      }
-      let kind = logZ.flatMap { self.withLogZ($0) } ?? self
-      // When it cannot be built (too few windows, several runs), every update rebuilds.
-      state.builder = try? kind.incrementalBuilder()
-      let scene = try state.builder?.scene ?? kind.makeScene().0
-      state.consumed = rows.count
-      state.generation = source.generation
-      state.logZ = logZ
-      return SceneUpdate(scene: scene, delta: nil, rebuildReason: reason)
-    }
+    let kindFor = { (logZ: Bool?) in logZ.flatMap { self.withLogZ($0) } ?? self }
+    return makeFollowUpdate(
+      source: source, maxSteps: 0, what: "windows",
+      builder: { try? kindFor($0).incrementalBuilder() }, fallback: { try kindFor($0).makeScene().0 })
   }
 }
 
@@ -187,39 +190,9 @@ extension Render.Trajectory: ViewableKind {
   /// runs rebuild on every update.
   func followUpdate(sources: [String: RunFollowerSource]) -> ((Bool?, Bool) throws -> SceneUpdate)? {
     guard paths.count == 1, let source = sources[paths[0]] else { return nil }
-    final class State {
-      var builder: IncrementalTrajectory?
-      var consumed = 0
-      var generation = 0
-    }
-    let state = State()
-    return { _, rebuild in
-      let rows = source.rows
-      var reason: String?
-      var previousWidth: Int?
-      if rebuild {
-        reason = "a rebuild was asked for"
-      } else if state.generation != source.generation {
-        reason = "the file was replaced or truncated"
-      } else if var b = state.builder, rows.count >= state.consumed {
-        if let delta = b.append(rows[state.consumed...]) {
-          state.builder = b
-          state.consumed = rows.count
-          return SceneUpdate(scene: b.scene, delta: delta)
-        }
-        reason = b.appendBlocker
-        previousWidth = b.bucketWidth
-      }
-      // When it cannot be built (several runs, no samples yet), every update rebuilds.
-      state.builder = try? self.incrementalBuilder()
-      if let w = state.builder?.bucketWidth, let p = previousWidth, w != p {
-        reason = "more than --max-steps \(seriesOptions.maxSteps) points at buckets of \(p) steps: buckets of \(w) now"
-      }
-      let scene = try state.builder?.scene ?? self.makeScene().0
-      state.consumed = rows.count
-      state.generation = source.generation
-      return SceneUpdate(scene: scene, delta: nil, rebuildReason: reason)
-    }
+    return makeFollowUpdate(
+      source: source, maxSteps: seriesOptions.maxSteps, what: "points",
+      builder: { _ in try? self.incrementalBuilder() }, fallback: { _ in try self.makeScene().0 })
   }
 }
 
