@@ -81,43 +81,55 @@ public struct SceneDelta: Sendable, Equatable {
   /// when the viewer picks up two updates at once): per surface, the earlier previous count and
   /// the smaller unchanged count.
   public func followed(by next: SceneDelta) -> SceneDelta {
-    var byTrace: [Int: SurfaceColumnGrowth] = [:]
-    for g in surfaces { byTrace[g.trace] = g }
-    for g in next.surfaces {
-      if let first = byTrace[g.trace] {
-        byTrace[g.trace] = SurfaceColumnGrowth(
-          trace: g.trace, previousColumns: first.previousColumns,
-          unchangedColumns: Swift.min(first.unchangedColumns, g.unchangedColumns))
+    SceneDelta(
+      surfaces: Self.merge(surfaces, next.surfaces), surfaceRows: Self.merge(surfaceRows, next.surfaceRows),
+      scatters: Self.merge(scatters, next.scatters))
+  }
+
+  /// Per trace: the earlier previous count and the smaller unchanged count; sorted by trace.
+  private static func merge<G: TraceGrowth>(_ first: [G], _ second: [G]) -> [G] {
+    var byTrace: [Int: G] = [:]
+    for g in first { byTrace[g.trace] = g }
+    for g in second {
+      if let f = byTrace[g.trace] {
+        byTrace[g.trace] = G(trace: g.trace, previous: f.previous, unchanged: Swift.min(f.unchanged, g.unchanged))
       } else {
         byTrace[g.trace] = g
       }
     }
-    var rowsByTrace: [Int: SurfaceRowGrowth] = [:]
-    for g in surfaceRows { rowsByTrace[g.trace] = g }
-    for g in next.surfaceRows {
-      if let first = rowsByTrace[g.trace] {
-        rowsByTrace[g.trace] = SurfaceRowGrowth(
-          trace: g.trace, previousRows: first.previousRows,
-          unchangedRows: Swift.min(first.unchangedRows, g.unchangedRows))
-      } else {
-        rowsByTrace[g.trace] = g
-      }
-    }
-    var pointsByTrace: [Int: ScatterGrowth] = [:]
-    for g in scatters { pointsByTrace[g.trace] = g }
-    for g in next.scatters {
-      if let first = pointsByTrace[g.trace] {
-        pointsByTrace[g.trace] = ScatterGrowth(
-          trace: g.trace, previousCount: first.previousCount,
-          unchangedCount: Swift.min(first.unchangedCount, g.unchangedCount))
-      } else {
-        pointsByTrace[g.trace] = g
-      }
-    }
-    return SceneDelta(
-      surfaces: byTrace.values.sorted { $0.trace < $1.trace },
-      surfaceRows: rowsByTrace.values.sorted { $0.trace < $1.trace },
-      scatters: pointsByTrace.values.sorted { $0.trace < $1.trace })
+    return byTrace.values.sorted { $0.trace < $1.trace }
+  }
+}
+
+/// The shape the three growth kinds share (for `SceneDelta.followed(by:)`).
+protocol TraceGrowth {
+  var trace: Int { get }
+  var previous: Int { get }
+  var unchanged: Int { get }
+  init(trace: Int, previous: Int, unchanged: Int)
+}
+
+extension SurfaceColumnGrowth: TraceGrowth {
+  var previous: Int { previousColumns }
+  var unchanged: Int { unchangedColumns }
+  init(trace: Int, previous: Int, unchanged: Int) {
+    self.init(trace: trace, previousColumns: previous, unchangedColumns: unchanged)
+  }
+}
+
+extension SurfaceRowGrowth: TraceGrowth {
+  var previous: Int { previousRows }
+  var unchanged: Int { unchangedRows }
+  init(trace: Int, previous: Int, unchanged: Int) {
+    self.init(trace: trace, previousRows: previous, unchangedRows: unchanged)
+  }
+}
+
+extension ScatterGrowth: TraceGrowth {
+  var previous: Int { previousCount }
+  var unchanged: Int { unchangedCount }
+  init(trace: Int, previous: Int, unchanged: Int) {
+    self.init(trace: trace, previousCount: previous, unchangedCount: unchanged)
   }
 }
 
