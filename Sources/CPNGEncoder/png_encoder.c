@@ -212,8 +212,6 @@ int ts_png_encode(const uint8_t *pixels, int width, int height, size_t stride, i
                channels_out == 4 ? PNG_COLOR_TYPE_RGBA : PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
                PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
   png_set_compression_level(png, level < 0 ? 6 : (level > 9 ? 9 : level));
-  if (filter == 1) png_set_filter(png, 0, PNG_FILTER_NONE);
-  else if (filter == 2) png_set_filter(png, 0, PNG_FILTER_UP);
   png_write_info(png, info);
   if (channels_in == 4 && channels_out == 3) png_set_filler(png, 0, PNG_FILLER_AFTER);
   rows = (png_bytep *)malloc(sizeof(png_bytep) * (size_t)height);
