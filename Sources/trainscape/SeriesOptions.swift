@@ -86,6 +86,11 @@ func runsAt(_ path: String, input: InputFormatOptions, last: Int? = nil) throws 
   return result.runs
 }
 
+/// Forgets the runs read so far (`batch` calls it between runs, so memory holds one run).
+func forgetLoadedRuns() {
+  runCache.removeAll()
+}
+
 /// Every run under `paths`, in order.
 func loadRunsCached(_ paths: [String], input: InputFormatOptions) throws -> [Run] {
   try paths.flatMap { try runsAt($0, input: input) }
