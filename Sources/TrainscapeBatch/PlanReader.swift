@@ -108,7 +108,13 @@ public enum PlanReader {
     do {
       return try JSONDecoder().decode(JSONTree.self, from: data).value
     } catch let DecodingError.dataCorrupted(context) {
-      let detail = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String ?? context.debugDescription
+      // JSONDecoder does not say where; JSONSerialization names the character.
+      var detail = context.debugDescription
+      do {
+        _ = try JSONSerialization.jsonObject(with: data)
+      } catch {
+        detail = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String) ?? detail
+      }
       throw PlanError(file: file, line: jsonLine(detail, data), message: "JSON: \(detail)")
     } catch {
       throw PlanError(file: file, message: "JSON: \(error)")

@@ -724,8 +724,21 @@ struct BatchSubmit {
     var batchArgs: [String] = []
     if let kinds { batchArgs += ["--kinds", kinds, "--outputs", outputs] }
     batchArgs += plan
-    let array = ["sbatch", "--parsable", "--array=0-\(n - 1)", "--job-name=trainscape-batch", script, output] + batchArgs
-    let mergeLine = ["sbatch", "--parsable", "--dependency=afterany:$ARRAY_JOB", "--job-name=trainscape-merge", "--wrap", "\(TestablePaths.trainscapeCommand) batch --merge \(quote(output))"]
+    // The tasks' logs go beside the batch's state: OUT/.batch/logs/.
+    let logs = (output as NSString).appendingPathComponent(".batch/logs")
+    do {
+      try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+    } catch {
+      throw OutputError.cannotWrite(path: logs, reason: error.localizedDescription)
+    }
+    let array = [
+      "sbatch", "--parsable", "--array=0-\(n - 1)", "--job-name=trainscape-batch", "--output=\(logs)/task-%A_%a.out",
+      script, output,
+    ] + batchArgs
+    let mergeLine = [
+      "sbatch", "--parsable", "--dependency=afterany:$ARRAY_JOB", "--job-name=trainscape-merge", "--output=\(logs)/merge-%j.out",
+      "--wrap", "\(quote(TestablePaths.trainscapeCommand)) batch --merge \(quote(output))",
+    ]
     switch mode {
     case .print:
       print("ARRAY_JOB=$(\(array.map(quote).joined(separator: " ")))")
@@ -735,7 +748,7 @@ struct BatchSubmit {
       let id = try sbatch(array)
       print(id)
       var m = mergeLine
-      m[2] = "--dependency=afterany:\(id)"
+      m[m.firstIndex(of: "--dependency=afterany:$ARRAY_JOB")!] = "--dependency=afterany:\(id)"
       print(try sbatch(m))
     }
   }

@@ -145,11 +145,11 @@ enum BatchFixture {
     let before = try FileManager.default.attributesOfItem(atPath: pngPath)[.modificationDate] as? Date
     let again = try CLI.run(["batch", plan, "-o", single.path, "--gpu", "cpu"])
     #expect(again.status == 0)
-    #expect(again.stderr.contains("0 rendered, 18 skipped"), "\(again.stderr)")
+    #expect(again.stderr.contains("0 rendered, 18 skipped (done before)"), "\(again.stderr)")
     #expect(try FileManager.default.attributesOfItem(atPath: pngPath)[.modificationDate] as? Date == before)
 
     // A changed run and a deleted output: only their jobs run again.
-    let run3 = dir.appendingPathComponent("runs/run_003_lr_1.05e-03.jsonl")
+    let run3 = dir.appendingPathComponent("runs/run_003_lr_1.58e-03.jsonl")
     let h = try FileHandle(forWritingTo: run3)
     h.seekToEndOfFile()
     h.write(Data("{\"step\": 1000, \"train/loss\": 2.0, \"train/lr\": 0.0001, \"grad_norm/total\": 0.5}\n".utf8))
@@ -157,9 +157,9 @@ enum BatchFixture {
     try FileManager.default.removeItem(atPath: single.path + "/run_001_lr_2.51e-04/trajectory.plotly.json")
     let third = try CLI.run(["batch", plan, "-o", single.path, "--gpu", "cpu"])
     #expect(third.status == 0, "\(third.stderr)")
-    #expect(third.stderr.contains("4 rendered, 14 skipped"), "\(third.stderr)")
+    #expect(third.stderr.contains("4 rendered, 14 skipped (done before)"), "\(third.stderr)")
     #expect(third.stderr.contains("run_001_lr_2.51e-04/trajectory.plotly.json ("))
-    #expect(third.stderr.contains("run_003_lr_1.05e-03/gradient-flow.png ("))
+    #expect(third.stderr.contains("run_003_lr_1.58e-03/gradient-flow.png ("))
   }
 
   @Test func failuresAreRecordedWithoutStoppingTheShard() throws {
@@ -173,7 +173,7 @@ enum BatchFixture {
     let r = try CLI.run(["batch", plan, "-o", out.path, "--gpu", "cpu"])
     #expect(r.status == 3, "stderr: \(r.stderr)")
     #expect(r.stderr.contains("run_zz_broken/gradient-flow.png failed"))
-    #expect(r.stderr.contains("11 rendered, 0 skipped, 1 failed"))
+    #expect(r.stderr.contains("11 rendered, 0 skipped (done before), 1 failed"))
     #expect(FileManager.default.fileExists(atPath: out.path + "/run_zz_broken/loss-landscape.png"))
 
     let merge = try CLI.run(["batch", "--merge", out.path])
@@ -188,10 +188,10 @@ enum BatchFixture {
     let again = try CLI.run(["batch", plan, "-o", out.path, "--gpu", "cpu"])
     #expect(again.status == 3)
     #expect(again.stderr.contains("failed before with the same inputs and options"))
-    #expect(again.stderr.contains("0 rendered, 11 skipped, 1 failed (1 before; --retry-failed)"))
+    #expect(again.stderr.contains("0 rendered, 11 skipped (done before), 1 failed (1 before; --retry-failed)"))
     let retry = try CLI.run(["batch", plan, "-o", out.path, "--gpu", "cpu", "--retry-failed"])
     #expect(retry.status == 3)
-    #expect(retry.stderr.contains("0 rendered, 11 skipped, 1 failed") && retry.stderr.contains("run_zz_broken/gradient-flow.png failed"))
+    #expect(retry.stderr.contains("0 rendered, 11 skipped (done before), 1 failed\n") && retry.stderr.contains("run_zz_broken/gradient-flow.png failed"))
     // Fixed input: it renders.
     try FileManager.default.removeItem(at: bad)
     let fixed = try CLI.run(["batch", plan, "-o", out.path, "--gpu", "cpu"])
@@ -251,17 +251,24 @@ enum BatchFixture {
   @Test func submitPrintsTheSbatchLines() throws {
     let dir = try BatchFixture.sweep(runs: 10, steps: 20)
     let plan = try BatchFixture.writePlan(BatchFixture.threeKinds, in: dir)
-    let r = try CLI.run(["batch", plan, "-o", "/tmp/out dir", "--submit", "print", "--jobs-per-task", "8"])
+    let out = dir.appendingPathComponent("out dir").path
+    let r = try CLI.run(["batch", plan, "-o", out, "--submit", "print", "--jobs-per-task", "8"])
     #expect(r.status == 0, "\(r.stderr)")
     let lines = r.stdout.split(separator: "\n").map(String.init)
     #expect(lines.count == 2)
-    #expect(lines[0].hasPrefix("ARRAY_JOB=$(sbatch --parsable --array=0-3 "))  // 30 jobs / 8
-    #expect(lines[0].contains("scripts/slurm/trainscape-array.sbatch '/tmp/out dir' \(plan)"))
-    #expect(lines[1].contains("\"--dependency=afterany:$ARRAY_JOB\"") && lines[1].contains("batch --merge '\\''/tmp/out dir'\\''") || lines[1].contains("batch --merge"))
+    // 30 jobs, 8 per task: 4 tasks; logs beside the batch's state.
+    #expect(lines[0].hasPrefix("ARRAY_JOB=$(sbatch --parsable --array=0-3 --job-name=trainscape-batch '--output=\(out)/.batch/logs/task-%A_%a.out' "))
+    #expect(lines[0].hasSuffix("scripts/slurm/trainscape-array.sbatch '\(out)' \(plan))"))
+    #expect(lines[1].hasPrefix("sbatch --parsable \"--dependency=afterany:$ARRAY_JOB\" --job-name=trainscape-merge "))
+    #expect(lines[1].contains(" batch --merge "))
+    #expect(FileManager.default.fileExists(atPath: out + "/.batch/logs"))
+    // The template it names exists and is a bash script.
+    let template = try #require(lines[0].components(separatedBy: " ").first { $0.hasSuffix("trainscape-array.sbatch") })
+    #expect(try String(contentsOfFile: template, encoding: .utf8).hasPrefix("#!/usr/bin/env bash"))
   }
 
   @Test func gpuAutoSaysWhatItPicked() throws {
-    let dir = try BatchFixture.sweep(runs: 1, steps: 20)
+    let dir = try BatchFixture.sweep(runs: 1, steps: 40)
     let plan = try BatchFixture.writePlan(BatchFixture.threeKinds, in: dir)
     let r = try CLI.run(["batch", plan, "-o", dir.appendingPathComponent("o").path], environment: ["CUDA_VISIBLE_DEVICES": "", "SLURM_LOCALID": "1"])
     #expect(r.status == 0, "\(r.stderr)")
