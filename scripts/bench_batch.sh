@@ -40,9 +40,10 @@ jobs=$(( runs * 3 ))
 t0=$(date +%s.%N)
 "$bin" batch "$work/plan.toml" -o "$work/batch" --quiet >/dev/null
 t1=$(date +%s.%N)
-"$bin" batch "$work/turntable.toml" -o "$work/batch" --quiet >/dev/null 2>&1
+"$bin" batch "$work/turntable.toml" -o "$work/batch-tt" --quiet >/dev/null 2>&1
 t2=$(date +%s.%N)
 "$bin" batch --merge "$work/batch" >/dev/null 2>&1 || true
+"$bin" batch --merge "$work/batch-tt" >/dev/null 2>&1 || true
 
 # The peer: one process per job.
 mkdir -p "$work/peer"
@@ -57,11 +58,11 @@ t4=$(date +%s.%N)
 "$bin" turntable gradient-flow "$work"/runs/run_000_*.jsonl -o "$work/peer-tt" --animate gif --quiet >/dev/null 2>&1
 t5=$(date +%s.%N)
 
-"$py" - "$work/batch/manifest.json" <<'PY'
+"$py" - "$work/batch/manifest.json" "$work/batch-tt/manifest.json" <<'PY'
 import json, sys, collections
-m = json.load(open(sys.argv[1]))
+jobs = [j for path in sys.argv[1:] for j in json.load(open(path))["jobs"]]
 by = collections.defaultdict(list)
-for j in m["jobs"]:
+for j in jobs:
     if j["status"] == "done" and j.get("seconds") is not None:
         by[(j["kind"], j["format"])].append(j["seconds"])
 for (k, f), s in sorted(by.items()):
