@@ -493,10 +493,12 @@ struct BatchRunner {
     let journal = state.journalPath(spec)
     var inputHashes: [[String]: String] = [:]
     var lastUnit: String?
+    // A cache of runs read per unit (a run's jobs): each run is read once, and memory holds one.
+    var unitCache = CommandCache()
     var lastManifestWrite = Date()
     var failedBefore = 0
     for (n, job) in mine.enumerated() {
-      if let u = lastUnit, u != job.unit { forgetLoadedRuns() }
+      if let u = lastUnit, u != job.unit { unitCache = CommandCache() }
       lastUnit = job.unit
       let position = "[\(n + 1)/\(mine.count)] \(job.id)"
       let inputHash: String
@@ -528,7 +530,9 @@ struct BatchRunner {
       var record: JobRecord
       do {
         if inputHash == "unreadable" { _ = try Fingerprint.inputs(job.inputPaths) }
-        let written = try JobExecutor.execute(job, context: context)
+        let written = try CommandCache.$current.withValue(unitCache) {
+          try JobExecutor.execute(job, context: context)
+        }
         let hashes = written.map { rel -> String in
           var isDir: ObjCBool = false
           _ = FileManager.default.fileExists(atPath: state.path(rel), isDirectory: &isDir)
