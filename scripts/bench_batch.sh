@@ -2,7 +2,7 @@
 # Measures `trainscape batch` per-job seconds against its peer: the same jobs as one
 # `trainscape render/export/turntable` process each (what a shell loop over a sweep does).
 #
-#   scripts/bench_batch.sh [RUNS] [STEPS]          # default 20 runs of 1000 steps x 12 layers
+#   scripts/bench_batch.sh [RUNS] [STEPS]          # default 40 runs of 400 steps x 12 layers (as docs/scale.md)
 #   TRAINSCAPE=/path/to/trainscape scripts/bench_batch.sh
 #
 # Jobs per run, at the default 1280x720: gradient-flow PNG, loss-landscape PNG, trajectory
@@ -11,8 +11,8 @@
 # Uses the release build (swift build -c release) unless TRAINSCAPE is set.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-runs=${1:-20}
-steps=${2:-1000}
+runs=${1:-40}
+steps=${2:-400}
 bin=${TRAINSCAPE:-$root/.build/release/trainscape}
 [ -x "$bin" ] || { echo "bench_batch: no $bin; run: swift build -c release" >&2; exit 1; }
 py=${PYTHON:-python3}
@@ -38,7 +38,7 @@ echo "machine: $(nproc) CPUs, $(awk '/model name/ {$1=$2=$3=""; print; exit}' /p
 jobs=$(( runs * 3 ))
 
 t0=$(date +%s.%N)
-"$bin" batch "$work/plan.toml" -o "$work/batch" --quiet >/dev/null
+"$bin" batch "$work/plan.toml" -o "$work/batch" --quiet >/dev/null 2>&1
 t1=$(date +%s.%N)
 "$bin" batch "$work/turntable.toml" -o "$work/batch-tt" --quiet >/dev/null 2>&1
 t2=$(date +%s.%N)

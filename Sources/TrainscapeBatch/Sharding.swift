@@ -173,12 +173,14 @@ public enum GPUAssignment {
     return nil
   }
 
-  /// - `CUDA_VISIBLE_DEVICES` set: the task's entry in it (the local rank modulo its length),
-  ///   matched to the EGL device with that CUDA ordinal. NVIDIA's EGL lists every GPU of the
-  ///   node whatever `CUDA_VISIBLE_DEVICES` says, so the entry is a physical ordinal; when no
-  ///   device has that ordinal (EGL sees only the allotted GPUs, as under a cgroup, or reports
-  ///   remapped ordinals), the entry's position in the list is used.
-  ///   Empty, `-1` or `NoDevFiles`: no GPU, software rendering.
+  /// - `CUDA_VISIBLE_DEVICES` set: the task's entry in it (the local rank modulo its length).
+  ///   NVIDIA's EGL lists every GPU of the node whatever `CUDA_VISIBLE_DEVICES` says, but only
+  ///   the visible ones report a CUDA ordinal, numbered as CUDA numbers them in this process
+  ///   (0, 1, ... in the list's order; seen on an H200 node: with `CUDA_VISIBLE_DEVICES=1` the
+  ///   one GPU is listed without an ordinal). So the entry at position p is the EGL device with
+  ///   CUDA ordinal p. Drivers that report physical ordinals (some device with ordinal = the
+  ///   entry, and not the 0..<count pattern) are matched by the entry; a device that reports
+  ///   none falls back to the p-th hardware device. Empty, `-1` or `NoDevFiles`: software.
   /// - Else `SLURM_LOCALID` (or `LOCAL_RANK`): hardware device number local-rank modulo the
   ///   number of hardware devices.
   /// - Else the first hardware device; none: software.
@@ -195,14 +197,22 @@ public enum GPUAssignment {
       }
       let position = (local?.0 ?? 0) % entries.count
       let entry = entries[position]
-      let why = local.map { "\($0.1), " } ?? ""
-      if let ordinal = Int(entry) {
-        if let d = hardware.first(where: { $0.cudaOrdinal == ordinal }) {
-          return Pick(device: d, reason: "\(why)CUDA_VISIBLE_DEVICES=\(raw): GPU \(ordinal) (EGL device \(d.index))")
-        }
+      let why = "\(local.map { "\($0.1), " } ?? "")CUDA_VISIBLE_DEVICES=\(Escape.controlCharacters(raw))"
+      let ordinals = Set(hardware.compactMap(\.cudaOrdinal))
+      let remapped = ordinals == Set(0..<entries.count)
+      if remapped, let d = hardware.first(where: { $0.cudaOrdinal == position }) {
+        return Pick(device: d, reason: "\(why): entry \(position) ('\(Escape.controlCharacters(entry))'), CUDA device \(position) (EGL device \(d.index))")
+      }
+      if let ordinal = Int(entry), let d = hardware.first(where: { $0.cudaOrdinal == ordinal }) {
+        return Pick(device: d, reason: "\(why): GPU \(ordinal) (EGL device \(d.index))")
+      }
+      let withOrdinal = hardware.filter { $0.cudaOrdinal != nil }.sorted { $0.cudaOrdinal! < $1.cudaOrdinal! }
+      if !withOrdinal.isEmpty {
+        let d = withOrdinal[position % withOrdinal.count]
+        return Pick(device: d, reason: "\(why): entry \(position), visible GPU \(position % withOrdinal.count) (EGL device \(d.index))")
       }
       let d = hardware[position % hardware.count]
-      return Pick(device: d, reason: "\(why)CUDA_VISIBLE_DEVICES=\(raw): entry \(position) ('\(Escape.controlCharacters(entry))'), EGL hardware device \(position % hardware.count) (device \(d.index))")
+      return Pick(device: d, reason: "\(why): entry \(position), no device reports a CUDA ordinal: EGL hardware device \(position % hardware.count) (device \(d.index))")
     }
     guard !hardware.isEmpty else { return Pick(device: nil, reason: "no hardware EGL device: software rendering") }
     if let (rank, why) = local {

@@ -469,7 +469,7 @@ struct BatchRunner {
     try writeJobList(state)
     let mine = Sharding.jobs(jobs, for: spec)
     let listHash = JobList.hash(jobs)
-    let (records, _, notes) = state.allRecords()
+    let (records, _, notes) = state.allRecords(for: spec)
     for n in notes { log.notice("\(n)") }
     let index = RecordIndex(records: records)
     say("shard \(spec) (\(spec.source)): \(mine.count) of \(jobs.count) jobs")

@@ -105,13 +105,24 @@ func sweepJobs(runs: Int, kinds: String = "[kinds.gradient-flow]\noutputs = [\"p
     #expect(pick(["SLURM_LOCALID": "2"]) == 2)
     #expect(pick(["SLURM_LOCALID": "6"]) == 2)
     #expect(pick(["LOCAL_RANK": "3"]) == 3)
-    // Slurm gives task 1 of the node GPUs 2,3: EGL lists all four with physical ordinals.
+    // Slurm gives task 1 of the node GPUs 2,3. NVIDIA's EGL lists all four GPUs but only the
+    // visible ones have CUDA ordinals, numbered 0, 1 in the list's order (as seen on an H200
+    // with CUDA_VISIBLE_DEVICES=1: the GPU listed without an ordinal).
+    let remapped = [
+      D(index: 0, cudaOrdinal: nil, isSoftware: false), D(index: 1, cudaOrdinal: nil, isSoftware: false),
+      D(index: 2, cudaOrdinal: 0, isSoftware: false), D(index: 3, cudaOrdinal: 1, isSoftware: false),
+    ]
+    #expect(pick(["CUDA_VISIBLE_DEVICES": "2,3", "SLURM_LOCALID": "1"], remapped) == 3)
+    #expect(pick(["CUDA_VISIBLE_DEVICES": "2,3", "SLURM_LOCALID": "0"], remapped) == 2)
+    // One visible GPU of four, the task alone on it.
+    let third = [D(index: 0, cudaOrdinal: nil, isSoftware: false), D(index: 1, cudaOrdinal: nil, isSoftware: false), D(index: 2, cudaOrdinal: 0, isSoftware: false)]
+    #expect(pick(["CUDA_VISIBLE_DEVICES": "2"], third) == 2)
+    // A driver reporting physical ordinals.
     #expect(pick(["CUDA_VISIBLE_DEVICES": "2,3", "SLURM_LOCALID": "1"]) == 3)
-    #expect(pick(["CUDA_VISIBLE_DEVICES": "2"]) == 2)
-    // EGL sees only the allotted GPU (cgroup), numbered 0: its position in the list.
+    // EGL sees only the allotted GPU (a cgroup), numbered 0.
     let one = [D(index: 0, cudaOrdinal: 0, isSoftware: false)]
     #expect(pick(["CUDA_VISIBLE_DEVICES": "3"], one) == 0)
-    #expect(pick(["CUDA_VISIBLE_DEVICES": "GPU-8f6a-uuid,GPU-11aa", "SLURM_LOCALID": "1"]) == 1)
+    #expect(pick(["CUDA_VISIBLE_DEVICES": "GPU-8f6a-uuid,GPU-11aa", "SLURM_LOCALID": "1"], remapped) == 3)
     // No GPU: software.
     #expect(pick(["CUDA_VISIBLE_DEVICES": ""]) == nil)
     #expect(pick(["CUDA_VISIBLE_DEVICES": "-1"]) == nil)
@@ -162,6 +173,19 @@ func sweepJobs(runs: Int, kinds: String = "[kinds.gradient-flow]\noutputs = [\"p
     let (records, _, notes) = state.allRecords()
     #expect(records.map(\.id) == ["a", "b"])
     #expect(notes.count == 1 && notes[0].contains(":3:"))
+  }
+
+  @Test func aShardReadsOnlyTheRecordsItCanNeed() throws {
+    let dir = try TestPaths.temporaryDirectory("trainscape-batch")
+    let state = BatchState(output: dir.path)
+    try FileManager.default.createDirectory(atPath: state.shardsDirectory, withIntermediateDirectories: true)
+    let own = ShardSpec(index: 1, count: 4, source: "t")
+    try BatchState.append(record("own", .done, at: "t"), to: state.journalPath(own))
+    try BatchState.append(record("sibling", .done, at: "t"), to: state.journalPath(ShardSpec(index: 2, count: 4, source: "t")))
+    try BatchState.append(record("earlier-n", .done, at: "t"), to: state.journalPath(ShardSpec(index: 0, count: 2, source: "t")))
+    try BatchState.append(record("assembled", .done, at: "t"), to: state.mergeJournalPath)
+    #expect(Set(state.allRecords(for: own).records.map(\.id)) == ["own", "earlier-n", "assembled"])
+    #expect(Set(state.allRecords().records.map(\.id)) == ["own", "sibling", "earlier-n", "assembled"])
   }
 
   @Test func inputHashesFollowContentNotTime() throws {
