@@ -115,6 +115,14 @@ struct Batch: ParsableCommand {
     guard let out = output ?? plan.output.map({ $0.hasPrefix("/") ? $0 : (plan.baseDirectory as NSString).appendingPathComponent($0) }) else {
       throw ValidationError("no output folder: pass -o OUT (or set output in the plan)")
     }
+    // Outputs are never inputs: the output folder holds no run and lies in none.
+    let outAbsolute = URL(fileURLWithPath: out).standardizedFileURL.resolvingSymlinksInPath().path
+    for run in runs {
+      let r = URL(fileURLWithPath: run.path).standardizedFileURL.resolvingSymlinksInPath().path
+      if r == outAbsolute || r.hasPrefix(outAbsolute + "/") || outAbsolute.hasPrefix(r + "/") {
+        throw CLIError("the output folder \(Escape.controlCharacters(out)) and the run \(Escape.controlCharacters(run.path)) overlap: outputs must never be inputs; pick an -o outside the runs")
+      }
+    }
     if let mode = submit {
       try BatchSubmit(plan: inputs, kinds: kinds, outputs: outputs, output: out, jobs: jobs, shards: shards, jobsPerTask: jobsPerTask, mode: mode).run()
       return

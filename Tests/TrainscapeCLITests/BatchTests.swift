@@ -100,6 +100,9 @@ enum BatchFixture {
     ])
     let bad = try CLI.run(["batch", "--kinds", "nope", dir.appendingPathComponent("runs").path, "-o", dir.appendingPathComponent("o").path])
     #expect(bad.status != 0 && bad.stderr.contains("unknown kind 'nope'"))
+    // The output folder inside the runs' folder would become a run: refused.
+    let overlap = try CLI.run(["batch", "--kinds", "trajectory", dir.appendingPathComponent("runs").path, "-o", dir.appendingPathComponent("runs").path])
+    #expect(overlap.status != 0 && overlap.stderr.contains("outputs must never be inputs"), "\(overlap.stderr)")
   }
 
   /// The Kubernetes Indexed Job path: N processes with JOB_COMPLETION_INDEX and --shards N
