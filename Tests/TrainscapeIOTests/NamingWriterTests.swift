@@ -123,3 +123,50 @@ import TrainscapeTestSupport
       roles: [.loss: "train_loss", .learningRate: "lr-AdamW", .gradNorm: "grad_2.0_norm_total"])
   }
 }
+
+extension NamingWriterTests {
+  /// A warmup sweep: three W&B offline runs whose config holds {"optimizer": {"lr": LR}} and
+  /// whose lr metric starts at 0. The learning-rate axis of the exported figure holds exactly
+  /// the configured learning rates (not the metric's first values).
+  @Test func warmupSweepTakesTheConfiguredLearningRates() throws {
+    let dir = try Self.write("sweep")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let runs = try RunLoader.load(path: dir.appendingPathComponent("wandb").path).runs
+    #expect(runs.count == 3)
+    for r in runs { #expect(r.config["optimizer.lr"] != nil, "\(r.name): \(r.config)") }
+    let out = try LossLandscapeRecipe.sweepScene(runs: runs, options: .init())
+    #expect(out.keysLine.contains("loss = train/loss"))
+    #expect(out.notes.filter { $0.contains("(config optimizer.lr)") }.count == 3)
+    let (bytes, _) = PlotlyExporter.figure(out.scene, options: .init())
+    let fig = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+    let data = try #require(fig["data"] as? [[String: Any]])
+    let y = try #require(data.first?["y"] as? [[Double]])
+    #expect(y.map { $0[0] } == [1e-4, 1e-3, 1e-2])
+    // --lr-from first takes the warmup's 0, which a sweep refuses.
+    var o = LossLandscapeRecipe.Options()
+    o.lrFrom = .first
+    #expect(throws: BuilderError.self) { try LossLandscapeRecipe.sweepScene(runs: runs, options: o) }
+    // A misspelt --lr-key is an error, never a fallback.
+    o = LossLandscapeRecipe.Options()
+    o.lrKey = "train/lrr"
+    #expect(throws: RoleError.self) { try LossLandscapeRecipe.sweepScene(runs: runs, options: o) }
+  }
+
+  /// A run with the NPT guide's hierarchical names (loss/total, training/learning_rate,
+  /// training/grad_norm, rewards/mean, gradients/layers.N.*) draws every series kind with no
+  /// key flag, and the axis titles name the keys drawn.
+  @Test func nptNamesDrawEveryKindWithNoKeyFlag() throws {
+    let dir = try Self.write("npt")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let run = try #require(try RunLoader.load(path: dir.path).runs.first)
+    let flow = try GradientFlowRecipe.scene(run: run, options: .init())
+    #expect(flow.keysLine.contains("family gradients, 3 layers"))
+    let single = try LossLandscapeRecipe.singleRunScene(run: run, options: .init())
+    #expect(single.scene.z.title == "loss/total" && single.scene.y.title == "training/learning_rate")
+    let path = try TrajectoryRecipe.scene(runs: [run], options: .init())
+    #expect(path.keysLine.contains("loss = loss/total, grad norm = training/grad_norm, reward = rewards/mean"))
+    #expect(path.scene.x.title == "loss/total" && path.scene.y.title == "training/grad_norm" && path.scene.z.title == "rewards/mean")
+    let reward = try RewardLandscapeRecipe.scene(run: run, options: .init())
+    #expect(reward.keysLine.contains("reward = rewards/mean"))
+  }
+}

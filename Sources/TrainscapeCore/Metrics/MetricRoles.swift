@@ -243,7 +243,7 @@ public enum MetricRoles {
   ) throws -> Resolution {
     if let r = try resolve(role, explicit: explicit, in: keys, run: run) { return r }
     throw RoleError(
-      "\(run): no \(role.rawValue) metric (looked for \(examples(role)) under any prefix; see docs/input-naming.md); name one with \(role.flag) KEY. Keys found: \(listed(keys.keys))")
+      "\(run): no \(role.rawValue.replacingOccurrences(of: " ", with: "-")) metric (looked for \(examples(role)) under any prefix; see docs/input-naming.md); name one with \(role.flag) KEY. Keys found: \(listed(keys.keys))")
   }
 
   /// Learning-rate parameter groups of one optimizer collapse to the lowest group.
