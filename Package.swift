@@ -120,5 +120,5 @@ let package = Package(
       path: "Tests/TrainscapeViewerTests",
       exclude: ["Goldens"]),
   ],
-  swiftLanguageModes: [.v5]
+  swiftLanguageModes: [.v6]
 )
