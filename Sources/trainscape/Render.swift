@@ -32,14 +32,11 @@ func report(_ out: RecipeOutput) {
 
 /// The lines `report` has printed.
 enum ReportedLines {
-  private static let lock = NSLock()
-  nonisolated(unsafe) private static var seen = Set<String>()
+  private static let seen = Locked(Set<String>())
 
   /// True the first time `line` is seen.
   static func first(_ line: String) -> Bool {
-    lock.lock()
-    defer { lock.unlock() }
-    return seen.insert(line).inserted
+    seen.withLock { $0.insert(line).inserted }
   }
 }
 

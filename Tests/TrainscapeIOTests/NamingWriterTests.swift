@@ -83,7 +83,8 @@ import TrainscapeTestSupport
     var ref: [String: [String: Double]] = [:]
     for line in try Python.run(Self.reference, args: [file, pattern]).split(separator: "\n") {
       let f = line.split(separator: "\t").map(String.init)
-      ref[f[0], default: [:]][f[1]] = try #require(Double(f[2]), "\(line)")
+      let value: Double? = Double(f[2])
+      ref[f[0], default: [:]][f[1]] = try #require(value, "\(line)")
     }
     #expect(ref.count == layers)
     var compared = 0
