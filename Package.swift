@@ -46,6 +46,12 @@ let package = Package(
       name: "CPNGEncoder", dependencies: ["CLibPNG"], path: "Sources/CPNGEncoder",
       linkerSettings: [.linkedLibrary("deflate")]),
 
+    // plotly.min.js (Assets/plotly) built into the binary with .incbin, found through the
+    // header search path; the HTML export inlines it so pages draw offline.
+    .target(
+      name: "CPlotlyJS", path: "Sources/CPlotlyJS",
+      cSettings: [.headerSearchPath("../../Assets/plotly")]),
+
     // MARK: - Pure Swift core: metrics -> buffers -> geometry -> Scene
     .target(
       name: "TrainscapeCore",
@@ -56,7 +62,7 @@ let package = Package(
     .target(
       name: "TrainscapeIO",
       dependencies: [
-        "TrainscapeCore", "CPNGEncoder", "CHDF5",
+        "TrainscapeCore", "CPNGEncoder", "CHDF5", "CPlotlyJS",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "DequeModule", package: "swift-collections"),
       ],
