@@ -66,6 +66,22 @@ static inline int ts_h5_is_numeric(hid_t dataset) {
   return cls == H5T_INTEGER || cls == H5T_FLOAT;
 }
 
+/// The dataset's element type: class (0 integer, 1 float, 2 string, 3 other), size in bytes
+/// and, for integers, whether signed. 0 on success.
+static inline int ts_h5_type_info(hid_t dataset, int *cls, size_t *size, int *is_signed) {
+  hid_t type = H5Dget_type(dataset);
+  if (type < 0) return -1;
+  H5T_class_t c = H5Tget_class(type);
+  *cls = c == H5T_INTEGER ? 0 : c == H5T_FLOAT ? 1 : c == H5T_STRING ? 2 : 3;
+  *size = H5Tget_size(type);
+  *is_signed = c == H5T_INTEGER && H5Tget_sign(type) == H5T_SGN_2;
+  H5Tclose(type);
+  return 0;
+}
+
+/// 1 when the object is a group.
+static inline int ts_h5_is_group(hid_t object) { return H5Iget_type(object) == H5I_GROUP; }
+
 /// Reads the whole dataset, converted to native doubles, in one H5Dread.
 static inline herr_t ts_h5_read_doubles(hid_t dataset, double *buffer) {
   return H5Dread(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer);

@@ -37,7 +37,8 @@ struct Convert: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Convert metrics in any supported format to normalised JSONL.",
     discussion: """
-      Writes one JSON object per run and step: {"run": NAME, "step": N, "<metric>": value, ...},
+      Writes one JSON object per run and step: {"run": NAME, "step": N, "<metric>": value, ...}
+      (a row with a metric named step, such as a W&B user metric, has its step under _step),
       metrics sorted by name, NaN and infinities as Python's json writes them. Runs are written in
       the order read, rows in step order as read. The file is written atomically.
       """)
@@ -71,11 +72,14 @@ struct Convert: ParsableCommand {
     if !(interval > 0) { throw ValidationError("--interval must be positive") }
   }
 
-  /// One normalised JSONL line per row.
+  /// One normalised JSONL line per row. A row with a metric named `step` (a W&B user metric
+  /// beside `_step`) writes its step as `_step`, which the JSONL reader takes first, and keeps
+  /// the metric as `step`.
   static func line(run name: String, _ row: MetricRow, dropped: inout Set<String>) -> String {
-    var text = "{\"run\": \(name), \"step\": \(row.step)"
+    let stepKey = row.values["step"] != nil ? "_step" : "step"
+    var text = "{\"run\": \(name), \"\(stepKey)\": \(row.step)"
     for (k, v) in row.values.sorted(by: { $0.key < $1.key }) {
-      if k == "run" || k == "step" {
+      if k == "run" || k == "_step" {
         dropped.insert(k)
         continue
       }
@@ -87,6 +91,12 @@ struct Convert: ParsableCommand {
   func run() throws {
     if output != "-" && !force && FileManager.default.fileExists(atPath: output) {
       throw OutputError.exists(path: output)
+    }
+    for path in paths where GridReader.isHDF5(path: path) {
+      let surfaces = (try? GridReader.describeH5(path: path).surfaces) ?? []
+      let what = surfaces.isEmpty ? "an HDF5 file" : "an HDF5 loss-landscape grid (surfaces: \(surfaces.joined(separator: ", ")))"
+      throw CLIError(
+        "\(path) is \(what), not training metrics: convert writes metric rows per step and cannot convert a grid. Draw it with `trainscape render loss-landscape \(path)`\(surfaces.isEmpty ? "" : " (--dataset NAME)"), export it with `trainscape export loss-landscape \(path) -o grid.plotly.json`, or list its datasets with `trainscape info \(path)`")
     }
     if follow { return try followFile() }
     let runs = try loadRuns(paths, format: format, skipBad: skipBad)
