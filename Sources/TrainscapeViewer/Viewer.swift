@@ -113,7 +113,12 @@ public final class Viewer {
   private var hidden = Set<Int>()
   private var colormapOverride: Colormap?
   private var markerScale = 1.0
+  /// Whether the scene shown has a log z axis.
   private var logZ: Bool
+  /// The log z setting the user chose with L; nil until then, so the kind's own choice
+  /// (`--log-z`, auto by default) holds, and a followed scene switches to log z when its data
+  /// grows past the threshold, as `render` of the same file does.
+  private var logZOverride: Bool?
   private var wireframe = false
 
   // MARK: GL
@@ -699,6 +704,7 @@ public final class Viewer {
         return
       }
       logZ.toggle()
+      logZOverride = logZ
       note("log z \(logZ ? "on" : "off")")
       requestRebuild()
     case "W":
@@ -717,12 +723,12 @@ public final class Viewer {
   // MARK: - Follow (a serial queue reads and rebuilds; the main loop picks results up)
 
   private func schedulePoll() {
-    follow.schedulePoll(logZ: logZ, minInterval: options.minRebuildInterval)
+    follow.schedulePoll(logZ: logZOverride, minInterval: options.minRebuildInterval)
   }
 
   /// L: rebuild with the new log z setting, on the follow queue (it reads the followed rows).
   private func requestRebuild() {
-    follow.requestRebuild(logZ: logZ)
+    follow.requestRebuild(logZ: logZOverride)
   }
 
   private var lastReportedError: String?
@@ -741,6 +747,7 @@ public final class Viewer {
     var scene = update.scene
     scene.background = baseScene.background
     baseScene = scene  // the camera stays the viewer's own
+    logZ = scene.z.scale == .log
     let newStep = m.step != latestStep
     latestStep = m.step ?? latestStep
     let before = full?.uploads ?? UploadStatistics()
@@ -899,7 +906,7 @@ private final class FollowWorker: @unchecked Sendable {
 
   /// Polls the files on the queue unless a poll is still running, and builds the next scene
   /// when rows came and the last build is at least `minInterval` seconds ago.
-  func schedulePoll(logZ: Bool, minInterval: Double) {
+  func schedulePoll(logZ: Bool?, minInterval: Double) {
     lock.lock()
     if busy { lock.unlock(); return }
     busy = true
@@ -925,7 +932,7 @@ private final class FollowWorker: @unchecked Sendable {
   }
 
   /// Rebuilds from all rows with `logZ` on the queue.
-  func requestRebuild(logZ: Bool) {
+  func requestRebuild(logZ: Bool?) {
     queue.async { [self] in
       do {
         let update = try source.next(logZ: logZ, rebuild: true)

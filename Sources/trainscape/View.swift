@@ -109,6 +109,7 @@ private func makeFollowUpdate<B: FollowBuilder>(
     let rows = source.rows
     var reason: String?
     var previousWidth: Int?
+    var previousScale: AxisScale?
     if rebuild {
       reason = logZ.map { "log z \($0 ? "on" : "off")" } ?? "a rebuild was asked for"
     } else if state.generation != source.generation {
@@ -123,12 +124,16 @@ private func makeFollowUpdate<B: FollowBuilder>(
       }
       reason = b.appendBlocker ?? "the new rows do not extend the scene"
       previousWidth = b.followBucketWidth
+      previousScale = b.scene.z.scale
     }
     state.builder = makeBuilder(logZ)
     if let w = state.builder?.followBucketWidth, let p = previousWidth, w != p {
       reason = "more than --max-steps \(maxSteps) \(what) at buckets of \(p) steps: buckets of \(w) now"
     }
     let scene = try state.builder?.scene ?? fallback(logZ)
+    if let p = previousScale, p != scene.z.scale {
+      reason = "the z axis is \(scene.z.scale == .log ? "logarithmic" : "linear") now (--log-z auto, as render decides it for these rows)"
+    }
     state.consumed = rows.count
     state.generation = source.generation
     state.logZ = logZ
@@ -208,8 +213,9 @@ extension Render.RewardLandscape: ViewableKind {
 
 extension Render.Histogram: ViewableKind {
   var viewOutput: OutputOptions { output }
-  /// Followed files deliver metric rows only; histograms are read once.
-  var followablePaths: [String] { [] }
+  /// The followed file's histograms so far: every update rebuilds the surface (each step is
+  /// redistributed onto a value grid that grows with the data).
+  var followablePaths: [String] { [input.path] }
   func withLogZ(_ on: Bool) -> Self? {
     var k = self
     k.logZ = on ? .on : .off
@@ -307,7 +313,7 @@ struct ViewerFlags: ParsableArguments {
         let format = try RunLoader.detectFormat(path: readPath)
         let source = try RunFollowerSource(
           path: readPath, format: format,
-          runName: URL(fileURLWithPath: p).deletingPathExtension().lastPathComponent)
+          runName: RunLoader.defaultName(file: p, format: format))  // as `render` names it
         _ = try source.poll()
         RunSources.follow(path: p) { source.run }
         sources.append(source)
@@ -335,8 +341,9 @@ struct ViewerFlags: ParsableArguments {
     }
     if let update = followUpdate {
       // Seed the incremental state with the rows the first scene was built from, and the log z
-      // setting the viewer will ask for (it passes the first scene's).
-      _ = try? update(scene.z.scale == .log, true)
+      // setting the viewer will ask for: none (the kind's own, auto unless --log-z says) until
+      // the user presses L.
+      _ = try? update(nil, true)
       source.update = { logZ, rebuild in
         var u = try update(logZ, rebuild)
         if let bg = background { u.scene.background = bg }

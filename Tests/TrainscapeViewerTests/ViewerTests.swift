@@ -501,4 +501,104 @@ func nonBackgroundFraction(_ img: RGBAImage) -> Double {
     #expect(rr.status == 0, "\(rr.stderr)")
     expectMatch(try PNGCodec.read(path: shot), try PNGCodec.read(path: rendered), Tolerance(), name: "viewer_follow_trajectory")
   }
+
+  /// Gradient flow grows past two decades while followed: `--log-z auto` turns the z axis
+  /// logarithmic, as `render` of the same rows does; the viewer rebuilds (saying why) instead
+  /// of keeping the first scene's linear axis, and its last frame is what render writes.
+  @Test func followRebuildsWhenTheAutoLogZChoiceFlips() throws {
+    let x = try XServer()
+    let dir = try Paths.tempDir()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    // 4 layers; steps 0..99 between 0.5 and 1.5 (linear), steps 100..199 down to 1e-3.
+    let lines = (0..<200).map { step -> String in
+      let values = (0..<4).map { layer -> String in
+        let base = 1 + 0.5 * sin(Double(step) / 9 + Double(layer))
+        let v = step < 100 ? base : base * pow(10, -3 * Double(step - 99) / 100)
+        return "\"grad_norm/layer_\(layer)\": \(v)"
+      }
+      return "{\"step\": \(step), \(values.joined(separator: ", "))}"
+    }
+    let live = dir.appendingPathComponent("live.jsonl").path
+    try (lines[0..<100].joined(separator: "\n") + "\n").write(toFile: live, atomically: true, encoding: .utf8)
+    let shot = dir.appendingPathComponent("follow.png").path
+    let started = try startCLI(
+      ["view", "gradient-flow", live, "--size", "800x450", "--screenshot", shot, "--quit-after", "6", "--follow"],
+      environment: ["DISPLAY": x.display])
+    Thread.sleep(forTimeInterval: 2)
+    let h = try #require(FileHandle(forWritingAtPath: live))
+    try h.seekToEnd()
+    // Through step 149 the values span less than two decades (1.5 / 0.016); through 174, more.
+    for batch in [100..<150, 150..<175, 175..<200] {
+      try h.write(contentsOf: Data((lines[batch].joined(separator: "\n") + "\n").utf8))
+      Thread.sleep(forTimeInterval: 1)
+    }
+    try h.close()
+    let r = finish(started)
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stderr.contains("updated to step 199"), "\(r.stderr)")
+    #expect(r.stderr.contains("rebuilt: the z axis is logarithmic now (--log-z auto"), "\(r.stderr)")
+    // Before the flip the rows append in place; after it the log axis stays, so the last batch
+    // appends in place too.
+    let updates = r.stderr.split(separator: "\n").filter { $0.contains("updated to step") }
+    #expect(updates.first { $0.contains("step 149") }?.contains("(incremental, ") == true, "\(r.stderr)")
+    #expect(updates.first { $0.contains("step 174") }?.contains("rebuilt: the z axis is logarithmic now") == true, "\(r.stderr)")
+    #expect(updates.last?.contains("step 199 (incremental, ") == true, "\(r.stderr)")
+    try FileManager.default.createDirectory(at: dir.appendingPathComponent("whole"), withIntermediateDirectories: true)
+    let full = dir.appendingPathComponent("whole/live.jsonl").path
+    try (lines.joined(separator: "\n") + "\n").write(toFile: full, atomically: true, encoding: .utf8)
+    let rendered = dir.appendingPathComponent("render.png").path
+    let rr = try runCLI(["render", "gradient-flow", full, "--size", "800x450", "-o", rendered, "--gpu", "cpu"])
+    #expect(rr.status == 0, "\(rr.stderr)")
+    expectMatch(try PNGCodec.read(path: shot), try PNGCodec.read(path: rendered), Tolerance(), name: "viewer_follow_log_flip")
+  }
+
+  /// `view histogram --follow` on a TensorBoard event file that training is writing: the
+  /// follower carries the histograms, each update rebuilds the surface, and the last frame is
+  /// what render draws of the whole file. The file comes from tensorboardX
+  /// (scripts/make_naming_runs.py npt, through the venv).
+  @Test func followedHistogramsRebuildAndEndAsRender() throws {
+    let python = Paths.packageRoot.appendingPathComponent(".venv/bin/python").path
+    guard FileManager.default.isExecutableFile(atPath: python) else {
+      throw TestFailure("\(python) not found: run scripts/setup.sh")
+    }
+    let x = try XServer()
+    let dir = try Paths.tempDir()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: python)
+    p.arguments = [Paths.packageRoot.appendingPathComponent("scripts/make_naming_runs.py").path, "npt", dir.appendingPathComponent("whole/npt").path]
+    p.standardOutput = FileHandle.nullDevice
+    try p.run()
+    p.waitUntilExit()
+    try #require(p.terminationStatus == 0, "scripts/make_naming_runs.py npt failed (torch and tensorboardX in .venv?)")
+    let name = try #require(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("whole/npt").path).first { $0.contains("tfevents") })
+    let full = dir.appendingPathComponent("whole/npt/\(name)").path
+    let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: full)))
+    // The live copy: the same file name in a folder of the same name (the run name).
+    try FileManager.default.createDirectory(at: dir.appendingPathComponent("live/npt"), withIntermediateDirectories: true)
+    let live = dir.appendingPathComponent("live/npt/\(name)").path
+    let first = bytes.count * 2 / 5
+    #expect(FileManager.default.createFile(atPath: live, contents: Data(bytes[0..<first])))
+    let shot = dir.appendingPathComponent("follow.png").path
+    let started = try startCLI(
+      ["view", "histogram", live, "--size", "800x450", "--screenshot", shot, "--quit-after", "5", "--follow"],
+      environment: ["DISPLAY": x.display])
+    Thread.sleep(forTimeInterval: 2)
+    let h = try #require(FileHandle(forWritingAtPath: live))
+    try h.seekToEnd()
+    let middle = bytes.count * 7 / 10
+    for range in [first..<middle, middle..<bytes.count] {
+      try h.write(contentsOf: Data(bytes[range]))
+      Thread.sleep(forTimeInterval: 1)
+    }
+    try h.close()
+    let r = finish(started)
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stderr.contains("updated to step 9 (rebuilt"), "\(r.stderr)")
+    #expect(!r.stderr.contains("warning"), "\(r.stderr)")
+    let rendered = dir.appendingPathComponent("render.png").path
+    let rr = try runCLI(["render", "histogram", full, "--size", "800x450", "-o", rendered, "--gpu", "cpu"])
+    #expect(rr.status == 0, "\(rr.stderr)")
+    expectMatch(try PNGCodec.read(path: shot), try PNGCodec.read(path: rendered), Tolerance(), name: "viewer_follow_histogram")
+  }
 }
