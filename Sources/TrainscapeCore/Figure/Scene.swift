@@ -248,6 +248,24 @@ public enum Trace: Sendable, Equatable {
     case .mesh(let m): return m.name
     }
   }
+
+  /// The surface, when this is one.
+  public var surface: SurfaceTrace? {
+    if case .surface(let s) = self { return s }
+    return nil
+  }
+
+  /// The scatter trace, when this is one.
+  public var scatter: ScatterTrace? {
+    if case .scatter(let s) = self { return s }
+    return nil
+  }
+
+  /// The mesh, when this is one.
+  public var mesh: MeshTrace? {
+    if case .mesh(let m) = self { return m }
+    return nil
+  }
 }
 
 /// The colour bar beside the plot.
