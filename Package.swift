@@ -98,7 +98,10 @@ let package = Package(
       path: "Benchmarks/TrainscapeBenchmarks"),
 
     // MARK: - Tests
-    .target(name: "TrainscapeTestSupport", path: "Tests/TestSupport"),
+    // Shared by the test targets: tags, paths, the CLI runner, Xvfb, the venv, image diffs.
+    .target(
+      name: "TrainscapeTestSupport", dependencies: ["TrainscapeCore", "TrainscapeIO"],
+      path: "Tests/TestSupport"),
     .testTarget(
       name: "TrainscapeCoreTests", dependencies: ["TrainscapeTestSupport", "TrainscapeCore"],
       path: "Tests/TrainscapeCoreTests"),
@@ -116,7 +119,7 @@ let package = Package(
       path: "Tests/TrainscapeCLITests"),
     .testTarget(
       name: "TrainscapeViewerTests",
-      dependencies: ["trainscape", "TrainscapeViewer", "TrainscapeIO", "TrainscapeCore"],
+      dependencies: ["TrainscapeTestSupport", "trainscape", "TrainscapeViewer", "TrainscapeIO", "TrainscapeCore"],
       path: "Tests/TrainscapeViewerTests",
       exclude: ["Goldens"]),
   ],

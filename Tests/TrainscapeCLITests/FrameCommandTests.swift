@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TrainscapeTestSupport
 import TrainscapeCore
 import TrainscapeIO
 
-@Suite(.serialized) struct FrameCommandTests {
-  @Test func turntableWritesNumberedRunsFramesManifestAndAGIF() throws {
+@Suite(.serialized, .tiered) struct FrameCommandTests {
+  @Test(.tags(.egl, .slow)) func turntableWritesNumberedRunsFramesManifestAndAGIF() throws {
     let dir = try CLI.tempDir()
     let args = ["turntable", "gradient-flow", CLI.example, "-o", dir.path, "--frames", "6", "--size", "320x180", "--animate", "gif", "--quiet"]
     let first = try CLI.run(args)
@@ -30,7 +31,7 @@ import TrainscapeIO
     #expect(f0 != f5)
   }
 
-  @Test func inPlaceNeverOverwritesWithoutForce() throws {
+  @Test(.tags(.egl)) func inPlaceNeverOverwritesWithoutForce() throws {
     let dir = try CLI.tempDir()
     let args = ["turntable", "loss-landscape", CLI.packageRoot.path + "/Assets/examples/sweep", "-o", dir.path, "--frames", "2", "--size", "160x120", "--in-place", "--quiet", "--quality", "draft"]
     let a = try CLI.run(args)
@@ -41,7 +42,7 @@ import TrainscapeIO
     #expect(c.status == 0, "stderr: \(c.stderr)")
   }
 
-  @Test func animateByStepKeepsTheAxesAndLabelsTheStep() throws {
+  @Test(.tags(.egl)) func animateByStepKeepsTheAxesAndLabelsTheStep() throws {
     let dir = try CLI.tempDir()
     let r = try CLI.run(["animate", "trajectory", CLI.example, "--grad-key", "grad_norm/total", "-o", dir.path, "--frames", "4", "--size", "320x180", "--animate", "apng"])
     #expect(r.status == 0, "stderr: \(r.stderr)")
@@ -52,7 +53,7 @@ import TrainscapeIO
     #expect(files.filter { $0.hasPrefix("nanochat_d12_trajectory_by_step_") }.count == 4)
   }
 
-  @Test func mp4WithoutFFmpegIsAClearHint() throws {
+  @Test(.tags(.egl)) func mp4WithoutFFmpegIsAClearHint() throws {
     let dir = try CLI.tempDir()
     let r = try CLI.run(
       ["turntable", "gradient-flow", CLI.example, "-o", dir.path, "--frames", "2", "--size", "160x120", "--animate", "mp4", "--quiet"],
@@ -61,7 +62,7 @@ import TrainscapeIO
     #expect(r.stderr.contains("ffmpeg") && r.stderr.contains("--animate gif"))
   }
 
-  @Test func animateRefusesALossGrid() throws {
+  @Test(.tags(.egl)) func animateRefusesALossGrid() throws {
     let dir = try CLI.tempDir()
     try "1,2,3\n4,5,6\n7,8,9\n".write(toFile: dir.path + "/g.csv", atomically: true, encoding: .utf8)
     let r = try CLI.run(["animate", "loss-landscape", dir.path + "/g.csv", "-o", dir.path, "--frames", "2"])
@@ -69,7 +70,7 @@ import TrainscapeIO
   }
 }
 
-@Suite(.serialized) struct ConvertFollowTests {
+@Suite(.serialized, .tiered) struct ConvertFollowTests {
   /// A writer appends rows, one split in the middle, while `convert --follow` streams them.
   @Test func followStreamsEveryRowOnceInOrder() throws {
     let dir = try CLI.tempDir()
@@ -104,10 +105,10 @@ import TrainscapeIO
   }
 }
 
-@Suite struct CommandSurfaceTests {
+@Suite(.tiered) struct CommandSurfaceTests {
   /// Every verb wraps every kind; their options must not clash (ArgumentParser rejects a
   /// command with two options of the same name only when it is used).
-  @Test func everyVerbAndKindParses() throws {
+  @Test(.tags(.slow)) func everyVerbAndKindParses() throws {
     let kinds = ["gradient-flow", "loss-landscape", "reward-landscape", "trajectory", "attention", "embedding"]
     var commands: [[String]] = []
     for verb in ["render", "view", "export", "turntable"] { for k in kinds { commands.append([verb, k]) } }
