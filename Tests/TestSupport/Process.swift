@@ -137,6 +137,11 @@ public final class RunningProcess: @unchecked Sendable {
     }
   }
 
+  deinit {
+    // A test that failed before `finish()` leaves no process behind.
+    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+  }
+
   /// Waits for the process to exit and returns what it printed.
   public func finish() -> ProcessResult {
     group.wait()

@@ -114,16 +114,101 @@ func nonBackgroundFraction(_ img: RGBAImage) -> Double {
   }
 }
 
-@Suite(.tiered) struct LevelOfDetailTests {
-  @Test func largeSurfacesAreStridedToAboutTheBudget() throws {
-    let scene = Viewer.benchmarkScene(size: 1000)
-    let lod = try #require(Viewer.levelOfDetail(scene, triangles: 125_000))
-    let s = try #require(lod.traces[0].surface)
-    let tris = 2 * (s.rows - 1) * (s.cols - 1)
-    #expect(tris <= 125_000 && tris >= 60_000, "\(tris) triangles")
-    // The last row and column are kept, so the surface spans the same range.
-    #expect(s.x.last == 999 && s.y.last == 999)
-    #expect(Viewer.levelOfDetail(Viewer.benchmarkScene(size: 100), triangles: 125_000) == nil)
+/// The follow session without a window: rows appended to a file become update events, one
+/// `poll()` at a time (no timers, no sleeps).
+@Suite(.tiered) struct FollowSessionTests {
+  /// A gradient flow over the layers in the file's rows, built as `render` would.
+  static let recipe = FollowRecipe(
+    maxSteps: 0, unitName: "columns",
+    scene: { runs, _ in try builder(runs)?.scene ?? { throw TestFailure("no rows") }() },
+    builder: { runs, _ in builder(runs) })
+
+  static func builder(_ runs: [String: Run]) -> IncrementalGradientFlow? {
+    guard let run = runs.values.first else { return nil }
+    let family = MetricFamily(prefix: "g", members: (0..<2).map { .init(layer: $0, key: "g/\($0)") })
+    return try? IncrementalGradientFlow(
+      configuration: .init(family: family, runName: run.name), rows: run.rows)
+  }
+
+  static func rows(_ steps: Range<Int>) -> String {
+    steps.map { "{\"step\": \($0), \"g/0\": \(1 + Double($0) / 10), \"g/1\": \(2 + Double($0) / 20)}\n" }.joined()
+  }
+
+  @Test func appendedRowsArriveAsIncrementalUpdatesAndAReplacedFileAsARebuild() async throws {
+    let dir = try Paths.tempDir()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("live.jsonl").path
+    try Self.rows(0..<20).write(toFile: path, atomically: true, encoding: .utf8)
+    let follower = try RunFollowerSource(path: path, format: .jsonl, runName: "live")
+    _ = try follower.poll()
+    var state = FollowState(followers: [follower], recipe: Self.recipe)
+    let first = try state.next()
+    #expect(first.delta == nil && first.scene.traces[0].surface?.cols == 20)
+    let session = FollowSession(state: state)
+    var events = session.events.makeAsyncIterator()
+
+    // Nothing new: no event.
+    #expect(await !session.poll())
+    // A partial line waits for the rest.
+    let h = try #require(FileHandle(forWritingAtPath: path))
+    try h.seekToEnd()
+    let more = Self.rows(20..<30)
+    let cut = more.index(more.startIndex, offsetBy: 25)
+    try h.write(contentsOf: Data(more[..<cut].utf8))
+    #expect(await !session.poll())
+    try h.write(contentsOf: Data(more[cut...].utf8))
+    try h.close()
+    #expect(await session.poll())
+    guard case .update(let u, let step) = await events.next() else {
+      Issue.record("no update event")
+      return
+    }
+    #expect(step == 29)
+    let delta = try #require(u.delta, "appending rows should extend the scene")
+    #expect(delta.surfaces.first?.previousColumns == 20)
+    #expect(u.scene.traces[0].surface?.cols == 30)
+
+    // Replaced from the start: built again, and it says why.
+    try Self.rows(100..<105).write(toFile: path, atomically: false, encoding: .utf8)
+    #expect(await session.poll())
+    var replaced: SceneUpdate?
+    while replaced == nil, let e = await events.next() {
+      if case .update(let u, let step) = e {
+        #expect(step == 104)
+        replaced = u
+      }
+    }
+    let r = try #require(replaced)
+    #expect(r.delta == nil && r.rebuildReason == "the file was replaced or truncated")
+    #expect(r.scene.traces[0].surface?.cols == 5)
+  }
+
+  @Test func aFailedBuildIsReportedOnceAndTheSessionGoesOn() async throws {
+    let dir = try Paths.tempDir()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("live.jsonl").path
+    try "".write(toFile: path, atomically: true, encoding: .utf8)
+    let follower = try RunFollowerSource(path: path, format: .jsonl, runName: "live")
+    let session = FollowSession(state: FollowState(followers: [follower], recipe: Self.recipe))
+    var events = session.events.makeAsyncIterator()
+    // Rows without the family: the recipe throws.
+    try "{\"step\": 1, \"loss\": 2}\n".write(toFile: path, atomically: false, encoding: .utf8)
+    #expect(await !session.poll())
+    guard case .failure(let message) = await events.next() else {
+      Issue.record("no failure event")
+      return
+    }
+    #expect(message.contains("no rows"))
+    let h = try #require(FileHandle(forWritingAtPath: path))
+    try h.seekToEnd()
+    try h.write(contentsOf: Data(Self.rows(2..<4).utf8))
+    try h.close()
+    #expect(await session.poll())
+    guard case .update(_, let step) = await events.next() else {
+      Issue.record("no update after the failure")
+      return
+    }
+    #expect(step == 3)
   }
 }
 
@@ -187,86 +272,101 @@ func nonBackgroundFraction(_ img: RGBAImage) -> Double {
     expectSimilar(try PNGCodec.read(path: shot), try PNGCodec.read(path: rendered), name: "viewer_vs_render")
   }
 
+  /// The example run's first `count` lines in a new file `live.jsonl`, and all its lines.
+  func liveFile(in dir: URL, firstLines count: Int) throws -> (path: String, lines: [Substring]) {
+    let lines = try String(contentsOfFile: Paths.example, encoding: .utf8).split(separator: "\n")
+    let live = dir.appendingPathComponent("live.jsonl").path
+    try (lines[0..<count].joined(separator: "\n") + "\n").write(toFile: live, atomically: true, encoding: .utf8)
+    return (live, lines)
+  }
+
+  /// Starts `view ARGS --follow` on `x`, waits for the window to say it follows, appends each
+  /// batch (in two writes, the first ending mid-line as a writer mid-flush does) and waits for
+  /// the update it causes, then for the window to close at the last step. The `--quit-after`
+  /// is a guard against a hang, not a duration.
+  func follow(
+    _ args: [String], file: (path: String, lines: [Substring]), batches: [Range<Int>], on x: XServer
+  ) throws -> ProcessResult {
+    let last = try #require(batches.last).upperBound - 1
+    let viewer = try TrainscapeCLI.start(
+      ["view"] + args + ["--follow", "--quit-at-step", "\(last)", "--quit-after", "600"],
+      environment: ["DISPLAY": x.display])
+    try viewer.waitForStderrLine(containing: "following from step \(batches[0].lowerBound - 1)")
+    let h = try #require(FileHandle(forWritingAtPath: file.path))
+    defer { try? h.close() }
+    try h.seekToEnd()
+    for batch in batches {
+      let text = file.lines[batch].joined(separator: "\n") + "\n"
+      let cut = text.index(text.startIndex, offsetBy: 40)
+      try h.write(contentsOf: Data(text[..<cut].utf8))
+      try h.write(contentsOf: Data(text[cut...].utf8))
+      try viewer.waitForStderrLine(containing: "updated to step \(batch.upperBound - 1) ")
+    }
+    return viewer.finish()
+  }
+
+  /// The "(incremental, N KB uploaded)" sizes of the updates; fails on a rebuild.
+  func incrementalKilobytes(_ stderr: String, sourceLocation: SourceLocation = #_sourceLocation) -> [Double] {
+    let updates = stderr.split(separator: "\n").filter { $0.contains("updated to step") }
+    #expect(!stderr.contains("rebuilt"), "\(stderr)", sourceLocation: sourceLocation)
+    return updates.map { u in
+      #expect(u.contains("(incremental, "), "\(u)", sourceLocation: sourceLocation)
+      return u.split(separator: "incremental, ").last.flatMap { Double($0.prefix { $0 != " " }) } ?? .infinity
+    }
+  }
+
+  /// Renders the example run's first `count` lines as `render KIND` would (same file name: the
+  /// run name is in the title).
+  func rendered(_ kind: String, _ lines: [Substring], count: Int, extra: [String] = [], in dir: URL) throws -> RGBAImage {
+    try FileManager.default.createDirectory(at: dir.appendingPathComponent("whole"), withIntermediateDirectories: true)
+    let full = dir.appendingPathComponent("whole/live.jsonl").path
+    try (lines[0..<count].joined(separator: "\n") + "\n").write(toFile: full, atomically: true, encoding: .utf8)
+    let out = dir.appendingPathComponent("render.png").path
+    let r = try TrainscapeCLI.run(["render", kind, full, "--size", "800x450", "-o", out, "--gpu", "cpu"] + extra)
+    #expect(r.status == 0, "\(r.stderr)")
+    return try PNGCodec.read(path: out)
+  }
+
   @Test(.tags(.egl)) func followShowsAppendedRowsWithoutMovingTheCamera() throws {
     let x = try XServer()
     let dir = try Paths.tempDir()
     defer { try? FileManager.default.removeItem(at: dir) }
-    let lines = try String(contentsOfFile: Paths.example, encoding: .utf8).split(separator: "\n")
-    let live = dir.appendingPathComponent("live.jsonl").path
-    try (lines[0..<600].joined(separator: "\n") + "\n").write(toFile: live, atomically: true, encoding: .utf8)
+    let file = try liveFile(in: dir, firstLines: 600)
     let shot = dir.appendingPathComponent("follow.png").path
-    let started = try TrainscapeCLI.start(
-      ["view", "gradient-flow", live, "--size", "800x450", "--screenshot", shot, "--quit-after", "6", "--follow"],
-      environment: ["DISPLAY": x.display])
-    Thread.sleep(forTimeInterval: 2)
-    let h = try #require(FileHandle(forWritingAtPath: live))
-    try h.seekToEnd()
-    // Three batches, each a partial line first (as a writer mid-flush), then the rest.
-    for batch in [600..<700, 700..<800, 800..<900] {
-      let rest = lines[batch].joined(separator: "\n") + "\n"
-      let cut = rest.index(rest.startIndex, offsetBy: 40)
-      try h.write(contentsOf: Data(rest[..<cut].utf8))
-      Thread.sleep(forTimeInterval: 0.4)
-      try h.write(contentsOf: Data(rest[cut...].utf8))
-      Thread.sleep(forTimeInterval: 0.6)
-    }
-    try h.close()
-    let r = started.finish()
+    let r = try follow(
+      ["gradient-flow", file.path, "--size", "800x450", "--screenshot", shot], file: file,
+      batches: [600..<700, 700..<800, 800..<900], on: x)
     #expect(r.status == 0, "\(r.stderr)")
-    #expect(r.stderr.contains("updated to step 899"), "\(r.stderr)")
     #expect(!r.stderr.contains("warning"), "\(r.stderr)")
     // Every update extended the surface in place: only new columns went to the GPU (12 layers
     // x at most 100 steps + 1 boundary column, 28 bytes a vertex, plus indices: < 80 KB; the
     // whole 12 x 900 surface is about 550 KB).
-    let updates = r.stderr.split(separator: "\n").filter { $0.contains("updated to step") }
-    #expect(updates.count >= 3, "\(r.stderr)")
-    #expect(updates.allSatisfy { $0.contains("(incremental, ") }, "\(r.stderr)")
-    #expect(!r.stderr.contains("rebuilt"), "\(r.stderr)")
-    for u in updates {
-      let kb = u.split(separator: "incremental, ").last.flatMap { Double($0.prefix { $0 != " " }) } ?? .infinity
-      #expect(kb < 80, "\(u)")
-    }
+    let kb = incrementalKilobytes(r.stderr)
+    #expect(kb.count == 3, "\(r.stderr)")
+    for k in kb { #expect(k < 80) }
     // The final frame is what render makes of the whole file: new steps shown, camera kept.
-    // Same file name (the run name is in the title), another directory.
-    try FileManager.default.createDirectory(at: dir.appendingPathComponent("whole"), withIntermediateDirectories: true)
-    let full = dir.appendingPathComponent("whole/live.jsonl").path
-    try (lines[0..<900].joined(separator: "\n") + "\n").write(toFile: full, atomically: true, encoding: .utf8)
-    let rendered = dir.appendingPathComponent("render.png").path
-    let rr = try TrainscapeCLI.run(["render", "gradient-flow", full, "--size", "800x450", "-o", rendered, "--gpu", "cpu"])
-    #expect(rr.status == 0, "\(rr.stderr)")
-    expectSimilar(try PNGCodec.read(path: shot), try PNGCodec.read(path: rendered), name: "viewer_follow")
+    expectSimilar(
+      try PNGCodec.read(path: shot), try rendered("gradient-flow", file.lines, count: 900, in: dir),
+      name: "viewer_follow")
   }
 
   @Test(.tags(.egl)) func followBeyondMaxStepsStaysIncrementalAndKeepsTheHoverReadout() throws {
     let x = try XServer()
     let dir = try Paths.tempDir()
     defer { try? FileManager.default.removeItem(at: dir) }
-    let lines = try String(contentsOfFile: Paths.example, encoding: .utf8).split(separator: "\n")
-    let live = dir.appendingPathComponent("live.jsonl").path
-    try (lines[0..<600].joined(separator: "\n") + "\n").write(toFile: live, atomically: true, encoding: .utf8)
+    let file = try liveFile(in: dir, firstLines: 600)
+    // The hover comes before the first frame, and so before any row is appended.
     let script = dir.appendingPathComponent("script.txt")
-    try "1.0 hover 400 225\n".write(to: script, atomically: true, encoding: .utf8)
+    try "0 hover 400 225\n".write(to: script, atomically: true, encoding: .utf8)
     let shot = dir.appendingPathComponent("follow.png").path
     // 600 steps and more in at most 256 columns: buckets of 8 steps from 600 to 900 steps.
-    let started = try TrainscapeCLI.start(
-      ["view", "gradient-flow", live, "--size", "800x450", "--screenshot", shot, "--quit-after", "5", "--follow",
-       "--max-steps", "256", "--script", script.path],
-      environment: ["DISPLAY": x.display])
-    Thread.sleep(forTimeInterval: 2)
-    let h = try #require(FileHandle(forWritingAtPath: live))
-    try h.seekToEnd()
-    for batch in [600..<750, 750..<900] {
-      try h.write(contentsOf: Data((lines[batch].joined(separator: "\n") + "\n").utf8))
-      Thread.sleep(forTimeInterval: 1)
-    }
-    try h.close()
-    let r = started.finish()
+    let r = try follow(
+      ["gradient-flow", file.path, "--size", "800x450", "--screenshot", shot, "--max-steps", "256",
+       "--script", script.path],
+      file: file, batches: [600..<750, 750..<900], on: x)
     #expect(r.status == 0, "\(r.stderr)")
-    #expect(r.stderr.contains("updated to step 899"), "\(r.stderr)")
     // Downsampled, and still only the last bucket and the new ones went to the GPU.
-    let updates = r.stderr.split(separator: "\n").filter { $0.contains("updated to step") }
-    #expect(updates.count >= 2 && updates.allSatisfy { $0.contains("(incremental, ") }, "\(r.stderr)")
-    #expect(!r.stderr.contains("rebuilt"), "\(r.stderr)")
+    #expect(incrementalKilobytes(r.stderr).count == 2, "\(r.stderr)")
     // The readout shown before the updates is still there at the end (picked again in the
     // grown surface), to the lower right of the cursor (400, 225).
     let img = try PNGCodec.read(path: shot)
@@ -276,89 +376,48 @@ func nonBackgroundFraction(_ img: RGBAImage) -> Double {
     #expect(box.white > 2000, "white \(box.white)")
     #expect(box.dark > 150, "dark \(box.dark)")
   }
+
   @Test(.tags(.egl)) func followedLossLandscapeAppendsWindowsInPlace() throws {
     let x = try XServer()
     let dir = try Paths.tempDir()
     defer { try? FileManager.default.removeItem(at: dir) }
-    let lines = try String(contentsOfFile: Paths.example, encoding: .utf8).split(separator: "\n")
-    let live = dir.appendingPathComponent("live.jsonl").path
-    try (lines[0..<600].joined(separator: "\n") + "\n").write(toFile: live, atomically: true, encoding: .utf8)
+    let file = try liveFile(in: dir, firstLines: 600)
     let shot = dir.appendingPathComponent("follow.png").path
-    let started = try TrainscapeCLI.start(
-      ["view", "loss-landscape", live, "--size", "800x450", "--screenshot", shot, "--quit-after", "5", "--follow"],
-      environment: ["DISPLAY": x.display])
-    Thread.sleep(forTimeInterval: 2)
-    let h = try #require(FileHandle(forWritingAtPath: live))
-    try h.seekToEnd()
-    for batch in [600..<700, 700..<800, 800..<900] {
-      try h.write(contentsOf: Data((lines[batch].joined(separator: "\n") + "\n").utf8))
-      Thread.sleep(forTimeInterval: 0.8)
-    }
-    try h.close()
-    let r = started.finish()
+    let r = try follow(
+      ["loss-landscape", file.path, "--size", "800x450", "--screenshot", shot], file: file,
+      batches: [600..<700, 700..<800, 800..<900], on: x)
     #expect(r.status == 0, "\(r.stderr)")
-    #expect(r.stderr.contains("updated to step 899"), "\(r.stderr)")
     // Every update appended the windows its rows completed (windows of 50 samples, stride 12:
     // at most 9 new rows of 50 vertices, 28 bytes each, plus indices: < 40 KB; the whole
     // surface of 71 windows is about 180 KB).
-    let updates = r.stderr.split(separator: "\n").filter { $0.contains("updated to step") }
-    #expect(updates.count >= 3, "\(r.stderr)")
-    #expect(updates.allSatisfy { $0.contains("(incremental, ") }, "\(r.stderr)")
-    #expect(!r.stderr.contains("rebuilt"), "\(r.stderr)")
-    for u in updates {
-      let kb = u.split(separator: "incremental, ").last.flatMap { Double($0.prefix { $0 != " " }) } ?? .infinity
-      #expect(kb < 40, "\(u)")
-    }
-    // The final frame is what render makes of the whole file.
-    try FileManager.default.createDirectory(at: dir.appendingPathComponent("whole"), withIntermediateDirectories: true)
-    let full = dir.appendingPathComponent("whole/live.jsonl").path
-    try (lines[0..<900].joined(separator: "\n") + "\n").write(toFile: full, atomically: true, encoding: .utf8)
-    let rendered = dir.appendingPathComponent("render.png").path
-    let rr = try TrainscapeCLI.run(["render", "loss-landscape", full, "--size", "800x450", "-o", rendered, "--gpu", "cpu"])
-    #expect(rr.status == 0, "\(rr.stderr)")
-    expectSimilar(try PNGCodec.read(path: shot), try PNGCodec.read(path: rendered), name: "viewer_follow_loss_landscape")
+    let kb = incrementalKilobytes(r.stderr)
+    #expect(kb.count == 3, "\(r.stderr)")
+    for k in kb { #expect(k < 40) }
+    expectSimilar(
+      try PNGCodec.read(path: shot), try rendered("loss-landscape", file.lines, count: 900, in: dir),
+      name: "viewer_follow_loss_landscape")
   }
+
   @Test(.tags(.egl)) func followedTrajectoryAppendsPointsInPlace() throws {
     let x = try XServer()
     let dir = try Paths.tempDir()
     defer { try? FileManager.default.removeItem(at: dir) }
-    let lines = try String(contentsOfFile: Paths.example, encoding: .utf8).split(separator: "\n")
-    let live = dir.appendingPathComponent("live.jsonl").path
-    try (lines[0..<600].joined(separator: "\n") + "\n").write(toFile: live, atomically: true, encoding: .utf8)
+    let file = try liveFile(in: dir, firstLines: 600)
     let shot = dir.appendingPathComponent("follow.png").path
     // 600 to 900 steps in at most 256 points: buckets of 8 steps throughout.
-    let flags = ["--grad-key", "grad_norm/total", "--max-steps", "256", "--size", "800x450"]
-    let started = try TrainscapeCLI.start(
-      ["view", "trajectory", live, "--screenshot", shot, "--quit-after", "5", "--follow"] + flags,
-      environment: ["DISPLAY": x.display])
-    Thread.sleep(forTimeInterval: 2)
-    let h = try #require(FileHandle(forWritingAtPath: live))
-    try h.seekToEnd()
-    for batch in [600..<700, 700..<800, 800..<900] {
-      try h.write(contentsOf: Data((lines[batch].joined(separator: "\n") + "\n").utf8))
-      Thread.sleep(forTimeInterval: 0.8)
-    }
-    try h.close()
-    let r = started.finish()
+    let flags = ["--grad-key", "grad_norm/total", "--max-steps", "256"]
+    let r = try follow(
+      ["trajectory", file.path, "--size", "800x450", "--screenshot", shot] + flags, file: file,
+      batches: [600..<700, 700..<800, 800..<900], on: x)
     #expect(r.status == 0, "\(r.stderr)")
-    #expect(r.stderr.contains("updated to step 899"), "\(r.stderr)")
     // Every update appended its points (100 steps in buckets of 8: about 26 points, 36 bytes a
     // marker and 72 a segment: < 5 KB; the whole path of about 226 points is about 24 KB).
-    let updates = r.stderr.split(separator: "\n").filter { $0.contains("updated to step") }
-    #expect(updates.count >= 3, "\(r.stderr)")
-    #expect(updates.allSatisfy { $0.contains("(incremental, ") }, "\(r.stderr)")
-    #expect(!r.stderr.contains("rebuilt"), "\(r.stderr)")
-    for u in updates {
-      let kb = u.split(separator: "incremental, ").last.flatMap { Double($0.prefix { $0 != " " }) } ?? .infinity
-      #expect(kb < 5, "\(u)")
-    }
+    let kb = incrementalKilobytes(r.stderr)
+    #expect(kb.count == 3, "\(r.stderr)")
+    for k in kb { #expect(k < 5) }
     // The final frame is what render makes of the whole file (the same downsampling).
-    try FileManager.default.createDirectory(at: dir.appendingPathComponent("whole"), withIntermediateDirectories: true)
-    let full = dir.appendingPathComponent("whole/live.jsonl").path
-    try (lines[0..<900].joined(separator: "\n") + "\n").write(toFile: full, atomically: true, encoding: .utf8)
-    let rendered = dir.appendingPathComponent("render.png").path
-    let rr = try TrainscapeCLI.run(["render", "trajectory", full, "-o", rendered, "--gpu", "cpu"] + flags)
-    #expect(rr.status == 0, "\(rr.stderr)")
-    expectSimilar(try PNGCodec.read(path: shot), try PNGCodec.read(path: rendered), name: "viewer_follow_trajectory")
+    expectSimilar(
+      try PNGCodec.read(path: shot), try rendered("trajectory", file.lines, count: 900, extra: flags, in: dir),
+      name: "viewer_follow_trajectory")
   }
 }
