@@ -94,7 +94,7 @@ let package = Package(
     // MARK: - Benchmarks (speed is measured here, never asserted in tests)
     .executableTarget(
       name: "TrainscapeBenchmarks",
-      dependencies: ["TrainscapeCore", "TrainscapeIO", "TrainscapeHeadless"],
+      dependencies: ["TrainscapeCore", "TrainscapeIO", "TrainscapeHeadless", "TrainscapeViewer"],
       path: "Benchmarks/TrainscapeBenchmarks"),
 
     // MARK: - Tests
