@@ -77,14 +77,14 @@ public enum Subprocess {
   private final class DataBox: @unchecked Sendable { var data = Data() }
 }
 
-/// A process that runs while the test goes on: the test waits for lines it prints on stderr
-/// (events such as "updated to step 899"), never for a fixed time.
+/// A process that runs while the test goes on: the test waits for lines it prints (events such
+/// as "updated to step 899"), never for a fixed time.
 public final class RunningProcess: @unchecked Sendable {
   private let process: Process
   private let condition = NSCondition()
-  private var stderrText = ""  // under `condition`
-  private var stderrClosed = false  // under `condition`
-  private var stdoutData = Data()  // under `condition`
+  // Under `condition`:
+  private var output = ["", ""]  // stdout, stderr
+  private var closed = [false, false]
   private let group = DispatchGroup()
 
   public init(_ executable: URL, _ arguments: [String], environment: [String: String?] = [:]) throws {
@@ -92,47 +92,22 @@ public final class RunningProcess: @unchecked Sendable {
     process.executableURL = executable
     process.arguments = arguments
     process.environment = Subprocess.environment(environment)
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
+    let pipes = [Pipe(), Pipe()]
+    process.standardOutput = pipes[0]
+    process.standardError = pipes[1]
     process.standardInput = FileHandle.nullDevice
     try process.run()
-    DispatchQueue.global().async(group: group) { [self] in
-      let handle = err.fileHandleForReading
-      while true {
-        let chunk = handle.availableData
-        condition.lock()
-        if chunk.isEmpty { stderrClosed = true } else { stderrText += String(decoding: chunk, as: UTF8.self) }
-        condition.broadcast()
-        condition.unlock()
-        if chunk.isEmpty { break }
-      }
-    }
-    DispatchQueue.global().async(group: group) { [self] in
-      let data = out.fileHandleForReading.readDataToEndOfFile()
-      condition.lock()
-      stdoutData = data
-      condition.unlock()
-    }
-  }
-
-  /// Waits until a line of stderr contains `text` and returns that line. Throws when the
-  /// process closes stderr first or `timeout` seconds pass (the process is then stuck: the
-  /// timeout is a hang guard, not a speed requirement), with what it printed.
-  @discardableResult
-  public func waitForStderrLine(containing text: String, timeout: Double = 300) throws -> String {
-    let deadline = Date().addingTimeInterval(timeout)
-    condition.lock()
-    defer { condition.unlock() }
-    while true {
-      if let line = stderrText.split(separator: "\n").first(where: { $0.contains(text) }) {
-        return String(line)
-      }
-      if stderrClosed {
-        throw TestFailure("the process ended without printing '\(text)' on stderr:\n\(stderrText)")
-      }
-      if !condition.wait(until: deadline) {
-        throw TestFailure("no '\(text)' on stderr after \(Int(timeout)) s (the process hangs):\n\(stderrText)")
+    for (k, pipe) in pipes.enumerated() {
+      DispatchQueue.global().async(group: group) { [self] in
+        let handle = pipe.fileHandleForReading
+        while true {
+          let chunk = handle.availableData
+          condition.lock()
+          if chunk.isEmpty { closed[k] = true } else { output[k] += String(decoding: chunk, as: UTF8.self) }
+          condition.broadcast()
+          condition.unlock()
+          if chunk.isEmpty { break }
+        }
       }
     }
   }
@@ -140,6 +115,38 @@ public final class RunningProcess: @unchecked Sendable {
   deinit {
     // A test that failed before `finish()` leaves no process behind.
     if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+  }
+
+  /// Waits until a line of stderr contains `text` and returns that line. Throws when the
+  /// process closes stderr first or `timeout` seconds pass (the process is then stuck: the
+  /// timeout is a hang guard, not a speed requirement), with what it printed.
+  @discardableResult
+  public func waitForStderrLine(containing text: String, timeout: Double = 300) throws -> String {
+    try waitForLine(containing: text, stream: 1, timeout: timeout)
+  }
+
+  /// As `waitForStderrLine`, on stdout.
+  @discardableResult
+  public func waitForStdoutLine(containing text: String, timeout: Double = 300) throws -> String {
+    try waitForLine(containing: text, stream: 0, timeout: timeout)
+  }
+
+  private func waitForLine(containing text: String, stream k: Int, timeout: Double) throws -> String {
+    let name = k == 0 ? "stdout" : "stderr"
+    let deadline = Date().addingTimeInterval(timeout)
+    condition.lock()
+    defer { condition.unlock() }
+    while true {
+      // Complete lines only.
+      let complete = output[k].split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+      if let line = complete.first(where: { $0.contains(text) }) { return String(line) }
+      if closed[k] {
+        throw TestFailure("the process ended without printing '\(text)' on \(name):\n\(output[k])\n\(output[1 - k])")
+      }
+      if !condition.wait(until: deadline) {
+        throw TestFailure("no '\(text)' on \(name) after \(Int(timeout)) s (the process hangs):\n\(output[k])")
+      }
+    }
   }
 
   /// Waits for the process to exit and returns what it printed.
@@ -150,7 +157,7 @@ public final class RunningProcess: @unchecked Sendable {
     defer { condition.unlock() }
     return ProcessResult(
       status: process.terminationStatus, exitedNormally: process.terminationReason == .exit,
-      stdout: String(decoding: stdoutData, as: UTF8.self), stderr: stderrText)
+      stdout: output[0], stderr: output[1])
   }
 }
 

@@ -71,25 +71,24 @@ import TrainscapeIO
 }
 
 @Suite(.serialized, .tiered) struct ConvertFollowTests {
-  /// A writer appends rows, one split in the middle, while `convert --follow` streams them.
+  /// A writer appends rows, one split in the middle, while `convert --follow` streams them:
+  /// each row is written once the one before it has come out.
   @Test func followStreamsEveryRowOnceInOrder() throws {
     let dir = try CLI.tempDir()
     let path = dir.path + "/live.jsonl"
     try "{\"step\": 0, \"loss\": 1}\n".write(toFile: path, atomically: false, encoding: .utf8)
-    let writer = Thread {
-      let h = FileHandle(forWritingAtPath: path)!
-      h.seekToEndOfFile()
-      for i in 1...8 {
-        Thread.sleep(forTimeInterval: 0.1)
-        h.write(Data("{\"step\": \(i), \"loss\": \(1.0 / Double(i + 1))}\n".utf8))
-      }
-      h.write(Data("{\"step\": 9, \"lo".utf8))
-      Thread.sleep(forTimeInterval: 0.4)
-      h.write(Data("ss\": 0.05}\n".utf8))
-      try? h.close()
+    let convert = try TrainscapeCLI.start(["convert", path, "--follow", "-o", "-", "--idle-exit", "1.5", "--interval", "0.05"])
+    let h = try #require(FileHandle(forWritingAtPath: path))
+    h.seekToEndOfFile()
+    for i in 1...8 {
+      try convert.waitForStdoutLine(containing: "\"step\": \(i - 1)")
+      h.write(Data("{\"step\": \(i), \"loss\": \(1.0 / Double(i + 1))}\n".utf8))
     }
-    writer.start()
-    let r = try CLI.run(["convert", path, "--follow", "-o", "-", "--idle-exit", "1.5", "--interval", "0.05"])
+    try convert.waitForStdoutLine(containing: "\"step\": 8")
+    h.write(Data("{\"step\": 9, \"lo".utf8))
+    h.write(Data("ss\": 0.05}\n".utf8))
+    try? h.close()
+    let r = convert.finish()
     #expect(r.status == 0, "stderr: \(r.stderr)")
     let steps = r.stdout.split(separator: "\n").compactMap { line -> Int? in
       guard let range = line.range(of: "\"step\": ") else { return nil }
