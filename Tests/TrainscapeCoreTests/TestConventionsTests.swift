@@ -17,8 +17,12 @@ import TrainscapeTestSupport
     let sources = try Self.sources()
     #expect(sources.count > 20)
     for (path, text) in sources {
-      for line in text.split(separator: "\n") where line.contains("@Suite") {
-        #expect(line.contains(".tiered"), "\(path): \(line.trimmingCharacters(in: .whitespaces)) has no .tiered trait")
+      // The suite's traits, up to the type they describe (they may span lines).
+      var rest = Substring(text)
+      while let at = rest.range(of: "@Suite") {
+        let attribute = rest[at.lowerBound...].prefix { $0 != "{" }
+        #expect(attribute.contains(".tiered"), "\(path): \(attribute.prefix(120)) has no .tiered trait")
+        rest = rest[at.upperBound...]
       }
       // A @Test outside a suite would escape the tiers too.
       if text.contains("@Test") {
@@ -27,11 +31,27 @@ import TrainscapeTestSupport
     }
   }
 
-  /// swift-testing only (tests run in parallel), and tests wait on events, not on the clock.
-  @Test func noXCTestAndNoSleeps() throws {
+  /// swift-testing only (tests run in parallel), and tests wait on events, not on the clock: a
+  /// sleep only in a loop that polls for what it waits for (`while !done { sleep }`).
+  @Test func noXCTestAndNoFixedSleeps() throws {
     for (path, text) in try Self.sources() {
       #expect(!text.contains("import XCTest"), "\(path) imports XCTest")
-      #expect(!text.contains("Thread.sleep"), "\(path) sleeps")
+      for line in text.split(separator: "\n") where line.contains("Thread.sleep") || line.contains("usleep(") {
+        let polling = line.contains("while ") || text.contains("while") && Self.insidePollingLoop(line, in: text)
+        #expect(polling, "\(path): a fixed sleep: \(line.trimmingCharacters(in: .whitespaces))")
+      }
     }
+  }
+
+  /// Whether `line` sits in the body of a `while` loop (the nearest loop or closure opened
+  /// before it is a `while`).
+  static func insidePollingLoop(_ line: Substring, in text: String) -> Bool {
+    guard let at = text.range(of: line) else { return false }
+    var depth = 0
+    for l in text[..<at.lowerBound].split(separator: "\n").reversed() {
+      depth += l.filter { $0 == "}" }.count - l.filter { $0 == "{" }.count
+      if depth < 0 { return l.contains("while ") }
+    }
+    return false
   }
 }
