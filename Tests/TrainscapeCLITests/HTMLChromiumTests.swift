@@ -27,7 +27,7 @@ import TrainscapeTestSupport
 ///   supported by your browser": the DOM check names that, and the screenshot check (many
 ///   distinct saturated colours in the scene area, which only the WebGL canvas draws) catches a
 ///   canvas that stayed empty.
-@Suite struct HTMLChromiumTests {
+@Suite(.tags(.chromium), .tiered) struct HTMLChromiumTests {
   static let flags = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
     "--hide-scrollbars", "--window-size=1280,800", "--virtual-time-budget=10000",

@@ -8,7 +8,7 @@ import TrainscapeTestSupport
 /// (`scripts/make_naming_runs.py` in the venv: tensorboardX, wandb, torch), as a new user meets
 /// it: every command works with no key flag, figure files and kinds are understood, HDF5 grids
 /// are described, media-only W&B runs are skipped with a pointer to their figures.
-@Suite(.serialized) struct RealRunsCLITests {
+@Suite(.serialized, .tags(.python, .slow), .tiered) struct RealRunsCLITests {
   /// The runs of `kinds` (comma-separated) written into a new temporary directory; fails with
   /// one line when the venv lacks the writers.
   static func write(_ kinds: String) throws -> URL {

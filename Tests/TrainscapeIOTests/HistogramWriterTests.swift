@@ -8,7 +8,7 @@ import TrainscapeTestSupport
 /// Histograms written by the real writers (tensorboardX, torch's SummaryWriter, tensorboard's
 /// tensor form, wandb.watch and wandb.Histogram) read back exactly, used by gradient flow, and
 /// drawn by the histogram kind. Needs torch, tensorboardX and wandb in `.venv`.
-@Suite(.serialized) struct HistogramWriterTests {
+@Suite(.serialized, .tags(.python), .tiered) struct HistogramWriterTests {
   /// TensorBoard's own reading of every histogram: "tag<TAB>step<TAB>limits<TAB>counts<TAB>sum_squares"
   /// (hex floats, comma-separated), histo protos and tensor-form histograms alike.
   static let tbReference = #"""
@@ -144,7 +144,7 @@ extension Double {
   /// `view --follow` reads histograms as they are written: a follower fed an event file (and a
   /// .wandb file) in arbitrary chunks ends with exactly the histograms (and rows, with the user's
   /// `step` metric) a whole read gives.
-  @Test func aFollowerCarriesHistogramsAndRows() throws {
+  @Test(.tags(.slow)) func aFollowerCarriesHistogramsAndRows() throws {
     let dir = try NamingWriterTests.write("npt,wandb-hist")
     defer { try? FileManager.default.removeItem(at: dir) }
     let event = try #require(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("npt").path)
