@@ -82,9 +82,16 @@ struct FrameWriter {
   let options: FrameOptions
   let kind: String
 
+  /// - Parameters:
+  ///   - fileNames: frame file names (default NAME_0000.png, ...).
+  ///   - frameInfo: per frame, what the manifest records about it.
+  ///   - inputs: the input files for the manifest (default: the existing files on the command line).
   func write(
-    name: String, count: Int, scene: @escaping (Int) throws -> Scene, verb: String
+    name: String, count: Int, scene: @escaping (Int) throws -> Scene, verb: String,
+    fileNames: [String]? = nil, frameInfo: [[String: String]]? = nil, inputs: [String]? = nil,
+    extraOptions: [String: String] = [:]
   ) throws {
+    let started = ISO8601DateFormatter().string(from: Date())
     let progress = ProgressReporter(quiet: options.quiet)
     let parent = output.output ?? "."
     let dir: String
@@ -95,7 +102,8 @@ struct FrameWriter {
       dir = try RunDirectory.next(in: parent)
     }
     let digits = max(4, String(count - 1).count)
-    let frameNames = (0..<count).map { "\(name)_\(String(repeating: "0", count: max(0, digits - String($0).count)))\($0).png" }
+    let frameNames = fileNames ?? (0..<count).map { "\(name)_\(String(repeating: "0", count: max(0, digits - String($0).count)))\($0).png" }
+    precondition(frameNames.count == count && Set(frameNames).count == count, "frame file names must be unique")
     if options.inPlace && !output.force {
       for f in frameNames + [Manifest.fileName] where FileManager.default.fileExists(atPath: "\(dir)/\(f)") {
         throw OutputError.exists(path: "\(dir)/\(f)")
@@ -142,30 +150,33 @@ struct FrameWriter {
       progress.stage("encoding \(format.rawValue)")
       let animated = "\(dir)/\(name).\(format == .apng ? "png" : format.rawValue)"
       if format == .mp4 {
-        try encodeMP4(dir: dir, pattern: "\(name)_%0\(digits)d.png", output: animated)
+        try encodeMP4(dir: dir, frames: frameNames, output: animated)
       } else {
         try AtomicFile.write(try collector.finish(), to: animated, overwrite: output.force || !options.inPlace)
       }
       files.append(URL(fileURLWithPath: animated).lastPathComponent)
     }
+    var manifestOptions = Dictionary(uniqueKeysWithValues: [
+      ("command", CommandLine.arguments.dropFirst().joined(separator: " ")),
+      ("quality", options.quality.rawValue), ("frames", String(count)), ("fps", String(options.fps)),
+      ("backend", renderer.context.backend), ("renderer", renderer.context.glRenderer),
+    ])
+    manifestOptions.merge(extraOptions) { _, new in new }
     let manifest = Manifest(
-      inputs: CommandLine.arguments.dropFirst().filter { arg in
+      inputs: inputs ?? CommandLine.arguments.dropFirst().filter { arg in
         var isDir: ObjCBool = false
         return !arg.hasPrefix("-") && FileManager.default.fileExists(atPath: arg, isDirectory: &isDir) && !isDir.boolValue
       },
       kind: kind,
-      options: Dictionary(uniqueKeysWithValues: [
-        ("command", CommandLine.arguments.dropFirst().joined(separator: " ")),
-        ("quality", options.quality.rawValue), ("frames", String(count)), ("fps", String(options.fps)),
-        ("backend", renderer.context.backend), ("renderer", renderer.context.glRenderer),
-      ]),
-      version: TrainscapeVersion.string, frames: files, size: "\(w)x\(h)", createdBy: "trainscape \(TrainscapeVersion.string)")
+      options: manifestOptions,
+      version: TrainscapeVersion.string, frames: files, size: "\(w)x\(h)", createdBy: "trainscape \(TrainscapeVersion.string)",
+      started: started, frameInfo: frameInfo)
     _ = try manifest.write(toDirectory: dir)
     progress.stage("done: \(count) frames\(options.animate.map { " and a \($0.rawValue)" } ?? "") in \(dir)")
     print(dir)
   }
 
-  private func encodeMP4(dir: String, pattern: String, output path: String) throws {
+  private func encodeMP4(dir: String, frames: [String], output path: String) throws {
     guard let ffmpeg = ProcessInfo.processInfo.environment["PATH"]?.split(separator: ":")
       .map({ "\($0)/ffmpeg" }).first(where: { FileManager.default.isExecutableFile(atPath: $0) })
     else {
@@ -174,10 +185,20 @@ struct FrameWriter {
     if FileManager.default.fileExists(atPath: path) && !(output.force || !options.inPlace) {
       throw OutputError.exists(path: path)
     }
+    // ffmpeg reads numbered frames: link the frames (whatever their names) as frame_000000.png, ...
+    let numbered = FileManager.default.temporaryDirectory
+      .appendingPathComponent("trainscape-mp4-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: numbered, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: numbered) }
+    let absolute = URL(fileURLWithPath: dir).standardizedFileURL.path
+    for (i, f) in frames.enumerated() {
+      try FileManager.default.createSymbolicLink(
+        atPath: "\(numbered)/frame_\(String(format: "%06d", i)).png", withDestinationPath: "\(absolute)/\(f)")
+    }
     let p = Process()
     p.executableURL = URL(fileURLWithPath: ffmpeg)
     p.arguments = [
-      "-loglevel", "error", "-y", "-framerate", String(options.fps), "-i", "\(dir)/\(pattern)",
+      "-loglevel", "error", "-y", "-framerate", String(options.fps), "-i", "\(numbered)/frame_%06d.png",
       "-c:v", "libx264", "-pix_fmt", "yuv420p", "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", path,
     ]
     try p.run()
@@ -275,7 +296,7 @@ struct Animate: ParsableCommand {
       folder per run). Example:
         trainscape animate gradient-flow run.jsonl -o out/ --frames 48 --orbit --animate gif
       """,
-    subcommands: SceneKinds.animatable.map { $0.animateCommand })
+    subcommands: SceneKinds.animatable.map { $0.animateCommand } + [EmbeddingAnimateCommand.self])
 }
 
 struct AnimateCommand<Kind: StepAnimatable>: ParsableCommand {
@@ -329,7 +350,7 @@ extension StepAnimatable {
 extension SceneKinds {
   static let animatable: [any StepAnimatable.Type] = [
     Render.GradientFlow.self, Render.LossLandscape.self, Render.RewardLandscape.self,
-    Render.Trajectory.self, Render.Embedding.self,
+    Render.Trajectory.self,
   ]
 }
 
@@ -392,27 +413,5 @@ extension Render.Trajectory: StepAnimatable {
     var copy = self
     copy.seriesOptions = throughStep(seriesOptions, step)
     return try copy.makeScene().0
-  }
-}
-
-/// The reduced embedding is computed once (t-SNE is the expensive part) and revealed
-/// checkpoint by checkpoint.
-private var embeddingCache: [String: (Scene, String)] = [:]
-
-extension Render.Embedding: StepAnimatable {
-  static var stepWord: String { "checkpoint" }
-  func cachedScene() throws -> (Scene, String) {
-    let key = "\(path)|\(method.rawValue)|\(labels ?? "")|\(perplexity)|\(iterations)|\(seed)"
-    if let s = embeddingCache[key] { return s }
-    let s = try makeScene()
-    embeddingCache[key] = s
-    return s
-  }
-  func animationSteps() throws -> ClosedRange<Int64> {
-    let t = try NPYFile.open(path: path).header.shape.first ?? 1
-    return 1...Int64(max(1, t))
-  }
-  func makeScene(throughStep step: Int64) throws -> Scene {
-    try cachedScene().0.revealingPoints(Int(step))
   }
 }

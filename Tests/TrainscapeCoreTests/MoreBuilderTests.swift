@@ -134,39 +134,3 @@ import Testing
     }
   }
 }
-
-@Suite struct EmbeddingBuilderTests {
-  /// [T, D]: one path through T checkpoints, coordinates equal to PCA's projection.
-  @Test func checkpointPathIsThePCAProjection() throws {
-    let t = 10, d = 8
-    let data = (0..<(t * d)).map { i in sin(Double(i) * 0.37) + Double(i / d) * 0.5 }
-    let scene = try EmbeddingBuilder.scene(data: data, checkpoints: t, pointsPerCheckpoint: 1, dimensions: d, labels: nil, name: "e")
-    guard case .scatter(let s) = scene.traces[0] else { Issue.record("no scatter"); return }
-    let pca = try PCA.fit(data, rows: t, cols: d, components: 3)
-    #expect(s.count == t)
-    for i in 0..<t {
-      #expect(abs(s.x[i] - pca.projected[i * 3]) < 1e-12 && abs(s.z[i] - pca.projected[i * 3 + 2]) < 1e-12)
-    }
-    #expect(scene.colorBar?.title == "Training progress")
-    #expect(scene.x.title == "PCA 1")
-  }
-
-  @Test func labelsColourPointsAndNameTheLegendOnce() throws {
-    let t = 3, n = 4, d = 5
-    let data = (0..<(t * n * d)).map { Double(($0 * 7919) % 97) / 97 }
-    let scene = try EmbeddingBuilder.scene(data: data, checkpoints: t, pointsPerCheckpoint: n, dimensions: d, labels: ["a", "b", "a", "b"], name: "e")
-    #expect(scene.traces.count == n && scene.showLegend && scene.colorBar == nil)
-    #expect(scene.traces.map(\.name) == ["a", "b", "", ""])
-    guard case .scatter(let p0) = scene.traces[0], case .scatter(let p2) = scene.traces[2] else { return }
-    #expect(p0.colors == p2.colors)
-  }
-
-  @Test func badShapesAreClearErrors() {
-    #expect(throws: BuilderError.self) {
-      try EmbeddingBuilder.scene(data: [1, 2, 3], checkpoints: 2, pointsPerCheckpoint: 1, dimensions: 2, labels: nil, name: "e")
-    }
-    #expect(throws: BuilderError.self) {
-      try EmbeddingBuilder.scene(data: Array(repeating: 1, count: 40), checkpoints: 2, pointsPerCheckpoint: 4, dimensions: 5, labels: ["x"], name: "e")
-    }
-  }
-}
