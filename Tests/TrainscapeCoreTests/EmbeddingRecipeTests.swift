@@ -86,7 +86,8 @@ import Testing
     let split = try EmbeddingRecipe.layout(input)
     #expect(split.hasSplit && split.notes.contains { $0.contains("one panel") && $0.contains("rings") })
     let f0 = try EmbeddingRecipe.frameScene(split, frame: 0)
-    #expect(f0.title.contains("3 misclassified"))  // points 0-2 are validation and wrong at checkpoint 0
+    // Wrong at checkpoint 0: points 0-5; validation among them: 0, 1, 2, 3, 5.
+    #expect(f0.title.contains("5 misclassified"))
     let rings = f0.traces.compactMap { try? scatter($0) }.filter { $0.symbol == .ring && $0.count > 0 }
     #expect(!rings.isEmpty && f0.traces.contains { $0.name == "validation" })
   }
@@ -159,13 +160,21 @@ import Testing
     #expect(sub.points.count == 4 && sub.coordinates[0].count == 12)
     #expect(sub.checkpoints[0].labels!.filter { $0 == "class 0" }.count == 2)
     #expect(sub.notes.contains { $0.contains("drew 4 of 10 points") })
-    // t-SNE on more rows than its default cap is subsampled, and says so.
-    let big = snapshots(t: 2, n: 3000, d: 4, classes: 3)
+    // t-SNE and UMAP on more rows than their default caps are subsampled, and say so.
     o = EmbeddingRecipe.Options()
     o.method = .tsne
-    o.tsne.iterations = 250
-    let capped = try EmbeddingRecipe.layout(big, options: o)
-    #expect(capped.points.count == 2500 && capped.notes.contains { $0.contains("--max-points") })
+    let (keep, note) = EmbeddingRecipe.pointsToKeep(points: 3000, fitRows: 2, dimensions: 50, options: o)
+    #expect(keep == 2500 && note?.contains("--max-points") == true)
+    o.fit = .perCheckpoint
+    #expect(EmbeddingRecipe.pointsToKeep(points: 3000, fitRows: 1, dimensions: 50, options: o).0 == 3000)
+    o.method = .umap
+    #expect(EmbeddingRecipe.pointsToKeep(points: 50_000, fitRows: 1, dimensions: 50, options: o).0 == 20_000)
+    o.maxPoints = 0
+    let all = EmbeddingRecipe.pointsToKeep(points: 50_000, fitRows: 1, dimensions: 50, options: o)
+    #expect(all.0 == 50_000 && all.1 == nil)
+    o.method = .pca
+    o.maxPoints = nil
+    #expect(EmbeddingRecipe.pointsToKeep(points: 50_000, fitRows: 10, dimensions: 50, options: o).0 == 50_000)
   }
 
   @Test func badShapesAreClearErrors() {

@@ -22,6 +22,7 @@ public struct NeighbourGraph: Sendable, Equatable {
 public enum NearestNeighbours {
   /// - Parameter includeSelf: the first neighbour of each row is the row itself at distance 0
   ///   (as umap-learn's graph), followed by the k - 1 nearest other rows; otherwise k others.
+  @_optimize(speed)
   public static func exact(
     _ data: [Double], rows n: Int, cols: Int, k: Int, includeSelf: Bool = false,
     threads: Int? = nil
@@ -132,7 +133,7 @@ public enum NearestNeighbours {
 
   /// The `margin` smallest of `distance(0..<count)` (skipping column `exclude`) into d/i,
   /// sorted by (distance, index); unused slots get index -1.
-  @inline(__always)
+  @_optimize(speed)
   static func selectBest(
     count: Int, margin: Int, exclude: Int, distance: (Int) -> Float, offset: Int,
     d: UnsafeMutablePointer<Float>, i: UnsafeMutablePointer<Int32>
@@ -157,7 +158,7 @@ public enum NearestNeighbours {
     }
   }
 
-  @inline(__always)
+  @_optimize(speed) @inline(__always)
   static func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ stride: Int)
     -> Float
   {

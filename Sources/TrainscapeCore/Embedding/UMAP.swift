@@ -59,7 +59,8 @@ public struct UMAPOptions: Sendable {
 /// moves each point from a snapshot of the others taken at the start of the epoch: a point's own
 /// moves are applied in sequence, the points are independent, so the epoch runs on all cores
 /// and the result does not depend on the number of threads. Negative samples come from a
-/// random stream per point and epoch.
+/// random stream per point and epoch; the negative samples of one edge are computed from the
+/// same position and applied together (umap-learn applies them one after another).
 public enum UMAP {
   public static func embed(
     _ data: [Double], rows n: Int, cols: Int, options: UMAPOptions = UMAPOptions()
@@ -163,6 +164,7 @@ public enum UMAP {
   /// umap-learn's `smooth_knn_dist`: per row, rho (the local-connectivity-th non-zero neighbour
   /// distance) and sigma, so that sum_j exp(-max(0, d_j - rho) / sigma) over the neighbours
   /// after the first equals log2(k).
+  @_optimize(speed)
   public static func smoothKNNDistances(_ knn: NeighbourGraph, localConnectivity: Double = 1)
     -> (sigma: [Double], rho: [Double])
   {
@@ -498,6 +500,7 @@ public enum UMAP {
   /// stopping when every wanted Ritz pair's residual is below 1e-4 (umap-learn's tolerance).
   /// The tridiagonal's top eigenvalues come from bisection (Sturm counts) and their vectors
   /// from inverse iteration, O(steps) each, so checking convergence every few steps is cheap.
+  @_optimize(speed)
   static func lanczosTop(
     start: [Int], column: [Int32], value: [Double], n: Int, k: Int, deflate: [Double],
     rng: inout SplitMix64
@@ -566,6 +569,7 @@ public enum UMAP {
 
   /// The SGD of umap-learn's `optimize_layout_euclidean`, epoch-synchronous (see the type's
   /// documentation). Returns rows x dims.
+  @_optimize(speed)
   static func optimize(
     _ g: Graph, start: [Double], dims: Int, epochs: Int, a: Float, b: Float, gamma: Float,
     learningRate: Float, negativeSampleRate: Int, seed: UInt64, threads: Int?
@@ -589,7 +593,6 @@ public enum UMAP {
     var current = [SIMD4<Float>](repeating: .zero, count: n)
     for i in 0..<n { for d in 0..<dims { current[i][d] = Float(start[i * dims + d]) } }
     var snapshot = current
-    let clip = SIMD4<Float>(repeating: 4)
     let aa = a, bb = b, twoAB = 2 * a * b, twoGammaB = 2 * gamma * b
     rowStart.withUnsafeBufferPointer { rsp in
       column.withUnsafeBufferPointer { cp in
@@ -610,39 +613,10 @@ public enum UMAP {
                       let out = SharedMutablePointer(curp.baseAddress!)
                       DataParallel.forEach(n, blockSize: 128, threads: threads) { range in
                         for i in range {
-                          var yi = snap[i]
-                          var rng = SplitMix64(seed: mixSeed(seed, UInt64(epoch), UInt64(i)))
-                          for t in rs[i]..<rs[i + 1] where next[t] <= e {
-                            let yj = snap[Int(col[t])]
-                            // Attraction: this edge moves i (as its head) and, as the other
-                            // end of the mirrored edge, moves i again.
-                            for _ in 0..<2 {
-                              let diff = yi - yj
-                              let d2 = (diff * diff).sum()
-                              var coeff: Float = 0
-                              if d2 > 0 {
-                                let p = fastPow(d2, bb)
-                                coeff = -twoAB * (p / d2) / (aa * p + 1)
-                              }
-                              yi += (coeff * diff).clamped(lowerBound: -clip, upperBound: clip) * alpha
-                            }
-                            next[t] += eps[t]
-                            let negatives = epsNeg[t].isFinite ? Int((e - nextNeg[t]) / epsNeg[t]) : 0
-                            if negatives > 0 {
-                              for _ in 0..<negatives {
-                                let kk = Int(((rng.next() >> 32) &* UInt64(n)) >> 32)
-                                if kk == i { continue }
-                                let diff = yi - snap[kk]
-                                let d2 = (diff * diff).sum()
-                                guard d2 > 0 else { continue }
-                                let p = fastPow(d2, bb)
-                                let coeff = twoGammaB / ((0.001 + d2) * (aa * p + 1))
-                                yi += (coeff * diff).clamped(lowerBound: -clip, upperBound: clip) * alpha
-                              }
-                              nextNeg[t] += Double(negatives) * epsNeg[t]
-                            }
-                          }
-                          out[i] = yi
+                          out[i] = moveVertex(
+                            i, epoch: epoch, e: e, snap: snap, rs: rs, col: col, eps: eps, epsNeg: epsNeg,
+                            next: next, nextNeg: nextNeg, n: n, a: aa, b: bb, twoAB: twoAB, twoGammaB: twoGammaB,
+                            alpha: alpha, seed: seed)
                         }
                       }
                     }
@@ -659,11 +633,65 @@ public enum UMAP {
     return result
   }
 
+  /// One point's moves in one epoch, from the snapshot of the others: for each of its edges
+  /// due this epoch, two attraction steps (as the edge's head, and as the other end of the
+  /// mirrored edge), then the negative samples, all computed from the point's position after
+  /// the attraction and applied together (they are independent, so they overlap in the CPU
+  /// instead of waiting on each other). Gradients are clipped to +-4 per coordinate.
+  @_optimize(speed)
+  static func moveVertex(
+    _ i: Int, epoch: Int, e: Double, snap: SharedPointer<SIMD4<Float>>, rs: SharedPointer<Int>,
+    col: SharedPointer<Int32>, eps: SharedPointer<Double>, epsNeg: SharedPointer<Double>,
+    next: SharedMutablePointer<Double>, nextNeg: SharedMutablePointer<Double>, n: Int, a: Float, b: Float,
+    twoAB: Float, twoGammaB: Float, alpha: Float, seed: UInt64
+  ) -> SIMD4<Float> {
+    @inline(__always) func clip(_ v: Float) -> Float { Swift.min(Swift.max(v, -4), 4) }
+    let s = snap[i]
+    var x = s.x, y = s.y, z = s.z
+    var rng = SplitMix64(seed: mixSeed(seed, UInt64(epoch), UInt64(i)))
+    for t in rs[i]..<rs[i + 1] where next[t] <= e {
+      let o = snap[Int(col[t])]
+      for _ in 0..<2 {
+        let dx = x - o.x, dy = y - o.y, dz = z - o.z
+        let d2 = dx * dx + dy * dy + dz * dz
+        if d2 > 0 {
+          let p = fastPow(d2, b)
+          let coeff = -twoAB * p / (d2 * (a * p + 1))
+          x += clip(coeff * dx) * alpha
+          y += clip(coeff * dy) * alpha
+          z += clip(coeff * dz) * alpha
+        }
+      }
+      next[t] += eps[t]
+      let negatives = epsNeg[t].isFinite ? Int((e - nextNeg[t]) / epsNeg[t]) : 0
+      guard negatives > 0 else { continue }
+      var mx: Float = 0, my: Float = 0, mz: Float = 0
+      for _ in 0..<negatives {
+        let k = Int(((rng.next() >> 32) &* UInt64(n)) >> 32)
+        if k == i { continue }
+        let q = snap[k]
+        let dx = x - q.x, dy = y - q.y, dz = z - q.z
+        let d2 = dx * dx + dy * dy + dz * dz
+        if d2 > 0 {
+          let p = fastPow(d2, b)
+          let coeff = twoGammaB / ((0.001 + d2) * (a * p + 1))
+          mx += clip(coeff * dx)
+          my += clip(coeff * dy)
+          mz += clip(coeff * dz)
+        }
+      }
+      x += mx * alpha
+      y += my * alpha
+      z += mz * alpha
+      nextNeg[t] += Double(negatives) * epsNeg[t]
+    }
+    return SIMD4(x, y, z, 0)
+  }
+
   /// x^y for x > 0 as exp2(y log2 x), with log2 from the atanh series on [sqrt(1/2), sqrt(2))
-  /// (error below 1e-7) and exp2 from a degree-6 Taylor polynomial on [-1/2, 1/2] (relative
-  /// error below 2e-7): about as accurate as Float's pow, several times faster, and the same
-  /// bits on every platform. Arguments below 1e-30 count as 1e-30.
-  @inline(__always)
+  /// and exp2 from a degree-6 Taylor polynomial on [-1/2, 1/2]: relative error below 5e-6
+  /// (Float rounding of y log2 x dominates), no libm call, the same bits on every platform. Arguments below 1e-30 count as 1e-30.
+  @_optimize(speed) @inline(__always)
   static func fastPow(_ x: Float, _ y: Float) -> Float {
     let bits = max(x, 1e-30).bitPattern
     var exponent = Float(Int32(bitPattern: bits >> 23) - 127)
@@ -675,7 +703,7 @@ public enum UMAP {
     let t = (m - 1) / (m + 1), t2 = t * t
     let log2x = exponent + t * (2.885_390_08 + t2 * (0.961_796_69 + t2 * (0.577_078_02 + t2 * 0.412_198_58)))
     let v = min(max(y * log2x, -126), 127)
-    let n = v.rounded()
+    let n = Float(Int32(v + 128.5)) - 128  // round to nearest without a libm call
     let g = (v - n) * 0.693_147_18
     let e = 1 + g * (1 + g * (0.5 + g * (1.0 / 6 + g * (1.0 / 24 + g * (1.0 / 120 + g * (1.0 / 720))))))
     return e * Float(bitPattern: UInt32(Int32(n) + 127) << 23)

@@ -172,15 +172,9 @@ public enum EmbeddingRecipe {
     }
     // Subsample: the same points at every checkpoint, stratified by the first chosen
     // checkpoint's labels.
-    var keep = n
-    let fitRows = options.fit == .global ? chosen.count : 1
-    if let m = options.maxPoints {
-      if m > 0 { keep = min(n, m) }
-    } else if let cap = defaultFitRows[options.method], n * fitRows > cap, d > 3 {
-      keep = max(options.method == .tsne ? 4 : 8, cap / fitRows)
-      notes.append(
-        "\(options.method.title) on \(n * fitRows) rows would take long: drew \(keep) of \(n) points per checkpoint (stratified by class, seed \(options.seed)); --max-points N chooses, --max-points 0 keeps all")
-    }
+    let (keep, capNote) = pointsToKeep(
+      points: n, fitRows: options.fit == .global ? chosen.count : 1, dimensions: d, options: options)
+    if let capNote { notes.append(capNote) }
     let first = input.checkpoints[chosen[0]]
     let kept = Subsample.stratified(count: n, keep: keep, classes: first.labels, seed: options.seed)
     if keep < n && options.maxPoints != nil {
@@ -244,6 +238,20 @@ public enum EmbeddingRecipe {
       checkpointIndices: chosen, points: kept, coordinates: coordinates,
       accuracies: (0..<checkpoints.count).map { subset.accuracy(at: $0) }, axisPrefix: axisPrefix,
       notes: notes, classes: classes, hasSplit: hasSplit)
+  }
+
+  /// How many points per checkpoint are kept, and a note when a default cap chose it: all,
+  /// `maxPoints` (0: all), or for t-SNE and UMAP without `maxPoints` as many as keep a fit of
+  /// `fitRows` checkpoints within `defaultFitRows`.
+  public static func pointsToKeep(points n: Int, fitRows: Int, dimensions d: Int, options: Options) -> (Int, String?) {
+    if let m = options.maxPoints { return (m > 0 ? min(n, m) : n, nil) }
+    guard let cap = defaultFitRows[options.method], n * fitRows > cap, d > 3 else { return (n, nil) }
+    let keep = max(8, cap / fitRows)
+    guard keep < n else { return (n, nil) }
+    return (
+      keep,
+      "\(options.method.title) on \(n * fitRows) rows would take long: drew \(keep) of \(n) points per checkpoint (stratified by class, seed \(options.seed)); --max-points N chooses, --max-points 0 keeps all"
+    )
   }
 
   /// Indices of the checkpoints `checkpoints` and `every` select.

@@ -54,12 +54,13 @@ public enum EmbeddingReader {
       return try readArray(checkpointFiles[0], files: files)
     }
     // One checkpoint per file, in epoch order when every name has a number.
-    let epochs = checkpointFiles.map { number(in: stem($0)) }
+    var epochs = checkpointFiles.map { number(in: stem($0)) }
     let byEpoch = epochs.allSatisfy { $0 != nil }
     if byEpoch {
       let order = checkpointFiles.indices.sorted { epochs[$0]! < epochs[$1]! || (epochs[$0]! == epochs[$1]! && checkpointFiles[$0] < checkpointFiles[$1]) }
       checkpointFiles = order.map { checkpointFiles[$0] }
-      let sorted = order.map { epochs[$0]! }
+      epochs = order.map { epochs[$0] }
+      let sorted = epochs.map { $0! }
       if let dup = zip(sorted, sorted.dropFirst()).first(where: { $0.0 == $0.1 }) {
         throw ReadError("two checkpoint files have epoch \(dup.0): \(checkpointFiles.filter { number(in: stem($0)) == dup.0 }.map(printable).joined(separator: ", "))")
       }
