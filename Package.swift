@@ -5,6 +5,7 @@
 // Dependencies point downward only:
 //   trainscape (CLI) -> TrainscapeHeadless -> TrainscapeGL -> TrainscapeCore
 //                    -> TrainscapeIO -------------------------> TrainscapeCore
+//                    -> TrainscapeBatch -> TrainscapeIO
 // TrainscapeCore is pure Swift: no OpenGL, no C imports.
 import PackageDescription
 
@@ -22,6 +23,9 @@ let package = Package(
     // Runtime only: the generated code in Sources/TrainscapeIO/Proto is committed
     // (scripts/gen_protos.sh), so no build plugin and no protoc in CI.
     .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+    // `trainscape batch`: TOML plans (toml++ underneath) and SHA-256 input hashes.
+    .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
   ],
   targets: [
     // MARK: - System libraries (found by pkg-config; no stable Swift API)
@@ -58,6 +62,17 @@ let package = Package(
       ],
       path: "Sources/TrainscapeIO"),
 
+    // MARK: - Batches: plans -> ordered jobs -> shards, input hashes, manifests, merge, gallery
+    // No OpenGL: the CLI runs each job through the kinds' own commands.
+    .target(
+      name: "TrainscapeBatch",
+      dependencies: [
+        "TrainscapeIO",
+        .product(name: "TOMLKit", package: "TOMLKit"),
+        .product(name: "Crypto", package: "swift-crypto"),
+      ],
+      path: "Sources/TrainscapeBatch"),
+
     // MARK: - Thin OpenGL layer: draws a Scene into the current framebuffer
     .target(
       name: "TrainscapeGL",
@@ -85,7 +100,7 @@ let package = Package(
     .executableTarget(
       name: "trainscape",
       dependencies: [
-        "TrainscapeCore", "TrainscapeIO", "TrainscapeHeadless", "TrainscapeViewer",
+        "TrainscapeCore", "TrainscapeIO", "TrainscapeHeadless", "TrainscapeViewer", "TrainscapeBatch",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],
@@ -94,11 +109,14 @@ let package = Package(
     // MARK: - Benchmarks (speed is measured here, never asserted in tests)
     .executableTarget(
       name: "TrainscapeBenchmarks",
-      dependencies: ["TrainscapeCore", "TrainscapeIO", "TrainscapeHeadless"],
+      dependencies: ["TrainscapeCore", "TrainscapeIO", "TrainscapeHeadless", "TrainscapeViewer"],
       path: "Benchmarks/TrainscapeBenchmarks"),
 
     // MARK: - Tests
-    .target(name: "TrainscapeTestSupport", path: "Tests/TestSupport"),
+    // Shared by the test targets: tags, paths, the CLI runner, Xvfb, the venv, image diffs.
+    .target(
+      name: "TrainscapeTestSupport", dependencies: ["TrainscapeCore", "TrainscapeIO"],
+      path: "Tests/TestSupport"),
     .testTarget(
       name: "TrainscapeCoreTests", dependencies: ["TrainscapeTestSupport", "TrainscapeCore"],
       path: "Tests/TrainscapeCoreTests"),
@@ -106,19 +124,22 @@ let package = Package(
       name: "TrainscapeIOTests", dependencies: ["TrainscapeTestSupport", "TrainscapeIO", "TrainscapeCore"],
       path: "Tests/TrainscapeIOTests", exclude: ["Fixtures"]),
     .testTarget(
+      name: "TrainscapeBatchTests", dependencies: ["TrainscapeTestSupport", "TrainscapeBatch", "TrainscapeIO"],
+      path: "Tests/TrainscapeBatchTests"),
+    .testTarget(
       name: "TrainscapeRenderTests",
       dependencies: ["TrainscapeTestSupport", "TrainscapeHeadless", "TrainscapeGL", "TrainscapeIO", "TrainscapeCore"],
       path: "Tests/TrainscapeRenderTests",
       exclude: ["Goldens"]),
     .testTarget(
       name: "TrainscapeCLITests",
-      dependencies: ["TrainscapeTestSupport", "trainscape", "TrainscapeIO", "TrainscapeCore"],
+      dependencies: ["TrainscapeTestSupport", "trainscape", "TrainscapeIO", "TrainscapeCore", "TrainscapeBatch"],
       path: "Tests/TrainscapeCLITests"),
     .testTarget(
       name: "TrainscapeViewerTests",
-      dependencies: ["trainscape", "TrainscapeViewer", "TrainscapeIO", "TrainscapeCore"],
+      dependencies: ["TrainscapeTestSupport", "trainscape", "TrainscapeViewer", "TrainscapeIO", "TrainscapeCore"],
       path: "Tests/TrainscapeViewerTests",
       exclude: ["Goldens"]),
   ],
-  swiftLanguageModes: [.v5]
+  swiftLanguageModes: [.v6]
 )

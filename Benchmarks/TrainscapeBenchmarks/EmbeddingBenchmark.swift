@@ -30,7 +30,7 @@ enum EmbeddingBenchmark {
       case "--only": only = args[i + 1]; i += 1
       case "--no-python": usePython = false
       default:
-        print("usage: TrainscapeBenchmarks embedding [--rows N] [--cols D] [--iterations I] [--umap-rows N] [--only pca-tsne|umap] [--no-python]")
+        printLine("usage: TrainscapeBenchmarks embedding [--rows N] [--cols D] [--iterations I] [--umap-rows N] [--only pca-tsne|umap] [--no-python]")
         exit(2)
       }
       i += 1
@@ -40,7 +40,7 @@ enum EmbeddingBenchmark {
     let python = root.appendingPathComponent(".venv/bin/python").path
     let script = root.appendingPathComponent("scripts/bench_embedding.py").path
     if usePython && !FileManager.default.isExecutableFile(atPath: python) {
-      print("note: \(python) not found (scripts/setup.sh creates it); timing Swift only")
+      printLine("note: \(python) not found (scripts/setup.sh creates it); timing Swift only")
       usePython = false
     }
     let dir = FileManager.default.temporaryDirectory
@@ -79,11 +79,10 @@ enum EmbeddingBenchmark {
       }
     }
     let threads = DataParallel.defaultThreads
-    print(String(
+    printLine(String(
       format: "Swift: UMAP %.3f s (best of 2, %d x %d -> 3D, %d threads): exact kNN %.3f s, fuzzy set %.3f s, spectral init %.3f s (%d components), %d epochs over %d edges %.3f s",
       best, rows, cols, threads, diagnostics.neighbourSeconds, diagnostics.graphSeconds, diagnostics.initSeconds,
       diagnostics.components, diagnostics.epochs, diagnostics.edges, diagnostics.optimizeSeconds))
-    fflush(stdout)
     guard usePython else { return }
     let umapFile = dir.appendingPathComponent("umap.bin")
     try writeDoubles(embedding, umapFile)
@@ -114,8 +113,7 @@ enum EmbeddingBenchmark {
     let t = Date()
     let embedding = try TSNE.embed(data, rows: rows, cols: cols, options: options)
     let tsneSeconds = Date().timeIntervalSince(t)
-    print(String(format: "Swift: PCA %.4f s (best of 5), t-SNE %.3f s (%d iterations)", pcaSeconds, tsneSeconds, options.iterations))
-    fflush(stdout)  // before the script's table
+    printLine(String(format: "Swift: PCA %.4f s (best of 5), t-SNE %.3f s (%d iterations)", pcaSeconds, tsneSeconds, options.iterations))
 
     guard usePython else { return }
     let pcaFile = dir.appendingPathComponent("pca.bin"), tsneFile = dir.appendingPathComponent("tsne.bin")

@@ -223,13 +223,14 @@ struct EmbeddingAnimateCommand: ParsableCommand {
     ]
     if scene.flatten { extra["flatten"] = "true" }
     try FrameWriter(output: scene.output, options: frames, kind: "embedding").write(
-      name: "\(layout.name)_embedding", count: count,
-      scene: { i in
-        var s = try EmbeddingRecipe.frameScene(layout, frame: i, options: options)
-        s.camera = cameras[i]
-        return s
-      }, verb: "animate", fileNames: fileNames,
-      frameInfo: (0..<count).map { EmbeddingRecipe.frameInfo(layout, frame: $0) }, inputs: inputs,
-      extraOptions: extra)
+      FrameSequence(
+        name: "\(layout.name)_embedding", count: count,
+        scene: { i in
+          var s = try EmbeddingRecipe.frameScene(layout, frame: i, options: options)
+          s.camera = cameras[i]
+          return s
+        }, verb: "animate", fileNames: fileNames,
+        frameInfo: (0..<count).map { EmbeddingRecipe.frameInfo(layout, frame: $0) }, inputs: inputs,
+        extraOptions: extra))
   }
 }

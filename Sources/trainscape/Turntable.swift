@@ -75,6 +75,24 @@ final class ProgressReporter: @unchecked Sendable {
   }
 }
 
+/// The frames of a turntable or an animation: how many, and the scene of each.
+struct FrameSequence {
+  /// The frames' base name: `RUN_KIND` (turntable) or `RUN_KIND_by_step`.
+  var name: String
+  var count: Int
+  var scene: (Int) throws -> Scene
+  /// "turntable" or "animate", for progress lines.
+  var verb: String
+  /// Frame file names (default NAME_0000.png, ...).
+  var fileNames: [String]? = nil
+  /// Per frame, what the manifest records about it (epoch, accuracy, ...).
+  var frameInfo: [[String: String]]? = nil
+  /// The input files for the manifest (default: the existing files on the command line).
+  var inputs: [String]? = nil
+  /// Options the manifest records besides the frame options.
+  var extraOptions: [String: String] = [:]
+}
+
 /// Renders frames to `NAME_0000.png ...` in a new run folder (or in place), with a manifest
 /// and optionally one animated file; prints the folder.
 struct FrameWriter {
@@ -82,15 +100,50 @@ struct FrameWriter {
   let options: FrameOptions
   let kind: String
 
-  /// - Parameters:
-  ///   - fileNames: frame file names (default NAME_0000.png, ...).
-  ///   - frameInfo: per frame, what the manifest records about it.
-  ///   - inputs: the input files for the manifest (default: the existing files on the command line).
-  func write(
-    name: String, count: Int, scene: @escaping (Int) throws -> Scene, verb: String,
-    fileNames: [String]? = nil, frameInfo: [[String: String]]? = nil, inputs: [String]? = nil,
-    extraOptions: [String: String] = [:]
+  /// The renderer frames of `options.quality` need (MSAA only at `full`).
+  static func makeRenderer(gpu: GPUSelection, output: OutputOptions, options: FrameOptions) throws -> HeadlessRenderer {
+    let samples = options.quality == .full ? output.samples : 0
+    do {
+      return try HeadlessRenderer(
+        gpu: gpu, samples: samples, fxaa: options.quality.fxaa,
+        vertexLighting: options.quality.vertexLighting)
+    } catch {
+      throw CLIError("\(error)")
+    }
+  }
+
+  /// Renders frames `range` of `sequence` with `renderer` (set up by `makeRenderer` for these
+  /// options) and hands each image to `sink(frameIndex, image)`, in order, on the encoder
+  /// thread. A frame depends only on its index, so frames rendered in parts (a split
+  /// animation) equal the same frames of one run.
+  static func renderFrames(
+    _ sequence: FrameSequence, range: Range<Int>, renderer: HeadlessRenderer, output: OutputOptions,
+    options: FrameOptions, sink: @escaping @Sendable (Int, RGBAImage) throws -> Void,
+    progress: ((Int, Int) -> Void)? = nil
   ) throws {
+    let (w, h) = (output.size.width, output.size.height)
+    FramePipeline.returnLargeBuffersToTheSystem()
+    let pipeline = FramePipeline(renderer: renderer, width: w, height: h)
+    let budget = options.quality.triangleBudget(width: w, height: h)
+    var reported = false
+    let lower = range.lowerBound
+    try pipeline.render(
+      count: range.count,
+      scene: { i in
+        let s = try sequence.scene(lower + i)
+        let (lod, reduced) = s.levelOfDetail(maxTriangles: budget)
+        if reduced && !reported {
+          reported = true
+          log.notice("surfaces drawn with at most \(budget) triangles for speed (--quality full draws every sample; exports keep full resolution)")
+        }
+        return lod
+      },
+      sink: { i, image in try sink(lower + i, image) },
+      progress: progress)
+  }
+
+  func write(_ sequence: FrameSequence) throws {
+    let (name, count, verb) = (sequence.name, sequence.count, sequence.verb)
     let started = ISO8601DateFormatter().string(from: Date())
     let progress = ProgressReporter(quiet: options.quiet)
     let parent = output.output ?? "."
@@ -102,44 +155,23 @@ struct FrameWriter {
       dir = try RunDirectory.next(in: parent)
     }
     let digits = max(4, String(count - 1).count)
-    let frameNames = fileNames ?? (0..<count).map { "\(name)_\(String(repeating: "0", count: max(0, digits - String($0).count)))\($0).png" }
+    let frameNames = sequence.fileNames ?? (0..<count).map { "\(name)_\(String(repeating: "0", count: max(0, digits - String($0).count)))\($0).png" }
     precondition(frameNames.count == count && Set(frameNames).count == count, "frame file names must be unique")
     if options.inPlace && !output.force {
       for f in frameNames + [Manifest.fileName] where FileManager.default.fileExists(atPath: "\(dir)/\(f)") {
         throw OutputError.exists(path: "\(dir)/\(f)")
       }
     }
-    let samples = options.quality == .full ? output.samples : 0
-    let renderer: HeadlessRenderer
-    do {
-      renderer = try HeadlessRenderer(
-        gpu: GPUSelection(argument: output.gpu)!, samples: samples, fxaa: options.quality.fxaa,
-        vertexLighting: options.quality.vertexLighting)
-    } catch {
-      throw CLIError("\(error)")
-    }
+    let renderer = try Self.makeRenderer(gpu: GPUSelection(argument: output.gpu)!, output: output, options: options)
     defer { renderer.destroy() }
     for w in renderer.context.warnings { log.warning("\(w)") }
     let (w, h) = (output.size.width, output.size.height)
     progress.stage("\(verb): \(count) frames at \(w)x\(h), \(options.quality.rawValue) quality, on \(renderer.context.backend), into \(dir)")
-    FramePipeline.returnLargeBuffersToTheSystem()
-    let pipeline = FramePipeline(renderer: renderer, width: w, height: h)
     let png = PNGOptions(compressionLevel: Int32(options.pngLevel), filter: .up)
     let force = output.force || !options.inPlace
     let collector = AnimationCollector(format: options.animate, width: w, height: h, fps: options.fps, dither: options.dither)
-    let budget = options.quality.triangleBudget(width: w, height: h)
-    var reported = false
-    try pipeline.render(
-      count: count,
-      scene: { i in
-        let s = try scene(i)
-        let (lod, reduced) = s.levelOfDetail(maxTriangles: budget)
-        if reduced && !reported {
-          reported = true
-          log.notice("surfaces drawn with at most \(budget) triangles for speed (--quality full draws every sample; exports keep full resolution)")
-        }
-        return lod
-      },
+    try Self.renderFrames(
+      sequence, range: 0..<count, renderer: renderer, output: output, options: options,
       sink: { i, image in
         try PNGCodec.write(image, to: "\(dir)/\(frameNames[i])", options: png, overwrite: force)
         try collector.add(image)
@@ -150,7 +182,24 @@ struct FrameWriter {
       progress.stage("encoding \(format.rawValue)")
       let animated = "\(dir)/\(name).\(format == .apng ? "png" : format.rawValue)"
       if format == .mp4 {
-        try encodeMP4(dir: dir, frames: frameNames, output: animated)
+        if FileManager.default.fileExists(atPath: animated) && !(output.force || !options.inPlace) {
+          throw OutputError.exists(path: animated)
+        }
+        if sequence.fileNames == nil {
+          try encodeMP4(framePattern: "\(dir)/\(name)_%0\(digits)d.png", fps: options.fps, output: animated)
+        } else {
+          // ffmpeg reads numbered frames: link the named frames as frame_000000.png, ...
+          let numbered = FileManager.default.temporaryDirectory
+            .appendingPathComponent("trainscape-mp4-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)").path
+          try FileManager.default.createDirectory(atPath: numbered, withIntermediateDirectories: true)
+          defer { try? FileManager.default.removeItem(atPath: numbered) }
+          let absolute = URL(fileURLWithPath: dir).standardizedFileURL.path
+          for (i, f) in frameNames.enumerated() {
+            try FileManager.default.createSymbolicLink(
+              atPath: "\(numbered)/frame_\(String(format: "%06d", i)).png", withDestinationPath: "\(absolute)/\(f)")
+          }
+          try encodeMP4(framePattern: "\(numbered)/frame_%06d.png", fps: options.fps, output: animated)
+        }
       } else {
         try AtomicFile.write(try collector.finish(), to: animated, overwrite: output.force || !options.inPlace)
       }
@@ -161,50 +210,40 @@ struct FrameWriter {
       ("quality", options.quality.rawValue), ("frames", String(count)), ("fps", String(options.fps)),
       ("backend", renderer.context.backend), ("renderer", renderer.context.glRenderer),
     ])
-    manifestOptions.merge(extraOptions) { _, new in new }
+    manifestOptions.merge(sequence.extraOptions) { _, new in new }
     let manifest = Manifest(
-      inputs: inputs ?? CommandLine.arguments.dropFirst().filter { arg in
+      inputs: sequence.inputs ?? CommandLine.arguments.dropFirst().filter { arg in
         var isDir: ObjCBool = false
         return !arg.hasPrefix("-") && FileManager.default.fileExists(atPath: arg, isDirectory: &isDir) && !isDir.boolValue
       },
       kind: kind,
       options: manifestOptions,
       version: TrainscapeVersion.string, frames: files, size: "\(w)x\(h)", createdBy: "trainscape \(TrainscapeVersion.string)",
-      started: started, frameInfo: frameInfo)
+      started: started, frameInfo: sequence.frameInfo)
     _ = try manifest.write(toDirectory: dir)
     progress.stage("done: \(count) frames\(options.animate.map { " and a \($0.rawValue)" } ?? "") in \(dir)")
     print(dir)
   }
 
-  private func encodeMP4(dir: String, frames: [String], output path: String) throws {
-    guard let ffmpeg = ProcessInfo.processInfo.environment["PATH"]?.split(separator: ":")
-      .map({ "\($0)/ffmpeg" }).first(where: { FileManager.default.isExecutableFile(atPath: $0) })
-    else {
-      throw CLIError("--animate mp4 needs ffmpeg on PATH (Debian: apt-get install ffmpeg); the PNG frames are written, or use --animate gif or apng, which Trainscape writes itself")
-    }
-    if FileManager.default.fileExists(atPath: path) && !(output.force || !options.inPlace) {
-      throw OutputError.exists(path: path)
-    }
-    // ffmpeg reads numbered frames: link the frames (whatever their names) as frame_000000.png, ...
-    let numbered = FileManager.default.temporaryDirectory
-      .appendingPathComponent("trainscape-mp4-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: numbered, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: numbered) }
-    let absolute = URL(fileURLWithPath: dir).standardizedFileURL.path
-    for (i, f) in frames.enumerated() {
-      try FileManager.default.createSymbolicLink(
-        atPath: "\(numbered)/frame_\(String(format: "%06d", i)).png", withDestinationPath: "\(absolute)/\(f)")
-    }
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: ffmpeg)
-    p.arguments = [
-      "-loglevel", "error", "-y", "-framerate", String(options.fps), "-i", "\(numbered)/frame_%06d.png",
-      "-c:v", "libx264", "-pix_fmt", "yuv420p", "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", path,
-    ]
-    try p.run()
-    p.waitUntilExit()
-    guard p.terminationStatus == 0 else { throw CLIError("ffmpeg failed (exit \(p.terminationStatus)) writing \(path)") }
+}
+
+/// Encodes the PNG frames matching `framePattern` (ffmpeg's `%04d` form) into an H.264 MP4 at
+/// `path` (replacing it) through `ffmpeg` on PATH.
+func encodeMP4(framePattern: String, fps: Double, output path: String) throws {
+  guard let ffmpeg = ProcessInfo.processInfo.environment["PATH"]?.split(separator: ":")
+    .map({ "\($0)/ffmpeg" }).first(where: { FileManager.default.isExecutableFile(atPath: $0) })
+  else {
+    throw CLIError("--animate mp4 needs ffmpeg on PATH (Debian: apt-get install ffmpeg); the PNG frames are written, or use --animate gif or apng, which Trainscape writes itself")
   }
+  let p = Process()
+  p.executableURL = URL(fileURLWithPath: ffmpeg)
+  p.arguments = [
+    "-loglevel", "error", "-y", "-framerate", String(fps), "-i", framePattern,
+    "-c:v", "libx264", "-pix_fmt", "yuv420p", "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", path,
+  ]
+  try p.run()
+  p.waitUntilExit()
+  guard p.terminationStatus == 0 else { throw CLIError("ffmpeg failed (exit \(p.terminationStatus)) writing \(path)") }
 }
 
 /// Collects frames for the animated file on the encoder queue.
@@ -261,11 +300,16 @@ struct TurntableCommand<Kind: SceneKind>: ParsableCommand {
   }
 
   func run() throws {
+    try FrameWriter(output: scene.output, options: frames, kind: Kind.kindName).write(frameSequence())
+  }
+
+  /// The orbit: the scene built once, only the camera moving.
+  func frameSequence() throws -> FrameSequence {
     let (base, name) = try scene.makeScene()
     for note in base.notes { log.notice("\(note)") }
     let cameras = FramePipeline.turntableCameras(base: base.camera, frames: frames.frames, elevation: elevation)
     var frameScene = base
-    try FrameWriter(output: scene.output, options: frames, kind: Kind.kindName).write(
+    return FrameSequence(
       name: "\(name)_\(Kind.kindName)", count: cameras.count,
       scene: { i in
         frameScene.camera = cameras[i]
@@ -296,7 +340,8 @@ struct Animate: ParsableCommand {
       folder per run). Example:
         trainscape animate gradient-flow run.jsonl -o out/ --frames 48 --orbit --animate gif
       """,
-    subcommands: SceneKinds.animatable.map { $0.animateCommand } + [EmbeddingAnimateCommand.self])
+    subcommands: SceneKinds.animatable.filter { $0.kindName != Render.Embedding.kindName }.map { $0.animateCommand }
+      + [EmbeddingAnimateCommand.self])
 }
 
 struct AnimateCommand<Kind: StepAnimatable>: ParsableCommand {
@@ -315,6 +360,11 @@ struct AnimateCommand<Kind: StepAnimatable>: ParsableCommand {
   }
 
   func run() throws {
+    try FrameWriter(output: scene.output, options: frames, kind: Kind.kindName).write(frameSequence())
+  }
+
+  /// Frame k shows the data up to step s_k, on the whole run's axes.
+  func frameSequence() throws -> FrameSequence {
     let (full, name) = try scene.makeScene()
     let range = try scene.animationSteps()
     let n = frames.frames
@@ -326,7 +376,8 @@ struct AnimateCommand<Kind: StepAnimatable>: ParsableCommand {
     let cameras = orbit
       ? FramePipeline.turntableCameras(base: full.camera, frames: n, elevation: nil)
       : Array(repeating: full.camera, count: n)
-    try FrameWriter(output: scene.output, options: frames, kind: Kind.kindName).write(
+    let scene = self.scene
+    return FrameSequence(
       name: "\(name)_\(Kind.kindName)_by_step", count: n,
       scene: { i in
         var s = try scene.makeScene(throughStep: steps[i]).fixingFrame(to: full)
@@ -350,7 +401,7 @@ extension StepAnimatable {
 extension SceneKinds {
   static let animatable: [any StepAnimatable.Type] = [
     Render.GradientFlow.self, Render.LossLandscape.self, Render.RewardLandscape.self,
-    Render.Trajectory.self,
+    Render.Trajectory.self, Render.Embedding.self, Render.Histogram.self,
   ]
 }
 
@@ -367,10 +418,10 @@ func stepsCovered(_ paths: [String], _ series: SeriesOptions, _ input: InputForm
   throws -> ClosedRange<Int64>
 {
   var lo = Int64.max, hi = Int64.min
-  for run in try loadRunsCached(paths, input: input) {
-    for row in series.select(bufferOf(run)).rows {
-      lo = min(lo, row.step)
-      hi = max(hi, row.step)
+  for run in try loadRunsCached(paths, input: input, last: series.last) {
+    if let r = series.settings.table(run).stepRange {
+      lo = min(lo, r.lowerBound)
+      hi = max(hi, r.upperBound)
     }
   }
   guard lo <= hi else { throw CLIError("no steps to animate in \(paths.joined(separator: ", "))") }
@@ -407,11 +458,45 @@ extension Render.RewardLandscape: StepAnimatable {
   }
 }
 
+extension Render.Histogram: StepAnimatable {
+  func animationSteps() throws -> ClosedRange<Int64> {
+    let run = try input.run(last: nil)
+    let steps = try core { try HistogramRecipe.steps(run: run, options: recipeOptions) }
+      .filter { series.stepRange?.contains($0) ?? true }
+    guard let lo = steps.first, let hi = steps.last else { throw CLIError("no histogram steps to animate in \(input.path)") }
+    return lo...hi
+  }
+  func makeScene(throughStep step: Int64) throws -> Scene {
+    var copy = self
+    copy.series = throughStep(series, step)
+    return try copy.makeScene().0
+  }
+}
+
 extension Render.Trajectory: StepAnimatable {
   func animationSteps() throws -> ClosedRange<Int64> { try stepsCovered(paths, seriesOptions, inputFormat) }
   func makeScene(throughStep step: Int64) throws -> Scene {
     var copy = self
     copy.seriesOptions = throughStep(seriesOptions, step)
     return try copy.makeScene().0
+  }
+}
+
+/// Batch plans animate embeddings by step: frame k is the snapshot at the k-th drawn
+/// checkpoint (`animate embedding` on the command line names its frames by epoch as well).
+extension Render.Embedding: StepAnimatable {
+  static var stepWord: String { "checkpoint" }
+  /// The reduced snapshots, once per command (t-SNE and UMAP are the expensive part).
+  func cachedLayout() throws -> EmbeddingRecipe.Layout {
+    let key = "\(paths)|\(method.rawValue)|\(fit.rawValue)|\(labels ?? "")|\(predictions ?? "")|\(split ?? "")|\(checkpoints ?? "")|\(every ?? 0)|\(maxPoints ?? -1)|\(flatten)|\(perplexity)|\(iterations)|\(neighbors)|\(minDist)|\(epochs ?? 0)|\(seed)"
+    if let l = CommandCache.current?.embeddings.value[key] { return l }
+    let l = try layout()
+    CommandCache.current?.embeddings.withLock { $0[key] = l }
+    return l
+  }
+  func animationSteps() throws -> ClosedRange<Int64> { 1...Int64(max(1, try cachedLayout().count)) }
+  func makeScene(throughStep step: Int64) throws -> Scene {
+    let l = try cachedLayout()
+    return try EmbeddingRecipe.frameScene(l, frame: min(max(Int(step), 1), l.count) - 1, options: recipeOptions)
   }
 }

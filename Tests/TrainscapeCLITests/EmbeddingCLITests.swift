@@ -5,7 +5,7 @@ import TrainscapeIO
 import TrainscapeTestSupport
 
 /// Latent snapshots over training as a training visualiser saves them, through the CLI.
-@Suite(.serialized) struct EmbeddingCLITests {
+@Suite(.serialized, .tiered) struct EmbeddingCLITests {
   /// epoch_000.npy ... epoch_020.npy (every 5) of 60 points in 12 dimensions, 3 classes that
   /// separate as training goes on; labels.txt for all, a split, and predictions per epoch that
   /// get better.
@@ -34,7 +34,7 @@ import TrainscapeTestSupport
     return ckpt
   }
 
-  @Test func animateWritesNamedFramesAndAManifestAndNeverTouchesEarlierRuns() throws {
+  @Test(.tags(.python, .egl, .slow)) func animateWritesNamedFramesAndAManifestAndNeverTouchesEarlierRuns() throws {
     let ckpt = try checkpointDirectory()
     let out = ckpt.deletingLastPathComponent().appendingPathComponent("out").path
     let args = [
@@ -70,7 +70,7 @@ import TrainscapeTestSupport
     #expect(try FileManager.default.contentsOfDirectory(atPath: run1).sorted() == files)
   }
 
-  @Test func renderChoosesCheckpointsAndSaysWhatItUsed() throws {
+  @Test(.tags(.python, .egl)) func renderChoosesCheckpointsAndSaysWhatItUsed() throws {
     let ckpt = try checkpointDirectory()
     let png = ckpt.deletingLastPathComponent().appendingPathComponent("r.png").path
     let r = try CLI.run([
@@ -86,7 +86,7 @@ import TrainscapeTestSupport
     #expect(bad.status != 0 && bad.stderr.contains("--checkpoints"))
   }
 
-  @Test func flattenDrawsOnePathAndTSNEIsCapped() throws {
+  @Test(.tags(.python, .egl)) func flattenDrawsOnePathAndTSNEIsCapped() throws {
     let dir = try CLI.tempDir()
     _ = try Python.run(
       """
@@ -102,7 +102,7 @@ import TrainscapeTestSupport
     #expect(traces.contains { ($0["marker"] as? [String: Any])?["symbol"] as? String == "circle-open" })
   }
 
-  @Test func attentionPointCloudKeepsRawCoordinatesAndTheOriginalColours() throws {
+  @Test(.tags(.python, .egl)) func attentionPointCloudKeepsRawCoordinatesAndTheOriginalColours() throws {
     let dir = try CLI.tempDir()
     _ = try Python.run(
       """

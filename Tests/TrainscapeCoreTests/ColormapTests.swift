@@ -23,7 +23,7 @@ private func lightness(_ c: RGBColor) -> Double {
   return y > 216.0 / 24389 ? 116 * cbrt(y) - 16 : y * 24389 / 27
 }
 
-@Suite struct ColormapTests {
+@Suite(.tiered) struct ColormapTests {
   @Test func builtInTablesAreComplete() throws {
     #expect(
       Colormap.matplotlibNames
@@ -139,7 +139,7 @@ private func lightness(_ c: RGBColor) -> Double {
   }
 
   /// Independent reference: ask matplotlib itself (in the package's .venv) for colours.
-  @Test func matchesMatplotlibReference() throws {
+  @Test(.tags(.python)) func matchesMatplotlibReference() throws {
     let names = Colormap.matplotlibNames + ["viridis_r", "RdYlGn_r"]
     // t values on the 1/255 grid (where matplotlib's own lookup is exact) and between grid points.
     let ts: [Double] = [0, 0.1234, 0.25, 0.5, 0.77, 1, 37.0 / 255, 200.0 / 255]
@@ -196,7 +196,7 @@ private func lightness(_ c: RGBColor) -> Double {
   /// (`colorscale=NAME`, also `NAME_r` and other spellings) and samples it with
   /// `plotly.colors.sample_colorscale`; our tables and lookups must agree within one 8-bit step
   /// (entries are rounded to 8 bits; between entries we interpolate linearly).
-  @Test func matchesPlotlyReference() throws {
+  @Test(.tags(.python)) func matchesPlotlyReference() throws {
     let names = Colormap.plotlyNames + ["Rainbow_r", "rainbow", "JET", "rdbu_r", "Thermal"]
     // Every table entry (t = i / 255: rounding only), then points between entries (where a
     // stop inside a cell adds up to about half a step of interpolation error).

@@ -3,7 +3,7 @@ import Testing
 
 @testable import TrainscapeCore
 
-@Suite struct EmbeddingRecipeTests {
+@Suite(.tiered) struct EmbeddingRecipeTests {
   private func scatter(_ t: Trace) throws -> ScatterTrace {
     guard case .scatter(let s) = t else { throw BuilderError("not a scatter trace: \(t.name)") }
     return s

@@ -5,7 +5,7 @@ import Testing
 
 /// UMAP, its pieces, Procrustes alignment and subsampling, each against an independent
 /// reference in the venv (umap-learn, scikit-learn, scipy) or a property that could fail.
-@Suite struct UMAPTests {
+@Suite(.tiered) struct UMAPTests {
   /// Gaussian clusters in a 24-dimensional latent space mapped to `cols` dimensions plus noise
   /// (the benchmark's generator at test size), as JSON.
   private static func clusters(rows: Int, cols: Int, seed: Int = 3) -> String {
@@ -30,7 +30,7 @@ import Testing
 
   // MARK: - Pieces
 
-  @Test func abParamsMatchUmapLearn() throws {
+  @Test(.tags(.python)) func abParamsMatchUmapLearn() throws {
     let cases: [(Double, Double)] = [(1.0, 0.1), (1.0, 0.0), (1.0, 0.5), (2.0, 0.3), (0.5, 0.05)]
     let out = try PythonReference.run(
       """
@@ -58,7 +58,7 @@ import Testing
     #expect(UMAP.fastPow(0, 0.9) > 0 && UMAP.fastPow(1, 0.9) == 1)
   }
 
-  @Test func exactNeighboursMatchScikitLearn() throws {
+  @Test(.tags(.python)) func exactNeighboursMatchScikitLearn() throws {
     let rows = 700, cols = 37, k = 12
     let x = try data(rows: rows, cols: cols, seed: 5)
     let ours = NearestNeighbours.exact(x, rows: rows, cols: cols, k: k, includeSelf: true, threads: 2)
@@ -84,7 +84,7 @@ import Testing
     #expect(mismatched <= rows * k / 500, "\(mismatched) neighbour indices differ")
   }
 
-  @Test func fuzzySimplicialSetMatchesUmapLearn() throws {
+  @Test(.tags(.python)) func fuzzySimplicialSetMatchesUmapLearn() throws {
     let rows = 400, cols = 20, k = 15
     let x = try data(rows: rows, cols: cols, seed: 9)
     let knn = NearestNeighbours.exact(x, rows: rows, cols: cols, k: k, includeSelf: true)
@@ -115,7 +115,7 @@ import Testing
 
   /// Trustworthiness of ours and umap-learn's 3D embedding of the same 1,000 x 60 clusters
   /// (5 neighbours, scikit-learn's `trustworthiness`): ours must be within 0.02.
-  @Test func trustworthinessMatchesUmapLearn() throws {
+  @Test(.tags(.python, .slow)) func trustworthinessMatchesUmapLearn() throws {
     let rows = 1000, cols = 60
     let x = try data(rows: rows, cols: cols)
     let start = Date()
@@ -140,7 +140,7 @@ import Testing
     #expect(try #require(t["ours15"]) >= (try #require(t["umap15"])) - 0.02)
   }
 
-  @Test func seededAndIndependentOfThreadCount() throws {
+  @Test(.tags(.python)) func seededAndIndependentOfThreadCount() throws {
     let rows = 300, cols = 16
     let x = try data(rows: rows, cols: cols, seed: 11)
     var options = UMAPOptions()
@@ -210,7 +210,7 @@ import Testing
 
   // MARK: - Procrustes and subsampling
 
-  @Test func procrustesMatchesScipy() throws {
+  @Test(.tags(.python)) func procrustesMatchesScipy() throws {
     for (rows, cols, seed) in [(50, 3, 1), (20, 2, 2), (30, 5, 3), (10, 3, 4)] {
       let out = try PythonReference.run(
         """

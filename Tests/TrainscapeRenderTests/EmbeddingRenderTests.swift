@@ -3,6 +3,7 @@ import Testing
 import TrainscapeCore
 import TrainscapeHeadless
 import TrainscapeIO
+import TrainscapeTestSupport
 
 /// A path through 40 checkpoints in 16 dimensions (a widening helix plus drift), as nanochat's
 /// `create_3d_embedding_trajectory` draws it: PCA to 3D, Rainbow by training progress.
@@ -29,16 +30,18 @@ func rainbowTrajectoryScene() throws -> (Scene, EmbeddingRecipe.Layout) {
   return (try EmbeddingRecipe.trajectoryScene(layout), layout)
 }
 
-@Suite(.serialized) struct EmbeddingRenderTests {
+@Suite(.serialized, .tiered) struct EmbeddingRenderTests {
   /// Golden: tolerance as the other goldens (channel difference 2+, at most a small share of
   /// pixels); content: the path's first and last points carry Rainbow's ends, the colour bar
   /// says "Training progress", the legend names the start and end markers.
-  @Test func rainbowPCATrajectoryMatchesGoldenAndReadsRight() throws {
-    let r = try HeadlessRenderer(gpu: .surfaceless)
-    defer { r.destroy() }
+  @Test(.tags(.egl)) func rainbowPCATrajectoryMatchesGoldenAndReadsRight() throws {
+    try withRenderer { r in try checkRainbow(r) }
+  }
+
+  private func checkRainbow(_ r: HeadlessRenderer) throws {
     let (scene, layout) = try rainbowTrajectoryScene()
     let image = try r.render(scene, width: 400, height: 300)
-    try Goldens.assertMatches(image, golden: "embedding_rainbow_pca_400x300")
+    try goldens.assertMatches(image, golden: "embedding_rainbow_pca_400x300")
     let frame = FigureLayoutBuilder.layout(scene, width: 400, height: 300)
     let legend = frame.labels.filter { $0.role == .legend }.map(\.text)
     #expect(legend == ["helix", "start: epoch 0", "end: epoch 39"])
@@ -60,9 +63,11 @@ func rainbowTrajectoryScene() throws -> (Scene, EmbeddingRecipe.Layout) {
 
   /// Marker symbols as drawn: a disc is filled, a ring is open in the middle, a cross has an
   /// empty centre of its edges and a filled centre.
-  @Test func markerSymbols() throws {
-    let r = try HeadlessRenderer(gpu: .surfaceless)
-    defer { r.destroy() }
+  @Test(.tags(.egl)) func markerSymbols() throws {
+    try withRenderer { r in try checkSymbols(r) }
+  }
+
+  private func checkSymbols(_ r: HeadlessRenderer) throws {
     let red = RGBColor(r: 1, g: 0, b: 0)
     func scene(_ symbol: ScatterTrace.Symbol) -> Scene {
       Scene(

@@ -63,7 +63,7 @@ public enum NearestNeighbours {
     let candI = UnsafeMutablePointer<Int32>.allocate(capacity: slots)
     defer { candD.deallocate(); candI.deallocate() }
     let xs = SharedPointer(UnsafePointer(x)), ns = SharedPointer(UnsafePointer(norms))
-    let cd = SharedMutablePointer(candD), ci = SharedMutablePointer(candI)
+    let cd = SharedPointer(candD), ci = SharedPointer(candI)
     var pairs: [(Int, Int)] = []
     for a in 0..<tiles { for b in a..<tiles { pairs.append((a, b)) } }
     let taskPairs = pairs
@@ -85,7 +85,7 @@ public enum NearestNeighbours {
               distance: { cj in
                 let dot = side == 0 ? dots[ri * tile + cj] : dots[cj * tile + ri]
                 return max(0, ns[r] + ns[colTile * tile + cj] - 2 * dot)
-              }, offset: colTile * tile, d: cd.advanced(by: base), i: ci.advanced(by: base))
+              }, offset: colTile * tile, d: cd + base, i: ci + base)
           }
         }
       }
@@ -95,7 +95,7 @@ public enum NearestNeighbours {
     var distances = [Float](repeating: 0, count: n * k)
     indices.withUnsafeMutableBufferPointer { ip in
       distances.withUnsafeMutableBufferPointer { dp in
-        let io = SharedMutablePointer(ip.baseAddress!), dout = SharedMutablePointer(dp.baseAddress!)
+        let io = SharedPointer(ip.baseAddress!), dout = SharedPointer(dp.baseAddress!)
         let cds = SharedPointer(UnsafePointer(candD)), cis = SharedPointer(UnsafePointer(candI))
         DataParallel.forEach(n, blockSize: 64, threads: threads) { range in
           var merged: [(Float, Int32)] = []

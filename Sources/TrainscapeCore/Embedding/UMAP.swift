@@ -602,7 +602,7 @@ public enum UMAP {
               nextNegative.withUnsafeMutableBufferPointer { nnp in
                 let rs = SharedPointer(rsp.baseAddress!), col = SharedPointer(cp.baseAddress!)
                 let eps = SharedPointer(psp.baseAddress!), epsNeg = SharedPointer(pnp.baseAddress!)
-                let next = SharedMutablePointer(nsp.baseAddress!), nextNeg = SharedMutablePointer(nnp.baseAddress!)
+                let next = SharedPointer(nsp.baseAddress!), nextNeg = SharedPointer(nnp.baseAddress!)
                 for epoch in 0..<epochs {
                   let alpha = learningRate * (epoch == 0 ? 1 : 1 - Float(epoch - 1) / Float(epochs))
                   let e = Double(epoch)
@@ -610,7 +610,7 @@ public enum UMAP {
                     current.withUnsafeMutableBufferPointer { curp in
                       sp.baseAddress!.update(from: curp.baseAddress!, count: n)
                       let snap = SharedPointer(UnsafePointer(sp.baseAddress!))
-                      let out = SharedMutablePointer(curp.baseAddress!)
+                      let out = SharedPointer(curp.baseAddress!)
                       DataParallel.forEach(n, blockSize: 128, threads: threads) { range in
                         for i in range {
                           out[i] = moveVertex(
@@ -642,7 +642,7 @@ public enum UMAP {
   static func moveVertex(
     _ i: Int, epoch: Int, e: Double, snap: SharedPointer<SIMD4<Float>>, rs: SharedPointer<Int>,
     col: SharedPointer<Int32>, eps: SharedPointer<Double>, epsNeg: SharedPointer<Double>,
-    next: SharedMutablePointer<Double>, nextNeg: SharedMutablePointer<Double>, n: Int, a: Float, b: Float,
+    next: SharedPointer<Double>, nextNeg: SharedPointer<Double>, n: Int, a: Float, b: Float,
     twoAB: Float, twoGammaB: Float, alpha: Float, seed: UInt64
   ) -> SIMD4<Float> {
     @inline(__always) func clip(_ v: Float) -> Float { Swift.min(Swift.max(v, -4), 4) }

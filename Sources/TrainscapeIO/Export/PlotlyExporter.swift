@@ -90,48 +90,24 @@ public enum PlotlyExporter {
     return s
   }
 
-  static func strideIndices(_ n: Int, _ s: Int) -> [Int] {
-    guard s > 1, n > 1 else { return Array(0..<n) }
-    var out = Array(stride(from: 0, to: n - 1, by: s))
-    out.append(n - 1)
-    return out
-  }
-
   static func thin(_ trace: Trace, maxPoints: Int?) -> (Trace, String?) {
     guard let maxPoints else { return (trace, nil) }
     switch trace {
     case .surface(var s):
       guard s.rows * s.cols > maxPoints else { return (trace, nil) }
       let st = gridStride(rows: s.rows, cols: s.cols, maxPoints: maxPoints)
-      let ri = strideIndices(s.rows, st), ci = strideIndices(s.cols, st)
-      func pick(_ a: [Double]) -> [Double] {
-        var out: [Double] = []
-        out.reserveCapacity(ri.count * ci.count)
-        for r in ri { for c in ci { out.append(a[r * s.cols + c]) } }
-        return out
-      }
+      let ri = Subsampling.strided(s.rows, by: st), ci = Subsampling.strided(s.cols, by: st)
       let note = "surface '\(s.name)' downsampled from \(s.rows)x\(s.cols) to \(ri.count)x\(ci.count) samples (every \(st)th row and column, keeping the last) to stay within \(maxPoints) points"
-      let (x, y, z, color) = (pick(s.x), pick(s.y), pick(s.z), pick(s.color))
       let name = s.name + " (downsampled \(s.rows)x\(s.cols) -> \(ri.count)x\(ci.count))"
-      s = SurfaceTrace(
-        name: name, rows: ri.count, cols: ci.count, x: x, y: y, z: z, color: color,
-        colormap: s.colormap, colorRange: s.colorRange, colorScale: s.colorScale, opacity: s.opacity)
+      s = s.subgrid(rows: ri, cols: ci)
+      s.name = name
       return (.surface(s), note)
     case .scatter(var s):
       guard s.count > maxPoints else { return (trace, nil) }
       let st = (s.count - 1 + maxPoints - 2) / Swift.max(maxPoints - 1, 1)
-      let idx = strideIndices(s.count, Swift.max(st, 2))
+      let idx = Subsampling.strided(s.count, by: Swift.max(st, 2))
       let note = "scatter3d '\(s.name)' downsampled from \(s.count) to \(idx.count) points (every \(Swift.max(st, 2))th, keeping the last) to stay within \(maxPoints) points"
-      s.x = idx.map { s.x[$0] }
-      s.y = idx.map { s.y[$0] }
-      s.z = idx.map { s.z[$0] }
-      if !s.text.isEmpty { s.text = idx.map { s.text[$0] } }
-      switch s.colors {
-      case .solid: break
-      case .perPoint(let cs): s.colors = .perPoint(idx.map { cs[$0] })
-      case .scalar(let v, let map, let range, let scale):
-        s.colors = .scalar(idx.map { v[$0] }, colormap: map, range: range, scale: scale)
-      }
+      s = s.subset(idx)
       s.name += " (downsampled \(trace.count) -> \(idx.count) points)"
       return (.scatter(s), note)
     case .mesh(let m):
@@ -476,7 +452,7 @@ public enum PlotlyExporter {
   /// `[[row 0], [row 1], ...]`, rows written in parallel for large grids.
   static func plain2D(_ values: [Double], rows: Int, cols: Int, into w: inout JSONWriter) {
     let precision = w.precision
-    func writeRows(_ range: Range<Int>, _ out: inout JSONWriter) {
+    @Sendable func writeRows(_ range: Range<Int>, _ out: inout JSONWriter) {
       values.withUnsafeBufferPointer { v in
         // Grid coordinates repeat (y is constant along a row): reuse the text of the previous
         // number when the value is bit-identical instead of formatting it again.
@@ -519,17 +495,17 @@ public enum PlotlyExporter {
     } else {
       let chunks = workers * 4
       let per = (rows + chunks - 1) / chunks
-      let parts = UnsafeMutableBufferPointer<[UInt8]>.allocate(capacity: chunks)
-      parts.initialize(repeating: [])
-      DispatchQueue.concurrentPerform(iterations: chunks) { k in
-        let lo = Swift.min(k * per, rows), hi = Swift.min(lo + per, rows)
-        var out = JSONWriter(capacity: (hi - lo) * cols * 20, precision: precision)
-        writeRows(lo..<hi, &out)
-        parts[k] = out.bytes
+      var parts = [[UInt8]](repeating: [], count: chunks)
+      parts.withUnsafeMutableBufferPointer { buffer in
+        let shared = SharedPointer(buffer.baseAddress!)
+        DataParallel.forEach(chunks) { k in
+          let lo = Swift.min(k * per, rows), hi = Swift.min(lo + per, rows)
+          var out = JSONWriter(capacity: (hi - lo) * cols * 20, precision: precision)
+          writeRows(lo..<hi, &out)
+          shared[k] = out.bytes
+        }
       }
-      for k in 0..<chunks { w.bytes.append(contentsOf: parts[k]) }
-      parts.deinitialize()
-      parts.deallocate()
+      for part in parts { w.bytes.append(contentsOf: part) }
     }
     w.byte(UInt8(ascii: "]"))
   }
