@@ -26,17 +26,18 @@ let package = Package(
   targets: [
     // MARK: - System libraries (found by pkg-config; no stable Swift API)
     .systemLibrary(
-      name: "CGL", path: "Sources/CGL", pkgConfig: "opengl",
-      providers: [.apt(["libopengl-dev", "libgl-dev"])]),
-    .systemLibrary(
       name: "CEGL", path: "Sources/CEGL", pkgConfig: "egl",
       providers: [.apt(["libegl-dev"])]),
     .systemLibrary(
       name: "CLibPNG", path: "Sources/CLibPNG", pkgConfig: "libpng",
       providers: [.apt(["libpng-dev"])]),
-    .systemLibrary(
-      name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5",
-      providers: [.apt(["libhdf5-dev"])]),
+    // OpenGL, resolved at run time (scripts/gen_gl_loader.py): from glvnd's libOpenGL.so.0 when
+    // installed, else through libEGL's eglGetProcAddress, so the binary links no libOpenGL and
+    // renders on a machine with only libegl1 and a driver. glcorearb.h (libgl-dev) to build.
+    .target(name: "CGL", path: "Sources/CGL", linkerSettings: [.linkedLibrary("dl")]),
+    // HDF5, loaded with dlopen on first use of an .h5 file (its soname differs between
+    // distributions, and only .h5 input needs it); no HDF5 headers are needed to build.
+    .target(name: "CHDF5", path: "Sources/CHDF5", linkerSettings: [.linkedLibrary("dl")]),
     // libdeflate (Debian: libdeflate-dev) writes the fixed-filter frames; libpng the rest.
     .target(
       name: "CPNGEncoder", dependencies: ["CLibPNG"], path: "Sources/CPNGEncoder",
