@@ -38,6 +38,8 @@ let package = Package(
     // HDF5, loaded with dlopen on first use of an .h5 file (its soname differs between
     // distributions, and only .h5 input needs it); no HDF5 headers are needed to build.
     .target(name: "CHDF5", path: "Sources/CHDF5", linkerSettings: [.linkedLibrary("dl")]),
+    // arc4random for glibc 2.35: the release binary (static Swift runtime) then runs on Ubuntu 22.04.
+    .target(name: "CGlibcCompat", path: "Sources/CGlibcCompat"),
     // libdeflate (Debian: libdeflate-dev) writes the fixed-filter frames; libpng the rest.
     .target(
       name: "CPNGEncoder", dependencies: ["CLibPNG"], path: "Sources/CPNGEncoder",
@@ -86,7 +88,7 @@ let package = Package(
     .executableTarget(
       name: "trainscape",
       dependencies: [
-        "TrainscapeCore", "TrainscapeIO", "TrainscapeHeadless", "TrainscapeViewer",
+        "TrainscapeCore", "TrainscapeIO", "TrainscapeHeadless", "TrainscapeViewer", "CGlibcCompat",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],

@@ -125,6 +125,11 @@ mv "$tarball.tmp" "$tarball"
 # The wheel: the Python package in python/ plus the same binary; its platform tag follows the
 # newest glibc symbol version the binary needs.
 glibc=$(objdump -T "$stage/bin/trainscape" | grep -o 'GLIBC_2\.[0-9]*' | sort -t. -k2 -n -u | tail -1 | cut -d. -f2)
+if [ "$glibc" -gt 35 ]; then
+  echo "package: the binary needs glibc 2.$glibc (symbols: $(objdump -T "$stage/bin/trainscape" | grep -E "GLIBC_2\.(3[6-9]|[4-9][0-9])" | awk '{print $NF}' | sort -u | tr '\n' ' ')); Ubuntu 22.04 has 2.35 (see Sources/CGlibcCompat)" >&2
+  exit 1
+fi
+rm -f dist/trainscape-"$version"-py3-none-*.whl
 python3 scripts/build_wheel.py --binary "$stage/bin/trainscape" --licenses "$stage/LICENSES" \
   --version "$version" --plat "manylinux_2_${glibc}_x86_64" --out dist >/dev/null
 wheel=$(ls -t dist/trainscape-"$version"-py3-none-manylinux_2_"$glibc"_x86_64.whl | head -1)

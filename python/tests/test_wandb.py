@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import warnings
 from pathlib import Path
 
@@ -132,3 +133,22 @@ def test_a_growing_metrics_logger_is_read_at_a_complete_line(tmp_path, offline_r
 def test_only_rank_zero_logs(tmp_path, offline_run, example_run, monkeypatch):
     monkeypatch.setenv("RANK", "1")
     assert tw.log_landscapes(offline_run, example_run).result() == {}
+
+
+def test_a_request_still_waiting_is_replaced_by_the_next_with_a_warning(tmp_path, example_run):
+    from trainscape._background import write_landscapes
+
+    out = tmp_path / "out"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        first = write_landscapes(out, example_run, kinds="gradient-flow", step=1, media=["image"])
+        while not (first.running() or first.done()):  # the worker has taken it
+            time.sleep(0.01)
+        second = write_landscapes(out, example_run, kinds="gradient-flow", step=2, media=["image"])
+        third = write_landscapes(out, example_run, kinds="gradient-flow", step=3, media=["image"])
+        kept = write_landscapes(out, example_run, kinds="trajectory", step=3, media=["image"])
+        assert tw.flush(timeout=600)
+    assert first.result() and third.result() and kept.result()
+    assert second.result() == {}
+    assert sorted(p.name for p in out.iterdir()) == ["step_000001", "step_000003"]
+    assert any("skipped the 3D media of step 2" in str(w.message) for w in caught)

@@ -52,6 +52,7 @@ class Request:
     options: Dict[str, Dict[str, Any]]
     sink: "Sink"
     destination: Tuple[Any, ...]
+    skip_when_behind: bool = True
     future: "Future[Dict[str, Path]]" = field(default_factory=Future)
 
 
@@ -145,7 +146,7 @@ class Worker:
 
     def submit(self, request: Request) -> "Future[Dict[str, Path]]":
         with self._cond:
-            if not request.final:
+            if not request.final and request.skip_when_behind:
                 for i, waiting in enumerate(self._queue):
                     if waiting.destination == request.destination and not waiting.final:
                         warnings.warn(
@@ -171,6 +172,7 @@ class Worker:
                     self._cond.wait()
                 request = self._queue.pop(0)
                 self._busy += 1
+            request.future.set_running_or_notify_cancel()
             try:
                 request.future.set_result(self._run(request))
             except BaseException as e:  # noqa: BLE001 - the future carries it; never raised
@@ -231,7 +233,8 @@ def flush(timeout: Optional[float] = None) -> bool:
 
 def make_request(source: Any, kinds: Any, step: Any, prefix: str, final: bool, media: Any,
                  turntable: Any, options: Optional[Mapping[str, Mapping[str, Any]]],
-                 common: Mapping[str, Any], sink: Sink, destination: Tuple[Any, ...]) -> Request:
+                 common: Mapping[str, Any], sink: Sink, destination: Tuple[Any, ...],
+                 skip_when_behind: bool = True) -> Request:
     """Checks the arguments (ValueError/TypeError on misuse) and builds a request."""
     if isinstance(kinds, str):
         kinds = (kinds,)
@@ -258,7 +261,7 @@ def make_request(source: Any, kinds: Any, step: Any, prefix: str, final: bool, m
     spin = dict(turntable) if isinstance(turntable, Mapping) else ({} if turntable else None)
     return Request(sources=sources_of(source), kinds=kinds, media=per_kind, step=step,
                    prefix=prefix, final=final, turntable=spin, options=opts, sink=sink,
-                   destination=destination)
+                   destination=destination, skip_when_behind=skip_when_behind)
 
 
 def failed_future(message: str) -> "Future[Dict[str, Path]]":
@@ -289,12 +292,12 @@ class FolderSink(Sink):
 def write_landscapes(output_dir: PathLike, source: Any, kinds: Any = DEFAULT_KINDS, step: Any = None, *,
                      final: bool = False, media: Any = None, turntable: Any = False,
                      options: Optional[Mapping[str, Mapping[str, Any]]] = None, wait: Optional[bool] = None,
-                     **common: Any) -> "Future[Dict[str, Path]]":
+                     skip_when_behind: bool = True, **common: Any) -> "Future[Dict[str, Path]]":
     """Like ``trainscape.wandb.log_landscapes`` without W&B: the PNGs, exports and turntables go
     to ``output_dir/step_NNNNNN/`` (``output_dir/final/``), in the background."""
     try:
         request = make_request(source, kinds, step, "", final, media, turntable, options, common,
-                               FolderSink(output_dir), ("folder", os.fspath(output_dir)))
+                               FolderSink(output_dir), ("folder", os.fspath(output_dir)), skip_when_behind)
     except Exception as e:  # noqa: BLE001
         return failed_future(f"3D media not written: {e}")
     request.destination += (tuple(request.sources), request.kinds)

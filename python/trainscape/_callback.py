@@ -31,7 +31,7 @@ def _number(value: Any) -> Optional[float]:
 class LandscapeRecorder:
     def __init__(self, every_n_steps: int, kinds: Any, grad_norms: bool, turntable: Any,
                  media: Any, options: Optional[Mapping[str, Mapping[str, Any]]], step_key: str,
-                 output_dir: Optional[str], common: Mapping[str, Any]) -> None:
+                 output_dir: Optional[str], common: Mapping[str, Any], skip_when_behind: bool = True) -> None:
         if every_n_steps < 1:
             raise ValueError(f"every_n_steps must be >= 1, not {every_n_steps}")
         kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
@@ -47,6 +47,7 @@ class LandscapeRecorder:
         self.step_key = step_key
         self.output_dir = output_dir
         self.common = dict(common)
+        self.skip_when_behind = skip_when_behind
         self.logger: Optional[MetricsLogger] = None
         self.root: Optional[Path] = None
         self.row_step: Optional[int] = None
@@ -116,12 +117,14 @@ class LandscapeRecorder:
 
             future = log_landscapes(run, self.logger, kinds=self.kinds, step=step, final=final,
                                     media=self.media, turntable=self.turntable, options=self.options,
-                                    step_key=self.step_key, wait=False, **self.common)
+                                    step_key=self.step_key, wait=False,
+                                    skip_when_behind=self.skip_when_behind, **self.common)
         else:
             future = _background.write_landscapes(self.root, self.logger, kinds=self.kinds,
                                                   step=step, final=final, media=self.media,
                                                   turntable=self.turntable, options=self.options,
-                                                  wait=False, **self.common)
+                                                  wait=False, skip_when_behind=self.skip_when_behind,
+                                                  **self.common)
         self.futures.append((step, future))
         self.last_logged_step = step
 

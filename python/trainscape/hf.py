@@ -21,7 +21,8 @@ class TrainscapeCallback(TrainerCallback):
     """Logs 3D landscapes of the training run every ``every_n_steps`` optimizer steps.
 
     - Metrics: each optimizer step's gradient norms per parameter (``grad_norm/<name>``, read
-      before the optimizer step; ``grad_norms=False`` turns that off) and what the Trainer logs
+      in ``on_pre_optimizer_step``: the gradients the optimizer steps with, after the Trainer's
+      clipping to ``max_grad_norm``; ``grad_norms=False`` turns that off) and what the Trainer logs
       (loss, learning_rate, grad_norm, eval_*), one row per step, written by the main process to
       ``<output_dir>/trainscape/metrics.jsonl`` (``output_dir`` defaults to the Trainer's).
     - Every ``every_n_steps`` steps and at the end of training: ``kinds`` (default
@@ -38,9 +39,9 @@ class TrainscapeCallback(TrainerCallback):
     def __init__(self, every_n_steps: int = 100, kinds: Any = DEFAULT_KINDS, *, grad_norms: bool = True,
                  media: Any = None, turntable: Any = False,
                  options: Optional[Mapping[str, Mapping[str, Any]]] = None,
-                 output_dir: Optional[str] = None, **flags: Any) -> None:
+                 output_dir: Optional[str] = None, skip_when_behind: bool = True, **flags: Any) -> None:
         self.recorder = LandscapeRecorder(every_n_steps, kinds, grad_norms, turntable, media, options,
-                                          "train/global_step", output_dir, flags)
+                                          "train/global_step", output_dir, flags, skip_when_behind)
         self._pending: Optional[int] = None
 
     @staticmethod

@@ -45,10 +45,10 @@ class TrainscapeCallback(Callback):
     def __init__(self, every_n_steps: int = 100, kinds: Any = DEFAULT_KINDS, *, grad_norms: bool = True,
                  media: Any = None, turntable: Any = False,
                  options: Optional[Mapping[str, Mapping[str, Any]]] = None,
-                 output_dir: Optional[str] = None, **flags: Any) -> None:
+                 output_dir: Optional[str] = None, skip_when_behind: bool = True, **flags: Any) -> None:
         super().__init__()
         self.recorder = LandscapeRecorder(every_n_steps, kinds, grad_norms, turntable, media, options,
-                                          "trainer/global_step", output_dir, flags)
+                                          "trainer/global_step", output_dir, flags, skip_when_behind)
 
     @staticmethod
     def _run(trainer: Any) -> Any:

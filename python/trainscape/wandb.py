@@ -67,7 +67,7 @@ def log_landscapes(run: Any = None, source: Any = None, kinds: Any = DEFAULT_KIN
                    media: Any = None, turntable: Any = False,
                    options: Optional[Mapping[str, Mapping[str, Any]]] = None,
                    step_key: Optional[str] = "trainscape/step", wait: Optional[bool] = None,
-                   **common: Any):
+                   skip_when_behind: bool = True, **common: Any):
     """Logs 3D media of ``source`` into the W&B ``run`` (default: ``wandb.run``) in the background.
 
     - ``source``: the metrics file (any format Trainscape reads; a ``MetricsLogger`` is flushed
@@ -82,6 +82,9 @@ def log_landscapes(run: Any = None, source: Any = None, kinds: Any = DEFAULT_KIN
       arguments are flags for every kind (``size=(1280, 720)``, ``colormap="magma"``).
     - ``final=True`` logs the whole history under ``final/`` (instead of ``prefix``) and waits
       for it (``wait``), for the end of training, before ``wandb.finish()``.
+    - ``skip_when_behind``: when the previous request for the same run, prefix, source and kinds
+      is still waiting (rendering is slower than the logging interval), the new one replaces it,
+      with a warning; False queues every request.
 
     Returns a ``concurrent.futures.Future`` of ``{key: file}`` for what was logged (``{}`` when
     nothing was). Runs only in the process of rank 0; elsewhere it does nothing.
@@ -105,7 +108,7 @@ def log_landscapes(run: Any = None, source: Any = None, kinds: Any = DEFAULT_KIN
             sink = _sinks[sink_key] = WandbSink(run, step_key)
         request = _background.make_request(
             source, kinds, step, "final/" if final else prefix, final, media, turntable, options,
-            common, sink, ("wandb", id(run), "final/" if final else prefix))
+            common, sink, ("wandb", id(run), "final/" if final else prefix), skip_when_behind)
         request.destination += (tuple(request.sources), request.kinds)
     except Exception as e:  # noqa: BLE001 - never into the training loop
         return failed_future(f"3D media not logged: {e}")
