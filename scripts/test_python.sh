@@ -22,10 +22,10 @@ rm -rf "$venv"
 "$venv/bin/pip" install --quiet --disable-pip-version-check --no-index --no-deps "$wheel"
 site=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 deps=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-echo "$root/$deps" > "$site/zz-trainscape-test-deps.pth"
+echo "$deps" > "$site/zz-trainscape-test-deps.pth"
 
 # No Swift toolchain on PATH, no source tree on sys.path: what a user of the wheel has.
 path=$(echo "$PATH" | tr ':' '\n' | grep -v -i swift | paste -sd: -)
 cd "$root/.build-pytest"
-env PATH="$root/$venv/bin:$path" TRAINSCAPE_TEST_INSTALLED=1 -u TRAINSCAPE_BINARY -u PYTHONPATH -u LD_LIBRARY_PATH \
+env -u TRAINSCAPE_BINARY -u PYTHONPATH -u LD_LIBRARY_PATH PATH="$root/$venv/bin:$path" TRAINSCAPE_TEST_INSTALLED=1 \
   "$root/$venv/bin/python" -m pytest "$root/python/tests" -p no:cacheprovider -rs "$@"
