@@ -123,5 +123,5 @@ let package = Package(
       path: "Tests/TrainscapeViewerTests",
       exclude: ["Goldens"]),
   ],
-  swiftLanguageModes: [.v5]
+  swiftLanguageModes: [.v6]
 )

@@ -22,7 +22,7 @@ enum EmbeddingBenchmark {
       case "--iterations": options.iterations = Int(args[i + 1])!; i += 1
       case "--no-python": usePython = false
       default:
-        print("usage: TrainscapeBenchmarks embedding [--rows N] [--cols D] [--iterations I] [--no-python]")
+        printLine("usage: TrainscapeBenchmarks embedding [--rows N] [--cols D] [--iterations I] [--no-python]")
         exit(2)
       }
       i += 1
@@ -32,7 +32,7 @@ enum EmbeddingBenchmark {
     let python = root.appendingPathComponent(".venv/bin/python").path
     let script = root.appendingPathComponent("scripts/bench_embedding.py").path
     if usePython && !FileManager.default.isExecutableFile(atPath: python) {
-      print("note: \(python) not found (scripts/setup.sh creates it); timing Swift only")
+      printLine("note: \(python) not found (scripts/setup.sh creates it); timing Swift only")
       usePython = false
     }
     let dir = FileManager.default.temporaryDirectory
@@ -60,8 +60,7 @@ enum EmbeddingBenchmark {
     let t = Date()
     let embedding = try TSNE.embed(data, rows: rows, cols: cols, options: options)
     let tsneSeconds = Date().timeIntervalSince(t)
-    print(String(format: "Swift: PCA %.4f s (best of 5), t-SNE %.3f s (%d iterations)", pcaSeconds, tsneSeconds, options.iterations))
-    fflush(stdout)  // before the script's table
+    printLine(String(format: "Swift: PCA %.4f s (best of 5), t-SNE %.3f s (%d iterations)", pcaSeconds, tsneSeconds, options.iterations))
 
     guard usePython else { return }
     let pcaFile = dir.appendingPathComponent("pca.bin"), tsneFile = dir.appendingPathComponent("tsne.bin")

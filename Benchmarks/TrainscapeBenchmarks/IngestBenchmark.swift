@@ -19,7 +19,7 @@ enum IngestBenchmark {
       return
     }
     guard args.count >= 2 else {
-      print("usage: TrainscapeBenchmarks ingest JSONL EVENTFILE [CAPACITY] (see scripts/bench_ingest.py)")
+      printLine("usage: TrainscapeBenchmarks ingest JSONL EVENTFILE [CAPACITY] (see scripts/bench_ingest.py)")
       return
     }
     let capacity = args.count > 2 ? Int(args[2]) ?? 1000 : 1000
@@ -31,7 +31,7 @@ enum IngestBenchmark {
         p.arguments = ["ingest", "--one", name, path, cap.map(String.init) ?? "-"]
         try p.run()
         p.waitUntilExit()
-        if p.terminationStatus != 0 { print("\(name): child exited with \(p.terminationStatus)") }
+        if p.terminationStatus != 0 { printLine("\(name): child exited with \(p.terminationStatus)") }
       }
     }
   }
@@ -46,10 +46,9 @@ enum IngestBenchmark {
     let values = result.runs.reduce(0) { $0 + $1.rows.reduce(0) { $0 + $1.values.count } }
     let label = capacity.map { "\(name)-last\($0)" } ?? name
     let rowsRead = rows + result.dropped
-    print(String(format: "RunLoader %-22@ %8.2f s  %d rows read, %d kept, %d values kept, %.2f Mrows/s, peak RSS %d MiB",
+    printLine(String(format: "RunLoader %-22@ %8.2f s  %d rows read, %d kept, %d values kept, %.2f Mrows/s, peak RSS %d MiB",
       label as NSString, secs, rowsRead, rows, values, Double(rowsRead) / secs / 1e6, peakRSSMiB()))
-    print("RESULT \(label) \(secs) \(peakRSSMiB())")
-    fflush(stdout)
+    printLine("RESULT \(label) \(secs) \(peakRSSMiB())")
   }
 
   static func peakRSSMiB() -> Int {

@@ -185,7 +185,7 @@ enum TurntableBenchmark {
     renderer.profile = profile
     var stages = FrameTimings()
     let encodeClock = EncodeClock()
-    let write: (RGBAImage, Int, String, String) throws -> Void = { image, i, dir, name in
+    let write: @Sendable (RGBAImage, Int, String, String) throws -> Void = { image, i, dir, name in
       try Self.write(image, i, dir: dir, name: name, clock: profile ? encodeClock : nil)
     }
     if c.encodeQueueDepth == 0 {

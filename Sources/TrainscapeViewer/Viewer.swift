@@ -81,6 +81,11 @@ func note(_ s: String) {
   FileHandle.standardError.write(Data("trainscape: \(s)\n".utf8))
 }
 
+/// Writes one line to stdout, unbuffered (file names written, the camera line).
+func printLine(_ s: String) {
+  FileHandle.standardOutput.write(Data("\(s)\n".utf8))
+}
+
 /// The interactive window. Owns GLFW and the GL context on the thread that calls `run()`
 /// (the process's main thread: a synchronous loop, never an async main; see platform.md 3).
 public final class Viewer {
@@ -132,13 +137,8 @@ public final class Viewer {
   private var screenshotCounter = 0
 
   // MARK: Follow
-  private let followQueue = DispatchQueue(label: "trainscape.viewer.follow")
-  private let mailboxLock = NSLock()
-  private var mailbox: (update: SceneUpdate?, step: Int64?, error: String?)?
-  private var followBusy = false  // guarded by mailboxLock
+  private let follow: FollowWorker
   private var lastPoll = -Double.infinity
-  private var lastBuild = -Double.infinity  // follow queue only
-  private var pendingChange = false  // follow queue only
   private var latestStep: Int64?
   private var shownStep: Int64?
   private var lastUpdate: Date?
@@ -147,11 +147,13 @@ public final class Viewer {
   private var followTimes: (received: Double, applied: Double) = (0, 0)
   public private(set) var framesDrawn = 0
 
-  nonisolated(unsafe) static var lastGLFWError: String?
+  /// The last error GLFW reported through its error callback (a C callback without context).
+  static let lastGLFWError = Locked<String?>(nil)
 
   public init(scene: Scene, source: SceneSource, options: ViewerOptions) {
     self.options = options
     self.source = source
+    follow = FollowWorker(sources: options.follow, source: source)
     baseScene = scene
     displayScene = scene
     orbit = OrbitController(camera: scene.camera)
@@ -173,10 +175,10 @@ public final class Viewer {
     }
     if let e = ts_glfw_load() { return (false, String(cString: e)) }
     glfwSetErrorCallback { code, description in
-      Viewer.lastGLFWError = "GLFW error \(code): \(description.map { String(cString: $0) } ?? "")"
+      Viewer.lastGLFWError.value = "GLFW error \(code): \(description.map { String(cString: $0) } ?? "")"
     }
     guard glfwInit() == GLFW_TRUE else {
-      return (false, "cannot open display '\(display)': \(Viewer.lastGLFWError ?? "glfwInit failed")")
+      return (false, "cannot open display '\(display)': \(Viewer.lastGLFWError.value ?? "glfwInit failed")")
     }
     defer { glfwTerminate() }
     let version = glfwGetVersionString().map { String(cString: $0) } ?? "?"
@@ -193,11 +195,11 @@ public final class Viewer {
     }
     if let e = ts_glfw_load() { throw ViewerError.glfw(String(cString: e)) }
     glfwSetErrorCallback { code, description in
-      Viewer.lastGLFWError = "GLFW error \(code): \(description.map { String(cString: $0) } ?? "")"
+      Viewer.lastGLFWError.value = "GLFW error \(code): \(description.map { String(cString: $0) } ?? "")"
     }
     guard glfwInit() == GLFW_TRUE else {
       throw ViewerError.noDisplay(
-        "cannot open the display '\(env["DISPLAY"] ?? env["WAYLAND_DISPLAY"] ?? "")' (\(Viewer.lastGLFWError ?? "glfwInit failed")): use `trainscape render` for headless images")
+        "cannot open the display '\(env["DISPLAY"] ?? env["WAYLAND_DISPLAY"] ?? "")' (\(Viewer.lastGLFWError.value ?? "glfwInit failed")): use `trainscape render` for headless images")
     }
     defer { glfwTerminate() }
     glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3)
@@ -207,7 +209,7 @@ public final class Viewer {
     glfwWindowHint(GLFW_SAMPLES, Int32(options.samples))
     glfwWindowHint(GLFW_SCALE_TO_MONITOR, GLFW_TRUE)
     guard let w = glfwCreateWindow(Int32(options.width), Int32(options.height), title(), nil, nil) else {
-      throw ViewerError.glfw("cannot create a window with an OpenGL 3.3 core context (\(Viewer.lastGLFWError ?? "unknown error"))")
+      throw ViewerError.glfw("cannot create a window with an OpenGL 3.3 core context (\(Viewer.lastGLFWError.value ?? "unknown error"))")
     }
     window = w
     defer {
@@ -241,7 +243,7 @@ public final class Viewer {
     }
     if let path = options.screenshot {
       try writeScreenshot(to: path, overwrite: options.overwrite)
-      print(path)
+      printLine(path)
     }
   }
 
@@ -494,8 +496,7 @@ public final class Viewer {
       if FileManager.default.fileExists(atPath: path) { continue }
       do {
         try writeScreenshot(to: path, overwrite: false)
-        print(path)
-        fflush(stdout)
+        printLine(path)
       } catch OutputError.exists {
         continue
       } catch {
@@ -598,8 +599,7 @@ public final class Viewer {
       needsRedraw = true
     case .screenshot(let path):
       try writeScreenshot(to: path, overwrite: options.overwrite)
-      print(path)
-      fflush(stdout)
+      printLine(path)
     }
   }
 
@@ -683,8 +683,7 @@ public final class Viewer {
     case "S":
       numberedScreenshot()
     case "E":
-      print(orbit.eyeArgument)
-      fflush(stdout)
+      printLine(orbit.eyeArgument)
     case "C":
       let current = colormapOverride?.name ?? displayScene.colorBar?.colormap.name
         ?? displayScene.traces.lazy.compactMap { t -> String? in if case .surface(let s) = t { return s.colormap.name }; return nil }.first
@@ -717,74 +716,19 @@ public final class Viewer {
 
   // MARK: - Follow (a serial queue reads and rebuilds; the main loop picks results up)
 
-  /// Leaves a result for the main loop. An update not picked up yet is combined with this
-  /// one: deltas compose; a rebuild absorbs everything before it.
-  private func post(update: SceneUpdate?, step: Int64?, error: String?) {
-    mailboxLock.lock()
-    var next = update
-    if var n = next, let pending = mailbox?.update {
-      n.delta = pending.delta.flatMap { d in n.delta.map { d.followed(by: $0) } }
-      if n.delta == nil && n.rebuildReason == nil { n.rebuildReason = pending.rebuildReason }
-      next = n
-    }
-    mailbox = (next ?? mailbox?.update, step ?? mailbox?.step, error)
-    followBusy = false
-    mailboxLock.unlock()
-    glfwPostEmptyEvent()
-  }
-
   private func schedulePoll() {
-    mailboxLock.lock()
-    if followBusy { mailboxLock.unlock(); return }
-    followBusy = true
-    mailboxLock.unlock()
-    let sources = options.follow
-    let logZ = self.logZ
-    let source = self.source
-    let minInterval = options.minRebuildInterval
-    followQueue.async { [self] in
-      do {
-        var changed = false
-        for s in sources { if try s.poll() { changed = true } }
-        pendingChange = pendingChange || changed
-        let t = Date().timeIntervalSince(startTime)
-        guard pendingChange, t - lastBuild >= minInterval else {
-          mailboxLock.lock(); followBusy = false; mailboxLock.unlock()
-          return
-        }
-        pendingChange = false
-        lastBuild = t
-        let update = try source.next(logZ: logZ, rebuild: false)
-        post(update: update, step: sources.compactMap(\.latestStep).max(), error: nil)
-      } catch {
-        post(update: nil, step: nil, error: "\(error)")
-      }
-    }
+    follow.schedulePoll(logZ: logZ, minInterval: options.minRebuildInterval)
   }
 
   /// L: rebuild with the new log z setting, on the follow queue (it reads the followed rows).
   private func requestRebuild() {
-    let logZ = self.logZ
-    let source = self.source
-    let sources = options.follow
-    followQueue.async { [self] in
-      do {
-        let update = try source.next(logZ: logZ, rebuild: true)
-        post(update: update, step: sources.compactMap(\.latestStep).max(), error: nil)
-      } catch {
-        post(update: nil, step: nil, error: "\(error)")
-      }
-    }
+    follow.requestRebuild(logZ: logZ)
   }
 
   private var lastReportedError: String?
 
   private func receiveMailbox() {
-    mailboxLock.lock()
-    let m = mailbox
-    mailbox = nil
-    mailboxLock.unlock()
-    guard let m else { return }
+    guard let m = follow.take() else { return }
     if let e = m.error {
       if e != lastReportedError { note("warning: \(e)") }
       lastReportedError = e
@@ -866,17 +810,16 @@ public final class Viewer {
     }
     let fullFPS = measure(lodMode: false)
     let lodFPS = measure(lodMode: true)
-    print(String(format: "benchmark: %dx%d framebuffer, 1000 x 1000 surface (%d triangles; upload %.2f s)", w, h, tris, loadTime))
-    print(String(format: "benchmark: orbit full (%d triangles, %dx MSAA): %.2f fps", tris, options.samples, fullFPS))
-    print(String(format: "benchmark: orbit LOD  (%d triangles, MSAA off): %.2f fps", lodTris, lodFPS))
-    fflush(stdout)
+    printLine(String(format: "benchmark: %dx%d framebuffer, 1000 x 1000 surface (%d triangles; upload %.2f s)", w, h, tris, loadTime))
+    printLine(String(format: "benchmark: orbit full (%d triangles, %dx MSAA): %.2f fps", tris, options.samples, fullFPS))
+    printLine(String(format: "benchmark: orbit LOD  (%d triangles, MSAA off): %.2f fps", lodTris, lodFPS))
     baseScene = saved
     orbit.reset()
     rebuildDisplay()
     drawFrame(lodMode: false)
 
     guard let file = options.benchmarkAppendTarget, !options.follow.isEmpty else {
-      print("benchmark: follow latency not measured (needs --follow on a JSONL file)")
+      printLine("benchmark: follow latency not measured (needs --follow on a JSONL file)")
       return
     }
     var latencies: [Double] = []
@@ -902,12 +845,11 @@ public final class Viewer {
       while now - pause < options.minRebuildInterval { try iterate() }
     }
     let sorted = latencies.sorted()
-    print(String(
+    printLine(String(
       format: "benchmark: follow latency (append a row -> frame showing it; poll %.0f ms): median %.0f ms, max %.0f ms over %d appends (in order: %@ ms)",
       options.pollInterval * 1000, sorted[sorted.count / 2] * 1000, sorted.last! * 1000, sorted.count,
       latencies.map { String(format: "%.0f", $0 * 1000) }.joined(separator: ", ")))
-    print("benchmark: follow latency by phase (ms: update built + applied + frame drawn): \(phases.joined(separator: ", "))")
-    fflush(stdout)
+    printLine("benchmark: follow latency by phase (ms: update built + applied + frame drawn): \(phases.joined(separator: ", "))")
   }
 
   /// Appends a copy of the file's last row with its step set to `step` (reading only the
@@ -933,3 +875,87 @@ public final class Viewer {
   }
 }
 
+
+/// The follow queue's side of `--follow`: polls the followed files and builds scenes on a
+/// serial queue, and leaves the results in a mailbox the main loop empties each pass.
+/// `sources`, `source`, `lastBuild` and `pendingChange` are touched only on `queue`; the
+/// mailbox and `busy` only under `lock`.
+private final class FollowWorker: @unchecked Sendable {
+  typealias Result = (update: SceneUpdate?, step: Int64?, error: String?)
+  private let sources: [FollowSource]
+  private let source: SceneSource
+  private let queue = DispatchQueue(label: "trainscape.viewer.follow")
+  private let started = Date()
+  private var lastBuild = -Double.infinity
+  private var pendingChange = false
+  private let lock = NSLock()
+  private var mailbox: Result?
+  private var busy = false
+
+  init(sources: [FollowSource], source: SceneSource) {
+    self.sources = sources
+    self.source = source
+  }
+
+  /// Polls the files on the queue unless a poll is still running, and builds the next scene
+  /// when rows came and the last build is at least `minInterval` seconds ago.
+  func schedulePoll(logZ: Bool, minInterval: Double) {
+    lock.lock()
+    if busy { lock.unlock(); return }
+    busy = true
+    lock.unlock()
+    queue.async { [self] in
+      do {
+        var changed = false
+        for s in sources { if try s.poll() { changed = true } }
+        pendingChange = pendingChange || changed
+        let t = Date().timeIntervalSince(started)
+        guard pendingChange, t - lastBuild >= minInterval else {
+          lock.lock(); busy = false; lock.unlock()
+          return
+        }
+        pendingChange = false
+        lastBuild = t
+        let update = try source.next(logZ: logZ, rebuild: false)
+        post(update: update, step: sources.compactMap(\.latestStep).max(), error: nil)
+      } catch {
+        post(update: nil, step: nil, error: "\(error)")
+      }
+    }
+  }
+
+  /// Rebuilds from all rows with `logZ` on the queue.
+  func requestRebuild(logZ: Bool) {
+    queue.async { [self] in
+      do {
+        let update = try source.next(logZ: logZ, rebuild: true)
+        post(update: update, step: sources.compactMap(\.latestStep).max(), error: nil)
+      } catch {
+        post(update: nil, step: nil, error: "\(error)")
+      }
+    }
+  }
+
+  /// Leaves a result for the main loop. An update not picked up yet is combined with this
+  /// one: deltas compose; a rebuild absorbs everything before it.
+  private func post(update: SceneUpdate?, step: Int64?, error: String?) {
+    lock.lock()
+    var next = update
+    if var n = next, let pending = mailbox?.update {
+      n.delta = pending.delta.flatMap { d in n.delta.map { d.followed(by: $0) } }
+      if n.delta == nil && n.rebuildReason == nil { n.rebuildReason = pending.rebuildReason }
+      next = n
+    }
+    mailbox = (next ?? mailbox?.update, step ?? mailbox?.step, error)
+    busy = false
+    lock.unlock()
+    glfwPostEmptyEvent()
+  }
+
+  /// The result left since the last call, if any.
+  func take() -> Result? {
+    lock.lock()
+    defer { mailbox = nil; lock.unlock() }
+    return mailbox
+  }
+}

@@ -66,9 +66,6 @@ struct InputFormatOptions: ParsableArguments {
   var skipBad = false
 }
 
-/// Runs already read in this process (animations rebuild a scene per frame).
-private var runCache: [String: [Run]] = [:]
-
 /// The runs in a file or directory (one for a file; several for a log directory or a
 /// wandb/ folder), read once per process with warnings logged. With `last`, each run keeps
 /// only its last `last` rows, dropped while reading (memory bounded by `last`, not the file).
@@ -76,13 +73,13 @@ func runsAt(_ path: String, input: InputFormatOptions, last: Int? = nil) throws 
   // A file the viewer follows: the rows read from it so far, never cached.
   if let followed = try RunSources.followed(path: path) { return [followed] }
   let key = "\(path)|\(input.format?.rawValue ?? "")|\(input.skipBad)|\(last.map(String.init) ?? "")"
-  if let cached = runCache[key] { return cached }
+  if let cached = CommandCache.current?.runs.value[key] { return cached }
   let result = try RunLoader.load(
     path: path, options: IngestOptions(format: input.format, skipBad: input.skipBad, capacity: last))
   for w in result.warnings { log.warning("\(w)") }
   for n in result.notes { log.notice("\(n) (--last \(last ?? 0))") }
   if result.skipped > 0 { log.notice("\(path): skipped \(result.skipped) bad record(s) (--skip-bad)") }
-  runCache[key] = result.runs
+  CommandCache.current?.runs.withLock { $0[key] = result.runs }
   return result.runs
 }
 

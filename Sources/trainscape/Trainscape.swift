@@ -19,6 +19,22 @@ struct Trainscape: ParsableCommand {
       """,
     version: TrainscapeVersion.string,
     subcommands: [Render.self, View.self, Export.self, Turntable.self, Animate.self, Info.self, Convert.self, Doctor.self])
+
+  /// Parses the arguments and runs the command with a cache of its own (`CommandCache`).
+  static func main() {
+    CommandCache.$current.withValue(CommandCache()) { Self.main(nil) }
+  }
+}
+
+/// What one command keeps of the files it read: animations rebuild a scene per frame from the
+/// same runs and the same reduced embedding. Bound for the command's run by `Trainscape.main`;
+/// without it (a kind used in-process) nothing is cached.
+final class CommandCache: Sendable {
+  @TaskLocal static var current: CommandCache?
+  /// Runs read, by path and reading options.
+  let runs = Locked<[String: [Run]]>([:])
+  /// Reduced embeddings and their run names, by input and method options.
+  let embeddings = Locked<[String: (Scene, String)]>([:])
 }
 
 enum TrainscapeVersion {

@@ -395,17 +395,15 @@ extension Render.Trajectory: StepAnimatable {
   }
 }
 
-/// The reduced embedding is computed once (t-SNE is the expensive part) and revealed
-/// checkpoint by checkpoint.
-private var embeddingCache: [String: (Scene, String)] = [:]
-
 extension Render.Embedding: StepAnimatable {
   static var stepWord: String { "checkpoint" }
+  /// The reduced embedding is computed once per command (t-SNE is the expensive part) and
+  /// revealed checkpoint by checkpoint.
   func cachedScene() throws -> (Scene, String) {
     let key = "\(path)|\(method.rawValue)|\(labels ?? "")|\(perplexity)|\(iterations)|\(seed)"
-    if let s = embeddingCache[key] { return s }
+    if let s = CommandCache.current?.embeddings.value[key] { return s }
     let s = try makeScene()
-    embeddingCache[key] = s
+    CommandCache.current?.embeddings.withLock { $0[key] = s }
     return s
   }
   func animationSteps() throws -> ClosedRange<Int64> {

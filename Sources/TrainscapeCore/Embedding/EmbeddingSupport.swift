@@ -38,21 +38,6 @@ struct SplitMix64 {
   }
 }
 
-/// Runs `body` over `0..<count` split into contiguous chunks on all cores.
-func parallelChunks(_ count: Int, minChunk: Int = 1, _ body: (Range<Int>) -> Void) {
-  guard count > 0 else { return }
-  let cores = ProcessInfo.processInfo.activeProcessorCount
-  let chunks = max(1, min(count / max(minChunk, 1), cores * 4))
-  if chunks == 1 {
-    body(0..<count)
-    return
-  }
-  DispatchQueue.concurrentPerform(iterations: chunks) { c in
-    let lo = count * c / chunks, hi = count * (c + 1) / chunks
-    if lo < hi { body(lo..<hi) }
-  }
-}
-
 /// Eigen-decomposition of a small dense symmetric matrix (n x n, row-major) by cyclic Jacobi
 /// rotations. Returns eigenvalues in descending order and the eigenvectors as the columns of
 /// an n x n row-major matrix. Accurate to machine precision; O(n^3) per sweep, so keep n small

@@ -171,8 +171,9 @@ func crossProduct(_ x: [Double], rows: Int, cols: Int) -> [Double] {
   let pairs = (cols + 1) / 2
   xt.withUnsafeBufferPointer { xp in
     out.withUnsafeMutableBufferPointer { op in
-      let xb = UnsafeRawPointer(xp.baseAddress!), ob = op.baseAddress!
-      DispatchQueue.concurrentPerform(iterations: pairs) { pair in
+      let xs = SharedPointer(xp.baseAddress!), ob = SharedPointer(op.baseAddress!)
+      DataParallel.forEach(pairs) { pair in
+        let xb = UnsafeRawPointer(xs.base)
         let a0 = pair * 2
         let rowA0 = xb + a0 * stride * 8, rowA1 = rowA0 + stride * 8
         var b0 = a0 / 4 * 4
@@ -228,8 +229,9 @@ func multiplyRect(_ m: [Double], _ q: [Double], rows: Int, inner: Int, p: Int) -
   m.withUnsafeBufferPointer { mp in
     q.withUnsafeBufferPointer { qp in
       out.withUnsafeMutableBufferPointer { op in
-        let mb = mp.baseAddress!, qb = qp.baseAddress!, ob = op.baseAddress!
-        parallelChunks(rows, minChunk: 16) { range in
+        let mb = SharedPointer(mp.baseAddress!), qb = SharedPointer(qp.baseAddress!)
+        let ob = SharedPointer(op.baseAddress!)
+        DataParallel.forEachChunk(rows, minChunk: 16) { range in
           for i in range {
             let dst = ob + i * p
             let row = mb + i * inner
@@ -253,8 +255,9 @@ func multiplyTransposed(_ x: [Double], _ w: [Double], rows: Int, cols: Int, p: I
   x.withUnsafeBufferPointer { xp in
     w.withUnsafeBufferPointer { wp in
       out.withUnsafeMutableBufferPointer { op in
-        let xb = xp.baseAddress!, wb = wp.baseAddress!, ob = op.baseAddress!
-        parallelChunks(cols, minChunk: 16) { range in
+        let xb = SharedPointer(xp.baseAddress!), wb = SharedPointer(wp.baseAddress!)
+        let ob = SharedPointer(op.baseAddress!)
+        DataParallel.forEachChunk(cols, minChunk: 16) { range in
           for r in 0..<rows {
             let src = wb + r * p
             for c in range {

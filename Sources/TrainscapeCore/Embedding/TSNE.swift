@@ -170,10 +170,10 @@ public enum TSNE {
     let blocks = (n + block - 1) / block
     indices.withUnsafeMutableBufferPointer { ip in
       dist2.withUnsafeMutableBufferPointer { dp in
-        let ib = ip.baseAddress!, db = dp.baseAddress!
-        DispatchQueue.concurrentPerform(iterations: blocks) { b in
+        let xs = SharedPointer(x), ib = SharedPointer(ip.baseAddress!), db = SharedPointer(dp.baseAddress!)
+        DataParallel.forEach(blocks) { b in
           neighbourBlock(
-            b * block..<min(n, b * block + block), x, stride: stride, rows: n, k: k, ib, db)
+            b * block..<min(n, b * block + block), xs.base, stride: stride, rows: n, k: k, ib.base, db.base)
         }
       }
     }
@@ -264,8 +264,8 @@ public enum TSNE {
     var out = [Double](repeating: 0, count: n * k)
     let desired = Foundation.log(perplexity)
     out.withUnsafeMutableBufferPointer { op in
-      let ob = op.baseAddress!
-      parallelChunks(n, minChunk: 32) { range in
+      let ob = SharedPointer(op.baseAddress!)
+      DataParallel.forEachChunk(n, minChunk: 32) { range in
         for i in range {
           searchRow(i, dist2, k: k, desired: desired, ob + i * k)
         }

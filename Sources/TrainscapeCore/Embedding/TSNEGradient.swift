@@ -45,12 +45,13 @@ struct Objective {
     coords.withUnsafeBufferPointer { cp in
       rowSum.withUnsafeMutableBufferPointer { sp in
         repulsion.withUnsafeMutableBufferPointer { rp in
-          let cb = cp.baseAddress!, sb = sp.baseAddress!, rb = rp.baseAddress!
-          parallelChunks(n, minChunk: 8) { range in
+          let cb = SharedPointer(cp.baseAddress!), sb = SharedPointer(sp.baseAddress!)
+          let rb = SharedPointer(rp.baseAddress!)
+          DataParallel.forEachChunk(n, minChunk: 8) { range in
             if dof == 1 {
-              Objective.repulse(range, cb, padded, dims, sb, rb, studentDof2: false)
+              Objective.repulse(range, cb.base, padded, dims, sb.base, rb.base, studentDof2: false)
             } else {
-              Objective.repulse(range, cb, padded, dims, sb, rb, studentDof2: true)
+              Objective.repulse(range, cb.base, padded, dims, sb.base, rb.base, studentDof2: true)
             }
           }
         }
@@ -60,14 +61,15 @@ struct Objective {
     for i in 0..<n { z += rowSum[i] }
     z -= Double(n)  // the self pairs, weight exactly 1
     z = max(z, Double.leastNormalMagnitude)
-    let p = p
+    let p = p, total = z
     y.withUnsafeBufferPointer { yp in
       attraction.withUnsafeMutableBufferPointer { ap in
         klTerm.withUnsafeMutableBufferPointer { kp in
-          let yb = yp.baseAddress!, ab = ap.baseAddress!, kb = kp.baseAddress!
-          parallelChunks(n, minChunk: 32) { range in
+          let yb = SharedPointer(yp.baseAddress!), ab = SharedPointer(ap.baseAddress!)
+          let kb = SharedPointer(kp.baseAddress!)
+          DataParallel.forEachChunk(n, minChunk: 32) { range in
             Objective.attract(
-              range, p, yb, dims, dof, exaggeration, z, computeError, ab, kb)
+              range, p, UnsafePointer(yb.base), dims, dof, exaggeration, total, computeError, ab.base, kb.base)
           }
         }
       }

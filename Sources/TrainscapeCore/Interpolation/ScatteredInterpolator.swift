@@ -50,12 +50,10 @@ public enum ScatteredInterpolator {
     let nx = gridX.count, ny = gridY.count
     var out = [Double](repeating: .nan, count: nx * ny)
     guard nx > 0, ny > 0 else { return out }
-    let chunks = min(ny, max(1, ProcessInfo.processInfo.activeProcessorCount * 4))
     out.withUnsafeMutableBufferPointer { buf in
-      let base = buf.baseAddress!
-      let ptr = UnsafeSendablePointer(base)
-      DispatchQueue.concurrentPerform(iterations: chunks) { c in
-        let r0 = c * ny / chunks, r1 = (c + 1) * ny / chunks
+      let ptr = SharedPointer(buf.baseAddress!)
+      DataParallel.forEachChunk(ny) { rows in
+        let r0 = rows.lowerBound, r1 = rows.upperBound
         var hint = 0
         for r in r0..<r1 {
           let y = gridY[r]
@@ -64,7 +62,7 @@ public enum ScatteredInterpolator {
             let col = reversed ? nx - 1 - j : j
             let x = gridX[col]
             if let t = tri.locate(x, y, hint: &hint) {
-              ptr.p[r * nx + col] = body(t, x, y)
+              ptr[r * nx + col] = body(t, x, y)
             }
           }
         }
@@ -72,11 +70,6 @@ public enum ScatteredInterpolator {
     }
     return out
   }
-}
-
-struct UnsafeSendablePointer: @unchecked Sendable {
-  let p: UnsafeMutablePointer<Double>
-  init(_ p: UnsafeMutablePointer<Double>) { self.p = p }
 }
 
 // MARK: - Clough-Tocher

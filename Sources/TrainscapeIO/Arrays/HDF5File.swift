@@ -66,7 +66,7 @@ struct HDF5File {
       guard length >= 0 else { throw fail("HDF5 cannot read the name of link \(i) in the root group") }
       var buffer = [CChar](repeating: 0, count: Int(length) + 1)
       _ = ts_h5_link_name(id, i, &buffer, buffer.count)
-      let name = String(cString: buffer)
+      let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
       let object = ts_h5_open_object(id, name)
       guard object >= 0 else { continue }  // e.g. a dangling soft link
       defer { ts_h5_close_object(object) }

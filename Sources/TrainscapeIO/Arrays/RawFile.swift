@@ -68,9 +68,9 @@ struct RawFile {
 }
 
 #if canImport(Glibc)
-  private let systemOpen: (UnsafePointer<CChar>, Int32) -> Int32 = { Glibc.open($0, $1) }
-  private let systemClose: (Int32) -> Int32 = Glibc.close
+  private func systemOpen(_ path: UnsafePointer<CChar>, _ flags: Int32) -> Int32 { Glibc.open(path, flags) }
+  private func systemClose(_ fd: Int32) -> Int32 { Glibc.close(fd) }
 #else
-  private let systemOpen: (UnsafePointer<CChar>, Int32) -> Int32 = { Darwin.open($0, $1) }
-  private let systemClose: (Int32) -> Int32 = Darwin.close
+  private func systemOpen(_ path: UnsafePointer<CChar>, _ flags: Int32) -> Int32 { Darwin.open(path, flags) }
+  private func systemClose(_ fd: Int32) -> Int32 { Darwin.close(fd) }
 #endif

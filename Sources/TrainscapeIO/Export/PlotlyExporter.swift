@@ -472,7 +472,7 @@ public enum PlotlyExporter {
   /// `[[row 0], [row 1], ...]`, rows written in parallel for large grids.
   static func plain2D(_ values: [Double], rows: Int, cols: Int, into w: inout JSONWriter) {
     let precision = w.precision
-    func writeRows(_ range: Range<Int>, _ out: inout JSONWriter) {
+    @Sendable func writeRows(_ range: Range<Int>, _ out: inout JSONWriter) {
       values.withUnsafeBufferPointer { v in
         // Grid coordinates repeat (y is constant along a row): reuse the text of the previous
         // number when the value is bit-identical instead of formatting it again.
@@ -515,17 +515,17 @@ public enum PlotlyExporter {
     } else {
       let chunks = workers * 4
       let per = (rows + chunks - 1) / chunks
-      let parts = UnsafeMutableBufferPointer<[UInt8]>.allocate(capacity: chunks)
-      parts.initialize(repeating: [])
-      DispatchQueue.concurrentPerform(iterations: chunks) { k in
-        let lo = Swift.min(k * per, rows), hi = Swift.min(lo + per, rows)
-        var out = JSONWriter(capacity: (hi - lo) * cols * 20, precision: precision)
-        writeRows(lo..<hi, &out)
-        parts[k] = out.bytes
+      var parts = [[UInt8]](repeating: [], count: chunks)
+      parts.withUnsafeMutableBufferPointer { buffer in
+        let shared = SharedPointer(buffer.baseAddress!)
+        DataParallel.forEach(chunks) { k in
+          let lo = Swift.min(k * per, rows), hi = Swift.min(lo + per, rows)
+          var out = JSONWriter(capacity: (hi - lo) * cols * 20, precision: precision)
+          writeRows(lo..<hi, &out)
+          shared[k] = out.bytes
+        }
       }
-      for k in 0..<chunks { w.bytes.append(contentsOf: parts[k]) }
-      parts.deinitialize()
-      parts.deallocate()
+      for part in parts { w.bytes.append(contentsOf: part) }
     }
     w.byte(UInt8(ascii: "]"))
   }
