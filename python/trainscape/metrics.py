@@ -6,6 +6,7 @@ import math
 import numbers
 import os
 import stat
+import sys
 import threading
 import time
 from pathlib import Path
@@ -17,13 +18,10 @@ PathLike = Union[str, "os.PathLike[str]"]
 def process_rank() -> int:
     """This process's rank in a distributed run: torch.distributed's when it is initialised,
     else the ``RANK`` (torchrun's global rank) or ``LOCAL_RANK`` environment variable, else 0."""
-    try:
-        import torch.distributed as dist  # noqa: PLC0415
-
-        if dist.is_available() and dist.is_initialized():
-            return int(dist.get_rank())
-    except ImportError:
-        pass
+    # Only when the program uses torch: importing it just to ask would cost a second.
+    dist = sys.modules.get("torch.distributed")
+    if dist is not None and dist.is_available() and dist.is_initialized():
+        return int(dist.get_rank())
     for key in ("RANK", "LOCAL_RANK"):
         value = os.environ.get(key)
         if value not in (None, ""):
