@@ -5,8 +5,9 @@
 #      loss-landscape .h5 files, Xvfb for the viewer's tests, Chromium to check the HTML
 #      export, pkg-config to find them.
 #   2. A Python venv at .venv (gitignored) with the reference libraries the tests compare
-#      against (numpy, scipy, scikit-learn, matplotlib, plotly, wandb, tensorboard) and the
-#      asset generators' tools.
+#      against (numpy, scipy, scikit-learn, matplotlib, plotly, wandb, tensorboard), the
+#      training stacks whose logs the naming tests read (torch CPU, transformers, Lightning)
+#      and the asset generators' tools.
 # Safe to run again; it only installs what is missing.
 #   scripts/setup.sh                 # everything
 #   SKIP_APT=1 scripts/setup.sh      # only the venv
@@ -45,7 +46,18 @@ fi
 if [ ! -x .venv/bin/python ]; then
   "${PYTHON:-python3}" -m venv .venv
 fi
-if ! .venv/bin/python -c "import freetype, numpy, scipy, PIL, matplotlib, sklearn, h5py, plotly, wandb, pygltflib, tensorboardX, tensorboard" 2>/dev/null \
+# torch's CPU wheel first (no CUDA libraries): pip finds it in a local wheel directory
+# (PIP_FIND_LINKS) or on the PyTorch CPU index when that is reachable; plain PyPI otherwise.
+torch_version="$(sed -n 's/^torch==//p' scripts/requirements.txt)"
+if ! .venv/bin/python -c "import torch, sys; sys.exit(0 if torch.__version__.split('+')[0] == '$torch_version' else 1)" 2>/dev/null; then
+  extra=()
+  if "${PYTHON:-python3}" -c "import urllib.request; urllib.request.urlopen('https://download.pytorch.org/whl/cpu/', timeout=5)" 2>/dev/null; then
+    extra=(--extra-index-url https://download.pytorch.org/whl/cpu)
+  fi
+  echo "setup: installing torch $torch_version (CPU)"
+  .venv/bin/pip install --quiet --disable-pip-version-check "${extra[@]}" "torch==$torch_version"
+fi
+if ! .venv/bin/python -c "import freetype, numpy, scipy, PIL, matplotlib, sklearn, h5py, plotly, wandb, pygltflib, tensorboardX, tensorboard, torch, transformers, lightning" 2>/dev/null \
   || ! cmp -s scripts/requirements.txt .venv/.requirements-installed; then
   .venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements.txt
   cp scripts/requirements.txt .venv/.requirements-installed

@@ -53,8 +53,15 @@ struct Info: ParsableCommand {
         print("  config: " + run.config.sorted { $0.key < $1.key }.map { "\($0.key)=\(JSONText.number($0.value))" }.joined(separator: ", "))
       }
       let (families, others) = Self.grouped(run)
+      let roles = Self.roles(run)
+      print("  roles: " + roles.map { "\($0.role.shortName) = \($0.text)" }.joined(separator: ", "))
+      let drawn = Self.defaultFamily(run)
       for f in families {
-        print("  \(f.prefix): \(f.members.count) layers (\(f.layers.first!)...\(f.layers.last!))")
+        var line = "  layer family \(f.prefix): \(f.members.count) layers (\(f.layers.first!)...\(f.layers.last!))"
+        if f.combinesParameters { line += ", \(f.allKeys.count) parameters" }
+        if !f.extras.isEmpty { line += ", \(f.extras.count) outside the layers (\(f.extras.map(\.name).prefix(4).joined(separator: ", "))\(f.extras.count > 4 ? ", ..." : ""))" }
+        if f.prefix == drawn { line += "  [gradient-flow default]" }
+        print(line)
       }
       if !others.isEmpty {
         print("  metrics (\(others.count)): " + others.joined(separator: ", "))
@@ -62,12 +69,33 @@ struct Info: ParsableCommand {
     }
   }
 
-  /// Families (two or more layers) and the keys in no family.
+  /// Families (two or more layers) and the keys in no family (extras included).
   static func grouped(_ run: Run) -> (families: [MetricFamily], others: [String]) {
     let keys = run.metricKeys
-    let families = MetricFamilies.detect(in: keys)
-    let inFamily = Set(families.flatMap { $0.members.map(\.key) })
+    let families = LayerFamilies.detect(in: keys)
+    let inFamily = Set(families.flatMap { $0.allKeys })
     return (families, keys.filter { !inFamily.contains($0) })
+  }
+
+  /// Each role's key by the naming rules, "none", or why it is undecided.
+  static func roles(_ run: Run) -> [(role: MetricRole, key: String?, text: String)] {
+    let counts = KeyCounts(rows: run.rows)
+    return MetricRole.allCases.map { role in
+      do {
+        if let r = try MetricRoles.resolve(role, in: counts, run: run.name) {
+          return (role, r.key, r.key + (r.how.contains("evaluation") ? " (evaluation key)" : ""))
+        }
+        return (role, nil, "none")
+      } catch {
+        let names = MetricRoles.candidates(for: role, in: counts).map(\.key)
+        return (role, nil, "ambiguous (\(names.joined(separator: " | ")); \(role.flag))")
+      }
+    }
+  }
+
+  /// The family `render gradient-flow` draws by default, if one.
+  static func defaultFamily(_ run: Run) -> String? {
+    try? GradientFlowRecipe.choose(keys: run.metricKeys, options: .init(), run: run.name).family.prefix
   }
 
   static func jsonObject(_ run: Run, _ format: RunFormat) -> String {
@@ -83,8 +111,14 @@ struct Info: ParsableCommand {
       "\"config\": {" + run.config.sorted { $0.key < $1.key }.map { "\(JSONText.string($0.key)): \(JSONText.number($0.value))" }.joined(separator: ", ") + "}",
     ]
     fields.append(
+      "\"roles\": {" + roles(run).map { "\(JSONText.string($0.role.rawValue)): \($0.key.map(JSONText.string) ?? "null")" }.joined(separator: ", ") + "}")
+    let drawn = defaultFamily(run)
+    fields.append(
       "\"families\": [" + families.map { f in
-        "{\"prefix\": \(JSONText.string(f.prefix)), \"layers\": [\(f.layers.map(String.init).joined(separator: ", "))], \"keys\": [\(f.members.map { JSONText.string($0.key) }.joined(separator: ", "))]}"
+        "{\"prefix\": \(JSONText.string(f.prefix)), \"layers\": [\(f.layers.map(String.init).joined(separator: ", "))], \"keys\": [\(f.members.map { JSONText.string($0.key) }.joined(separator: ", "))], "
+          + "\"parameters\": [\(f.members.map { "[" + $0.keys.map(JSONText.string).joined(separator: ", ") + "]" }.joined(separator: ", "))], "
+          + "\"extras\": [\(f.extras.map { "{\"name\": \(JSONText.string($0.name)), \"key\": \(JSONText.string($0.key)), \"position\": \($0.before ? "\"before\"" : "\"after\"")}" }.joined(separator: ", "))], "
+          + "\"gradient_flow_default\": \(f.prefix == drawn)}"
       }.joined(separator: ", ") + "]")
     fields.append("\"metrics\": [" + others.map(JSONText.string).joined(separator: ", ") + "]")
     fields.append("\"counts\": {" + counts.sorted { $0.key < $1.key }.map { "\(JSONText.string($0.key)): \($0.value)" }.joined(separator: ", ") + "}")

@@ -11,29 +11,48 @@ struct Render: ParsableCommand {
     ])
 }
 
-/// Options for choosing which rows of a run are used.
+/// The one run a kind reads.
 struct RunOptions: ParsableArguments {
   @Argument(help: "The run: a JSONL, CSV, trainer_state.json, TensorBoard event or W&B .wandb file, or a TensorBoard / W&B run directory.")
   var path: String
 
   @OptionGroup var inputFormat: InputFormatOptions
 
-  @Option(help: ArgumentHelp("Keep only the last N steps, as a bounded buffer does (default: the whole run).", valueName: "N"))
-  var last: Int?
-
-  func validate() throws {
-    if let n = last, n < 2 { throw ValidationError("--last must be at least 2") }
+  /// The one run at `path`, read with `--last` as a bounded read.
+  func run(last: Int?) throws -> Run {
+    try loadRun(path, last: last, input: inputFormat).run
   }
-
-  func load() throws -> (buffer: MetricsBuffer, run: Run) {
-    let (buffer, run) = try loadRun(path, last: last, input: inputFormat)
-    if buffer.droppedCount > 0 {
-      log.notice("kept the last \(buffer.count) of \(buffer.count + buffer.droppedCount) rows (--last \(last!))")
-    }
-    return (buffer, run)
-  }
-
 }
+
+/// Prints what a recipe says: the keys line, then its notes, each line once per process
+/// (animations build a scene per frame).
+func report(_ out: RecipeOutput) {
+  for line in [out.keysLine] + out.notes where ReportedLines.first(line) { log.info("\(line)") }
+}
+
+/// The lines `report` has printed.
+enum ReportedLines {
+  private static let seen = Locked(Set<String>())
+
+  /// True the first time `line` is seen.
+  static func first(_ line: String) -> Bool {
+    seen.withLock { $0.insert(line).inserted }
+  }
+}
+
+/// Runs a core step, turning its key and family errors into CLI errors.
+func core<T>(_ body: () throws -> T) throws -> T {
+  do {
+    return try body()
+  } catch let e as RoleError {
+    throw CLIError(e.description)
+  } catch let e as BuilderError {
+    throw CLIError(e.description)
+  }
+}
+
+extension LayerReduce: ExpressibleByArgument {}
+extension LearningRateSource: ExpressibleByArgument {}
 
 extension Render {
   struct GradientFlow: ParsableCommand {
@@ -41,15 +60,30 @@ extension Render {
       commandName: "gradient-flow",
       abstract: "The layer x step surface of a per-layer metric family (x = step, y = layer, z = value).",
       discussion: """
-        A family is every key of the form PREFIX/layer_N, PREFIX/N, PREFIX.N or PREFIX_N, for
-        example grad_norm/layer_0 ... grad_norm/layer_11. Layers are sorted numerically.
-        Missing or non-finite values are left as holes in the surface.
+        A family is found from the keys (see docs/input-naming.md): per-layer keys such as
+        grad_norm/layer_0 ... grad_norm/layer_11 (PREFIX/layer_N, PREFIX/N, PREFIX.N,
+        PREFIX_N), or per-parameter keys logged over model.named_parameters(), such as
+        grad_norm/model.layers.3.mlp.down_proj.weight or Lightning's
+        grad_2.0_norm/layers.0.weight: the layer index is found after layers., layer., h.,
+        blocks., block. or layer_N under any prefix, and one layer's parameters combine with
+        --reduce (l2, the layer's gradient norm, for norms). Gradient families are drawn
+        before other families and train families before eval_/val_ ones. Layers are sorted
+        numerically. Missing or non-finite values are holes in the surface.
         """)
 
     @OptionGroup var input: RunOptions
 
-    @Option(help: "The metric family (prefix) to draw (default: grad_norm if present, else the family with the most layers).")
+    @Option(help: "The metric family to draw, by name as `trainscape info` lists it (default: the one gradient family; see docs/input-naming.md).")
     var family: String?
+
+    @Option(help: ArgumentHelp("A regular expression whose first capture group is the layer number, for names the rules do not cover, e.g. 'grad/blk(\\d+)/'.", valueName: "REGEX"))
+    var familyPattern: String?
+
+    @Option(help: "How one layer's parameters combine: l2 (square root of the sum of squares: the layer's norm from per-parameter norms), sum, mean, max (default: l2 for norm families, else mean).")
+    var reduce: LayerReduce?
+
+    @Flag(help: "Draw the parameters outside the layers (embeddings before the layers; final norm and head after them) as extra rows.")
+    var extras = false
 
     @Option(help: "Log-scale z: auto (when the values span two decades or more), on, off.")
     var logZ: ScaleChoice = .auto
@@ -61,24 +95,28 @@ extension Render {
 
     @OptionGroup var output: OutputOptions
 
+    func validate() throws {
+      if family != nil && familyPattern != nil { throw ValidationError("give --family or --family-pattern, not both") }
+    }
+
     func run() throws { try renderScene() }
 
+    var recipeOptions: GradientFlowRecipe.Options {
+      var o = GradientFlowRecipe.Options()
+      o.family = family
+      o.familyPattern = familyPattern
+      o.reduce = reduce
+      o.extras = extras
+      o.builder = builderOptions
+      o.series = series.settings
+      return o
+    }
+
     func makeScene() throws -> (Scene, String) {
-      let (loaded, runInfo) = try input.load()
-      let buffer = series.select(loaded)
-      let chosen = try chosenFamily(in: buffer)
-      var matrix = buffer.layerStepMatrix(for: chosen)
-      if let span = series.ema, span > 1 { matrix = matrix.smoothed(span: span) }
-      if matrix.steps.count > series.maxSteps {
-        let before = matrix.steps.count
-        let width = LayerStepMatrix.bucketWidth(columns: before, maxColumns: series.maxSteps)
-        matrix = matrix.downsampled(maxColumns: series.maxSteps)
-        log.notice("\(chosen.prefix): \(before) steps downsampled to \(matrix.steps.count) columns keeping every layer's min and max per bucket of \(width) steps (--max-steps \(series.maxSteps))")
-      }
-      let scene = try GradientFlowBuilder.scene(
-        steps: matrix.steps, layers: matrix.layers, values: matrix.values, family: chosen.prefix,
-        runName: runInfo.name, options: builderOptions)
-      return (scene, runInfo.name)
+      let run = try input.run(last: series.last)
+      let out = try core { try GradientFlowRecipe.scene(run: run, options: recipeOptions) }
+      report(out)
+      return (out.scene, out.name)
     }
 
     var builderOptions: GradientFlowBuilder.Options {
@@ -91,36 +129,11 @@ extension Render {
       return options
     }
 
-    /// --family, or grad_norm when present, or the family with the most layers.
-    func chosenFamily(in buffer: MetricsBuffer) throws -> MetricFamily {
-      let keys = Set(buffer.rows.flatMap { $0.values.keys })
-      let families = MetricFamilies.detect(in: keys)
-      if let name = family {
-        guard let f = MetricFamilies.family(named: name, in: keys) else {
-          throw CLIError(
-            "\(input.path): no metric family '\(name)'; families found: \(families.map { "\($0.prefix) (\($0.layers.count) layers)" }.joined(separator: ", ").ifEmpty("none"))")
-        }
-        return f
-      }
-      guard
-        let f = families.first(where: { $0.prefix == "grad_norm" })
-          ?? families.max(by: { $0.layers.count < $1.layers.count })
-      else {
-        throw CLIError(
-          "\(input.path): no per-layer metric family (keys like grad_norm/layer_0, grad_norm/layer_1, ...); keys found: \(keys.sorted().prefix(20).joined(separator: ", "))")
-      }
-      return f
-    }
-
     /// The incremental builder for `view --follow`, seeded with the rows read so far: the same
     /// choices as `makeScene` (family, options, --ema, --max-steps, --steps, --last).
     func incrementalBuilder() throws -> IncrementalGradientFlow {
-      let (loaded, runInfo) = try input.load()
-      let chosen = try chosenFamily(in: series.select(loaded))
-      let config = IncrementalGradientFlow.Configuration(
-        family: chosen, runName: runInfo.name, options: builderOptions, emaSpan: series.ema,
-        maxColumns: series.maxSteps, stepRange: series.stepRange, capacity: input.last)
-      return try IncrementalGradientFlow(configuration: config, rows: runInfo.rows)
+      let run = try input.run(last: series.last)
+      return try core { try GradientFlowRecipe.incrementalBuilder(run: run, options: recipeOptions) }
     }
   }
 
@@ -150,11 +163,14 @@ extension Render {
 
     @OptionGroup var inputFormat: InputFormatOptions
 
-    @Option(help: "The loss metric (default: the first of \(MetricCandidates.loss.joined(separator: ", "))).")
+    @Option(help: "The loss metric (default: from the naming rules, e.g. loss, train/loss, loss/total; see docs/input-naming.md).")
     var lossKey: String?
 
-    @Option(help: "The learning-rate metric (default: the first of \(MetricCandidates.learningRate.joined(separator: ", "))). In sweep mode its first value is the run's learning rate.")
+    @Option(help: "The learning-rate metric (default: from the naming rules, e.g. lr, learning_rate, training/learning_rate, lr-AdamW). A key the run lacks is an error.")
     var lrKey: String?
+
+    @Option(help: "Sweep mode: where each run's learning rate comes from: config (lr, learning_rate, optimizer.lr), name (lr3e-4 in the file or directory name), max (the lr metric's peak), first, last (default: config, then name, then max).")
+    var lrFrom: LearningRateSource?
 
     @Option(help: "Samples per sliding window (single-run mode).")
     var window: Int = 50
@@ -232,137 +248,49 @@ extension Render {
 
     func makeScene() throws -> (Scene, String) {
       if isGridMode { return try gridScene(paths[0]) }
-      let runCount = try loadRunsCached(paths, input: inputFormat).count
-      return runCount > 1 ? try sweepScene() : try singleRunScene(paths[0])
-    }
-
-    func singleRunScene(_ path: String) throws -> (Scene, String) {
-      let (loaded, runInfo) = try loadRun(path, input: inputFormat)
-      let buffer = series.select(loaded)
-      let keys = Set(buffer.rows.flatMap { $0.values.keys })
-      let lossKey = try pickKey(self.lossKey, MetricCandidates.loss, in: keys, what: "loss", flag: "--loss-key", file: path)
-      let lrKey = try pickKey(self.lrKey, MetricCandidates.learningRate, in: keys, what: "learning-rate", flag: "--lr-key", file: path)
-      var steps: [Int64] = [], losses: [Double] = [], lrs: [Double] = []
-      for row in buffer.rows {
-        guard let l = row.values[lossKey], let r = row.values[lrKey] else { continue }
-        steps.append(row.step)
-        losses.append(l)
-        lrs.append(r)
+      let runs = try loadRunsCached(paths, input: inputFormat, last: series.last)
+      let out = try core {
+        runs.count > 1
+          ? try LossLandscapeRecipe.sweepScene(runs: runs, options: recipeOptions)
+          : try LossLandscapeRecipe.singleRunScene(run: runs[0], options: recipeOptions)
       }
-      losses = series.smooth(losses)
-      let scene = try LossLandscapeBuilder.slidingWindowScene(
-        steps: steps, losses: losses, learningRates: lrs, runName: runInfo.name,
-        options: singleRunOptions(lossKey: lossKey))
-      return (scene, runInfo.name)
+      report(out)
+      return (out.scene, out.name)
     }
 
-    func singleRunOptions(lossKey: String) -> LossLandscapeBuilder.Options {
-      var options = LossLandscapeBuilder.Options()
-      options.window = window
-      options.logLR = logLr
-      options.logZ = logZ
-      options.lossName = lossKey
-      options.colormap = output.colormap(default: options.colormap)
-      options.camera = output.camera(default: options.camera)
-      options.title = output.title
-      return options
+    var recipeOptions: LossLandscapeRecipe.Options {
+      var o = LossLandscapeRecipe.Options()
+      o.lossKey = lossKey
+      o.lrKey = lrKey
+      o.lrFrom = lrFrom
+      o.single.window = window
+      o.single.logLR = logLr
+      o.single.logZ = logZ
+      o.single.colormap = output.colormap(default: o.single.colormap)
+      o.single.camera = output.camera(default: o.single.camera)
+      o.single.title = output.title
+      o.sweep.gridPoints = gridPoints
+      o.sweep.logZ = logZ
+      o.sweep.colormap = output.colormap(default: o.sweep.colormap)
+      o.sweep.camera = output.camera(default: o.sweep.camera)
+      o.sweep.title = output.title
+      o.series = series.settings
+      return o
     }
 
     /// The single-run surface as `view --follow` grows it (`IncrementalLossLandscape`), built
-    /// from the rows read so far as `singleRunScene` builds it; throws in grid and sweep mode.
+    /// from the rows read so far as `makeScene` builds it; throws in grid and sweep mode.
     func incrementalBuilder() throws -> IncrementalLossLandscape {
-      guard !isGridMode, try loadRunsCached(paths, input: inputFormat).count == 1 else {
-        throw CLIError("only the single-run loss landscape grows incrementally")
-      }
-      let path = paths[0]
-      let (loaded, runInfo) = try loadRun(path, input: inputFormat)
-      let keys = Set(series.select(loaded).rows.flatMap { $0.values.keys })
-      let lossKey = try pickKey(self.lossKey, MetricCandidates.loss, in: keys, what: "loss", flag: "--loss-key", file: path)
-      let lrKey = try pickKey(self.lrKey, MetricCandidates.learningRate, in: keys, what: "learning-rate", flag: "--lr-key", file: path)
-      let config = IncrementalLossLandscape.Configuration(
-        runName: runInfo.name, lossKey: lossKey, learningRateKey: lrKey,
-        options: singleRunOptions(lossKey: lossKey), emaSpan: series.ema, stepRange: series.stepRange)
-      return try IncrementalLossLandscape(configuration: config, rows: runInfo.rows)
-    }
-
-    func sweepScene() throws -> (Scene, String) {
-      var runs: [LossLandscapeBuilder.SweepRun] = []
-      var lossName = lossKey ?? "Loss"
-      for runInfo in try loadRunsCached(paths, input: inputFormat) {
-        let path = runInfo.source
-        let buffer = series.select(bufferOf(runInfo))
-        let keys = Set(buffer.rows.flatMap { $0.values.keys })
-        let lk = try pickKey(lossKey, MetricCandidates.loss, in: keys, what: "loss", flag: "--loss-key", file: path)
-        lossName = lk
-        // The run's learning rate: --lr-key's first value, the config, or the name.
-        var lr: Double?
-        var source = ""
-        if let k = lrKey ?? MetricCandidates.learningRate.first(where: keys.contains),
-          let first = buffer.rows.first(where: { $0.values[k] != nil })?.values[k]
-        {
-          lr = first
-          source = "first value of \(k)"
-        }
-        if lr == nil, let c = runInfo.config["lr"] ?? runInfo.config["learning_rate"] {
-          lr = c
-          source = "config"
-        }
-        if lr == nil, let n = LossLandscapeBuilder.learningRate(fromName: runInfo.name) {
-          lr = n
-          source = "file name"
-        }
-        guard let lr else {
-          throw CLIError(
-            "\(path): no learning rate for this run: no --lr-key metric, no 'lr' in its config, and none in its name (e.g. run_lr3e-4.jsonl)")
-        }
-        log.info("\(runInfo.name): learning rate \(lr) (\(source))")
-        var steps: [Int64] = [], losses: [Double] = []
-        for row in buffer.rows {
-          guard let l = row.values[lk] else { continue }
-          steps.append(row.step)
-          losses.append(l)
-        }
-        runs.append(.init(name: runInfo.name, learningRate: lr, steps: steps, loss: series.smooth(losses)))
-      }
-      var options = LossLandscapeBuilder.SweepOptions()
-      options.gridPoints = gridPoints
-      options.logZ = logZ
-      options.lossName = lossName
-      options.colormap = output.colormap(default: options.colormap)
-      options.camera = output.camera(default: options.camera)
-      options.title = output.title
-      return (try LossLandscapeBuilder.sweepScene(runs, options: options), "sweep")
+      guard !isGridMode else { throw CLIError("only the single-run loss landscape grows incrementally") }
+      let runs = try loadRunsCached(paths, input: inputFormat, last: series.last)
+      guard runs.count == 1 else { throw CLIError("only the single-run loss landscape grows incrementally") }
+      return try core { try LossLandscapeRecipe.incrementalBuilder(run: runs[0], options: recipeOptions) }
     }
   }
 }
 
 extension String {
   func ifEmpty(_ fallback: String) -> String { isEmpty ? fallback : self }
-}
-
-/// Picks a metric key: the one named, or the first candidate present.
-func pickKey(
-  _ explicit: String?, _ candidates: [String], in keys: Set<String>, what: String, flag: String,
-  file: String
-) throws -> String {
-  if let k = explicit {
-    guard keys.contains(k) else {
-      throw CLIError("\(file): no metric '\(k)' for \(what); keys found: \(keys.sorted().prefix(30).joined(separator: ", "))")
-    }
-    return k
-  }
-  guard let k = candidates.first(where: keys.contains) else {
-    throw CLIError(
-      "\(file): no \(what) metric (looked for \(candidates.joined(separator: ", "))); name one with \(flag). Keys found: \(keys.sorted().prefix(30).joined(separator: ", "))")
-  }
-  return k
-}
-
-enum MetricCandidates {
-  static let loss = ["loss", "train/loss", "train_loss", "loss/total", "train/loss_step"]
-  static let learningRate = ["lr", "learning_rate", "train/lr", "train/learning_rate", "lr/group_0", "optimizer/lr"]
-  static let gradNorm = ["grad_norm", "grad_norm/total", "train/grad_norm", "gradient_norm", "grad_norm/global"]
-  static let reward = ["reward", "rewards/mean", "train/reward", "rl/reward", "reward/mean"]
 }
 
 extension Render {
@@ -379,11 +307,11 @@ extension Render {
 
     @OptionGroup var inputFormat: InputFormatOptions
 
-    @Option(help: "The loss metric (default: the first of \(MetricCandidates.loss.joined(separator: ", "))).")
+    @Option(help: "The loss metric (default: from the naming rules; see docs/input-naming.md).")
     var lossKey: String?
-    @Option(help: "The gradient-norm metric (default: the first of \(MetricCandidates.gradNorm.joined(separator: ", "))).")
+    @Option(help: "The total gradient-norm metric (default: from the naming rules, e.g. grad_norm, grad_norm/total, training/grad_norm, grad_2.0_norm_total).")
     var gradKey: String?
-    @Option(help: "The reward metric (default: the first of \(MetricCandidates.reward.joined(separator: ", ")) if present).")
+    @Option(help: "The reward metric (default: from the naming rules, e.g. reward, rewards/mean, when the run has one).")
     var rewardKey: String?
     @Option(help: "Log-scale the loss axis: auto, on, off.")
     var logLoss: ScaleChoice = .auto
@@ -397,39 +325,20 @@ extension Render {
     func run() throws { try renderScene() }
 
     func makeScene() throws -> (Scene, String) {
-      var series: [TrajectoryBuilder.RunSeries] = []
-      for run in try loadRunsCached(paths, input: inputFormat) {
-        let path = run.source
-        let rows = seriesOptions.select(bufferOf(run)).rows
-        let keys = Set(rows.flatMap { $0.values.keys })
-        let lk = try pickKey(lossKey, MetricCandidates.loss, in: keys, what: "loss", flag: "--loss-key", file: path)
-        let gk = try pickKey(gradKey, MetricCandidates.gradNorm, in: keys, what: "gradient-norm", flag: "--grad-key", file: path)
-        let rk: String? = try rewardKey.map {
-          try pickKey($0, [], in: keys, what: "reward", flag: "--reward-key", file: path)
-        } ?? MetricCandidates.reward.first(where: keys.contains)
-        var s = TrajectoryBuilder.RunSeries(name: run.name, steps: [], loss: [], gradNorm: [], reward: [])
-        for row in rows {
-          guard let l = row.values[lk], let g = row.values[gk] else { continue }
-          if let rk {
-            guard let r = row.values[rk] else { continue }
-            s.reward.append(r)
-          }
-          s.steps.append(row.step); s.loss.append(l); s.gradNorm.append(g)
-        }
-        s.loss = seriesOptions.smooth(s.loss)
-        s.gradNorm = seriesOptions.smooth(s.gradNorm)
-        if !s.reward.isEmpty { s.reward = seriesOptions.smooth(s.reward) }
-        let keep = seriesOptions.downsampleAligned(s.loss, what: s.name)
-        if keep.count < s.steps.count {
-          s.steps = keep.map { s.steps[$0] }
-          s.loss = keep.map { s.loss[$0] }
-          s.gradNorm = keep.map { s.gradNorm[$0] }
-          if !s.reward.isEmpty { s.reward = keep.map { s.reward[$0] } }
-        }
-        series.append(s)
-      }
-      let scene = try TrajectoryBuilder.scene(series, options: builderOptions)
-      return (scene, series.count == 1 ? series[0].name : "runs")
+      let runs = try loadRunsCached(paths, input: inputFormat, last: seriesOptions.last)
+      let out = try core { try TrajectoryRecipe.scene(runs: runs, options: recipeOptions) }
+      report(out)
+      return (out.scene, out.name)
+    }
+
+    var recipeOptions: TrajectoryRecipe.Options {
+      var o = TrajectoryRecipe.Options()
+      o.lossKey = lossKey
+      o.gradKey = gradKey
+      o.rewardKey = rewardKey
+      o.builder = builderOptions
+      o.series = seriesOptions.settings
+      return o
     }
 
     var builderOptions: TrajectoryBuilder.Options {
@@ -445,22 +354,11 @@ extension Render {
     /// One run's path as `view --follow` grows it (`IncrementalTrajectory`), built from the
     /// rows read so far as `makeScene` builds it; throws for several runs.
     func incrementalBuilder() throws -> IncrementalTrajectory {
-      let runs = try loadRunsCached(paths, input: inputFormat)
+      let runs = try loadRunsCached(paths, input: inputFormat, last: seriesOptions.last)
       guard runs.count == 1, let run = runs.first else {
         throw CLIError("only a single run's trajectory grows incrementally")
       }
-      let path = run.source
-      let rows = seriesOptions.select(bufferOf(run)).rows
-      let keys = Set(rows.flatMap { $0.values.keys })
-      let lk = try pickKey(lossKey, MetricCandidates.loss, in: keys, what: "loss", flag: "--loss-key", file: path)
-      let gk = try pickKey(gradKey, MetricCandidates.gradNorm, in: keys, what: "gradient-norm", flag: "--grad-key", file: path)
-      let rk: String? = try rewardKey.map {
-        try pickKey($0, [], in: keys, what: "reward", flag: "--reward-key", file: path)
-      } ?? MetricCandidates.reward.first(where: keys.contains)
-      let config = IncrementalTrajectory.Configuration(
-        runName: run.name, lossKey: lk, gradNormKey: gk, rewardKey: rk, options: builderOptions,
-        emaSpan: seriesOptions.ema, stepRange: seriesOptions.stepRange, maxPoints: seriesOptions.maxSteps)
-      return try IncrementalTrajectory(configuration: config, rows: run.rows)
+      return try core { try TrajectoryRecipe.incrementalBuilder(run: run, options: recipeOptions) }
     }
   }
 }

@@ -95,10 +95,10 @@ extension Render {
 
     @OptionGroup var inputFormat: InputFormatOptions
 
-    @Option(help: "The loss metric (default: the first of \(MetricCandidates.loss.joined(separator: ", "))).")
+    @Option(help: "The loss metric (default: from the naming rules; see docs/input-naming.md).")
     var lossKey: String?
 
-    @Option(help: "The reward metric (default: the first of \(MetricCandidates.reward.joined(separator: ", "))).")
+    @Option(help: "The reward metric (default: from the naming rules, e.g. reward, rewards/mean, rewards/margins).")
     var rewardKey: String?
 
     @Option(help: "Grid size N of the interpolated surface (N x N).")
@@ -121,37 +121,20 @@ extension Render {
     func run() throws { try renderScene() }
 
     func makeScene() throws -> (Scene, String) {
-      let (loaded, runInfo) = try loadRun(path, input: inputFormat)
-      let buffer = series.select(loaded)
-      let keys = Set(buffer.rows.flatMap { $0.values.keys })
-      let lk = try pickKey(lossKey, MetricCandidates.loss, in: keys, what: "loss", flag: "--loss-key", file: path)
-      let rk = try pickKey(rewardKey, MetricCandidates.reward, in: keys, what: "reward", flag: "--reward-key", file: path)
-      var steps: [Int64] = [], loss: [Double] = [], reward: [Double] = []
-      for row in buffer.rows {
-        guard let l = row.values[lk], let r = row.values[rk] else { continue }
-        steps.append(row.step)
-        loss.append(l)
-        reward.append(r)
-      }
-      loss = series.smooth(loss)
-      reward = series.smooth(reward)
-      let keep = series.downsample(reward, what: runInfo.name)
-      if keep.count < steps.count {
-        steps = keep.map { steps[$0] }
-        loss = keep.map { loss[$0] }
-        reward = keep.map { reward[$0] }
-      }
-      var options = RewardLandscapeBuilder.Options()
-      options.gridSize = grid
-      options.method = interp
-      options.showSurface = !noSurface
-      options.names = (loss: lk, reward: rk)
-      if let c = output.colormap.flatMap(Colormap.named) { options.trajectoryColormap = c }
-      options.camera = output.camera(default: options.camera)
-      options.title = output.title
-      let scene = try RewardLandscapeBuilder.scene(
-        steps: steps, loss: loss, reward: reward, runName: runInfo.name, options: options)
-      return (scene, runInfo.name)
+      let run = try loadRun(path, last: series.last, input: inputFormat).run
+      var o = RewardLandscapeRecipe.Options()
+      o.lossKey = lossKey
+      o.rewardKey = rewardKey
+      o.builder.gridSize = grid
+      o.builder.method = interp
+      o.builder.showSurface = !noSurface
+      if let c = output.colormap.flatMap(Colormap.named) { o.builder.trajectoryColormap = c }
+      o.builder.camera = output.camera(default: o.builder.camera)
+      o.builder.title = output.title
+      o.series = series.settings
+      let out = try core { try RewardLandscapeRecipe.scene(run: run, options: o) }
+      report(out)
+      return (out.scene, out.name)
     }
   }
 }

@@ -15,44 +15,23 @@ struct SeriesOptions: ParsableArguments {
   @Option(help: ArgumentHelp("Most steps drawn per run; longer runs are downsampled keeping each bucket's minimum and maximum (said on stderr).", valueName: "N"))
   var maxSteps: Int = 2000
 
+  @Option(help: ArgumentHelp("Keep only the last N steps of each run, as a bounded buffer does: read into a bounded buffer, so memory depends on N, not on the file (default: the whole run).", valueName: "N"))
+  var last: Int?
+
   func validate() throws {
     if let s = steps, StepRange(argument: s) == nil {
       throw ValidationError("--steps expects START:END with integers, e.g. 1000:5000, 1000: or :5000; got '\(s)'")
     }
     if let e = ema, e < 1 { throw ValidationError("--ema must be at least 1") }
     if maxSteps < 4 { throw ValidationError("--max-steps must be at least 4") }
+    if let n = last, n < 2 { throw ValidationError("--last must be at least 2") }
   }
 
   var stepRange: StepRange? { steps.flatMap(StepRange.init(argument:)) }
 
-  /// Rows in the step range.
-  func select(_ buffer: MetricsBuffer) -> MetricsBuffer {
-    guard let r = stepRange else { return buffer }
-    return buffer.selecting(r)
-  }
-
-  func smooth(_ values: [Double]) -> [Double] {
-    guard let span = ema, span > 1 else { return values }
-    return SeriesOps.ema(values, span: span)
-  }
-
-  /// Indices to keep so that at most maxSteps points remain: the min and max of each aligned
-  /// power-of-two bucket (`SeriesOps.alignedMinMaxIndices`), so that `view --follow` extends
-  /// the same picture in place.
-  func downsampleAligned(_ values: [Double], what: String) -> [Int] {
-    guard values.count > maxSteps else { return Array(values.indices) }
-    let idx = SeriesOps.alignedMinMaxIndices(values, maxPoints: maxSteps)
-    let w = LayerStepMatrix.bucketWidth(columns: values.count, maxColumns: maxSteps)
-    log.notice("\(what): \(values.count) steps downsampled to \(idx.count), the min and max of every \(w) steps (--max-steps \(maxSteps))")
-    return idx
-  }
-
-  /// Indices to keep so that at most maxSteps points remain (min/max per bucket).
-  func downsample(_ values: [Double], what: String) -> [Int] {
-    guard values.count > maxSteps else { return Array(values.indices) }
-    let idx = SeriesOps.minMaxIndices(values, maxPoints: maxSteps)
-    log.notice("\(what): \(values.count) steps downsampled to \(idx.count) keeping each bucket's min and max (--max-steps \(maxSteps))")
-    return idx
+  /// The same choices for the core's recipes.
+  var settings: SeriesSettings {
+    SeriesSettings(stepRange: stepRange, emaSpan: ema, maxSteps: maxSteps, last: last)
   }
 }
 
@@ -83,9 +62,9 @@ func runsAt(_ path: String, input: InputFormatOptions, last: Int? = nil) throws 
   return result.runs
 }
 
-/// Every run under `paths`, in order.
-func loadRunsCached(_ paths: [String], input: InputFormatOptions) throws -> [Run] {
-  try paths.flatMap { try runsAt($0, input: input) }
+/// Every run under `paths`, in order (each read with `--last` as a bounded read).
+func loadRunsCached(_ paths: [String], input: InputFormatOptions, last: Int? = nil) throws -> [Run] {
+  try paths.flatMap { try runsAt($0, input: input, last: last) }
 }
 
 /// A run as a buffer (bounded when `last` is given).

@@ -346,10 +346,10 @@ func stepsCovered(_ paths: [String], _ series: SeriesOptions, _ input: InputForm
   throws -> ClosedRange<Int64>
 {
   var lo = Int64.max, hi = Int64.min
-  for run in try loadRunsCached(paths, input: input) {
-    for row in series.select(bufferOf(run)).rows {
-      lo = min(lo, row.step)
-      hi = max(hi, row.step)
+  for run in try loadRunsCached(paths, input: input, last: series.last) {
+    if let r = series.settings.table(run).stepRange {
+      lo = min(lo, r.lowerBound)
+      hi = max(hi, r.upperBound)
     }
   }
   guard lo <= hi else { throw CLIError("no steps to animate in \(paths.joined(separator: ", "))") }

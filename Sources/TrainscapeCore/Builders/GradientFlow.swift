@@ -8,7 +8,15 @@ public enum GradientFlowBuilder {
     public var colormap: Colormap = .plasma
     public var camera = Camera(eye: Vec3(1.5, -1.5, 1.2))
     public var title: String?
+    /// Said in the default title after the family (e.g. "estimated from histograms").
+    public var titleNote: String?
     public init() {}
+  }
+
+  /// "Gradient flow: FAMILY - RUN" for gradient families, "Per-layer FAMILY - RUN" for others.
+  static func defaultTitle(family: String, runName: String, options: Options) -> String {
+    let what = family.lowercased().contains("grad") ? "Gradient flow: \(family)" : "Per-layer \(family)"
+    return "\(what)\(options.titleNote.map { " (\($0))" } ?? "") - \(runName)"
   }
 
   /// - Parameters:
@@ -67,7 +75,7 @@ public enum GradientFlowBuilder {
       name: family, rows: rows, cols: cols, x: xs, y: ys, z: z, colormap: options.colormap,
       colorRange: zRange, colorScale: scale)
     return Scene(
-      title: options.title ?? "Gradient flow: \(family) - \(runName)",
+      title: options.title ?? defaultTitle(family: family, runName: runName, options: options),
       traces: [.surface(surface)],
       x: AxisSpec(
         title: "Training step", range: Double(steps.first!)...Double(steps.last!), integer: true),

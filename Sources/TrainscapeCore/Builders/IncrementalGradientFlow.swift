@@ -44,11 +44,15 @@ public struct IncrementalGradientFlow: Sendable {
     public var stepRange: StepRange?
     /// `--last N`: a bounded buffer.
     public var capacity: Int?
+    /// How a layer's parameters combine (families with several keys per layer).
+    public var reduce: LayerReduce
 
     public init(
       family: MetricFamily, runName: String, options: GradientFlowBuilder.Options = .init(),
-      emaSpan: Int? = nil, maxColumns: Int = 2000, stepRange: StepRange? = nil, capacity: Int? = nil
+      emaSpan: Int? = nil, maxColumns: Int = 2000, stepRange: StepRange? = nil, capacity: Int? = nil,
+      reduce: LayerReduce = .l2
     ) {
+      self.reduce = reduce
       self.family = family
       self.runName = runName
       self.options = options
@@ -107,7 +111,7 @@ public struct IncrementalGradientFlow: Sendable {
     var knownKeys = Set<String>()
     if let r = configuration.stepRange { buffer = buffer.selecting(r) }
     for row in buffer.storedRows { knownKeys.formUnion(row.values.keys) }
-    let raw = buffer.layerStepMatrix(for: configuration.family)
+    let raw = buffer.layerStepMatrix(for: configuration.family, reduce: configuration.reduce)
     var matrix = raw
     if let span = configuration.emaSpan, span > 1 { matrix = matrix.smoothed(span: span) }
     let smoothed = matrix
@@ -187,7 +191,7 @@ public struct IncrementalGradientFlow: Sendable {
     for row in rows {
       if let r = configuration.stepRange, !r.contains(row.step) { continue }
       for key in row.values.keys where !g.knownKeys.contains(key) { return nil }
-      guard members.contains(where: { row.values[$0.key] != nil }) else { continue }
+      guard members.contains(where: { $0.keys.contains { row.values[$0] != nil } }) else { continue }
       let lastStep = tailSteps.last ?? g.lastStep
       if row.step > lastStep {
         tail.append(Array(repeating: .nan, count: layers))
@@ -203,7 +207,7 @@ public struct IncrementalGradientFlow: Sendable {
         return nil  // out of order: the step would be inserted before existing columns
       }
       for (li, m) in members.enumerated() {
-        if let v = row.values[m.key] { tail[tail.count - 1][li] = v }
+        if let v = m.value(in: row.values, reduce: configuration.reduce) { tail[tail.count - 1][li] = v }
       }
     }
     guard !tail.isEmpty else { return SceneDelta(surfaces: []) }

@@ -18,6 +18,8 @@ public enum LossLandscapeBuilder {
     public var camera = Camera(eye: Vec3(1.5, 1.5, 1.3))
     public var title: String?
     public var lossName = "Loss"
+    /// The learning-rate axis' title (the key drawn).
+    public var lrName = "Learning rate"
     public init() {}
   }
 
@@ -83,7 +85,7 @@ public enum LossLandscapeBuilder {
       title: options.title ?? "Training loss landscape - \(runName)",
       traces: [.surface(surface)],
       x: AxisSpec(title: "Training step", range: xRange, integer: true),
-      y: AxisSpec(title: "Learning rate", scale: lrScale, range: yRange),
+      y: AxisSpec(title: options.lrName, scale: lrScale, range: yRange),
       z: AxisSpec(title: options.lossName, scale: zScale, range: zRange),
       camera: options.camera,
       colorBar: ColorBar(title: options.lossName, colormap: options.colormap, range: zRange, scale: zScale),

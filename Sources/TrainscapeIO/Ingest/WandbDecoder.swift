@@ -263,16 +263,28 @@ struct WandbChunkDecoder: ChunkDecoder {
     return values.isEmpty ? nil : MetricRow(step: step, values: values)
   }
 
-  /// Numeric top-level config values; W&B's `{"value": x}` wrapping is unwrapped.
+  /// Numeric config values; W&B's `{"value": x}` wrapping is unwrapped, and nested objects
+  /// (`{"optimizer": {"lr": 0.001}}`) are flattened with "." (`optimizer.lr`).
   static func applyConfig(_ items: [(String, [String], String)], to config: inout [String: Double]) {
     for (key, nested, json) in items {
       let path = nested.isEmpty ? [key] : nested
-      guard path.count == 1, let name = path.first, !name.hasPrefix("_") else { continue }
+      guard let first = path.first, !first.hasPrefix("_") else { continue }
+      let name = path.joined(separator: ".")
       if let d = jsonNumber(json) {
         config[name] = d
-      } else if let v = try? JSONParser.parse(Array(json.utf8), file: ""), let d = (v["value"] ?? v).numeric {
-        config[name] = d
+      } else if let v = try? JSONParser.parse(Array(json.utf8), file: "") {
+        var value = v
+        if case .object(let o) = v, o.keys == ["value"], let inner = o["value"] { value = inner }
+        flatten(value, name, into: &config)
       }
+    }
+  }
+
+  static func flatten(_ v: JSONValue, _ name: String, into config: inout [String: Double], depth: Int = 0) {
+    if let d = v.numeric {
+      config[name] = d
+    } else if case .object(let o) = v, depth < 8 {
+      for (k, child) in o.members where !k.hasPrefix("_") { flatten(child, "\(name).\(k)", into: &config, depth: depth + 1) }
     }
   }
 
