@@ -18,21 +18,8 @@ from conftest import read_jsonl
 STEPS, EVERY = 30, 10
 
 
-def dotted_families_supported(tmp_path) -> bool:
-    """Whether this binary reads per-layer families from dotted parameter names (issue #12)."""
-    path = tmp_path / "probe.jsonl"
-    with open(path, "w") as f:
-        for s in range(3):
-            f.write(json.dumps({"step": s, **{f"grad_norm/layers.{i}.weight": 1.0 + i for i in range(2)}}) + "\n")
-    try:
-        trainscape.export("gradient-flow", path, output=tmp_path / "probe.plotly.json", _stderr="warnings")
-        return True
-    except trainscape.TrainscapeError:
-        return False
-
-
 def kinds_for(tmp_path):
-    return ("loss-landscape", "trajectory") + (("gradient-flow",) if dotted_families_supported(tmp_path) else ())
+    return ("gradient-flow", "loss-landscape", "trajectory")
 
 
 class TinyModel(torch.nn.Module):

@@ -228,12 +228,12 @@ def test_gradient_flow_reads_dotted_parameter_names(tmp_path):
             model.zero_grad()
             model(torch.randn(8, 4)).pow(2).mean().backward()
             log.log(step, grad_norms(model))
-    try:
-        out = trainscape.export("gradient-flow", path, output=tmp_path / "f.plotly.json", log_z="off")
-    except trainscape.TrainscapeError as e:
-        if "no per-layer metric family" in e.message:
-            pytest.skip("this binary predates per-layer families from dotted parameter names (issue #12)")
-        raise
+    out = trainscape.export("gradient-flow", path, output=tmp_path / "f.plotly.json", log_z="off")
     fig = json.loads(out.read_text())
     z = np.array(fig["data"][0]["z"], dtype=float)
-    assert z.shape[0] == 3 and z.shape[1] == 10
+    assert z.shape == (3, 10)
+    # Each layer's parameters (weight and bias) combine as the l2 norm of the layer's gradient.
+    rows = read_jsonl(path)
+    want = np.array([[np.hypot(r[f"grad_norm/layers.{i}.weight"], r[f"grad_norm/layers.{i}.bias"]) for r in rows]
+                     for i in range(3)])
+    np.testing.assert_allclose(z, want, rtol=1e-9)
