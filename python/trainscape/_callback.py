@@ -28,6 +28,16 @@ def _number(value: Any) -> Optional[float]:
     return None
 
 
+def with_loss_key(kinds: Any, options: Optional[Mapping[str, Mapping[str, Any]]]) -> Dict[str, Dict[str, Any]]:
+    """``options`` with ``loss_key="loss"`` for the kinds that draw a loss, unless given."""
+    chosen = (kinds,) if isinstance(kinds, str) else tuple(kinds)
+    merged: Dict[str, Dict[str, Any]] = {
+        k: {"loss_key": "loss"} for k in chosen if k in ("loss-landscape", "trajectory", "reward-landscape")}
+    for k, v in (options or {}).items():
+        merged[k] = {**merged.get(k, {}), **dict(v)}
+    return merged
+
+
 class LandscapeRecorder:
     def __init__(self, every_n_steps: int, kinds: Any, grad_norms: bool, turntable: Any,
                  media: Any, options: Optional[Mapping[str, Mapping[str, Any]]], step_key: str,

@@ -12,7 +12,7 @@ from typing import Any, Mapping, Optional
 from transformers import TrainerCallback
 
 from ._background import DEFAULT_KINDS
-from ._callback import LandscapeRecorder
+from ._callback import LandscapeRecorder, with_loss_key
 
 __all__ = ["TrainscapeCallback"]
 
@@ -40,6 +40,9 @@ class TrainscapeCallback(TrainerCallback):
                  media: Any = None, turntable: Any = False,
                  options: Optional[Mapping[str, Mapping[str, Any]]] = None,
                  output_dir: Optional[str] = None, skip_when_behind: bool = True, **flags: Any) -> None:
+        # The Trainer logs the step's loss as `loss` (and `train_loss` once, at the end): the
+        # kinds that draw a loss read `loss` unless told otherwise.
+        options = with_loss_key(kinds, options)
         self.recorder = LandscapeRecorder(every_n_steps, kinds, grad_norms, turntable, media, options,
                                           "train/global_step", output_dir, flags, skip_when_behind)
         self._pending: Optional[int] = None

@@ -18,7 +18,7 @@ except ImportError:  # the older package name
     from pytorch_lightning import Callback  # type: ignore[no-redef]
 
 from ._background import DEFAULT_KINDS
-from ._callback import LandscapeRecorder
+from ._callback import LandscapeRecorder, with_loss_key
 
 __all__ = ["TrainscapeCallback"]
 
@@ -47,6 +47,9 @@ class TrainscapeCallback(Callback):
                  options: Optional[Mapping[str, Mapping[str, Any]]] = None,
                  output_dir: Optional[str] = None, skip_when_behind: bool = True, **flags: Any) -> None:
         super().__init__()
+        # Each row holds the step's loss as `loss` beside the module's own logged names (often
+        # `train_loss`): the kinds that draw a loss read `loss` unless told otherwise.
+        options = with_loss_key(kinds, options)
         self.recorder = LandscapeRecorder(every_n_steps, kinds, grad_norms, turntable, media, options,
                                           "trainer/global_step", output_dir, flags, skip_when_behind)
 
