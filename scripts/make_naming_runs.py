@@ -245,7 +245,7 @@ def npt(out):
 def tb_hist(out):
     from tensorboardX import SummaryWriter as XWriter
     from torch.utils.tensorboard import SummaryWriter as TorchWriter
-    from tensorboard.compat.proto.summary_pb2 import Summary
+    from tensorboardX.proto.summary_pb2 import Summary as XSummary
     from tensorboard.plugins.histogram import summary_v2
 
     m = hist_model()
@@ -262,7 +262,7 @@ def tb_hist(out):
     for step in range(6):
         for n, g in grads(m, step).items():
             pb = summary_v2.histogram_pb("grad/" + n, g.numpy().ravel(), buckets=20)
-            w._get_file_writer().add_summary(Summary.FromString(pb.SerializeToString()), step)
+            w._get_file_writer().add_summary(XSummary.FromString(pb.SerializeToString()), step)
     w.close()
     print(out)
 
@@ -284,7 +284,9 @@ def wandb_hist(out):
         loss = (y ** 2).sum().mul(1.0 + step)
         loss.backward()
         arr = np.random.default_rng(step).normal(step, 1.0, 500)
-        wandb.log({"loss": loss.item(), "weights_direct": wandb.Histogram(arr), "step": step * 10}, step=step)
+        true_norms = {"true_norm/" + n: p.grad.norm().item() for n, p in m.named_parameters()}
+        wandb.log({"loss": loss.item(), "weights_direct": wandb.Histogram(arr), "step": step * 10, **true_norms},
+                  step=step)
     run.finish()
     print(run.dir.rsplit("/files", 1)[0])
 

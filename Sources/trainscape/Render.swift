@@ -7,7 +7,7 @@ struct Render: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Render a 3D landscape of a training run to a PNG, headless.",
     subcommands: [GradientFlow.self, LossLandscape.self, Trajectory.self, Attention.self, RewardLandscape.self, Embedding.self,
-      RenderFigure.self,
+      Histogram.self, RenderFigure.self,
     ])
 }
 
@@ -85,6 +85,9 @@ extension Render {
     @Flag(help: "Draw the parameters outside the layers (embeddings before the layers; final norm and head after them) as extra rows.")
     var extras = false
 
+    @Flag(help: "Per-parameter norms from the run's histograms (TensorBoard add_histogram, wandb.watch gradients/<param>) even when it has a scalar family; without one they are used anyway. Said in the title and on stderr, with the error bound from the bin widths.")
+    var fromHistograms = false
+
     @Option(help: "Log-scale z: auto (when the values span two decades or more), on, off.")
     var logZ: ScaleChoice = .auto
 
@@ -107,6 +110,7 @@ extension Render {
       o.familyPattern = familyPattern
       o.reduce = reduce
       o.extras = extras
+      o.fromHistograms = fromHistograms
       o.builder = builderOptions
       o.series = series.settings
       return o
@@ -382,5 +386,65 @@ extension LossGrid {
     }
     // Values were laid out as rows of x; reading them as rows of y swaps x and y.
     return LossGrid(x: y, y: x, values: v, name: name, pendingCells: pendingCells)
+  }
+}
+
+extension Render {
+  struct Histogram: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "histogram",
+      abstract: "Step x value x density of a histogram tag or a family of tags (TensorBoard add_histogram, wandb.Histogram, wandb.watch).",
+      discussion: """
+        Every step's histogram (for a family: the sum of its tags' histograms, e.g. all of
+        wandb.watch's gradients/<param>) is redistributed onto one common grid of --bins value
+        buckets over the values seen (each bucket's count spread evenly over its width) and drawn
+        as a probability density: the surface TensorBoard's histogram dashboard draws as offset
+        ridges. Default: the only tag, else the one gradient family (see docs/input-naming.md).
+        """)
+
+    @OptionGroup var input: RunOptions
+
+    @Option(help: "The histogram tag to draw.")
+    var tag: String?
+
+    @Option(help: "A family of histogram tags to draw summed (as `trainscape info` lists them).")
+    var family: String?
+
+    @Option(help: "Value buckets of the common grid.")
+    var bins: Int = 80
+
+    @Option(help: "Log-scale the density: auto (three decades or more), on, off.")
+    var logZ: ScaleChoice = .off
+
+    @OptionGroup var series: SeriesOptions
+
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+      if !(2...2000).contains(bins) { throw ValidationError("--bins must be between 2 and 2000") }
+      if tag != nil && family != nil { throw ValidationError("give --tag or --family, not both") }
+    }
+
+    func run() throws { try renderScene() }
+
+    var recipeOptions: HistogramRecipe.Options {
+      var o = HistogramRecipe.Options()
+      o.tag = tag
+      o.family = family
+      o.bins = bins
+      o.logZ = logZ
+      o.colormap = output.colormap(default: o.colormap)
+      o.camera = output.camera(default: o.camera)
+      o.title = output.title
+      o.series = series.settings
+      return o
+    }
+
+    func makeScene() throws -> (Scene, String) {
+      let run = try input.run(last: nil)
+      let out = try core { try HistogramRecipe.scene(run: run, options: recipeOptions) }
+      report(out)
+      return (out.scene, out.name)
+    }
   }
 }

@@ -26,7 +26,7 @@ extension SceneKind {
 enum SceneKinds {
   static let all: [any SceneKind.Type] = [
     Render.GradientFlow.self, Render.LossLandscape.self, Render.RewardLandscape.self,
-    Render.Trajectory.self, Render.Attention.self, Render.Embedding.self,
+    Render.Trajectory.self, Render.Attention.self, Render.Embedding.self, Render.Histogram.self,
   ]
 }
 
@@ -36,3 +36,4 @@ extension Render.RewardLandscape: SceneKind {}
 extension Render.Trajectory: SceneKind {}
 extension Render.Attention: SceneKind {}
 extension Render.Embedding: SceneKind {}
+extension Render.Histogram: SceneKind {}

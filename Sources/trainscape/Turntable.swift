@@ -329,7 +329,7 @@ extension StepAnimatable {
 extension SceneKinds {
   static let animatable: [any StepAnimatable.Type] = [
     Render.GradientFlow.self, Render.LossLandscape.self, Render.RewardLandscape.self,
-    Render.Trajectory.self, Render.Embedding.self,
+    Render.Trajectory.self, Render.Embedding.self, Render.Histogram.self,
   ]
 }
 
@@ -379,6 +379,21 @@ extension Render.LossLandscape: StepAnimatable {
 
 extension Render.RewardLandscape: StepAnimatable {
   func animationSteps() throws -> ClosedRange<Int64> { try stepsCovered([path], series, inputFormat) }
+  func makeScene(throughStep step: Int64) throws -> Scene {
+    var copy = self
+    copy.series = throughStep(series, step)
+    return try copy.makeScene().0
+  }
+}
+
+extension Render.Histogram: StepAnimatable {
+  func animationSteps() throws -> ClosedRange<Int64> {
+    let run = try input.run(last: nil)
+    let steps = try core { try HistogramRecipe.steps(run: run, options: recipeOptions) }
+      .filter { series.stepRange?.contains($0) ?? true }
+    guard let lo = steps.first, let hi = steps.last else { throw CLIError("no histogram steps to animate in \(input.path)") }
+    return lo...hi
+  }
   func makeScene(throughStep step: Int64) throws -> Scene {
     var copy = self
     copy.series = throughStep(series, step)

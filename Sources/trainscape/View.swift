@@ -37,7 +37,7 @@ struct View: ParsableCommand {
     subcommands: [
       ViewKind<Render.GradientFlow>.self, ViewKind<Render.LossLandscape>.self,
       ViewKind<Render.Trajectory>.self, ViewKind<Render.Attention>.self,
-      ViewKind<Render.RewardLandscape>.self, ViewKind<Render.Embedding>.self,
+      ViewKind<Render.RewardLandscape>.self, ViewKind<Render.Embedding>.self, ViewKind<Render.Histogram>.self,
     ])
 }
 
@@ -204,6 +204,17 @@ extension Render.Attention: ViewableKind {
 extension Render.RewardLandscape: ViewableKind {
   var viewOutput: OutputOptions { output }
   var followablePaths: [String] { [path] }
+}
+
+extension Render.Histogram: ViewableKind {
+  var viewOutput: OutputOptions { output }
+  /// Followed files deliver metric rows only; histograms are read once.
+  var followablePaths: [String] { [] }
+  func withLogZ(_ on: Bool) -> Self? {
+    var k = self
+    k.logZ = on ? .on : .off
+    return k
+  }
 }
 
 extension Render.Embedding: ViewableKind {

@@ -19,15 +19,19 @@ public struct Run: Sendable {
   public var source: String
   public var rows: [MetricRow]
   public var config: [String: Double]
+  /// Histograms by tag (TensorBoard histogram summaries, W&B `wandb.Histogram`s such as
+  /// `wandb.watch`'s `gradients/<param>`), each in step order.
+  public var histograms: [String: [HistogramSample]]
 
   public init(
     name: String, source: String, rows: [MetricRow],
-    config: [String: Double] = [:]
+    config: [String: Double] = [:], histograms: [String: [HistogramSample]] = [:]
   ) {
     self.name = name
     self.source = source
     self.rows = rows
     self.config = config
+    self.histograms = histograms
   }
 
   /// The sorted union of the metric keys of all rows.

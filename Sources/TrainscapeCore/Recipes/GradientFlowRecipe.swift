@@ -10,6 +10,9 @@ public enum GradientFlowRecipe {
     public var reduce: LayerReduce?
     /// `--extras`: parameters outside the layers as rows before and after them.
     public var extras = false
+    /// `--from-histograms`: per-parameter norms estimated from the run's histograms even when
+    /// it has a scalar family (by default they are used only when it has none).
+    public var fromHistograms = false
     public var builder = GradientFlowBuilder.Options()
     public var series = SeriesSettings()
     public init() {}
@@ -96,11 +99,43 @@ public enum GradientFlowRecipe {
     families.isEmpty ? "none" : families.map { "\($0.prefix) (\($0.layers.count) layers)" }.joined(separator: ", ")
   }
 
+  /// The rows the family comes from: the run's, or per-tag norms from its histograms (when
+  /// asked, or when the run has histograms and no scalar family fits), with what to say.
+  static func source(run: Run, options: Options) throws -> (run: Run, builder: GradientFlowBuilder.Options, notes: [String]) {
+    var useHistograms = options.fromHistograms
+    if !useHistograms {
+      do {
+        _ = try choose(keys: options.series.table(run).keys, options: options, run: run.name)
+      } catch let e as RoleError {
+        guard !run.histograms.isEmpty else { throw e }
+        useHistograms = true
+      }
+    }
+    guard useHistograms else { return (run, options.builder, []) }
+    guard !run.histograms.isEmpty else {
+      throw RoleError("\(run.name): --from-histograms: the run has no histograms")
+    }
+    let (rows, bound, exact) = histogramNormRows(run)
+    var b = options.builder
+    let note: String
+    if exact {
+      b.titleNote = "from histograms"
+      note = "\(run.name): per-parameter norms from the histograms' exact sums of squares (TensorBoard sum_squares)"
+    } else {
+      b.titleNote = "estimated from histograms"
+      note = "\(run.name): per-parameter norms estimated from histograms (each value at its bucket's centre); error bound from the bin widths: at most \(fmt(bound * 100))% of a norm"
+    }
+    return (Run(name: run.name, source: run.source, rows: rows, config: run.config), b, [note])
+  }
+
   /// The gradient-flow scene of one run.
-  public static func scene(run: Run, options: Options) throws -> RecipeOutput {
+  public static func scene(run runIn: Run, options optionsIn: Options) throws -> RecipeOutput {
+    let (run, builder, sourceNotes) = try source(run: runIn, options: optionsIn)
+    var options = optionsIn
+    options.builder = builder
     let table = options.series.table(run)
     let choice = try choose(keys: table.keys, options: options, run: run.name)
-    var notes = choice.notes
+    var notes = sourceNotes + choice.notes
     if table.droppedRows > 0 {
       notes.append("kept the last \(table.rowCount) of \(table.rowCount + table.droppedRows) rows (--last \(options.series.last!))")
     }
@@ -117,13 +152,17 @@ public enum GradientFlowRecipe {
     let scene = try GradientFlowBuilder.scene(
       steps: matrix.steps, layers: matrix.layers, values: matrix.values, family: choice.family.prefix,
       runName: run.name, options: options.builder)
+    let from = sourceNotes.isEmpty ? "" : " \(builder.titleNote ?? "")"
     return RecipeOutput(
-      scene: scene, name: run.name, keysLine: "keys: \(choice.description) (run \(run.name))", notes: notes)
+      scene: scene, name: run.name, keysLine: "keys: \(choice.description)\(from) (run \(run.name))", notes: notes)
   }
 
   /// The incremental builder `view --follow` grows, seeded with the run's rows: the same
   /// choices as `scene`.
-  public static func incrementalBuilder(run: Run, options: Options) throws -> IncrementalGradientFlow {
+  public static func incrementalBuilder(run runIn: Run, options optionsIn: Options) throws -> IncrementalGradientFlow {
+    let (run, builder, _) = try source(run: runIn, options: optionsIn)
+    var options = optionsIn
+    options.builder = builder
     let table = options.series.table(run)
     let choice = try choose(keys: table.keys, options: options, run: run.name)
     let config = IncrementalGradientFlow.Configuration(

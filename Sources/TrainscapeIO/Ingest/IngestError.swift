@@ -36,6 +36,8 @@ struct IngestSink {
   var warnings: [String] = []
   var skipped = 0
   var config: [String: Double] = [:]
+  /// Histograms by tag, in the order read (not bounded by the capacity).
+  var histograms: [String: [HistogramSample]] = [:]
   /// A run name found inside the file (W&B display name), if any.
   var runName: String? = nil
   let skipBad: Bool

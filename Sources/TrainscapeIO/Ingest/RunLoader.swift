@@ -204,11 +204,11 @@ public enum RunLoader {
       result.formats += extraRuns.map { _ in format }
       return
     }
-    if rows.isEmpty {
+    if rows.isEmpty && sink.histograms.isEmpty {
       throw IngestError(file: path, message: "no metric rows found (read as \(format.rawValue))")
     }
     let runName = name ?? sink.runName ?? defaultName(file: path, format: format)
-    result.runs.append(Run(name: runName, source: path, rows: rows, config: sink.config))
+    result.runs.append(Run(name: runName, source: path, rows: rows, config: sink.config, histograms: sink.histograms.sortedBySteps()))
     result.formats.append(format)
   }
 
@@ -234,6 +234,7 @@ public enum RunLoader {
     let events = eventFiles(in: dir)
     if !events.isEmpty, options.format == nil || options.format == .tensorboard {
       var rows: [MetricRow] = []
+      var histograms: [String: [HistogramSample]] = [:]
       if let capacity = options.capacity {
         // One window for the whole directory, so memory stays bounded by
         // the capacity; a file that fails (with skipBad) leaves it as it
@@ -250,6 +251,7 @@ public enum RunLoader {
           }
         }
         rows = run.finalRows(byStep: true)
+        histograms.merge(run.histograms) { $0 + $1 }
         result.warnings += run.warnings
         result.skipped += run.skipped
         if let window = run.window {
@@ -266,13 +268,14 @@ public enum RunLoader {
             continue
           }
           rows += sink.rows
+          histograms.merge(sink.histograms) { $0 + $1 }
           result.warnings += sink.warnings
           result.skipped += sink.skipped
         }
         rows = rows.mergedByStep()
       }
-      if !rows.isEmpty {
-        result.runs.append(Run(name: name, source: dir, rows: rows))
+      if !rows.isEmpty || !histograms.isEmpty {
+        result.runs.append(Run(name: name, source: dir, rows: rows, histograms: histograms.sortedBySteps()))
         result.formats.append(.tensorboard)
       } else {
         result.warnings.append("\(dir): event files hold no scalar summaries")
@@ -331,5 +334,14 @@ public enum RunLoader {
       break
     }
     return name
+  }
+}
+
+extension Dictionary where Key == String, Value == [HistogramSample] {
+  /// Each tag's samples in step order (stable: equal steps keep the order read).
+  func sortedBySteps() -> [String: [HistogramSample]] {
+    mapValues { samples in
+      samples.enumerated().sorted { ($0.element.step, $0.offset) < ($1.element.step, $1.offset) }.map(\.element)
+    }
   }
 }

@@ -106,7 +106,7 @@ struct TFRecordChunkDecoder: ChunkDecoder {
       do {
         let event = try Trainscape_Tensorboard_Event(
           serializedBytes: BorrowedBytes(data), partial: true)
-        if let row = row(from: event) { sink.append(row) }
+        if let row = row(from: event, histograms: &sink.histograms) { sink.append(row) }
       } catch {
         try sink.bad(
           IngestError(file: file, offset: offset, message: "record data is not a valid Event protobuf (\(error))"))
@@ -143,7 +143,9 @@ struct TFRecordChunkDecoder: ChunkDecoder {
     }
   }
 
-  private mutating func row(from event: Trainscape_Tensorboard_Event) -> MetricRow? {
+  private mutating func row(
+    from event: Trainscape_Tensorboard_Event, histograms: inout [String: [HistogramSample]]
+  ) -> MetricRow? {
     guard case .summary(let summary)? = event.what else { return nil }
     var values: [String: Double] = [:]
     for v in summary.value {
@@ -156,13 +158,89 @@ struct TFRecordChunkDecoder: ChunkDecoder {
       case .simpleValue(let f)?:
         values[v.tag] = Double(f)
       case .tensor(let t)?:
+        if pluginByTag[v.tag] == "histograms", let h = Self.histogram(tensor: t, step: event.step) {
+          histograms[v.tag, default: []].append(h)
+          continue
+        }
         guard pluginByTag[v.tag] == "scalars", let d = Self.scalar(t) else { continue }
         values[v.tag] = d
       case nil:
+        // The `histo` HistogramProto (field 5) is not in our generated proto: read it from the
+        // unknown fields.
+        if let h = Self.histogram(unknownFields: v.unknownFields.data, step: event.step) {
+          histograms[v.tag, default: []].append(h)
+        }
         continue
       }
     }
     return values.isEmpty ? nil : MetricRow(step: event.step, values: values)
+  }
+
+  /// A `Summary.Value.histo` (field 5, a HistogramProto: min=1, max=2, num=3, sum=4,
+  /// sum_squares=5 doubles; bucket_limit=6 and bucket=7 packed doubles) found in the value's
+  /// unknown fields. Bucket i spans bucket_limit[i-1]...bucket_limit[i]; the first bucket starts
+  /// at `min` (tensorboardX and torch write an empty first bucket whose limit is the left
+  /// edge), and limits beyond +-1e300 (TensorFlow's default outer buckets) are clamped to
+  /// min/max.
+  static func histogram(unknownFields data: Data, step: Int64) -> HistogramSample? {
+    guard !data.isEmpty else { return nil }
+    let bytes = [UInt8](data)
+    guard let body = ProtoScan.fields(bytes).first(where: { $0.field == 5 && $0.wire == 2 })?.bytes else { return nil }
+    var mn = Double.nan, mx = Double.nan, sumSq: Double?, num = 0.0
+    var limits: [Double] = [], counts: [Double] = []
+    for f in ProtoScan.fields(body) {
+      switch (f.field, f.wire) {
+      case (1, 1): mn = f.double
+      case (2, 1): mx = f.double
+      case (3, 1): num = f.double
+      case (5, 1): sumSq = f.double
+      case (6, 1): limits.append(f.double)
+      case (6, 2): limits += ProtoScan.packedDoubles(f.bytes)
+      case (7, 1): counts.append(f.double)
+      case (7, 2): counts += ProtoScan.packedDoubles(f.bytes)
+      default: break
+      }
+    }
+    guard !counts.isEmpty, counts.count == limits.count else { return nil }
+    var edges = [Double](repeating: 0, count: counts.count + 1)
+    let first = limits[0]
+    edges[0] = counts[0] > 0 && mn.isFinite ? Swift.min(mn, first) : first
+    for i in limits.indices { edges[i + 1] = limits[i] }
+    for i in edges.indices where !(abs(edges[i]) < 1e300) {
+      edges[i] = edges[i] < 0 ? (mn.isFinite ? mn : -1e300) : (mx.isFinite ? mx : 1e300)
+    }
+    if edges[0] > edges[1] { edges[0] = edges[1] }
+    for i in 1..<edges.count where edges[i] < edges[i - 1] { edges[i] = edges[i - 1] }
+    return HistogramSample(step: step, edges: edges, counts: counts, sumSquares: num > 0 ? sumSq : nil)
+  }
+
+  /// The tensor form of tensorboard's histogram plugin: a [k, 3] float or double tensor of
+  /// (left edge, right edge, count) rows.
+  static func histogram(tensor t: Trainscape_Tensorboard_TensorProto, step: Int64) -> HistogramSample? {
+    let dims = t.tensorShape.dim.map { Int($0.size) }
+    guard dims.count == 2, dims[1] == 3, dims[0] >= 1 else { return nil }
+    var v: [Double] = []
+    switch t.dtype {
+    case 2:
+      v = t.doubleVal.isEmpty ? ProtoScan.packedDoubles([UInt8](t.tensorContent)) : t.doubleVal
+    case 1:
+      if !t.floatVal.isEmpty {
+        v = t.floatVal.map(Double.init)
+      } else {
+        let raw = [UInt8](t.tensorContent)
+        v = stride(from: 0, to: raw.count - 3, by: 4).map { i in
+          Double(Float(bitPattern: UInt32(raw[i]) | UInt32(raw[i + 1]) << 8 | UInt32(raw[i + 2]) << 16 | UInt32(raw[i + 3]) << 24))
+        }
+      }
+    default: return nil
+    }
+    guard v.count == dims[0] * 3 else { return nil }
+    var edges = [v[0]], counts: [Double] = []
+    for r in 0..<dims[0] {
+      edges.append(Swift.max(v[3 * r + 1], edges[edges.count - 1]))
+      counts.append(v[3 * r + 2])
+    }
+    return HistogramSample(step: step, edges: edges, counts: counts)
   }
 
   /// The single value of a one-element numeric tensor.
@@ -238,5 +316,69 @@ struct BorrowedBytes: SwiftProtobufContiguousBytes {
   mutating func withUnsafeMutableBytes<R>(_ body: (UnsafeMutableRawBufferPointer) throws -> R) rethrows -> R {
     if owned == nil { owned = Array(raw) }
     return try owned!.withUnsafeMutableBytes(body)
+  }
+}
+
+/// A minimal protobuf wire-format scanner for the few fields our generated code lacks.
+enum ProtoScan {
+  struct Field {
+    var field: UInt64
+    var wire: UInt64
+    var bytes: [UInt8]
+    var double: Double {
+      guard bytes.count == 8 else { return .nan }
+      var u: UInt64 = 0
+      for (i, b) in bytes.enumerated() { u |= UInt64(b) << (8 * UInt64(i)) }
+      return Double(bitPattern: u)
+    }
+  }
+
+  /// The top-level fields of a message (stops at the first malformed byte).
+  static func fields(_ b: [UInt8]) -> [Field] {
+    var out: [Field] = []
+    var i = 0
+    func varint() -> UInt64? {
+      var v: UInt64 = 0, shift: UInt64 = 0
+      while i < b.count, shift < 64 {
+        let c = b[i]
+        i += 1
+        v |= UInt64(c & 0x7F) << shift
+        if c < 0x80 { return v }
+        shift += 7
+      }
+      return nil
+    }
+    while i < b.count {
+      guard let tag = varint() else { break }
+      let wire = tag & 7
+      switch wire {
+      case 0:
+        guard let v = varint() else { return out }
+        out.append(Field(field: tag >> 3, wire: 0, bytes: withUnsafeBytes(of: v.littleEndian) { Array($0) }))
+      case 1:
+        guard i + 8 <= b.count else { return out }
+        out.append(Field(field: tag >> 3, wire: 1, bytes: Array(b[i..<(i + 8)])))
+        i += 8
+      case 5:
+        guard i + 4 <= b.count else { return out }
+        out.append(Field(field: tag >> 3, wire: 5, bytes: Array(b[i..<(i + 4)])))
+        i += 4
+      case 2:
+        guard let l = varint(), l <= UInt64(b.count - i) else { return out }
+        out.append(Field(field: tag >> 3, wire: 2, bytes: Array(b[i..<(i + Int(l))])))
+        i += Int(l)
+      default:
+        return out
+      }
+    }
+    return out
+  }
+
+  static func packedDoubles(_ b: [UInt8]) -> [Double] {
+    stride(from: 0, to: b.count - 7, by: 8).map { i in
+      var u: UInt64 = 0
+      for k in 0..<8 { u |= UInt64(b[i + k]) << (8 * UInt64(k)) }
+      return Double(bitPattern: u)
+    }
   }
 }

@@ -171,7 +171,7 @@ struct WandbChunkDecoder: ChunkDecoder {
     }
     switch rec.recordType {
     case .history(let h)?:
-      if let row = Self.row(from: h) { sink.append(row) }
+      if let row = Self.row(from: h, histograms: &sink.histograms) { sink.append(row) }
     case .config(let c)?:
       Self.applyConfig(c.update.map { ($0.key, $0.nestedKey, $0.valueJson) }, to: &sink.config)
       for r in c.remove { sink.config.removeValue(forKey: r.nestedKey.first ?? r.key) }
@@ -227,15 +227,29 @@ struct WandbChunkDecoder: ChunkDecoder {
   static let notMetrics: Set<String> = ["_step", "_runtime", "_timestamp"]
 
   static func row(from h: Trainscape_Wandb_HistoryRecord) -> MetricRow? {
+    var ignored: [String: [HistogramSample]] = [:]
+    return row(from: h, histograms: &ignored)
+  }
+
+  /// The row of a history record; `wandb.Histogram` items (`{"_type": "histogram", "values":
+  /// counts, "bins": edges}`, or `packedBins` {min, size, count}) go to `histograms`.
+  static func row(from h: Trainscape_Wandb_HistoryRecord, histograms: inout [String: [HistogramSample]]) -> MetricRow? {
     var values: [String: Double] = [:]
     var step: Int64 = h.step.num
     var media: Set<String> = []
+    var histogramTags: Set<String> = []
+    var histogramParts: [String: [String: String]] = [:]
     var entries: [([String], Double)] = []
     for item in h.item {
       let path = item.nestedKey.isEmpty ? [item.key] : item.nestedKey
       if path.count > 1, path.last == "_type" {
-        media.insert(path.dropLast().joined(separator: "/"))
+        let owner = path.dropLast().joined(separator: "/")
+        media.insert(owner)
+        if item.valueJson.contains("\"histogram\"") { histogramTags.insert(owner) }
         continue
+      }
+      if path.count > 1, ["values", "bins", "packedBins"].contains(path.last!) {
+        histogramParts[path.dropLast().joined(separator: "/"), default: [:]][path.last!] = item.valueJson
       }
       let v: Double?
       switch item.value {
@@ -259,6 +273,17 @@ struct WandbChunkDecoder: ChunkDecoder {
         continue
       }
       values[path.joined(separator: "/")] = v
+    }
+    for tag in histogramTags.sorted() {
+      guard let parts = histogramParts[tag], let counts = doubles(parts["values"]) else { continue }
+      var edges = doubles(parts["bins"]) ?? []
+      if edges.isEmpty, let packed = parts["packedBins"], let o = try? JSONParser.parse(Array(packed.utf8), file: ""),
+        let mn = o["min"]?.numeric, let size = o["size"]?.numeric, let n = o["count"]?.numeric, Int(n) == counts.count
+      {
+        edges = (0...counts.count).map { mn + Double($0) * size }
+      }
+      guard edges.count == counts.count + 1 else { continue }
+      histograms[tag, default: []].append(HistogramSample(step: step, edges: edges, counts: counts))
     }
     return values.isEmpty ? nil : MetricRow(step: step, values: values)
   }
@@ -286,6 +311,13 @@ struct WandbChunkDecoder: ChunkDecoder {
     } else if case .object(let o) = v, depth < 8 {
       for (k, child) in o.members where !k.hasPrefix("_") { flatten(child, "\(name).\(k)", into: &config, depth: depth + 1) }
     }
+  }
+
+  /// A JSON array of numbers.
+  static func doubles(_ json: String?) -> [Double]? {
+    guard let json, let v = try? JSONParser.parse(Array(json.utf8), file: ""), case .array(let a) = v else { return nil }
+    let d = a.compactMap(\.numeric)
+    return d.count == a.count ? d : nil
   }
 
   /// A JSON number (NaN, Infinity, -Infinity included) or boolean; nil for anything else.
