@@ -26,7 +26,7 @@ from .metrics import MetricsLogger
 
 PathLike = Union[str, "os.PathLike[str]"]
 
-KINDS = ("gradient-flow", "loss-landscape", "reward-landscape", "trajectory", "attention", "embedding")
+KINDS = ("gradient-flow", "loss-landscape", "reward-landscape", "trajectory", "histogram", "attention", "embedding")
 DEFAULT_KINDS = ("gradient-flow", "loss-landscape", "trajectory")
 MEDIA = ("plotly", "object3d", "image", "turntable")
 # Point clouds read best as W&B Object3D; everything else as an interactive Plotly figure.

@@ -73,8 +73,8 @@ def log_landscapes(run: Any = None, source: Any = None, kinds: Any = DEFAULT_KIN
     - ``source``: the metrics file (any format Trainscape reads; a ``MetricsLogger`` is flushed
       first), or a list of files (a learning-rate sweep for ``loss-landscape``), or an ``.npy``
       for ``attention``/``embedding``.
-    - ``kinds``: any of gradient-flow, loss-landscape, reward-landscape, trajectory, attention,
-      embedding (default: gradient-flow, loss-landscape, trajectory).
+    - ``kinds``: any of gradient-flow, loss-landscape, reward-landscape, trajectory, histogram,
+      attention, embedding (default: gradient-flow, loss-landscape, trajectory).
     - ``media``: any of plotly, object3d, image, turntable (default: plotly and image; attention:
       object3d and image); ``turntable=True`` (or a dict of turntable flags such as
       ``{"frames": 72}``) adds the GIF.
