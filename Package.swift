@@ -5,6 +5,7 @@
 // Dependencies point downward only:
 //   trainscape (CLI) -> TrainscapeHeadless -> TrainscapeGL -> TrainscapeCore
 //                    -> TrainscapeIO -------------------------> TrainscapeCore
+//                    -> TrainscapeBatch -> TrainscapeIO
 // TrainscapeCore is pure Swift: no OpenGL, no C imports.
 import PackageDescription
 
@@ -22,6 +23,9 @@ let package = Package(
     // Runtime only: the generated code in Sources/TrainscapeIO/Proto is committed
     // (scripts/gen_protos.sh), so no build plugin and no protoc in CI.
     .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+    // `trainscape batch`: TOML plans (toml++ underneath) and SHA-256 input hashes.
+    .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
   ],
   targets: [
     // MARK: - System libraries (found by pkg-config; no stable Swift API)
@@ -61,6 +65,17 @@ let package = Package(
       ],
       path: "Sources/TrainscapeIO"),
 
+    // MARK: - Batches: plans -> ordered jobs -> shards, input hashes, manifests, merge, gallery
+    // No OpenGL: the CLI runs each job through the kinds' own commands.
+    .target(
+      name: "TrainscapeBatch",
+      dependencies: [
+        "TrainscapeIO",
+        .product(name: "TOMLKit", package: "TOMLKit"),
+        .product(name: "Crypto", package: "swift-crypto"),
+      ],
+      path: "Sources/TrainscapeBatch"),
+
     // MARK: - Thin OpenGL layer: draws a Scene into the current framebuffer
     .target(
       name: "TrainscapeGL",
@@ -88,7 +103,8 @@ let package = Package(
     .executableTarget(
       name: "trainscape",
       dependencies: [
-        "TrainscapeCore", "TrainscapeIO", "TrainscapeHeadless", "TrainscapeViewer", "CGlibcCompat",
+        "TrainscapeCore", "TrainscapeIO", "TrainscapeHeadless", "TrainscapeViewer", "TrainscapeBatch",
+        "CGlibcCompat",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],
@@ -109,13 +125,16 @@ let package = Package(
       name: "TrainscapeIOTests", dependencies: ["TrainscapeTestSupport", "TrainscapeIO", "TrainscapeCore"],
       path: "Tests/TrainscapeIOTests", exclude: ["Fixtures"]),
     .testTarget(
+      name: "TrainscapeBatchTests", dependencies: ["TrainscapeTestSupport", "TrainscapeBatch", "TrainscapeIO"],
+      path: "Tests/TrainscapeBatchTests"),
+    .testTarget(
       name: "TrainscapeRenderTests",
       dependencies: ["TrainscapeTestSupport", "TrainscapeHeadless", "TrainscapeGL", "TrainscapeIO", "TrainscapeCore"],
       path: "Tests/TrainscapeRenderTests",
       exclude: ["Goldens"]),
     .testTarget(
       name: "TrainscapeCLITests",
-      dependencies: ["TrainscapeTestSupport", "trainscape", "TrainscapeIO", "TrainscapeCore"],
+      dependencies: ["TrainscapeTestSupport", "trainscape", "TrainscapeIO", "TrainscapeCore", "TrainscapeBatch"],
       path: "Tests/TrainscapeCLITests"),
     .testTarget(
       name: "TrainscapeViewerTests",

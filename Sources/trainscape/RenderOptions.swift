@@ -79,7 +79,9 @@ struct OutputOptions: ParsableArguments {
   }
 
   /// Applies the figure-level options, renders and writes the PNG; prints the path written.
-  func renderAndWrite(_ sceneIn: Scene, kind: String, runName: String) throws {
+  /// `renderer`: one to reuse (`batch` keeps one per setting); nil makes one for --gpu and
+  /// --samples.
+  func renderAndWrite(_ sceneIn: Scene, kind: String, runName: String, renderer shared: HeadlessRenderer? = nil) throws {
     var scene = sceneIn
     let transparent = background.lowercased() == "transparent"
     if !transparent, let bg = RGBColor(hex: background) { scene.background = bg }
@@ -89,13 +91,17 @@ struct OutputOptions: ParsableArguments {
       throw OutputError.exists(path: path)
     }
     let renderer: HeadlessRenderer
-    do {
-      renderer = try HeadlessRenderer(gpu: GPUSelection(argument: gpu)!, samples: samples)
-    } catch {
-      throw CLIError("\(error)")
+    if let shared {
+      renderer = shared
+    } else {
+      do {
+        renderer = try HeadlessRenderer(gpu: GPUSelection(argument: gpu)!, samples: samples)
+      } catch {
+        throw CLIError("\(error)")
+      }
+      for w in renderer.context.warnings { log.warning("\(w)") }
     }
-    defer { renderer.destroy() }
-    for w in renderer.context.warnings { log.warning("\(w)") }
+    defer { if shared == nil { renderer.destroy() } }
     let image = try renderer.render(
       scene, width: size.width, height: size.height, transparent: transparent)
     try PNGCodec.write(image, to: path, options: PNGOptions(alpha: transparent), overwrite: force)

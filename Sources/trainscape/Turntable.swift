@@ -75,6 +75,16 @@ final class ProgressReporter: @unchecked Sendable {
   }
 }
 
+/// The frames of a turntable or an animation: how many, and the scene of each.
+struct FrameSequence {
+  /// The frames' base name: `RUN_KIND` (turntable) or `RUN_KIND_by_step`.
+  var name: String
+  var count: Int
+  var scene: (Int) throws -> Scene
+  /// "turntable" or "animate", for progress lines.
+  var verb: String
+}
+
 /// Renders frames to `NAME_0000.png ...` in a new run folder (or in place), with a manifest
 /// and optionally one animated file; prints the folder.
 struct FrameWriter {
@@ -82,9 +92,50 @@ struct FrameWriter {
   let options: FrameOptions
   let kind: String
 
-  func write(
-    name: String, count: Int, scene: @escaping (Int) throws -> Scene, verb: String
+  /// The renderer frames of `options.quality` need (MSAA only at `full`).
+  static func makeRenderer(gpu: GPUSelection, output: OutputOptions, options: FrameOptions) throws -> HeadlessRenderer {
+    let samples = options.quality == .full ? output.samples : 0
+    do {
+      return try HeadlessRenderer(
+        gpu: gpu, samples: samples, fxaa: options.quality.fxaa,
+        vertexLighting: options.quality.vertexLighting)
+    } catch {
+      throw CLIError("\(error)")
+    }
+  }
+
+  /// Renders frames `range` of `sequence` with `renderer` (set up by `makeRenderer` for these
+  /// options) and hands each image to `sink(frameIndex, image)`, in order, on the encoder
+  /// thread. A frame depends only on its index, so frames rendered in parts (a split
+  /// animation) equal the same frames of one run.
+  static func renderFrames(
+    _ sequence: FrameSequence, range: Range<Int>, renderer: HeadlessRenderer, output: OutputOptions,
+    options: FrameOptions, sink: @escaping @Sendable (Int, RGBAImage) throws -> Void,
+    progress: ((Int, Int) -> Void)? = nil
   ) throws {
+    let (w, h) = (output.size.width, output.size.height)
+    FramePipeline.returnLargeBuffersToTheSystem()
+    let pipeline = FramePipeline(renderer: renderer, width: w, height: h)
+    let budget = options.quality.triangleBudget(width: w, height: h)
+    var reported = false
+    let lower = range.lowerBound
+    try pipeline.render(
+      count: range.count,
+      scene: { i in
+        let s = try sequence.scene(lower + i)
+        let (lod, reduced) = s.levelOfDetail(maxTriangles: budget)
+        if reduced && !reported {
+          reported = true
+          log.notice("surfaces drawn with at most \(budget) triangles for speed (--quality full draws every sample; exports keep full resolution)")
+        }
+        return lod
+      },
+      sink: { i, image in try sink(lower + i, image) },
+      progress: progress)
+  }
+
+  func write(_ sequence: FrameSequence) throws {
+    let (name, count, verb) = (sequence.name, sequence.count, sequence.verb)
     let progress = ProgressReporter(quiet: options.quiet)
     let parent = output.output ?? "."
     let dir: String
@@ -101,37 +152,16 @@ struct FrameWriter {
         throw OutputError.exists(path: "\(dir)/\(f)")
       }
     }
-    let samples = options.quality == .full ? output.samples : 0
-    let renderer: HeadlessRenderer
-    do {
-      renderer = try HeadlessRenderer(
-        gpu: GPUSelection(argument: output.gpu)!, samples: samples, fxaa: options.quality.fxaa,
-        vertexLighting: options.quality.vertexLighting)
-    } catch {
-      throw CLIError("\(error)")
-    }
+    let renderer = try Self.makeRenderer(gpu: GPUSelection(argument: output.gpu)!, output: output, options: options)
     defer { renderer.destroy() }
     for w in renderer.context.warnings { log.warning("\(w)") }
     let (w, h) = (output.size.width, output.size.height)
     progress.stage("\(verb): \(count) frames at \(w)x\(h), \(options.quality.rawValue) quality, on \(renderer.context.backend), into \(dir)")
-    FramePipeline.returnLargeBuffersToTheSystem()
-    let pipeline = FramePipeline(renderer: renderer, width: w, height: h)
     let png = PNGOptions(compressionLevel: Int32(options.pngLevel), filter: .up)
     let force = output.force || !options.inPlace
     let collector = AnimationCollector(format: options.animate, width: w, height: h, fps: options.fps, dither: options.dither)
-    let budget = options.quality.triangleBudget(width: w, height: h)
-    var reported = false
-    try pipeline.render(
-      count: count,
-      scene: { i in
-        let s = try scene(i)
-        let (lod, reduced) = s.levelOfDetail(maxTriangles: budget)
-        if reduced && !reported {
-          reported = true
-          log.notice("surfaces drawn with at most \(budget) triangles for speed (--quality full draws every sample; exports keep full resolution)")
-        }
-        return lod
-      },
+    try Self.renderFrames(
+      sequence, range: 0..<count, renderer: renderer, output: output, options: options,
       sink: { i, image in
         try PNGCodec.write(image, to: "\(dir)/\(frameNames[i])", options: png, overwrite: force)
         try collector.add(image)
@@ -142,7 +172,10 @@ struct FrameWriter {
       progress.stage("encoding \(format.rawValue)")
       let animated = "\(dir)/\(name).\(format == .apng ? "png" : format.rawValue)"
       if format == .mp4 {
-        try encodeMP4(dir: dir, pattern: "\(name)_%0\(digits)d.png", output: animated)
+        if FileManager.default.fileExists(atPath: animated) && !(output.force || !options.inPlace) {
+          throw OutputError.exists(path: animated)
+        }
+        try encodeMP4(framePattern: "\(dir)/\(name)_%0\(digits)d.png", fps: options.fps, output: animated)
       } else {
         try AtomicFile.write(try collector.finish(), to: animated, overwrite: output.force || !options.inPlace)
       }
@@ -165,25 +198,25 @@ struct FrameWriter {
     print(dir)
   }
 
-  private func encodeMP4(dir: String, pattern: String, output path: String) throws {
-    guard let ffmpeg = ProcessInfo.processInfo.environment["PATH"]?.split(separator: ":")
-      .map({ "\($0)/ffmpeg" }).first(where: { FileManager.default.isExecutableFile(atPath: $0) })
-    else {
-      throw CLIError("--animate mp4 needs ffmpeg on PATH (Debian: apt-get install ffmpeg); the PNG frames are written, or use --animate gif or apng, which Trainscape writes itself")
-    }
-    if FileManager.default.fileExists(atPath: path) && !(output.force || !options.inPlace) {
-      throw OutputError.exists(path: path)
-    }
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: ffmpeg)
-    p.arguments = [
-      "-loglevel", "error", "-y", "-framerate", String(options.fps), "-i", "\(dir)/\(pattern)",
-      "-c:v", "libx264", "-pix_fmt", "yuv420p", "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", path,
-    ]
-    try p.run()
-    p.waitUntilExit()
-    guard p.terminationStatus == 0 else { throw CLIError("ffmpeg failed (exit \(p.terminationStatus)) writing \(path)") }
+}
+
+/// Encodes the PNG frames matching `framePattern` (ffmpeg's `%04d` form) into an H.264 MP4 at
+/// `path` (replacing it) through `ffmpeg` on PATH.
+func encodeMP4(framePattern: String, fps: Double, output path: String) throws {
+  guard let ffmpeg = ProcessInfo.processInfo.environment["PATH"]?.split(separator: ":")
+    .map({ "\($0)/ffmpeg" }).first(where: { FileManager.default.isExecutableFile(atPath: $0) })
+  else {
+    throw CLIError("--animate mp4 needs ffmpeg on PATH (Debian: apt-get install ffmpeg); the PNG frames are written, or use --animate gif or apng, which Trainscape writes itself")
   }
+  let p = Process()
+  p.executableURL = URL(fileURLWithPath: ffmpeg)
+  p.arguments = [
+    "-loglevel", "error", "-y", "-framerate", String(fps), "-i", framePattern,
+    "-c:v", "libx264", "-pix_fmt", "yuv420p", "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", path,
+  ]
+  try p.run()
+  p.waitUntilExit()
+  guard p.terminationStatus == 0 else { throw CLIError("ffmpeg failed (exit \(p.terminationStatus)) writing \(path)") }
 }
 
 /// Collects frames for the animated file on the encoder queue.
@@ -240,11 +273,16 @@ struct TurntableCommand<Kind: SceneKind>: ParsableCommand {
   }
 
   func run() throws {
+    try FrameWriter(output: scene.output, options: frames, kind: Kind.kindName).write(frameSequence())
+  }
+
+  /// The orbit: the scene built once, only the camera moving.
+  func frameSequence() throws -> FrameSequence {
     let (base, name) = try scene.makeScene()
     for note in base.notes { log.notice("\(note)") }
     let cameras = FramePipeline.turntableCameras(base: base.camera, frames: frames.frames, elevation: elevation)
     var frameScene = base
-    try FrameWriter(output: scene.output, options: frames, kind: Kind.kindName).write(
+    return FrameSequence(
       name: "\(name)_\(Kind.kindName)", count: cameras.count,
       scene: { i in
         frameScene.camera = cameras[i]
@@ -294,6 +332,11 @@ struct AnimateCommand<Kind: StepAnimatable>: ParsableCommand {
   }
 
   func run() throws {
+    try FrameWriter(output: scene.output, options: frames, kind: Kind.kindName).write(frameSequence())
+  }
+
+  /// Frame k shows the data up to step s_k, on the whole run's axes.
+  func frameSequence() throws -> FrameSequence {
     let (full, name) = try scene.makeScene()
     let range = try scene.animationSteps()
     let n = frames.frames
@@ -305,7 +348,8 @@ struct AnimateCommand<Kind: StepAnimatable>: ParsableCommand {
     let cameras = orbit
       ? FramePipeline.turntableCameras(base: full.camera, frames: n, elevation: nil)
       : Array(repeating: full.camera, count: n)
-    try FrameWriter(output: scene.output, options: frames, kind: Kind.kindName).write(
+    let scene = self.scene
+    return FrameSequence(
       name: "\(name)_\(Kind.kindName)_by_step", count: n,
       scene: { i in
         var s = try scene.makeScene(throughStep: steps[i]).fixingFrame(to: full)
