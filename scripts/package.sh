@@ -89,9 +89,18 @@ licence() {  # licence NAME FILE
 }
 swiftroot=$(dirname "$(dirname "$(readlink -f "$(command -v swift)")")")
 licence swift.txt "$swiftroot/share/swift/LICENSE.txt"
-for pkg in swift-argument-parser swift-log swift-collections swift-protobuf; do
-  licence "$pkg.txt" "$(ls "$scratch"/checkouts/$pkg/LICENSE* | head -1)"
+# Every Swift package the build resolved (Package.swift's dependencies and theirs).
+for dir in "$scratch"/checkouts/*/; do
+  pkg=$(basename "$dir")
+  licence "$pkg.txt" "$(ls "$dir"LICENSE* | head -1)"
+  [ -f "$dir/NOTICE.txt" ] && cp "$dir/NOTICE.txt" "$stage/LICENSES/$pkg-NOTICE.txt"
 done
+# toml++ (inside TOMLKit) carries its MIT licence in its header.
+if [ -f "$scratch/checkouts/TOMLKit/Sources/CTOML/Sources/toml.hpp" ]; then
+  sed -n '/^\/\/ MIT License/,/^\/\/---/p' "$scratch/checkouts/TOMLKit/Sources/CTOML/Sources/toml.hpp" \
+    | sed -e 's|^// \{0,1\}||' -e '/^---/d' > "$stage/LICENSES/tomlplusplus.txt"
+  grep -q "Permission is hereby granted" "$stage/LICENSES/tomlplusplus.txt" || { echo "package: toml++ licence not found" >&2; exit 1; }
+fi
 licence libpng.txt /usr/share/doc/libpng16-16/copyright
 licence libdeflate.txt /usr/share/doc/libdeflate0/copyright
 licence zlib.txt /usr/share/doc/zlib1g/copyright
@@ -112,10 +121,12 @@ box Mesa (libgl1-mesa-dri). Optional: GLFW 3 (libglfw3) for the 'view' window, H
 (libhdf5-103-1 on Debian 12) for loss-landscape .h5 files, ffmpeg for MP4.
 
 The binary statically includes the Swift runtime and Foundation (Apache 2.0 with the Runtime
-Library Exception; Foundation includes ICU, under the Unicode licence), swift-argument-parser,
-swift-log, swift-collections and swift-protobuf (Apache 2.0), libstdc++ (GPL 3 with the GCC
-Runtime Library Exception), libpng, libdeflate and zlib, and an atlas baked from the DejaVu Sans
-font: their licences are in LICENSES/.
+Library Exception; Foundation includes ICU, under the Unicode licence), the Swift packages
+swift-argument-parser, swift-log, swift-collections, swift-protobuf, swift-crypto (with
+BoringSSL, whose files carry their own Apache 2.0, ISC and OpenSSL notices) and swift-asn1
+(Apache 2.0), TOMLKit and toml++ (MIT), libstdc++ (GPL 3 with the GCC Runtime Library
+Exception), libpng, libdeflate and zlib, and an atlas baked from the DejaVu Sans font: their
+licences are in LICENSES/.
 EOF
 mkdir -p dist
 tarball="dist/trainscape-$version-linux-x86_64.tar.gz"
