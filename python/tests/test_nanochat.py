@@ -226,6 +226,27 @@ def test_embedding_trajectory(original):
     assert list(fig.data[0].text) == labels
 
 
+def test_embedding_trajectory_umap_is_trainscapes_own(recwarn):
+    torch.manual_seed(1)
+    drift = torch.randn(16)
+    embeddings = [torch.randn(16) * 0.3 + drift * t for t in range(12)]
+    fig = ours.create_3d_embedding_trajectory(embeddings, [str(t) for t in range(12)], method='umap')
+    assert not [w for w in recwarn if issubclass(w.category, ours.TrainscapeWarning)]
+    assert fig.layout.title.text == '3D Embedding Space Trajectory (UMAP)'
+    assert len(fig.data) == 1
+    pts = np.column_stack([np.asarray(fig.data[0][k], float) for k in "xyz"])
+    assert pts.shape == (12, 3) and np.isfinite(pts).all() and np.ptp(pts, axis=0).min() > 0
+    # The checkpoints drift along one direction, so each one's nearest neighbour in the layout
+    # should be one of its three nearest in the embedding space.
+    x = torch.stack(embeddings).numpy()
+    hits = 0
+    for i in range(12):
+        near_x = np.argsort(np.linalg.norm(x - x[i], axis=1))[1:4]
+        near_p = np.argsort(np.linalg.norm(pts - pts[i], axis=1))[1]
+        hits += near_p in near_x
+    assert hits >= 10, hits
+
+
 def test_checkpoint_summary_has_the_same_keys(original, metrics):
     mb_o, mb_m = original.TrainingMetricsBuffer(), ours.TrainingMetricsBuffer()
     for i in range(120):

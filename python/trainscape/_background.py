@@ -54,6 +54,10 @@ class Request:
     destination: Tuple[Any, ...]
     skip_when_behind: bool = True
     future: "Future[Dict[str, Path]]" = field(default_factory=Future)
+    # The sizes of the growing JSONL sources when the request was made: the render reads no
+    # further, so a landscape logged at step N holds the rows written by then and no later
+    # ones, however far training has gone when the background thread gets to it.
+    sizes: Dict[str, int] = field(default_factory=dict)
 
 
 class Sink:
@@ -81,14 +85,23 @@ def sources_of(source: Any) -> List[str]:
     return out
 
 
-def snapshot(paths: Sequence[str], workdir: Path) -> List[str]:
+def growing(path: str) -> bool:
+    return path.endswith((".jsonl", ".ndjson")) and os.path.isfile(path)
+
+
+def sizes_now(paths: Sequence[str]) -> Dict[str, int]:
+    return {p: os.path.getsize(p) for p in paths if growing(p)}
+
+
+def snapshot(paths: Sequence[str], workdir: Path, sizes: Optional[Mapping[str, int]] = None) -> List[str]:
     """JSONL files that training is still appending to are copied up to their last complete
-    line, so every kind of one request sees the same rows and no half-written line."""
+    line (within ``sizes[path]`` bytes when given: the size when the request was made), so
+    every kind of one request sees the same rows and no half-written line."""
     out = []
     for i, p in enumerate(paths):
-        if p.endswith((".jsonl", ".ndjson")) and os.path.isfile(p):
+        if growing(p):
             with open(p, "rb") as f:
-                data = f.read()
+                data = f.read(sizes[p]) if sizes and p in sizes else f.read()
             end = data.rfind(b"\n")
             # Same file name: titles and run names come from it.
             (workdir / f"source{i}").mkdir(exist_ok=True)
@@ -105,7 +118,7 @@ def render_request(request: Request, workdir: Path, scratch: Path) -> Tuple[Dict
     failures. Growing JSONL sources are read from a snapshot in ``scratch``."""
     files: Dict[str, Tuple[str, Path]] = {}
     failures: List[str] = []
-    sources = snapshot(request.sources, scratch)
+    sources = snapshot(request.sources, scratch, request.sizes)
     for kind in request.kinds:
         opts = dict(request.options.get(kind, {}))
         stem = kind.replace("-", "_")
@@ -259,7 +272,8 @@ def make_request(source: Any, kinds: Any, step: Any, prefix: str, final: bool, m
     if step is not None:
         step = int(step)
     spin = dict(turntable) if isinstance(turntable, Mapping) else ({} if turntable else None)
-    return Request(sources=sources_of(source), kinds=kinds, media=per_kind, step=step,
+    sources = sources_of(source)
+    return Request(sources=sources, sizes=sizes_now(sources), kinds=kinds, media=per_kind, step=step,
                    prefix=prefix, final=final, turntable=spin, options=opts, sink=sink,
                    destination=destination, skip_when_behind=skip_when_behind)
 

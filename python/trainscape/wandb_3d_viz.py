@@ -18,8 +18,9 @@ Differences, on purpose:
   counts in order; where the original's assumption holds the result is the same, and
   nanochat's own GPT (``transformer.h.N``), for which the original records nothing, gets a
   surface.
-- ``create_3d_embedding_trajectory(..., method='umap')``: Trainscape has no UMAP; it warns and
-  uses PCA (the original does the same when umap-learn is missing).
+- ``create_3d_embedding_trajectory(..., method='umap')`` runs Trainscape's own UMAP (seed 42,
+  as the original's ``random_state=42``), so umap-learn isn't needed; its layout is a UMAP
+  layout of the same data, not umap-learn's exact coordinates.
 - ``create_3d_attention_visualization`` thresholds with the binary and builds the same points
   and colours without the original's per-element Python loop.
 """
@@ -30,7 +31,6 @@ import math
 import os
 import re
 import tempfile
-import warnings
 from collections import deque
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
@@ -270,21 +270,19 @@ def create_3d_embedding_trajectory(embeddings: List[Any], labels: List[str], met
         emb = emb.reshape(emb.shape[0], -1)
     if method not in ('pca', 'tsne', 'umap'):
         raise ValueError(f"Unknown method: {method}")
-    if method == 'umap':
-        warnings.warn("trainscape has no UMAP; using PCA (as the original does without umap-learn)",
-                      TrainscapeWarning, stacklevel=2)
-        method = 'pca'
     with tempfile.TemporaryDirectory(prefix="trainscape-") as tmp:
         src = Path(tmp) / "embeddings.npy"
         np.save(src, np.ascontiguousarray(emb, dtype=np.float64))
         flags: Dict[str, Any] = {"method": method}
-        if method == 'tsne':
-            flags["seed"] = 42
+        if method in ('tsne', 'umap'):
+            flags["seed"] = 42  # the original's random_state=42
         spec = _export("embedding", src, Path(tmp), **flags)
     name = method.upper()
     fig = _figure(spec, f'3D Embedding Space Trajectory ({name})',
                   (f'{name} Component 1', f'{name} Component 2', f'{name} Component 3'),
                   (1.5, 1.5, 1.5), 1000, 800)
+    # Trainscape marks the path's start and end; the original draws the path alone.
+    fig.data = fig.data[:1]
     progress = np.arange(emb.shape[0])
     fig.update_traces(text=list(labels), name='Embedding Trajectory',
                       marker=dict(color=progress, colorscale='Rainbow', cmin=None, cmax=None,
