@@ -127,6 +127,9 @@ let package = Package(
       name: "TrainscapeBatchTests", dependencies: ["TrainscapeTestSupport", "TrainscapeBatch", "TrainscapeIO"],
       path: "Tests/TrainscapeBatchTests"),
     .testTarget(
+      name: "TrainscapeGLTests", dependencies: ["TrainscapeTestSupport", "TrainscapeGL", "TrainscapeCore"],
+      path: "Tests/TrainscapeGLTests"),
+    .testTarget(
       name: "TrainscapeRenderTests",
       dependencies: ["TrainscapeTestSupport", "TrainscapeHeadless", "TrainscapeGL", "TrainscapeIO", "TrainscapeCore"],
       path: "Tests/TrainscapeRenderTests",
