@@ -192,6 +192,17 @@ enum Uniforms {
   /// Viewport size in pixels (wide lines), and the marker size factor.
   static let viewport = Uniform<SIMD2<Float>>("u_viewport")
   static let pointScale = Uniform<Float>("u_scale_px")
+  /// The marker's shape (`symbolCode`).
+  static let symbol = Uniform<Int32>("u_symbol")
+
+  /// point.frag's `u_symbol`.
+  static func symbolCode(_ s: ScatterTrace.Symbol) -> Int32 {
+    switch s {
+    case .circle: return 0
+    case .ring: return 1
+    case .cross: return 2
+    }
+  }
   /// The font atlas, and the image and its texel size for FXAA.
   static let atlas = Uniform<TextureUnit>("u_atlas")
   static let image = Uniform<TextureUnit>("u_image")

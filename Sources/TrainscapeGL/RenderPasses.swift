@@ -132,6 +132,7 @@ struct PlotPass {
         if let m = s.markers {
           setUniforms(p.scatterPoint)
           p.scatterPoint.set(Uniforms.pointScale, markerUnit)
+          p.scatterPoint.set(Uniforms.symbol, Uniforms.symbolCode(s.style.symbol))
           m.draw(GL_POINTS)
         }
       }

@@ -43,6 +43,7 @@ struct LoadedScene: Equatable {
 /// a change there is a reload.
 struct ScatterStyle: Equatable {
   var mode: ScatterTrace.Mode
+  var symbol: ScatterTrace.Symbol
   var markerSize: Double
   var lineWidth: Double
   var opacity: Double
@@ -51,6 +52,7 @@ struct ScatterStyle: Equatable {
 
   init(_ t: ScatterTrace) {
     mode = t.mode
+    symbol = t.symbol
     markerSize = t.markerSize
     lineWidth = t.lineWidth
     opacity = t.opacity
