@@ -5,7 +5,7 @@
 // Dependencies point downward only (each target's README.md says what it does and does not):
 //
 //   trainscape (CLI)    -> TrainscapeViewer, TrainscapeHeadless, TrainscapeBatch, TrainscapeIO, TrainscapeCore
-//                          (+ swift-argument-parser, swift-log)
+//                          (+ swift-argument-parser, swift-log, CGlibcCompat)
 //   TrainscapeViewer    -> TrainscapeGL, TrainscapeIO, TrainscapeCore   (+ CGLFW, CGL)
 //   TrainscapeHeadless  -> TrainscapeGL, TrainscapeCore                 (+ CEGL, CGL)
 //   TrainscapeBatch     -> TrainscapeIO                                 (+ TOMLKit, swift-crypto)
@@ -13,6 +13,9 @@
 //   TrainscapeIO        -> TrainscapeCore                               (+ CPNGEncoder, CHDF5, swift-protobuf, swift-collections)
 //   CPNGEncoder         -> CLibPNG                                      (+ libdeflate)
 //   TrainscapeCore      -> swift-collections only: pure Swift, no OpenGL, no C imports
+//
+// CGL (OpenGL) and CHDF5 (HDF5) resolve their libraries at run time; the binary links only
+// glibc and libEGL of the system's libraries (docs/install.md).
 //
 // TrainscapeBenchmarks uses Core, IO, Headless and Viewer; the test targets share
 // TrainscapeTestSupport (Tests/README.md).
