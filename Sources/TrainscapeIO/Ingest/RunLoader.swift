@@ -155,9 +155,15 @@ public enum RunLoader {
     var extraRuns: [Run] = []
     switch format {
     case .jsonl:
-      sink = try FileAccess.decodeWhole(
-        path: path, decoder: JSONLChunkDecoder(file: path), skipBad: skipBad, capacity: capacity, order: .file)
-      rows = sink.finalRows(byStep: false)
+      if capacity == nil {
+        // Whole file: memory-mapped, parsed on all cores straight into columns.
+        sink = try ColumnarJSONL.read(path: path, skipBad: skipBad)
+        rows = []
+      } else {
+        sink = try FileAccess.decodeWhole(
+          path: path, decoder: JSONLChunkDecoder(file: path), skipBad: skipBad, capacity: capacity, order: .file)
+        rows = sink.finalRows(byStep: false)
+      }
     case .tensorboard:
       sink = try FileAccess.decodeWhole(
         path: path, decoder: TFRecordChunkDecoder(file: path), skipBad: skipBad, capacity: capacity, order: .step)
@@ -204,11 +210,14 @@ public enum RunLoader {
       result.formats += extraRuns.map { _ in format }
       return
     }
-    if rows.isEmpty && sink.histograms.isEmpty {
+    if rows.isEmpty && (sink.table?.isEmpty ?? true) && sink.histograms.isEmpty {
       throw IngestError(file: path, message: "no metric rows found (read as \(format.rawValue))")
     }
     let runName = name ?? sink.runName ?? defaultName(file: path, format: format)
-    result.runs.append(Run(name: runName, source: path, rows: rows, config: sink.config, histograms: sink.histograms.sortedBySteps()))
+    result.runs.append(
+      Run(
+        name: runName, source: path, table: sink.table ?? MetricsTable(rows: rows), config: sink.config,
+        histograms: sink.histograms.sortedBySteps()))
     result.formats.append(format)
   }
 
