@@ -23,7 +23,7 @@ private func lightness(_ c: RGBColor) -> Double {
   return y > 216.0 / 24389 ? 116 * cbrt(y) - 16 : y * 24389 / 27
 }
 
-@Suite struct ColormapTests {
+@Suite(.tiered) struct ColormapTests {
   @Test func builtInTablesAreComplete() throws {
     #expect(
       Colormap.allNames
@@ -135,7 +135,7 @@ private func lightness(_ c: RGBColor) -> Double {
   }
 
   /// Independent reference: ask matplotlib itself (in the package's .venv) for colours.
-  @Test func matchesMatplotlibReference() throws {
+  @Test(.tags(.python)) func matchesMatplotlibReference() throws {
     let names = Colormap.allNames + ["viridis_r", "RdYlGn_r"]
     // t values on the 1/255 grid (where matplotlib's own lookup is exact) and between grid points.
     let ts: [Double] = [0, 0.1234, 0.25, 0.5, 0.77, 1, 37.0 / 255, 200.0 / 255]

@@ -248,6 +248,24 @@ public enum Trace: Sendable, Equatable {
     case .mesh(let m): return m.name
     }
   }
+
+  /// The surface, when this is one.
+  public var surface: SurfaceTrace? {
+    if case .surface(let s) = self { return s }
+    return nil
+  }
+
+  /// The scatter trace, when this is one.
+  public var scatter: ScatterTrace? {
+    if case .scatter(let s) = self { return s }
+    return nil
+  }
+
+  /// The mesh, when this is one.
+  public var mesh: MeshTrace? {
+    if case .mesh(let m) = self { return m }
+    return nil
+  }
 }
 
 /// The colour bar beside the plot.
@@ -371,16 +389,8 @@ extension Scene {
   public func revealingPoints(_ count: Int) -> Scene {
     var s = self
     s.traces = traces.map { trace in
-      guard case .scatter(var t) = trace, t.count > count else { return trace }
-      let n = Swift.max(0, count)
-      t.x = Array(t.x.prefix(n)); t.y = Array(t.y.prefix(n)); t.z = Array(t.z.prefix(n))
-      if !t.text.isEmpty { t.text = Array(t.text.prefix(n)) }
-      switch t.colors {
-      case .perPoint(let cs): t.colors = .perPoint(Array(cs.prefix(n)))
-      case .scalar(let v, let m, let r, let sc): t.colors = .scalar(Array(v.prefix(n)), colormap: m, range: r, scale: sc)
-      case .solid: break
-      }
-      return .scatter(t)
+      guard case .scatter(let t) = trace else { return trace }
+      return .scatter(t.prefix(count))
     }
     return s
   }
