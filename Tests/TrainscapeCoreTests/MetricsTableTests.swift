@@ -6,7 +6,7 @@ import Testing
 /// recipes' view (`MetricTable`: adjacent equal steps merged, `--last`, `--steps`) equal to
 /// what a `MetricsBuffer` of the same rows gives, on random rows with gaps, NaNs and
 /// duplicate steps.
-@Suite struct MetricsTableTests {
+@Suite(.tiered) struct MetricsTableTests {
   struct Gen {
     var state: UInt64
     mutating func next() -> UInt64 {

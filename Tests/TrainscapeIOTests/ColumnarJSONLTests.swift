@@ -9,7 +9,7 @@ import TrainscapeTestSupport
 /// (`JSONLChunkDecoder` through `FileAccess.decodeWhole`): the same rows (every NaN, every
 /// missing key, every duplicate step), the same warnings and the same errors, whatever the
 /// chunking; and its float parser against Python's `float()`.
-@Suite struct ColumnarJSONLTests {
+@Suite(.tiered) struct ColumnarJSONLTests {
   /// What a read gave: rows, warnings, skipped count, or the error text.
   struct Outcome: CustomStringConvertible {
     var rows: [MetricRow] = []

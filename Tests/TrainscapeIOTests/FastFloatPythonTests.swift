@@ -10,7 +10,7 @@ import TrainscapeTestSupport
 /// between neighbouring doubles and their neighbours one unit in the last digit away,
 /// subnormals, the largest finite value and just past it, underflow to zero, `-0.0`, and
 /// integers around 2^53 and 2^63.
-@Suite struct FastFloatPythonTests {
+@Suite(.tiered) struct FastFloatPythonTests {
   static let script = #"""
     import random, struct, sys
     from decimal import Decimal, getcontext
@@ -75,7 +75,7 @@ import TrainscapeTestSupport
     sys.stdout.write("\n".join(out) + "\n")
     """#
 
-  @Test func millionLiteralsMatchPythonFloat() throws {
+  @Test(.tags(.python, .slow)) func millionLiteralsMatchPythonFloat() throws {
     let text = try Python.run(Self.script, args: ["1000000", "15"])
     var checked = 0, mismatches: [String] = []
     var subnormals = 0, infinities = 0, zeros = 0
