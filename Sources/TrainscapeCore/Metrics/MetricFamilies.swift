@@ -293,27 +293,30 @@ extension MetricsTable {
         for i in 0..<n where !has[i] && !MetricsTable.isMissing(c[i]) { has[i] = true }
       }
     }
-    var stepSet = Set<Int64>()
-    for i in 0..<n where has[i] { stepSet.insert(steps[i]) }
-    let sortedSteps = stepSet.sorted()
-    var position: [Int64: Int] = [:]
-    position.reserveCapacity(sortedSteps.count)
-    for (i, s) in sortedSteps.enumerated() { position[s] = i }
+    // Steps in increasing order (the common case) map to consecutive positions: no hashing.
+    var rowPosition = [Int](repeating: -1, count: n)
+    var sortedSteps: [Int64] = []
+    var increasing = true
+    for i in 0..<n where has[i] {
+      if let p = sortedSteps.last, steps[i] <= p {
+        increasing = false
+        break
+      }
+      rowPosition[i] = sortedSteps.count
+      sortedSteps.append(steps[i])
+    }
+    if !increasing {
+      var stepSet = Set<Int64>()
+      for i in 0..<n where has[i] { stepSet.insert(steps[i]) }
+      sortedSteps = stepSet.sorted()
+      var position: [Int64: Int] = [:]
+      position.reserveCapacity(sortedSteps.count)
+      for (i, s) in sortedSteps.enumerated() { position[s] = i }
+      for i in 0..<n where has[i] { rowPosition[i] = position[steps[i]]! }
+    }
     var m = LayerStepMatrix(
       family: family.prefix, layers: members.map(\.layer), steps: sortedSteps,
       values: Array(repeating: .nan, count: members.count * sortedSteps.count))
-    // Steps in increasing order (the common case) map to consecutive positions: no lookups.
-    var rowPosition = [Int](repeating: -1, count: n)
-    var sorted = true
-    var prev: Int64? = nil
-    var next = 0
-    for i in 0..<n where has[i] {
-      if let p = prev, steps[i] <= p { sorted = false; break }
-      rowPosition[i] = next
-      next += 1
-      prev = steps[i]
-    }
-    if !sorted { for i in 0..<n where has[i] { rowPosition[i] = position[steps[i]]! } }
     var present: [Double] = []
     for (li, cols) in memberColumns.enumerated() {
       if members[li].keys.count == 1, cols.count == 1 {

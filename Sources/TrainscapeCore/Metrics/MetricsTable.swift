@@ -109,7 +109,9 @@ public struct MetricsTable: Sendable {
     let k = keys.count
     keys.append(key)
     index[key] = k
-    storage.append([])
+    var column: [Double] = []
+    if rowCapacity > 0 { column.reserveCapacity(rowCapacity) }
+    storage.append(column)
     return k
   }
 
@@ -152,8 +154,15 @@ public struct MetricsTable: Sendable {
     }
   }
 
-  /// Reserves room for `n` rows in the step column.
-  public mutating func reserveRows(_ n: Int) { steps.reserveCapacity(n) }
+  /// Reserves room for `n` rows in the step column and in every column, present and to come
+  /// (a reader that can estimate its row count avoids regrowing the columns).
+  public mutating func reserveRows(_ n: Int) {
+    rowCapacity = n
+    steps.reserveCapacity(n)
+    for k in storage.indices { storage[k].reserveCapacity(n) }
+  }
+
+  private var rowCapacity = 0
 
   // MARK: - Rows
 

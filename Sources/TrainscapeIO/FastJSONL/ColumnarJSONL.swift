@@ -36,7 +36,15 @@ enum ColumnarJSONL {
   static func read(path: String, skipBad: Bool) throws -> IngestSink {
     var sink = IngestSink(skipBad: skipBad)
     var table = MetricsTable()
-    let streamed = try stream(path: path, sink: &sink) { window in
+    let size = FileAccess.identity(path: path).map { Int($0.size) } ?? 0
+    var bytesSeen = 0
+    let streamed = try stream(path: path, sink: &sink) { window, done in
+      if table.isEmpty && done > 0 && window.rowCount > 0 {
+        // Size the columns once from the first window's bytes per row (+2%), so they are not
+        // regrown (a regrown column briefly needs twice its memory).
+        bytesSeen = done
+        table.reserveRows(Int(Double(window.rowCount) * Double(size) / Double(bytesSeen) * 1.02) + 16)
+      }
       table.append(contentsOf: window)
     }
     if !streamed {
@@ -54,7 +62,7 @@ enum ColumnarJSONL {
   /// `body` keeps plus one window. Problems go to `sink` (the first bad line throws unless
   /// `skipBad`). Returns false, reading nothing, when the file cannot be mapped.
   static func stream(
-    path: String, windowBytes: Int = 64 << 20, sink: inout IngestSink, _ body: (MetricsTable) throws -> Void
+    path: String, windowBytes: Int = 64 << 20, sink: inout IngestSink, _ body: (MetricsTable, Int) throws -> Void
   ) throws -> Bool {
     let fd = try FileAccess.open(path)
     defer { close(fd) }
@@ -71,7 +79,7 @@ enum ColumnarJSONL {
     let bytes = UnsafeRawBufferPointer(start: map, count: size).bindMemory(to: UInt8.self)
     let page = Int(sysconf(Int32(_SC_PAGESIZE)))
     try parse(bytes, file: path, windowBytes: windowBytes, into: &sink) { table, done in
-      try body(table)
+      try body(table, done.upperBound)
       // Drop the parsed pages from this process's memory (they stay in the page cache).
       let end = done.upperBound / page * page
       if end > 0 { _ = madvise(map, end, MADV_DONTNEED) }

@@ -17,7 +17,7 @@ public enum JSONLStreaming {
     path: String, skipBad: Bool, _ body: (MetricsTable) throws -> Void
   ) throws -> (warnings: [String], skipped: Int) {
     var sink = IngestSink(skipBad: skipBad)
-    if try !ColumnarJSONL.stream(path: path, sink: &sink, body) {
+    if try !ColumnarJSONL.stream(path: path, sink: &sink, { t, _ in try body(t) }) {
       let whole = try FileAccess.decodeWhole(path: path, decoder: JSONLChunkDecoder(file: path), skipBad: skipBad)
       try body(MetricsTable(rows: whole.rows))
       return (whole.warnings, whole.skipped)
