@@ -315,6 +315,10 @@ public enum PlotlyExporter {
       }
       w.raw(",\"marker\":{\"size\":")
       w.number(s.markerSize)
+      if s.symbol != .circle {
+        w.raw(",\"symbol\":")
+        w.string(s.symbol.rawValue)
+      }
       w.byte(UInt8(ascii: ","))
       if colorSpec(&w, withBar: true) { colorBarShown = true }
       w.raw("},\"line\":{\"width\":")
