@@ -7,18 +7,7 @@ import Testing
 /// what a `MetricsBuffer` of the same rows gives, on random rows with gaps, NaNs and
 /// duplicate steps.
 @Suite(.tiered) struct MetricsTableTests {
-  struct Gen {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-      state &+= 0x9E37_79B9_7F4A_7C15
-      var z = state
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      return z ^ (z >> 31)
-    }
-  }
-
-  static func randomRows(_ g: inout Gen, count: Int) -> [MetricRow] {
+  static func randomRows(_ g: inout SplitMix64, count: Int) -> [MetricRow] {
     let keys = ["loss", "lr", "grad_norm/layer_0", "grad_norm/layer_1", "grad_norm/layer_2", "acc", "grad_norm/layer_1.w"]
     var step: Int64 = 0
     return (0..<count).map { _ in
@@ -48,7 +37,7 @@ import Testing
   }
 
   @Test func rowsRoundTripExactly() {
-    var g = Gen(state: 1)
+    var g = SplitMix64(seed: 1)
     for n in [0, 1, 2, 50, 400] {
       let rows = Self.randomRows(&g, count: n)
       let t = MetricsTable(rows: rows)
@@ -86,7 +75,7 @@ import Testing
   }
 
   @Test func appendingTablesEqualsAppendingRows() {
-    var g = Gen(state: 7)
+    var g = SplitMix64(seed: 7)
     let rows = Self.randomRows(&g, count: 300)
     for cut in [0, 1, 150, 299, 300] {
       var a = MetricsTable(rows: rows[..<cut])
@@ -98,7 +87,7 @@ import Testing
   }
 
   @Test func recipeViewEqualsTheBufferView() {
-    var g = Gen(state: 3)
+    var g = SplitMix64(seed: 3)
     for trial in 0..<40 {
       let rows = Self.randomRows(&g, count: Int(g.next() % 300))
       let last: Int? = trial % 3 == 0 ? nil : Int(g.next() % 50) + 1

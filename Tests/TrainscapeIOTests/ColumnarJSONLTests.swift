@@ -135,7 +135,7 @@ import TrainscapeTestSupport
   /// NaN / Infinity tokens, duplicates, duplicate steps, bad lines, blank and CRLF lines,
   /// an incomplete last line; read with chunk boundaries falling anywhere.
   @Test func randomFilesMatchTheStreamingReader() {
-    var rng = SplitMix(seed: 0x5EED_C01)
+    var rng = SplitMix64(seed: 0x5EED_C01)
     for file in 0..<150 {
       let text = Self.randomFile(&rng, lines: Int(rng.next() % 60) + 1, allowBad: file % 3 == 0)
       let counts = [1, 2, 3, 4, 7, 16, 61, Int(rng.next() % 40) + 1]
@@ -161,7 +161,7 @@ import TrainscapeTestSupport
   @Test func wholeFileReadThroughRunLoaderEqualsTheBoundedReadOfEveryRow() throws {
     let dir = try TestPaths.temporaryDirectory("columnar")
     defer { try? FileManager.default.removeItem(at: dir) }
-    var rng = SplitMix(seed: 99)
+    var rng = SplitMix64(seed: 99)
     let path = dir.appendingPathComponent("r.jsonl").path
     try Self.randomFile(&rng, lines: 3000, allowBad: false).write(toFile: path, atomically: true, encoding: .utf8)
     // Random step keys may hold non-integers: those lines are skipped, by both reads alike.
@@ -176,12 +176,12 @@ import TrainscapeTestSupport
 
   // MARK: - Random files
 
-  static func randomFile(_ rng: inout SplitMix, lines: Int, allowBad: Bool) -> String {
+  static func randomFile(_ rng: inout SplitMix64, lines: Int, allowBad: Bool) -> String {
     let keyPool = [
       "loss", "lr", "train/loss", "grad_norm/layer_0", "grad_norm/layer_1", "a\\\"q", "\\u00e9t\\u00e9", "é",
       "step", "_step", "global_step", "_timestamp", "x y", "", "e\\u0301", "k\\\\",
     ]
-    func number(_ rng: inout SplitMix) -> String {
+    func number(_ rng: inout SplitMix64) -> String {
       switch rng.next() % 12 {
       case 0: return "NaN"
       case 1: return "Infinity"
@@ -197,7 +197,7 @@ import TrainscapeTestSupport
       default: return "\(Double(rng.next() % 1000) * 0.001)"
       }
     }
-    func value(_ rng: inout SplitMix, depth: Int) -> String {
+    func value(_ rng: inout SplitMix64, depth: Int) -> String {
       switch rng.next() % 10 {
       case 0 where depth < 3:
         let n = Int(rng.next() % 3)
@@ -235,4 +235,3 @@ import TrainscapeTestSupport
   }
 }
 
-extension SplitMix: RandomNumberGenerator {}
