@@ -143,6 +143,19 @@ import TrainscapeTestSupport
     }
   }
 
+  /// Every JSONL file the project ships (the examples and the sweep), at several chunkings.
+  @Test func shippedJSONLFilesMatchTheStreamingReader() throws {
+    let root = TestPaths.packageRoot.appendingPathComponent("Assets/examples")
+    let files = try #require(FileManager.default.enumerator(atPath: root.path)).compactMap { $0 as? String }
+      .filter { $0.hasSuffix(".jsonl") }.sorted()
+    #expect(files.count >= 3, "expected the example JSONL runs under \(root.path), found \(files)")
+    for f in files {
+      let bytes = [UInt8](try Data(contentsOf: root.appendingPathComponent(f)))
+      #expect(Self.reference(bytes, skipBad: false).rows.count > 10, "\(f) holds too few rows to compare")
+      Self.check(bytes, chunkCounts: [1, 2, 3, 7, 64], label: f)
+    }
+  }
+
   @Test func columnsHoldTheReferenceRowsExactly() throws {
     // The table itself: columns padded with `missing` where a row lacks a key, NaN kept.
     let text = "{\"step\": 1, \"a\": 1, \"b\": NaN}\n{\"step\": 1, \"b\": 2}\n{\"step\": 0, \"c\": -0.0}\n"
@@ -156,6 +169,52 @@ import TrainscapeTestSupport
     #expect(c[2].bitPattern == (-0.0).bitPattern)
     #expect(t.series("b").steps == [1, 1])
     #expect(t.column("nope") == nil)
+  }
+
+  /// `--last N` on JSONL: the columnar tail equals the streaming reader's `.file` window of N
+  /// rows (rows, dropped count, warnings, errors), for capacities below, at and above the
+  /// window sizes and the row count, with windows of a few bytes upwards.
+  @Test func lastRowsMatchTheStreamingWindow() throws {
+    let dir = try TestPaths.temporaryDirectory("columnar-last")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    var rng = SplitMix64(seed: 0x1A57)
+    for file in 0..<24 {
+      let text = Self.randomFile(&rng, lines: Int(rng.next() % 200) + 1, allowBad: file % 4 == 0)
+      let path = dir.appendingPathComponent("r\(file).jsonl").path
+      try text.write(toFile: path, atomically: true, encoding: .utf8)
+      for skipBad in [false, true] {
+        for capacity in [1, 2, 3, 17, 64, 150, 1000] {
+          var want = Outcome(), wantDropped = 0
+          do {
+            let s = try FileAccess.decodeWhole(
+              path: path, decoder: JSONLChunkDecoder(file: path), skipBad: skipBad, capacity: capacity, order: .file)
+            want.rows = s.finalRows(byStep: false)
+            want.warnings = s.warnings
+            want.skipped = s.skipped
+            wantDropped = try #require(s.window).dropped
+          } catch {
+            want.error = "\(error)"
+          }
+          for window in [1, 40, 700, 64 << 20] {
+            var got = Outcome(), gotDropped = 0
+            do {
+              let r = try #require(
+                try ColumnarJSONL.readLast(path: path, skipBad: skipBad, capacity: capacity, windowBytes: window))
+              got.rows = try #require(r.sink.table).rows
+              got.warnings = r.sink.warnings
+              got.skipped = r.sink.skipped
+              gotDropped = r.dropped
+            } catch {
+              got.error = "\(error)"
+            }
+            let label = "file \(file) skipBad=\(skipBad) capacity=\(capacity) window=\(window)"
+            #expect(got.same(as: want) == nil, "\(label): \(got.same(as: want) ?? "")")
+            #expect(gotDropped == wantDropped, "\(label): dropped \(gotDropped) != \(wantDropped)")
+            #expect(got.error != nil || got.rows.count <= capacity, "\(label)")
+          }
+        }
+      }
+    }
   }
 
   @Test func wholeFileReadThroughRunLoaderEqualsTheBoundedReadOfEveryRow() throws {

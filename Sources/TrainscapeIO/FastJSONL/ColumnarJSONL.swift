@@ -56,6 +56,43 @@ enum ColumnarJSONL {
     return sink
   }
 
+  /// The last `capacity` rows of a JSONL file: exactly what the streaming reader keeps in a
+  /// `.file` `RowWindow` of that capacity (`--last N`), with the same warnings and errors, read
+  /// window by window on all cores. The kept rows are the tail of a table that is cut back to
+  /// `capacity` rows whenever it reaches twice that (each row is copied at most once more, so
+  /// O(1) amortised), so memory is O(capacity) plus one window whatever the file's size.
+  /// Returns the rows dropped before the kept ones; nil, reading nothing, when the file cannot
+  /// be mapped.
+  static func readLast(
+    path: String, skipBad: Bool, capacity: Int, windowBytes: Int = 64 << 20
+  ) throws -> (sink: IngestSink, dropped: Int)? {
+    precondition(capacity >= 1, "capacity must be >= 1")
+    var sink = IngestSink(skipBad: skipBad)
+    var tail = MetricsTable()
+    var dropped = 0
+    let streamed = try stream(path: path, windowBytes: windowBytes, sink: &sink) { window, _ in
+      if window.rowCount >= capacity {
+        // Only this window's rows can be kept.
+        dropped += tail.rowCount + window.rowCount - capacity
+        tail = window.rowCount == capacity ? window : window.slice((window.rowCount - capacity)..<window.rowCount)
+        return
+      }
+      tail.append(contentsOf: window)
+      if tail.rowCount >= 2 * capacity {
+        dropped += tail.rowCount - capacity
+        tail = tail.slice((tail.rowCount - capacity)..<tail.rowCount)
+      }
+    }
+    guard streamed else { return nil }
+    if tail.rowCount > capacity {
+      dropped += tail.rowCount - capacity
+      tail = tail.slice((tail.rowCount - capacity)..<tail.rowCount)
+    }
+    tail.seal()
+    sink.table = tail
+    return (sink, dropped)
+  }
+
   /// Reads a JSONL file window by window (about `windowBytes` each, cut at line ends), each
   /// parsed on all cores, and hands each window's rows to `body` in file order. The file is
   /// memory-mapped and each window's pages are released once parsed, so memory is what
@@ -243,6 +280,11 @@ enum ColumnarJSONL {
       guard object(top: true) else { return false }
       skipWhitespace()
       guard i == n else { return false }
+      // Several step keys on one line: the reference parser decides which gives the step and
+      // what becomes of the others.
+      var stepKeysSeen = 0
+      for s in step where s != nil { stepKeysSeen += 1 }
+      if stepKeysSeen > 1 { return false }
       var rowStep: Int64? = nil
       for s in step {
         guard let s else { continue }
@@ -371,7 +413,8 @@ enum ColumnarJSONL {
       }
     }
 
-    /// 0, 1, 2 for step, _step, global_step; -1 for an ignored key; nil for a metric.
+    /// The key's index in `JSONLineParser.stepKeys` (the reference parser's priority order);
+    /// -1 for an ignored key; nil for a metric.
     @inline(__always)
     private func stepKey(_ s: Int, _ e: Int) -> Int? {
       let len = e - s
@@ -379,12 +422,18 @@ enum ColumnarJSONL {
       func eq(_ w: StaticString) -> Bool {
         w.utf8CodeUnitCount == len && memcmp(p + s, w.utf8Start, len) == 0
       }
-      if eq("step") { return 0 }
-      if eq("_step") { return 1 }
-      if eq("global_step") { return 2 }
+      if eq("step") { return Self.stepIndex.step }
+      if eq("_step") { return Self.stepIndex.underscore }
+      if eq("global_step") { return Self.stepIndex.global }
       if eq("_timestamp") || eq("_runtime") { return -1 }
       return nil
     }
+
+    private static let stepIndex = (
+      step: JSONLineParser.stepKeys.firstIndex(of: "step")!,
+      underscore: JSONLineParser.stepKeys.firstIndex(of: "_step")!,
+      global: JSONLineParser.stepKeys.firstIndex(of: "global_step")!
+    )
 
     private mutating func stepValue(_ which: Int) -> Bool {
       let c = p[i]

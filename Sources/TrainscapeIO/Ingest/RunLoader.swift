@@ -155,14 +155,24 @@ public enum RunLoader {
     var extraRuns: [Run] = []
     switch format {
     case .jsonl:
-      if capacity == nil {
+      if let capacity {
+        // --last N: the file's tail, window by window on all cores, in O(N) memory.
+        if let tail = try ColumnarJSONL.readLast(path: path, skipBad: skipBad, capacity: capacity) {
+          sink = tail.sink
+          rows = []
+          let kept = sink.table?.rowCount ?? 0
+          if let note = RowWindow.note(file: path, kept: kept, dropped: tail.dropped) { result.notes.append(note) }
+          result.dropped += tail.dropped
+        } else {
+          // Not mappable (a pipe, /proc): the streaming reader.
+          sink = try FileAccess.decodeWhole(
+            path: path, decoder: JSONLChunkDecoder(file: path), skipBad: skipBad, capacity: capacity, order: .file)
+          rows = sink.finalRows(byStep: false)
+        }
+      } else {
         // Whole file: memory-mapped, parsed on all cores straight into columns.
         sink = try ColumnarJSONL.read(path: path, skipBad: skipBad)
         rows = []
-      } else {
-        sink = try FileAccess.decodeWhole(
-          path: path, decoder: JSONLChunkDecoder(file: path), skipBad: skipBad, capacity: capacity, order: .file)
-        rows = sink.finalRows(byStep: false)
       }
     case .tensorboard:
       sink = try FileAccess.decodeWhole(
