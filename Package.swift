@@ -2,11 +2,18 @@
 //
 // Trainscape: training metrics -> 3D landscapes -> PNG / window / exports.
 //
-// Dependencies point downward only:
-//   trainscape (CLI) -> TrainscapeHeadless -> TrainscapeGL -> TrainscapeCore
-//                    -> TrainscapeIO -------------------------> TrainscapeCore
-//                    -> TrainscapeBatch -> TrainscapeIO
-// TrainscapeCore is pure Swift: no OpenGL, no C imports.
+// Dependencies point downward only (each target's README.md says what it does and does not):
+//
+//   trainscape (CLI)    -> TrainscapeViewer, TrainscapeHeadless, TrainscapeBatch, TrainscapeIO, TrainscapeCore
+//   TrainscapeViewer    -> TrainscapeGL, TrainscapeIO, TrainscapeCore   (+ CGLFW, CGL)
+//   TrainscapeHeadless  -> TrainscapeGL, TrainscapeCore                 (+ CEGL, CGL)
+//   TrainscapeBatch     -> TrainscapeIO                                 (+ TOMLKit, swift-crypto)
+//   TrainscapeGL        -> TrainscapeCore                               (+ CGL)
+//   TrainscapeIO        -> TrainscapeCore                               (+ CPNGEncoder, CHDF5, swift-protobuf)
+//   TrainscapeCore      -> swift-collections only: pure Swift, no OpenGL, no C imports
+//
+// TrainscapeBenchmarks uses Core, IO, Headless and Viewer; the test targets share
+// TrainscapeTestSupport (Tests/README.md).
 import PackageDescription
 
 let package = Package(
@@ -43,14 +50,14 @@ let package = Package(
       providers: [.apt(["libhdf5-dev"])]),
     // libdeflate (Debian: libdeflate-dev) writes the fixed-filter frames; libpng the rest.
     .target(
-      name: "CPNGEncoder", dependencies: ["CLibPNG"], path: "Sources/CPNGEncoder",
+      name: "CPNGEncoder", dependencies: ["CLibPNG"], path: "Sources/CPNGEncoder", exclude: ["README.md"],
       linkerSettings: [.linkedLibrary("deflate")]),
 
     // MARK: - Pure Swift core: metrics -> buffers -> geometry -> Scene
     .target(
       name: "TrainscapeCore",
       dependencies: [.product(name: "DequeModule", package: "swift-collections")],
-      path: "Sources/TrainscapeCore"),
+      path: "Sources/TrainscapeCore", exclude: ["README.md"]),
 
     // MARK: - Readers and writers (files in, files out)
     .target(
@@ -60,7 +67,7 @@ let package = Package(
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "DequeModule", package: "swift-collections"),
       ],
-      path: "Sources/TrainscapeIO"),
+      path: "Sources/TrainscapeIO", exclude: ["README.md"]),
 
     // MARK: - Batches: plans -> ordered jobs -> shards, input hashes, manifests, merge, gallery
     // No OpenGL: the CLI runs each job through the kinds' own commands.
@@ -71,30 +78,30 @@ let package = Package(
         .product(name: "TOMLKit", package: "TOMLKit"),
         .product(name: "Crypto", package: "swift-crypto"),
       ],
-      path: "Sources/TrainscapeBatch"),
+      path: "Sources/TrainscapeBatch", exclude: ["README.md"]),
 
     // MARK: - Thin OpenGL layer: draws a Scene into the current framebuffer
     .target(
       name: "TrainscapeGL",
       dependencies: ["TrainscapeCore", "CGL"],
-      path: "Sources/TrainscapeGL"),
+      path: "Sources/TrainscapeGL", exclude: ["README.md"]),
 
     // MARK: - Headless backend: EGL context + offscreen framebuffer + readback
     .target(
       name: "TrainscapeHeadless",
       dependencies: ["TrainscapeGL", "TrainscapeCore", "CEGL", "CGL"],
-      path: "Sources/TrainscapeHeadless"),
+      path: "Sources/TrainscapeHeadless", exclude: ["README.md"]),
 
     // MARK: - Interactive window (GLFW): the same SceneRenderer and layout as the headless path
     // GLFW for the window backend, loaded with dlopen on first use (scripts/gen_glfw_loader.py),
     // so the binary runs headless without GLFW or X11 installed; the header is needed to build
     // (libglfw3-dev).
     .target(
-      name: "CGLFW", path: "Sources/CGLFW", linkerSettings: [.linkedLibrary("dl")]),
+      name: "CGLFW", path: "Sources/CGLFW", exclude: ["README.md"], linkerSettings: [.linkedLibrary("dl")]),
     .target(
       name: "TrainscapeViewer",
       dependencies: ["TrainscapeGL", "TrainscapeCore", "TrainscapeIO", "CGLFW", "CGL"],
-      path: "Sources/TrainscapeViewer"),
+      path: "Sources/TrainscapeViewer", exclude: ["README.md"]),
 
     // MARK: - Command line
     .executableTarget(
@@ -104,19 +111,19 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],
-      path: "Sources/trainscape"),
+      path: "Sources/trainscape", exclude: ["README.md"]),
 
     // MARK: - Benchmarks (speed is measured here, never asserted in tests)
     .executableTarget(
       name: "TrainscapeBenchmarks",
       dependencies: ["TrainscapeCore", "TrainscapeIO", "TrainscapeHeadless", "TrainscapeViewer"],
-      path: "Benchmarks/TrainscapeBenchmarks"),
+      path: "Benchmarks/TrainscapeBenchmarks", exclude: ["README.md"]),
 
     // MARK: - Tests
     // Shared by the test targets: tags, paths, the CLI runner, Xvfb, the venv, image diffs.
     .target(
       name: "TrainscapeTestSupport", dependencies: ["TrainscapeCore", "TrainscapeIO"],
-      path: "Tests/TestSupport"),
+      path: "Tests/TestSupport", exclude: ["README.md"]),
     .testTarget(
       name: "TrainscapeCoreTests", dependencies: ["TrainscapeTestSupport", "TrainscapeCore"],
       path: "Tests/TrainscapeCoreTests"),
@@ -126,6 +133,9 @@ let package = Package(
     .testTarget(
       name: "TrainscapeBatchTests", dependencies: ["TrainscapeTestSupport", "TrainscapeBatch", "TrainscapeIO"],
       path: "Tests/TrainscapeBatchTests"),
+    .testTarget(
+      name: "TrainscapeGLTests", dependencies: ["TrainscapeTestSupport", "TrainscapeGL", "TrainscapeCore"],
+      path: "Tests/TrainscapeGLTests"),
     .testTarget(
       name: "TrainscapeRenderTests",
       dependencies: ["TrainscapeTestSupport", "TrainscapeHeadless", "TrainscapeGL", "TrainscapeIO", "TrainscapeCore"],

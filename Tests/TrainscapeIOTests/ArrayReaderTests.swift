@@ -414,6 +414,7 @@ extension ArrayReaderTests {
       let dir = try makeTempDir("live")
       defer { try? FileManager.default.removeItem(at: dir) }
       let h5 = dir.appendingPathComponent("live.h5").path
+      Subprocess.ignoreBrokenPipes()
       let process = Process()
       process.executableURL = URL(fileURLWithPath: python)
       process.arguments = ["-c", Self.writerScript, h5]
