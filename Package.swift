@@ -5,11 +5,13 @@
 // Dependencies point downward only (each target's README.md says what it does and does not):
 //
 //   trainscape (CLI)    -> TrainscapeViewer, TrainscapeHeadless, TrainscapeBatch, TrainscapeIO, TrainscapeCore
+//                          (+ swift-argument-parser, swift-log)
 //   TrainscapeViewer    -> TrainscapeGL, TrainscapeIO, TrainscapeCore   (+ CGLFW, CGL)
 //   TrainscapeHeadless  -> TrainscapeGL, TrainscapeCore                 (+ CEGL, CGL)
 //   TrainscapeBatch     -> TrainscapeIO                                 (+ TOMLKit, swift-crypto)
 //   TrainscapeGL        -> TrainscapeCore                               (+ CGL)
-//   TrainscapeIO        -> TrainscapeCore                               (+ CPNGEncoder, CHDF5, swift-protobuf)
+//   TrainscapeIO        -> TrainscapeCore                               (+ CPNGEncoder, CHDF5, swift-protobuf, swift-collections)
+//   CPNGEncoder         -> CLibPNG                                      (+ libdeflate)
 //   TrainscapeCore      -> swift-collections only: pure Swift, no OpenGL, no C imports
 //
 // TrainscapeBenchmarks uses Core, IO, Headless and Viewer; the test targets share
