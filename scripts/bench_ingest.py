@@ -14,7 +14,7 @@ measures, each in a process of its own (time and peak RSS of that process alone)
 and prints a Markdown table with the ratios against polars measured in the same run, the
 parse throughput in GB/s and the machine's memcpy bandwidth (numpy copy of 1 GiB).
 
-  .venv/bin/python scripts/bench_ingest.py --bin PATH/trainscape [--rows N] [--skip-peers]
+  .venv/bin/python scripts/bench_ingest.py --bin PATH/trainscape [--rows N] [--skip-peers] [--prepare]
 """
 import argparse, datetime, json, os, platform, random, subprocess, sys, time
 
@@ -23,6 +23,7 @@ p.add_argument("--bin", required=True, help="the trainscape executable (a releas
 p.add_argument("--rows", type=int, default=1_000_000)
 p.add_argument("--skip-peers", action="store_true")
 p.add_argument("--repeat", type=int, default=2, help="runs of each Trainscape command (the best is reported)")
+p.add_argument("--prepare", action="store_true", help="only write the input files (kept in /tmp between runs)")
 args = p.parse_args()
 
 ROWS, METRICS = args.rows, 20
@@ -112,6 +113,8 @@ def py_peer(code):
 def main():
     t = time.perf_counter()
     write_files()
+    if args.prepare:
+        return
     size = os.path.getsize(JSONL)
     raw_mb = ROWS * (METRICS + 1) * 8 / 2**20
     print(f"files ready in {time.perf_counter() - t:.1f} s: {JSONL} ({size / 1e6:.0f} MB), "
