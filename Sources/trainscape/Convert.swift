@@ -179,11 +179,15 @@ struct Convert: ParsableCommand {
   /// row: a key's last value in the group), formatted on all cores; and the keys dropped.
   static func lines(_ t: MetricsTable, groups: [Int], run name: String) -> (bytes: [UInt8], dropped: Set<String>) {
     let order = t.keys.indices.sorted { t.keys[$0] < t.keys[$1] }
-    let dropped = Set(order.map { t.keys[$0] }.filter { $0 == "run" || $0 == "step" })
+    // As in `line`: a metric named step (a W&B user metric) is kept, and such a row writes
+    // its step as _step, which the JSONL reader takes first.
+    let dropped = Set(order.map { t.keys[$0] }.filter { $0 == "run" || $0 == "_step" })
     let kept = order.filter { !dropped.contains(t.keys[$0]) }
     let columns = kept.map { t.column(at: $0) }
     let prefixes = kept.map { Array((", " + JSONText.string(t.keys[$0]) + ": ").utf8) }
     let head = Array("{\"run\": \(name), \"step\": ".utf8)
+    let underscoreHead = Array("{\"run\": \(name), \"_step\": ".utf8)
+    let stepColumn = kept.firstIndex { t.keys[$0] == "step" }
     let count = groups.count - 1
     guard count > 0 else { return ([], dropped) }
     let pieces = min(count, ProcessInfo.processInfo.activeProcessorCount * 4)
@@ -197,7 +201,11 @@ struct Convert: ParsableCommand {
         bytes.reserveCapacity((hi - lo) * (32 + columns.count * 28))
         for g in lo..<hi {
           let a = groups[g], b = groups[g + 1]
-          bytes.append(contentsOf: head)
+          var userStep = false
+          if let sc = stepColumn {
+            for i in a..<b where !MetricsTable.isMissing(columns[sc][i]) { userStep = true; break }
+          }
+          bytes.append(contentsOf: userStep ? underscoreHead : head)
           bytes.append(contentsOf: String(steps[a]).utf8)
           for (j, col) in columns.enumerated() {
             var v = MetricsTable.missing
