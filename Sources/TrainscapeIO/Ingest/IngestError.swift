@@ -30,6 +30,9 @@ public struct IngestError: Error, CustomStringConvertible, Equatable {
 struct IngestSink {
   /// Every row read, when no capacity bounds the read (`window` is nil).
   var rows: [MetricRow] = []
+  /// Every row read as columns, from readers that fill columns directly (JSONL); `rows`
+  /// then stays empty.
+  var table: MetricsTable? = nil
   /// The kept rows of a bounded read (`IngestOptions.capacity`); `rows`
   /// then stays empty.
   var window: RowWindow? = nil
