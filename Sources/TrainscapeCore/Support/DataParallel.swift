@@ -59,13 +59,17 @@ extension DataParallel {
       for r in ranges { body(r) }
       return
     }
-    // Worker w takes blocks w, w + workers, ...: which thread runs a block never changes what
-    // the block computes.
-    DispatchQueue.concurrentPerform(iterations: workers) { w in
-      var b = w
-      while b < ranges.count {
+    // Each worker takes the next block not yet taken, so a worker slowed down by other load on
+    // the machine takes fewer blocks; which thread runs a block never changes what it computes.
+    let next = Locked(0)
+    DispatchQueue.concurrentPerform(iterations: workers) { _ in
+      while true {
+        let b = next.withLock { value -> Int in
+          defer { value += 1 }
+          return value
+        }
+        if b >= ranges.count { break }
         body(ranges[b])
-        b += workers
       }
     }
   }
