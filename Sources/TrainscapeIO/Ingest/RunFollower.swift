@@ -7,9 +7,9 @@ import TrainscapeCore
   import Darwin
 #endif
 
-/// Follows a metrics file that is still being written (JSONL line by line,
-/// TensorBoard event files record by record, W&B `.wandb` logs block by
-/// block): each `poll()` returns the rows completed since the last poll.
+/// Follows a metrics file that is still being written (JSONL and table logs
+/// line by line, TensorBoard event files record by record, W&B `.wandb` logs
+/// block by block): each `poll()` returns the rows completed since the last poll.
 ///
 /// - An incomplete last record (half a line, half a TFRecord, half a chunk)
 ///   stays buffered until the rest arrives: it is never an error and never
@@ -32,8 +32,8 @@ public final class RunFollower {
   /// Notes about re-reads after truncation or replacement, and warnings
   /// from skipped records, oldest first.
   public private(set) var notes: [String] = []
-  /// The numeric config seen so far (W&B logs).
-  public private(set) var config: [String: Double] = [:]
+  /// The config seen so far (W&B logs, table logs' argv and preset lines).
+  public private(set) var config: [String: ConfigValue] = [:]
   public private(set) var skipped = 0
   /// How many times the file was read again from the start (replaced or truncated).
   public private(set) var restarts = 0
@@ -47,9 +47,10 @@ public final class RunFollower {
     case jsonl(FileStream<JSONLChunkDecoder>)
     case tensorboard(FileStream<TFRecordChunkDecoder>)
     case wandb(FileStream<WandbChunkDecoder>)
+    case tableLog(FileStream<TableLogChunkDecoder>)
   }
 
-  /// `format` must be jsonl, tensorboard or wandb. The file need not exist
+  /// `format` must be jsonl, tensorboard, wandb or table-log. The file need not exist
   /// yet: polls return no rows until it does.
   public init(path: String, format: RunFormat, skipBad: Bool = false) throws {
     self.path = path
@@ -58,7 +59,7 @@ public final class RunFollower {
     guard let s = Self.freshState(format, path) else {
       throw IngestError(
         file: path,
-        message: "cannot follow \(format.rawValue) files; following works for jsonl, tensorboard and wandb")
+        message: "cannot follow \(format.rawValue) files; following works for jsonl, tensorboard, wandb and table-log")
     }
     state = s
   }
@@ -72,6 +73,7 @@ public final class RunFollower {
     case .jsonl: return .jsonl(FileStream(decoder: JSONLChunkDecoder(file: path)))
     case .tensorboard: return .tensorboard(FileStream(decoder: TFRecordChunkDecoder(file: path)))
     case .wandb: return .wandb(FileStream(decoder: WandbChunkDecoder(file: path)))
+    case .tableLog: return .tableLog(FileStream(decoder: TableLogChunkDecoder(file: path)))
     case .csv, .trainerState: return nil
     }
   }
@@ -81,6 +83,7 @@ public final class RunFollower {
     case .jsonl(let s): return s.readOffset
     case .tensorboard(let s): return s.readOffset
     case .wandb(let s): return s.readOffset
+    case .tableLog(let s): return s.readOffset
     }
   }
 
@@ -113,6 +116,9 @@ public final class RunFollower {
     case .wandb(var s):
       read = try s.readAvailable(fd: fd, into: &sink)
       state = .wandb(s)
+    case .tableLog(var s):
+      read = try s.readAvailable(fd: fd, into: &sink)
+      state = .tableLog(s)
     }
     notes += sink.warnings
     skipped += sink.skipped
