@@ -33,7 +33,8 @@ import TrainscapeCore
 ///   `config`, `cfg`, `hparams`, `params`, `overrides` or `settings` (a `:` may follow), that
 ///   names a `.py` script, or that is a `Namespace(...)`; and, before the first table row, any
 ///   line whose tokens are mostly `key=value`. Values are read by `ConfigValue.parse`
-///   (`seed=3` a number, `arm=vanilla` a string); `--learning-rate` is keyed
+///   (`seed=3` a number, `arm=vanilla` a string, `arm='static erasure'` one string with its
+///   space); `--learning-rate` is keyed
 ///   `learning_rate`, as argparse names it. A config line after table rows that changes a
 ///   value is said on stderr (one run per file: split a log that holds several runs).
 ///
@@ -404,7 +405,8 @@ enum TableLogLine {
       if c == "-" { sign = -1 }
       s = s.dropFirst()
     }
-    return digits(s).map { sign * $0 }
+    // + 0.0: "-0" is the integer 0, not -0.0.
+    return digits(s).map { sign * $0 + 0.0 }
   }
 
   static func digits(_ s: Substring) -> Double? {
@@ -457,8 +459,35 @@ enum TableLogLine {
     return t
   }
 
+  /// Tokens as `tokens` splits them, except that a quote (`'` or `"`) runs to the same quote
+  /// (or the end of the message) with its spaces: `arm='static erasure'` is one token.
+  static func quotedTokens(_ message: Substring) -> [Substring] {
+    var out: [Substring] = []
+    var start: Substring.Index? = nil
+    var quote: Character? = nil
+    var i = message.startIndex
+    while i < message.endIndex {
+      let c = message[i]
+      if let q = quote {
+        if c == q { quote = nil }
+      } else if c == "'" || c == "\"" {
+        quote = c
+        if start == nil { start = i }
+      } else if c == " " || c == "\t" || c == "|" || c == "\r" {
+        if let s = start { out.append(message[s..<i]) }
+        start = nil
+      } else if start == nil {
+        start = i
+      }
+      i = message.index(after: i)
+    }
+    if let s = start { out.append(message[s...]) }
+    return out
+  }
+
   /// The config of an argv or preset line, or nil when the line is neither.
-  static func config(message: Substring, tokens raw: [Substring], beforeRows: Bool) -> [(String, ConfigValue)]? {
+  static func config(message: Substring, tokens _: [Substring], beforeRows: Bool) -> [(String, ConfigValue)]? {
+    let raw = quotedTokens(message)
     guard let first = raw.first else { return nil }
     let tokens = raw.map(cleanToken)
     let label = first.lowercased().trimmingCharacters(in: [":", "="])
