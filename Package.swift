@@ -109,11 +109,14 @@ let package = Package(
     // MARK: - Benchmarks (speed is measured here, never asserted in tests)
     .executableTarget(
       name: "TrainscapeBenchmarks",
-      dependencies: ["TrainscapeCore", "TrainscapeIO", "TrainscapeHeadless"],
+      dependencies: ["TrainscapeCore", "TrainscapeIO", "TrainscapeHeadless", "TrainscapeViewer"],
       path: "Benchmarks/TrainscapeBenchmarks"),
 
     // MARK: - Tests
-    .target(name: "TrainscapeTestSupport", path: "Tests/TestSupport"),
+    // Shared by the test targets: tags, paths, the CLI runner, Xvfb, the venv, image diffs.
+    .target(
+      name: "TrainscapeTestSupport", dependencies: ["TrainscapeCore", "TrainscapeIO"],
+      path: "Tests/TestSupport"),
     .testTarget(
       name: "TrainscapeCoreTests", dependencies: ["TrainscapeTestSupport", "TrainscapeCore"],
       path: "Tests/TrainscapeCoreTests"),
@@ -134,7 +137,7 @@ let package = Package(
       path: "Tests/TrainscapeCLITests"),
     .testTarget(
       name: "TrainscapeViewerTests",
-      dependencies: ["trainscape", "TrainscapeViewer", "TrainscapeIO", "TrainscapeCore"],
+      dependencies: ["TrainscapeTestSupport", "trainscape", "TrainscapeViewer", "TrainscapeIO", "TrainscapeCore"],
       path: "Tests/TrainscapeViewerTests",
       exclude: ["Goldens"]),
   ],

@@ -10,18 +10,6 @@ import Foundation
 import TrainscapeCore
 
 enum InterpolationBenchmark {
-  struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> Double {
-      state &+= 0x9E37_79B9_7F4A_7C15
-      var z = state
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      z ^= z >> 31
-      return Double(z >> 11) / Double(1 << 53)
-    }
-  }
-
   static func run(_ args: [String]) throws {
     var dir: URL?
     if let i = args.firstIndex(of: "--points-dir"), i + 1 < args.count {
@@ -30,10 +18,10 @@ enum InterpolationBenchmark {
     let side = 500
     let grid = (0..<side).map { Double($0) / Double(side - 1) }
     for n in [10_000, 100_000] {
-      var rng = SplitMix64(state: 42)
+      var rng = SplitMix64(seed: 42)
       var x = [Double](), y = [Double]()
       x.reserveCapacity(n); y.reserveCapacity(n)
-      for _ in 0..<n { x.append(rng.next()); y.append(rng.next()) }
+      for _ in 0..<n { x.append(rng.nextDouble()); y.append(rng.nextDouble()) }
       let v = zip(x, y).map { sin(6 * $0) * cos(4 * $1) + $0 * $1 }
       var best = Double.infinity, bestTri = Double.infinity
       var result: [Double] = []

@@ -9,14 +9,8 @@ enum SeriesBenchmark {
     let n = args.count > 0 ? Int(args[0]) ?? 10_000_000 : 10_000_000
     let repeats = args.count > 1 ? Int(args[1]) ?? 3 : 3
     // A deterministic random walk with irregular integer steps and a few NaN holes.
-    var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-    func next() -> Double {  // SplitMix64 -> [0, 1)
-      state &+= 0x9E37_79B9_7F4A_7C15
-      var z = state
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      return Double((z ^ (z >> 31)) >> 11) / 9_007_199_254_740_992
-    }
+    var rng = SplitMix64(seed: 0x9E37_79B9_7F4A_7C15)
+    func next() -> Double { rng.nextDouble() }
     var steps = [Int64](repeating: 0, count: n)
     var values = [Double](repeating: 0, count: n)
     var s: Int64 = 0

@@ -10,6 +10,7 @@ let benchmarks: [String: ([String]) throws -> Void] = [
   "turntable": TurntableBenchmark.run,
   "ingest": IngestBenchmark.run,
   "follow": FollowBenchmark.run,
+  "viewer": ViewerBenchmark.run,
 ]
 
 let args = Array(CommandLine.arguments.dropFirst())

@@ -247,6 +247,7 @@ private struct GPUScatter {
 /// The parts of a scatter trace baked into its vertices besides positions and colour values.
 struct ScatterStyle: Equatable {
   var mode: ScatterTrace.Mode
+  var symbol: ScatterTrace.Symbol
   var markerSize: Double
   var lineWidth: Double
   var opacity: Double
@@ -255,6 +256,7 @@ struct ScatterStyle: Equatable {
 
   init(_ t: ScatterTrace) {
     mode = t.mode
+    symbol = t.symbol
     markerSize = t.markerSize
     lineWidth = t.lineWidth
     opacity = t.opacity
@@ -615,6 +617,15 @@ public final class SceneRenderer {
     return (s, bytes)
   }
 
+  /// point.frag's `u_symbol`.
+  static func symbolCode(_ s: ScatterTrace.Symbol) -> Int32 {
+    switch s {
+    case .circle: return 0
+    case .ring: return 1
+    case .cross: return 2
+    }
+  }
+
   /// The colour value written for a point whose colour is not from the colour map (or missing):
   /// the shaders use the vertex colour for values above 1e37.
   static let vertexColor: Float = 3.0e38
@@ -856,6 +867,7 @@ public final class SceneRenderer {
         if let m = s.markers {
           setScatterUniforms(scatterPointProgram)
           scatterPointProgram.set("u_scale_px", markerUnit)
+          scatterPointProgram.set("u_symbol", integer: Self.symbolCode(s.style.symbol))
           m.draw(GL_POINTS)
         }
       }

@@ -2,21 +2,11 @@ import Foundation
 import TrainscapeCore
 import TrainscapeIO
 
-/// Something the viewer can poll for new rows (`--follow`).
-public protocol FollowSource: AnyObject {
-  /// Reads what was written since the last call; true when rows were added or the file was
-  /// replaced (and read again from the start).
-  func poll() throws -> Bool
-  /// The largest step read so far.
-  var latestStep: Int64? { get }
-  var path: String { get }
-}
-
 /// Follows a metrics file while training writes it, through TrainscapeIO's `RunFollower`
 /// (JSONL line by line, TensorBoard event files record by record, `.wandb` block by block),
 /// keeping every row read so far. A partial last record waits; a truncated or replaced file is
 /// read again from the start and its rows replace the old ones. Poll from one thread.
-public final class RunFollowerSource: FollowSource {
+public final class RunFollowerSource {
   public let path: String
   private let follower: RunFollower
   private let runName: String

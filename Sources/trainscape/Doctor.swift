@@ -7,7 +7,7 @@ struct Doctor: ParsableCommand {
     abstract: "Show the EGL platforms and devices, the OpenGL version and renderer, and why each rendering backend is or is not available.")
 
   func run() throws {
-    let window = Viewer.probeWindow()
+    let window = MainActor.assumeIsolated { Viewer.probeWindow() }
     print(
       TrainscapeHeadless.Doctor.report(extra: [
         .init(name: "window (GLFW)", available: window.available, detail: window.detail)

@@ -50,7 +50,7 @@ struct InputFormatOptions: ParsableArguments {
 /// only its last `last` rows, dropped while reading (memory bounded by `last`, not the file).
 func runsAt(_ path: String, input: InputFormatOptions, last: Int? = nil) throws -> [Run] {
   // A file the viewer follows: the rows read from it so far, never cached.
-  if let followed = try RunSources.followed(path: path) { return [followed] }
+  if let followed = RunSources.followed[path] { return [followed] }
   let key = "\(path)|\(input.format?.rawValue ?? "")|\(input.skipBad)|\(last.map(String.init) ?? "")"
   if let cached = CommandCache.current?.runs.value[key] { return cached }
   let result = try RunLoader.load(

@@ -29,10 +29,12 @@ struct View: ParsableCommand {
         2.5 resize 1000 600
         2.8 screenshot shot.png
 
-      --follow polls the input(s) (JSONL, TensorBoard event files, .wandb) for new rows and updates the scene, keeping the camera (gradient flow appends the new steps, a
-      single-run loss landscape the windows they complete and a single run's trajectory its new
-      points, in place; other kinds rebuild); the title shows the latest step and the time of the last update, and stderr
-      says "updated to step N".
+      --follow polls the input(s) (JSONL, TensorBoard event files, .wandb) for new rows and
+      updates the scene, keeping the camera (gradient flow appends the new steps, a single-run
+      loss landscape the windows they complete and a single run's trajectory its new points, in
+      place; other kinds rebuild); the title shows the latest step and the time of the last
+      update. stderr says "following from step N" once the window is up and "updated to step N"
+      after each update; --quit-at-step N closes the window once a frame shows step N.
       """,
     subcommands: [
       ViewKind<Render.GradientFlow>.self, ViewKind<Render.LossLandscape>.self,
@@ -41,99 +43,37 @@ struct View: ParsableCommand {
     ])
 }
 
-/// A render kind the viewer can show: it builds its scene, names the JSONL files it reads
-/// (followed with --follow), and can rebuild with log z forced on or off.
+/// A render kind the viewer can show: it builds its scene, names the files it reads (followed
+/// with --follow), and can rebuild with log z forced on or off.
 protocol ViewableKind: ParsableCommand {
   func makeScene() throws -> (Scene, String)
   var viewOutput: OutputOptions { get }
   var followablePaths: [String] { get }
   /// A copy with log z on or off; nil when the kind has no log z option.
   func withLogZ(_ on: Bool) -> Self?
-  /// For `--follow`: a `SceneSource.update` that extends the scene from the followed files'
-  /// new rows; nil when the kind only rebuilds.
-  func followUpdate(sources: [String: RunFollowerSource]) -> ((Bool?, Bool) throws -> SceneUpdate)?
+  /// For `--follow`: a builder that extends the scene with the followed file's new rows, seeded
+  /// with the rows read so far (`RunSources.followed`); nil when the kind only rebuilds.
+  func followBuilder() -> (any IncrementalSceneBuilder)?
   /// For `--follow`: the most columns the scene's surfaces can grow to (the viewer reserves
   /// GPU buffer room up to it); nil when they do not grow in place.
   var followColumnLimit: Int? { get }
   /// For `--follow`: whether the scene's surfaces grow along their rows (uploaded row-major).
   var followGrowsRows: Bool { get }
+  /// For the note when downsampling buckets widen: `--max-steps` and what a step draws.
+  var followMaxSteps: Int { get }
+  var followUnitName: String { get }
 }
 
 extension ViewableKind {
   func withLogZ(_ on: Bool) -> Self? { nil }
-  func followUpdate(sources: [String: RunFollowerSource]) -> ((Bool?, Bool) throws -> SceneUpdate)? { nil }
+  func followBuilder() -> (any IncrementalSceneBuilder)? { nil }
   var followColumnLimit: Int? { nil }
   var followGrowsRows: Bool { false }
-}
+  var followMaxSteps: Int { 0 }
+  var followUnitName: String { "columns" }
 
-/// The follow queue's incremental state for one followed file.
-/// What `view --follow` needs of an incremental builder (IncrementalGradientFlow,
-/// IncrementalLossLandscape, IncrementalTrajectory).
-protocol FollowBuilder {
-  var scene: Scene { get }
-  var appendBlocker: String? { get }
-  /// Steps per downsampling bucket, where the builder buckets (a change is worth saying).
-  var followBucketWidth: Int? { get }
-  mutating func append(_ rows: some Sequence<MetricRow>) -> SceneDelta?
-}
-
-extension IncrementalGradientFlow: FollowBuilder {
-  var followBucketWidth: Int? { bucketWidth }
-}
-extension IncrementalLossLandscape: FollowBuilder {
-  var followBucketWidth: Int? { nil }
-}
-extension IncrementalTrajectory: FollowBuilder {
-  var followBucketWidth: Int? { bucketWidth }
-}
-
-/// One followed file's update function: new rows go to the builder while it can append them;
-/// a replaced file, a rebuild request (the L key), a log-z change or rows the builder declines
-/// rebuild as `render` does and seed a new builder, whose scene is the rebuild. When no builder
-/// can be made yet (too few rows), `fallback` draws the scene and every update rebuilds.
-/// `what` names the drawn units in the note about widened buckets ("columns", "points").
-private final class FollowState<B> {
-  var builder: B?
-  /// Rows of the file's current generation the builder has seen.
-  var consumed = 0
-  var generation = 0
-  var logZ: Bool?
-}
-
-private func makeFollowUpdate<B: FollowBuilder>(
-  source: RunFollowerSource, maxSteps: Int, what: String,
-  builder makeBuilder: @escaping (Bool?) -> B?, fallback: @escaping (Bool?) throws -> Scene
-) -> (Bool?, Bool) throws -> SceneUpdate {
-  let state = FollowState<B>()
-  return { logZ, rebuild in
-    let rows = source.rows
-    var reason: String?
-    var previousWidth: Int?
-    if rebuild {
-      reason = logZ.map { "log z \($0 ? "on" : "off")" } ?? "a rebuild was asked for"
-    } else if state.generation != source.generation {
-      reason = "the file was replaced or truncated"
-    } else if state.logZ != logZ {
-      reason = "log z changed"
-    } else if var b = state.builder, rows.count >= state.consumed {
-      if let delta = b.append(rows[state.consumed...]) {
-        state.builder = b
-        state.consumed = rows.count
-        return SceneUpdate(scene: b.scene, delta: delta)
-      }
-      reason = b.appendBlocker ?? "the new rows do not extend the scene"
-      previousWidth = b.followBucketWidth
-    }
-    state.builder = makeBuilder(logZ)
-    if let w = state.builder?.followBucketWidth, let p = previousWidth, w != p {
-      reason = "more than --max-steps \(maxSteps) \(what) at buckets of \(p) steps: buckets of \(w) now"
-    }
-    let scene = try state.builder?.scene ?? fallback(logZ)
-    state.consumed = rows.count
-    state.generation = source.generation
-    state.logZ = logZ
-    return SceneUpdate(scene: scene, delta: nil, rebuildReason: reason)
-  }
+  /// This kind with log z as asked (nil: as its options say).
+  func with(logZ: Bool?) -> Self { logZ.flatMap { withLogZ($0) } ?? self }
 }
 
 extension Render.GradientFlow: ViewableKind {
@@ -141,21 +81,15 @@ extension Render.GradientFlow: ViewableKind {
   var followablePaths: [String] { [input.path] }
   /// Drawn step columns never exceed `--max-steps` (downsampled beyond it).
   var followColumnLimit: Int? { series.maxSteps }
+  var followMaxSteps: Int { series.maxSteps }
   func withLogZ(_ on: Bool) -> Self? {
     var k = self
     k.logZ = on ? .on : .off
     return k
   }
 
-  /// New steps extend the surface (`IncrementalGradientFlow`); a replaced file, the L key or
-  /// rows that do not simply append rebuild as `render` does and seed a new builder.
-  func followUpdate(sources: [String: RunFollowerSource]) -> ((Bool?, Bool) throws -> SceneUpdate)? {
-    guard let source = sources[input.path] else { return nil }
-    let kindFor = { (logZ: Bool?) in logZ.flatMap { self.withLogZ($0) } ?? self }
-    return makeFollowUpdate(
-      source: source, maxSteps: series.maxSteps, what: "columns",
-      builder: { try? kindFor($0).incrementalBuilder() }, fallback: { try kindFor($0).makeScene().0 })
-  }
+  /// New steps extend the surface (`IncrementalGradientFlow`).
+  func followBuilder() -> (any IncrementalSceneBuilder)? { try? incrementalBuilder() }
 }
 
 extension Render.LossLandscape: ViewableKind {
@@ -169,15 +103,13 @@ extension Render.LossLandscape: ViewableKind {
     return k
   }
 
+  var followUnitName: String { "windows" }
+
   /// Single-run mode: the windows new rows complete extend the surface
-  /// (`IncrementalLossLandscape`); a replaced file, the L key or rows it cannot append (see
-  /// its comment) rebuild as `render` does and seed a new builder. Sweep mode rebuilds.
-  func followUpdate(sources: [String: RunFollowerSource]) -> ((Bool?, Bool) throws -> SceneUpdate)? {
-    guard followGrowsRows, let source = sources[paths[0]] else { return nil }
-    let kindFor = { (logZ: Bool?) in logZ.flatMap { self.withLogZ($0) } ?? self }
-    return makeFollowUpdate(
-      source: source, maxSteps: 0, what: "windows",
-      builder: { try? kindFor($0).incrementalBuilder() }, fallback: { try kindFor($0).makeScene().0 })
+  /// (`IncrementalLossLandscape`). Sweep mode rebuilds.
+  func followBuilder() -> (any IncrementalSceneBuilder)? {
+    guard followGrowsRows else { return nil }
+    return try? incrementalBuilder()
   }
 }
 
@@ -185,14 +117,14 @@ extension Render.Trajectory: ViewableKind {
   var viewOutput: OutputOptions { output }
   var followablePaths: [String] { paths }
 
-  /// One run: new samples extend the path (`IncrementalTrajectory`); a replaced file or rows it
-  /// cannot append (see its comment) rebuild as `render` does and seed a new builder. Several
-  /// runs rebuild on every update.
-  func followUpdate(sources: [String: RunFollowerSource]) -> ((Bool?, Bool) throws -> SceneUpdate)? {
-    guard paths.count == 1, let source = sources[paths[0]] else { return nil }
-    return makeFollowUpdate(
-      source: source, maxSteps: seriesOptions.maxSteps, what: "points",
-      builder: { _ in try? self.incrementalBuilder() }, fallback: { _ in try self.makeScene().0 })
+  var followMaxSteps: Int { seriesOptions.maxSteps }
+  var followUnitName: String { "points" }
+
+  /// One run: new samples extend the path (`IncrementalTrajectory`). Several runs rebuild on
+  /// every update.
+  func followBuilder() -> (any IncrementalSceneBuilder)? {
+    guard paths.count == 1 else { return nil }
+    return try? incrementalBuilder()
   }
 }
 
@@ -251,16 +183,16 @@ struct ViewerFlags: ParsableArguments {
   @Flag(help: "Follow the JSONL input(s): poll for appended rows and redraw, keeping the camera.")
   var follow = false
 
+  @Option(help: ArgumentHelp("With --follow: close the window once a frame shows this step or a later one (script / CI mode; --screenshot saves that frame).", valueName: "STEP"))
+  var quitAtStep: Int64?
+
   @Option(help: ArgumentHelp("Draw at most this many frames per second (0: no limit).", valueName: "FPS"))
   var fpsLimit: Double = 60
-
-  @Option(help: ArgumentHelp("Measure: frames per second orbiting a 1000 x 1000 surface (full and level of detail) over N frames each, and with --follow the delay from appending a row to a copy of the input until a frame shows it; prints the results and exits.", valueName: "N"))
-  var benchmarkFrames: Int?
 
   func validate() throws {
     if let q = quitAfter, !(q > 0) { throw ValidationError("--quit-after must be positive") }
     if !(fpsLimit >= 0) { throw ValidationError("--fps-limit must be 0 (no limit) or positive") }
-    if let n = benchmarkFrames, n < 1 { throw ValidationError("--benchmark-frames must be at least 1") }
+    if quitAtStep != nil && !follow { throw ValidationError("--quit-at-step needs --follow") }
   }
 
   func run<K: ViewableKind>(_ kind: K) throws {
@@ -271,9 +203,10 @@ struct ViewerFlags: ParsableArguments {
     options.samples = out.samples
     options.fpsLimit = fpsLimit
     options.quitAfter = quitAfter
+    options.quitAtStep = quitAtStep
     options.screenshot = screenshot
     options.overwrite = out.force
-    options.benchmarkFrames = benchmarkFrames
+    options.follow = follow
     options.followColumnLimit = kind.followColumnLimit
     options.followGrowsRows = kind.followGrowsRows
     if let s = screenshot, !out.force, FileManager.default.fileExists(atPath: s) {
@@ -285,67 +218,53 @@ struct ViewerFlags: ParsableArguments {
       }
       options.script = try ViewerScript.parse(String(decoding: data, as: UTF8.self), file: path)
     }
-    var followUpdate: ((Bool?, Bool) throws -> SceneUpdate)?
+    var followers: [RunFollowerSource] = []
     if follow {
       let paths = kind.followablePaths
       guard !paths.isEmpty else {
         throw CLIError("--follow needs metrics files (JSONL, TensorBoard event files, .wandb); \(K._commandName) reads none here")
       }
-      var sources: [FollowSource] = []
-      var byPath: [String: RunFollowerSource] = [:]
-      for (i, p) in paths.enumerated() {
-        var readPath = p
-        if benchmarkFrames != nil && i == 0 {
-          // The latency benchmark appends rows: to a copy, never to the user's file.
-          let copy = FileManager.default.temporaryDirectory
-            .appendingPathComponent("trainscape-follow-bench-\(ProcessInfo.processInfo.processIdentifier)-\(URL(fileURLWithPath: p).lastPathComponent)").path
-          try? FileManager.default.removeItem(atPath: copy)
-          try FileManager.default.copyItem(atPath: p, toPath: copy)
-          readPath = copy
-          options.benchmarkAppendTarget = copy
-        }
-        let format = try RunLoader.detectFormat(path: readPath)
+      for p in paths {
         let source = try RunFollowerSource(
-          path: readPath, format: format,
+          path: p, format: try RunLoader.detectFormat(path: p),
           runName: URL(fileURLWithPath: p).deletingPathExtension().lastPathComponent)
         _ = try source.poll()
-        RunSources.follow(path: p) { source.run }
-        sources.append(source)
-        byPath[p] = source
+        followers.append(source)
       }
-      options.follow = sources
-      followUpdate = kind.followUpdate(sources: byPath)
-    }
-    defer {
-      if let copy = options.benchmarkAppendTarget { try? FileManager.default.removeItem(atPath: copy) }
     }
 
     let transparent = out.background.lowercased() == "transparent"
     let background = transparent ? nil : RGBColor(hex: out.background)
     if transparent { log.notice("--background transparent: the window shows white; screenshots are opaque") }
-    var (scene, runName) = try kind.makeScene()
+    // The session builds scenes off the main thread; it gets the kind's parsed options.
+    let parsed = ParsedKind(kind: kind)
+    let recipe = FollowRecipe(
+      maxSteps: kind.followMaxSteps, unitName: kind.followUnitName,
+      scene: { runs, logZ in
+        try RunSources.$followed.withValue(runs) { try parsed.kind.with(logZ: logZ).makeScene().0 }
+      },
+      builder: { runs, logZ in
+        RunSources.$followed.withValue(runs) { parsed.kind.with(logZ: logZ).followBuilder() }
+      })
+    var state = FollowState(followers: followers, recipe: recipe)
+    // The followed files' rows as read above (not read again).
+    let runs = Dictionary(followers.map { ($0.path, $0.run) }, uniquingKeysWith: { a, _ in a })
+    var (scene, runName) = try RunSources.$followed.withValue(runs) { try kind.makeScene() }
+    options.runName = runName
+    if follow {
+      // Seed the incremental builder with the rows the first scene was built from.
+      _ = try? state.next()
+      options.latestStep = state.latestStep
+    }
     if let bg = background { scene.background = bg }
     for n in scene.notes { log.notice("\(n)") }
-    options.runName = runName
-    var source = SceneSource(supportsLogZ: kind.withLogZ(true) != nil) { logZ in
-      let k = logZ.flatMap { kind.withLogZ($0) } ?? kind
-      var (s, _) = try k.makeScene()
-      if let bg = background { s.background = bg }
-      return s
-    }
-    if let update = followUpdate {
-      // Seed the incremental state with the rows the first scene was built from, and the log z
-      // setting the viewer will ask for (it passes the first scene's).
-      _ = try? update(scene.z.scale == .log, true)
-      source.update = { logZ, rebuild in
-        var u = try update(logZ, rebuild)
-        if let bg = background { u.scene.background = bg }
-        return u
-      }
-    }
-    let viewer = Viewer(scene: scene, source: source, options: options)
+    let session = FollowSession(state: state)
+    let supportsLogZ = kind.withLogZ(true) != nil
     do {
-      try viewer.run()
+      try MainActor.assumeIsolated {
+        let viewer = Viewer(scene: scene, session: session, supportsLogZ: supportsLogZ, options: options)
+        try viewer.run()
+      }
     } catch let e as ViewerError {
       log.error("\(e)")
       throw ExitCode(1)
@@ -353,22 +272,16 @@ struct ViewerFlags: ParsableArguments {
   }
 }
 
-/// The files the viewer follows (`--follow`): for those, `runsAt` returns the rows read so far
-/// instead of reading the file, so `makeScene()` rebuilds from the accumulated rows.
+/// A kind's parsed options, handed to the follow session, which builds scenes on its own
+/// executor. The kinds are structs of parsed values (paths, numbers, enums) that share no
+/// mutable state, so a copy may cross to another thread.
+private struct ParsedKind<K: ViewableKind>: @unchecked Sendable {
+  let kind: K
+}
+
+/// The rows read so far from the files `view --follow` follows, by the path given: while the
+/// follow session builds, `runsAt` returns these instead of reading the files, so a kind's
+/// `makeScene()` builds from them.
 enum RunSources {
-  private static let lock = NSLock()
-  nonisolated(unsafe) private static var providers: [String: () throws -> Run] = [:]
-
-  static func followed(path: String) throws -> Run? {
-    lock.lock()
-    let provider = providers[path]
-    lock.unlock()
-    return try provider?()
-  }
-
-  static func follow(path: String, _ provider: @escaping () throws -> Run) {
-    lock.lock()
-    providers[path] = provider
-    lock.unlock()
-  }
+  @TaskLocal static var followed: [String: Run] = [:]
 }

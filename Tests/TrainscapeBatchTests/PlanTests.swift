@@ -59,7 +59,7 @@ let jsonPlan = """
   }
   """
 
-@Suite struct PlanTests {
+@Suite(.tiered) struct PlanTests {
   @Test func tomlAndJSONGiveTheSamePlan() throws {
     let (t, tw) = try PlanReader.read(text: tomlPlan, format: "toml", baseDirectory: "/base")
     let (j, jw) = try PlanReader.read(text: jsonPlan, format: "json", baseDirectory: "/base")
@@ -109,7 +109,7 @@ let jsonPlan = """
   }
 }
 
-@Suite struct ExpansionTests {
+@Suite(.tiered) struct ExpansionTests {
   func plan(_ base: URL) throws -> (Plan, [RunRef]) {
     let (p, _) = try PlanReader.read(text: tomlPlan, format: "toml", baseDirectory: base.path)
     let (runs, notes) = try SourceResolver.resolve(p.sources, baseDirectory: p.baseDirectory)

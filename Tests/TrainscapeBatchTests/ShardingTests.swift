@@ -9,7 +9,7 @@ func sweepJobs(runs: Int, kinds: String = "[kinds.gradient-flow]\noutputs = [\"p
   return JobExpansion.jobs(plan: p, runs: refs)
 }
 
-@Suite struct ShardingTests {
+@Suite(.tiered) struct ShardingTests {
   @Test func everyJobIsInExactlyOneShardAndARunStaysTogether() throws {
     let jobs = try sweepJobs(runs: 41)
     for n in [1, 2, 3, 4, 7, 16, 64] {
@@ -131,7 +131,7 @@ func sweepJobs(runs: Int, kinds: String = "[kinds.gradient-flow]\noutputs = [\"p
   }
 }
 
-@Suite struct RecordTests {
+@Suite(.tiered) struct RecordTests {
   func record(_ id: String, _ status: JobRecord.Status, at: String, input: String = "i", options: String = "o", outputs: [String]? = nil) -> JobRecord {
     JobRecord(
       id: id, status: status, inputHash: input, optionsHash: options, outputs: outputs ?? [id], outputHashes: nil,

@@ -70,7 +70,7 @@ enum BatchFixture {
   }
 }
 
-@Suite(.serialized) struct BatchTests {
+@Suite(.serialized, .tags(.egl), .tiered) struct BatchTests {
   @Test func listIsDeterministicAndShowsShards() throws {
     let dir = try BatchFixture.sweep(runs: 5, steps: 40)
     let plan = try BatchFixture.writePlan(BatchFixture.threeKinds, in: dir)

@@ -4,16 +4,11 @@ import TrainscapeTestSupport
 import TrainscapeCore
 import TrainscapeIO
 
-/// Runs the built `trainscape` binary as a user would.
+/// The built `trainscape` binary (`TrainscapeCLI`), with the exit reason as `Process` names it.
 struct CLI {
-  static var binary: URL {
-    URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-      .appendingPathComponent("trainscape")
-  }
+  static var binary: URL { TrainscapeCLI.binary }
   static var packageRoot: URL { TestPaths.packageRoot }
-  static var example: String {
-    packageRoot.appendingPathComponent("Assets/examples/nanochat_d12.jsonl").path
-  }
+  static var example: String { TestPaths.example }
 
   struct Result {
     var status: Int32
@@ -22,16 +17,16 @@ struct CLI {
     var stderr: String
   }
 
-  static func run(_ args: [String], environment: [String: String] = [:]) throws -> Result {
-    let r = try Subprocess.run(binary, args, environment: environment)
+  static func run(_ args: [String], environment: [String: String?] = [:]) throws -> Result {
+    let r = try TrainscapeCLI.run(args, environment: environment)
     return Result(status: r.status, reason: r.exitedNormally ? .exit : .uncaughtSignal, stdout: r.stdout, stderr: r.stderr)
   }
 
   static func tempDir() throws -> URL { try TestPaths.temporaryDirectory("trainscape-cli") }
 }
 
-@Suite(.serialized) struct CLITests {
-  @Test func helpExplainsEveryOption() throws {
+@Suite(.serialized, .tiered) struct CLITests {
+  @Test(.tags(.egl)) func helpExplainsEveryOption() throws {
     let top = try CLI.run(["--help"])
     #expect(top.status == 0)
     for word in ["render", "doctor"] { #expect(top.stdout.contains(word)) }
@@ -49,7 +44,7 @@ struct CLI {
     }
   }
 
-  @Test func rendersTheExampleRunToA1280x720PNG() throws {
+  @Test(.tags(.egl)) func rendersTheExampleRunToA1280x720PNG() throws {
     let dir = try CLI.tempDir()
     let out = dir.appendingPathComponent("flow.png").path
     let r = try CLI.run(["render", "gradient-flow", CLI.example, "-o", out])
@@ -63,7 +58,7 @@ struct CLI {
     #expect(left == ["flow.png"])
   }
 
-  @Test func rendersAnyFamilyFromAnyJSONLRun() throws {
+  @Test(.tags(.egl)) func rendersAnyFamilyFromAnyJSONLRun() throws {
     let dir = try CLI.tempDir()
     var lines: [String] = []
     for step in stride(from: 0, to: 400, by: 10) {
@@ -80,7 +75,7 @@ struct CLI {
     #expect(try PNGCodec.read(path: dir.appendingPathComponent("b.png").path).width == 640)
   }
 
-  @Test func neverOverwritesWithoutForce() throws {
+  @Test(.tags(.egl)) func neverOverwritesWithoutForce() throws {
     let dir = try CLI.tempDir()
     let out = dir.appendingPathComponent("flow.png").path
     try Data("keep me".utf8).write(to: URL(fileURLWithPath: out))
@@ -93,7 +88,7 @@ struct CLI {
     #expect(try PNGCodec.read(path: out).width == 320)
   }
 
-  @Test func badInputNamesTheFileAndLine() throws {
+  @Test(.tags(.egl)) func badInputNamesTheFileAndLine() throws {
     let dir = try CLI.tempDir()
     let input = dir.appendingPathComponent("bad.jsonl").path
     try "{\"step\": 1, \"grad_norm/layer_0\": 1, \"grad_norm/layer_1\": 2}\n{\"step\": 2, \"grad_norm/layer_0\": 1,, }\n{\"step\": 3}\n"
@@ -105,7 +100,7 @@ struct CLI {
     #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("x.png").path))
   }
 
-  @Test func missingMetricsAreExplained() throws {
+  @Test(.tags(.egl)) func missingMetricsAreExplained() throws {
     let dir = try CLI.tempDir()
     let input = dir.appendingPathComponent("plain.jsonl").path
     try (0..<100).map { "{\"step\": \($0), \"loss\": \(1.0 / Double($0 + 1))}" }.joined(separator: "\n")
@@ -118,10 +113,10 @@ struct CLI {
     #expect(loss.stderr.contains("no learning-rate metric") && loss.stderr.contains("--lr-key"))
   }
 
-  @Test func invalidOptionsAreRejectedWithUsage() throws {
+  @Test(.tags(.egl)) func invalidOptionsAreRejectedWithUsage() throws {
     for (args, fragment) in [
       (["--size", "12"], "--size"), (["--camera-eye", "1,2"], "--camera-eye"),
-      (["--colormap", "jet"], "unknown colour map"), (["--gpu", "x"], "--gpu"),
+      (["--colormap", "jetblack"], "unknown colour map"), (["--gpu", "x"], "--gpu"),
       (["--background", "blue"], "--background"),
     ] {
       let r = try CLI.run(["render", "gradient-flow", CLI.example] + args)
@@ -131,9 +126,9 @@ struct CLI {
   }
 
   /// A machine without any EGL vendor library: a clear error and a non-zero exit, not a crash.
-  @Test func noEGLIsAClearErrorNotACrash() throws {
+  @Test(.tags(.egl)) func noEGLIsAClearErrorNotACrash() throws {
     let dir = try CLI.tempDir()
-    let env = ["__EGL_VENDOR_LIBRARY_FILENAMES": dir.appendingPathComponent("none.json").path]
+    let env: [String: String?] = ["__EGL_VENDOR_LIBRARY_FILENAMES": dir.appendingPathComponent("none.json").path]
     let r = try CLI.run(["render", "gradient-flow", CLI.example, "-o", dir.appendingPathComponent("x.png").path], environment: env)
     #expect(r.reason == .exit, "terminated by a signal")
     #expect(r.status == 1)
@@ -146,12 +141,12 @@ struct CLI {
 
   /// GLFW is loaded when a window is opened, not linked: the binary needs no GLFW or X11
   /// library to start or to render, and `view` without GLFW says what to install.
-  @Test func glfwIsLoadedOnlyForTheViewer() throws {
+  @Test(.tags(.egl)) func glfwIsLoadedOnlyForTheViewer() throws {
     let ldd = try Subprocess.run(URL(fileURLWithPath: "/usr/bin/ldd"), [CLI.binary.path])
     #expect(ldd.status == 0)
     for lib in ["libglfw", "libX11", "libxcb"] { #expect(!ldd.stdout.contains(lib), "trainscape links \(lib)") }
     let dir = try CLI.tempDir()
-    let env = ["TRAINSCAPE_GLFW_LIBRARY": dir.appendingPathComponent("libglfw.so.3").path, "DISPLAY": ":97"]
+    let env: [String: String?] = ["TRAINSCAPE_GLFW_LIBRARY": dir.appendingPathComponent("libglfw.so.3").path, "DISPLAY": ":97"]
     let render = try CLI.run(["render", "gradient-flow", CLI.example, "--size", "320x240", "-o", dir.appendingPathComponent("x.png").path], environment: env)
     #expect(render.status == 0, "\(render.stderr)")
     let view = try CLI.run(["view", "gradient-flow", CLI.example, "--quit-after", "1"], environment: env)
@@ -162,7 +157,7 @@ struct CLI {
     #expect(doctor.stdout.contains("cannot load"), "\(doctor.stdout)")
   }
 
-  @Test func doctorListsBackendsAndTheSoftwareDevice() throws {
+  @Test(.tags(.egl)) func doctorListsBackendsAndTheSoftwareDevice() throws {
     let r = try CLI.run(["doctor"])
     #expect(r.status == 0)
     #expect(r.stdout.contains("[ok] headless surfaceless (Mesa)"))
@@ -170,7 +165,7 @@ struct CLI {
     #expect(r.stdout.contains("OpenGL"))
   }
 
-  @Test func transparentBackgroundWritesRGBA() throws {
+  @Test(.tags(.egl)) func transparentBackgroundWritesRGBA() throws {
     let dir = try CLI.tempDir()
     let out = dir.appendingPathComponent("t.png").path
     let r = try CLI.run(["render", "gradient-flow", CLI.example, "-o", out, "--size", "320x240", "--background", "transparent"])
@@ -191,11 +186,11 @@ extension RGBAImage {
   }
 }
 
-@Suite(.serialized) struct CLIArrayTests {
+@Suite(.serialized, .tiered) struct CLIArrayTests {
   func python(_ script: String) throws { _ = try Python.run(script) }
   struct CLIArrayError: Error, CustomStringConvertible { var description: String; init(_ d: String) { description = d } }
 
-  @Test func lossGridsFromNPYAndLossLandscapeH5() throws {
+  @Test(.tags(.egl)) func lossGridsFromNPYAndLossLandscapeH5() throws {
     let dir = try CLI.tempDir()
     try python("""
       import numpy as np, h5py
@@ -215,7 +210,7 @@ extension RGBAImage {
     #expect(c.status != 0 && c.stderr.contains("train_loss"), "stderr: \(c.stderr)")
   }
 
-  @Test func attentionFromAFourDimensionalArray() throws {
+  @Test(.tags(.egl)) func attentionFromAFourDimensionalArray() throws {
     let dir = try CLI.tempDir()
     try python("""
       import numpy as np
@@ -233,7 +228,7 @@ extension RGBAImage {
 }
 
 extension CLIArrayTests {
-  @Test func embeddingsWithPCAAndTSNEAndLabels() throws {
+  @Test(.tags(.egl)) func embeddingsWithPCAAndTSNEAndLabels() throws {
     let dir = try CLI.tempDir()
     try python("""
       import numpy as np
@@ -250,14 +245,14 @@ extension CLIArrayTests {
     #expect(c.status != 0 && c.stderr.contains("labels"), "stderr: \(c.stderr)")
   }
 
-  @Test func rewardLandscapeOfTheExampleRun() throws {
+  @Test(.tags(.egl)) func rewardLandscapeOfTheExampleRun() throws {
     let dir = try CLI.tempDir()
     let r = try CLI.run(["render", "reward-landscape", CLI.packageRoot.path + "/Assets/examples/rl_grpo.jsonl", "-o", dir.path + "/r.png", "--size", "480x320", "--interp", "cubic"])
     #expect(r.status == 0, "stderr: \(r.stderr)")
     #expect(r.stderr.contains("outside the trajectory's convex hull"))
   }
 
-  @Test func sweepOfTheExampleRuns() throws {
+  @Test(.tags(.egl)) func sweepOfTheExampleRuns() throws {
     let dir = try CLI.tempDir()
     let sweep = try FileManager.default.contentsOfDirectory(atPath: CLI.packageRoot.path + "/Assets/examples/sweep")
       .filter { $0.hasSuffix(".jsonl") }.sorted().map { CLI.packageRoot.path + "/Assets/examples/sweep/" + $0 }

@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TrainscapeTestSupport
 import TrainscapeCore
 import TrainscapeIO
 
-@Suite(.serialized) struct FrameCommandTests {
-  @Test func turntableWritesNumberedRunsFramesManifestAndAGIF() throws {
+@Suite(.serialized, .tiered) struct FrameCommandTests {
+  @Test(.tags(.egl, .slow)) func turntableWritesNumberedRunsFramesManifestAndAGIF() throws {
     let dir = try CLI.tempDir()
     let args = ["turntable", "gradient-flow", CLI.example, "-o", dir.path, "--frames", "6", "--size", "320x180", "--animate", "gif", "--quiet"]
     let first = try CLI.run(args)
@@ -30,7 +31,7 @@ import TrainscapeIO
     #expect(f0 != f5)
   }
 
-  @Test func inPlaceNeverOverwritesWithoutForce() throws {
+  @Test(.tags(.egl)) func inPlaceNeverOverwritesWithoutForce() throws {
     let dir = try CLI.tempDir()
     let args = ["turntable", "loss-landscape", CLI.packageRoot.path + "/Assets/examples/sweep", "-o", dir.path, "--frames", "2", "--size", "160x120", "--in-place", "--quiet", "--quality", "draft"]
     let a = try CLI.run(args)
@@ -41,7 +42,7 @@ import TrainscapeIO
     #expect(c.status == 0, "stderr: \(c.stderr)")
   }
 
-  @Test func animateByStepKeepsTheAxesAndLabelsTheStep() throws {
+  @Test(.tags(.egl)) func animateByStepKeepsTheAxesAndLabelsTheStep() throws {
     let dir = try CLI.tempDir()
     let r = try CLI.run(["animate", "trajectory", CLI.example, "--grad-key", "grad_norm/total", "-o", dir.path, "--frames", "4", "--size", "320x180", "--animate", "apng"])
     #expect(r.status == 0, "stderr: \(r.stderr)")
@@ -52,7 +53,7 @@ import TrainscapeIO
     #expect(files.filter { $0.hasPrefix("nanochat_d12_trajectory_by_step_") }.count == 4)
   }
 
-  @Test func mp4WithoutFFmpegIsAClearHint() throws {
+  @Test(.tags(.egl)) func mp4WithoutFFmpegIsAClearHint() throws {
     let dir = try CLI.tempDir()
     let r = try CLI.run(
       ["turntable", "gradient-flow", CLI.example, "-o", dir.path, "--frames", "2", "--size", "160x120", "--animate", "mp4", "--quiet"],
@@ -61,7 +62,7 @@ import TrainscapeIO
     #expect(r.stderr.contains("ffmpeg") && r.stderr.contains("--animate gif"))
   }
 
-  @Test func animateRefusesALossGrid() throws {
+  @Test(.tags(.egl)) func animateRefusesALossGrid() throws {
     let dir = try CLI.tempDir()
     try "1,2,3\n4,5,6\n7,8,9\n".write(toFile: dir.path + "/g.csv", atomically: true, encoding: .utf8)
     let r = try CLI.run(["animate", "loss-landscape", dir.path + "/g.csv", "-o", dir.path, "--frames", "2"])
@@ -69,26 +70,25 @@ import TrainscapeIO
   }
 }
 
-@Suite(.serialized) struct ConvertFollowTests {
-  /// A writer appends rows, one split in the middle, while `convert --follow` streams them.
+@Suite(.serialized, .tiered) struct ConvertFollowTests {
+  /// A writer appends rows, one split in the middle, while `convert --follow` streams them:
+  /// each row is written once the one before it has come out.
   @Test func followStreamsEveryRowOnceInOrder() throws {
     let dir = try CLI.tempDir()
     let path = dir.path + "/live.jsonl"
     try "{\"step\": 0, \"loss\": 1}\n".write(toFile: path, atomically: false, encoding: .utf8)
-    let writer = Thread {
-      let h = FileHandle(forWritingAtPath: path)!
-      h.seekToEndOfFile()
-      for i in 1...8 {
-        Thread.sleep(forTimeInterval: 0.1)
-        h.write(Data("{\"step\": \(i), \"loss\": \(1.0 / Double(i + 1))}\n".utf8))
-      }
-      h.write(Data("{\"step\": 9, \"lo".utf8))
-      Thread.sleep(forTimeInterval: 0.4)
-      h.write(Data("ss\": 0.05}\n".utf8))
-      try? h.close()
+    let convert = try TrainscapeCLI.start(["convert", path, "--follow", "-o", "-", "--idle-exit", "1.5", "--interval", "0.05"])
+    let h = try #require(FileHandle(forWritingAtPath: path))
+    h.seekToEndOfFile()
+    for i in 1...8 {
+      try convert.waitForStdoutLine(containing: "\"step\": \(i - 1)")
+      h.write(Data("{\"step\": \(i), \"loss\": \(1.0 / Double(i + 1))}\n".utf8))
     }
-    writer.start()
-    let r = try CLI.run(["convert", path, "--follow", "-o", "-", "--idle-exit", "1.5", "--interval", "0.05"])
+    try convert.waitForStdoutLine(containing: "\"step\": 8")
+    h.write(Data("{\"step\": 9, \"lo".utf8))
+    h.write(Data("ss\": 0.05}\n".utf8))
+    try? h.close()
+    let r = convert.finish()
     #expect(r.status == 0, "stderr: \(r.stderr)")
     let steps = r.stdout.split(separator: "\n").compactMap { line -> Int? in
       guard let range = line.range(of: "\"step\": ") else { return nil }
@@ -104,10 +104,10 @@ import TrainscapeIO
   }
 }
 
-@Suite struct CommandSurfaceTests {
+@Suite(.tiered) struct CommandSurfaceTests {
   /// Every verb wraps every kind; their options must not clash (ArgumentParser rejects a
   /// command with two options of the same name only when it is used).
-  @Test func everyVerbAndKindParses() throws {
+  @Test(.tags(.slow)) func everyVerbAndKindParses() throws {
     let kinds = ["gradient-flow", "loss-landscape", "reward-landscape", "trajectory", "attention", "embedding"]
     var commands: [[String]] = []
     for verb in ["render", "view", "export", "turntable"] { for k in kinds { commands.append([verb, k]) } }

@@ -20,7 +20,7 @@ import TrainscapeTestSupport
 ///   supported by your browser": the DOM check names that, and the screenshot check (many
 ///   distinct saturated colours in the scene area, which only the WebGL canvas draws) catches a
 ///   canvas that stayed empty.
-@Suite struct HTMLChromiumTests {
+@Suite(.tags(.chromium), .tiered) struct HTMLChromiumTests {
   static let flags = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
     "--hide-scrollbars", "--window-size=1280,800", "--virtual-time-budget=10000",
@@ -102,7 +102,7 @@ import TrainscapeTestSupport
     return String(value).replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&amp;", with: "&")
   }
 
-  @Test(arguments: pages) func pageDrawsThePlotInHeadlessChromium(_ page: Page) throws {
+  @Test(.tags(.python), arguments: pages) func pageDrawsThePlotInHeadlessChromium(_ page: Page) throws {
     let chromium = try Self.chromium()
     let js = try Self.plotlyJS()
     let dir = try CLI.tempDir()

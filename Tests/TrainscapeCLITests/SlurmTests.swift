@@ -64,7 +64,7 @@ enum Slurm {
 /// The batch on a real Slurm: job arrays, a killed task, a split turntable. CI's second tier
 /// starts the cluster with scripts/slurm/local-cluster.sh and sets TRAINSCAPE_SLURM_TESTS=1.
 @Suite(
-  .serialized,
+  .serialized, .tags(.slow), .tiered,
   .enabled(if: Slurm.requested, "needs a one-node Slurm: sudo scripts/slurm/local-cluster.sh start, then TRAINSCAPE_SLURM_TESTS=1 swift test --filter SlurmTests"))
 struct SlurmTests {
   /// 40 runs x 3 kinds as `sbatch --array=0-3`: exactly the files of one process, and a merged

@@ -1,15 +1,16 @@
 import Foundation
 import Testing
+import TrainscapeTestSupport
 @testable import TrainscapeCore
 
-@Suite struct GradientFlowBuilderTests {
+@Suite(.tiered) struct GradientFlowBuilderTests {
   let steps: [Int64] = [0, 10, 20, 30]
   let layers = [0, 1, 2]
 
   @Test func surfaceHasOneRowPerLayerAndOneColumnPerStep() throws {
     let values = (0..<12).map { Double($0 + 1) }
     let scene = try GradientFlowBuilder.scene(steps: steps, layers: layers, values: values, family: "grad_norm", runName: "r")
-    guard case .surface(let s) = scene.traces[0] else { Issue.record("no surface"); return }
+    let s = try #require(scene.traces[0].surface)
     #expect(s.rows == 3 && s.cols == 4)
     #expect(s.x[5] == 10 && s.y[5] == 1 && s.z[5] == 6)
     #expect(scene.x.range == 0...30 && scene.y.range == 0...2)
@@ -34,7 +35,7 @@ import Testing
     var opts = GradientFlowBuilder.Options()
     opts.logZ = .on
     let scene = try GradientFlowBuilder.scene(steps: steps, layers: layers, values: values, family: "g", runName: "r", options: opts)
-    guard case .surface(let s) = scene.traces[0] else { return }
+    let s = try #require(scene.traces[0].surface)
     #expect(s.z[3].isNaN)
     #expect(scene.notes.contains { $0.contains("1 value(s) <= 0") })
   }
@@ -44,7 +45,7 @@ import Testing
     var opts = GradientFlowBuilder.Options()
     opts.normalizePerLayer = true
     let scene = try GradientFlowBuilder.scene(steps: steps, layers: layers, values: values, family: "g", runName: "r", options: opts)
-    guard case .surface(let s) = scene.traces[0] else { return }
+    let s = try #require(scene.traces[0].surface)
     #expect(Array(s.z[0..<4]) == [0.25, 0.5, 1, 0.5])
     #expect(Array(s.z[4..<8]) == [0.25, 0.5, 1, 0.5])
     #expect(s.z[8] == 0.5 && s.z[9].isNaN && s.z[10] == 1)
@@ -60,7 +61,7 @@ import Testing
   }
 }
 
-@Suite struct LossLandscapeBuilderTests {
+@Suite(.tiered) struct LossLandscapeBuilderTests {
   @Test func windowsFollowTheOriginalScript() {
     // range(0, n - window, max(1, window // 4))
     #expect(LossLandscapeBuilder.windows(count: 100, window: 50).starts == [0, 12, 24, 36, 48])
@@ -73,7 +74,7 @@ import Testing
 
   /// The surface equals what nanochat's create_3d_loss_landscape feeds go.Surface, computed
   /// by numpy in the venv.
-  @Test func surfaceMatchesANumpyReimplementationOfTheOriginal() throws {
+  @Test(.tags(.python)) func surfaceMatchesANumpyReimplementationOfTheOriginal() throws {
     let n = 237
     var rng = SystemRandomNumberGenerator()
     let steps = (0..<n).map { Int64($0 * 3) }
@@ -84,7 +85,7 @@ import Testing
     opts.logLR = .off
     opts.logZ = .off
     let scene = try LossLandscapeBuilder.slidingWindowScene(steps: steps, losses: losses, learningRates: lrs, runName: "r", options: opts)
-    guard case .surface(let s) = scene.traces[0] else { Issue.record("no surface"); return }
+    let s = try #require(scene.traces[0].surface)
     let input = try String(decoding: JSONSerialization.data(withJSONObject: ["steps": steps.map { Int($0) }, "losses": losses, "lrs": lrs]), as: UTF8.self)
     let out = try PythonReference.run("""
       import json, sys

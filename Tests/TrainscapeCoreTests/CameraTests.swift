@@ -1,7 +1,8 @@
 import Testing
+import TrainscapeTestSupport
 @testable import TrainscapeCore
 
-@Suite struct CameraTests {
+@Suite(.tiered) struct CameraTests {
   @Test func parsesEyeVectors() {
     #expect(Camera.parseVector("1.5,-1.5,1.2") == Vec3(1.5, -1.5, 1.2))
     #expect(Camera.parseVector(" 1, 2 ,3 ") == Vec3(1, 2, 3))

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TrainscapeTestSupport
 
 @testable import TrainscapeCore
 
-@Suite struct EmbeddingTests {
+@Suite(.tiered) struct EmbeddingTests {
   // MARK: - PCA against numpy's SVD and sklearn's PCA
 
   /// Anisotropic data (a rank-6 signal with distinct scales plus noise) from numpy, with the
@@ -54,11 +55,11 @@ import Testing
     }
   }
 
-  @Test func pcaMatchesNumpyCovariancePath() throws {
+  @Test(.tags(.python, .slow)) func pcaMatchesNumpyCovariancePath() throws {
     try checkPCA(rows: 300, cols: 80, seed: 1)  // rows > cols: covariance, subspace iteration
   }
 
-  @Test func pcaMatchesNumpyGramPath() throws {
+  @Test(.tags(.python)) func pcaMatchesNumpyGramPath() throws {
     try checkPCA(rows: 40, cols: 120, seed: 2)  // rows < cols: 40 x 40 Gram matrix
   }
 
@@ -89,7 +90,7 @@ import Testing
   /// gradient at about 10 s; sklearn's default (Barnes-Hut) is the reference, and ours, with the
   /// exact gradient, must be within 0.02 of its trustworthiness (measured: 0.962 vs 0.975 here;
   /// sklearn's own exact method gets 0.965 on these data; on 300 points ours 0.9676 vs 0.9675).
-  @Test func tsneTrustworthinessMatchesSklearn() throws {
+  @Test(.tags(.python, .slow)) func tsneTrustworthinessMatchesSklearn() throws {
     let data = try PythonReference.run(Self.clusters + "\nprint(json.dumps(x.ravel().tolist()))")
     let x = try JSONSerialization.jsonObject(with: Data(data.utf8)) as! [Double]
     let rows = 200, cols = 60

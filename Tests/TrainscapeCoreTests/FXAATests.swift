@@ -1,4 +1,5 @@
 import Testing
+import TrainscapeTestSupport
 
 @testable import TrainscapeCore
 
@@ -6,7 +7,7 @@ import Testing
 /// intermediate values along it, flat areas and low-contrast gradients stay as they are, and
 /// overlay pixels are never touched. (The GPU shader is its independent twin: RenderTests
 /// compares the two on a rendered scene.)
-struct FXAATests {
+@Suite(.tiered) struct FXAATests {
   /// A black-on-white staircase edge (slope 1/3, the kind a rasterizer leaves), w x h.
   func staircase(width w: Int = 60, height h: Int = 40) -> RGBAImage {
     var px = [UInt8](repeating: 255, count: w * h * 4)

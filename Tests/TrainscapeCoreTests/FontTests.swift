@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TrainscapeTestSupport
 
 @testable import TrainscapeCore
 
-@Suite struct FontTests {
+@Suite(.tiered) struct FontTests {
   let font = FontAtlas.shared
 
   @Test func atlasDecodes() {

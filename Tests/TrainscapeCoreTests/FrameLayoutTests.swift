@@ -1,4 +1,5 @@
 import Testing
+import TrainscapeTestSupport
 @testable import TrainscapeCore
 
 func sampleScene(eye: Vec3 = Vec3(1.5, -1.5, 1.2), log: Bool = false) -> Scene {
@@ -22,7 +23,7 @@ func sampleScene(eye: Vec3 = Vec3(1.5, -1.5, 1.2), log: Bool = false) -> Scene {
     colorBar: ColorBar(title: "Value", colormap: .viridis, range: zr, scale: scale))
 }
 
-@Suite struct FrameLayoutTests {
+@Suite(.tiered) struct FrameLayoutTests {
   @Test(arguments: [
     Vec3(1.5, -1.5, 1.2), Vec3(1.25, 1.25, 1.25), Vec3(-1.8, 0.4, 0.6), Vec3(0.3, 2.0, 0.2),
     Vec3(-1.2, -1.2, 1.6),

@@ -1,25 +1,28 @@
-import XCTest
+import Foundation
+import Testing
+import TrainscapeTestSupport
 
 @testable import TrainscapeCore
 
 /// The follow path's incremental single-run loss landscape must draw exactly what a full build
 /// draws.
-final class IncrementalLossLandscapeTests: XCTestCase {
-  typealias LCG = IncrementalGradientFlowTests.LCG
+@Suite(.tiered) struct IncrementalLossLandscapeTests {
 
   /// Rows of a run: loss and learning rate per step, sometimes in two rows with the same step,
-  /// sometimes a row with only one of them, a NaN loss or (with `nonPositive`) a loss <= 0.
+  /// sometimes a row with only one of them, a NaN loss or (with `nonPositive`) losses <= 0.
   static func rows(count: Int, seed: UInt64, nonPositive: Bool = false) -> [MetricRow] {
-    var g = LCG(state: seed)
+    var g = SplitMix64(seed: seed)
     var out: [MetricRow] = []
     var step: Int64 = 0
     for i in 0..<count {
       step += Int64(1 + g.int(3))
-      let lr = 1e-3 * (1 + Double(i % 10)) * (0.5 + g.next())
-      var loss = 3 / (1 + Double(i) * 0.01) + 0.2 * g.next()
-      if g.next() < 0.03 { loss = .nan }
-      if nonPositive && g.next() < 0.02 { loss = -g.next() }
-      let r = g.next()
+      let lr = 1e-3 * (1 + Double(i % 10)) * (0.5 + g.nextDouble())
+      var loss = 3 / (1 + Double(i) * 0.01) + 0.2 * g.nextDouble()
+      if g.nextDouble() < 0.03 { loss = .nan }
+      if nonPositive && g.nextDouble() < 0.02 { loss = -g.nextDouble() }
+      // A run of losses <= 0 that smoothing does not lift above 0.
+      if nonPositive && i % 60 >= 50 && i % 60 < 56 { loss = -2 }
+      let r = g.nextDouble()
       if r < 0.15 {
         out.append(MetricRow(step: step, values: ["loss": loss]))
         out.append(MetricRow(step: step, values: ["lr": lr]))
@@ -49,26 +52,25 @@ final class IncrementalLossLandscapeTests: XCTestCase {
       steps: steps, losses: losses, learningRates: lrs, runName: c.runName, options: c.options)
   }
 
-  func assertSameScene(_ a: Scene, _ b: Scene, _ message: String, file: StaticString = #filePath, line: UInt = #line) {
-    XCTAssertEqual(a.title, b.title, message, file: file, line: line)
-    XCTAssertEqual(a.x, b.x, message, file: file, line: line)
-    XCTAssertEqual(a.y, b.y, message, file: file, line: line)
-    XCTAssertEqual(a.z, b.z, message, file: file, line: line)
-    XCTAssertEqual(a.colorBar, b.colorBar, message, file: file, line: line)
-    XCTAssertEqual(a.notes, b.notes, message, file: file, line: line)
-    XCTAssertEqual(a.traces.count, b.traces.count, message, file: file, line: line)
-    guard case .surface(let s) = a.traces.first, case .surface(let t) = b.traces.first else {
-      return XCTFail("not a surface: \(message)", file: file, line: line)
-    }
-    XCTAssertEqual(s.rows, t.rows, message, file: file, line: line)
-    XCTAssertEqual(s.cols, t.cols, message, file: file, line: line)
-    XCTAssertEqual(s.colorRange, t.colorRange, message, file: file, line: line)
-    XCTAssertEqual(s.colorScale, t.colorScale, message, file: file, line: line)
+  func assertSameScene(_ a: Scene, _ b: Scene, _ message: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    #expect(a.title == b.title, "\(message)", sourceLocation: sourceLocation)
+    #expect(a.x == b.x, "\(message)", sourceLocation: sourceLocation)
+    #expect(a.y == b.y, "\(message)", sourceLocation: sourceLocation)
+    #expect(a.z == b.z, "\(message)", sourceLocation: sourceLocation)
+    #expect(a.colorBar == b.colorBar, "\(message)", sourceLocation: sourceLocation)
+    #expect(a.notes == b.notes, "\(message)", sourceLocation: sourceLocation)
+    #expect(a.traces.count == b.traces.count, "\(message)", sourceLocation: sourceLocation)
+    let s = try #require(a.traces.first?.surface, "not a surface: \(message)", sourceLocation: sourceLocation)
+    let t = try #require(b.traces.first?.surface, "not a surface: \(message)", sourceLocation: sourceLocation)
+    #expect(s.rows == t.rows, "\(message)", sourceLocation: sourceLocation)
+    #expect(s.cols == t.cols, "\(message)", sourceLocation: sourceLocation)
+    #expect(s.colorRange == t.colorRange, "\(message)", sourceLocation: sourceLocation)
+    #expect(s.colorScale == t.colorScale, "\(message)", sourceLocation: sourceLocation)
     let same = IncrementalGradientFlowTests.same
-    XCTAssertTrue(same(s.x, t.x), "x: \(message)", file: file, line: line)
-    XCTAssertTrue(same(s.y, t.y), "y: \(message)", file: file, line: line)
-    XCTAssertTrue(same(s.z, t.z), "z: \(message)", file: file, line: line)
-    XCTAssertTrue(same(s.color, t.color), "color: \(message)", file: file, line: line)
+    #expect(same(s.x, t.x), "x: \(message)", sourceLocation: sourceLocation)
+    #expect(same(s.y, t.y), "y: \(message)", sourceLocation: sourceLocation)
+    #expect(same(s.z, t.z), "z: \(message)", sourceLocation: sourceLocation)
+    #expect(same(s.color, t.color), "color: \(message)", sourceLocation: sourceLocation)
   }
 
   /// Builds from a prefix, appends the rest in random batches, and compares with a full build
@@ -76,7 +78,7 @@ final class IncrementalLossLandscapeTests: XCTestCase {
   func checkRandomSplits(
     _ c: IncrementalLossLandscape.Configuration, rows: [MetricRow], seed: UInt64, start: Int = 40
   ) throws -> (appends: Int, rebuilds: Int) {
-    var g = LCG(state: seed)
+    var g = SplitMix64(seed: seed)
     var appends = 0, rebuilds = 0
     var blockers = Set<String>()
     defer { if !blockers.isEmpty { print("rebuilt because: \(blockers.sorted())") } }
@@ -89,21 +91,21 @@ final class IncrementalLossLandscapeTests: XCTestCase {
         let batch = rows[n..<(n + k)]
         n += k
         guard let full = try? Self.fullScene(c, rows[..<n]) else {
-          XCTAssertNil(state?.append(batch), "trial \(trial), \(n) rows: no full build")
+          #expect(state?.append(batch) == nil, "trial \(trial), \(n) rows: no full build")
           state = nil
           continue
         }
         let before = state?.rows ?? 0
         if let delta = state?.append(batch), let s = state {
           appends += 1
-          assertSameScene(s.scene, full, "trial \(trial), \(n) rows")
-          XCTAssertEqual(delta.surfaces, [])
-          XCTAssertEqual(delta.surfaceRows, [SurfaceRowGrowth(trace: 0, previousRows: before, unchangedRows: before)])
+          try assertSameScene(s.scene, full, "trial \(trial), \(n) rows")
+          #expect(delta.surfaces == [])
+          #expect(delta.surfaceRows == [SurfaceRowGrowth(trace: 0, previousRows: before, unchangedRows: before)])
         } else {
           if let s = state { blockers.insert(s.appendBlocker ?? "none") }
           rebuilds += 1
           state = try IncrementalLossLandscape(configuration: c, rows: rows[..<n])
-          assertSameScene(state!.scene, full, "rebuilt: trial \(trial), \(n) rows")
+          try assertSameScene(state!.scene, full, "rebuilt: trial \(trial), \(n) rows")
         }
       }
     }
@@ -116,23 +118,23 @@ final class IncrementalLossLandscapeTests: XCTestCase {
     return IncrementalLossLandscape.Configuration(runName: "run", lossKey: "loss", learningRateKey: "lr", options: o)
   }
 
-  func testRandomBatchesEqualFullBuilds() throws {
+  @Test func randomBatchesEqualFullBuilds() throws {
     let rows = Self.rows(count: 600, seed: 1)
     let r = try checkRandomSplits(configuration(), rows: rows, seed: 2)
-    XCTAssertEqual(r.rebuilds, 0)
-    XCTAssertGreaterThan(r.appends, 300)
+    #expect(r.rebuilds == 0)
+    #expect(r.appends > 300)
   }
 
-  func testDefaultWindowGrowsThenAppends() throws {
+  @Test func defaultWindowGrowsThenAppends() throws {
     // Fewer samples than the window of 50: the window is count / 2 and every update rebuilds;
     // from 50 samples on, updates append.
     let rows = Self.rows(count: 500, seed: 3)
     let r = try checkRandomSplits(configuration(window: 50), rows: rows, seed: 4, start: 20)
-    XCTAssertGreaterThan(r.appends, 100)
-    XCTAssertGreaterThan(r.rebuilds, 0)
+    #expect(r.appends > 100)
+    #expect(r.rebuilds > 0)
   }
 
-  func testEMAStepRangeAndLogAxes() throws {
+  @Test func emaStepRangeAndLogAxes() throws {
     var c = configuration(window: 16)
     c.emaSpan = 7
     c.stepRange = StepRange(lower: 30, upper: nil)
@@ -140,53 +142,53 @@ final class IncrementalLossLandscapeTests: XCTestCase {
     c.options.logLR = .on
     let rows = Self.rows(count: 500, seed: 5, nonPositive: true)
     let r = try checkRandomSplits(c, rows: rows, seed: 6, start: 60)
-    XCTAssertGreaterThan(r.appends, 100)
+    #expect(r.appends > 100)
     // The scene hides the losses <= 0 on the log axis and says so.
     let full = try Self.fullScene(c, rows[...])
-    XCTAssertTrue(full.notes.contains { $0.contains("loss value(s) <= 0") })
+    #expect(full.notes.contains { $0.contains("loss value(s) <= 0") })
   }
 
-  func testDeclines() throws {
+  @Test func declines() throws {
     let rows = Self.rows(count: 200, seed: 7)
     let c = configuration()
     var a = try IncrementalLossLandscape(configuration: c, rows: rows)
-    XCTAssertNil(a.append([MetricRow(step: 1, values: ["loss": 1, "lr": 1e-3])]))
-    XCTAssertNotNil(a.appendBlocker)
+    #expect(a.append([MetricRow(step: 1, values: ["loss": 1, "lr": 1e-3])]) == nil)
+    #expect(a.appendBlocker != nil)
     var b = try IncrementalLossLandscape(configuration: c, rows: rows)
-    XCTAssertNil(b.append([MetricRow(step: 10_000, values: ["loss": 1, "lr": 1e-3, "val_loss": 2])]))
+    #expect(b.append([MetricRow(step: 10_000, values: ["loss": 1, "lr": 1e-3, "val_loss": 2])]) == nil)
     var d = try IncrementalLossLandscape(configuration: c, rows: rows)
     // A huge loss makes --log-z auto choose a log axis: every drawn value changes.
     var tail: [MetricRow] = []
     for i in 0..<20 { tail.append(MetricRow(step: 10_000 + Int64(i), values: ["loss": 1e6, "lr": 1e-3])) }
-    XCTAssertNil(d.append(tail))
-    XCTAssertEqual(try Self.fullScene(c, (rows + tail)[...]).z.scale, .log)
+    #expect(d.append(tail) == nil)
+    #expect(try Self.fullScene(c, (rows + tail)[...]).z.scale == .log)
   }
 
-  func testDeltasCompose() {
+  @Test func deltasCompose() {
     let a = SceneDelta(surfaces: [], surfaceRows: [.init(trace: 0, previousRows: 10, unchangedRows: 10)])
     let b = SceneDelta(surfaces: [], surfaceRows: [.init(trace: 0, previousRows: 12, unchangedRows: 12)])
-    XCTAssertEqual(a.followed(by: b), a)
+    #expect(a.followed(by: b) == a)
   }
 
   /// The row-major (transposed) layout holds the same vertices and triangles as the
   /// column-major one.
-  func testTransposedGeometryMatches() throws {
+  @Test func transposedGeometryMatches() throws {
     let rows = Self.rows(count: 120, seed: 9)
     let scene = try IncrementalLossLandscape(configuration: configuration(), rows: rows).scene
-    guard case .surface(let s) = scene.traces[0] else { return XCTFail() }
+    let s = try #require(scene.traces[0].surface)
     let a = SurfaceAxisGeometry(surface: s, in: scene)
     let b = SurfaceAxisGeometry(surface: s, in: scene, transposed: true)
-    XCTAssertEqual(b.rows, s.cols)
-    XCTAssertEqual(b.cols, s.rows)
+    #expect(b.rows == s.cols)
+    #expect(b.cols == s.rows)
     let va = a.vertices(columns: 0..<a.cols), vb = b.vertices(columns: 0..<b.cols)
     let f = SurfaceAxisGeometry.floatsPerVertex
     for r in 0..<s.rows {
       for c in 0..<s.cols {
         let i = a.vertexIndex(row: r, col: c) * f, j = b.vertexIndex(row: c, col: r) * f
-        for k in [0, 1, 2, 6] { XCTAssertEqual(va[i + k], vb[j + k]) }
+        for k in [0, 1, 2, 6] { #expect(va[i + k] == vb[j + k]) }
         let n = Vec3(Double(va[i + 3]), Double(va[i + 4]), Double(va[i + 5]))
         let m = Vec3(Double(vb[j + 3]), Double(vb[j + 4]), Double(vb[j + 5]))
-        XCTAssertEqual(n.dot(m), 1, accuracy: 1e-5, "normal at \(r), \(c)")
+        #expect(abs((n.dot(m)) - (1)) <= 1e-5, "normal at \(r), \(c)")
       }
     }
     // The same triangles, as sets of trace samples.
@@ -197,7 +199,7 @@ final class IncrementalLossLandscapeTests: XCTestCase {
     }
     let ta = a.triangles(cellColumns: 0..<(a.cols - 1)).indices
     let tb = b.triangles(cellColumns: 0..<(b.cols - 1)).indices
-    XCTAssertEqual(ta.count, tb.count)
-    XCTAssertEqual(key(ta) { ($0 % s.rows, $0 / s.rows) }, key(tb) { ($0 / s.cols, $0 % s.cols) })
+    #expect(ta.count == tb.count)
+    #expect(key(ta) { ($0 % s.rows, $0 / s.rows) } == key(tb) { ($0 / s.cols, $0 % s.cols) })
   }
 }

@@ -1,24 +1,25 @@
-import XCTest
+import Foundation
+import Testing
+import TrainscapeTestSupport
 
 @testable import TrainscapeCore
 
 /// The follow path's incremental trajectory must draw exactly what a full build draws.
-final class IncrementalTrajectoryTests: XCTestCase {
-  typealias LCG = IncrementalGradientFlowTests.LCG
+@Suite(.tiered) struct IncrementalTrajectoryTests {
 
   /// Rows with loss, gradient norm and (sometimes) reward, sometimes split over two rows with
   /// the same step, sometimes missing a value or NaN.
   static func rows(count: Int, seed: UInt64, reward: Bool = false) -> [MetricRow] {
-    var g = LCG(state: seed)
+    var g = SplitMix64(seed: seed)
     var out: [MetricRow] = []
     var step: Int64 = 0
     for i in 0..<count {
       step += Int64(1 + g.int(3))
-      var loss = 3 * exp(-Double(i) / 300) + 0.5 + 0.1 * g.next()
-      if g.next() < 0.03 { loss = .nan }
-      var v: [String: Double] = ["loss": loss, "grad_norm": 0.5 + g.next()]
-      if reward { v["reward"] = Double(i) / 100 + g.next() }
-      let r = g.next()
+      var loss = 3 * exp(-Double(i) / 300) + 0.5 + 0.1 * g.nextDouble()
+      if g.nextDouble() < 0.03 { loss = .nan }
+      var v: [String: Double] = ["loss": loss, "grad_norm": 0.5 + g.nextDouble()]
+      if reward { v["reward"] = Double(i) / 100 + g.nextDouble() }
+      let r = g.nextDouble()
       if r < 0.15 {
         out.append(MetricRow(step: step, values: ["loss": loss]))
         v["loss"] = nil
@@ -64,26 +65,27 @@ final class IncrementalTrajectoryTests: XCTestCase {
   }
 
   /// Scene equality with NaN equal to NaN.
-  func assertSame(_ a: Scene, _ b: Scene, _ message: String, file: StaticString = #filePath, line: UInt = #line) {
+  func assertSame(_ a: Scene, _ b: Scene, _ message: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
     var a0 = a, b0 = b
     a0.traces = []
     b0.traces = []
-    XCTAssertEqual(a0, b0, message, file: file, line: line)
-    guard case .scatter(let s) = a.traces.first, case .scatter(let t) = b.traces.first, a.traces.count == 1,
-      b.traces.count == 1
-    else { return XCTFail("not one scatter trace: \(message)", file: file, line: line) }
+    #expect(a0 == b0, "\(message)", sourceLocation: sourceLocation)
+    try #require(a.traces.count == 1 && b.traces.count == 1, "not one trace: \(message)", sourceLocation: sourceLocation)
+    let s = try #require(a.traces[0].scatter, "not a scatter trace: \(message)", sourceLocation: sourceLocation)
+    let t = try #require(b.traces[0].scatter, "not a scatter trace: \(message)", sourceLocation: sourceLocation)
     let same = IncrementalGradientFlowTests.same
-    XCTAssertTrue(same(s.x, t.x) && same(s.y, t.y) && same(s.z, t.z), "x, y, z: \(message)", file: file, line: line)
-    XCTAssertEqual(s.text, t.text, message, file: file, line: line)
+    #expect(same(s.x, t.x) && same(s.y, t.y) && same(s.z, t.z), "x, y, z: \(message)", sourceLocation: sourceLocation)
+    #expect(s.text == t.text, "\(message)", sourceLocation: sourceLocation)
     guard case .scalar(let u, let m, let r, let sc) = s.colors, case .scalar(let v, let m2, let r2, let sc2) = t.colors else {
-      return XCTFail("not coloured by value: \(message)", file: file, line: line)
+      Issue.record("not coloured by value: \(message)", sourceLocation: sourceLocation)
+      return
     }
-    XCTAssertTrue(same(u, v) && m == m2 && r == r2 && sc == sc2, "colours: \(message)", file: file, line: line)
-    XCTAssertTrue(s.name == t.name && s.mode == t.mode && s.markerSize == t.markerSize && s.lineWidth == t.lineWidth)
+    #expect(same(u, v) && m == m2 && r == r2 && sc == sc2, "colours: \(message)", sourceLocation: sourceLocation)
+    #expect(s.name == t.name && s.mode == t.mode && s.markerSize == t.markerSize && s.lineWidth == t.lineWidth)
   }
 
   func checkRandomSplits(_ c: IncrementalTrajectory.Configuration, rows: [MetricRow], seed: UInt64) throws -> (appends: Int, rebuilds: Int) {
-    var g = LCG(state: seed)
+    var g = SplitMix64(seed: seed)
     var appends = 0, rebuilds = 0
     var blockers = Set<String>()
     defer { if !blockers.isEmpty { print("rebuilt because: \(blockers.sorted())") } }
@@ -98,61 +100,60 @@ final class IncrementalTrajectoryTests: XCTestCase {
         let before = state.scene
         if let delta = state.append(batch) {
           appends += 1
-          assertSame(state.scene, full, "trial \(trial), \(n) rows")
-          guard case .scatter(let old) = before.traces[0], case .scatter(let new) = state.scene.traces[0] else {
-            return (0, 0)
-          }
-          let d = try XCTUnwrap(delta.scatters.first)
-          XCTAssertEqual(d.previousCount, old.count)
+          try assertSame(state.scene, full, "trial \(trial), \(n) rows")
+          let old = try #require(before.traces[0].scatter)
+          let new = try #require(state.scene.traces[0].scatter)
+          let d = try #require(delta.scatters.first)
+          #expect(d.previousCount == old.count)
           // Points before `unchangedCount` did not move.
-          XCTAssertEqual(Array(old.x[..<d.unchangedCount]), Array(new.x[..<d.unchangedCount]))
-          XCTAssertGreaterThanOrEqual(d.unchangedCount, old.count - 2)
+          #expect(Array(old.x[..<d.unchangedCount]) == Array(new.x[..<d.unchangedCount]))
+          #expect(d.unchangedCount >= old.count - 2)
         } else {
           blockers.insert(state.appendBlocker ?? "none")
           rebuilds += 1
           state = try IncrementalTrajectory(configuration: c, rows: rows[..<n])
-          assertSame(state.scene, full, "rebuilt: trial \(trial), \(n) rows")
+          try assertSame(state.scene, full, "rebuilt: trial \(trial), \(n) rows")
         }
       }
     }
     return (appends, rebuilds)
   }
 
-  func testRandomBatchesEqualFullBuilds() throws {
+  @Test func randomBatchesEqualFullBuilds() throws {
     let c = IncrementalTrajectory.Configuration(runName: "run", lossKey: "loss", gradNormKey: "grad_norm")
     let r = try checkRandomSplits(c, rows: Self.rows(count: 500, seed: 1), seed: 2)
-    XCTAssertEqual(r.rebuilds, 0)
-    XCTAssertGreaterThan(r.appends, 200)
+    #expect(r.rebuilds == 0)
+    #expect(r.appends > 200)
   }
 
-  func testDownsampledWithRewardsEMAAndStepRange() throws {
+  @Test func downsampledWithRewardsEMAAndStepRange() throws {
     var c = IncrementalTrajectory.Configuration(
       runName: "run", lossKey: "loss", gradNormKey: "grad_norm", rewardKey: "reward", maxPoints: 64)
     c.emaSpan = 5
     c.stepRange = StepRange(lower: 20, upper: nil)
     let r = try checkRandomSplits(c, rows: Self.rows(count: 1500, seed: 3, reward: true), seed: 4)
-    XCTAssertGreaterThan(r.appends, 300)
+    #expect(r.appends > 300)
     // Buckets widen a few times per trial (64 points: widths 2, 4, ... 64).
-    XCTAssertLessThanOrEqual(r.rebuilds, 5 * 7)
+    #expect(r.rebuilds <= 5 * 7)
   }
 
-  func testForcedLogAxes() throws {
+  @Test func forcedLogAxes() throws {
     var c = IncrementalTrajectory.Configuration(runName: "run", lossKey: "loss", gradNormKey: "grad_norm", maxPoints: 100)
     c.options.logLoss = .on
     c.options.logGradNorm = .on
     let r = try checkRandomSplits(c, rows: Self.rows(count: 800, seed: 5), seed: 6)
-    XCTAssertGreaterThan(r.appends, 200)
+    #expect(r.appends > 200)
   }
 
-  func testDeclines() throws {
+  @Test func declines() throws {
     let rows = Self.rows(count: 100, seed: 7)
     let c = IncrementalTrajectory.Configuration(runName: "run", lossKey: "loss", gradNormKey: "grad_norm")
     var a = try IncrementalTrajectory(configuration: c, rows: rows)
-    XCTAssertNil(a.append([MetricRow(step: 1, values: ["loss": 1, "grad_norm": 1])]))
+    #expect(a.append([MetricRow(step: 1, values: ["loss": 1, "grad_norm": 1])]) == nil)
     var b = try IncrementalTrajectory(configuration: c, rows: rows)
-    XCTAssertNil(b.append([MetricRow(step: 100_000, values: ["loss": 1, "grad_norm": 1, "lr": 1])]))
+    #expect(b.append([MetricRow(step: 100_000, values: ["loss": 1, "grad_norm": 1, "lr": 1])]) == nil)
     var d = try IncrementalTrajectory(configuration: c, rows: rows)
     // Gradient norms spanning two decades switch --log-grad auto to log.
-    XCTAssertNil(d.append([MetricRow(step: 100_000, values: ["loss": 1, "grad_norm": 500])]))
+    #expect(d.append([MetricRow(step: 100_000, values: ["loss": 1, "grad_norm": 500])]) == nil)
   }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TrainscapeTestSupport
 
 @testable import TrainscapeCore
 
@@ -24,7 +25,7 @@ private func gridScene(z: (Int, Int) -> Double = { _, _ in 5 }, camera: Camera =
 
 private func close(_ a: Vec3, _ b: Vec3, _ tol: Double = 1e-9) -> Bool { (a - b).length <= tol }
 
-@Suite struct InteractionTests {
+@Suite(.tiered) struct InteractionTests {
   @Test func inverseTimesMatrixIsIdentity() throws {
     let m = Camera(eye: Vec3(1.5, -1.5, 1.2)).projectionMatrix(aspect: 1.6) * Camera(eye: Vec3(1.5, -1.5, 1.2)).viewMatrix
     let inv = try #require(m.inverse)

@@ -1,25 +1,9 @@
 import Foundation
 import Testing
+import TrainscapeTestSupport
 @testable import TrainscapeCore
 
-/// Deterministic test data (SplitMix64), so the Swift side and the scipy side see the same points.
-struct SeededRandom {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> Double {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    z ^= z >> 31
-    return Double(z >> 11) / Double(1 << 53)
-  }
-  mutating func normal() -> Double {
-    let u = max(next(), 1e-300), v = next()
-    return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
-  }
-}
-
+/// Test data comes from SplitMix64 (deterministic), and the scipy side gets the same points.
 enum ScipyGriddata {
   static let script = """
     import sys, json, numpy as np
@@ -70,31 +54,31 @@ struct Dataset {
   var v: [Double] { zip(x, y).map { smooth($0, $1) } }
 
   static func random(_ n: Int, seed: UInt64) -> Dataset {
-    var r = SeededRandom(seed: seed)
+    var r = SplitMix64(seed: seed)
     var d = Dataset()
-    for _ in 0..<n { d.x.append(r.next()); d.y.append(r.next()) }
+    for _ in 0..<n { d.x.append(r.nextDouble()); d.y.append(r.nextDouble()) }
     return d
   }
 
   static func clustered(seed: UInt64) -> Dataset {
-    var r = SeededRandom(seed: seed)
+    var r = SplitMix64(seed: seed)
     var d = Dataset()
     let centers = [(0.2, 0.3, 0.02), (0.7, 0.7, 0.05), (0.5, 0.2, 0.005)]
     for (cx, cy, s) in centers {
       for _ in 0..<120 { d.x.append(cx + s * r.normal()); d.y.append(cy + s * r.normal()) }
     }
-    for _ in 0..<30 { d.x.append(r.next()); d.y.append(r.next()) }
+    for _ in 0..<30 { d.x.append(r.nextDouble()); d.y.append(r.nextDouble()) }
     return d
   }
 
   /// Points within 1e-7 of a line, plus a few points off it: long thin triangles.
   static func nearCollinear(seed: UInt64) -> Dataset {
-    var r = SeededRandom(seed: seed)
+    var r = SplitMix64(seed: seed)
     var d = Dataset()
     for _ in 0..<150 {
-      let t = r.next()
+      let t = r.nextDouble()
       d.x.append(t)
-      d.y.append(0.3 + 0.4 * t + 1e-7 * (r.next() - 0.5))
+      d.y.append(0.3 + 0.4 * t + 1e-7 * (r.nextDouble() - 0.5))
     }
     for (px, py) in [(0.0, 0.0), (1.0, 0.1), (0.9, 1.0), (0.1, 0.9), (0.5, 0.45), (0.3, 0.5)] {
       d.x.append(px); d.y.append(py)
@@ -103,7 +87,7 @@ struct Dataset {
   }
 }
 
-@Suite struct InterpolationTests {
+@Suite(.tiered) struct InterpolationTests {
   let gx = linspace(-0.05, 1.05, 61)
   let gy = linspace(-0.05, 1.05, 53)
 
@@ -118,24 +102,24 @@ struct Dataset {
     expectMatches(ours, ref, tol: 1e-9, scale: scale, label)
   }
 
-  @Test func linearRandomPointsMatchScipy() throws {
+  @Test(.tags(.python, .slow)) func linearRandomPointsMatchScipy() throws {
     try compareLinear(.random(400, seed: 1), "random")
   }
 
-  @Test func linearClusteredPointsMatchScipy() throws {
+  @Test(.tags(.python, .slow)) func linearClusteredPointsMatchScipy() throws {
     let d = Dataset.clustered(seed: 2)
     try compareLinear(d, "clustered")
     // And zoomed into the tightest cluster.
     try compareLinear(d, "clustered zoom", gx: linspace(0.48, 0.52, 41), gy: linspace(0.18, 0.22, 37))
   }
 
-  @Test func linearNearCollinearPointsMatchScipy() throws {
+  @Test(.tags(.python)) func linearNearCollinearPointsMatchScipy() throws {
     try compareLinear(.nearCollinear(seed: 3), "near-collinear")
   }
 
   /// On a regular grid the Delaunay triangulation is not unique (4 co-circular points per
   /// square); any valid choice gives the same values for a linear function.
-  @Test func regularGridReproducesLinearFunctionLikeScipy() throws {
+  @Test(.tags(.python, .slow)) func regularGridReproducesLinearFunctionLikeScipy() throws {
     var x: [Double] = [], y: [Double] = []
     for yy in linspace(0, 1, 11) { for xx in linspace(0, 1, 11) { x.append(xx); y.append(yy) } }
     let v = zip(x, y).map { 2 + 3 * $0 - 1.5 * $1 }
@@ -170,7 +154,7 @@ struct Dataset {
     #expect(abs(area - hullArea) < 1e-12 * hullArea, "triangles cover \(area), hull \(hullArea)")
   }
 
-  @Test func randomTriangulationIsDelaunayAndCoversTheHull() throws {
+  @Test(.tags(.python)) func randomTriangulationIsDelaunayAndCoversTheHull() throws {
     let d = Dataset.random(500, seed: 7)
     let tri = try Delaunay2D(x: d.x, y: d.y)
     #expect(tri.pointCount == 500)
@@ -212,7 +196,7 @@ struct Dataset {
 
   // MARK: duplicates
 
-  @Test func duplicatesAreMergedKeepingTheFirstValue() throws {
+  @Test(.tags(.python, .slow)) func duplicatesAreMergedKeepingTheFirstValue() throws {
     var d = Dataset.random(200, seed: 11)
     var v = d.v
     // Exact duplicates of 20 points, with the same values: scipy must agree everywhere.
@@ -236,7 +220,7 @@ struct Dataset {
   /// worst 5.8e-16 (random) and 7.3e-16 (clustered) relative to the value scale; asserted at 1e-12
   /// to leave room for differently rounded barycentric transforms (scipy inverts via LAPACK) and
   /// neighbour summation order in the Gauss-Seidel sweeps.
-  @Test func cubicMatchesScipyCloughTocher() throws {
+  @Test(.tags(.python, .slow)) func cubicMatchesScipyCloughTocher() throws {
     for (label, d) in [("random", Dataset.random(300, seed: 5)), ("clustered", Dataset.clustered(seed: 6))] {
       let v = d.v
       let ours = try ScatteredInterpolator.interpolate(x: d.x, y: d.y, values: v, gridX: gx, gridY: gy, method: .cubic)
@@ -278,7 +262,7 @@ struct Dataset {
   /// Independent reference: Sibson weights by brute force in Python. The new Voronoi cell of q is
   /// a large box clipped by the bisector half-planes against every data point; the area stolen
   /// from point i is that cell further clipped by i's half-planes against all other points.
-  @Test func naturalNeighborMatchesBruteForceSibsonInPython() throws {
+  @Test(.tags(.python)) func naturalNeighborMatchesBruteForceSibsonInPython() throws {
     var d = Dataset.random(40, seed: 13)
     for (cx, cy) in [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)] { d.x.append(cx); d.y.append(cy) }
     let v = d.v

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TrainscapeTestSupport
 import TrainscapeCore
 
-@Suite struct MetricRolesTests {
+@Suite(.tiered) struct MetricRolesTests {
   func counts(_ keys: [String], _ n: Int = 100) -> KeyCounts {
     KeyCounts(Dictionary(uniqueKeysWithValues: keys.map { ($0, n) }))
   }
@@ -78,7 +79,7 @@ import TrainscapeCore
   }
 }
 
-@Suite struct LayerFamiliesTests {
+@Suite(.tiered) struct LayerFamiliesTests {
   @Test func parameterPaths() throws {
     let cases: [(String, String, String, Int, String)] = [
       ("grad_norm/layers.0.weight", "grad_norm", "layers", 0, "weight"),

@@ -1,4 +1,5 @@
 import Testing
+import TrainscapeTestSupport
 
 @testable import TrainscapeCore
 
@@ -6,7 +7,7 @@ private func row(_ step: Int64, _ values: [String: Double]) -> MetricRow {
   MetricRow(step: step, values: values)
 }
 
-@Suite struct RunTests {
+@Suite(.tiered) struct RunTests {
   @Test func metricKeysAndStepRange() {
     let run = Run(
       name: "r", source: "mem",
@@ -18,7 +19,7 @@ private func row(_ step: Int64, _ values: [String: Double]) -> MetricRow {
   }
 }
 
-@Suite struct MetricsBufferTests {
+@Suite(.tiered) struct MetricsBufferTests {
   @Test func boundedDropsOldest() {
     var b = MetricsBuffer(capacity: 3)
     for s in 0..<5 { b.append(row(Int64(s), ["loss": Double(s)])) }
@@ -79,7 +80,7 @@ private func row(_ step: Int64, _ values: [String: Double]) -> MetricRow {
   }
 }
 
-@Suite struct MetricFamiliesTests {
+@Suite(.tiered) struct MetricFamiliesTests {
   @Test func allSpellings() {
     let keys = [
       "a/layer_0", "a/layer_1", "b/layer0", "b/layer1", "c/0", "c/1", "d.0", "d.1",
@@ -119,7 +120,7 @@ private func row(_ step: Int64, _ values: [String: Double]) -> MetricRow {
   }
 }
 
-@Suite struct LayerStepMatrixTests {
+@Suite(.tiered) struct LayerStepMatrixTests {
   @Test func gridWithGaps() throws {
     var b = MetricsBuffer()
     b.append(row(0, ["g/layer_0": 1, "g/layer_1": 2, "loss": 9]))

@@ -1,13 +1,14 @@
 import Foundation
 import Testing
+import TrainscapeTestSupport
 @testable import TrainscapeCore
 
-@Suite struct TrajectoryBuilderTests {
+@Suite(.tiered) struct TrajectoryBuilderTests {
   let steps: [Int64] = [0, 1, 2, 3, 4]
   @Test func withoutRewardsStepLossGradColouredByLoss() throws {
     let run = TrajectoryBuilder.RunSeries(name: "a", steps: steps, loss: [5, 4, 3, 2.5, 2], gradNorm: [1, 0.8, 0.7, 0.6, 0.5])
     let scene = try TrajectoryBuilder.scene([run])
-    guard case .scatter(let t) = scene.traces[0] else { Issue.record("no scatter"); return }
+    let t = try #require(scene.traces[0].scatter)
     #expect(t.x == [0, 1, 2, 3, 4] && t.y == [5, 4, 3, 2.5, 2] && t.z == [1, 0.8, 0.7, 0.6, 0.5])
     #expect(t.mode == .linesAndMarkers)
     #expect(scene.colorBar?.title == "Loss" && scene.colorBar?.colormap == .viridis)
@@ -18,7 +19,7 @@ import Testing
   @Test func withRewardsLossGradRewardColouredByStepTurbo() throws {
     let run = TrajectoryBuilder.RunSeries(name: "a", steps: steps, loss: [5, 4, 3, 2.5, 2], gradNorm: [1, 0.8, 0.7, 0.6, 0.5], reward: [0, 0.1, 0.3, 0.2, 0.6])
     let scene = try TrajectoryBuilder.scene([run])
-    guard case .scatter(let t) = scene.traces[0] else { return }
+    let t = try #require(scene.traces[0].scatter)
     #expect(t.x == run.loss && t.y == run.gradNorm && t.z == run.reward)
     #expect(scene.colorBar?.title == "Step" && scene.colorBar?.colormap == .turbo)
     #expect(scene.colorBar?.range == 0...4)
@@ -29,13 +30,14 @@ import Testing
     let b = TrajectoryBuilder.RunSeries(name: "b", steps: steps, loss: [6, 5, 4, 3, 2], gradNorm: [2, 2, 2, 2, 2])
     let scene = try TrajectoryBuilder.scene([a, b])
     #expect(scene.showLegend && scene.colorBar == nil)
-    guard case .scatter(let ta) = scene.traces[0], case .scatter(let tb) = scene.traces[1] else { return }
+    let ta = try #require(scene.traces[0].scatter)
+    let tb = try #require(scene.traces[1].scatter)
     #expect(ta.colors != tb.colors)
     #expect(scene.y.range == 1...6)
   }
 }
 
-@Suite struct AttentionBuilderTests {
+@Suite(.tiered) struct AttentionBuilderTests {
   /// A softmax-like 64 x 64 matrix: weights above the threshold become points.
   @Test func keepsExactlyTheWeightsAboveTheThreshold() throws {
     let n = 64
@@ -50,7 +52,7 @@ import Testing
       heads: [.init(name: "head 0", rows: n, cols: n)],
       rowsOf: { _, body in m.withUnsafeBufferPointer { p in for r in 0..<n { body(r, UnsafeBufferPointer(rebasing: p[(r * n)..<((r + 1) * n)])) } } },
       label: "test")
-    guard case .scatter(let t) = scene.traces[0] else { Issue.record("no scatter"); return }
+    let t = try #require(scene.traces[0].scatter)
     #expect(t.count == expected)
     #expect(t.mode == .markers)
     // Every point is on or below the diagonal (causal) and carries its weight.
@@ -71,7 +73,7 @@ import Testing
       heads: [.init(name: "h", rows: n, cols: n)],
       rowsOf: { _, body in m.withUnsafeBufferPointer { p in for r in 0..<n { body(r, UnsafeBufferPointer(rebasing: p[(r * n)..<((r + 1) * n)])) } } },
       label: "x", options: opts)
-    guard case .scatter(let t) = scene.traces[0] else { return }
+    let t = try #require(scene.traces[0].scatter)
     #expect(t.count == 50)
     #expect(t.z.min()! >= Double(n * n - 50) / Double(n * n) - 1e-7)
     #expect(scene.notes.contains { $0.contains("kept the 50 largest") })
@@ -84,7 +86,7 @@ import Testing
   }
 }
 
-@Suite struct LossGridBuilderTests {
+@Suite(.tiered) struct LossGridBuilderTests {
   @Test func gridBecomesASurfaceWithHolesAndClipping() throws {
     let x = [-1.0, 0, 1], y = [-1.0, 1]
     let values = [3.0, .nan, 9, 1, 2, 100]
@@ -92,7 +94,7 @@ import Testing
     opts.zMax = 10
     opts.logZ = .off
     let scene = try LossLandscapeBuilder.gridScene(x: x, y: y, values: values, name: "train_loss", pendingCells: 1, options: opts)
-    guard case .surface(let s) = scene.traces[0] else { Issue.record("no surface"); return }
+    let s = try #require(scene.traces[0].surface)
     #expect(s.rows == 2 && s.cols == 3)
     #expect(s.z[5] == 10 && s.z[1].isNaN)
     #expect(s.x[4] == 0 && s.y[4] == 1)
@@ -102,7 +104,7 @@ import Testing
   }
 }
 
-@Suite struct RewardLandscapeBuilderTests {
+@Suite(.tiered) struct RewardLandscapeBuilderTests {
   @Test func surfaceOverTheTrajectoryWithHolesOutsideTheHull() throws {
     let n = 60
     let steps = (0..<n).map { Int64($0 * 5) }
@@ -110,9 +112,8 @@ import Testing
     let reward = (0..<n).map { Double($0) / Double(n) + 0.1 * cos(Double($0) / 3) }
     let scene = try RewardLandscapeBuilder.scene(steps: steps, loss: loss, reward: reward, runName: "rl")
     #expect(scene.traces.count == 2)
-    guard case .surface(let s) = scene.traces[0], case .scatter(let t) = scene.traces[1] else {
-      Issue.record("expected surface + trajectory"); return
-    }
+    let s = try #require(scene.traces[0].surface)
+    let t = try #require(scene.traces[1].scatter)
     #expect(s.rows == 30 && s.cols == 30 && s.opacity == 0.6 && s.colormap == .rdylgn)
     #expect(s.z.contains { $0.isNaN } && s.z.contains { $0.isFinite })
     #expect(t.mode == .linesAndMarkers && t.count == n)
@@ -131,42 +132,6 @@ import Testing
   @Test func tooFewPointsIsAClearError() {
     #expect(throws: BuilderError.self) {
       try RewardLandscapeBuilder.scene(steps: [0], loss: [1], reward: [1], runName: "rl")
-    }
-  }
-}
-
-@Suite struct EmbeddingBuilderTests {
-  /// [T, D]: one path through T checkpoints, coordinates equal to PCA's projection.
-  @Test func checkpointPathIsThePCAProjection() throws {
-    let t = 10, d = 8
-    let data = (0..<(t * d)).map { i in sin(Double(i) * 0.37) + Double(i / d) * 0.5 }
-    let scene = try EmbeddingBuilder.scene(data: data, checkpoints: t, pointsPerCheckpoint: 1, dimensions: d, labels: nil, name: "e")
-    guard case .scatter(let s) = scene.traces[0] else { Issue.record("no scatter"); return }
-    let pca = try PCA.fit(data, rows: t, cols: d, components: 3)
-    #expect(s.count == t)
-    for i in 0..<t {
-      #expect(abs(s.x[i] - pca.projected[i * 3]) < 1e-12 && abs(s.z[i] - pca.projected[i * 3 + 2]) < 1e-12)
-    }
-    #expect(scene.colorBar?.title == "Training progress")
-    #expect(scene.x.title == "PCA 1")
-  }
-
-  @Test func labelsColourPointsAndNameTheLegendOnce() throws {
-    let t = 3, n = 4, d = 5
-    let data = (0..<(t * n * d)).map { Double(($0 * 7919) % 97) / 97 }
-    let scene = try EmbeddingBuilder.scene(data: data, checkpoints: t, pointsPerCheckpoint: n, dimensions: d, labels: ["a", "b", "a", "b"], name: "e")
-    #expect(scene.traces.count == n && scene.showLegend && scene.colorBar == nil)
-    #expect(scene.traces.map(\.name) == ["a", "b", "", ""])
-    guard case .scatter(let p0) = scene.traces[0], case .scatter(let p2) = scene.traces[2] else { return }
-    #expect(p0.colors == p2.colors)
-  }
-
-  @Test func badShapesAreClearErrors() {
-    #expect(throws: BuilderError.self) {
-      try EmbeddingBuilder.scene(data: [1, 2, 3], checkpoints: 2, pointsPerCheckpoint: 1, dimensions: 2, labels: nil, name: "e")
-    }
-    #expect(throws: BuilderError.self) {
-      try EmbeddingBuilder.scene(data: Array(repeating: 1, count: 40), checkpoints: 2, pointsPerCheckpoint: 4, dimensions: 5, labels: ["x"], name: "e")
     }
   }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TrainscapeTestSupport
 @testable import TrainscapeCore
 
 /// Runs a numpy reference on data that numpy generates from a fixed seed (passed, with the
@@ -52,10 +53,10 @@ private func allNaN(_ a: [Double]) -> Bool { a.allSatisfy(\.isNaN) }
 
 private func ints(_ a: [Double]?) -> [Int] { (a ?? []).map { Int($0) } }
 
-@Suite struct SeriesOpsTests {
+@Suite(.tiered) struct SeriesOpsTests {
   // MARK: - EMA
 
-  @Test func emaMatchesALoopOverTheDefinitionInPython() throws {
+  @Test(.tags(.python)) func emaMatchesALoopOverTheDefinitionInPython() throws {
     let ref = try NumpyReference.run(
       """
       n = 3000
@@ -90,7 +91,7 @@ private func ints(_ a: [Double]?) -> [Int] { (a ?? []).map { Int($0) } }
 
   // MARK: - Resampling
 
-  @Test func resampleMatchesNumpyInterp() throws {
+  @Test(.tags(.python)) func resampleMatchesNumpyInterp() throws {
     let ref = try NumpyReference.run(
       """
       for case, (n, order) in enumerate([(400, "sorted"), (400, "shuffled"), (1, "sorted"), (2, "sorted")]):
@@ -137,7 +138,7 @@ private func ints(_ a: [Double]?) -> [Int] { (a ?? []).map { Int($0) } }
     #expect(Array(dup[0..<3]) == [1.5, 3, 3] && dup[3].isNaN && dup[4].isNaN)
   }
 
-  @Test func commonGridMatchesNumpyLinspaceRint() throws {
+  @Test(.tags(.python)) func commonGridMatchesNumpyLinspaceRint() throws {
     let cases: [[Int]] = [
       [0, 1000, 11], [0, 1000, 7], [3, 17, 100], [5, 5, 4], [0, 10, 1], [-50, 1_000_003, 333],
       [1, 2, 2], [0, 9, 19], [100, 9_000_000_000, 1000],
@@ -166,7 +167,7 @@ private func ints(_ a: [Double]?) -> [Int] { (a ?? []).map { Int($0) } }
 
   // MARK: - Downsampling
 
-  @Test func minMaxIndicesMatchANumpyImplementation() throws {
+  @Test(.tags(.python)) func minMaxIndicesMatchANumpyImplementation() throws {
     let configs: [[Int]] = [[5000, 100], [5000, 3], [5000, 2], [5000, 1], [1001, 999], [777, 51], [50, 50], [50, 60]]
     let ref = try NumpyReference.run(
       """
@@ -201,7 +202,7 @@ private func ints(_ a: [Double]?) -> [Int] { (a ?? []).map { Int($0) } }
   }
 
   /// The trajectory's downsampling: aligned power-of-two buckets, each bucket's min and max.
-  @Test func alignedMinMaxIndicesMatchANumpyImplementation() throws {
+  @Test(.tags(.python)) func alignedMinMaxIndicesMatchANumpyImplementation() throws {
     let configs: [[Int]] = [[5000, 100], [5000, 4], [5000, 2], [1001, 999], [777, 51], [50, 50], [50, 60], [4097, 2000]]
     let ref = try NumpyReference.run(
       """
@@ -260,7 +261,7 @@ private func ints(_ a: [Double]?) -> [Int] { (a ?? []).map { Int($0) } }
     #expect(idx == idx.sorted() && idx.count <= 10)
   }
 
-  @Test func lttbMatchesAStraightforwardNumpyLttb() throws {
+  @Test(.tags(.python)) func lttbMatchesAStraightforwardNumpyLttb() throws {
     let thresholds = [3, 4, 10, 100, 999, 4999, 5000, 6000]
     let ref = try NumpyReference.run(
       """
@@ -324,7 +325,7 @@ private func ints(_ a: [Double]?) -> [Int] { (a ?? []).map { Int($0) } }
 
   // MARK: - LayerStepMatrix
 
-  @Test func matrixDownsamplingMatchesANumpyEnvelope() throws {
+  @Test(.tags(.python)) func matrixDownsamplingMatchesANumpyEnvelope() throws {
     let ref = try NumpyReference.run(
       """
       L, n, maxc = 5, 1025, 40
@@ -400,7 +401,7 @@ private func ints(_ a: [Double]?) -> [Int] { (a ?? []).map { Int($0) } }
   }
 }
 
-@Suite struct StepRangeTests {
+@Suite(.tiered) struct StepRangeTests {
   @Test func parsesBothOpenAndClosedForms() {
     #expect(StepRange(argument: "1000:5000") == StepRange(lower: 1000, upper: 5000))
     #expect(StepRange(argument: ":5000") == StepRange(lower: nil, upper: 5000))

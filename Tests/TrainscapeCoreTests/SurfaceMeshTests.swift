@@ -1,7 +1,8 @@
 import Testing
+import TrainscapeTestSupport
 @testable import TrainscapeCore
 
-@Suite struct SurfaceMeshTests {
+@Suite(.tiered) struct SurfaceMeshTests {
   @Test func countsForAFullGrid() {
     let m = SurfaceMesh(rows: 4, cols: 5, position: { r, c in Vec3(Double(c), Double(r), 0) }, scalar: { _, _ in 0.5 })
     #expect(m.vertexCount == 20)

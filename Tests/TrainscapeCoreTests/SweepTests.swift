@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TrainscapeTestSupport
 @testable import TrainscapeCore
 
-@Suite struct SweepTests {
+@Suite(.tiered) struct SweepTests {
   func run(_ name: String, _ lr: Double, steps: [Int64], f: (Int64) -> Double) -> LossLandscapeBuilder.SweepRun {
     .init(name: name, learningRate: lr, steps: steps, loss: steps.map(f))
   }
@@ -13,7 +14,7 @@ import Testing
     var opts = LossLandscapeBuilder.SweepOptions()
     opts.gridPoints = 11
     let scene = try LossLandscapeBuilder.sweepScene([a, b], options: opts)
-    guard case .surface(let s) = scene.traces[0] else { Issue.record("no surface"); return }
+    let s = try #require(scene.traces[0].surface)
     #expect(s.rows == 2)
     #expect(scene.y.scale == .log && scene.y.range == 1e-4...1e-3)
     // The common grid covers only the steps both runs have: 5...100.
@@ -34,7 +35,7 @@ import Testing
     var opts = LossLandscapeBuilder.SweepOptions()
     opts.gridPoints = 3
     let scene = try LossLandscapeBuilder.sweepScene([a, b, c], options: opts)
-    guard case .surface(let s) = scene.traces[0] else { return }
+    let s = try #require(scene.traces[0].surface)
     #expect(s.rows == 2 && Array(s.z[0..<3]) == [3, 3, 3])
     #expect(scene.notes.contains { $0.contains("mean of 2 runs") })
   }

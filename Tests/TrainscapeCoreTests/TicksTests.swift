@@ -1,11 +1,12 @@
 import Testing
+import TrainscapeTestSupport
 
 @testable import TrainscapeCore
 
 private func values(_ t: [Tick]) -> [Double] { t.map(\.value) }
 private func labels(_ t: [Tick]) -> [String] { t.map(\.label) }
 
-@Suite struct TicksTests {
+@Suite(.tiered) struct TicksTests {
   @Test func zeroToOne() {
     let t = TickGenerator.ticks(min: 0, max: 1)
     #expect(values(t) == [0, 0.2, 0.4, 0.6, 0.8, 1])

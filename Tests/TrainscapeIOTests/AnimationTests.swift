@@ -44,8 +44,8 @@ func writeRaw(_ frames: [RGBAImage], dir: String) throws {
   try Data(raw).write(to: URL(fileURLWithPath: dir + "/frames.rgb"))
 }
 
-@Suite struct AnimationGIFTests {
-  @Test(arguments: [false, true]) func gifDecodesWithPillowCloseToTheSource(dither: Bool) throws {
+@Suite(.tiered) struct AnimationGIFTests {
+  @Test(.tags(.python, .slow), arguments: [false, true]) func gifDecodesWithPillowCloseToTheSource(dither: Bool) throws {
     let dir = try AnimationPython.tempDir()
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let frames = (0..<5).map { animationFrame($0) }
@@ -96,7 +96,7 @@ func writeRaw(_ frames: [RGBAImage], dir: String) throws {
     }
   }
 
-  @Test func gifIsDeterministic() throws {
+  @Test(.tags(.slow)) func gifIsDeterministic() throws {
     var a = GIFEncoder(width: 96, height: 64, delay: 0.1, dither: true)
     var b = GIFEncoder(width: 96, height: 64, delay: 0.1, dither: true)
     for k in 0..<3 {
@@ -106,7 +106,7 @@ func writeRaw(_ frames: [RGBAImage], dir: String) throws {
     #expect(try a.encode() == b.encode())
   }
 
-  @Test func fewColoursGiveAnExactPaletteAndLZWRoundTripsThroughPillow() throws {
+  @Test(.tags(.python)) func fewColoursGiveAnExactPaletteAndLZWRoundTripsThroughPillow() throws {
     // 200 distinct colours, pseudo-random pixels: LZW needs several clear codes (4096 entries).
     let w = 300, h = 200
     var state: UInt64 = 12345
@@ -135,7 +135,7 @@ func writeRaw(_ frames: [RGBAImage], dir: String) throws {
     #expect(out.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
   }
 
-  @Test func lzwMatchesPillowOnRuns() throws {
+  @Test(.tags(.python)) func lzwMatchesPillowOnRuns() throws {
     // Long runs (codes grow fast) and a single-colour frame.
     for fill in [0, 1] {
       let w = 640, h = 100
@@ -169,8 +169,8 @@ func writeRaw(_ frames: [RGBAImage], dir: String) throws {
   }
 }
 
-@Suite struct AnimationAPNGTests {
-  @Test func apngDecodesWithPillowAndFrameZeroIsThePNG() throws {
+@Suite(.tiered) struct AnimationAPNGTests {
+  @Test(.tags(.python)) func apngDecodesWithPillowAndFrameZeroIsThePNG() throws {
     let frames = (0..<4).map { animationFrame($0) }
     var w = APNGWriter(delay: 0.125)
     for f in frames { try w.add(f) }
@@ -225,7 +225,7 @@ func writeRaw(_ frames: [RGBAImage], dir: String) throws {
   }
 }
 
-@Suite struct AnimationRunDirectoryTests {
+@Suite(.tiered) struct AnimationRunDirectoryTests {
   @Test func numbersRunsAndNeverReuses() throws {
     let parent = try AnimationPython.tempDir() + "/out"
     defer { try? FileManager.default.removeItem(atPath: (parent as NSString).deletingLastPathComponent) }
@@ -253,7 +253,7 @@ func writeRaw(_ frames: [RGBAImage], dir: String) throws {
   }
 }
 
-@Suite struct AnimationManifestTests {
+@Suite(.tiered) struct AnimationManifestTests {
   @Test func manifestRoundTripsAndIsSortedPrettyJSON() throws {
     let dir = try AnimationPython.tempDir()
     defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -18,11 +18,10 @@ private func makeTempDir(_ tag: String) throws -> URL {
   return dir
 }
 
-/// Runs `script` with the venv's Python (a missing venv throws: the test fails).
-@discardableResult
-private func runPython(_ script: String, _ args: [String]) throws -> Bool {
+/// Runs a numpy script that writes the fixtures; throws (one line: run scripts/setup.sh) without
+/// the venv.
+private func runPython(_ script: String, _ args: [String]) throws {
   _ = try Python.run(script, args: args)
-  return true
 }
 
 /// The ArrayFileError thrown by `body`, or nil.
@@ -62,7 +61,7 @@ private func write(_ bytes: [UInt8], _ dir: URL, _ name: String) throws -> Strin
 
 // MARK: - NPY
 
-@Suite struct ArrayReaderTests {
+@Suite(.tiered) struct ArrayReaderTests {
   static let dtypeScript = #"""
     import numpy as np, sys, os
     out = sys.argv[1]
@@ -110,10 +109,10 @@ private func write(_ bytes: [UInt8], _ dir: URL, _ name: String) throws -> Strin
   /// Every dtype, both byte orders, C and Fortran order, header versions
   /// 1.0, 2.0 and 3.0: read back value for value against numpy's float64
   /// conversion.
-  @Test func npyMatchesNumpyForAllDtypes() throws {
+  @Test(.tags(.python)) func npyMatchesNumpyForAllDtypes() throws {
     let dir = try makeTempDir("npy")
     defer { try? FileManager.default.removeItem(at: dir) }
-    guard try runPython(Self.dtypeScript, [dir.path]) else { return }
+    try runPython(Self.dtypeScript, [dir.path])
     let manifest = try String(contentsOfFile: dir.appendingPathComponent("expected.tsv").path, encoding: .utf8)
     var files = 0, values = 0, mismatches: [String] = []
     for line in manifest.split(separator: "\n") {
@@ -152,12 +151,12 @@ private func write(_ bytes: [UInt8], _ dir: URL, _ name: String) throws -> Strin
 
   /// `matrix(leadingIndices:)` and `forEachRow` on a [B, H, Q, K] array equal
   /// numpy's `a[b, h]`, for C and Fortran storage.
-  @Test func matrixSelectionMatchesNumpy() throws {
+  @Test(.tags(.python)) func matrixSelectionMatchesNumpy() throws {
     let dir = try makeTempDir("attn")
     defer { try? FileManager.default.removeItem(at: dir) }
     let c = dir.appendingPathComponent("c.npy").path, f = dir.appendingPathComponent("f.npy").path
     let sidecar = dir.appendingPathComponent("slices.txt").path
-    guard try runPython(Self.attentionScript, [c, f, sidecar]) else { return }
+    try runPython(Self.attentionScript, [c, f, sidecar])
     let slices = try String(contentsOfFile: sidecar, encoding: .utf8).split(separator: "\n")
       .map { $0.split(separator: " ").map { Double(String($0))! } }
     for path in [c, f] {
@@ -189,12 +188,12 @@ private func write(_ bytes: [UInt8], _ dir: URL, _ name: String) throws -> Strin
 
   /// A 4096 x 4096 float32 file (64 MiB) streamed row by row; a
   /// Fortran-order file streamed through the blocked gather.
-  @Test func streamsLargeMatrixRowByRow() throws {
+  @Test(.tags(.python, .slow)) func streamsLargeMatrixRowByRow() throws {
     let dir = try makeTempDir("big")
     defer { try? FileManager.default.removeItem(at: dir) }
     let big = dir.appendingPathComponent("big.npy").path
     let fortran = dir.appendingPathComponent("fortran.npy").path
-    guard try runPython(Self.bigScript, [big, fortran]) else { return }
+    try runPython(Self.bigScript, [big, fortran])
     let npy = try NPYFile.open(path: big)
     #expect(npy.header.shape == [4096, 4096] && npy.count == 4096 * 4096)
     var rows = 0, bad: [String] = []
@@ -293,7 +292,7 @@ private func write(_ bytes: [UInt8], _ dir: URL, _ name: String) throws -> Strin
 // MARK: - Grids
 
 extension ArrayReaderTests {
-  @Suite struct Grids {
+  @Suite(.tiered) struct Grids {
     @Test func csvGridWithHeaderNaNCRLFAndBOM() throws {
       let dir = try makeTempDir("csv")
       defer { try? FileManager.default.removeItem(at: dir) }
@@ -348,13 +347,13 @@ extension ArrayReaderTests {
           f["train_loss"] = np.arange(n * n, dtype=np.float64).reshape(n, n)
       """#
 
-    @Test func npyAndLossLandscapeH5Grids() throws {
+    @Test(.tags(.python)) func npyAndLossLandscapeH5Grids() throws {
       let dir = try makeTempDir("grid")
       defer { try? FileManager.default.removeItem(at: dir) }
       let npy = dir.appendingPathComponent("grid.npy").path
       let h5 = dir.appendingPathComponent("surface.h5").path
       let big = dir.appendingPathComponent("big.h5").path
-      guard try runPython(Self.gridScript, [npy, h5, big]) else { return }
+      try runPython(Self.gridScript, [npy, h5, big])
 
       let g = try GridReader.readNPY(path: npy, xRange: nil, yRange: -1...1)
       #expect(g.x == [0, 1, 2, 3] && g.y == [-1, 0, 1] && g.values == (0..<12).map(Double.init))
@@ -406,7 +405,7 @@ extension ArrayReaderTests {
 
     /// A surface file still held open for writing (and locked) by h5py, as
     /// while plot_surface.py computes, is read as a partial surface.
-    @Test func readsSurfaceHeldOpenByWriter() throws {
+    @Test(.tags(.python)) func readsSurfaceHeldOpenByWriter() throws {
       let python = packageRoot.appendingPathComponent(".venv/bin/python").path
       guard FileManager.default.isExecutableFile(atPath: python) else {
         Issue.record("\(python) not found: run scripts/setup.sh to create .venv")

@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TrainscapeTestSupport
 import TrainscapeCore
 @testable import TrainscapeIO
 
 /// The exports checked by the real libraries in the venv: plotly, wandb (offline), pygltflib.
-@Suite(.serialized) struct ExportPythonTests {
+@Suite(.serialized, .tiered) struct ExportPythonTests {
   func write(_ bytes: [UInt8], _ dir: URL, _ name: String) throws -> String {
     let path = dir.appendingPathComponent(name).path
     try AtomicFile.write(bytes, to: path, overwrite: true)
@@ -12,7 +13,7 @@ import TrainscapeCore
   }
 
   /// plotly.io.from_json(skip_invalid=False) accepts every figure and the arrays read back equal.
-  @Test func plotlyAcceptsEveryFigureAndArraysMatch() throws {
+  @Test(.tags(.python)) func plotlyAcceptsEveryFigureAndArraysMatch() throws {
     let dir = try ExportPython.tempDir()
     var paths: [String] = []
     var expected: [String] = []
@@ -69,7 +70,7 @@ import TrainscapeCore
   }
 
   /// The .glb loads in pygltflib with the right counts and passes basic validation.
-  @Test func glbLoadsInPygltflib() throws {
+  @Test(.tags(.python)) func glbLoadsInPygltflib() throws {
     let dir = try ExportPython.tempDir()
     let scene = ExportScenes.surface(rows: 5, cols: 7)
     let path = try write(GLBExporter.glb(scene).bytes, dir, "s.glb")
@@ -116,7 +117,7 @@ import TrainscapeCore
 
   /// wandb accepts every export as the README shows (offline), through scripts/wandb_upload_check.py,
   /// plus wandb.Object3D(numpy_array) on the point cloud's rows.
-  @Test func wandbAcceptsTheExports() throws {
+  @Test(.tags(.python, .slow)) func wandbAcceptsTheExports() throws {
     let dir = try ExportPython.tempDir()
     let scene = ExportScenes.scatterAndMesh()
     let surface = ExportScenes.surface()
@@ -126,7 +127,7 @@ import TrainscapeCore
     let lidar = try write(Object3DExporter.lidarScene(surface).json, dir, "lidar.pts.json")
     let glb = try write(GLBExporter.glb(surface).bytes, dir, "surface.glb")
     let html = try write(HTMLExporter.page(figureJSON: PlotlyExporter.figure(surface).json, title: "t"), dir, "surface.html")
-    let env = ["WANDB_MODE": "offline", "WANDB_DIR": dir.path, "WANDB_SILENT": "true"]
+    let env: [String: String?] = ["WANDB_MODE": "offline", "WANDB_DIR": dir.path, "WANDB_SILENT": "true"]
     let out = try ExportPython.runScript("scripts/wandb_upload_check.py", args: [fig, fig2, pts, lidar, glb, html], environment: env)
     #expect(out.contains("ok"), "\(out)")
     #expect(out.components(separatedBy: "logged ").count == 7)
@@ -143,7 +144,7 @@ import TrainscapeCore
   }
 
   /// The real W&B files import and re-export into figures plotly accepts.
-  @Test func realFiguresReexportForPlotly() throws {
+  @Test(.tags(.python)) func realFiguresReexportForPlotly() throws {
     let dir = try ExportPython.tempDir()
     var paths: [String] = []
     for f in try FileManager.default.contentsOfDirectory(atPath: ExportPython.fixtures.path) where f.hasSuffix(".plotly.json") {

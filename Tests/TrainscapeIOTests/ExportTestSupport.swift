@@ -21,11 +21,11 @@ enum ExportPython {
   }
 
   /// Runs `python -c script args...` in the venv; a missing venv is a failure, never a skip.
-  static func run(_ script: String, args: [String] = [], environment: [String: String] = [:]) throws -> String {
+  static func run(_ script: String, args: [String] = [], environment: [String: String?] = [:]) throws -> String {
     try Python.run(script, args: args, environment: environment)
   }
 
-  static func runScript(_ relative: String, args: [String], environment: [String: String] = [:]) throws -> String {
+  static func runScript(_ relative: String, args: [String], environment: [String: String?] = [:]) throws -> String {
     try Python.runFile(relative, args: args, environment: environment)
   }
 

@@ -1,12 +1,13 @@
 import Foundation
 import Testing
+import TrainscapeTestSupport
 import TrainscapeCore
 @testable import TrainscapeIO
 
-@Suite struct ExportTests {
+@Suite(.tiered) struct ExportTests {
   func text(_ b: [UInt8]) -> String { String(decoding: b, as: UTF8.self) }
 
-  @Test func numbersAreValidJSON() throws {
+  @Test(.tags(.python)) func numbersAreValidJSON() throws {
     var w = JSONWriter()
     // A subnormal and an integer beyond 2^53, built at run time (as literals they warn).
     let subnormal = Double("2.5e-320")!
@@ -39,10 +40,8 @@ import TrainscapeCore
   @Test func importedSceneEqualsTheOriginalForLinearColours() throws {
     let scene = ExportScenes.surface()
     let back = try PlotlyImporter.scene(fromJSON: PlotlyExporter.figure(scene).json, file: "s.json")
-    guard case .surface(let a) = scene.traces[0], case .surface(let b) = back.traces[0] else {
-      Issue.record("surface lost")
-      return
-    }
+    let a = try #require(scene.traces[0].surface)
+    let b = try #require(back.traces[0].surface, "surface lost")
     #expect(PlotlyExporter.sameBits(a.z, b.z) && a.x == b.x && a.y == b.y && a.colormap == b.colormap)
     #expect(a.colorRange == b.colorRange && a.opacity == b.opacity && a.name == b.name)
     #expect(back.title == scene.title && back.notes == scene.notes && back.colorBar == scene.colorBar)
@@ -56,7 +55,8 @@ import TrainscapeCore
     #expect(s.contains("(downsampled 101x51 -> "))  // trace name
     #expect(s.contains("\"annotations\":[{\"text\":\"Note: 1 sample is missing<br>Note: surface"))
     let back = try PlotlyImporter.scene(fromJSON: json, file: "d.json")
-    guard case .surface(let t) = back.traces[0], case .surface(let orig) = scene.traces[0] else { return }
+    let t = try #require(back.traces[0].surface)
+    let orig = try #require(scene.traces[0].surface)
     #expect(t.rows * t.cols <= 400)
     #expect(t.z.last == orig.z.last && t.x.last == orig.x.last && t.y.last == orig.y.last)
     #expect(t.x[t.cols - 1] == orig.x[orig.cols - 1])
@@ -69,7 +69,7 @@ import TrainscapeCore
     #expect(s.contains("\"type\":\"surface\""))
   }
 
-  @Test func pointCloudAndLidar() throws {
+  @Test(.tags(.python)) func pointCloudAndLidar() throws {
     let scene = ExportScenes.scatterAndMesh()
     let (pts, notes) = Object3DExporter.pointCloud(scene)
     let rows = try ExportPython.run(

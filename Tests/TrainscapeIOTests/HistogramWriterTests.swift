@@ -8,7 +8,7 @@ import TrainscapeTestSupport
 /// Histograms written by the real writers (tensorboardX, torch's SummaryWriter, tensorboard's
 /// tensor form, wandb.watch and wandb.Histogram) read back exactly, used by gradient flow, and
 /// drawn by the histogram kind. Needs torch, tensorboardX and wandb in `.venv`.
-@Suite(.serialized) struct HistogramWriterTests {
+@Suite(.serialized, .tags(.python), .tiered) struct HistogramWriterTests {
   /// TensorBoard's own reading of every histogram: "tag<TAB>step<TAB>limits<TAB>counts<TAB>sum_squares"
   /// (hex floats, comma-separated), histo protos and tensor-form histograms alike.
   static let tbReference = #"""

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TrainscapeTestSupport
 import TrainscapeCore
 @testable import TrainscapeIO
 
-@Suite struct ImportTests {
+@Suite(.tiered) struct ImportTests {
   func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
 
   @Test func realWandbFiguresImport() throws {
@@ -33,10 +34,8 @@ import TrainscapeCore
     #expect(scene.x.title == "Training Step" && scene.y.title == "Loss" && scene.z.title == "Reward")
     #expect(scene.camera.eye == Vec3(1.8, 1.8, 1.5))
     #expect(scene.traces.count == 2)
-    guard case .scatter(let s) = scene.traces[0], case .surface(let surf) = scene.traces[1] else {
-      Issue.record("expected scatter3d then surface")
-      return
-    }
+    let s = try #require(scene.traces[0].scatter, "expected scatter3d then surface")
+    let surf = try #require(scene.traces[1].surface, "expected scatter3d then surface")
     #expect(s.count == 200 && s.mode == .linesAndMarkers && s.text.count == 200)
     #expect(s.x.first == 0 && s.x.last == 199)  // i4 typed array
     #expect(surf.rows == 30 && surf.cols == 30 && surf.opacity == 0.6)
@@ -69,13 +68,13 @@ import TrainscapeCore
     for (dtype, raw, want) in cases {
       let fig = "{\"data\":[{\"type\":\"scatter3d\",\"x\":\(typed(dtype, raw)),\"y\":[1,2,3],\"z\":[1,2,3]}]}"
       let scene = try PlotlyImporter.scene(fromJSON: bytes(fig), file: "t.json")
-      guard case .scatter(let s) = scene.traces[0] else { Issue.record("no scatter"); continue }
+      let s = try #require(scene.traces[0].scatter)
       #expect(s.x.map(\.bitPattern) == want.map(\.bitPattern) || zip(s.x, want).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }, "\(dtype)")
     }
     // 2-D with a shape string.
     let z = typed("f8", le([1.0, 2, 3, 4, 5, 6].map(\.bitPattern)), shape: "2, 3")
     let scene = try PlotlyImporter.scene(fromJSON: bytes("{\"data\":[{\"type\":\"surface\",\"z\":\(z),\"x\":[10,20,30],\"y\":[0,1]}]}"), file: "s.json")
-    guard case .surface(let surf) = scene.traces[0] else { Issue.record("no surface"); return }
+    let surf = try #require(scene.traces[0].surface)
     #expect(surf.rows == 2 && surf.cols == 3 && surf.z == [1, 2, 3, 4, 5, 6])
     #expect(surf.x == [10, 20, 30, 10, 20, 30] && surf.y == [0, 0, 0, 1, 1, 1])
   }
@@ -114,23 +113,28 @@ import TrainscapeCore
     #expect(v == .viridis && n1 == nil)
     let (t, _) = PlotlyColorscales.named("Turbo_r")
     #expect(t == Colormap.turbo.reversed())
+    // Plotly's named scales are built in (plotly.py's definitions); unknown names fall back.
     let (r, n2) = PlotlyColorscales.named("Rainbow")
-    #expect(r == .turbo && n2?.contains("nearest") == true)
+    #expect(r == Colormap.named("Rainbow")! && n2 == nil)
+    let (u, n3) = PlotlyColorscales.named("NoSuchScale")
+    #expect(u == .viridis && n3?.contains("nearest") == true)
     let fig = "{\"data\":[{\"type\":\"surface\",\"z\":[[0,1],[2,3]],\"colorscale\":\"Jet\"}]}"
     let scene = try PlotlyImporter.scene(fromJSON: bytes(fig), file: "j.json")
-    #expect(scene.notes.contains { $0.contains("'Jet'") })
+    #expect(!scene.notes.contains { $0.contains("'Jet'") })
+    if case .surface(let s) = scene.traces[0] { #expect(s.colormap.name == "Jet") } else { Issue.record("no surface") }
     let custom = PlotlyColorscales.interpolate([(0, .black), (1, RGBColor(hex: "#ff0000")!)], name: "custom")
     #expect(custom.color(at: 0.5).hex == "#800000" || custom.color(at: 0.5).hex == "#7f0000")
   }
 
   @Test func object3DForms() throws {
     let three = try Object3DImporter.scene(fromJSON: bytes("[[0,0,0],[1,2,3],[2,4,5]]"), file: "a.pts.json")
-    guard case .scatter(let s3) = three.traces[0], case .scalar = s3.colors else { Issue.record("N x 3"); return }
+    let s3 = try #require(three.traces[0].scatter)
+    #expect(s3.colors.perPointColors == nil, "N x 3: coloured by value")
     let four = try Object3DImporter.scene(fromJSON: bytes("[[0,0,0,1],[1,2,3,2]]"), file: "b.pts.json")
-    guard case .scatter(let s4) = four.traces[0], case .perPoint(let c4) = s4.colors else { Issue.record("N x 4"); return }
+    let c4 = try #require(four.traces[0].scatter?.colors.perPointColors, "N x 4: colour per point")
     #expect(c4[0] == Palette.color(0) && c4[1] == Palette.color(1))
     let six = try Object3DImporter.scene(fromJSON: bytes("[[0,0,0,255,0,128],[1,1,1,0,255,0]]"), file: "c.pts.json")
-    guard case .scatter(let s6) = six.traces[0], case .perPoint(let c6) = s6.colors else { Issue.record("N x 6"); return }
+    let c6 = try #require(six.traces[0].scatter?.colors.perPointColors, "N x 6: colour per point")
     #expect(c6[0].hex == "#ff0080" && c6[1].hex == "#00ff00")
     let lidar = """
       {"type":"lidar/beta","vectors":[{"start":[0,0,0],"end":[1,0,0],"color":[255,0,0]}],
@@ -139,8 +143,15 @@ import TrainscapeCore
       """
     let scene = try Object3DImporter.scene(fromJSON: bytes(lidar), file: "l.pts.json")
     #expect(scene.traces.count == 3)
-    guard case .scatter(let box) = scene.traces[1] else { Issue.record("box"); return }
+    let box = try #require(scene.traces[1].scatter)
     #expect(box.name == "box" && box.count == 12 * 3 - 1 && box.colors == .solid(RGBColor(r: 0, g: 1, b: 0)))
     #expect(Object3DImporter.boxEdges([Vec3(0, 0, 0), Vec3(1, 1, 10), Vec3(1, 0, 0), Vec3(0, 1, 0), Vec3(1, 1, 0), Vec3(0, 0, 10), Vec3(1, 0, 10), Vec3(0, 1, 10)]).count == 12)
+  }
+}
+
+extension PointColors {
+  fileprivate var perPointColors: [RGBColor]? {
+    if case .perPoint(let c) = self { return c }
+    return nil
   }
 }

@@ -1,12 +1,13 @@
 import Foundation
 import Testing
+import TrainscapeTestSupport
 import TrainscapeCore
 
 @testable import TrainscapeIO
 
 /// `IngestOptions.capacity`: a bounded read keeps, while reading, exactly the
 /// rows an unbounded read ends with.
-@Suite struct IngestBoundedTests {
+@Suite(.tiered) struct IngestBoundedTests {
   /// Row lists equal, NaN equal to NaN.
   static func same(_ a: [MetricRow], _ b: [MetricRow]) -> Bool {
     a.count == b.count
@@ -88,7 +89,7 @@ import TrainscapeCore
     defer { try? FileManager.default.removeItem(at: dir) }
     // Steps shuffled, some repeated far apart (later values win), so the
     // window inserts, merges and ignores rows older than itself.
-    var rng = SplitMix(seed: 7)
+    var rng = SplitMix64(seed: 7)
     var lines = ["step,loss,acc"]
     for i in 0..<200 {
       let step = Int(rng.next() % 60)
@@ -140,7 +141,7 @@ import TrainscapeCore
   /// The step-ordered window against sort-then-merge-then-tail, on random
   /// orders with many repeated steps.
   @Test func stepWindowMatchesMergedByStepSuffix() {
-    var rng = SplitMix(seed: 42)
+    var rng = SplitMix64(seed: 42)
     for trial in 0..<300 {
       let n = Int(rng.next() % 80)
       let span = 1 + rng.next() % 40
@@ -172,15 +173,3 @@ import TrainscapeCore
   }
 }
 
-/// A small seeded generator so the shuffled inputs are the same every run.
-struct SplitMix {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-}

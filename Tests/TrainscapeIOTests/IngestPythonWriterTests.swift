@@ -8,7 +8,7 @@ import TrainscapeCore
 /// Files written by the real writers (tensorboardX, tensorboard.summary.Writer,
 /// wandb offline) read back value for value, and live files followed while a
 /// Python process appends to them.
-@Suite struct IngestPythonWriterTests {
+@Suite(.tiered) struct IngestPythonWriterTests {
   static let root = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
@@ -54,7 +54,7 @@ import TrainscapeCore
     return (n, bad)
   }
 
-  @Test func tensorboardXSimpleValue() throws {
+  @Test(.tags(.python)) func tensorboardXSimpleValue() throws {
     let dir = try IngestFixtures.tempDir()
     defer { try? FileManager.default.removeItem(at: dir) }
     let file = try Self.python([Self.fixtureScript, "tb-scalar", dir.path])
@@ -70,7 +70,7 @@ import TrainscapeCore
     #expect(try RunLoader.load(path: dir.path).runs[0].rows.count == 50)
   }
 
-  @Test func tensorboardWriterTensorForm() throws {
+  @Test(.tags(.python)) func tensorboardWriterTensorForm() throws {
     let dir = try IngestFixtures.tempDir()
     defer { try? FileManager.default.removeItem(at: dir) }
     let file = try Self.python([Self.fixtureScript, "tb-tensor", dir.path])
@@ -82,7 +82,7 @@ import TrainscapeCore
     #expect(r.runs[0].metricKeys == ["train/acc", "train/loss"])
   }
 
-  @Test func wandbOfflineRun() throws {
+  @Test(.tags(.python, .slow)) func wandbOfflineRun() throws {
     let dir = try IngestFixtures.tempDir()
     defer { try? FileManager.default.removeItem(at: dir) }
     let file = try Self.python([Self.fixtureScript, "wandb", dir.path])
@@ -171,7 +171,7 @@ import TrainscapeCore
     }
   }
 
-  @Test func followJSONL() throws {
+  @Test(.tags(.python)) func followJSONL() throws {
     let dir = try IngestFixtures.tempDir()
     defer { try? FileManager.default.removeItem(at: dir) }
     var text = ""
@@ -180,21 +180,21 @@ import TrainscapeCore
     try follow(format: .jsonl, source: src)
   }
 
-  @Test func followEventFile() throws {
+  @Test(.tags(.python)) func followEventFile() throws {
     let dir = try IngestFixtures.tempDir()
     defer { try? FileManager.default.removeItem(at: dir) }
     let file = try Self.python([Self.fixtureScript, "tb-scalar", dir.path])
     try follow(format: .tensorboard, source: file)
   }
 
-  @Test func followWandb() throws {
+  @Test(.tags(.python, .slow)) func followWandb() throws {
     let dir = try IngestFixtures.tempDir()
     defer { try? FileManager.default.removeItem(at: dir) }
     let file = try Self.python([Self.fixtureScript, "wandb", dir.path])
     try follow(format: .wandb, source: file)
   }
 
-  @Test func followReplacedFile() throws {
+  @Test(.tags(.python)) func followReplacedFile() throws {
     try follow(format: .wandb, source: IngestFixtures.path("run-fixture.wandb"), replace: true)
   }
 

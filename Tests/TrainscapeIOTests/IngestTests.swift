@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TrainscapeTestSupport
 import TrainscapeCore
 
 @testable import TrainscapeIO
@@ -34,7 +35,7 @@ enum IngestFixtures {
   }
 }
 
-@Suite struct IngestCRCTests {
+@Suite(.tiered) struct IngestCRCTests {
   @Test func knownVectors() {
     let check = Array("123456789".utf8)
     #expect(CRC32C.checksum(check) == 0xE306_9283)
@@ -73,7 +74,7 @@ enum IngestFixtures {
   }
 }
 
-@Suite struct IngestCSVTests {
+@Suite(.tiered) struct IngestCSVTests {
   func split(_ s: String, atEOF: Bool = true) -> [[String]] {
     let b = Array(s.utf8)
     var out: [[String]] = []
@@ -166,7 +167,7 @@ enum IngestFixtures {
   }
 }
 
-@Suite struct IngestTrainerStateTests {
+@Suite(.tiered) struct IngestTrainerStateTests {
   @Test func mergesTrainEvalAndSummaryEntries() throws {
     let r = try RunLoader.load(path: IngestFixtures.path("trainer_state.json"))
     #expect(r.formats == [.trainerState])
@@ -199,7 +200,7 @@ enum IngestFixtures {
   }
 }
 
-@Suite struct IngestTensorBoardTests {
+@Suite(.tiered) struct IngestTensorBoardTests {
   func bytes(_ name: String) throws -> [UInt8] {
     try [UInt8](Data(contentsOf: URL(fileURLWithPath: IngestFixtures.path(name))))
   }
@@ -315,7 +316,7 @@ extension IngestFixtures {
   }
 }
 
-@Suite struct IngestWandbTests {
+@Suite(.tiered) struct IngestWandbTests {
   @Test func readsHistoryAndConfig() throws {
     let r = try RunLoader.load(path: IngestFixtures.path("run-fixture.wandb"))
     #expect(r.formats == [.wandb])
@@ -362,7 +363,7 @@ extension IngestFixtures {
   }
 }
 
-@Suite struct IngestLoaderTests {
+@Suite(.tiered) struct IngestLoaderTests {
   @Test func jsonlThroughTheLoaderMatchesJSONLReader() throws {
     let dir = try IngestFixtures.tempDir()
     defer { try? FileManager.default.removeItem(at: dir) }

@@ -10,7 +10,7 @@ import TrainscapeCore
 /// nested dicts, strings with escapes) and a sidecar listing every metric
 /// value as `float.hex`, and every value read back must match bit for bit
 /// (NaN matches NaN).
-@Suite struct JSONLPythonReferenceTests {
+@Suite(.tiered) struct JSONLPythonReferenceTests {
   static let packageRoot = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
@@ -56,7 +56,7 @@ import TrainscapeCore
                 s.write("%d\t%s\t%s\n" % (row["step"], k, float.hex(v)))
     """#
 
-  @Test func valuesMatchPythonJSON() throws {
+  @Test(.tags(.python)) func valuesMatchPythonJSON() throws {
     let dir = FileManager.default.temporaryDirectory
       .appendingPathComponent("jsonl-ref-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

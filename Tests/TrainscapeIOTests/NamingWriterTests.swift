@@ -12,7 +12,7 @@ import TrainscapeTestSupport
 ///
 /// These need torch, transformers and lightning in `.venv` (scripts/setup.sh installs them);
 /// without them each test fails with one line saying so.
-@Suite(.serialized) struct NamingWriterTests {
+@Suite(.serialized, .tags(.python, .slow), .tiered) struct NamingWriterTests {
   static func requireTorchStack() throws {
     do {
       _ = try Python.run("import torch, transformers, lightning, tensorboardX, wandb")

@@ -7,7 +7,7 @@ import TrainscapeCore
 /// The PNG writers (libdeflate for fixed filters, libpng for adaptive filtering) checked by an
 /// independent decoder: Pillow must read back exactly the pixels written, for every filter,
 /// RGB and RGBA, and sizes that exercise odd row lengths.
-@Suite struct PNGEncoderTests {
+@Suite(.tiered) struct PNGEncoderTests {
   /// Noise, flat areas and gradients (what a rendered frame has), with varying alpha.
   func image(width: Int, height: Int, seed: UInt64) -> RGBAImage {
     var state = seed
@@ -26,7 +26,7 @@ import TrainscapeCore
     return RGBAImage(width: width, height: height, pixels: px)
   }
 
-  @Test(arguments: [
+  @Test(.tags(.python, .slow), arguments: [
     PNGOptions.fast, PNGOptions(compressionLevel: 0, filter: .up), PNGOptions(compressionLevel: 9, filter: .none),
     PNGOptions(compressionLevel: 6, filter: .adaptive), PNGOptions(compressionLevel: 2, filter: .up, alpha: true),
     PNGOptions(compressionLevel: 1, filter: .none, alpha: true),

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TrainscapeTestSupport
 import TrainscapeCore
 import TrainscapeHeadless
 import TrainscapeIO
@@ -38,7 +39,7 @@ final class FrameCollector: @unchecked Sendable {
 
 struct FramesSinkError: Error {}
 
-@Suite struct FramesCameraTests {
+@Suite(.tiered) struct FramesCameraTests {
   @Test func turntableCoversTheCircleWithoutRepeatingAFrame() {
     let base = Camera(eye: Vec3(1.5, -1.5, 1.2), center: Vec3(0.1, 0, 0))
     let n = 72
@@ -71,7 +72,7 @@ struct FramesSinkError: Error {}
   }
 }
 
-@Suite struct FramesLevelOfDetailTests {
+@Suite(.tiered) struct FramesLevelOfDetailTests {
   @Test func reducesAMillionSamplesToTheBudgetAndKeepsHoles() throws {
     let n = 1000
     let holes = [(500, 500), (123, 877), (999, 0)]
@@ -83,9 +84,8 @@ struct FramesSinkError: Error {}
     #expect(reduced)
     #expect(lod.surfaceTriangleCount <= budget)
     #expect(lod.surfaceTriangleCount > budget * 8 / 10, "uses most of the budget: \(lod.surfaceTriangleCount)")
-    guard case .surface(let s) = lod.traces[0], case .surface(let full) = scene.traces[0] else {
-      Issue.record("not a surface"); return
-    }
+    let s = try #require(lod.traces[0].surface)
+    let full = try #require(scene.traces[0].surface)
     // Extent kept: the first and last rows and columns are the original ones.
     #expect(s.x.first == full.x.first && s.x.last == full.x.last)
     #expect(s.y.first == full.y.first && s.y.last == full.y.last)
@@ -131,7 +131,7 @@ struct FramesSinkError: Error {}
   }
 }
 
-@Suite(.serialized) struct FramesPipelineTests {
+@Suite(.serialized, .tiered) struct FramesPipelineTests {
   func run(_ renderer: HeadlessRenderer, cameras: [Camera], scene: Scene) throws -> FrameCollector {
     let pipeline = FramePipeline(renderer: renderer, width: 320, height: 180)
     let collector = FrameCollector()
@@ -147,61 +147,61 @@ struct FramesSinkError: Error {}
     return collector
   }
 
-  @Test func rendersFramesInOrderWithOneUploadAndIsReproducible() throws {
-    let r = try HeadlessRenderer(gpu: .surfaceless)
-    defer { r.destroy() }
-    let scene = bumpySurfaceScene(n: 60)
-    let cams = FramePipeline.turntableCameras(base: scene.camera, frames: 6, elevation: nil)
-    let a = try run(r, cameras: cams, scene: scene)
-    #expect(a.order == Array(0..<6))
-    #expect(r.uploadCount == 1, "only the camera changes: one mesh upload")
-    let b = try run(r, cameras: cams, scene: scene)
-    #expect(r.uploadCount == 1)
-    for i in 0..<6 { #expect(a.pngs[i] == b.pngs[i], "frame \(i) differs between runs") }
-    // The frames differ from each other (the camera moved) and match a single render.
-    #expect(a.pngs[0] != a.pngs[1])
-    var single = scene
-    single.camera = cams[3]
-    let direct = try PNGCodec.encode(r.render(single, width: 320, height: 180), options: .fast)
-    #expect(direct == a.pngs[3])
-  }
-
-  @Test func theFirstSinkErrorIsRethrownAndStopsRendering() throws {
-    let r = try HeadlessRenderer(gpu: .surfaceless, samples: RenderQuality.draft.samples)
-    defer { r.destroy() }
-    let scene = bumpySurfaceScene(n: 20)
-    let cams = FramePipeline.turntableCameras(base: scene.camera, frames: 12, elevation: 20)
-    let pipeline = FramePipeline(renderer: r, width: 160, height: 90, encodeQueueDepth: 1)
-    let collector = FrameCollector()
-    var drawn = 0
-    #expect(throws: FramesSinkError.self) {
-      try pipeline.render(
-        frames: cams, scene: scene,
-        sink: { i, _ in
-          if i == 2 { throw FramesSinkError() }
-          collector.add(i, [])
-        },
-        progress: { done, _ in drawn = done })
+  @Test(.tags(.egl)) func rendersFramesInOrderWithOneUploadAndIsReproducible() throws {
+    try withRenderer { r in
+      let scene = bumpySurfaceScene(n: 60)
+      let cams = FramePipeline.turntableCameras(base: scene.camera, frames: 6, elevation: nil)
+      let a = try run(r, cameras: cams, scene: scene)
+      #expect(a.order == Array(0..<6))
+      #expect(r.uploadCount == 1, "only the camera changes: one mesh upload")
+      let b = try run(r, cameras: cams, scene: scene)
+      #expect(r.uploadCount == 1)
+      for i in 0..<6 { #expect(a.pngs[i] == b.pngs[i], "frame \(i) differs between runs") }
+      // The frames differ from each other (the camera moved) and match a single render.
+      #expect(a.pngs[0] != a.pngs[1])
+      var single = scene
+      single.camera = cams[3]
+      let direct = try PNGCodec.encode(r.render(single, width: 320, height: 180), options: .fast)
+      #expect(direct == a.pngs[3])
     }
-    #expect(collector.order == [0, 1])
-    #expect(drawn < 12, "rendering stopped early (drew \(drawn))")
   }
 
-  @Test func lodSceneRendersLikeTheFullOneAtAGlance() throws {
+  @Test(.tags(.egl)) func theFirstSinkErrorIsRethrownAndStopsRendering() throws {
+    try withRenderer(samples: RenderQuality.draft.samples) { r in
+      let scene = bumpySurfaceScene(n: 20)
+      let cams = FramePipeline.turntableCameras(base: scene.camera, frames: 12, elevation: 20)
+      let pipeline = FramePipeline(renderer: r, width: 160, height: 90, encodeQueueDepth: 1)
+      let collector = FrameCollector()
+      var drawn = 0
+      #expect(throws: FramesSinkError.self) {
+        try pipeline.render(
+          frames: cams, scene: scene,
+          sink: { i, _ in
+            if i == 2 { throw FramesSinkError() }
+            collector.add(i, [])
+          },
+          progress: { done, _ in drawn = done })
+      }
+      #expect(collector.order == [0, 1])
+      #expect(drawn < 12, "rendering stopped early (drew \(drawn))")
+    }
+  }
+
+  @Test(.tags(.egl)) func lodSceneRendersLikeTheFullOneAtAGlance() throws {
     // A 400x400 surface at 320x180: the LOD copy (budget 28800 triangles) must look the same
     // to within a small mean difference.
-    let r = try HeadlessRenderer(gpu: .surfaceless)
-    defer { r.destroy() }
-    let scene = bumpySurfaceScene(n: 400)
-    let full = try r.render(scene, width: 320, height: 180)
-    let lod = RenderQuality.final.renderScene(scene, width: 320, height: 180)
-    #expect(lod.surfaceTriangleCount <= Scene.triangleBudget(width: 320, height: 180))
-    let reduced = try r.render(lod, width: 320, height: 180)
-    var total = 0
-    for i in 0..<(320 * 180) {
-      for ch in 0..<3 { total += abs(Int(full.pixels[i * 4 + ch]) - Int(reduced.pixels[i * 4 + ch])) }
+    try withRenderer { r in
+      let scene = bumpySurfaceScene(n: 400)
+      let full = try r.render(scene, width: 320, height: 180)
+      let lod = RenderQuality.final.renderScene(scene, width: 320, height: 180)
+      #expect(lod.surfaceTriangleCount <= Scene.triangleBudget(width: 320, height: 180))
+      let reduced = try r.render(lod, width: 320, height: 180)
+      var total = 0
+      for i in 0..<(320 * 180) {
+        for ch in 0..<3 { total += abs(Int(full.pixels[i * 4 + ch]) - Int(reduced.pixels[i * 4 + ch])) }
+      }
+      let mean = Double(total) / Double(320 * 180 * 3)
+      #expect(mean < 1.5, "mean channel difference \(mean)")
     }
-    let mean = Double(total) / Double(320 * 180 * 3)
-    #expect(mean < 1.5, "mean channel difference \(mean)")
   }
 }

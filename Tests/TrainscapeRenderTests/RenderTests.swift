@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TrainscapeTestSupport
 import TrainscapeCore
 import TrainscapeHeadless
 import TrainscapeIO
@@ -56,44 +57,44 @@ func trajectoryScene() throws -> Scene {
   return try TrajectoryBuilder.scene([a, b])
 }
 
-@Suite(.serialized) struct RenderTests {
-  @Test func trajectoriesMatchGoldenWithMarkersAndLegend() throws {
-    let r = try HeadlessRenderer(gpu: .surfaceless)
-    defer { r.destroy() }
-    let scene = try trajectoryScene()
-    let image = try r.render(scene, width: 400, height: 300)
-    try Goldens.assertMatches(image, golden: "trajectories_400x300")
-    let layout = FigureLayoutBuilder.layout(scene, width: 400, height: 300)
-    let legend = layout.labels.filter { $0.role == .legend }.map(\.text)
-    #expect(legend == ["lr=3e-4", "lr=1e-3"])
-    // The first marker of each run carries its run colour.
-    for (i, trace) in scene.traces.enumerated() {
-      guard case .scatter(let t) = trace else { continue }
-      let p = layout.project(scene.normalized(t.x[0], t.y[0], t.z[0]))!
-      let px = image.rgb(Int(p.x), Int(p.y))
-      let c = Palette.color(i)
-      let d = abs(px.0 - Int(c.r * 255)) + abs(px.1 - Int(c.g * 255)) + abs(px.2 - Int(c.b * 255))
-      #expect(d < 60, "marker of run \(i) is \(px), expected about \(c.hex)")
+@Suite(.serialized, .tiered) struct RenderTests {
+  @Test(.tags(.egl)) func trajectoriesMatchGoldenWithMarkersAndLegend() throws {
+    try withRenderer { r in
+      let scene = try trajectoryScene()
+      let image = try r.render(scene, width: 400, height: 300)
+      try goldens.assertMatches(image, golden: "trajectories_400x300")
+      let layout = FigureLayoutBuilder.layout(scene, width: 400, height: 300)
+      let legend = layout.labels.filter { $0.role == .legend }.map(\.text)
+      #expect(legend == ["lr=3e-4", "lr=1e-3"])
+      // The first marker of each run carries its run colour.
+      for (i, trace) in scene.traces.enumerated() {
+        let t = try #require(trace.scatter)
+        let p = layout.project(scene.normalized(t.x[0], t.y[0], t.z[0]))!
+        let px = image.rgb(Int(p.x), Int(p.y))
+        let c = Palette.color(i)
+        let d = abs(px.0 - Int(c.r * 255)) + abs(px.1 - Int(c.g * 255)) + abs(px.2 - Int(c.b * 255))
+        #expect(d < 60, "marker of run \(i) is \(px), expected about \(c.hex)")
+      }
     }
   }
 
-  @Test func bowlMatchesGoldenAndReadsRight() throws {
-    let r = try HeadlessRenderer(gpu: .surfaceless)
-    defer { r.destroy() }
-    let scene = bowlScene()
-    let image = try r.render(scene, width: 320, height: 240)
-    try Goldens.assertMatches(image, golden: "bowl_viridis_320x240")
-    try checkContent(image, scene: scene)
+  @Test(.tags(.egl)) func bowlMatchesGoldenAndReadsRight() throws {
+    try withRenderer { r in
+      let scene = bowlScene()
+      let image = try r.render(scene, width: 320, height: 240)
+      try goldens.assertMatches(image, golden: "bowl_viridis_320x240")
+      try checkContent(image, scene: scene)
+    }
   }
 
-  @Test func gradientFlowLogMatchesGoldenAndReadsRight() throws {
-    let r = try HeadlessRenderer(gpu: .surfaceless)
-    defer { r.destroy() }
-    let scene = try gradientFlowScene()
-    let image = try r.render(scene, width: 400, height: 300)
-    try Goldens.assertMatches(image, golden: "gradient_flow_log_400x300")
-    try checkContent(image, scene: scene)
-    #expect(scene.z.scale == .log)
+  @Test(.tags(.egl)) func gradientFlowLogMatchesGoldenAndReadsRight() throws {
+    try withRenderer { r in
+      let scene = try gradientFlowScene()
+      let image = try r.render(scene, width: 400, height: 300)
+      try goldens.assertMatches(image, golden: "gradient_flow_log_400x300")
+      try checkContent(image, scene: scene)
+      #expect(scene.z.scale == .log)
+    }
   }
 
   /// Not blank, the title and axes drawn, the colour bar's ends equal the colour map's ends, and
@@ -123,7 +124,7 @@ func trajectoryScene() throws -> Scene {
     #expect(close(top, bar.colormap.color(at: tTop)), "colour bar top \(top) is not the map's end")
     #expect(close(bottom, bar.colormap.color(at: tBottom)), "colour bar bottom \(bottom) is not the map's start")
     // Highest point of the surface: its pixel is closer in hue to the top colour than the bottom.
-    guard case .surface(let s) = scene.traces[0] else { return }
+    let s = try #require(scene.traces[0].surface)
     let finite = s.z.indices.filter { s.z[$0].isFinite }
     let iMax = finite.max { s.z[$0] < s.z[$1] }!
     let p = layout.project(scene.normalized(s.x[iMax], s.y[iMax], s.z[iMax]))!
@@ -139,79 +140,75 @@ func trajectoryScene() throws -> Scene {
     #expect(dist(chroma(px), hi) < dist(chroma(px), lo), "peak pixel \(px) is not coloured like the top of the map")
   }
 
-  @Test func deviceAndSurfacelessPathsGiveTheSameImage() throws {
+  @Test(.tags(.egl)) func deviceAndSurfacelessPathsGiveTheSameImage() throws {
     let scene = bowlScene(eye: Vec3(1.25, 1.25, 1.25))
-    let a = try HeadlessRenderer(gpu: .surfaceless)
-    let imageA = try a.render(scene, width: 256, height: 256)
-    #expect(a.context.backend.contains("surfaceless"))
-    a.destroy()
+    let imageA = try withRenderer { a in
+      #expect(a.context.backend.contains("surfaceless"))
+      return try a.render(scene, width: 256, height: 256)
+    }
     // Mesa lists llvmpipe as an EGL device (EGL_MESA_device_software): --gpu 0 takes the
     // EGL_EXT_platform_device path that selects an NVIDIA GPU on a server.
     let devices = EGLProbe.devices()
     #expect(!devices.isEmpty, "no EGL devices listed")
-    let b = try HeadlessRenderer(gpu: .device(0))
-    #expect(b.context.backend.hasPrefix("EGL device"), "backend was \(b.context.backend)")
-    #expect(b.context.warnings.isEmpty)
-    let imageB = try b.render(scene, width: 256, height: 256)
-    b.destroy()
-    let c = Goldens.compare(imageA, imageB, channelTolerance: 1)
+    let imageB = try withRenderer(gpu: .device(0)) { b in
+      #expect(b.context.backend.hasPrefix("EGL device"), "backend was \(b.context.backend)")
+      #expect(b.context.warnings.isEmpty)
+      return try b.render(scene, width: 256, height: 256)
+    }
+    let c = ImageDifference(imageA, imageB, channelTolerance: 1)
     #expect(c.differingFraction == 0, "device path differs from surfaceless in \(c.differingFraction * 100)% of pixels")
   }
 
-  @Test func unknownGPUFallsBackToSoftwareWithAWarning() throws {
-    let r = try HeadlessRenderer(gpu: .device(97))
-    defer { r.destroy() }
-    #expect(r.context.warnings.contains { $0.contains("GPU 97 not found") && $0.contains("software") })
-    let image = try r.render(bowlScene(), width: 128, height: 96)
-    #expect(image.distinctColors > 50)
+  @Test(.tags(.egl)) func unknownGPUFallsBackToSoftwareWithAWarning() throws {
+    try withRenderer(gpu: .device(97)) { r in
+      #expect(r.context.warnings.contains { $0.contains("GPU 97 not found") && $0.contains("software") })
+      let image = try r.render(bowlScene(), width: 128, height: 96)
+      #expect(image.distinctColors > 50)
+    }
   }
 
-  @Test func rendererReleasesEveryObject() throws {
-    let r = try HeadlessRenderer(gpu: .surfaceless)
-    _ = try r.render(bowlScene(), width: 64, height: 64)
-    #expect(r.liveObjectCount > 0)
-    r.destroy()
-    #expect(r.liveObjectCount == 0)
+  @Test(.tags(.egl)) func rendererReleasesEveryObject() throws {
+    try withRenderer { r in
+      _ = try r.render(bowlScene(), width: 64, height: 64)
+      #expect(r.liveObjectCount > 0)
+    }
   }
 
-  @Test func sameInputGivesIdenticalPixels() throws {
-    let r = try HeadlessRenderer(gpu: .surfaceless)
-    defer { r.destroy() }
-    let a = try r.render(bowlScene(), width: 200, height: 150)
-    let b = try r.render(bowlScene(), width: 200, height: 150)
-    #expect(a == b)
+  @Test(.tags(.egl)) func sameInputGivesIdenticalPixels() throws {
+    try withRenderer { r in
+      let a = try r.render(bowlScene(), width: 200, height: 150)
+      let b = try r.render(bowlScene(), width: 200, height: 150)
+      #expect(a == b)
+    }
   }
 
-  @Test func textStaysLegibleAt4K() throws {
-    let r = try HeadlessRenderer(gpu: .surfaceless, samples: 0)
-    defer { r.destroy() }
-    let scene = bowlScene()
-    let image = try r.render(scene, width: 3840, height: 2160)
-    let layout = FigureLayoutBuilder.layout(scene, width: 3840, height: 2160)
-    // Tick labels are drawn about 3x the 720p size: 14 px -> about 42 px.
-    let tick = try #require(layout.labels.first { $0.role == .tickLabel })
-    #expect(tick.bounds.height > 40)
-    #expect(image.darkest(in: tick.bounds) < 100)
+  @Test(.tags(.egl)) func textStaysLegibleAt4K() throws {
+    try withRenderer(samples: 0) { r in
+      let scene = bowlScene()
+      let image = try r.render(scene, width: 3840, height: 2160)
+      let layout = FigureLayoutBuilder.layout(scene, width: 3840, height: 2160)
+      // Tick labels are drawn about 3x the 720p size: 14 px -> about 42 px.
+      let tick = try #require(layout.labels.first { $0.role == .tickLabel })
+      #expect(tick.bounds.height > 40)
+      #expect(image.darkest(in: tick.bounds) < 100)
+    }
   }
 }
 
-@Suite(.serialized) struct FXAATests {
+@Suite(.serialized, .tiered) struct FXAATests {
   /// FXAA smooths the plot (more intermediate colours along edges than no anti-aliasing) and
   /// leaves the text exactly as drawn without it (the overlay is drawn after the pass, or, on
   /// the CPU, its pixels are kept). Both places FXAA can run are checked.
-  @Test(arguments: [false, true]) func smoothsThePlotAndKeepsTextSharp(onCPU: Bool) throws {
+  @Test(.tags(.egl), arguments: [false, true]) func smoothsThePlotAndKeepsTextSharp(onCPU: Bool) throws {
     let scene = bowlScene()
-    let plain = try HeadlessRenderer(gpu: .surfaceless, samples: 0)
-    let a = try plain.render(scene, width: 480, height: 320)
-    plain.destroy()
-    let post = try HeadlessRenderer(gpu: .surfaceless, fxaa: true, fxaaOnCPU: onCPU)
-    #expect(post.fxaa && post.samples == 0 && post.fxaaOnCPU == onCPU)
-    let b = try post.render(scene, width: 480, height: 320)
-    let again = try post.render(scene, width: 480, height: 320)
-    post.destroy()
+    let a = try withRenderer(samples: 0) { plain in try plain.render(scene, width: 480, height: 320) }
+    let (b, again) = try withRenderer(fxaa: true, fxaaOnCPU: onCPU) { post in
+      #expect(post.fxaa && post.samples == 0 && post.fxaaOnCPU == onCPU)
+      return (try post.render(scene, width: 480, height: 320), try post.render(scene, width: 480, height: 320))
+    }
     #expect(b == again, "FXAA frames are not deterministic")
     #expect(b.distinctColors > a.distinctColors, "FXAA \(b.distinctColors) colours vs \(a.distinctColors) without")
-    let c = Goldens.compare(a, b, channelTolerance: 8)
+    let c = ImageDifference(a, b, channelTolerance: 8)
     #expect(c.differingFraction > 0.001 && c.differingFraction < 0.2, "FXAA changed \(c.differingFraction * 100)% of pixels")
     // Labels outside the plot's viewport: every pixel as drawn without FXAA.
     let layout = FigureLayoutBuilder.layout(scene, width: 480, height: 320)
@@ -230,37 +227,33 @@ func trajectoryScene() throws -> Scene {
   /// The CPU filter (`FXAA.apply`) and the shader are two implementations of one filter: on the
   /// same scene they change the same pixels, by about the same amount (the GPU's filtering
   /// rounds texture weights to 8 bits).
-  @Test func cpuAndShaderAgree() throws {
+  @Test(.tags(.egl)) func cpuAndShaderAgree() throws {
     let scene = bowlScene()
-    let gpu = try HeadlessRenderer(gpu: .surfaceless, fxaa: true, fxaaOnCPU: false)
-    let g = try gpu.render(scene, width: 480, height: 320)
-    gpu.destroy()
-    let cpu = try HeadlessRenderer(gpu: .surfaceless, fxaa: true, fxaaOnCPU: true)
-    let c = try cpu.render(scene, width: 480, height: 320)
-    cpu.destroy()
-    let loose = Goldens.compare(g, c, channelTolerance: 2)
+    let g = try withRenderer(fxaa: true, fxaaOnCPU: false) { gpu in try gpu.render(scene, width: 480, height: 320) }
+    let c = try withRenderer(fxaa: true, fxaaOnCPU: true) { cpu in try cpu.render(scene, width: 480, height: 320) }
+    let loose = ImageDifference(g, c, channelTolerance: 2)
     #expect(loose.differingFraction < 0.002, "CPU and shader FXAA differ by more than 2 levels in \(loose.differingFraction * 100)% of pixels")
-    let exact = Goldens.compare(g, c, channelTolerance: 0)
+    let exact = ImageDifference(g, c, channelTolerance: 0)
     #expect(exact.differingFraction < 0.02, "\(exact.differingFraction * 100)% of pixels differ at all")
   }
 }
 
-@Suite(.serialized) struct VertexLightingTests {
+@Suite(.serialized, .tiered) struct VertexLightingTests {
   /// A dense surface lit per vertex looks like the per-pixel one (frames use it for speed); a
   /// coarse one is always lit per pixel, so its image does not change.
-  @Test func denseSurfacesLookTheSameAndCoarseOnesAreUntouched() throws {
+  @Test(.tags(.egl)) func denseSurfacesLookTheSameAndCoarseOnesAreUntouched() throws {
     let dense = denseScene(n: 120)
     let coarse = bowlScene()  // 40 x 60: below SceneRenderer.denseGrid
     var images: [[RGBAImage]] = []
     for vertexLit in [false, true] {
-      let r = try HeadlessRenderer(gpu: .surfaceless, samples: 0, vertexLighting: vertexLit)
-      #expect(r.vertexLighting == vertexLit)
-      images.append([try r.render(dense, width: 640, height: 400), try r.render(coarse, width: 640, height: 400)])
-      r.destroy()
+      try withRenderer(samples: 0, vertexLighting: vertexLit) { r in
+        #expect(r.vertexLighting == vertexLit)
+        images.append([try r.render(dense, width: 640, height: 400), try r.render(coarse, width: 640, height: 400)])
+      }
     }
     #expect(images[0][1] == images[1][1], "a coarse surface changed with vertex lighting")
     #expect(images[0][0] != images[1][0], "vertex lighting was not used on a dense surface")
-    let c = Goldens.compare(images[0][0], images[1][0], channelTolerance: 6)
+    let c = ImageDifference(images[0][0], images[1][0], channelTolerance: 6)
     #expect(c.differingFraction < 0.002, "\(c.differingFraction * 100)% of pixels differ by more than 6 levels")
     #expect(c.meanDifference < 0.5, "mean difference \(c.meanDifference)")
   }

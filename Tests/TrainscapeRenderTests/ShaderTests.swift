@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TrainscapeTestSupport
 @testable import TrainscapeGL
 
-@Suite struct ShaderTests {
+@Suite(.tiered) struct ShaderTests {
   /// The binary carries the shaders (so it runs without the source tree); they must be the
   /// ones in Shaders/. Regenerate with scripts/embed_shaders.sh.
   @Test func embeddedShadersMatchTheSourceFiles() throws {

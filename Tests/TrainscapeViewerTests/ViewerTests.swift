@@ -2,158 +2,18 @@ import Foundation
 import Testing
 import TrainscapeCore
 import TrainscapeIO
+import TrainscapeTestSupport
 
 @testable import TrainscapeViewer
 
 // MARK: - Helpers
 
 enum Paths {
-  static var packageRoot: URL {
-    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .deletingLastPathComponent()
+  static var example: String { TestPaths.example }
+  static var goldens: GoldenImages {
+    GoldenImages(directory: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Goldens"))
   }
-  static var example: String { packageRoot.appendingPathComponent("Assets/examples/nanochat_d12.jsonl").path }
-  static var goldens: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Goldens") }
-  static var artifacts: URL { packageRoot.appendingPathComponent("test-artifacts") }
-  static var binary: URL {
-    URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("trainscape")
-  }
-  static func tempDir() throws -> URL {
-    let d = FileManager.default.temporaryDirectory.appendingPathComponent("trainscape-viewer-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
-    return d
-  }
-}
-
-/// An X server of our own (Xvfb on a free display number), killed when the test ends.
-final class XServer {
-  let display: String
-  private let process: Process
-
-  init() throws {
-    let candidates = ["/usr/bin/Xvfb", "/usr/local/bin/Xvfb"]
-    guard let xvfb = candidates.first(where: FileManager.default.isExecutableFile) else {
-      throw TestFailure("Xvfb is not installed: apt-get install xvfb")
-    }
-    var n = Int.random(in: 100...400)
-    while FileManager.default.fileExists(atPath: "/tmp/.X11-unix/X\(n)") || FileManager.default.fileExists(atPath: "/tmp/.X\(n)-lock") {
-      n += 1
-    }
-    display = ":\(n)"
-    process = Process()
-    process.executableURL = URL(fileURLWithPath: xvfb)
-    process.arguments = [display, "-screen", "0", "1600x900x24", "-nolisten", "tcp"]
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    let deadline = Date().addingTimeInterval(10)
-    while !FileManager.default.fileExists(atPath: "/tmp/.X11-unix/X\(n)") {
-      guard Date() < deadline, process.isRunning else { throw TestFailure("Xvfb \(display) did not start") }
-      usleep(50_000)
-    }
-  }
-
-  deinit {
-    // SIGKILL: processes started by the test runner inherit a signal mask that blocks SIGTERM.
-    if process.isRunning {
-      kill(process.processIdentifier, SIGKILL)
-      process.waitUntilExit()
-    }
-    let n = display.dropFirst()
-    try? FileManager.default.removeItem(atPath: "/tmp/.X\(n)-lock")
-    try? FileManager.default.removeItem(atPath: "/tmp/.X11-unix/X\(n)")
-  }
-}
-
-struct TestFailure: Error, CustomStringConvertible {
-  var description: String
-  init(_ d: String) { description = d }
-}
-
-struct RunResult {
-  var status: Int32
-  var stdout: String
-  var stderr: String
-}
-
-/// Starts the built `trainscape` with `environment` changes (nil removes a variable).
-func startCLI(_ args: [String], environment: [String: String?]) throws -> (Process, Pipe, Pipe) {
-  let p = Process()
-  p.executableURL = Paths.binary
-  p.arguments = args
-  var env = ProcessInfo.processInfo.environment
-  for (k, v) in environment { env[k] = v }
-  p.environment = env
-  let out = Pipe(), err = Pipe()
-  p.standardOutput = out
-  p.standardError = err
-  try p.run()
-  return (p, out, err)
-}
-
-func finish(_ started: (Process, Pipe, Pipe)) -> RunResult {
-  let (p, out, err) = started
-  let o = out.fileHandleForReading.readDataToEndOfFile()
-  let e = err.fileHandleForReading.readDataToEndOfFile()
-  p.waitUntilExit()
-  return RunResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
-}
-
-func runCLI(_ args: [String], environment: [String: String?] = [:]) throws -> RunResult {
-  finish(try startCLI(args, environment: environment))
-}
-
-/// Image comparison as in Tests/TrainscapeRenderTests/ImageAssertions.swift: a pixel differs when
-/// a channel differs by more than `channel`; images match when at most `fraction` of the pixels
-/// differ and the mean absolute channel difference is at most `mean`.
-struct Tolerance {
-  var channel = 16
-  var fraction = 0.003
-  var mean = 0.6
-}
-
-func difference(_ a: RGBAImage, _ b: RGBAImage, channel: Int) -> (fraction: Double, mean: Double) {
-  var differing = 0, total = 0
-  for i in 0..<(a.width * a.height) {
-    var worst = 0
-    for ch in 0..<3 {
-      let d = abs(Int(a.pixels[i * 4 + ch]) - Int(b.pixels[i * 4 + ch]))
-      total += d
-      worst = max(worst, d)
-    }
-    if worst > channel { differing += 1 }
-  }
-  return (Double(differing) / Double(a.width * a.height), Double(total) / Double(a.width * a.height * 3))
-}
-
-func expectMatch(_ image: RGBAImage, _ expected: RGBAImage, _ tol: Tolerance, name: String, sourceLocation: SourceLocation = #_sourceLocation) {
-  guard image.width == expected.width, image.height == expected.height else {
-    Issue.record("\(name): size \(image.width)x\(image.height) differs from \(expected.width)x\(expected.height)", sourceLocation: sourceLocation)
-    return
-  }
-  let d = difference(image, expected, channel: tol.channel)
-  let ok = d.fraction <= tol.fraction && d.mean <= tol.mean
-  if !ok {
-    try? FileManager.default.createDirectory(at: Paths.artifacts, withIntermediateDirectories: true)
-    try? PNGCodec.write(image, to: Paths.artifacts.appendingPathComponent("\(name).actual.png").path, overwrite: true)
-    try? PNGCodec.write(expected, to: Paths.artifacts.appendingPathComponent("\(name).expected.png").path, overwrite: true)
-  }
-  #expect(ok, "\(name): \(String(format: "%.4f", d.fraction * 100))% of pixels differ (max \(tol.fraction * 100)%), mean difference \(String(format: "%.3f", d.mean)) (max \(tol.mean))", sourceLocation: sourceLocation)
-}
-
-/// Compares with Goldens/<name>.png; TRAINSCAPE_RECORD_GOLDENS=1 records it (and fails).
-func expectGolden(_ image: RGBAImage, _ name: String, _ tol: Tolerance, sourceLocation: SourceLocation = #_sourceLocation) throws {
-  let path = Paths.goldens.appendingPathComponent("\(name).png").path
-  if ProcessInfo.processInfo.environment["TRAINSCAPE_RECORD_GOLDENS"] == "1" {
-    try PNGCodec.write(image, to: path, options: PNGOptions(compressionLevel: 9), overwrite: true)
-    Issue.record("recorded golden \(path); unset TRAINSCAPE_RECORD_GOLDENS and run again", sourceLocation: sourceLocation)
-    return
-  }
-  guard FileManager.default.fileExists(atPath: path) else {
-    Issue.record("golden \(path) is missing: record it with TRAINSCAPE_RECORD_GOLDENS=1", sourceLocation: sourceLocation)
-    return
-  }
-  expectMatch(image, try PNGCodec.read(path: path), tol, name: name, sourceLocation: sourceLocation)
+  static func tempDir() throws -> URL { try TestPaths.temporaryDirectory("trainscape-viewer") }
 }
 
 /// Pixels in `rect` that are near white and that are dark grey (the text colour, not the
@@ -181,7 +41,7 @@ func nonBackgroundFraction(_ img: RGBAImage) -> Double {
 
 // MARK: - Pure tests (no display)
 
-@Suite struct ViewerScriptTests {
+@Suite(.tiered) struct ViewerScriptTests {
   @Test func parsesEveryActionAndSortsByTime() throws {
     let events = try ViewerScript.parse("""
       # comment
@@ -225,7 +85,7 @@ func nonBackgroundFraction(_ img: RGBAImage) -> Double {
   }
 }
 
-@Suite struct FollowSourceTests {
+@Suite(.tiered) struct FollowSourceTests {
   @Test func readsAppendedLinesWaitsForPartialOnesAndRestartsOnTruncation() throws {
     let dir = try Paths.tempDir()
     defer { try? FileManager.default.removeItem(at: dir) }
@@ -254,24 +114,109 @@ func nonBackgroundFraction(_ img: RGBAImage) -> Double {
   }
 }
 
-@Suite struct LevelOfDetailTests {
-  @Test func largeSurfacesAreStridedToAboutTheBudget() throws {
-    let scene = Viewer.benchmarkScene(size: 1000)
-    let lod = try #require(Viewer.levelOfDetail(scene, triangles: 125_000))
-    guard case .surface(let s) = lod.traces[0] else { Issue.record("no surface"); return }
-    let tris = 2 * (s.rows - 1) * (s.cols - 1)
-    #expect(tris <= 125_000 && tris >= 60_000, "\(tris) triangles")
-    // The last row and column are kept, so the surface spans the same range.
-    #expect(s.x.last == 999 && s.y.last == 999)
-    #expect(Viewer.levelOfDetail(Viewer.benchmarkScene(size: 100), triangles: 125_000) == nil)
+/// The follow session without a window: rows appended to a file become update events, one
+/// `poll()` at a time (no timers, no sleeps).
+@Suite(.tiered) struct FollowSessionTests {
+  /// A gradient flow over the layers in the file's rows, built as `render` would.
+  static let recipe = FollowRecipe(
+    maxSteps: 0, unitName: "columns",
+    scene: { runs, _ in try builder(runs)?.scene ?? { throw TestFailure("no rows") }() },
+    builder: { runs, _ in builder(runs) })
+
+  static func builder(_ runs: [String: Run]) -> IncrementalGradientFlow? {
+    guard let run = runs.values.first else { return nil }
+    let family = MetricFamily(prefix: "g", members: (0..<2).map { .init(layer: $0, key: "g/\($0)") })
+    return try? IncrementalGradientFlow(
+      configuration: .init(family: family, runName: run.name), rows: run.rows)
+  }
+
+  static func rows(_ steps: Range<Int>) -> String {
+    steps.map { "{\"step\": \($0), \"g/0\": \(1 + Double($0) / 10), \"g/1\": \(2 + Double($0) / 20)}\n" }.joined()
+  }
+
+  @Test func appendedRowsArriveAsIncrementalUpdatesAndAReplacedFileAsARebuild() async throws {
+    let dir = try Paths.tempDir()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("live.jsonl").path
+    try Self.rows(0..<20).write(toFile: path, atomically: true, encoding: .utf8)
+    let follower = try RunFollowerSource(path: path, format: .jsonl, runName: "live")
+    _ = try follower.poll()
+    var state = FollowState(followers: [follower], recipe: Self.recipe)
+    let first = try state.next()
+    #expect(first.delta == nil && first.scene.traces[0].surface?.cols == 20)
+    let session = FollowSession(state: state)
+    var events = session.events.makeAsyncIterator()
+
+    // Nothing new: no event.
+    #expect(await !session.poll())
+    // A partial line waits for the rest.
+    let h = try #require(FileHandle(forWritingAtPath: path))
+    try h.seekToEnd()
+    let more = Self.rows(20..<30)
+    let cut = more.index(more.startIndex, offsetBy: 25)
+    try h.write(contentsOf: Data(more[..<cut].utf8))
+    #expect(await !session.poll())
+    try h.write(contentsOf: Data(more[cut...].utf8))
+    try h.close()
+    #expect(await session.poll())
+    guard case .update(let u, let step) = await events.next() else {
+      Issue.record("no update event")
+      return
+    }
+    #expect(step == 29)
+    let delta = try #require(u.delta, "appending rows should extend the scene")
+    #expect(delta.surfaces.first?.previousColumns == 20)
+    #expect(u.scene.traces[0].surface?.cols == 30)
+
+    // Replaced from the start: built again, and it says why.
+    try Self.rows(100..<105).write(toFile: path, atomically: false, encoding: .utf8)
+    #expect(await session.poll())
+    var replaced: SceneUpdate?
+    while replaced == nil, let e = await events.next() {
+      if case .update(let u, let step) = e {
+        #expect(step == 104)
+        replaced = u
+      }
+    }
+    let r = try #require(replaced)
+    #expect(r.delta == nil && r.rebuildReason == "the file was replaced or truncated")
+    #expect(r.scene.traces[0].surface?.cols == 5)
+  }
+
+  @Test func aFailedBuildIsReportedOnceAndTheSessionGoesOn() async throws {
+    let dir = try Paths.tempDir()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("live.jsonl").path
+    try "".write(toFile: path, atomically: true, encoding: .utf8)
+    let follower = try RunFollowerSource(path: path, format: .jsonl, runName: "live")
+    let session = FollowSession(state: FollowState(followers: [follower], recipe: Self.recipe))
+    var events = session.events.makeAsyncIterator()
+    // Rows without the family: the recipe throws.
+    try "{\"step\": 1, \"loss\": 2}\n".write(toFile: path, atomically: false, encoding: .utf8)
+    #expect(await !session.poll())
+    guard case .failure(let message) = await events.next() else {
+      Issue.record("no failure event")
+      return
+    }
+    #expect(message.contains("no rows"))
+    let h = try #require(FileHandle(forWritingAtPath: path))
+    try h.seekToEnd()
+    try h.write(contentsOf: Data(Self.rows(2..<4).utf8))
+    try h.close()
+    #expect(await session.poll())
+    guard case .update(_, let step) = await events.next() else {
+      Issue.record("no update after the failure")
+      return
+    }
+    #expect(step == 3)
   }
 }
 
 // MARK: - The window under Xvfb
 
-@Suite(.serialized) struct ViewerWindowTests {
+@Suite(.serialized, .tags(.xvfb), .tiered) struct ViewerWindowTests {
   @Test func withoutADisplayItExitsOneWithAMessage() throws {
-    let r = try runCLI(
+    let r = try TrainscapeCLI.run(
       ["view", "gradient-flow", Paths.example, "--quit-after", "1"],
       environment: ["DISPLAY": nil, "WAYLAND_DISPLAY": nil])
     #expect(r.status == 1)
@@ -291,7 +236,7 @@ func nonBackgroundFraction(_ img: RGBAImage) -> Double {
       1.3 hover 250 300
       """.write(to: script, atomically: true, encoding: .utf8)
     let shot = dir.appendingPathComponent("view.png").path
-    let r = try runCLI(
+    let r = try TrainscapeCLI.run(
       ["view", "gradient-flow", Paths.example, "--size", "800x450", "--screenshot", shot, "--quit-after", "3",
        "--script", script.path],
       environment: ["DISPLAY": x.display])
@@ -307,198 +252,172 @@ func nonBackgroundFraction(_ img: RGBAImage) -> Double {
     // Away from it there is no such box.
     let elsewhere = readoutPixels(img, x0: 400, y0: 150, x1: 545, y1: 245)
     #expect(elsewhere.dark < 20)
-    try? FileManager.default.createDirectory(at: Paths.artifacts, withIntermediateDirectories: true)
-    try? PNGCodec.write(img, to: Paths.artifacts.appendingPathComponent("viewer_scripted.png").path, overwrite: true)
+    try? FileManager.default.createDirectory(at: TestPaths.artifacts, withIntermediateDirectories: true)
+    try? PNGCodec.write(img, to: TestPaths.artifacts.appendingPathComponent("viewer_scripted.png").path, overwrite: true)
     // llvmpipe through GLX, recorded on this machine: the same tolerance as the render goldens.
-    try expectGolden(img, "viewer_gradient_flow_scripted", Tolerance())
+    try Paths.goldens.assertMatches(img, golden: "viewer_gradient_flow_scripted")
   }
 
-  @Test func anUntouchedWindowShowsWhatRenderWrites() throws {
+  @Test(.tags(.egl)) func anUntouchedWindowShowsWhatRenderWrites() throws {
     let x = try XServer()
     let dir = try Paths.tempDir()
     defer { try? FileManager.default.removeItem(at: dir) }
     let shot = dir.appendingPathComponent("view.png").path, rendered = dir.appendingPathComponent("render.png").path
-    let v = try runCLI(
+    let v = try TrainscapeCLI.run(
       ["view", "gradient-flow", Paths.example, "--size", "800x450", "--screenshot", shot, "--quit-after", "1"],
       environment: ["DISPLAY": x.display])
     #expect(v.status == 0, "\(v.stderr)")
-    let r = try runCLI(["render", "gradient-flow", Paths.example, "--size", "800x450", "-o", rendered, "--gpu", "cpu"])
+    let r = try TrainscapeCLI.run(["render", "gradient-flow", Paths.example, "--size", "800x450", "-o", rendered, "--gpu", "cpu"])
     #expect(r.status == 0, "\(r.stderr)")
-    expectMatch(try PNGCodec.read(path: shot), try PNGCodec.read(path: rendered), Tolerance(), name: "viewer_vs_render")
+    expectSimilar(try PNGCodec.read(path: shot), try PNGCodec.read(path: rendered), name: "viewer_vs_render")
   }
 
-  @Test func followShowsAppendedRowsWithoutMovingTheCamera() throws {
+  /// The example run's first `count` lines in a new file `live.jsonl`, and all its lines.
+  func liveFile(in dir: URL, firstLines count: Int) throws -> (path: String, lines: [Substring]) {
+    let lines = try String(contentsOfFile: Paths.example, encoding: .utf8).split(separator: "\n")
+    let live = dir.appendingPathComponent("live.jsonl").path
+    try (lines[0..<count].joined(separator: "\n") + "\n").write(toFile: live, atomically: true, encoding: .utf8)
+    return (live, lines)
+  }
+
+  /// Starts `view ARGS --follow` on `x`, waits for the window to say it follows, appends each
+  /// batch (in two writes, the first ending mid-line as a writer mid-flush does) and waits for
+  /// the update it causes, then for the window to close at the last step. The `--quit-after`
+  /// is a guard against a hang, not a duration.
+  func follow(
+    _ args: [String], file: (path: String, lines: [Substring]), batches: [Range<Int>], on x: XServer
+  ) throws -> ProcessResult {
+    let last = try #require(batches.last).upperBound - 1
+    let viewer = try TrainscapeCLI.start(
+      ["view"] + args + ["--follow", "--quit-at-step", "\(last)", "--quit-after", "600"],
+      environment: ["DISPLAY": x.display])
+    try viewer.waitForStderrLine(containing: "following from step \(batches[0].lowerBound - 1)")
+    let h = try #require(FileHandle(forWritingAtPath: file.path))
+    defer { try? h.close() }
+    try h.seekToEnd()
+    for batch in batches {
+      let text = file.lines[batch].joined(separator: "\n") + "\n"
+      let cut = text.index(text.startIndex, offsetBy: 40)
+      try h.write(contentsOf: Data(text[..<cut].utf8))
+      try h.write(contentsOf: Data(text[cut...].utf8))
+      try viewer.waitForStderrLine(containing: "updated to step \(batch.upperBound - 1) ")
+    }
+    return viewer.finish()
+  }
+
+  /// The "(incremental, N KB uploaded)" sizes of the updates; fails on a rebuild.
+  func incrementalKilobytes(_ stderr: String, sourceLocation: SourceLocation = #_sourceLocation) -> [Double] {
+    let updates = stderr.split(separator: "\n").filter { $0.contains("updated to step") }
+    #expect(!stderr.contains("rebuilt"), "\(stderr)", sourceLocation: sourceLocation)
+    return updates.map { u in
+      #expect(u.contains("(incremental, "), "\(u)", sourceLocation: sourceLocation)
+      return u.split(separator: "incremental, ").last.flatMap { Double($0.prefix { $0 != " " }) } ?? .infinity
+    }
+  }
+
+  /// Renders the example run's first `count` lines as `render KIND` would (same file name: the
+  /// run name is in the title).
+  func rendered(_ kind: String, _ lines: [Substring], count: Int, extra: [String] = [], in dir: URL) throws -> RGBAImage {
+    try FileManager.default.createDirectory(at: dir.appendingPathComponent("whole"), withIntermediateDirectories: true)
+    let full = dir.appendingPathComponent("whole/live.jsonl").path
+    try (lines[0..<count].joined(separator: "\n") + "\n").write(toFile: full, atomically: true, encoding: .utf8)
+    let out = dir.appendingPathComponent("render.png").path
+    let r = try TrainscapeCLI.run(["render", kind, full, "--size", "800x450", "-o", out, "--gpu", "cpu"] + extra)
+    #expect(r.status == 0, "\(r.stderr)")
+    return try PNGCodec.read(path: out)
+  }
+
+  @Test(.tags(.egl)) func followShowsAppendedRowsWithoutMovingTheCamera() throws {
     let x = try XServer()
     let dir = try Paths.tempDir()
     defer { try? FileManager.default.removeItem(at: dir) }
-    let lines = try String(contentsOfFile: Paths.example, encoding: .utf8).split(separator: "\n")
-    let live = dir.appendingPathComponent("live.jsonl").path
-    try (lines[0..<600].joined(separator: "\n") + "\n").write(toFile: live, atomically: true, encoding: .utf8)
+    let file = try liveFile(in: dir, firstLines: 600)
     let shot = dir.appendingPathComponent("follow.png").path
-    let started = try startCLI(
-      ["view", "gradient-flow", live, "--size", "800x450", "--screenshot", shot, "--quit-after", "6", "--follow"],
-      environment: ["DISPLAY": x.display])
-    Thread.sleep(forTimeInterval: 2)
-    let h = try #require(FileHandle(forWritingAtPath: live))
-    try h.seekToEnd()
-    // Three batches, each a partial line first (as a writer mid-flush), then the rest.
-    for batch in [600..<700, 700..<800, 800..<900] {
-      let rest = lines[batch].joined(separator: "\n") + "\n"
-      let cut = rest.index(rest.startIndex, offsetBy: 40)
-      try h.write(contentsOf: Data(rest[..<cut].utf8))
-      Thread.sleep(forTimeInterval: 0.4)
-      try h.write(contentsOf: Data(rest[cut...].utf8))
-      Thread.sleep(forTimeInterval: 0.6)
-    }
-    try h.close()
-    let r = finish(started)
+    let r = try follow(
+      ["gradient-flow", file.path, "--size", "800x450", "--screenshot", shot], file: file,
+      batches: [600..<700, 700..<800, 800..<900], on: x)
     #expect(r.status == 0, "\(r.stderr)")
-    #expect(r.stderr.contains("updated to step 899"), "\(r.stderr)")
     #expect(!r.stderr.contains("warning"), "\(r.stderr)")
     // Every update extended the surface in place: only new columns went to the GPU (12 layers
     // x at most 100 steps + 1 boundary column, 28 bytes a vertex, plus indices: < 80 KB; the
     // whole 12 x 900 surface is about 550 KB).
-    let updates = r.stderr.split(separator: "\n").filter { $0.contains("updated to step") }
-    #expect(updates.count >= 3, "\(r.stderr)")
-    #expect(updates.allSatisfy { $0.contains("(incremental, ") }, "\(r.stderr)")
-    #expect(!r.stderr.contains("rebuilt"), "\(r.stderr)")
-    for u in updates {
-      let kb = u.split(separator: "incremental, ").last.flatMap { Double($0.prefix { $0 != " " }) } ?? .infinity
-      #expect(kb < 80, "\(u)")
-    }
+    let kb = incrementalKilobytes(r.stderr)
+    #expect(kb.count == 3, "\(r.stderr)")
+    for k in kb { #expect(k < 80) }
     // The final frame is what render makes of the whole file: new steps shown, camera kept.
-    // Same file name (the run name is in the title), another directory.
-    try FileManager.default.createDirectory(at: dir.appendingPathComponent("whole"), withIntermediateDirectories: true)
-    let full = dir.appendingPathComponent("whole/live.jsonl").path
-    try (lines[0..<900].joined(separator: "\n") + "\n").write(toFile: full, atomically: true, encoding: .utf8)
-    let rendered = dir.appendingPathComponent("render.png").path
-    let rr = try runCLI(["render", "gradient-flow", full, "--size", "800x450", "-o", rendered, "--gpu", "cpu"])
-    #expect(rr.status == 0, "\(rr.stderr)")
-    expectMatch(try PNGCodec.read(path: shot), try PNGCodec.read(path: rendered), Tolerance(), name: "viewer_follow")
+    expectSimilar(
+      try PNGCodec.read(path: shot), try rendered("gradient-flow", file.lines, count: 900, in: dir),
+      name: "viewer_follow")
   }
 
-  @Test func followBeyondMaxStepsStaysIncrementalAndKeepsTheHoverReadout() throws {
+  @Test(.tags(.egl)) func followBeyondMaxStepsStaysIncrementalAndKeepsTheHoverReadout() throws {
     let x = try XServer()
     let dir = try Paths.tempDir()
     defer { try? FileManager.default.removeItem(at: dir) }
-    let lines = try String(contentsOfFile: Paths.example, encoding: .utf8).split(separator: "\n")
-    let live = dir.appendingPathComponent("live.jsonl").path
-    try (lines[0..<600].joined(separator: "\n") + "\n").write(toFile: live, atomically: true, encoding: .utf8)
+    let file = try liveFile(in: dir, firstLines: 600)
+    // The hover comes before the first frame, and so before any row is appended.
     let script = dir.appendingPathComponent("script.txt")
-    try "1.0 hover 400 225\n".write(to: script, atomically: true, encoding: .utf8)
+    try "0 hover 400 225\n".write(to: script, atomically: true, encoding: .utf8)
     let shot = dir.appendingPathComponent("follow.png").path
     // 600 steps and more in at most 256 columns: buckets of 8 steps from 600 to 900 steps.
-    let started = try startCLI(
-      ["view", "gradient-flow", live, "--size", "800x450", "--screenshot", shot, "--quit-after", "5", "--follow",
-       "--max-steps", "256", "--script", script.path],
-      environment: ["DISPLAY": x.display])
-    Thread.sleep(forTimeInterval: 2)
-    let h = try #require(FileHandle(forWritingAtPath: live))
-    try h.seekToEnd()
-    for batch in [600..<750, 750..<900] {
-      try h.write(contentsOf: Data((lines[batch].joined(separator: "\n") + "\n").utf8))
-      Thread.sleep(forTimeInterval: 1)
-    }
-    try h.close()
-    let r = finish(started)
+    let r = try follow(
+      ["gradient-flow", file.path, "--size", "800x450", "--screenshot", shot, "--max-steps", "256",
+       "--script", script.path],
+      file: file, batches: [600..<750, 750..<900], on: x)
     #expect(r.status == 0, "\(r.stderr)")
-    #expect(r.stderr.contains("updated to step 899"), "\(r.stderr)")
     // Downsampled, and still only the last bucket and the new ones went to the GPU.
-    let updates = r.stderr.split(separator: "\n").filter { $0.contains("updated to step") }
-    #expect(updates.count >= 2 && updates.allSatisfy { $0.contains("(incremental, ") }, "\(r.stderr)")
-    #expect(!r.stderr.contains("rebuilt"), "\(r.stderr)")
+    #expect(incrementalKilobytes(r.stderr).count == 2, "\(r.stderr)")
     // The readout shown before the updates is still there at the end (picked again in the
     // grown surface), to the lower right of the cursor (400, 225).
     let img = try PNGCodec.read(path: shot)
-    try? FileManager.default.createDirectory(at: Paths.artifacts, withIntermediateDirectories: true)
-    try? PNGCodec.write(img, to: Paths.artifacts.appendingPathComponent("viewer_follow_hover.png").path, overwrite: true)
+    try? FileManager.default.createDirectory(at: TestPaths.artifacts, withIntermediateDirectories: true)
+    try? PNGCodec.write(img, to: TestPaths.artifacts.appendingPathComponent("viewer_follow_hover.png").path, overwrite: true)
     let box = readoutPixels(img, x0: 405, y0: 230, x1: 550, y1: 325)
     #expect(box.white > 2000, "white \(box.white)")
     #expect(box.dark > 150, "dark \(box.dark)")
   }
-  @Test func followedLossLandscapeAppendsWindowsInPlace() throws {
+
+  @Test(.tags(.egl)) func followedLossLandscapeAppendsWindowsInPlace() throws {
     let x = try XServer()
     let dir = try Paths.tempDir()
     defer { try? FileManager.default.removeItem(at: dir) }
-    let lines = try String(contentsOfFile: Paths.example, encoding: .utf8).split(separator: "\n")
-    let live = dir.appendingPathComponent("live.jsonl").path
-    try (lines[0..<600].joined(separator: "\n") + "\n").write(toFile: live, atomically: true, encoding: .utf8)
+    let file = try liveFile(in: dir, firstLines: 600)
     let shot = dir.appendingPathComponent("follow.png").path
-    let started = try startCLI(
-      ["view", "loss-landscape", live, "--size", "800x450", "--screenshot", shot, "--quit-after", "5", "--follow"],
-      environment: ["DISPLAY": x.display])
-    Thread.sleep(forTimeInterval: 2)
-    let h = try #require(FileHandle(forWritingAtPath: live))
-    try h.seekToEnd()
-    for batch in [600..<700, 700..<800, 800..<900] {
-      try h.write(contentsOf: Data((lines[batch].joined(separator: "\n") + "\n").utf8))
-      Thread.sleep(forTimeInterval: 0.8)
-    }
-    try h.close()
-    let r = finish(started)
+    let r = try follow(
+      ["loss-landscape", file.path, "--size", "800x450", "--screenshot", shot], file: file,
+      batches: [600..<700, 700..<800, 800..<900], on: x)
     #expect(r.status == 0, "\(r.stderr)")
-    #expect(r.stderr.contains("updated to step 899"), "\(r.stderr)")
     // Every update appended the windows its rows completed (windows of 50 samples, stride 12:
     // at most 9 new rows of 50 vertices, 28 bytes each, plus indices: < 40 KB; the whole
     // surface of 71 windows is about 180 KB).
-    let updates = r.stderr.split(separator: "\n").filter { $0.contains("updated to step") }
-    #expect(updates.count >= 3, "\(r.stderr)")
-    #expect(updates.allSatisfy { $0.contains("(incremental, ") }, "\(r.stderr)")
-    #expect(!r.stderr.contains("rebuilt"), "\(r.stderr)")
-    for u in updates {
-      let kb = u.split(separator: "incremental, ").last.flatMap { Double($0.prefix { $0 != " " }) } ?? .infinity
-      #expect(kb < 40, "\(u)")
-    }
-    // The final frame is what render makes of the whole file.
-    try FileManager.default.createDirectory(at: dir.appendingPathComponent("whole"), withIntermediateDirectories: true)
-    let full = dir.appendingPathComponent("whole/live.jsonl").path
-    try (lines[0..<900].joined(separator: "\n") + "\n").write(toFile: full, atomically: true, encoding: .utf8)
-    let rendered = dir.appendingPathComponent("render.png").path
-    let rr = try runCLI(["render", "loss-landscape", full, "--size", "800x450", "-o", rendered, "--gpu", "cpu"])
-    #expect(rr.status == 0, "\(rr.stderr)")
-    expectMatch(try PNGCodec.read(path: shot), try PNGCodec.read(path: rendered), Tolerance(), name: "viewer_follow_loss_landscape")
+    let kb = incrementalKilobytes(r.stderr)
+    #expect(kb.count == 3, "\(r.stderr)")
+    for k in kb { #expect(k < 40) }
+    expectSimilar(
+      try PNGCodec.read(path: shot), try rendered("loss-landscape", file.lines, count: 900, in: dir),
+      name: "viewer_follow_loss_landscape")
   }
-  @Test func followedTrajectoryAppendsPointsInPlace() throws {
+
+  @Test(.tags(.egl)) func followedTrajectoryAppendsPointsInPlace() throws {
     let x = try XServer()
     let dir = try Paths.tempDir()
     defer { try? FileManager.default.removeItem(at: dir) }
-    let lines = try String(contentsOfFile: Paths.example, encoding: .utf8).split(separator: "\n")
-    let live = dir.appendingPathComponent("live.jsonl").path
-    try (lines[0..<600].joined(separator: "\n") + "\n").write(toFile: live, atomically: true, encoding: .utf8)
+    let file = try liveFile(in: dir, firstLines: 600)
     let shot = dir.appendingPathComponent("follow.png").path
     // 600 to 900 steps in at most 256 points: buckets of 8 steps throughout.
-    let flags = ["--grad-key", "grad_norm/total", "--max-steps", "256", "--size", "800x450"]
-    let started = try startCLI(
-      ["view", "trajectory", live, "--screenshot", shot, "--quit-after", "5", "--follow"] + flags,
-      environment: ["DISPLAY": x.display])
-    Thread.sleep(forTimeInterval: 2)
-    let h = try #require(FileHandle(forWritingAtPath: live))
-    try h.seekToEnd()
-    for batch in [600..<700, 700..<800, 800..<900] {
-      try h.write(contentsOf: Data((lines[batch].joined(separator: "\n") + "\n").utf8))
-      Thread.sleep(forTimeInterval: 0.8)
-    }
-    try h.close()
-    let r = finish(started)
+    let flags = ["--grad-key", "grad_norm/total", "--max-steps", "256"]
+    let r = try follow(
+      ["trajectory", file.path, "--size", "800x450", "--screenshot", shot] + flags, file: file,
+      batches: [600..<700, 700..<800, 800..<900], on: x)
     #expect(r.status == 0, "\(r.stderr)")
-    #expect(r.stderr.contains("updated to step 899"), "\(r.stderr)")
     // Every update appended its points (100 steps in buckets of 8: about 26 points, 36 bytes a
     // marker and 72 a segment: < 5 KB; the whole path of about 226 points is about 24 KB).
-    let updates = r.stderr.split(separator: "\n").filter { $0.contains("updated to step") }
-    #expect(updates.count >= 3, "\(r.stderr)")
-    #expect(updates.allSatisfy { $0.contains("(incremental, ") }, "\(r.stderr)")
-    #expect(!r.stderr.contains("rebuilt"), "\(r.stderr)")
-    for u in updates {
-      let kb = u.split(separator: "incremental, ").last.flatMap { Double($0.prefix { $0 != " " }) } ?? .infinity
-      #expect(kb < 5, "\(u)")
-    }
+    let kb = incrementalKilobytes(r.stderr)
+    #expect(kb.count == 3, "\(r.stderr)")
+    for k in kb { #expect(k < 5) }
     // The final frame is what render makes of the whole file (the same downsampling).
-    try FileManager.default.createDirectory(at: dir.appendingPathComponent("whole"), withIntermediateDirectories: true)
-    let full = dir.appendingPathComponent("whole/live.jsonl").path
-    try (lines[0..<900].joined(separator: "\n") + "\n").write(toFile: full, atomically: true, encoding: .utf8)
-    let rendered = dir.appendingPathComponent("render.png").path
-    let rr = try runCLI(["render", "trajectory", full, "-o", rendered, "--gpu", "cpu"] + flags)
-    #expect(rr.status == 0, "\(rr.stderr)")
-    expectMatch(try PNGCodec.read(path: shot), try PNGCodec.read(path: rendered), Tolerance(), name: "viewer_follow_trajectory")
+    expectSimilar(
+      try PNGCodec.read(path: shot), try rendered("trajectory", file.lines, count: 900, extra: flags, in: dir),
+      name: "viewer_follow_trajectory")
   }
 }

@@ -66,3 +66,33 @@ enum IncrementalRows {
     return nil
   }
 }
+
+/// A builder that keeps a scene up to date with the rows a run has written so far (`view
+/// --follow`): new rows extend the scene where they can (`append` returns what grew) and the
+/// result always equals a full build on the same rows.
+public protocol IncrementalSceneBuilder: Sendable {
+  /// The scene for the rows appended so far.
+  var scene: Scene { get }
+  /// Why appends are refused outright (a bounded buffer, per-layer normalization), if they are.
+  var appendBlocker: String? { get }
+  /// Steps per downsampling bucket, where the builder buckets.
+  var stepsPerBucket: Int? { get }
+  /// Extends the scene by `rows`; nil (and the state unchanged) when they cannot simply be
+  /// appended: then build again from all rows.
+  mutating func append(_ rows: ArraySlice<MetricRow>) -> SceneDelta?
+}
+
+extension IncrementalGradientFlow: IncrementalSceneBuilder {
+  public var stepsPerBucket: Int? { bucketWidth }
+  public mutating func append(_ rows: ArraySlice<MetricRow>) -> SceneDelta? { append(rows.lazy) }
+}
+
+extension IncrementalLossLandscape: IncrementalSceneBuilder {
+  public var stepsPerBucket: Int? { nil }
+  public mutating func append(_ rows: ArraySlice<MetricRow>) -> SceneDelta? { append(rows.lazy) }
+}
+
+extension IncrementalTrajectory: IncrementalSceneBuilder {
+  public var stepsPerBucket: Int? { bucketWidth }
+  public mutating func append(_ rows: ArraySlice<MetricRow>) -> SceneDelta? { append(rows.lazy) }
+}

@@ -18,26 +18,6 @@ func validateMatrix(_ data: [Double], rows: Int, cols: Int, what: String) throws
   }
 }
 
-/// SplitMix64: small, fast, seedable; the same seed gives the same embedding on every platform.
-struct SplitMix64 {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-  /// Uniform in (0, 1].
-  mutating func uniform() -> Double { Double((next() >> 11) + 1) * 0x1p-53 }
-  /// Standard normal (Box-Muller).
-  mutating func normal() -> Double {
-    let u1 = uniform(), u2 = uniform()
-    return (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2)
-  }
-}
-
 /// Eigen-decomposition of a small dense symmetric matrix (n x n, row-major) by cyclic Jacobi
 /// rotations. Returns eigenvalues in descending order and the eigenvectors as the columns of
 /// an n x n row-major matrix. Accurate to machine precision; O(n^3) per sweep, so keep n small

@@ -505,9 +505,30 @@ public enum FigureLayoutBuilder {
       }
       for trace in legendEntries {
         let c = legendColor(trace)
-        overlayLines.append(
-          OverlayLine(
-            a: PixelPoint(x, y), b: PixelPoint(x + 22 * u, y), color: RGBA(c), width: 4 * u))
+        if case .scatter(let s) = trace, s.mode == .markers, s.symbol != .circle {
+          // The marker's shape: an x, or a ring (a 12-sided polygon), centred in the swatch.
+          let cx = x + 11 * u, r = 6 * u
+          if s.symbol == .cross {
+            for sign in [-1.0, 1.0] {
+              overlayLines.append(
+                OverlayLine(
+                  a: PixelPoint(cx - r, y - sign * r), b: PixelPoint(cx + r, y + sign * r), color: RGBA(c),
+                  width: 2.5 * u))
+            }
+          } else {
+            for k in 0..<12 {
+              let a0 = Double(k) * Double.pi / 6, a1 = Double(k + 1) * Double.pi / 6
+              overlayLines.append(
+                OverlayLine(
+                  a: PixelPoint(cx + r * cos(a0), y + r * sin(a0)), b: PixelPoint(cx + r * cos(a1), y + r * sin(a1)),
+                  color: RGBA(c), width: 2 * u))
+            }
+          }
+        } else {
+          overlayLines.append(
+            OverlayLine(
+              a: PixelPoint(x, y), b: PixelPoint(x + 22 * u, y), color: RGBA(c), width: 4 * u))
+        }
         let e = textExtent(trace.name, size: size)
         place(trace.name, size: size, role: .legend, center: PixelPoint(x + 30 * u + e.w / 2, y))
         y += lineH
@@ -529,7 +550,10 @@ public enum FigureLayoutBuilder {
     case .scatter(let s):
       switch s.colors {
       case .solid(let c): return c
-      case .perPoint(let cs): return cs.first ?? .black
+      case .perPoint(let cs):
+        // Several colours (classes) stand for none of them: neutral grey.
+        if let first = cs.first, cs.allSatisfy({ $0 == first }) { return first }
+        return cs.isEmpty ? .black : RGBColor(r: 0.25, g: 0.25, b: 0.25)
       case .scalar(_, let map, _, _): return map.color(at: 0.5)
       }
     }

@@ -95,13 +95,6 @@ extension Scene {
     return (r, c)
   }
 
-  /// Evenly spaced kept indices 0 ... n - 1, `m` of them, first and last included.
-  static func keptIndices(_ n: Int, _ m: Int) -> [Int] {
-    guard m < n else { return Array(0..<n) }
-    guard m > 1 else { return [0] }
-    return (0..<m).map { Int((Double($0) * Double(n - 1) / Double(m - 1)).rounded()) }
-  }
-
   /// For each full-resolution index, the position of its nearest kept index.
   static func nearestKept(_ kept: [Int], _ n: Int) -> [Int] {
     var out = [Int](repeating: 0, count: n)
@@ -114,29 +107,18 @@ extension Scene {
   }
 
   private func resample(_ s: SurfaceTrace, rows nr: Int, cols nc: Int) -> SurfaceTrace {
-    let keptR = Self.keptIndices(s.rows, nr), keptC = Self.keptIndices(s.cols, nc)
-    let n = keptR.count * keptC.count
-    var x = [Double](repeating: 0, count: n), y = x, z = x, color = x
-    for (i, r) in keptR.enumerated() {
-      for (j, c) in keptC.enumerated() {
-        let src = r * s.cols + c, dst = i * keptC.count + j
-        x[dst] = s.x[src]; y[dst] = s.y[src]; z[dst] = s.z[src]; color[dst] = s.color[src]
-      }
-    }
+    let keptR = Subsampling.evenlySpaced(s.rows, keeping: nr), keptC = Subsampling.evenlySpaced(s.cols, keeping: nc)
+    var out = s.subgrid(rows: keptR, cols: keptC)
     // Holes: any full-resolution hole punches its nearest coarse vertex.
     let nearR = Self.nearestKept(keptR, s.rows), nearC = Self.nearestKept(keptC, s.cols)
     for r in 0..<s.rows {
       for c in 0..<s.cols {
         let i = r * s.cols + c
         if !normalized(s.x[i], s.y[i], s.z[i]).isFinite {
-          z[nearR[r] * keptC.count + nearC[c]] = .nan
+          out.z[nearR[r] * keptC.count + nearC[c]] = .nan
         }
       }
     }
-    var out = s
-    out.rows = keptR.count
-    out.cols = keptC.count
-    out.x = x; out.y = y; out.z = z; out.color = color
     return out
   }
 }

@@ -170,6 +170,15 @@ public enum PointColors: Sendable, Equatable {
 /// Points in 3D joined by a line, shown as markers, or both: Plotly's `scatter3d`.
 public struct ScatterTrace: Sendable, Equatable {
   public enum Mode: String, Sendable { case lines, markers, linesAndMarkers = "lines+markers" }
+  /// The marker's shape; raw values are Plotly's `marker.symbol` names.
+  public enum Symbol: String, Sendable, CaseIterable {
+    /// A filled disc.
+    case circle
+    /// An open circle (a ring).
+    case ring = "circle-open"
+    /// A diagonal cross (x).
+    case cross = "x"
+  }
   public var name: String
   public var x: [Double]
   public var y: [Double]
@@ -182,11 +191,12 @@ public struct ScatterTrace: Sendable, Equatable {
   public var opacity: Double
   /// Hover / export text per point (may be empty).
   public var text: [String]
+  public var symbol: Symbol
 
   public init(
     name: String, x: [Double], y: [Double], z: [Double], colors: PointColors,
     mode: Mode = .linesAndMarkers, markerSize: Double = 6, lineWidth: Double = 2,
-    opacity: Double = 1, text: [String] = []
+    opacity: Double = 1, text: [String] = [], symbol: Symbol = .circle
   ) {
     precondition(x.count == y.count && x.count == z.count)
     self.name = name
@@ -199,6 +209,7 @@ public struct ScatterTrace: Sendable, Equatable {
     self.lineWidth = lineWidth
     self.opacity = opacity
     self.text = text
+    self.symbol = symbol
   }
 
   public var count: Int { x.count }
@@ -247,6 +258,24 @@ public enum Trace: Sendable, Equatable {
     case .scatter(let s): return s.name
     case .mesh(let m): return m.name
     }
+  }
+
+  /// The surface, when this is one.
+  public var surface: SurfaceTrace? {
+    if case .surface(let s) = self { return s }
+    return nil
+  }
+
+  /// The scatter trace, when this is one.
+  public var scatter: ScatterTrace? {
+    if case .scatter(let s) = self { return s }
+    return nil
+  }
+
+  /// The mesh, when this is one.
+  public var mesh: MeshTrace? {
+    if case .mesh(let m) = self { return m }
+    return nil
   }
 }
 
@@ -371,16 +400,8 @@ extension Scene {
   public func revealingPoints(_ count: Int) -> Scene {
     var s = self
     s.traces = traces.map { trace in
-      guard case .scatter(var t) = trace, t.count > count else { return trace }
-      let n = Swift.max(0, count)
-      t.x = Array(t.x.prefix(n)); t.y = Array(t.y.prefix(n)); t.z = Array(t.z.prefix(n))
-      if !t.text.isEmpty { t.text = Array(t.text.prefix(n)) }
-      switch t.colors {
-      case .perPoint(let cs): t.colors = .perPoint(Array(cs.prefix(n)))
-      case .scalar(let v, let m, let r, let sc): t.colors = .scalar(Array(v.prefix(n)), colormap: m, range: r, scale: sc)
-      case .solid: break
-      }
-      return .scatter(t)
+      guard case .scatter(let t) = trace else { return trace }
+      return .scatter(t.prefix(count))
     }
     return s
   }

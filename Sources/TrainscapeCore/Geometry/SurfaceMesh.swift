@@ -50,30 +50,22 @@ public struct SurfaceMesh: Sendable, Equatable {
     }
     var idx: [UInt32] = []
     idx.reserveCapacity(max(0, (rows - 1) * (cols - 1) * 6))
-    var acc = [Vec3](repeating: .zero, count: n)
-    func addTriangle(_ a: Int, _ b: Int, _ c: Int) {
-      idx.append(UInt32(a)); idx.append(UInt32(b)); idx.append(UInt32(c))
-      // Cross product length is twice the area: area weighting for free.
-      let fn = (pos[b] - pos[a]).cross(pos[c] - pos[a])
-      acc[a] = acc[a] + fn; acc[b] = acc[b] + fn; acc[c] = acc[c] + fn
-    }
     if rows >= 2 && cols >= 2 {
       for r in 0..<(rows - 1) {
         for c in 0..<(cols - 1) {
           let i00 = r * cols + c, i01 = i00 + 1, i10 = i00 + cols, i11 = i10 + 1
           guard valid[i00] && valid[i01] && valid[i10] && valid[i11] else { continue }
-          addTriangle(i00, i01, i11)
-          addTriangle(i00, i11, i10)
+          for v in [i00, i01, i11, i00, i11, i10] { idx.append(UInt32(v)) }
         }
       }
     }
+    let nrm = VertexNormals.smooth(positions: pos, triangles: idx)
     var flatPos = [Float](repeating: 0, count: n * 3)
     var flatNrm = [Float](repeating: 0, count: n * 3)
     for i in 0..<n {
       flatPos[i * 3] = Float(pos[i].x); flatPos[i * 3 + 1] = Float(pos[i].y)
       flatPos[i * 3 + 2] = Float(pos[i].z)
-      let nv = acc[i].length > 0 ? acc[i].normalized : Vec3(0, 0, 1)
-      flatNrm[i * 3] = Float(nv.x); flatNrm[i * 3 + 1] = Float(nv.y); flatNrm[i * 3 + 2] = Float(nv.z)
+      flatNrm[i * 3] = Float(nrm[i].x); flatNrm[i * 3 + 1] = Float(nrm[i].y); flatNrm[i * 3 + 2] = Float(nrm[i].z)
     }
     self.positions = flatPos
     self.normals = flatNrm

@@ -168,19 +168,8 @@ public enum GLBExporter {
           let v = scene.normalized(mt.x[i], mt.y[i], mt.z[i])
           pv[i] = v.isFinite ? v : .zero
         }
-        var acc = [Vec3](repeating: .zero, count: nv)
-        var idx: [UInt32] = []
-        var dropped = 0
-        for t in mt.i.indices {
-          let a = Int(mt.i[t]), bb = Int(mt.j[t]), c = Int(mt.k[t])
-          guard (0..<nv).contains(a), (0..<nv).contains(bb), (0..<nv).contains(c) else {
-            dropped += 1
-            continue
-          }
-          idx.append(UInt32(a)); idx.append(UInt32(bb)); idx.append(UInt32(c))
-          let fn = (pv[bb] - pv[a]).cross(pv[c] - pv[a])
-          acc[a] = acc[a] + fn; acc[bb] = acc[bb] + fn; acc[c] = acc[c] + fn
-        }
+        let (idx, dropped) = mt.triangles()
+        let normals = VertexNormals.smooth(positions: pv, triangles: idx)
         if dropped > 0 { notes.append("mesh '\(mt.name)': \(dropped) faces with out-of-range vertex indices left out") }
         var pos: [Float] = [], nrm: [Float] = []
         pos.reserveCapacity(nv * 3)
@@ -188,7 +177,7 @@ public enum GLBExporter {
         for i in 0..<nv {
           let (x, y, z) = yUp(pv[i])
           pos.append(x); pos.append(y); pos.append(z)
-          let (nx, ny, nz) = yUp(acc[i].length > 0 ? acc[i].normalized : Vec3(0, 0, 1))
+          let (nx, ny, nz) = yUp(normals[i])
           nrm.append(nx); nrm.append(ny); nrm.append(nz)
         }
         guard nv > 0 else { continue }

@@ -90,48 +90,24 @@ public enum PlotlyExporter {
     return s
   }
 
-  static func strideIndices(_ n: Int, _ s: Int) -> [Int] {
-    guard s > 1, n > 1 else { return Array(0..<n) }
-    var out = Array(stride(from: 0, to: n - 1, by: s))
-    out.append(n - 1)
-    return out
-  }
-
   static func thin(_ trace: Trace, maxPoints: Int?) -> (Trace, String?) {
     guard let maxPoints else { return (trace, nil) }
     switch trace {
     case .surface(var s):
       guard s.rows * s.cols > maxPoints else { return (trace, nil) }
       let st = gridStride(rows: s.rows, cols: s.cols, maxPoints: maxPoints)
-      let ri = strideIndices(s.rows, st), ci = strideIndices(s.cols, st)
-      func pick(_ a: [Double]) -> [Double] {
-        var out: [Double] = []
-        out.reserveCapacity(ri.count * ci.count)
-        for r in ri { for c in ci { out.append(a[r * s.cols + c]) } }
-        return out
-      }
+      let ri = Subsampling.strided(s.rows, by: st), ci = Subsampling.strided(s.cols, by: st)
       let note = "surface '\(s.name)' downsampled from \(s.rows)x\(s.cols) to \(ri.count)x\(ci.count) samples (every \(st)th row and column, keeping the last) to stay within \(maxPoints) points"
-      let (x, y, z, color) = (pick(s.x), pick(s.y), pick(s.z), pick(s.color))
       let name = s.name + " (downsampled \(s.rows)x\(s.cols) -> \(ri.count)x\(ci.count))"
-      s = SurfaceTrace(
-        name: name, rows: ri.count, cols: ci.count, x: x, y: y, z: z, color: color,
-        colormap: s.colormap, colorRange: s.colorRange, colorScale: s.colorScale, opacity: s.opacity)
+      s = s.subgrid(rows: ri, cols: ci)
+      s.name = name
       return (.surface(s), note)
     case .scatter(var s):
       guard s.count > maxPoints else { return (trace, nil) }
       let st = (s.count - 1 + maxPoints - 2) / Swift.max(maxPoints - 1, 1)
-      let idx = strideIndices(s.count, Swift.max(st, 2))
+      let idx = Subsampling.strided(s.count, by: Swift.max(st, 2))
       let note = "scatter3d '\(s.name)' downsampled from \(s.count) to \(idx.count) points (every \(Swift.max(st, 2))th, keeping the last) to stay within \(maxPoints) points"
-      s.x = idx.map { s.x[$0] }
-      s.y = idx.map { s.y[$0] }
-      s.z = idx.map { s.z[$0] }
-      if !s.text.isEmpty { s.text = idx.map { s.text[$0] } }
-      switch s.colors {
-      case .solid: break
-      case .perPoint(let cs): s.colors = .perPoint(idx.map { cs[$0] })
-      case .scalar(let v, let map, let range, let scale):
-        s.colors = .scalar(idx.map { v[$0] }, colormap: map, range: range, scale: scale)
-      }
+      s = s.subset(idx)
       s.name += " (downsampled \(trace.count) -> \(idx.count) points)"
       return (.scatter(s), note)
     case .mesh(let m):
@@ -339,6 +315,10 @@ public enum PlotlyExporter {
       }
       w.raw(",\"marker\":{\"size\":")
       w.number(s.markerSize)
+      if s.symbol != .circle {
+        w.raw(",\"symbol\":")
+        w.string(s.symbol.rawValue)
+      }
       w.byte(UInt8(ascii: ","))
       if colorSpec(&w, withBar: true) { colorBarShown = true }
       w.raw("},\"line\":{\"width\":")
