@@ -2,7 +2,7 @@
 # Runs Trainscape's benchmarks beside their Python peers on the same input, in one run, and
 # prints the ratios. Speed is measured here, never asserted in tests.
 #   scripts/bench.sh                 # all of them (the ingest and t-SNE peers take minutes)
-#   scripts/bench.sh interpolation   # one: series, interpolation, embedding, export, turntable, ingest
+#   scripts/bench.sh interpolation   # one: series, interpolation, embedding, export, turntable, ingest, tablelog
 # Needs scripts/setup.sh first; the turntable peers need `pip install pyvista` in .venv
 # (optional, reported as missing otherwise), the ingest peers `pip install pandas`.
 set -euo pipefail
@@ -24,11 +24,12 @@ run() {
       "$py" scripts/bench_export.py ${plain:+--swift-plain "$plain"} ${typed:+--swift-typed "$typed"} ;;
     turntable) "$bin" turntable && "$py" scripts/bench_turntable.py --swift-bin "$bin" --rounds 3 --frames 3 ;;
     ingest) TRAINSCAPE_BENCH_BIN="$bin" "$py" scripts/bench_ingest.py ;;
+    tablelog) TRAINSCAPE_BENCH_BIN="$bin" "$py" scripts/bench_table_log.py ;;
     *) echo "unknown benchmark $1" >&2; exit 2 ;;
   esac
 }
 if [ $# -eq 0 ]; then
-  for b in series interpolation embedding export turntable ingest; do run "$b"; done
+  for b in series interpolation embedding export turntable ingest tablelog; do run "$b"; done
 else
   for b in "$@"; do run "$b"; done
 fi

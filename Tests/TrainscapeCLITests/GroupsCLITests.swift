@@ -4,7 +4,7 @@ import TrainscapeTestSupport
 
 /// `info` on the bundled table logs: runs with their string configs, and the groups of
 /// `--group-by` and `--group-by-name`, as text and as JSON.
-@Suite struct GroupsCLITests {
+@Suite(.tiered) struct GroupsCLITests {
   static var examples: String { TestPaths.packageRoot.appendingPathComponent("Assets/examples/dynamics").path }
 
   @Test func infoListsTheGroupsOfTheExampleLogs() throws {

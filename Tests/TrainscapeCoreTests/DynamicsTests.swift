@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TrainscapeTestSupport
 
 @testable import TrainscapeCore
 
@@ -9,7 +10,7 @@ import Testing
 /// its NaN gaps), the mean of the smoothed seeds
 /// on the common grid, min/max and std bands, onsets on the raw series and their group
 /// means, stage boundaries, and the shared row range.
-@Suite struct DynamicsTests {
+@Suite(.tiered) struct DynamicsTests {
   static let reference = #"""
     import sys, json, math
     import numpy as np
@@ -164,7 +165,7 @@ import Testing
     a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= tol * Swift.max(1, abs($1)) }
   }
 
-  @Test(arguments: [(11, 5), (12, 1), (13, 20)])
+  @Test(.tags(.python), arguments: [(11, 5), (12, 1), (13, 20)])
   func meansBandsAndRowRangesEqualNumpy(seed: Int, span: Int) throws {
     let ref = try Self.loadReference(seed: seed, span: span)
     let groups = try RunGroups.make(ref.runs, by: RunGrouping(keys: ["arm"]))
@@ -214,7 +215,7 @@ import Testing
     }
   }
 
-  @Test func onsetsOnTheRawSeriesAndGroupMeansEqualNumpy() throws {
+  @Test(.tags(.python)) func onsetsOnTheRawSeriesAndGroupMeansEqualNumpy() throws {
     let span = 5
     let ref = try Self.loadReference(seed: 21, span: span)
     let groups = try RunGroups.make(ref.runs, by: RunGrouping(keys: ["arm"]))
@@ -244,7 +245,7 @@ import Testing
     #expect(SeriesOps.ema((0..<20).map { $0 == 7 ? 1.0 : 0 }, span: 5).allSatisfy { $0 <= 0.5 })
   }
 
-  @Test func stageBoundariesEqualNumpy() throws {
+  @Test(.tags(.python)) func stageBoundariesEqualNumpy() throws {
     let ref = try Self.loadReference(seed: 31, span: 5)
     for run in ref.runs {
       let s = MetricTable(run: run).series("stage")

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TrainscapeTestSupport
 
 @testable import TrainscapeCore
 
-@Suite struct RunGroupsTests {
+@Suite(.tiered) struct RunGroupsTests {
   static func run(_ name: String, _ config: [String: ConfigValue] = [:]) -> Run {
     Run(name: name, source: "/runs/\(name).log", rows: [MetricRow(step: 0, values: ["loss": 1])], config: config)
   }

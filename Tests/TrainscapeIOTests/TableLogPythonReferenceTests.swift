@@ -14,7 +14,7 @@ import TrainscapeTestSupport
 /// and preset lines; it checks that its parser gives back what it wrote, then prints what
 /// it parsed. Every step, key and value (bit for bit, as `float.hex`) and every config value
 /// read by `RunLoader` must match.
-@Suite struct TableLogPythonReferenceTests {
+@Suite(.tiered) struct TableLogPythonReferenceTests {
   static let script = #"""
     import json, math, random, re, sys
 
@@ -284,7 +284,7 @@ import TrainscapeTestSupport
     print(json.dumps(results))
     """#
 
-  @Test(arguments: [1, 2, 3])
+  @Test(.tags(.python), arguments: [1, 2, 3])
   func matchesThePythonReference(seed: Int) throws {
     let dir = try TestPaths.temporaryDirectory("tablelog-ref")
     defer { try? FileManager.default.removeItem(at: dir) }

@@ -6,7 +6,7 @@ import TrainscapeTestSupport
 @testable import TrainscapeIO
 
 /// Table logs: the per-step tables training scripts print through loguru or `logging`.
-@Suite struct TableLogTests {
+@Suite(.tiered) struct TableLogTests {
   static let loguru = """
     2025-03-02 14:21:07.512 | INFO     | __main__:main:88 - argv: train.py arm=vanilla seed=3 --lr=1e-5 --batch-size 28 intervention=none --use-amp
     2025-03-02 14:21:07.600 | INFO     | __main__:main:90 - Loading model Qwen2.5-0.5B (bf16)

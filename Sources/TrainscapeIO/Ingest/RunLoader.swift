@@ -156,7 +156,10 @@ public enum RunLoader {
     let sniff = TableLogChunkDecoder.sniff(path: path)
     if sniff.isTable { return .tableLog }
     if isLogFileName(name) {
-      throw IngestError.notATableLog(file: path, reason: sniff.reason + " in the first \(TableLogChunkDecoder.sniffBytes >> 10) KiB")
+      throw IngestError.notATableLog(
+        file: path,
+        reason: sniff.reason
+          + " in the first \(TableLogChunkDecoder.sniffBytes >> 10) KiB; if the table starts later or is not written yet, give --input-format table-log")
     }
     let firstLine = text.prefix { $0 != 0x0A }
     if firstLine.contains(UInt8(ascii: ",")) { return .csv }
