@@ -2,11 +2,23 @@
 //
 // Trainscape: training metrics -> 3D landscapes -> PNG / window / exports.
 //
-// Dependencies point downward only:
-//   trainscape (CLI) -> TrainscapeHeadless -> TrainscapeGL -> TrainscapeCore
-//                    -> TrainscapeIO -------------------------> TrainscapeCore
-//                    -> TrainscapeBatch -> TrainscapeIO
-// TrainscapeCore is pure Swift: no OpenGL, no C imports.
+// Dependencies point downward only (each target's README.md says what it does and does not):
+//
+//   trainscape (CLI)    -> TrainscapeViewer, TrainscapeHeadless, TrainscapeBatch, TrainscapeIO, TrainscapeCore
+//                          (+ swift-argument-parser, swift-log, CGlibcCompat)
+//   TrainscapeViewer    -> TrainscapeGL, TrainscapeIO, TrainscapeCore   (+ CGLFW, CGL)
+//   TrainscapeHeadless  -> TrainscapeGL, TrainscapeCore                 (+ CEGL, CGL)
+//   TrainscapeBatch     -> TrainscapeIO                                 (+ TOMLKit, swift-crypto)
+//   TrainscapeGL        -> TrainscapeCore                               (+ CGL)
+//   TrainscapeIO        -> TrainscapeCore                               (+ CPNGEncoder, CHDF5, CPlotlyJS, swift-protobuf, swift-collections)
+//   CPNGEncoder         -> CLibPNG                                      (+ libdeflate)
+//   TrainscapeCore      -> swift-collections only: pure Swift, no OpenGL, no C imports
+//
+// CGL (OpenGL) and CHDF5 (HDF5) resolve their libraries at run time; the binary links only
+// glibc and libEGL of the system's libraries (docs/install.md).
+//
+// TrainscapeBenchmarks uses Core, IO, Headless and Viewer; the test targets share
+// TrainscapeTestSupport (Tests/README.md).
 import PackageDescription
 
 let package = Package(
@@ -30,37 +42,46 @@ let package = Package(
   targets: [
     // MARK: - System libraries (found by pkg-config; no stable Swift API)
     .systemLibrary(
-      name: "CGL", path: "Sources/CGL", pkgConfig: "opengl",
-      providers: [.apt(["libopengl-dev", "libgl-dev"])]),
-    .systemLibrary(
       name: "CEGL", path: "Sources/CEGL", pkgConfig: "egl",
       providers: [.apt(["libegl-dev"])]),
     .systemLibrary(
       name: "CLibPNG", path: "Sources/CLibPNG", pkgConfig: "libpng",
       providers: [.apt(["libpng-dev"])]),
-    .systemLibrary(
-      name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5",
-      providers: [.apt(["libhdf5-dev"])]),
+    // OpenGL, resolved at run time (scripts/gen_gl_loader.py): from glvnd's libOpenGL.so.0 when
+    // installed, else through libEGL's eglGetProcAddress, so the binary links no libOpenGL and
+    // renders on a machine with only libegl1 and a driver. glcorearb.h (libgl-dev) to build.
+    .target(name: "CGL", path: "Sources/CGL", exclude: ["README.md"], linkerSettings: [.linkedLibrary("dl")]),
+    // HDF5, loaded with dlopen on first use of an .h5 file (its soname differs between
+    // distributions, and only .h5 input needs it); no HDF5 headers are needed to build.
+    .target(name: "CHDF5", path: "Sources/CHDF5", exclude: ["README.md"], linkerSettings: [.linkedLibrary("dl")]),
+    // arc4random for glibc 2.35: the release binary (static Swift runtime) then runs on Ubuntu 22.04.
+    .target(name: "CGlibcCompat", path: "Sources/CGlibcCompat", exclude: ["README.md"]),
     // libdeflate (Debian: libdeflate-dev) writes the fixed-filter frames; libpng the rest.
     .target(
-      name: "CPNGEncoder", dependencies: ["CLibPNG"], path: "Sources/CPNGEncoder",
+      name: "CPNGEncoder", dependencies: ["CLibPNG"], path: "Sources/CPNGEncoder", exclude: ["README.md"],
       linkerSettings: [.linkedLibrary("deflate")]),
+
+    // plotly.min.js (Assets/plotly) built into the binary with .incbin, found through the
+    // header search path; the HTML export inlines it so pages draw offline.
+    .target(
+      name: "CPlotlyJS", path: "Sources/CPlotlyJS", exclude: ["README.md"],
+      cSettings: [.headerSearchPath("../../Assets/plotly")]),
 
     // MARK: - Pure Swift core: metrics -> buffers -> geometry -> Scene
     .target(
       name: "TrainscapeCore",
       dependencies: [.product(name: "DequeModule", package: "swift-collections")],
-      path: "Sources/TrainscapeCore"),
+      path: "Sources/TrainscapeCore", exclude: ["README.md"]),
 
     // MARK: - Readers and writers (files in, files out)
     .target(
       name: "TrainscapeIO",
       dependencies: [
-        "TrainscapeCore", "CPNGEncoder", "CHDF5",
+        "TrainscapeCore", "CPNGEncoder", "CHDF5", "CPlotlyJS",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "DequeModule", package: "swift-collections"),
       ],
-      path: "Sources/TrainscapeIO"),
+      path: "Sources/TrainscapeIO", exclude: ["README.md"]),
 
     // MARK: - Batches: plans -> ordered jobs -> shards, input hashes, manifests, merge, gallery
     // No OpenGL: the CLI runs each job through the kinds' own commands.
@@ -71,52 +92,53 @@ let package = Package(
         .product(name: "TOMLKit", package: "TOMLKit"),
         .product(name: "Crypto", package: "swift-crypto"),
       ],
-      path: "Sources/TrainscapeBatch"),
+      path: "Sources/TrainscapeBatch", exclude: ["README.md"]),
 
     // MARK: - Thin OpenGL layer: draws a Scene into the current framebuffer
     .target(
       name: "TrainscapeGL",
       dependencies: ["TrainscapeCore", "CGL"],
-      path: "Sources/TrainscapeGL"),
+      path: "Sources/TrainscapeGL", exclude: ["README.md"]),
 
     // MARK: - Headless backend: EGL context + offscreen framebuffer + readback
     .target(
       name: "TrainscapeHeadless",
       dependencies: ["TrainscapeGL", "TrainscapeCore", "CEGL", "CGL"],
-      path: "Sources/TrainscapeHeadless"),
+      path: "Sources/TrainscapeHeadless", exclude: ["README.md"]),
 
     // MARK: - Interactive window (GLFW): the same SceneRenderer and layout as the headless path
     // GLFW for the window backend, loaded with dlopen on first use (scripts/gen_glfw_loader.py),
     // so the binary runs headless without GLFW or X11 installed; the header is needed to build
     // (libglfw3-dev).
     .target(
-      name: "CGLFW", path: "Sources/CGLFW", linkerSettings: [.linkedLibrary("dl")]),
+      name: "CGLFW", path: "Sources/CGLFW", exclude: ["README.md"], linkerSettings: [.linkedLibrary("dl")]),
     .target(
       name: "TrainscapeViewer",
       dependencies: ["TrainscapeGL", "TrainscapeCore", "TrainscapeIO", "CGLFW", "CGL"],
-      path: "Sources/TrainscapeViewer"),
+      path: "Sources/TrainscapeViewer", exclude: ["README.md"]),
 
     // MARK: - Command line
     .executableTarget(
       name: "trainscape",
       dependencies: [
         "TrainscapeCore", "TrainscapeIO", "TrainscapeHeadless", "TrainscapeViewer", "TrainscapeBatch",
+        "CGlibcCompat",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],
-      path: "Sources/trainscape"),
+      path: "Sources/trainscape", exclude: ["README.md"]),
 
     // MARK: - Benchmarks (speed is measured here, never asserted in tests)
     .executableTarget(
       name: "TrainscapeBenchmarks",
       dependencies: ["TrainscapeCore", "TrainscapeIO", "TrainscapeHeadless", "TrainscapeViewer"],
-      path: "Benchmarks/TrainscapeBenchmarks"),
+      path: "Benchmarks/TrainscapeBenchmarks", exclude: ["README.md"]),
 
     // MARK: - Tests
     // Shared by the test targets: tags, paths, the CLI runner, Xvfb, the venv, image diffs.
     .target(
       name: "TrainscapeTestSupport", dependencies: ["TrainscapeCore", "TrainscapeIO"],
-      path: "Tests/TestSupport"),
+      path: "Tests/TestSupport", exclude: ["README.md"]),
     .testTarget(
       name: "TrainscapeCoreTests", dependencies: ["TrainscapeTestSupport", "TrainscapeCore"],
       path: "Tests/TrainscapeCoreTests"),
@@ -126,6 +148,9 @@ let package = Package(
     .testTarget(
       name: "TrainscapeBatchTests", dependencies: ["TrainscapeTestSupport", "TrainscapeBatch", "TrainscapeIO"],
       path: "Tests/TrainscapeBatchTests"),
+    .testTarget(
+      name: "TrainscapeGLTests", dependencies: ["TrainscapeTestSupport", "TrainscapeGL", "TrainscapeCore"],
+      path: "Tests/TrainscapeGLTests"),
     .testTarget(
       name: "TrainscapeRenderTests",
       dependencies: ["TrainscapeTestSupport", "TrainscapeHeadless", "TrainscapeGL", "TrainscapeIO", "TrainscapeCore"],

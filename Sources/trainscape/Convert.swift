@@ -37,7 +37,8 @@ struct Convert: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Convert metrics in any supported format to normalised JSONL.",
     discussion: """
-      Writes one JSON object per run and step: {"run": NAME, "step": N, "<metric>": value, ...},
+      Writes one JSON object per run and step: {"run": NAME, "step": N, "<metric>": value, ...}
+      (a row with a metric named step, such as a W&B user metric, has its step under _step),
       metrics sorted by name, NaN and infinities as Python's json writes them. Runs are written in
       the order read, rows in step order as read. The file is written atomically.
       """)
@@ -71,11 +72,14 @@ struct Convert: ParsableCommand {
     if !(interval > 0) { throw ValidationError("--interval must be positive") }
   }
 
-  /// One normalised JSONL line per row.
+  /// One normalised JSONL line per row. A row with a metric named `step` (a W&B user metric
+  /// beside `_step`) writes its step as `_step`, which the JSONL reader takes first, and keeps
+  /// the metric as `step`.
   static func line(run name: String, _ row: MetricRow, dropped: inout Set<String>) -> String {
-    var text = "{\"run\": \(name), \"step\": \(row.step)"
+    let stepKey = row.values["step"] != nil ? "_step" : "step"
+    var text = "{\"run\": \(name), \"\(stepKey)\": \(row.step)"
     for (k, v) in row.values.sorted(by: { $0.key < $1.key }) {
-      if k == "run" || k == "step" {
+      if k == "run" || k == "_step" {
         dropped.insert(k)
         continue
       }
@@ -88,7 +92,20 @@ struct Convert: ParsableCommand {
     if output != "-" && !force && FileManager.default.fileExists(atPath: output) {
       throw OutputError.exists(path: output)
     }
+    for path in paths where GridReader.isHDF5(path: path) {
+      let surfaces = (try? GridReader.describeH5(path: path).surfaces) ?? []
+      let what = surfaces.isEmpty ? "an HDF5 file" : "an HDF5 loss-landscape grid (surfaces: \(surfaces.joined(separator: ", ")))"
+      throw CLIError(
+        "\(path) is \(what), not training metrics: convert writes metric rows per step and cannot convert a grid. Draw it with `trainscape render loss-landscape \(path)`\(surfaces.isEmpty ? "" : " (--dataset NAME)"), export it with `trainscape export loss-landscape \(path) -o grid.plotly.json`, or list its datasets with `trainscape info \(path)`")
+    }
     if follow { return try followFile() }
+    var isDirectory: ObjCBool = true
+    if paths.count == 1, output != "-",
+      FileManager.default.fileExists(atPath: paths[0], isDirectory: &isDirectory), !isDirectory.boolValue,
+      (try? format ?? RunLoader.detectFormat(path: paths[0])) == .jsonl
+    {
+      return try streamJSONL(paths[0])
+    }
     let runs = try loadRuns(paths, format: format, skipBad: skipBad)
     var text = ""
     var rows = 0
@@ -112,6 +129,104 @@ struct Convert: ParsableCommand {
       print(output)
     }
     log.notice("wrote \(rows) rows of \(runs.count) run(s)")
+  }
+
+  /// One JSONL file, streamed: read window by window into columns (all cores), each window's
+  /// rows formatted on all cores and written out, so memory stays at about one window
+  /// whatever the file's size. Rows of one step that are adjacent are merged (later values
+  /// win), across windows too, exactly as the whole-file path does.
+  func streamJSONL(_ path: String) throws {
+    let name = JSONText.string(RunLoader.runName(file: path, format: .jsonl))
+    let file = try StreamingAtomicFile(path: output, overwrite: force)
+    var carry = MetricsTable()
+    var rows = 0
+    var dropped = Set<String>()
+    // TRAINSCAPE_JSONL_WINDOW_BYTES: a smaller window, so tests can put window ends anywhere.
+    let windowBytes = ProcessInfo.processInfo.environment["TRAINSCAPE_JSONL_WINDOW_BYTES"].flatMap { Int($0) } ?? 64 << 20
+    let (warnings, skipped) = try JSONLStreaming.forEachWindow(path: path, skipBad: skipBad, windowBytes: windowBytes) { window in
+      var t = carry
+      if t.isEmpty { t = window } else { t.append(contentsOf: window); t.seal() }
+      // Groups of adjacent rows of one step; the last group waits for the next window.
+      var starts: [Int] = []
+      starts.reserveCapacity(t.rowCount)
+      for i in 0..<t.rowCount where i == 0 || t.steps[i] != t.steps[i - 1] { starts.append(i) }
+      guard let lastStart = starts.popLast() else { return }
+      carry = t.slice(lastStart..<t.rowCount)
+      starts.append(lastStart)
+      let (bytes, d) = Self.lines(t, groups: starts, run: name)
+      dropped.formUnion(d)
+      rows += starts.count - 1
+      try file.write(bytes)
+    }
+    if !carry.isEmpty {
+      let (bytes, d) = Self.lines(carry, groups: [0, carry.rowCount], run: name)
+      dropped.formUnion(d)
+      rows += 1
+      try file.write(bytes)
+    }
+    for w in warnings { log.warning("\(w)") }
+    if skipped > 0 { log.notice("\(path): skipped \(skipped) bad record(s) (--skip-bad)") }
+    if rows == 0 { throw IngestError(file: path, message: "no metric rows found (read as jsonl)") }
+    for k in dropped.sorted() {
+      log.warning("dropped the metric '\(k)': the name is taken by the run/step fields of the output")
+    }
+    try file.commit()
+    print(output)
+    log.notice("wrote \(rows) rows of 1 run(s)")
+  }
+
+  /// The JSONL lines of row groups `groups[g]..<groups[g+1]` of `t` (each group one output
+  /// row: a key's last value in the group), formatted on all cores; and the keys dropped.
+  static func lines(_ t: MetricsTable, groups: [Int], run name: String) -> (bytes: [UInt8], dropped: Set<String>) {
+    let order = t.keys.indices.sorted { t.keys[$0] < t.keys[$1] }
+    // As in `line`: a metric named step (a W&B user metric) is kept, and such a row writes
+    // its step as _step, which the JSONL reader takes first.
+    let dropped = Set(order.map { t.keys[$0] }.filter { $0 == "run" || $0 == "_step" })
+    let kept = order.filter { !dropped.contains(t.keys[$0]) }
+    let columns = kept.map { t.column(at: $0) }
+    let prefixes = kept.map { Array((", " + JSONText.string(t.keys[$0]) + ": ").utf8) }
+    let head = Array("{\"run\": \(name), \"step\": ".utf8)
+    let underscoreHead = Array("{\"run\": \(name), \"_step\": ".utf8)
+    let stepColumn = kept.firstIndex { t.keys[$0] == "step" }
+    let count = groups.count - 1
+    guard count > 0 else { return ([], dropped) }
+    let pieces = min(count, ProcessInfo.processInfo.activeProcessorCount * 4)
+    var parts = [[UInt8]](repeating: [], count: pieces)
+    let steps = t.steps
+    parts.withUnsafeMutableBufferPointer { buf in
+      let out = SharedPointer(buf.baseAddress!)
+      DataParallel.forEach(pieces) { c in
+        var bytes: [UInt8] = []
+        let lo = count * c / pieces, hi = count * (c + 1) / pieces
+        bytes.reserveCapacity((hi - lo) * (32 + columns.count * 28))
+        for g in lo..<hi {
+          let a = groups[g], b = groups[g + 1]
+          var userStep = false
+          if let sc = stepColumn {
+            for i in a..<b where !MetricsTable.isMissing(columns[sc][i]) { userStep = true; break }
+          }
+          bytes.append(contentsOf: userStep ? underscoreHead : head)
+          bytes.append(contentsOf: String(steps[a]).utf8)
+          for (j, col) in columns.enumerated() {
+            var v = MetricsTable.missing
+            var i = b - 1
+            while i >= a {
+              if !MetricsTable.isMissing(col[i]) { v = col[i]; break }
+              i -= 1
+            }
+            if MetricsTable.isMissing(v) { continue }
+            bytes.append(contentsOf: prefixes[j])
+            bytes.append(contentsOf: JSONText.number(v).utf8)
+          }
+          bytes.append(contentsOf: "}\n".utf8)
+        }
+        out[c] = bytes
+      }
+    }
+    var all: [UInt8] = []
+    all.reserveCapacity(parts.reduce(0) { $0 + $1.count })
+    for p in parts { all.append(contentsOf: p) }
+    return (all, dropped)
   }
 
   /// `--follow`: poll the file and stream rows out as they arrive.

@@ -56,6 +56,7 @@ func runsAt(_ path: String, input: InputFormatOptions, last: Int? = nil) throws 
   let result = try RunLoader.load(
     path: path, options: IngestOptions(format: input.format, skipBad: input.skipBad, capacity: last))
   for w in result.warnings { log.warning("\(w)") }
+  for w in result.runsWithoutRows { log.warning("skipped \(w)") }
   for n in result.notes { log.notice("\(n) (--last \(last ?? 0))") }
   if result.skipped > 0 { log.notice("\(path): skipped \(result.skipped) bad record(s) (--skip-bad)") }
   CommandCache.current?.runs.withLock { $0[key] = result.runs }
@@ -74,14 +75,14 @@ func bufferOf(_ run: Run, last: Int? = nil) -> MetricsBuffer {
   return buffer
 }
 
-/// The one run at `path`, as a buffer.
+/// The one run at `path`.
 func loadRun(_ path: String, last: Int? = nil, input: InputFormatOptions = InputFormatOptions())
-  throws -> (buffer: MetricsBuffer, run: Run)
+  throws -> Run
 {
   let runs = try runsAt(path, input: input, last: last)
   guard runs.count == 1, let run = runs.first else {
     throw CLIError(
       "\(path) holds \(runs.count) runs (\(runs.map(\.name).prefix(10).joined(separator: ", "))); name one run's file or directory")
   }
-  return (bufferOf(run, last: last), run)
+  return run
 }

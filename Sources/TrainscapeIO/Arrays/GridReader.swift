@@ -34,9 +34,49 @@ public struct LossGrid: Sendable, Equatable {
   }
 }
 
+extension LossGrid {
+  /// The same grid with the roles of the axes swapped.
+  public func transposed() -> LossGrid {
+    var v = [Double](repeating: .nan, count: values.count)
+    for r in 0..<y.count {
+      for c in 0..<x.count { v[c * y.count + r] = values[r * x.count + c] }
+    }
+    // Values were laid out as rows of x; reading them as rows of y swaps x and y.
+    return LossGrid(x: y, y: x, values: v, name: name, pendingCells: pendingCells)
+  }
+}
+
 /// Reads precomputed 2-D grids: `.npy` arrays, CSV grids and
 /// tomgoldstein/loss-landscape HDF5 surface files.
 public enum GridReader {
+  /// The extensions of the files read as grids (any other file is a run).
+  public static let extensions: Set<String> = ["npy", "csv", "tsv", "txt", "h5", "hdf5"]
+
+  /// Whether `path` names a grid file by its extension.
+  public static func isGrid(_ path: String) -> Bool {
+    extensions.contains(URL(fileURLWithPath: path).pathExtension.lowercased())
+  }
+
+  /// The grid in `path`, read by its extension: `.npy`, `.h5`/`.hdf5` (`dataset`; the file's
+  /// own coordinates), else CSV. `xRange`/`yRange` give the coordinates of the grid's columns
+  /// and rows (default: their indices). With `transpose` the file's first axis is x (its rows
+  /// are columns of the grid), and the ranges apply to the axes after the swap.
+  public static func read(
+    path: String, xRange: ClosedRange<Double>? = nil, yRange: ClosedRange<Double>? = nil,
+    dataset: String = "train_loss", transpose: Bool = false
+  ) throws -> LossGrid {
+    // Transposed, the file's rows are x: the reader's column range is our y range.
+    let cols = transpose ? yRange : xRange
+    let rows = transpose ? xRange : yRange
+    let grid: LossGrid
+    switch URL(fileURLWithPath: path).pathExtension.lowercased() {
+    case "npy": grid = try readNPY(path: path, xRange: cols, yRange: rows)
+    case "h5", "hdf5": grid = try readLossLandscapeH5(path: path, dataset: dataset)
+    default: grid = try readCSV(path: path, xRange: cols, yRange: rows)
+    }
+    return transpose ? grid.transposed() : grid
+  }
+
   /// A 2-D `.npy` array [rows, cols]. Coordinates are evenly spaced over the
   /// ranges, by default 0...cols-1 (x) and 0...rows-1 (y).
   public static func readNPY(
@@ -121,6 +161,82 @@ public enum GridReader {
         pending += 1
       }
       return LossGrid(x: x, y: y, values: values, name: dataset, pendingCells: pending)
+    }
+  }
+
+  /// Whether the file starts with HDF5's signature (at byte 0, or at 512, 1024, 2048 after a
+  /// user block), without opening it with HDF5.
+  public static func isHDF5(path: String) -> Bool {
+    let head = FileAccess.head(path, 2048 + 8)
+    let signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
+    return [0, 512, 1024, 2048].contains { at in head.count >= at + 8 && Array(head[at..<at + 8]) == signature }
+  }
+
+  /// What an HDF5 file holds, for `trainscape info`: every root object, and for a
+  /// loss-landscape file (tomgoldstein/loss-landscape's `xcoordinates`, `ycoordinates` and one
+  /// dataset per surface) the grid and each surface's finite range and cells not computed yet.
+  public struct H5Description: Sendable {
+    public struct Dataset: Sendable {
+      public var name: String
+      public var shape: [Int]
+      public var type: String
+      public var numeric: Bool
+      /// The smallest and largest finite values, leaving out -1 cells of a surface.
+      public var range: ClosedRange<Double>?
+      /// For a surface of the grid: cells equal to -1 (not computed yet).
+      public var pendingCells: Int?
+      /// Whether it is a surface of the grid (len(xcoordinates) x len(ycoordinates) values).
+      public var isSurface: Bool
+    }
+    public var datasets: [Dataset]
+    /// Groups and other objects at the root (not read).
+    public var others: [String]
+    /// len(xcoordinates), len(ycoordinates) (1 without ycoordinates): a loss-landscape grid.
+    public var grid: (x: Int, y: Int)?
+    public var surfaces: [String] { datasets.filter(\.isSurface).map(\.name) }
+  }
+
+  /// Describes an HDF5 file (see `H5Description`). Datasets larger than HDF5File's limit are
+  /// listed without their ranges.
+  public static func describeH5(path: String) throws -> H5Description {
+    try HDF5File.with(path: path) { h5 in
+      let entries = try h5.rootEntries()
+      func length(_ name: String) -> Int? {
+        for e in entries where e.name == name {
+          if case .dataset(let shape, _, true) = e.kind, shape.count == 1 { return shape[0] }
+        }
+        return nil
+      }
+      var grid: (x: Int, y: Int)?
+      if let nx = length("xcoordinates") { grid = (nx, length("ycoordinates") ?? 1) }
+      var datasets: [H5Description.Dataset] = []
+      var others: [String] = []
+      for e in entries {
+        guard case .dataset(let shape, let type, let numeric) = e.kind else {
+          others.append(e.kind == .group ? "\(e.name)/ (group)" : e.name)
+          continue
+        }
+        let count = shape.reduce(1, *)
+        let coordinate = e.name == "xcoordinates" || e.name == "ycoordinates"
+        let surface = numeric && !coordinate && grid.map { count == $0.x * $0.y } == true
+        var d = H5Description.Dataset(
+          name: e.name, shape: shape, type: type, numeric: numeric, range: nil, pendingCells: nil, isSurface: surface)
+        if numeric, count <= HDF5File.maxElements, let (_, values) = try? h5.readDoubles(e.name) {
+          var lo = Double.infinity, hi = -Double.infinity, pending = 0
+          for v in values where v.isFinite {
+            if surface && v == -1 {
+              pending += 1
+              continue
+            }
+            lo = Swift.min(lo, v)
+            hi = Swift.max(hi, v)
+          }
+          if lo <= hi { d.range = lo...hi }
+          if surface { d.pendingCells = pending }
+        }
+        datasets.append(d)
+      }
+      return H5Description(datasets: datasets, others: others, grid: grid)
     }
   }
 

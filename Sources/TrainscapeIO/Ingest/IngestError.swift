@@ -44,6 +44,9 @@ extension IngestError {
 struct IngestSink {
   /// Every row read, when no capacity bounds the read (`window` is nil).
   var rows: [MetricRow] = []
+  /// Every row read as columns, from readers that fill columns directly (JSONL); `rows`
+  /// then stays empty.
+  var table: MetricsTable? = nil
   /// The kept rows of a bounded read (`IngestOptions.capacity`); `rows`
   /// then stays empty.
   var window: RowWindow? = nil
@@ -52,6 +55,8 @@ struct IngestSink {
   var config: [String: ConfigValue] = [:]
   /// Histograms by tag, in the order read (not bounded by the capacity).
   var histograms: [String: [HistogramSample]] = [:]
+  /// Keys of W&B media items (`wandb.Plotly`, `wandb.Object3D`, images, tables) seen.
+  var mediaKeys: Set<String> = []
   /// A run name found inside the file (W&B display name), if any.
   var runName: String? = nil
   let skipBad: Bool

@@ -7,9 +7,10 @@ import TrainscapeCore
   import Darwin
 #endif
 
-/// Follows a metrics file that is still being written (JSONL and table logs
-/// line by line, TensorBoard event files record by record, W&B `.wandb` logs
-/// block by block): each `poll()` returns the rows completed since the last poll.
+/// Follows a metrics file that is still being written (JSONL and table logs line by line,
+/// TensorBoard event files record by record, W&B `.wandb` logs block by
+/// block): each `poll()` returns the rows completed since the last poll, and keeps the
+/// histograms read (`histograms`).
 ///
 /// - An incomplete last record (half a line, half a TFRecord, half a chunk)
 ///   stays buffered until the rest arrives: it is never an error and never
@@ -37,6 +38,16 @@ public final class RunFollower {
   public private(set) var skipped = 0
   /// How many times the file was read again from the start (replaced or truncated).
   public private(set) var restarts = 0
+  /// Histogram samples read so far, by tag, in the order read (TensorBoard histogram
+  /// summaries, W&B `wandb.Histogram`s): a re-read from the start clears them.
+  public private(set) var histogramsRead: [String: [HistogramSample]] = [:]
+  /// The run name found inside the file so far (a W&B display name), as `RunLoader` names it.
+  public private(set) var runName: String?
+  /// How many histogram samples the last poll added.
+  public private(set) var newHistogramSamples = 0
+
+  /// `histogramsRead`, each tag in step order (as `RunLoader` keeps them).
+  public var histograms: [String: [HistogramSample]] { histogramsRead.sortedBySteps() }
 
   private var fd: Int32 = -1
   private var identity: (inode: UInt64, device: UInt64)?
@@ -123,6 +134,12 @@ public final class RunFollower {
     notes += sink.warnings
     skipped += sink.skipped
     config.merge(sink.config) { _, new in new }
+    if let name = sink.runName { runName = name }
+    newHistogramSamples = 0
+    for (tag, samples) in sink.histograms {
+      histogramsRead[tag, default: []] += samples
+      newHistogramSamples += samples.count
+    }
     var rows = sink.rows
     if format == .tensorboard {
       if let h = heldBack {
@@ -143,6 +160,7 @@ public final class RunFollower {
   private func restart(because why: String) -> [MetricRow] {
     notes.append("\(path): \(why); reading it again from the start")
     restarts += 1
+    histogramsRead = [:]
     let pending = flushHeldBack()
     if fd >= 0 { close(fd) }
     fd = -1

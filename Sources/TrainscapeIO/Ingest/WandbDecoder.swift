@@ -171,7 +171,7 @@ struct WandbChunkDecoder: ChunkDecoder {
     }
     switch rec.recordType {
     case .history(let h)?:
-      if let row = Self.row(from: h, histograms: &sink.histograms) { sink.append(row) }
+      if let row = Self.row(from: h, histograms: &sink.histograms, mediaKeys: &sink.mediaKeys) { sink.append(row) }
     case .config(let c)?:
       Self.applyConfig(c.update.map { ($0.key, $0.nestedKey, $0.valueJson) }, to: &sink.config)
       for r in c.remove { sink.config.removeValue(forKey: r.nestedKey.first ?? r.key) }
@@ -234,6 +234,15 @@ struct WandbChunkDecoder: ChunkDecoder {
   /// The row of a history record; `wandb.Histogram` items (`{"_type": "histogram", "values":
   /// counts, "bins": edges}`, or `packedBins` {min, size, count}) go to `histograms`.
   static func row(from h: Trainscape_Wandb_HistoryRecord, histograms: inout [String: [HistogramSample]]) -> MetricRow? {
+    var ignored: Set<String> = []
+    return row(from: h, histograms: &histograms, mediaKeys: &ignored)
+  }
+
+  /// The same, collecting the keys of media items (`wandb.Plotly`, `wandb.Object3D`, images,
+  /// tables: any item with a `_type`) other than histograms into `mediaKeys`.
+  static func row(
+    from h: Trainscape_Wandb_HistoryRecord, histograms: inout [String: [HistogramSample]], mediaKeys: inout Set<String>
+  ) -> MetricRow? {
     var values: [String: Double] = [:]
     var step: Int64 = h.step.num
     var media: Set<String> = []
@@ -274,6 +283,7 @@ struct WandbChunkDecoder: ChunkDecoder {
       }
       values[path.joined(separator: "/")] = v
     }
+    mediaKeys.formUnion(media.subtracting(histogramTags))
     for tag in histogramTags.sorted() {
       guard let parts = histogramParts[tag], let counts = doubles(parts["values"]) else { continue }
       var edges = doubles(parts["bins"]) ?? []
