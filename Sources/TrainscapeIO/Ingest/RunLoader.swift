@@ -410,7 +410,17 @@ public enum RunLoader {
       } else if isMetricsFileName(e) {
         try loadFile(p, name: nil, options: options, into: &result)
       } else if isLogFileName(e.lowercased()) {
+        if isWandbOwnLog(directory: dir, name: e) { continue }  // W&B's own logs, never metrics
         do {
+          // A log file in a directory is read only as a table log (never as JSONL or CSV by
+          // its first line): anything else is skipped, and said.
+          if options.format == nil {
+            let sniff = TableLogChunkDecoder.sniff(path: p)
+            if !sniff.isTable {
+              throw IngestError.notATableLog(
+                file: p, reason: sniff.reason + " in the first \(TableLogChunkDecoder.sniffBytes >> 10) KiB")
+            }
+          }
           try loadFile(p, name: nil, options: options, into: &result)
         } catch let error as IngestError where error.isNotATableLog {
           result.warnings.append("skipping \(error)")
@@ -423,6 +433,18 @@ public enum RunLoader {
   static func isMetricsFileName(_ name: String) -> Bool {
     let n = name.lowercased()
     return [".jsonl", ".ndjson", ".csv", ".wandb"].contains { n.hasSuffix($0) } || n == "trainer_state.json"
+  }
+
+  /// W&B's own log files (`wandb/debug.log`, `wandb/debug-internal.log`, a run's
+  /// `logs/debug*.log` and `files/output.log`): W&B's diagnostics and the console, not metrics.
+  static func isWandbOwnLog(directory: String, name: String) -> Bool {
+    guard ["debug.log", "debug-internal.log", "output.log"].contains(name) else { return false }
+    let parts = (directory as NSString).standardizingPath.split(separator: "/")
+    guard let last = parts.last else { return false }
+    if last == "wandb" { return true }
+    guard last == "logs" || last == "files", parts.count >= 2 else { return false }
+    let run = parts[parts.count - 2]
+    return run.hasPrefix("run-") || run.hasPrefix("offline-run-") || run == "latest-run"
   }
 
   /// A name that may be a table log (`train.log`, `stdout.txt`, `slurm-123.out`).
