@@ -72,8 +72,8 @@ extension UMAP {
   /// One point's moves in one epoch, from the snapshot of the others: for each of its edges
   /// due this epoch, two attraction steps (as the edge's head, and as the other end of the
   /// mirrored edge), then the negative samples, all computed from the point's position after
-  /// the attraction and applied together (they are independent, so they are computed eight at
-  /// a time in SIMD lanes). Gradients are clipped to +-4 per coordinate.
+  /// the attraction and applied together (they are independent, so they overlap in the CPU
+  /// instead of waiting on each other). Gradients are clipped to +-4 per coordinate.
   @_optimize(speed)
   static func moveVertex(
     _ i: Int, epoch: Int, e: Double, snap: SharedPointer<SIMD4<Float>>, rs: SharedPointer<Int>,
@@ -101,84 +101,27 @@ extension UMAP {
       next[t] += eps[t]
       let negatives = epsNeg[t].isFinite ? Int((e - nextNeg[t]) / epsNeg[t]) : 0
       guard negatives > 0 else { continue }
-      // Eight negative samples at a time, in SIMD lanes; a lane without a sample (or one that
-      // drew the point itself) is masked out. Lanes are filled with constant indices so that
-      // they stay in registers.
-      let here = SIMD8<Float>(repeating: x), hereY = SIMD8<Float>(repeating: y), hereZ = SIMD8<Float>(repeating: z)
-      var mx = SIMD8<Float>(), my = SIMD8<Float>(), mz = SIMD8<Float>()
-      var done = 0
-      while done < negatives {
-        let count = negatives - done
-        @inline(__always) func draw(_ l: Int) -> (SIMD4<Float>, Float) {
-          guard l < count else { return (.zero, 0) }
-          let k = Int(((rng.next() >> 32) &* UInt64(n)) >> 32)
-          return k == i ? (.zero, 0) : (snap[k], 1)
-        }
-        let (q0, v0) = draw(0), (q1, v1) = draw(1), (q2, v2) = draw(2), (q3, v3) = draw(3)
-        let (q4, v4) = draw(4), (q5, v5) = draw(5), (q6, v6) = draw(6), (q7, v7) = draw(7)
-        done += 8
-        let valid = SIMD8<Float>(v0, v1, v2, v3, v4, v5, v6, v7)
-        let dx = here - SIMD8<Float>(q0.x, q1.x, q2.x, q3.x, q4.x, q5.x, q6.x, q7.x)
-        let dy = hereY - SIMD8<Float>(q0.y, q1.y, q2.y, q3.y, q4.y, q5.y, q6.y, q7.y)
-        let dz = hereZ - SIMD8<Float>(q0.z, q1.z, q2.z, q3.z, q4.z, q5.z, q6.z, q7.z)
+      var mx: Float = 0, my: Float = 0, mz: Float = 0
+      for _ in 0..<negatives {
+        let k = Int(((rng.next() >> 32) &* UInt64(n)) >> 32)
+        if k == i { continue }
+        let q = snap[k]
+        let dx = x - q.x, dy = y - q.y, dz = z - q.z
         let d2 = dx * dx + dy * dy + dz * dz
-        let p = fastPow(d2, b)
-        // Zero distance (the same position) pushes nothing, as umap-learn's `dist_squared > 0`.
-        let coeff = (twoGammaB / ((0.001 + d2) * (a * p + 1))).replacing(with: 0, where: d2 .<= 0) * valid
-        mx += clip8(coeff * dx)
-        my += clip8(coeff * dy)
-        mz += clip8(coeff * dz)
+        if d2 > 0 {
+          let p = fastPow(d2, b)
+          let coeff = twoGammaB / ((0.001 + d2) * (a * p + 1))
+          mx += clip(coeff * dx)
+          my += clip(coeff * dy)
+          mz += clip(coeff * dz)
+        }
       }
-      x += mx.sum() * alpha
-      y += my.sum() * alpha
-      z += mz.sum() * alpha
+      x += mx * alpha
+      y += my * alpha
+      z += mz * alpha
       nextNeg[t] += Double(negatives) * epsNeg[t]
     }
     return SIMD4(x, y, z, 0)
-  }
-
-  @inline(__always)
-  static func clip8(_ v: SIMD8<Float>) -> SIMD8<Float> {
-    var r = v
-    r.replace(with: 4, where: v .> 4)
-    r.replace(with: -4, where: v .< -4)
-    return r
-  }
-
-  /// `fastPow` on eight lanes at once: the same polynomials, with integer/float conversions
-  /// done by bit tricks so that every step stays in vector registers (ties in the rounding go
-  /// to even here, up in the scalar one: both keep the reduced argument within +-1/2).
-  @_optimize(speed) @inline(__always)
-  static func fastPow(_ x: SIMD8<Float>, _ y: Float) -> SIMD8<Float> {
-    let bits = unsafeBitCast(x.replacing(with: 1e-30, where: x .< 1e-30), to: SIMD8<UInt32>.self)
-    // 2^23 + biased exponent, as a Float, minus 2^23 + 127: the unbiased exponent.
-    var exponent = unsafeBitCast((bits &>> 23) | 0x4B00_0000, to: SIMD8<Float>.self) - 8_388_735
-    var m = unsafeBitCast((bits & 0x007F_FFFF) | 0x3F80_0000, to: SIMD8<Float>.self)
-    let high = m .> 1.414_213_6
-    m.replace(with: m * 0.5, where: high)
-    exponent.replace(with: exponent + 1, where: high)
-    let t = (m - 1) / (m + 1), t2 = t * t
-    var series: SIMD8<Float> = 0.577_078_02 + t2 * 0.412_198_58
-    series = 0.961_796_69 + t2 * series
-    series = 2.885_390_08 + t2 * series
-    let log2x = exponent + t * series
-    var v = y * log2x
-    v.replace(with: -126, where: v .< -126)
-    v.replace(with: 127, where: v .> 127)
-    // Adding 1.5 * 2^23 rounds to an integer, which then sits in the low mantissa bits.
-    let shifted = v + 12_582_912
-    let n = shifted - 12_582_912
-    let g = (v - n) * 0.693_147_18
-    let c6: Float = 1.0 / 720, c5: Float = 1.0 / 120, c4: Float = 1.0 / 24, c3: Float = 1.0 / 6
-    var e: SIMD8<Float> = c5 + g * c6
-    e = c4 + g * e
-    e = c3 + g * e
-    e = 0.5 + g * e
-    e = 1 + g * e
-    e = 1 + g * e
-    let integer = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000
-    let scale = unsafeBitCast((integer &+ 127) &<< 23, to: SIMD8<Float>.self)
-    return e * scale
   }
 
   /// x^y for x > 0 as exp2(y log2 x), with log2 from the atanh series on [sqrt(1/2), sqrt(2))
