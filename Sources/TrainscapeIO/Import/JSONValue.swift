@@ -219,10 +219,18 @@ struct JSONParser {
       case UInt8(ascii: "t"): out.append(0x09)
       case UInt8(ascii: "u"):
         var u = try hex4()
+        // A high surrogate followed by a low one is one scalar; a lone surrogate (Python's
+        // json writes them) is U+FFFD, and a `\u` escape after it that is not a low surrogate
+        // is read on its own, as JSONLineParser does.
         if (0xD800..<0xDC00).contains(u), i + 1 < b.count, b[i] == UInt8(ascii: "\\"), b[i + 1] == UInt8(ascii: "u") {
+          let save = i
           i += 2
           let lo = try hex4()
-          u = 0x10000 + ((u - 0xD800) << 10) + (lo &- 0xDC00)
+          if (0xDC00..<0xE000).contains(lo) {
+            u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00)
+          } else {
+            i = save
+          }
         }
         let scalar = Unicode.Scalar(u) ?? "\u{FFFD}"
         out.append(contentsOf: Array(String(Character(scalar)).utf8))
