@@ -47,6 +47,10 @@ public struct ImportError: Error, CustomStringConvertible, Equatable {
 /// A strict JSON parser (RFC 8259) into `JSONValue`; also accepts the NaN / Infinity tokens
 /// Python's json module writes.
 struct JSONParser {
+  /// Memory a parsed document may take per byte of JSON text, at most: a number of two bytes
+  /// (`1,`) is a boxed enum case (32 bytes) plus its slot in an array (8).
+  static let bytesPerByte = 24
+
   let b: UnsafeBufferPointer<UInt8>
   var i = 0
   let file: String

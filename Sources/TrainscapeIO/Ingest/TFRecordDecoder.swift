@@ -106,7 +106,9 @@ struct TFRecordChunkDecoder: ChunkDecoder {
       do {
         let event = try Trainscape_Tensorboard_Event(
           serializedBytes: BorrowedBytes(data), partial: true)
-        if let row = row(from: event, histograms: &sink.histograms) { sink.append(row) }
+        if let row = row(from: event, histograms: &sink.histograms, overwrites: &sink.overwrites, offset: offset) {
+          sink.append(row)
+        }
       } catch {
         try sink.bad(
           IngestError(file: file, offset: offset, message: "record data is not a valid Event protobuf (\(error))"))
@@ -144,10 +146,16 @@ struct TFRecordChunkDecoder: ChunkDecoder {
   }
 
   private mutating func row(
-    from event: Trainscape_Tensorboard_Event, histograms: inout [String: [HistogramSample]]
+    from event: Trainscape_Tensorboard_Event, histograms: inout [String: [HistogramSample]],
+    overwrites: inout Overwrites, offset: Int64
   ) -> MetricRow? {
     guard case .summary(let summary)? = event.what else { return nil }
     var values: [String: Double] = [:]
+    func set(_ tag: String, _ v: Double) {
+      if let old = values.updateValue(v, forKey: tag), Overwrites.differ(old, v) {
+        overwrites.add(.sameRecord, example: "the event at byte \(offset), '\(tag)'")
+      }
+    }
     for v in summary.value {
       if v.hasMetadata, v.metadata.hasPluginData, !v.metadata.pluginData.pluginName.isEmpty {
         if pluginByTag[v.tag] != v.metadata.pluginData.pluginName {
@@ -156,14 +164,14 @@ struct TFRecordChunkDecoder: ChunkDecoder {
       }
       switch v.value {
       case .simpleValue(let f)?:
-        values[v.tag] = Double(f)
+        set(v.tag, Double(f))
       case .tensor(let t)?:
         if pluginByTag[v.tag] == "histograms", let h = Self.histogram(tensor: t, step: event.step) {
           histograms[v.tag, default: []].append(h)
           continue
         }
         guard pluginByTag[v.tag] == "scalars", let d = Self.scalar(t) else { continue }
-        values[v.tag] = d
+        set(v.tag, d)
       case nil:
         // The `histo` HistogramProto (field 5) is not in our generated proto: read it from the
         // unknown fields.

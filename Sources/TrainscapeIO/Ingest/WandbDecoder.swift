@@ -171,7 +171,7 @@ struct WandbChunkDecoder: ChunkDecoder {
     }
     switch rec.recordType {
     case .history(let h)?:
-      if let row = Self.row(from: h, histograms: &sink.histograms) { sink.append(row) }
+      if let row = Self.row(from: h, histograms: &sink.histograms, overwrites: &sink.overwrites) { sink.append(row) }
     case .config(let c)?:
       Self.applyConfig(c.update.map { ($0.key, $0.nestedKey, $0.valueJson) }, to: &sink.config)
       for r in c.remove { sink.config.removeValue(forKey: r.nestedKey.first ?? r.key) }
@@ -234,6 +234,14 @@ struct WandbChunkDecoder: ChunkDecoder {
   /// The row of a history record; `wandb.Histogram` items (`{"_type": "histogram", "values":
   /// counts, "bins": edges}`, or `packedBins` {min, size, count}) go to `histograms`.
   static func row(from h: Trainscape_Wandb_HistoryRecord, histograms: inout [String: [HistogramSample]]) -> MetricRow? {
+    var ignored = Overwrites()
+    return row(from: h, histograms: &histograms, overwrites: &ignored)
+  }
+
+  /// `row(from:histograms:)`, counting keys that flatten onto one name ("a/b" and {"a": {"b"}}).
+  static func row(
+    from h: Trainscape_Wandb_HistoryRecord, histograms: inout [String: [HistogramSample]], overwrites: inout Overwrites
+  ) -> MetricRow? {
     var values: [String: Double] = [:]
     var step: Int64 = h.step.num
     var media: Set<String> = []
@@ -272,7 +280,10 @@ struct WandbChunkDecoder: ChunkDecoder {
       if !media.isEmpty, (1..<path.count).contains(where: { media.contains(path[0..<$0].joined(separator: "/")) }) {
         continue
       }
-      values[path.joined(separator: "/")] = v
+      let key = path.joined(separator: "/")
+      if let old = values.updateValue(v, forKey: key), Overwrites.differ(old, v) {
+        overwrites.add(.sameRecord, example: "step \(step), '\(key)'")
+      }
     }
     for tag in histogramTags.sorted() {
       guard let parts = histogramParts[tag], let counts = doubles(parts["values"]) else { continue }
