@@ -51,10 +51,10 @@ struct ExportOptions: ParsableArguments {
   @Flag(help: "Write Plotly arrays in plotly.js's base64 typed-array form (smaller and faster; the W&B Plotly panel shows them as empty, so not for wandb.Plotly).")
   var typedArrays = false
 
-  @Option(help: ArgumentHelp("Thin surfaces and point sets to at most N samples per trace (a stride keeping the last row and column); the figure and stderr say so.", valueName: "N"))
+  @Option(parsing: .unconditional, help: ArgumentHelp("Thin surfaces and point sets to at most N samples per trace (a stride keeping the last row and column); the figure and stderr say so.", valueName: "N"))
   var maxPoints: Int?
 
-  @Option(help: ArgumentHelp("Significant digits for numbers (default: the shortest decimal that reads back exactly).", valueName: "N"))
+  @Option(parsing: .unconditional, help: ArgumentHelp("Significant digits for numbers (default: the shortest decimal that reads back exactly).", valueName: "N"))
   var precision: Int?
 
   @Option(help: ArgumentHelp("For html: put this local plotly.min.js inside the page instead of loading plotly.js from cdn.plot.ly.", valueName: "PATH"))
@@ -88,7 +88,7 @@ struct ExportOptions: ParsableArguments {
     if typedArrays && fmt != .plotly && fmt != .html { log.warning("--typed-arrays only applies to plotly and html output") }
     if inlinePlotlyjs != nil && fmt != .html { log.warning("--inline-plotlyjs only applies to html output") }
     let path = output.output ?? "\(runName)_\(kind)\(fmt.fileExtension)"
-    if !output.force && FileManager.default.fileExists(atPath: path) { throw OutputError.exists(path: path) }
+    try AtomicFile.check(path, overwrite: output.force)
     for note in scene.notes { log.notice("\(note)") }
     let plotlyOptions = PlotlyExporter.Options(
       typedArrays: typedArrays, maxPoints: maxPoints, precision: precision,
@@ -101,8 +101,7 @@ struct ExportOptions: ParsableArguments {
       let (json, n) = PlotlyExporter.figure(scene, options: plotlyOptions)
       var js = HTMLExporter.PlotlyJS.cdn
       if let p = inlinePlotlyjs {
-        guard let d = FileManager.default.contents(atPath: p) else { throw CLIError("\(p): cannot read") }
-        js = .inline([UInt8](d))
+        js = .inline(try InputFiles.read(p))
       }
       bytes = HTMLExporter.page(figureJSON: json, title: scene.title, plotlyJS: js)
       notes = n

@@ -6,10 +6,12 @@ import TrainscapeIO
 extension RunFormat: ExpressibleByArgument {}
 
 /// Reads every run at the given paths with `RunLoader`, logging its warnings.
-func loadRuns(_ paths: [String], format: RunFormat?, skipBad: Bool) throws -> [(run: Run, format: RunFormat)] {
+func loadRuns(_ paths: [String], format: RunFormat?, skipBad: Bool, budget: MemoryBudget = .default) throws
+  -> [(run: Run, format: RunFormat)]
+{
   var out: [(Run, RunFormat)] = []
   for path in paths {
-    let result = try RunLoader.load(path: path, options: IngestOptions(format: format, skipBad: skipBad))
+    let result = try RunLoader.load(path: path, options: IngestOptions(format: format, skipBad: skipBad, budget: budget))
     for w in result.warnings { log.warning("\(w)") }
     if result.skipped > 0 { log.notice("\(path): skipped \(result.skipped) bad record(s) (--skip-bad)") }
     out += zip(result.runs, result.formats).map { ($0, $1) }
@@ -38,12 +40,17 @@ struct Info: ParsableCommand {
   @Flag(help: "Machine-readable output: a JSON array with one object per run.")
   var json = false
 
+  @Option(parsing: .unconditional, help: ArgumentHelp("Most memory one record or JSON document may take: bytes with K, M, G or T (1024-based), or a percentage of the memory.", valueName: "SIZE"))
+  var maxMemory: MemoryBudget = .default
+
   func run() throws {
-    let runs = try loadRuns(paths, format: format, skipBad: skipBad)
+    let runs = try loadRuns(paths, format: format, skipBad: skipBad, budget: maxMemory)
     if json {
-      print("[" + runs.map { Self.jsonObject($0.run, $0.format) }.joined(separator: ",\n ") + "]")
+      try StandardStreams.writeOutput("[" + runs.map { Self.jsonObject($0.run, $0.format) }.joined(separator: ",\n ") + "]\n")
       return
     }
+    // Names and keys come from files: control characters in them are escaped.
+    func print(_ line: String) { try? StandardStreams.writeOutput(Escape.controlCharacters(line) + "\n") }
     for (i, (run, format)) in runs.enumerated() {
       if i > 0 { print("") }
       print("\(run.name)  (\(format.rawValue))  \(run.source)")

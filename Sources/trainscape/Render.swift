@@ -176,10 +176,10 @@ extension Render {
     @Option(help: "Sweep mode: where each run's learning rate comes from: config (lr, learning_rate, optimizer.lr), name (lr3e-4 in the file or directory name), max (the lr metric's peak), first, last (default: config, then name, then max).")
     var lrFrom: LearningRateSource?
 
-    @Option(help: "Samples per sliding window (single-run mode).")
+    @Option(parsing: .unconditional, help: "Samples per sliding window (single-run mode).")
     var window: Int = 50
 
-    @Option(help: "Columns of the common step grid (sweep mode).")
+    @Option(parsing: .unconditional, help: "Columns of the common step grid (sweep mode).")
     var gridPoints: Int = 200
 
     @Option(help: "Log-scale the learning-rate axis (single-run mode; a sweep is always log): auto (two decades or more), on, off.")
@@ -197,7 +197,7 @@ extension Render {
     @Option(help: "Grid mode (.h5): the dataset to draw (train_loss, test_loss, train_acc, ...).")
     var dataset: String = "train_loss"
 
-    @Option(help: "Grid mode: clip values above this before drawing (loss-landscape's --zmax); said in the notes.")
+    @Option(parsing: .unconditional, help: "Grid mode: clip values above this before drawing (loss-landscape's --zmax); said in the notes.")
     var zmax: Double?
 
     @Flag(help: "Grid mode: the file's first axis is x (Z[i, j] at x[i], y[j]) instead of y.")
@@ -229,10 +229,11 @@ extension Render {
       // With --transpose the file's rows are x: the reader's column range is our y range.
       let cols = (transpose ? yRange : xRange).flatMap(parseRange)
       let rows = (transpose ? xRange : yRange).flatMap(parseRange)
+      let budget = output.maxMemory
       switch ext {
-      case "npy": grid = try GridReader.readNPY(path: path, xRange: cols, yRange: rows)
-      case "h5", "hdf5": grid = try GridReader.readLossLandscapeH5(path: path, dataset: dataset)
-      default: grid = try GridReader.readCSV(path: path, xRange: cols, yRange: rows)
+      case "npy": grid = try GridReader.readNPY(path: path, xRange: cols, yRange: rows, budget: budget)
+      case "h5", "hdf5": grid = try GridReader.readLossLandscapeH5(path: path, dataset: dataset, budget: budget)
+      default: grid = try GridReader.readCSV(path: path, xRange: cols, yRange: rows, budget: budget)
       }
       if transpose { grid = grid.transposed() }
       var options = LossLandscapeBuilder.GridOptions()
@@ -410,7 +411,7 @@ extension Render {
     @Option(help: "A family of histogram tags to draw summed (as `trainscape info` lists them).")
     var family: String?
 
-    @Option(help: "Value buckets of the common grid.")
+    @Option(parsing: .unconditional, help: "Value buckets of the common grid.")
     var bins: Int = 80
 
     @Option(help: "Log-scale the density: auto (three decades or more), on, off.")

@@ -20,14 +20,14 @@ extension Render {
     @Option(help: ArgumentHelp("Head(s) to draw, comma-separated (for [heads, q, k] and [batch, heads, q, k] arrays).", valueName: "H[,H...]"))
     var head: String = "0"
 
-    @Option(help: "Batch element to draw (for [batch, heads, q, k] arrays).")
+    @Option(parsing: .unconditional, help: "Batch element to draw (for [batch, heads, q, k] arrays).")
     var batch: Int = 0
 
-    @Option(help: "Draw weights above this value.")
+    @Option(parsing: .unconditional, help: "Draw weights above this value.")
     var threshold: Double = 0.01
 
     // Not --max-points: `export attention` uses that for the exported point budget.
-    @Option(help: "At most this many weights are drawn; beyond it the largest are kept (said on stderr).")
+    @Option(parsing: .unconditional, help: "At most this many weights are drawn; beyond it the largest are kept (said on stderr).")
     var maxWeights: Int = 2_000_000
 
     @OptionGroup var output: OutputOptions
@@ -101,7 +101,7 @@ extension Render {
     @Option(help: "The reward metric (default: from the naming rules, e.g. reward, rewards/mean, rewards/margins).")
     var rewardKey: String?
 
-    @Option(help: "Grid size N of the interpolated surface (N x N).")
+    @Option(parsing: .unconditional, help: "Grid size N of the interpolated surface (N x N).")
     var grid: Int = 30
 
     @Option(help: "Interpolation: linear, cubic or natural.")
@@ -163,13 +163,13 @@ extension Render {
     @Option(help: "A text file with one label per point (N lines) to colour points by.")
     var labels: String?
 
-    @Option(help: "t-SNE perplexity.")
+    @Option(parsing: .unconditional, help: "t-SNE perplexity.")
     var perplexity: Double = 30
 
-    @Option(help: "t-SNE iterations.")
+    @Option(parsing: .unconditional, help: "t-SNE iterations.")
     var iterations: Int = 1000
 
-    @Option(help: "t-SNE random seed.")
+    @Option(parsing: .unconditional, help: "t-SNE random seed.")
     var seed: UInt64 = 42
 
     @OptionGroup var output: OutputOptions
@@ -194,11 +194,19 @@ extension Render {
       default:
         throw CLIError("\(path): embeddings must be [T, D] or [T, N, D]; this array has shape \(shape)")
       }
+      // Read, reduced and drawn: the doubles, a centred copy and its transpose; PCA's cross
+      // product of the smaller side, t-SNE's N x N affinities.
+      let rows = MemoryBudget.product([t, n])
+      let side = method == .tsne ? rows : min(rows, d, 3000)
+      let square = MemoryBudget.product([side, side, method == .tsne ? 24 : 8])
+      let (needed, overflow) = MemoryBudget.product(shape + [24]).addingReportingOverflow(square)
+      try output.maxMemory.check(
+        overflow ? Int.max : needed,
+        for: "an embedding of shape \(NPYFile.describe(shape)) reduced by \(method == .tsne ? "t-SNE (24 bytes a value and a \(side) x \(side) affinity matrix)" : "PCA (24 bytes a value and a \(side) x \(side) cross product)")",
+        file: path)
       var labelList: [String]?
       if let labels {
-        guard let text = try? String(contentsOfFile: labels, encoding: .utf8) else {
-          throw CLIError("\(labels): cannot read the labels file")
-        }
+        let text = String(decoding: try InputFiles.read(labels, budget: output.maxMemory), as: UTF8.self)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
           $0.trimmingCharacters(in: .whitespacesAndNewlines)
         }
