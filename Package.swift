@@ -7,6 +7,7 @@
 //                    -> TrainscapeIO -------------------------> TrainscapeCore
 //                    -> TrainscapeBatch -> TrainscapeIO
 // TrainscapeCore is pure Swift: no OpenGL, no C imports.
+import Foundation
 import PackageDescription
 
 let package = Package(
@@ -59,6 +60,7 @@ let package = Package(
         "TrainscapeCore", "CPNGEncoder", "CHDF5",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "DequeModule", package: "swift-collections"),
+        .product(name: "Logging", package: "swift-log"),
       ],
       path: "Sources/TrainscapeIO"),
 
@@ -143,3 +145,12 @@ let package = Package(
   ],
   swiftLanguageModes: [.v6]
 )
+
+// MARK: - Fuzzing (scripts/fuzz.sh only)
+// The libFuzzer harness is declared only when TRAINSCAPE_FUZZ is set: it needs
+// `-sanitize=fuzzer` to link, so a plain `swift build` never sees it. scripts/fuzz.sh builds it
+// in its own scratch path (.build-fuzz) with AddressSanitizer.
+if ProcessInfo.processInfo.environment["TRAINSCAPE_FUZZ"] != nil {
+  package.targets.append(
+    .executableTarget(name: "TrainscapeFuzz", dependencies: ["TrainscapeIO"], path: "Fuzz/TrainscapeFuzz"))
+}

@@ -30,6 +30,8 @@ struct TFRecordChunkDecoder: ChunkDecoder {
     let n = bytes.count
     var p = 0
     if base == 0 && records == 0 && resyncFrom == nil {
+      // The start of a Git LFS pointer: wait for enough bytes to tell (a chunk may end there).
+      if !atEOF && n < Self.lfsPointer.count && Self.lfsPointer.starts(with: bytes) { return 0 }
       if let message = Self.rejectNonEventFile(bytes, atEOF: atEOF) {
         throw IngestError(file: file, message: message)
       }
@@ -127,8 +129,10 @@ struct TFRecordChunkDecoder: ChunkDecoder {
   }
 
   /// A message when the start of a file shows it is not an event file.
+  static let lfsPointer = Array("version https://git-lfs".utf8)
+
   static func rejectNonEventFile(_ bytes: UnsafeRawBufferPointer, atEOF: Bool) -> String? {
-    let lfs = Array("version https://git-lfs".utf8)
+    let lfs = lfsPointer
     if bytes.count >= lfs.count, bytes.prefix(lfs.count).elementsEqual(lfs) {
       return "is a Git LFS pointer file, not a TensorBoard event file; fetch the real file with `git lfs pull`"
     }
