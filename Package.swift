@@ -2,11 +2,21 @@
 //
 // Trainscape: training metrics -> 3D landscapes -> PNG / window / exports.
 //
-// Dependencies point downward only:
-//   trainscape (CLI) -> TrainscapeHeadless -> TrainscapeGL -> TrainscapeCore
-//                    -> TrainscapeIO -------------------------> TrainscapeCore
-//                    -> TrainscapeBatch -> TrainscapeIO
-// TrainscapeCore is pure Swift: no OpenGL, no C imports.
+// Dependencies point downward only (each target's README.md says what it does and does not):
+//
+//   trainscape (CLI)    -> TrainscapeViewer, TrainscapeHeadless, TrainscapeBatch, TrainscapeIO, TrainscapeCore
+//                          (+ swift-argument-parser, swift-log)
+//   TrainscapeViewer    -> TrainscapeGL, TrainscapeIO, TrainscapeCore   (+ CGLFW, CGL)
+//   TrainscapeHeadless  -> TrainscapeGL, TrainscapeCore                 (+ CEGL, CGL)
+//   TrainscapeBatch     -> TrainscapeIO                                 (+ TOMLKit, swift-crypto)
+//   TrainscapeGL        -> TrainscapeCore                               (+ CGL)
+//   TrainscapeIO        -> TrainscapeCore                               (+ CPNGEncoder, CHDF5, swift-protobuf, swift-collections, swift-log)
+//   CPNGEncoder         -> CLibPNG                                      (+ libdeflate)
+//   TrainscapeCore      -> swift-collections only: pure Swift, no OpenGL, no C imports
+//   TrainscapeFuzz      -> TrainscapeIO   (the libFuzzer harness; declared only when TRAINSCAPE_FUZZ is set: scripts/fuzz.sh)
+//
+// TrainscapeBenchmarks uses Core, IO, Headless and Viewer; the test targets share
+// TrainscapeTestSupport (Tests/README.md).
 import Foundation
 import PackageDescription
 
@@ -44,14 +54,14 @@ let package = Package(
       providers: [.apt(["libhdf5-dev"])]),
     // libdeflate (Debian: libdeflate-dev) writes the fixed-filter frames; libpng the rest.
     .target(
-      name: "CPNGEncoder", dependencies: ["CLibPNG"], path: "Sources/CPNGEncoder",
+      name: "CPNGEncoder", dependencies: ["CLibPNG"], path: "Sources/CPNGEncoder", exclude: ["README.md"],
       linkerSettings: [.linkedLibrary("deflate")]),
 
     // MARK: - Pure Swift core: metrics -> buffers -> geometry -> Scene
     .target(
       name: "TrainscapeCore",
       dependencies: [.product(name: "DequeModule", package: "swift-collections")],
-      path: "Sources/TrainscapeCore"),
+      path: "Sources/TrainscapeCore", exclude: ["README.md"]),
 
     // MARK: - Readers and writers (files in, files out)
     .target(
@@ -62,7 +72,7 @@ let package = Package(
         .product(name: "DequeModule", package: "swift-collections"),
         .product(name: "Logging", package: "swift-log"),
       ],
-      path: "Sources/TrainscapeIO"),
+      path: "Sources/TrainscapeIO", exclude: ["README.md"]),
 
     // MARK: - Batches: plans -> ordered jobs -> shards, input hashes, manifests, merge, gallery
     // No OpenGL: the CLI runs each job through the kinds' own commands.
@@ -73,30 +83,30 @@ let package = Package(
         .product(name: "TOMLKit", package: "TOMLKit"),
         .product(name: "Crypto", package: "swift-crypto"),
       ],
-      path: "Sources/TrainscapeBatch"),
+      path: "Sources/TrainscapeBatch", exclude: ["README.md"]),
 
     // MARK: - Thin OpenGL layer: draws a Scene into the current framebuffer
     .target(
       name: "TrainscapeGL",
       dependencies: ["TrainscapeCore", "CGL"],
-      path: "Sources/TrainscapeGL"),
+      path: "Sources/TrainscapeGL", exclude: ["README.md"]),
 
     // MARK: - Headless backend: EGL context + offscreen framebuffer + readback
     .target(
       name: "TrainscapeHeadless",
       dependencies: ["TrainscapeGL", "TrainscapeCore", "CEGL", "CGL"],
-      path: "Sources/TrainscapeHeadless"),
+      path: "Sources/TrainscapeHeadless", exclude: ["README.md"]),
 
     // MARK: - Interactive window (GLFW): the same SceneRenderer and layout as the headless path
     // GLFW for the window backend, loaded with dlopen on first use (scripts/gen_glfw_loader.py),
     // so the binary runs headless without GLFW or X11 installed; the header is needed to build
     // (libglfw3-dev).
     .target(
-      name: "CGLFW", path: "Sources/CGLFW", linkerSettings: [.linkedLibrary("dl")]),
+      name: "CGLFW", path: "Sources/CGLFW", exclude: ["README.md"], linkerSettings: [.linkedLibrary("dl")]),
     .target(
       name: "TrainscapeViewer",
       dependencies: ["TrainscapeGL", "TrainscapeCore", "TrainscapeIO", "CGLFW", "CGL"],
-      path: "Sources/TrainscapeViewer"),
+      path: "Sources/TrainscapeViewer", exclude: ["README.md"]),
 
     // MARK: - Command line
     .executableTarget(
@@ -106,19 +116,19 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],
-      path: "Sources/trainscape"),
+      path: "Sources/trainscape", exclude: ["README.md"]),
 
     // MARK: - Benchmarks (speed is measured here, never asserted in tests)
     .executableTarget(
       name: "TrainscapeBenchmarks",
       dependencies: ["TrainscapeCore", "TrainscapeIO", "TrainscapeHeadless", "TrainscapeViewer"],
-      path: "Benchmarks/TrainscapeBenchmarks"),
+      path: "Benchmarks/TrainscapeBenchmarks", exclude: ["README.md"]),
 
     // MARK: - Tests
     // Shared by the test targets: tags, paths, the CLI runner, Xvfb, the venv, image diffs.
     .target(
       name: "TrainscapeTestSupport", dependencies: ["TrainscapeCore", "TrainscapeIO"],
-      path: "Tests/TestSupport"),
+      path: "Tests/TestSupport", exclude: ["README.md"]),
     .testTarget(
       name: "TrainscapeCoreTests", dependencies: ["TrainscapeTestSupport", "TrainscapeCore"],
       path: "Tests/TrainscapeCoreTests"),
@@ -128,6 +138,9 @@ let package = Package(
     .testTarget(
       name: "TrainscapeBatchTests", dependencies: ["TrainscapeTestSupport", "TrainscapeBatch", "TrainscapeIO"],
       path: "Tests/TrainscapeBatchTests"),
+    .testTarget(
+      name: "TrainscapeGLTests", dependencies: ["TrainscapeTestSupport", "TrainscapeGL", "TrainscapeCore"],
+      path: "Tests/TrainscapeGLTests"),
     .testTarget(
       name: "TrainscapeRenderTests",
       dependencies: ["TrainscapeTestSupport", "TrainscapeHeadless", "TrainscapeGL", "TrainscapeIO", "TrainscapeCore"],

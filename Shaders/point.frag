@@ -3,15 +3,31 @@ in vec4 v_color;
 in float v_size;
 out vec4 frag_color;
 
+uniform int u_symbol;  // 0 disc, 1 ring (open circle), 2 cross (x)
+
 void main() {
   // Distance from the sprite centre in pixels.
   vec2 p = (gl_PointCoord - vec2(0.5)) * v_size;
   float r = length(p);
   float radius = 0.5 * v_size;
-  float alpha = clamp(radius - r + 0.5, 0.0, 1.0);  // one pixel of anti-aliasing
+  vec3 color = v_color.rgb;
+  float alpha;
+  if (u_symbol == 1) {
+    // A ring about a sixth of the diameter thick (at least 1.5 px), anti-aliased on both edges.
+    float width = max(1.5, v_size * 0.17);
+    alpha = clamp(radius - r + 0.5, 0.0, 1.0) * clamp(r - (radius - width) + 0.5, 0.0, 1.0);
+  } else if (u_symbol == 2) {
+    // Two diagonal bars, each about a seventh of the diameter thick, inside 0.8 of the sprite.
+    float half_width = max(0.9, v_size * 0.075);
+    float d = min(abs(p.x - p.y), abs(p.x + p.y)) * 0.70710678;
+    float extent = radius * 0.8 - max(abs(p.x), abs(p.y));
+    alpha = clamp(half_width - d + 0.5, 0.0, 1.0) * clamp(extent + 0.5, 0.0, 1.0);
+  } else {
+    alpha = clamp(radius - r + 0.5, 0.0, 1.0);  // one pixel of anti-aliasing
+    // A thin darker rim keeps overlapping markers apart.
+    float rim = smoothstep(radius - 1.6, radius - 0.6, r);
+    color = mix(v_color.rgb, v_color.rgb * 0.55, rim * step(4.0, v_size));
+  }
   if (alpha <= 0.0) discard;
-  // A thin darker rim keeps overlapping markers apart.
-  float rim = smoothstep(radius - 1.6, radius - 0.6, r);
-  vec3 color = mix(v_color.rgb, v_color.rgb * 0.55, rim * step(4.0, v_size));
   frag_color = vec4(color, v_color.a * alpha);
 }

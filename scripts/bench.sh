@@ -2,7 +2,8 @@
 # Runs Trainscape's benchmarks beside their Python peers on the same input, in one run, and
 # prints the ratios. Speed is measured here, never asserted in tests.
 #   scripts/bench.sh                 # all of them (the ingest and t-SNE peers take minutes)
-#   scripts/bench.sh interpolation   # one: series, interpolation, embedding, export, turntable, ingest
+#   scripts/bench.sh interpolation   # one: series, interpolation, embedding, export, turntable, ingest,
+#                                    # follow, viewer (the window; on an Xvfb of its own without DISPLAY)
 # Needs scripts/setup.sh first; the turntable peers need `pip install pyvista` in .venv
 # (optional, reported as missing otherwise), the ingest peers `pip install pandas`.
 set -euo pipefail
@@ -24,6 +25,13 @@ run() {
       "$py" scripts/bench_export.py ${plain:+--swift-plain "$plain"} ${typed:+--swift-typed "$typed"} ;;
     turntable) "$bin" turntable && "$py" scripts/bench_turntable.py --swift-bin "$bin" --rounds 3 --frames 3 ;;
     ingest) TRAINSCAPE_BENCH_BIN="$bin" "$py" scripts/bench_ingest.py ;;
+    follow) "$bin" follow ;;
+    viewer)
+      if [ -n "${DISPLAY:-}" ]; then
+        "$bin" viewer --frames 10 --follow Assets/examples/nanochat_d12.jsonl
+      else
+        xvfb-run -a -s "-screen 0 1600x900x24" "$bin" viewer --frames 10 --follow Assets/examples/nanochat_d12.jsonl
+      fi ;;
     *) echo "unknown benchmark $1" >&2; exit 2 ;;
   esac
 }

@@ -4,9 +4,9 @@ import TrainscapeHeadless
 
 /// `follow [LAYERS STEPS APPEND]`: one `view gradient-flow --follow` update of a long run
 /// (default 48 layers x 20,000 steps, then APPEND = 10 new steps), the incremental path
-/// (`IncrementalGradientFlow.append` + `SceneRenderer.apply`) against the full rebuild the
-/// viewer did before (rows -> layer x step matrix -> downsampling -> `GradientFlowBuilder.scene`
-/// -> upload every vertex), measured in the same run on the same renderer; prints the medians
+/// (`IncrementalGradientFlow.append` + `SceneRenderer.apply`) against a full rebuild from all
+/// rows (rows -> layer x step matrix -> downsampling -> `GradientFlowBuilder.scene` -> upload
+/// every vertex), measured in the same run on the same renderer; prints the medians
 /// and the ratio, twice: with `--max-steps` unlimited (every step a column) and with the
 /// default `--max-steps 2000` (20,000 steps in buckets of 32). Also the first append after a
 /// load, with and without the buffer room the viewer reserves for followed scenes. Then the
@@ -40,7 +40,7 @@ enum FollowBenchmark {
       var fullBytes = 0, incBytes = 0
       for k in 0..<repeats {
         let n = steps + append * (k + 1)
-        // Full rebuild, as the viewer did it on every update: all rows read so far.
+        // Full rebuild from all rows read so far.
         let t0 = Date()
         var buffer = MetricsBuffer()
         buffer.append(contentsOf: rows[..<n])

@@ -1,4 +1,5 @@
 import CGL
+import TrainscapeCore
 
 /// Errors from the GL layer, with enough context to act on.
 public enum GLError: Error, CustomStringConvertible {
@@ -24,13 +25,14 @@ public enum GLError: Error, CustomStringConvertible {
   }
 }
 
-/// A linked GLSL program with cached uniform locations.
+/// A linked GLSL program with cached uniform locations, set through typed `Uniform`s.
 final class GLProgram {
-  let id: GLuint
+  private(set) var id: GLuint
   let name: String
   private var locations: [String: GLint] = [:]
 
-  init(name: String, stages: [(file: String, type: Int32)]) throws {
+  /// Compiles and links `stages` (embedded shader files and their GL stage types).
+  init(name: String, stages: [(file: String, type: Int32)], device: GLDevice) throws {
     self.name = name
     var shaders: [GLuint] = []
     defer { for s in shaders { glDeleteShader(s) } }
@@ -40,14 +42,14 @@ final class GLProgram {
       }
       shaders.append(try Self.compile(source, type: GLenum(stage.type), name: stage.file))
     }
-    let program = glCreateProgram()
+    var program = device.makeProgram()
     for s in shaders { glAttachShader(program, s) }
     glLinkProgram(program)
     var ok: GLint = 0
     glGetProgramiv(program, GLenum(GL_LINK_STATUS), &ok)
     if ok == 0 {
       let log = Self.infoLog(program, isProgram: true)
-      glDeleteProgram(program)
+      device.deleteProgram(&program)
       throw GLError.programLink(name: name, log: log)
     }
     for s in shaders { glDetachShader(program, s) }
@@ -103,25 +105,139 @@ final class GLProgram {
 
   func use() { glUseProgram(id) }
 
-  func location(_ uniform: String) -> GLint {
+  private func location(_ uniform: String) -> GLint {
     if let l = locations[uniform] { return l }
     let l = glGetUniformLocation(id, uniform)
     locations[uniform] = l
     return l
   }
 
-  func set(_ uniform: String, _ m: [Float]) {
-    m.withUnsafeBufferPointer { glUniformMatrix4fv(location(uniform), 1, GLboolean(GL_FALSE), $0.baseAddress) }
+  /// Sets `uniform` of this program, which must be in use.
+  func set<Value: UniformValue>(_ uniform: Uniform<Value>, _ value: Value) {
+    value.set(at: location(uniform.name))
   }
-  func set(_ uniform: String, _ v: Float) { glUniform1f(location(uniform), v) }
-  func set(_ uniform: String, _ x: Float, _ y: Float) { glUniform2f(location(uniform), x, y) }
-  func set(_ uniform: String, _ x: Float, _ y: Float, _ z: Float) {
-    glUniform3f(location(uniform), x, y, z)
-  }
-  func set(_ uniform: String, sampler unit: Int32) { glUniform1i(location(uniform), unit) }
-  func set(_ uniform: String, integer v: Int32) { glUniform1i(location(uniform), v) }
 
-  func destroy() { glDeleteProgram(id) }
+  func destroy(on device: GLDevice) { device.deleteProgram(&id) }
+}
+
+// MARK: - Typed uniforms
+
+/// A value a uniform holds, and the GL call that sets it.
+protocol UniformValue {
+  func set(at location: GLint)
+}
+
+extension Float: UniformValue {
+  func set(at location: GLint) { glUniform1f(location, self) }
+}
+
+extension SIMD2<Float>: UniformValue {
+  func set(at location: GLint) { glUniform2f(location, x, y) }
+}
+
+extension SIMD3<Float>: UniformValue {
+  func set(at location: GLint) { glUniform3f(location, x, y, z) }
+}
+
+extension Int32: UniformValue {
+  func set(at location: GLint) { glUniform1i(location, self) }
+}
+
+/// A 4 x 4 matrix, column-major (`Mat4.floats`).
+struct Matrix4: UniformValue {
+  var columns: [Float]
+  init(_ m: Mat4) { columns = m.floats }
+  func set(at location: GLint) {
+    columns.withUnsafeBufferPointer { glUniformMatrix4fv(location, 1, GLboolean(GL_FALSE), $0.baseAddress) }
+  }
+}
+
+/// The texture unit a sampler reads.
+struct TextureUnit: UniformValue {
+  var unit: Int32
+  func set(at location: GLint) { glUniform1i(location, unit) }
+}
+
+extension SIMD3<Float> {
+  init(_ v: Vec3) { self.init(Float(v.x), Float(v.y), Float(v.z)) }
+}
+
+/// A uniform by its GLSL name and its type.
+struct Uniform<Value: UniformValue> {
+  let name: String
+  init(_ name: String) { self.name = name }
+}
+
+/// The uniforms of the shaders in Shaders/, in one place.
+enum Uniforms {
+  /// Data or pixel coordinates to clip space.
+  static let matrix = Uniform<Matrix4>("u_matrix")
+  static let view = Uniform<Matrix4>("u_view")
+  static let projection = Uniform<Matrix4>("u_projection")
+  /// Blinn-Phong lighting (`Lighting`).
+  static let lightDirection = Uniform<SIMD3<Float>>("u_light_dir")
+  static let ambient = Uniform<Float>("u_ambient")
+  static let diffuse = Uniform<Float>("u_diffuse")
+  static let specular = Uniform<Float>("u_specular")
+  static let shininess = Uniform<Float>("u_shininess")
+  /// Axis space to the normalized box (`SurfaceTransform`, `ScatterTransform`).
+  static let scale = Uniform<SIMD3<Float>>("u_scale")
+  static let offset = Uniform<SIMD3<Float>>("u_offset")
+  static let normalScale = Uniform<SIMD3<Float>>("u_normal_scale")
+  /// Colour value to colour-map coordinate: (scale, offset).
+  static let colorMapping = Uniform<SIMD2<Float>>("u_color")
+  static let useColormap = Uniform<Int32>("u_use_colormap")
+  static let colormap = Uniform<TextureUnit>("u_colormap")
+  static let opacity = Uniform<Float>("u_opacity")
+  /// Viewport size in pixels (wide lines), and the marker size factor.
+  static let viewport = Uniform<SIMD2<Float>>("u_viewport")
+  static let pointScale = Uniform<Float>("u_scale_px")
+  /// The marker's shape (`symbolCode`).
+  static let symbol = Uniform<Int32>("u_symbol")
+
+  /// point.frag's `u_symbol`.
+  static func symbolCode(_ s: ScatterTrace.Symbol) -> Int32 {
+    switch s {
+    case .circle: return 0
+    case .ring: return 1
+    case .cross: return 2
+    }
+  }
+  /// The font atlas, and the image and its texel size for FXAA.
+  static let atlas = Uniform<TextureUnit>("u_atlas")
+  static let image = Uniform<TextureUnit>("u_image")
+  static let texel = Uniform<SIMD2<Float>>("u_texel")
+}
+
+/// Every program the renderer draws with, compiled once per context.
+struct Programs {
+  let surface, surfaceVertexLit, line, flat, text, colorbar, scatterLine, scatterPoint, mesh, fxaa: GLProgram
+
+  init(device: GLDevice) throws {
+    func make(_ name: String, _ stages: [(String, Int32)]) throws -> GLProgram {
+      try GLProgram(name: name, stages: stages, device: device)
+    }
+    surface = try make("surface", [("surface.vert", GL_VERTEX_SHADER), ("surface.frag", GL_FRAGMENT_SHADER)])
+    surfaceVertexLit = try make(
+      "surface_vertexlit",
+      [("surface_vertexlit.vert", GL_VERTEX_SHADER), ("surface_vertexlit.frag", GL_FRAGMENT_SHADER)])
+    line = try make(
+      "line", [("line.vert", GL_VERTEX_SHADER), ("line.geom", GL_GEOMETRY_SHADER), ("line.frag", GL_FRAGMENT_SHADER)])
+    flat = try make("flat", [("flat.vert", GL_VERTEX_SHADER), ("flat.frag", GL_FRAGMENT_SHADER)])
+    text = try make("text", [("text.vert", GL_VERTEX_SHADER), ("text.frag", GL_FRAGMENT_SHADER)])
+    colorbar = try make("colorbar", [("colorbar.vert", GL_VERTEX_SHADER), ("colorbar.frag", GL_FRAGMENT_SHADER)])
+    scatterLine = try make(
+      "scatter_line",
+      [("scatter_line.vert", GL_VERTEX_SHADER), ("line.geom", GL_GEOMETRY_SHADER), ("line.frag", GL_FRAGMENT_SHADER)])
+    scatterPoint = try make(
+      "scatter_point", [("scatter_point.vert", GL_VERTEX_SHADER), ("point.frag", GL_FRAGMENT_SHADER)])
+    mesh = try make("mesh", [("mesh.vert", GL_VERTEX_SHADER), ("mesh.frag", GL_FRAGMENT_SHADER)])
+    fxaa = try make("fxaa", [("fxaa.vert", GL_VERTEX_SHADER), ("fxaa.frag", GL_FRAGMENT_SHADER)])
+  }
+
+  var all: [GLProgram] { [surface, surfaceVertexLit, line, flat, text, colorbar, scatterLine, scatterPoint, mesh, fxaa] }
+
+  func destroy(on device: GLDevice) { for p in all { p.destroy(on: device) } }
 }
 
 extension Substring {

@@ -8,22 +8,25 @@ public final class OffscreenFramebuffer {
   public let width: Int
   public let height: Int
   public let samples: Int
+  private let device: GLDevice
   private var msFBO: GLuint = 0
   private var msColor: GLuint = 0
   private var msDepth: GLuint = 0
   private var resolveFBO: GLuint = 0
   private var resolveColor: GLuint = 0
 
-  public init(width: Int, height: Int, samples requested: Int) throws {
+  /// `samples` x MSAA (as many as the GL allows); its GL objects come from `device`.
+  public init(width: Int, height: Int, samples requested: Int, device: GLDevice) throws {
     self.width = width
     self.height = height
+    self.device = device
     var maxSamples: GLint = 0
     glGetIntegerv(GLenum(GL_MAX_SAMPLES), &maxSamples)
     samples = max(0, min(requested, Int(maxSamples)))
     try checkFramebufferSize(width: width, height: height)
-    glGenFramebuffers(1, &msFBO)
-    glGenRenderbuffers(1, &msColor)
-    glGenRenderbuffers(1, &msDepth)
+    msFBO = device.makeFramebuffer()
+    msColor = device.makeRenderbuffer()
+    msDepth = device.makeRenderbuffer()
     glBindFramebuffer(GLenum(GL_FRAMEBUFFER), msFBO)
     glBindRenderbuffer(GLenum(GL_RENDERBUFFER), msColor)
     glRenderbufferStorageMultisample(
@@ -41,7 +44,7 @@ public final class OffscreenFramebuffer {
       destroy()
       throw incompleteFramebuffer(status: status, width: width, height: height, samples: samples)
     }
-    let status2 = makeColorFramebuffer(width: width, height: height, fbo: &resolveFBO, color: &resolveColor)
+    let status2 = makeColorFramebuffer(width: width, height: height, fbo: &resolveFBO, color: &resolveColor, device: device)
     guard status2 == GLenum(GL_FRAMEBUFFER_COMPLETE) else {
       destroy()
       throw incompleteFramebuffer(status: status2, width: width, height: height, samples: 1)
@@ -72,10 +75,11 @@ public final class OffscreenFramebuffer {
   }
 
   public func destroy() {
-    if msFBO != 0 { glDeleteFramebuffers(1, &msFBO) }
-    if resolveFBO != 0 { glDeleteFramebuffers(1, &resolveFBO) }
-    for var rb in [msColor, msDepth, resolveColor] where rb != 0 { glDeleteRenderbuffers(1, &rb) }
-    msFBO = 0; resolveFBO = 0; msColor = 0; msDepth = 0; resolveColor = 0
+    device.deleteFramebuffer(&msFBO)
+    device.deleteFramebuffer(&resolveFBO)
+    device.deleteRenderbuffer(&msColor)
+    device.deleteRenderbuffer(&msDepth)
+    device.deleteRenderbuffer(&resolveColor)
   }
 }
 
@@ -87,36 +91,30 @@ public final class PostProcessFramebuffer {
   public let width: Int
   public let height: Int
   public private(set) var colorTexture: GLuint = 0
+  private let device: GLDevice
   private var plotFBO: GLuint = 0
   private var plotDepth: GLuint = 0
   private var outputFBO: GLuint = 0
   private var outputColor: GLuint = 0
 
-  public init(width: Int, height: Int) throws {
+  /// Its GL objects come from `device`.
+  public init(width: Int, height: Int, device: GLDevice) throws {
     self.width = width
     self.height = height
+    self.device = device
     try checkFramebufferSize(width: width, height: height)
-    glGenTextures(1, &colorTexture)
-    glBindTexture(GLenum(GL_TEXTURE_2D), colorTexture)
-    glTexImage2D(
-      GLenum(GL_TEXTURE_2D), 0, GL_RGBA8, GLsizei(width), GLsizei(height), 0, GLenum(GL_RGBA),
-      GLenum(GL_UNSIGNED_BYTE), nil)
-    glTexParameteri(GLenum(GL_TEXTURE_2D), GLenum(GL_TEXTURE_MIN_FILTER), GL_LINEAR)
-    glTexParameteri(GLenum(GL_TEXTURE_2D), GLenum(GL_TEXTURE_MAG_FILTER), GL_LINEAR)
-    glTexParameteri(GLenum(GL_TEXTURE_2D), GLenum(GL_TEXTURE_WRAP_S), GL_CLAMP_TO_EDGE)
-    glTexParameteri(GLenum(GL_TEXTURE_2D), GLenum(GL_TEXTURE_WRAP_T), GL_CLAMP_TO_EDGE)
-    glBindTexture(GLenum(GL_TEXTURE_2D), 0)
-    glGenFramebuffers(1, &plotFBO)
+    colorTexture = device.makeTexture(width: width, height: height, format: GL_RGBA, pixels: nil, linear: true)
+    plotFBO = device.makeFramebuffer()
     glBindFramebuffer(GLenum(GL_FRAMEBUFFER), plotFBO)
     glFramebufferTexture2D(
       GLenum(GL_FRAMEBUFFER), GLenum(GL_COLOR_ATTACHMENT0), GLenum(GL_TEXTURE_2D), colorTexture, 0)
-    glGenRenderbuffers(1, &plotDepth)
+    plotDepth = device.makeRenderbuffer()
     glBindRenderbuffer(GLenum(GL_RENDERBUFFER), plotDepth)
     glRenderbufferStorage(GLenum(GL_RENDERBUFFER), GLenum(GL_DEPTH24_STENCIL8), GLsizei(width), GLsizei(height))
     glFramebufferRenderbuffer(
       GLenum(GL_FRAMEBUFFER), GLenum(GL_DEPTH_STENCIL_ATTACHMENT), GLenum(GL_RENDERBUFFER), plotDepth)
     let s1 = glCheckFramebufferStatus(GLenum(GL_FRAMEBUFFER))
-    let s2 = makeColorFramebuffer(width: width, height: height, fbo: &outputFBO, color: &outputColor)
+    let s2 = makeColorFramebuffer(width: width, height: height, fbo: &outputFBO, color: &outputColor, device: device)
     glBindFramebuffer(GLenum(GL_FRAMEBUFFER), 0)
     guard s1 == GLenum(GL_FRAMEBUFFER_COMPLETE), s2 == GLenum(GL_FRAMEBUFFER_COMPLETE) else {
       destroy()
@@ -137,11 +135,11 @@ public final class PostProcessFramebuffer {
   }
 
   public func destroy() {
-    if plotFBO != 0 { glDeleteFramebuffers(1, &plotFBO) }
-    if outputFBO != 0 { glDeleteFramebuffers(1, &outputFBO) }
-    for var rb in [plotDepth, outputColor] where rb != 0 { glDeleteRenderbuffers(1, &rb) }
-    if colorTexture != 0 { glDeleteTextures(1, &colorTexture) }
-    plotFBO = 0; outputFBO = 0; plotDepth = 0; outputColor = 0; colorTexture = 0
+    device.deleteFramebuffer(&plotFBO)
+    device.deleteFramebuffer(&outputFBO)
+    device.deleteRenderbuffer(&plotDepth)
+    device.deleteRenderbuffer(&outputColor)
+    device.deleteTexture(&colorTexture)
   }
 }
 
@@ -174,9 +172,9 @@ func incompleteFramebuffer(status: GLenum, width: Int, height: Int, samples: Int
 
 /// A single-sample RGBA8 framebuffer (readback target); returns its completeness status and
 /// leaves it bound.
-func makeColorFramebuffer(width: Int, height: Int, fbo: inout GLuint, color: inout GLuint) -> GLenum {
-  glGenFramebuffers(1, &fbo)
-  glGenRenderbuffers(1, &color)
+func makeColorFramebuffer(width: Int, height: Int, fbo: inout GLuint, color: inout GLuint, device: GLDevice) -> GLenum {
+  fbo = device.makeFramebuffer()
+  color = device.makeRenderbuffer()
   glBindFramebuffer(GLenum(GL_FRAMEBUFFER), fbo)
   glBindRenderbuffer(GLenum(GL_RENDERBUFFER), color)
   glRenderbufferStorage(GLenum(GL_RENDERBUFFER), GLenum(GL_RGBA8), GLsizei(width), GLsizei(height))

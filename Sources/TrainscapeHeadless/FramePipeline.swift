@@ -7,8 +7,9 @@ import TrainscapeCore
 ///
 /// On Mesa llvmpipe every stage of a frame is CPU time on the same cores. A perf profile of a
 /// 72-frame 1280x720 turntable of a 500x500 surface (`TrainscapeBenchmarks turntable
-/// --profile`) showed where it goes: the plot's rasterization, PNG encoding, and, before it
-/// moved to the CPU, a full-screen FXAA pass that cost as much as the plot. Hence `final`:
+/// --profile`) shows where it goes: the plot's rasterization, PNG encoding, and FXAA, which as a
+/// full-screen GPU pass costs as much as the plot (so on llvmpipe it runs on the CPU, on the
+/// edges only). Hence `final`:
 ///
 /// | setting | triangles | lighting | anti-aliasing | s/frame (quiet box) |
 /// |---|---|---|---|---|

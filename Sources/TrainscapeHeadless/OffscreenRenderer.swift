@@ -78,11 +78,11 @@ public final class HeadlessRenderer {
     if fxaa && !fxaaOnCPU {
       if postTarget == nil || postTarget!.width != width || postTarget!.height != height {
         postTarget?.destroy()
-        postTarget = try PostProcessFramebuffer(width: width, height: height)
+        postTarget = try PostProcessFramebuffer(width: width, height: height, device: renderer.device)
       }
     } else if target == nil || target!.width != width || target!.height != height {
       target?.destroy()
-      target = try OffscreenFramebuffer(width: width, height: height, samples: samples)
+      target = try OffscreenFramebuffer(width: width, height: height, samples: samples, device: renderer.device)
     }
     if loadedScene?.traces != scene.traces || loadedScene?.x != scene.x
       || loadedScene?.y != scene.y || loadedScene?.z != scene.z

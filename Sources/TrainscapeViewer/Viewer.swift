@@ -358,7 +358,7 @@ public final class Viewer {
     let (w, h) = framebufferSize
     if target == nil || target!.width != w || target!.height != h {
       target?.destroy()
-      target = try? OffscreenFramebuffer(width: w, height: h, samples: options.samples)
+      target = try? OffscreenFramebuffer(width: w, height: h, samples: options.samples, device: full.device)
     }
     guard let target else { throw ViewerError.glfw("cannot create a \(w)x\(h) framebuffer for the screenshot") }
     target.bind()

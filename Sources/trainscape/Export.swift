@@ -44,15 +44,13 @@ enum ExportFormat: String, ExpressibleByArgument, CaseIterable {
   }
 }
 
-struct ExportOptions: ParsableArguments {
+/// The export options every kind has (the format and how numbers are written).
+struct ExportFileOptions: ParsableArguments {
   @Option(help: "Output format: plotly, object3d (.pts.json point cloud), lidar (.pts.json lidar/beta scene with the axes box), glb, html (default: from the output's extension).")
   var format: ExportFormat?
 
   @Flag(help: "Write Plotly arrays in plotly.js's base64 typed-array form (smaller and faster; the W&B Plotly panel shows them as empty, so not for wandb.Plotly).")
   var typedArrays = false
-
-  @Option(parsing: .unconditional, help: ArgumentHelp("Thin surfaces and point sets to at most N samples per trace (a stride keeping the last row and column); the figure and stderr say so.", valueName: "N"))
-  var maxPoints: Int?
 
   @Option(parsing: .unconditional, help: ArgumentHelp("Significant digits for numbers (default: the shortest decimal that reads back exactly).", valueName: "N"))
   var precision: Int?
@@ -61,30 +59,35 @@ struct ExportOptions: ParsableArguments {
   var inlinePlotlyjs: String?
 
   func validate() throws {
-    if let n = maxPoints, n < 4 { throw ValidationError("--max-points must be at least 4") }
     if let p = precision, !(1...17).contains(p) { throw ValidationError("--precision must be between 1 and 17") }
     if let js = inlinePlotlyjs, !FileManager.default.fileExists(atPath: js) {
       throw ValidationError("--inline-plotlyjs: \(js) does not exist")
     }
   }
 
-  /// Converts and writes the scene; prints the path written.
-  func write(_ sceneIn: Scene, output: OutputOptions, kind: String, runName: String) throws {
+  /// The format asked for: --format, else the output's extension, else Plotly.
+  func resolvedFormat(output: OutputOptions) throws -> ExportFormat {
+    if let f = format { return f }
+    if let o = output.output {
+      guard let f = ExportFormat.from(path: o) else {
+        throw ValidationError("cannot tell the format from '\(o)'; use an extension .plotly.json, .json, .pts.json, .glb or .html, or pass --format")
+      }
+      return f
+    }
+    return .plotly
+  }
+
+  /// Converts and writes the scene; prints the path written. `maxPoints` thins traces;
+  /// `dataCoordinates` writes point clouds in data units instead of the normalized box.
+  func write(
+    _ sceneIn: Scene, output: OutputOptions, kind: String, runName: String, maxPoints: Int?,
+    dataCoordinates: Bool = false
+  ) throws {
     var scene = sceneIn
     if output.background.lowercased() != "transparent", let bg = RGBColor(hex: output.background) {
       scene.background = bg
     }
-    let fmt: ExportFormat
-    if let f = format {
-      fmt = f
-    } else if let o = output.output {
-      guard let f = ExportFormat.from(path: o) else {
-        throw ValidationError("cannot tell the format from '\(o)'; use an extension .plotly.json, .json, .pts.json, .glb or .html, or pass --format")
-      }
-      fmt = f
-    } else {
-      fmt = .plotly
-    }
+    let fmt = try resolvedFormat(output: output)
     if typedArrays && fmt != .plotly && fmt != .html { log.warning("--typed-arrays only applies to plotly and html output") }
     if inlinePlotlyjs != nil && fmt != .html { log.warning("--inline-plotlyjs only applies to html output") }
     let path = output.output ?? "\(runName)_\(kind)\(fmt.fileExtension)"
@@ -106,7 +109,8 @@ struct ExportOptions: ParsableArguments {
       bytes = HTMLExporter.page(figureJSON: json, title: scene.title, plotlyJS: js)
       notes = n
     case .object3d:
-      (bytes, notes) = Object3DExporter.pointCloud(scene, options: .init(maxPoints: maxPoints, precision: precision))
+      (bytes, notes) = Object3DExporter.pointCloud(
+        scene, options: .init(maxPoints: maxPoints, precision: precision, dataCoordinates: dataCoordinates))
     case .lidar:
       (bytes, notes) = Object3DExporter.lidarScene(scene, options: .init(maxPoints: maxPoints, precision: precision))
     case .glb:
@@ -115,6 +119,25 @@ struct ExportOptions: ParsableArguments {
     for note in notes { log.notice("\(note)") }
     try AtomicFile.write(bytes, to: path, overwrite: output.force)
     print(path)
+  }
+}
+
+/// The export options of most kinds: the file options and --max-points (thinning). The
+/// embedding kind has its own --max-points (subsampling), so it takes `ExportFileOptions` alone.
+struct ExportOptions: ParsableArguments {
+  @OptionGroup var file: ExportFileOptions
+
+  @Option(parsing: .unconditional, help: ArgumentHelp("Thin surfaces and point sets to at most N samples per trace (a stride keeping the last row and column); the figure and stderr say so.", valueName: "N"))
+  var maxPoints: Int?
+
+  func validate() throws {
+    if let n = maxPoints, n < 4 { throw ValidationError("--max-points must be at least 4") }
+  }
+
+  func resolvedFormat(output: OutputOptions) throws -> ExportFormat { try file.resolvedFormat(output: output) }
+
+  func write(_ scene: Scene, output: OutputOptions, kind: String, runName: String, dataCoordinates: Bool = false) throws {
+    try file.write(scene, output: output, kind: kind, runName: runName, maxPoints: maxPoints, dataCoordinates: dataCoordinates)
   }
 }
 

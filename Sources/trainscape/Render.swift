@@ -217,25 +217,12 @@ extension Render {
       }
     }
 
-    static let gridExtensions = ["npy", "csv", "tsv", "txt", "h5", "hdf5"]
-
-    var isGridMode: Bool {
-      paths.count == 1 && Self.gridExtensions.contains(URL(fileURLWithPath: paths[0]).pathExtension.lowercased())
-    }
+    var isGridMode: Bool { paths.count == 1 && GridReader.isGrid(paths[0]) }
 
     func gridScene(_ path: String) throws -> (Scene, String) {
-      let ext = URL(fileURLWithPath: path).pathExtension.lowercased()
-      var grid: LossGrid
-      // With --transpose the file's rows are x: the reader's column range is our y range.
-      let cols = (transpose ? yRange : xRange).flatMap(parseRange)
-      let rows = (transpose ? xRange : yRange).flatMap(parseRange)
-      let budget = output.maxMemory
-      switch ext {
-      case "npy": grid = try GridReader.readNPY(path: path, xRange: cols, yRange: rows, budget: budget)
-      case "h5", "hdf5": grid = try GridReader.readLossLandscapeH5(path: path, dataset: dataset, budget: budget)
-      default: grid = try GridReader.readCSV(path: path, xRange: cols, yRange: rows, budget: budget)
-      }
-      if transpose { grid = grid.transposed() }
+      let grid = try GridReader.read(
+        path: path, xRange: xRange.flatMap(parseRange), yRange: yRange.flatMap(parseRange), dataset: dataset,
+        transpose: transpose, budget: output.maxMemory)
       var options = LossLandscapeBuilder.GridOptions()
       options.logZ = logZ
       options.zMax = zmax
@@ -376,18 +363,6 @@ func parseRange(_ text: String) -> ClosedRange<Double>? {
     lo.isFinite, hi.isFinite, lo < hi
   else { return nil }
   return lo...hi
-}
-
-extension LossGrid {
-  /// The same grid with the roles of the axes swapped.
-  func transposed() -> LossGrid {
-    var v = [Double](repeating: .nan, count: values.count)
-    for r in 0..<y.count {
-      for c in 0..<x.count { v[c * y.count + r] = values[r * x.count + c] }
-    }
-    // Values were laid out as rows of x; reading them as rows of y swaps x and y.
-    return LossGrid(x: y, y: x, values: v, name: name, pendingCells: pendingCells)
-  }
 }
 
 extension Render {

@@ -39,7 +39,7 @@ struct OutputOptions: ParsableArguments {
   @Option(parsing: .unconditional, help: ArgumentHelp("Camera position as Plotly's scene.camera.eye: x,y,z in units of the axes box (which spans -0.5..0.5), z up.", valueName: "x,y,z"))
   var cameraEye: String?
 
-  @Option(help: "Colour map: viridis, plasma, inferno, magma, cividis, turbo, RdYlGn, coolwarm, Greys (add _r to reverse).")
+  @Option(help: "Colour map: viridis, plasma, inferno, magma, cividis, turbo, RdYlGn, coolwarm, Greys, or any of plotly's named colour scales (Rainbow, Jet, Hot, RdBu, YlGnBu, Portland, thermal, ...); case-insensitive, add _r to reverse.")
   var colormap: String?
 
   @Option(help: "Figure title (default: depends on the kind and the run).")
@@ -68,7 +68,7 @@ struct OutputOptions: ParsableArguments {
       throw ValidationError("--camera-eye expects three numbers x,y,z, e.g. 1.5,-1.5,1.2; got '\(e)'")
     }
     if let c = colormap, Colormap.named(c) == nil {
-      throw ValidationError("unknown colour map '\(c)'; choose one of \(Colormap.allNames.joined(separator: ", ")) (add _r to reverse)")
+      throw ValidationError("unknown colour map '\(c)'; choose one of \(Colormap.allNames.joined(separator: ", ")) (case-insensitive; add _r to reverse)")
     }
     if background.lowercased() != "transparent" && RGBColor(hex: background) == nil {
       throw ValidationError("--background expects #rrggbb or 'transparent'; got '\(background)'")

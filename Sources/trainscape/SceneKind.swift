@@ -10,6 +10,8 @@ protocol SceneKind: ParsableCommand {
   var output: OutputOptions { get }
   /// The scene and a name for default output files (usually the run's name).
   func makeScene() throws -> (Scene, String)
+  /// `export KIND` (default: `ExportCommand<Self>`; a kind with export-only options has its own).
+  static var exportCommand: ParsableCommand.Type { get }
 }
 
 extension SceneKind {

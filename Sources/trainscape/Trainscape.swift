@@ -61,8 +61,8 @@ final class CommandCache: Sendable {
   @TaskLocal static var current: CommandCache?
   /// Runs read, by path and reading options.
   let runs = Locked<[String: [Run]]>([:])
-  /// Reduced embeddings and their run names, by input and method options.
-  let embeddings = Locked<[String: (Scene, String)]>([:])
+  /// Reduced embedding snapshots, by input and method options.
+  let embeddings = Locked<[String: EmbeddingRecipe.Layout]>([:])
 }
 
 enum TrainscapeVersion {

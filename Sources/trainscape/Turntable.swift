@@ -83,6 +83,14 @@ struct FrameSequence {
   var scene: (Int) throws -> Scene
   /// "turntable" or "animate", for progress lines.
   var verb: String
+  /// Frame file names (default NAME_0000.png, ...).
+  var fileNames: [String]? = nil
+  /// Per frame, what the manifest records about it (epoch, accuracy, ...).
+  var frameInfo: [[String: String]]? = nil
+  /// The input files for the manifest (default: the existing files on the command line).
+  var inputs: [String]? = nil
+  /// Options the manifest records besides the frame options.
+  var extraOptions: [String: String] = [:]
 }
 
 /// Renders frames to `NAME_0000.png ...` in a new run folder (or in place), with a manifest
@@ -136,6 +144,7 @@ struct FrameWriter {
 
   func write(_ sequence: FrameSequence) throws {
     let (name, count, verb) = (sequence.name, sequence.count, sequence.verb)
+    let started = ISO8601DateFormatter().string(from: Date())
     let progress = ProgressReporter(quiet: options.quiet)
     let parent = output.output ?? "."
     let dir: String
@@ -146,7 +155,8 @@ struct FrameWriter {
       dir = try RunDirectory.next(in: parent)
     }
     let digits = max(4, String(count - 1).count)
-    let frameNames = (0..<count).map { "\(name)_\(String(repeating: "0", count: max(0, digits - String($0).count)))\($0).png" }
+    let frameNames = sequence.fileNames ?? (0..<count).map { "\(name)_\(String(repeating: "0", count: max(0, digits - String($0).count)))\($0).png" }
+    precondition(frameNames.count == count && Set(frameNames).count == count, "frame file names must be unique")
     if options.inPlace && !output.force {
       for f in frameNames + [Manifest.fileName] where FileManager.default.fileExists(atPath: "\(dir)/\(f)") {
         throw OutputError.exists(path: "\(dir)/\(f)")
@@ -175,24 +185,41 @@ struct FrameWriter {
         if FileManager.default.fileExists(atPath: animated) && !(output.force || !options.inPlace) {
           throw OutputError.exists(path: animated)
         }
-        try encodeMP4(framePattern: "\(dir)/\(name)_%0\(digits)d.png", fps: options.fps, output: animated)
+        if sequence.fileNames == nil {
+          try encodeMP4(framePattern: "\(dir)/\(name)_%0\(digits)d.png", fps: options.fps, output: animated)
+        } else {
+          // ffmpeg reads numbered frames: link the named frames as frame_000000.png, ...
+          let numbered = FileManager.default.temporaryDirectory
+            .appendingPathComponent("trainscape-mp4-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)").path
+          try FileManager.default.createDirectory(atPath: numbered, withIntermediateDirectories: true)
+          defer { try? FileManager.default.removeItem(atPath: numbered) }
+          let absolute = URL(fileURLWithPath: dir).standardizedFileURL.path
+          for (i, f) in frameNames.enumerated() {
+            try FileManager.default.createSymbolicLink(
+              atPath: "\(numbered)/frame_\(String(format: "%06d", i)).png", withDestinationPath: "\(absolute)/\(f)")
+          }
+          try encodeMP4(framePattern: "\(numbered)/frame_%06d.png", fps: options.fps, output: animated)
+        }
       } else {
         try AtomicFile.write(try collector.finish(), to: animated, overwrite: output.force || !options.inPlace)
       }
       files.append(URL(fileURLWithPath: animated).lastPathComponent)
     }
+    var manifestOptions = Dictionary(uniqueKeysWithValues: [
+      ("command", CommandLine.arguments.dropFirst().joined(separator: " ")),
+      ("quality", options.quality.rawValue), ("frames", String(count)), ("fps", String(options.fps)),
+      ("backend", renderer.context.backend), ("renderer", renderer.context.glRenderer),
+    ])
+    manifestOptions.merge(sequence.extraOptions) { _, new in new }
     let manifest = Manifest(
-      inputs: CommandLine.arguments.dropFirst().filter { arg in
+      inputs: sequence.inputs ?? CommandLine.arguments.dropFirst().filter { arg in
         var isDir: ObjCBool = false
         return !arg.hasPrefix("-") && FileManager.default.fileExists(atPath: arg, isDirectory: &isDir) && !isDir.boolValue
       },
       kind: kind,
-      options: Dictionary(uniqueKeysWithValues: [
-        ("command", CommandLine.arguments.dropFirst().joined(separator: " ")),
-        ("quality", options.quality.rawValue), ("frames", String(count)), ("fps", String(options.fps)),
-        ("backend", renderer.context.backend), ("renderer", renderer.context.glRenderer),
-      ]),
-      version: TrainscapeVersion.string, frames: files, size: "\(w)x\(h)", createdBy: "trainscape \(TrainscapeVersion.string)")
+      options: manifestOptions,
+      version: TrainscapeVersion.string, frames: files, size: "\(w)x\(h)", createdBy: "trainscape \(TrainscapeVersion.string)",
+      started: started, frameInfo: sequence.frameInfo)
     _ = try manifest.write(toDirectory: dir)
     progress.stage("done: \(count) frames\(options.animate.map { " and a \($0.rawValue)" } ?? "") in \(dir)")
     print(dir)
@@ -313,7 +340,8 @@ struct Animate: ParsableCommand {
       folder per run). Example:
         trainscape animate gradient-flow run.jsonl -o out/ --frames 48 --orbit --animate gif
       """,
-    subcommands: SceneKinds.animatable.map { $0.animateCommand })
+    subcommands: SceneKinds.animatable.filter { $0.kindName != Render.Embedding.kindName }.map { $0.animateCommand }
+      + [EmbeddingAnimateCommand.self])
 }
 
 struct AnimateCommand<Kind: StepAnimatable>: ParsableCommand {
@@ -454,22 +482,21 @@ extension Render.Trajectory: StepAnimatable {
   }
 }
 
+/// Batch plans animate embeddings by step: frame k is the snapshot at the k-th drawn
+/// checkpoint (`animate embedding` on the command line names its frames by epoch as well).
 extension Render.Embedding: StepAnimatable {
   static var stepWord: String { "checkpoint" }
-  /// The reduced embedding is computed once per command (t-SNE is the expensive part) and
-  /// revealed checkpoint by checkpoint.
-  func cachedScene() throws -> (Scene, String) {
-    let key = "\(path)|\(method.rawValue)|\(labels ?? "")|\(perplexity)|\(iterations)|\(seed)"
-    if let s = CommandCache.current?.embeddings.value[key] { return s }
-    let s = try makeScene()
-    CommandCache.current?.embeddings.withLock { $0[key] = s }
-    return s
+  /// The reduced snapshots, once per command (t-SNE and UMAP are the expensive part).
+  func cachedLayout() throws -> EmbeddingRecipe.Layout {
+    let key = "\(paths)|\(method.rawValue)|\(fit.rawValue)|\(labels ?? "")|\(predictions ?? "")|\(split ?? "")|\(checkpoints ?? "")|\(every ?? 0)|\(maxPoints ?? -1)|\(flatten)|\(perplexity)|\(iterations)|\(neighbors)|\(minDist)|\(epochs ?? 0)|\(seed)"
+    if let l = CommandCache.current?.embeddings.value[key] { return l }
+    let l = try layout()
+    CommandCache.current?.embeddings.withLock { $0[key] = l }
+    return l
   }
-  func animationSteps() throws -> ClosedRange<Int64> {
-    let t = try NPYFile.open(path: path).header.shape.first ?? 1
-    return 1...Int64(max(1, t))
-  }
+  func animationSteps() throws -> ClosedRange<Int64> { 1...Int64(max(1, try cachedLayout().count)) }
   func makeScene(throughStep step: Int64) throws -> Scene {
-    try cachedScene().0.revealingPoints(Int(step))
+    let l = try cachedLayout()
+    return try EmbeddingRecipe.frameScene(l, frame: min(max(Int(step), 1), l.count) - 1, options: recipeOptions)
   }
 }

@@ -36,6 +36,12 @@ public struct ProcessResult: Sendable {
 }
 
 public enum Subprocess {
+  /// Makes a write to a pipe whose reader has gone (a child that exited before reading all its
+  /// stdin) fail with EPIPE instead of killing the whole test process with SIGPIPE. Every helper
+  /// that starts a process calls it; a test that starts one itself calls it first.
+  public static func ignoreBrokenPipes() { _ = brokenPipesIgnored }
+  private static let brokenPipesIgnored: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
+
   /// The current environment with `changes` applied (a nil value removes the variable).
   static func environment(_ changes: [String: String?]) -> [String: String] {
     var env = ProcessInfo.processInfo.environment
@@ -50,6 +56,7 @@ public enum Subprocess {
     _ executable: URL, _ arguments: [String], environment: [String: String?] = [:],
     stdin: String? = nil
   ) throws -> ProcessResult {
+    ignoreBrokenPipes()
     let p = Process()
     p.executableURL = executable
     p.arguments = arguments
@@ -64,7 +71,8 @@ public enum Subprocess {
     DispatchQueue.global().async(group: group) {
       errBox.data = err.fileHandleForReading.readDataToEndOfFile()
     }
-    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+    // A child that exits without reading all of it leaves EPIPE here; its status tells why.
+    if let stdin { try? input.fileHandleForWriting.write(contentsOf: Data(stdin.utf8)) }
     try? input.fileHandleForWriting.close()
     let o = out.fileHandleForReading.readDataToEndOfFile()
     group.wait()
@@ -91,6 +99,7 @@ public final class RunningProcess: @unchecked Sendable {
   public var processIdentifier: Int32 { process.processIdentifier }
 
   public init(_ executable: URL, _ arguments: [String], environment: [String: String?] = [:]) throws {
+    Subprocess.ignoreBrokenPipes()
     process = Process()
     process.executableURL = executable
     process.arguments = arguments

@@ -116,7 +116,7 @@ struct CLI {
   @Test(.tags(.egl)) func invalidOptionsAreRejectedWithUsage() throws {
     for (args, fragment) in [
       (["--size", "12"], "--size"), (["--camera-eye", "1,2"], "--camera-eye"),
-      (["--colormap", "jet"], "unknown colour map"), (["--gpu", "x"], "--gpu"),
+      (["--colormap", "jetblack"], "unknown colour map"), (["--gpu", "x"], "--gpu"),
       (["--background", "blue"], "--background"),
     ] {
       let r = try CLI.run(["render", "gradient-flow", CLI.example] + args)

@@ -26,8 +26,9 @@ private func lightness(_ c: RGBColor) -> Double {
 @Suite(.tiered) struct ColormapTests {
   @Test func builtInTablesAreComplete() throws {
     #expect(
-      Colormap.allNames
+      Colormap.matplotlibNames
         == ["viridis", "plasma", "inferno", "magma", "cividis", "turbo", "RdYlGn", "coolwarm", "Greys"])
+    #expect(Colormap.allNames == Colormap.matplotlibNames + Colormap.plotlyNames)
     for name in Colormap.allNames {
       let map = try #require(Colormap.named(name))
       #expect(map.name == name)
@@ -72,7 +73,10 @@ private func lightness(_ c: RGBColor) -> Double {
     #expect(Colormap.named("greys")?.name == "Greys")
     #expect(Colormap.named("viridis_r") == Colormap.viridis.reversed())
     #expect(Colormap.named("RdYlGn_R")?.name == "RdYlGn_r")
-    #expect(Colormap.named("jet") == nil)
+    #expect(Colormap.named("jet")?.name == "Jet")
+    #expect(Colormap.named("RAINBOW")?.name == "Rainbow")
+    #expect(Colormap.named("rdbu_r")?.name == "RdBu_r")
+    #expect(Colormap.named("no such map") == nil)
     #expect(Colormap.named("") == nil)
     #expect(Colormap.named("_r") == nil)
     #expect(Colormap.named("viridis_r_r") == nil)
@@ -136,7 +140,7 @@ private func lightness(_ c: RGBColor) -> Double {
 
   /// Independent reference: ask matplotlib itself (in the package's .venv) for colours.
   @Test(.tags(.python)) func matchesMatplotlibReference() throws {
-    let names = Colormap.allNames + ["viridis_r", "RdYlGn_r"]
+    let names = Colormap.matplotlibNames + ["viridis_r", "RdYlGn_r"]
     // t values on the 1/255 grid (where matplotlib's own lookup is exact) and between grid points.
     let ts: [Double] = [0, 0.1234, 0.25, 0.5, 0.77, 1, 37.0 / 255, 200.0 / 255]
     let script = """
@@ -184,6 +188,49 @@ private func lightness(_ c: RGBColor) -> Double {
           let exact = RGBColor(r: raw[0], g: raw[1], b: raw[2])
           #expect(close(got, exact), "\(name)(\(t)) = \(got), matplotlib \(exact)")
         }
+      }
+    }
+  }
+
+  /// Independent reference: plotly.py itself resolves every name as a figure would
+  /// (`colorscale=NAME`, also `NAME_r` and other spellings) and samples it with
+  /// `plotly.colors.sample_colorscale`; our tables and lookups must agree within one 8-bit step
+  /// (entries are rounded to 8 bits; between entries we interpolate linearly).
+  @Test(.tags(.python)) func matchesPlotlyReference() throws {
+    let names = Colormap.plotlyNames + ["Rainbow_r", "rainbow", "JET", "rdbu_r", "Thermal"]
+    // Every table entry (t = i / 255: rounding only), then points between entries (where a
+    // stop inside a cell adds up to about half a step of interpolation error).
+    let ts = (0...255).map { Double($0) / 255 } + [0.0123, 0.3333, 0.6789, 0.9001]
+    let script = """
+      import json, sys
+      import plotly.graph_objects as go
+      from plotly.colors import sample_colorscale, unlabel_rgb
+      names = json.loads(sys.argv[1]); ts = json.loads(sys.argv[2])
+      out = {}
+      for n in names:
+          scale = go.Scatter3d(marker=dict(colorscale=n)).marker.colorscale
+          out[n] = [list(unlabel_rgb(c)) for c in sample_colorscale([list(s) for s in scale], ts)]
+      print(json.dumps(out))
+      """
+    func json(_ v: Any) throws -> String {
+      String(decoding: try JSONSerialization.data(withJSONObject: v), as: UTF8.self)
+    }
+    let stdout = Data(try Python.run(script, args: [try json(names), try json(ts)]).utf8)
+    let maps = try #require(try JSONSerialization.jsonObject(with: stdout) as? [String: [[Double]]])
+    #expect(Colormap.plotlyNames.count >= 80)
+    for required in ["Greens", "Reds", "Blues", "RdBu", "YlGnBu", "YlOrRd", "Jet", "Hot", "Portland", "Picnic",
+      "Earth", "Electric", "Blackbody", "Bluered", "Rainbow", "thermal", "ice", "balance"]
+    {
+      #expect(Colormap.named(required)?.name == required, "\(required) is missing")
+    }
+    for name in names {
+      let map = try #require(Colormap.named(name), "\(name)")
+      let rows = try #require(maps[name])
+      for (i, (t, want)) in zip(ts, rows).enumerated() {
+        let got = map.color(at: t)
+        let w = RGBColor(r: want[0] / 255, g: want[1] / 255, b: want[2] / 255)
+        let eps = i < 256 ? 0.5 / 255 + 1e-6 : 1.5 / 255
+        #expect(close(got, w, eps), "\(name)(\(t)) = \(got.hex), plotly \(w.hex) \(want)")
       }
     }
   }

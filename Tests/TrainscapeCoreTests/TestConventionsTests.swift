@@ -43,6 +43,16 @@ import TrainscapeTestSupport
     }
   }
 
+  /// A check that cannot run fails: `try #require`, not a `guard` that returns quietly (a wrong
+  /// trace kind or a missing value would pass).
+  @Test func noSilentGuards() throws {
+    for (path, text) in try Self.sources() {
+      for line in text.split(separator: "\n") where line.contains("guard ") && line.contains("else { return }") {
+        Issue.record("\(path): a guard that passes silently: \(line.trimmingCharacters(in: .whitespaces))")
+      }
+    }
+  }
+
   /// Whether `line` sits in the body of a `while` loop (the nearest loop or closure opened
   /// before it is a `while`).
   static func insidePollingLoop(_ line: Substring, in text: String) -> Bool {

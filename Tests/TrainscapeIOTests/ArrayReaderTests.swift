@@ -320,6 +320,22 @@ extension ArrayReaderTests {
       #expect(arrayError { _ = try GridReader.readCSV(path: empty, xRange: nil, yRange: nil) }?.message.contains("no rows of numbers") == true)
     }
 
+    /// `GridReader.read` picks the reader by extension, and `transpose` makes the file's rows
+    /// columns, with the ranges giving the coordinates after the swap (`--transpose`).
+    @Test func readByExtensionAndTransposed() throws {
+      let dir = try makeTempDir("read")
+      defer { try? FileManager.default.removeItem(at: dir) }
+      let path = try write(Array("1,2,3\n4,5,6\n".utf8), dir, "grid.csv")
+      #expect(GridReader.isGrid(path) && !GridReader.isGrid(dir.appendingPathComponent("run.jsonl").path))
+      let plain = try GridReader.read(path: path, xRange: 0...1, yRange: 10...30)
+      #expect(plain == (try GridReader.readCSV(path: path, xRange: 0...1, yRange: 10...30)))
+      #expect(plain.x == [0, 0.5, 1] && plain.y == [10, 30] && plain.values == [1, 2, 3, 4, 5, 6])
+      // Transposed: x runs down the file (2 values), y across it (3), values[r * 2 + c] = file[c][r].
+      let t = try GridReader.read(path: path, xRange: 0...1, yRange: 10...30, transpose: true)
+      #expect(t.x == [0, 1] && t.y == [10, 20, 30] && t.values == [1, 4, 2, 5, 3, 6])
+      #expect(t.transposed() == (try GridReader.read(path: path, xRange: 10...30, yRange: 0...1)))
+    }
+
     static let gridScript = #"""
       import numpy as np, h5py, sys
       npy_path, h5_path, big_path = sys.argv[1:4]
@@ -414,6 +430,7 @@ extension ArrayReaderTests {
       let dir = try makeTempDir("live")
       defer { try? FileManager.default.removeItem(at: dir) }
       let h5 = dir.appendingPathComponent("live.h5").path
+      Subprocess.ignoreBrokenPipes()
       let process = Process()
       process.executableURL = URL(fileURLWithPath: python)
       process.arguments = ["-c", Self.writerScript, h5]

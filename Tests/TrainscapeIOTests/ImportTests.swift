@@ -113,11 +113,15 @@ import TrainscapeCore
     #expect(v == .viridis && n1 == nil)
     let (t, _) = PlotlyColorscales.named("Turbo_r")
     #expect(t == Colormap.turbo.reversed())
+    // Plotly's named scales are built in (plotly.py's definitions); unknown names fall back.
     let (r, n2) = PlotlyColorscales.named("Rainbow")
-    #expect(r == .turbo && n2?.contains("nearest") == true)
+    #expect(r == Colormap.named("Rainbow")! && n2 == nil)
+    let (u, n3) = PlotlyColorscales.named("NoSuchScale")
+    #expect(u == .viridis && n3?.contains("nearest") == true)
     let fig = "{\"data\":[{\"type\":\"surface\",\"z\":[[0,1],[2,3]],\"colorscale\":\"Jet\"}]}"
     let scene = try PlotlyImporter.scene(fromJSON: bytes(fig), file: "j.json")
-    #expect(scene.notes.contains { $0.contains("'Jet'") })
+    #expect(!scene.notes.contains { $0.contains("'Jet'") })
+    if case .surface(let s) = scene.traces[0] { #expect(s.colormap.name == "Jet") } else { Issue.record("no surface") }
     let custom = PlotlyColorscales.interpolate([(0, .black), (1, RGBColor(hex: "#ff0000")!)], name: "custom")
     #expect(custom.color(at: 0.5).hex == "#800000" || custom.color(at: 0.5).hex == "#7f0000")
   }

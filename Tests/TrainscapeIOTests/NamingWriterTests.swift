@@ -104,7 +104,7 @@ import TrainscapeTestSupport
     var o = GradientFlowRecipe.Options()
     o.extras = true
     let withExtras = try GradientFlowRecipe.scene(run: run, options: o)
-    guard case .surface(let e) = withExtras.scene.traces.first else { return }
+    let e = try #require(withExtras.scene.traces.first?.surface, "--extras: the first trace is not a surface")
     #expect(e.rows == layers + extras.count)
   }
 

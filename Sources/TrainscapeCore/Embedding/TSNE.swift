@@ -12,10 +12,15 @@ public struct TSNEOptions: Sendable {
   public var learningRate: Double? = nil
   /// Total iterations, early exaggeration included (sklearn's `max_iter`).
   public var iterations = 1000
-  /// Seeds the random initialisation (unused with `.pca`).
+  /// Seeds the random initialisation (unused with `.pca` and `.given`).
   public var seed: UInt64 = 42
   public var initialization: Init = .pca
-  public enum Init: Sendable { case pca, random }
+  public enum Init: Sendable, Equatable {
+    case pca, random
+    /// A given layout, rows x dimensions (an earlier snapshot's embedding), scaled like the PCA
+    /// initialisation (first coordinate's standard deviation 1e-4), so its orientation is kept.
+    case given([Double])
+  }
   public init() {}
 }
 
@@ -77,8 +82,16 @@ public enum TSNE {
 
     var position = [Double](repeating: 0, count: n * dims)
     var useRandom = options.initialization == .random
+    if case .given(let y) = options.initialization, y.count != n * dims || !y.allSatisfy(\.isFinite) {
+      throw EmbeddingError("t-SNE initial layout has \(y.count) values (some may not be finite); \(n) x \(dims) finite values expected")
+    }
     if !useRandom {
-      let proj = try PCA.fit(data, rows: n, cols: cols, components: dims).projected
+      let proj: [Double]
+      if case .given(let y) = options.initialization {
+        proj = y
+      } else {
+        proj = try PCA.fit(data, rows: n, cols: cols, components: dims).projected
+      }
       var m = 0.0, s = 0.0
       for i in 0..<n { m += proj[i * dims] }
       m /= Double(n)

@@ -1,4 +1,5 @@
-// Colour maps sampled from matplotlib (see Generated/ColormapTables.swift and
+// Colour maps sampled from matplotlib and plotly.py's named colour scales (see
+// Generated/ColormapTables.swift, Generated/PlotlyColorscales.swift and
 // scripts/gen_colormaps.py). Pure Swift, no C imports.
 
 /// An sRGB colour with components in 0...1 (not linearised).
@@ -64,20 +65,55 @@ public struct Colormap: Hashable, Sendable {
   /// which an opaque RGB value cannot express): mid grey.
   public static let badColor = RGBColor(r: 0.5, g: 0.5, b: 0.5)
 
-  /// Names of the built-in maps, in table order (without "_r" variants).
-  public static let allNames: [String] = ColormapTables.tables.map { $0.name }
+  /// Names of the built-in maps (without "_r" variants): matplotlib's, in table order, then
+  /// plotly.py's named colour scales (Rainbow, Jet, RdBu, thermal, ...) alphabetically.
+  public static let allNames: [String] = matplotlibNames + plotlyNames
+  /// matplotlib's maps (256-entry tables).
+  public static let matplotlibNames: [String] = ColormapTables.tables.map { $0.name }
+  /// plotly.py's named colour scales that matplotlib's names do not cover.
+  public static let plotlyNames: [String] = PlotlyColorscales.scales.map { $0.name }
 
-  /// A built-in map by name, case-insensitive (`"rdylgn"` finds "RdYlGn"). A "_r" suffix
-  /// returns the reversed map, as in matplotlib. Nil for unknown names.
+  /// The matplotlib maps' names, then a short list of plotly's, for messages.
+  public static let summary =
+    ColormapTables.tables.map { $0.name }.joined(separator: ", ")
+    + ", and plotly's named colour scales (Rainbow, Jet, Hot, RdBu, YlGnBu, Portland, thermal, ...; \(PlotlyColorscales.scales.count) of them)"
+
+  /// A built-in map by name, case-insensitive (`"rdylgn"` finds "RdYlGn", `"rainbow"` plotly's
+  /// Rainbow). A "_r" suffix returns the reversed map, as in matplotlib and plotly. Names both
+  /// libraries have (viridis, turbo, RdYlGn, ...) give matplotlib's full 256-entry table, of
+  /// which plotly's is a sampling. Nil for unknown names.
   public static func named(_ name: String) -> Colormap? {
     let lower = name.lowercased()
     if let entry = ColormapTables.tables.first(where: { $0.name.lowercased() == lower }) {
       return Colormap(name: entry.name, table: entry.rgb)
     }
+    if let entry = PlotlyColorscales.scales.first(where: { $0.name.lowercased() == lower }) {
+      return Colormap(name: entry.name, table: sampledTable(stops: entry.stops))
+    }
     if lower.hasSuffix("_r"), let base = named(String(name.dropLast(2))), !base.name.hasSuffix("_r") {
       return base.reversed()
     }
     return nil
+  }
+
+  /// 256 entries sampled from a plotly colour scale's stops (t, r, g, b with r, g, b in
+  /// 0...255): entry i is the linear interpolation at t = i / 255, rounded half up (as
+  /// plotly.colors.sample_colorscale, then rounded to 8 bits).
+  static func sampledTable(stops: [Double]) -> [UInt8] {
+    let count = stops.count / 4
+    var table = [UInt8](repeating: 0, count: 768)
+    var segment = 0
+    for i in 0..<256 {
+      let t = Double(i) / 255
+      while segment < count - 2 && t > stops[(segment + 1) * 4] { segment += 1 }
+      let t0 = stops[segment * 4], t1 = stops[(segment + 1) * 4]
+      let f = t1 > t0 ? min(max((t - t0) / (t1 - t0), 0), 1) : 0
+      for c in 0..<3 {
+        let a = stops[segment * 4 + 1 + c], b = stops[(segment + 1) * 4 + 1 + c]
+        table[i * 3 + c] = UInt8(min(max((a + (b - a) * f + 0.5).rounded(.down), 0), 255))
+      }
+    }
+    return table
   }
 
   private static func builtin(_ name: String) -> Colormap {

@@ -170,6 +170,15 @@ public enum PointColors: Sendable, Equatable {
 /// Points in 3D joined by a line, shown as markers, or both: Plotly's `scatter3d`.
 public struct ScatterTrace: Sendable, Equatable {
   public enum Mode: String, Sendable { case lines, markers, linesAndMarkers = "lines+markers" }
+  /// The marker's shape; raw values are Plotly's `marker.symbol` names.
+  public enum Symbol: String, Sendable, CaseIterable {
+    /// A filled disc.
+    case circle
+    /// An open circle (a ring).
+    case ring = "circle-open"
+    /// A diagonal cross (x).
+    case cross = "x"
+  }
   public var name: String
   public var x: [Double]
   public var y: [Double]
@@ -182,11 +191,12 @@ public struct ScatterTrace: Sendable, Equatable {
   public var opacity: Double
   /// Hover / export text per point (may be empty).
   public var text: [String]
+  public var symbol: Symbol
 
   public init(
     name: String, x: [Double], y: [Double], z: [Double], colors: PointColors,
     mode: Mode = .linesAndMarkers, markerSize: Double = 6, lineWidth: Double = 2,
-    opacity: Double = 1, text: [String] = []
+    opacity: Double = 1, text: [String] = [], symbol: Symbol = .circle
   ) {
     precondition(x.count == y.count && x.count == z.count)
     self.name = name
@@ -199,6 +209,7 @@ public struct ScatterTrace: Sendable, Equatable {
     self.lineWidth = lineWidth
     self.opacity = opacity
     self.text = text
+    self.symbol = symbol
   }
 
   public var count: Int { x.count }

@@ -16,10 +16,14 @@ public struct Manifest: Codable, Equatable, Sendable {
   public var size: String
   /// The command line or tool that made the run.
   public var createdBy: String
+  /// When the run started (ISO 8601, UTC).
+  public var started: String?
+  /// What is known about each frame (epoch, accuracy, classes, ...), in frame order.
+  public var frameInfo: [[String: String]]?
 
   public init(
     inputs: [String], kind: String, options: [String: String], version: String, frames: [String],
-    size: String, createdBy: String
+    size: String, createdBy: String, started: String? = nil, frameInfo: [[String: String]]? = nil
   ) {
     self.inputs = inputs
     self.kind = kind
@@ -28,11 +32,14 @@ public struct Manifest: Codable, Equatable, Sendable {
     self.frames = frames
     self.size = size
     self.createdBy = createdBy
+    self.started = started
+    self.frameInfo = frameInfo
   }
 
   enum CodingKeys: String, CodingKey {
-    case inputs, kind, options, version, frames, size
+    case inputs, kind, options, version, frames, size, started
     case createdBy = "created_by"
+    case frameInfo = "frame_info"
   }
 
   public static let fileName = "manifest.json"

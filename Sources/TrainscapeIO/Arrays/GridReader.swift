@@ -34,6 +34,18 @@ public struct LossGrid: Sendable, Equatable {
   }
 }
 
+extension LossGrid {
+  /// The same grid with the roles of the axes swapped.
+  public func transposed() -> LossGrid {
+    var v = [Double](repeating: .nan, count: values.count)
+    for r in 0..<y.count {
+      for c in 0..<x.count { v[c * y.count + r] = values[r * x.count + c] }
+    }
+    // Values were laid out as rows of x; reading them as rows of y swaps x and y.
+    return LossGrid(x: y, y: x, values: v, name: name, pendingCells: pendingCells)
+  }
+}
+
 /// Reads precomputed 2-D grids: `.npy` arrays, CSV grids and
 /// tomgoldstein/loss-landscape HDF5 surface files.
 ///
@@ -52,6 +64,35 @@ public enum GridReader {
     try budget.check(
       MemoryBudget.product([rows, cols, bytesPerCell]),
       for: "a \(rows) x \(cols) grid (about \(bytesPerCell) bytes a cell to read and draw)", file: path)
+  }
+
+  /// The extensions of the files read as grids (any other file is a run).
+  public static let extensions: Set<String> = ["npy", "csv", "tsv", "txt", "h5", "hdf5"]
+
+  /// Whether `path` names a grid file by its extension.
+  public static func isGrid(_ path: String) -> Bool {
+    extensions.contains(URL(fileURLWithPath: path).pathExtension.lowercased())
+  }
+
+  /// The grid in `path`, read by its extension: `.npy`, `.h5`/`.hdf5` (`dataset`; the file's
+  /// own coordinates), else CSV. `xRange`/`yRange` give the coordinates of the grid's columns
+  /// and rows (default: their indices). With `transpose` the file's first axis is x (its rows
+  /// are columns of the grid), and the ranges apply to the axes after the swap. With a
+  /// `budget`, a grid over it is refused before it is read.
+  public static func read(
+    path: String, xRange: ClosedRange<Double>? = nil, yRange: ClosedRange<Double>? = nil,
+    dataset: String = "train_loss", transpose: Bool = false, budget: MemoryBudget? = nil
+  ) throws -> LossGrid {
+    // Transposed, the file's rows are x: the reader's column range is our y range.
+    let cols = transpose ? yRange : xRange
+    let rows = transpose ? xRange : yRange
+    let grid: LossGrid
+    switch URL(fileURLWithPath: path).pathExtension.lowercased() {
+    case "npy": grid = try readNPY(path: path, xRange: cols, yRange: rows, budget: budget)
+    case "h5", "hdf5": grid = try readLossLandscapeH5(path: path, dataset: dataset, budget: budget)
+    default: grid = try readCSV(path: path, xRange: cols, yRange: rows, budget: budget)
+    }
+    return transpose ? grid.transposed() : grid
   }
 
   /// A 2-D `.npy` array [rows, cols]. Coordinates are evenly spaced over the

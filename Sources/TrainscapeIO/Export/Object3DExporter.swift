@@ -17,11 +17,14 @@ public enum Object3DExporter {
     /// Largest number of points written; more are thinned by a stride, with a note.
     public var maxPoints: Int?
     public var precision: Int?
+    /// Write the data coordinates themselves instead of the normalized box (`scale` unused).
+    public var dataCoordinates: Bool
 
-    public init(scale: Double = 10, maxPoints: Int? = nil, precision: Int? = nil) {
+    public init(scale: Double = 10, maxPoints: Int? = nil, precision: Int? = nil, dataCoordinates: Bool = false) {
       self.scale = scale
       self.maxPoints = maxPoints
       self.precision = precision
+      self.dataCoordinates = dataCoordinates
     }
   }
 
@@ -36,12 +39,12 @@ public enum Object3DExporter {
     var notes: [String] = []
     var skipped = 0
     func add(_ x: Double, _ y: Double, _ z: Double, _ c: RGBColor) {
-      let v = scene.normalized(x, y, z)
+      let v = options.dataCoordinates ? Vec3(x, y, z) : scene.normalized(x, y, z)
       guard v.x.isFinite && v.y.isFinite && v.z.isFinite else {
         skipped += 1
         return
       }
-      out.append(Point(p: v * options.scale, c: c))
+      out.append(Point(p: options.dataCoordinates ? v : v * options.scale, c: c))
     }
     for trace in scene.traces {
       switch trace {

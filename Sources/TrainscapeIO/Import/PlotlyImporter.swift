@@ -157,6 +157,17 @@ public enum PlotlyImporter {
           }
         }
         let lineWidth = line?["width"]?.double ?? 2
+        var symbol = ScatterTrace.Symbol.circle
+        if let sym = marker?["symbol"]?.string {
+          switch sym {
+          case "circle": break
+          case "circle-open": symbol = .ring
+          case "x", "x-thin", "x-open": symbol = .cross
+          default: notes.append("\(name): marker symbol '\(sym)' is drawn as a circle")
+          }
+        } else if marker?["symbol"] != nil {
+          notes.append("\(name): marker symbols per point are drawn as circles")
+        }
         var text: [String] = []
         if let tn = t["text"] {
           if let e = tn.elements { text = e.map { $0.string ?? ($0.double.map { "\($0)" } ?? "") } }
@@ -165,7 +176,7 @@ public enum PlotlyImporter {
         }
         traces.append(.scatter(ScatterTrace(
           name: name, x: x, y: y, z: z, colors: colors, mode: mode, markerSize: markerSize,
-          lineWidth: lineWidth, opacity: opacity, text: text)))
+          lineWidth: lineWidth, opacity: opacity, text: text, symbol: symbol)))
       case "mesh3d":
         let (x, y, z) = try xyz(t)
         func idx(_ k: String) throws -> [Int32] {

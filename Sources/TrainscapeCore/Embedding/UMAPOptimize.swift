@@ -1,0 +1,155 @@
+import Foundation
+
+// MARK: - Optimisation
+
+extension UMAP {
+  /// The SGD of umap-learn's `optimize_layout_euclidean`, epoch-synchronous (see the type's
+  /// documentation). Returns rows x dims.
+  @_optimize(speed)
+  static func optimize(
+    _ g: Graph, start: [Double], dims: Int, epochs: Int, a: Float, b: Float, gamma: Float,
+    learningRate: Float, negativeSampleRate: Int, seed: UInt64, threads: Int?
+  ) -> [Double] {
+    let n = g.rows
+    // Drop the edges too weak to be sampled in `epochs` epochs.
+    let maxWeight = g.value.max() ?? 0
+    let cut = maxWeight / Double(epochs > 10 ? epochs : (n <= 10_000 ? 500 : 200))
+    var rowStart = [0], column: [Int32] = [], perSample: [Double] = []
+    for i in 0..<n {
+      for t in g.start[i]..<g.start[i + 1] where g.value[t] >= cut && g.value[t] > 0 {
+        column.append(g.column[t])
+        perSample.append(maxWeight / g.value[t])  // epochs per sample
+      }
+      rowStart.append(column.count)
+    }
+    let negRate = Double(max(negativeSampleRate, 0))
+    let perNegative = perSample.map { negRate > 0 ? $0 / negRate : .infinity }
+    var nextSample = perSample
+    var nextNegative = perNegative
+    var current = [SIMD4<Float>](repeating: .zero, count: n)
+    for i in 0..<n { for d in 0..<dims { current[i][d] = Float(start[i * dims + d]) } }
+    var snapshot = current
+    let aa = a, bb = b, twoAB = 2 * a * b, twoGammaB = 2 * gamma * b
+    rowStart.withUnsafeBufferPointer { rsp in
+      column.withUnsafeBufferPointer { cp in
+        perSample.withUnsafeBufferPointer { psp in
+          perNegative.withUnsafeBufferPointer { pnp in
+            nextSample.withUnsafeMutableBufferPointer { nsp in
+              nextNegative.withUnsafeMutableBufferPointer { nnp in
+                let rs = SharedPointer(rsp.baseAddress!), col = SharedPointer(cp.baseAddress!)
+                let eps = SharedPointer(psp.baseAddress!), epsNeg = SharedPointer(pnp.baseAddress!)
+                let next = SharedPointer(nsp.baseAddress!), nextNeg = SharedPointer(nnp.baseAddress!)
+                for epoch in 0..<epochs {
+                  let alpha = learningRate * (epoch == 0 ? 1 : 1 - Float(epoch - 1) / Float(epochs))
+                  let e = Double(epoch)
+                  snapshot.withUnsafeMutableBufferPointer { sp in
+                    current.withUnsafeMutableBufferPointer { curp in
+                      sp.baseAddress!.update(from: curp.baseAddress!, count: n)
+                      let snap = SharedPointer(UnsafePointer(sp.baseAddress!))
+                      let out = SharedPointer(curp.baseAddress!)
+                      DataParallel.forEach(n, blockSize: 128, threads: threads) { range in
+                        for i in range {
+                          out[i] = moveVertex(
+                            i, epoch: epoch, e: e, snap: snap, rs: rs, col: col, eps: eps, epsNeg: epsNeg,
+                            next: next, nextNeg: nextNeg, n: n, a: aa, b: bb, twoAB: twoAB, twoGammaB: twoGammaB,
+                            alpha: alpha, seed: seed)
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    var result = [Double](repeating: 0, count: n * dims)
+    for i in 0..<n { for d in 0..<dims { result[i * dims + d] = Double(current[i][d]) } }
+    return result
+  }
+
+  /// One point's moves in one epoch, from the snapshot of the others: for each of its edges
+  /// due this epoch, two attraction steps (as the edge's head, and as the other end of the
+  /// mirrored edge), then the negative samples, all computed from the point's position after
+  /// the attraction and applied together (they are independent, so they overlap in the CPU
+  /// instead of waiting on each other). Gradients are clipped to +-4 per coordinate.
+  @_optimize(speed)
+  static func moveVertex(
+    _ i: Int, epoch: Int, e: Double, snap: SharedPointer<SIMD4<Float>>, rs: SharedPointer<Int>,
+    col: SharedPointer<Int32>, eps: SharedPointer<Double>, epsNeg: SharedPointer<Double>,
+    next: SharedPointer<Double>, nextNeg: SharedPointer<Double>, n: Int, a: Float, b: Float,
+    twoAB: Float, twoGammaB: Float, alpha: Float, seed: UInt64
+  ) -> SIMD4<Float> {
+    @inline(__always) func clip(_ v: Float) -> Float { Swift.min(Swift.max(v, -4), 4) }
+    let s = snap[i]
+    var x = s.x, y = s.y, z = s.z
+    var rng = SplitMix64(seed: mixSeed(seed, UInt64(epoch), UInt64(i)))
+    for t in rs[i]..<rs[i + 1] where next[t] <= e {
+      let o = snap[Int(col[t])]
+      for _ in 0..<2 {
+        let dx = x - o.x, dy = y - o.y, dz = z - o.z
+        let d2 = dx * dx + dy * dy + dz * dz
+        if d2 > 0 {
+          let p = fastPow(d2, b)
+          let coeff = -twoAB * p / (d2 * (a * p + 1))
+          x += clip(coeff * dx) * alpha
+          y += clip(coeff * dy) * alpha
+          z += clip(coeff * dz) * alpha
+        }
+      }
+      next[t] += eps[t]
+      let negatives = epsNeg[t].isFinite ? Int((e - nextNeg[t]) / epsNeg[t]) : 0
+      guard negatives > 0 else { continue }
+      var mx: Float = 0, my: Float = 0, mz: Float = 0
+      for _ in 0..<negatives {
+        let k = Int(((rng.next() >> 32) &* UInt64(n)) >> 32)
+        if k == i { continue }
+        let q = snap[k]
+        let dx = x - q.x, dy = y - q.y, dz = z - q.z
+        let d2 = dx * dx + dy * dy + dz * dz
+        if d2 > 0 {
+          let p = fastPow(d2, b)
+          let coeff = twoGammaB / ((0.001 + d2) * (a * p + 1))
+          mx += clip(coeff * dx)
+          my += clip(coeff * dy)
+          mz += clip(coeff * dz)
+        }
+      }
+      x += mx * alpha
+      y += my * alpha
+      z += mz * alpha
+      nextNeg[t] += Double(negatives) * epsNeg[t]
+    }
+    return SIMD4(x, y, z, 0)
+  }
+
+  /// x^y for x > 0 as exp2(y log2 x), with log2 from the atanh series on [sqrt(1/2), sqrt(2))
+  /// and exp2 from a degree-6 Taylor polynomial on [-1/2, 1/2]: relative error below 5e-6
+  /// (Float rounding of y log2 x dominates), no libm call, the same bits on every platform. Arguments below 1e-30 count as 1e-30.
+  @_optimize(speed) @inline(__always)
+  static func fastPow(_ x: Float, _ y: Float) -> Float {
+    let bits = max(x, 1e-30).bitPattern
+    var exponent = Float(Int32(bitPattern: bits >> 23) - 127)
+    var m = Float(bitPattern: (bits & 0x007F_FFFF) | 0x3F80_0000)
+    if m > 1.414_213_6 {
+      m *= 0.5
+      exponent += 1
+    }
+    let t = (m - 1) / (m + 1), t2 = t * t
+    let log2x = exponent + t * (2.885_390_08 + t2 * (0.961_796_69 + t2 * (0.577_078_02 + t2 * 0.412_198_58)))
+    let v = min(max(y * log2x, -126), 127)
+    let n = Float(Int32(v + 128.5)) - 128  // round to nearest without a libm call
+    let g = (v - n) * 0.693_147_18
+    let e = 1 + g * (1 + g * (0.5 + g * (1.0 / 6 + g * (1.0 / 24 + g * (1.0 / 120 + g * (1.0 / 720))))))
+    return e * Float(bitPattern: UInt32(Int32(n) + 127) << 23)
+  }
+
+  /// A seed for point `i`'s random stream in `epoch`.
+  @inline(__always)
+  static func mixSeed(_ seed: UInt64, _ epoch: UInt64, _ i: UInt64) -> UInt64 {
+    var s = SplitMix64(seed: seed ^ (epoch &* 0xD1B5_4A32_D192_ED03))
+    _ = s.next()
+    return s.next() ^ (i &* 0x9E37_79B9_7F4A_7C15)
+  }
+}
