@@ -267,6 +267,21 @@ import TrainscapeTestSupport
     #expect(r.stdout.contains("1 rows"))
   }
 
+  /// Defect 9: an image larger than OpenGL here can make (Mesa llvmpipe: 16384x16384 with 4x
+  /// MSAA, about 8 GiB) fails at once saying so and what to try; it said "framebuffer
+  /// incomplete (status 0x8cd6)". A size past the CLI's range is refused before any reading.
+  @Test(.tags(.egl)) func anImageTooLargeForOpenGLSaysWhy() throws {
+    let dir = try CLI.tempDir()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let out = dir.appendingPathComponent("big.png").path
+    let r = try CLI.run(["render", "gradient-flow", CLI.example, "--size", "16384x16384", "-o", out])
+    #expect(r.reason == .exit && r.status == 1, "\(r.stderr)")
+    #expect(r.stderr.contains("cannot make a 16384x16384 framebuffer") && r.stderr.contains("try a smaller --size"), "\(r.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: out))
+    let past = try CLI.run(["render", "gradient-flow", CLI.example, "--size", "20000x100", "-o", out])
+    #expect(past.status != 0 && past.stderr.contains("--size must be between 16x16 and 16384x16384; got 20000x100"), "\(past.stderr)")
+  }
+
   /// Defect 7: no raw control character from a file reaches the terminal.
   @Test func controlCharactersNeverReachTheTerminal() throws {
     let dir = try CLI.tempDir()

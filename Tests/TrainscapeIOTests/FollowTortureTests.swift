@@ -43,9 +43,10 @@ import TrainscapeTestSupport
     /// Appends the next `n` bytes of the content (as one write).
     func append(_ n: Int) {
       let k = min(n, content.count - written)
-      guard k > 0 else { return }
-      content[written..<(written + k)].withUnsafeBytes { _ = write(fd, $0.baseAddress!, k) }
-      written += k
+      if k > 0 {  // nothing left to write: the trial's content is all out
+        content[written..<(written + k)].withUnsafeBytes { _ = write(fd, $0.baseAddress!, k) }
+        written += k
+      }
     }
 
     /// Notes what a poll made now can see.
