@@ -5,7 +5,7 @@
 // Dependencies point downward only (each target's README.md says what it does and does not):
 //
 //   trainscape (CLI)    -> TrainscapeViewer, TrainscapeHeadless, TrainscapeBatch, TrainscapeIO, TrainscapeCore
-//                          (+ swift-argument-parser, swift-log)
+//                          (+ swift-argument-parser, swift-log, CGlibcCompat)
 //   TrainscapeViewer    -> TrainscapeGL, TrainscapeIO, TrainscapeCore   (+ CGLFW, CGL)
 //   TrainscapeHeadless  -> TrainscapeGL, TrainscapeCore                 (+ CEGL, CGL)
 //   TrainscapeBatch     -> TrainscapeIO                                 (+ TOMLKit, swift-crypto)
@@ -14,6 +14,9 @@
 //   CPNGEncoder         -> CLibPNG                                      (+ libdeflate)
 //   TrainscapeCore      -> swift-collections only: pure Swift, no OpenGL, no C imports
 //   TrainscapeFuzz      -> TrainscapeIO   (the libFuzzer harness; declared only when TRAINSCAPE_FUZZ is set: scripts/fuzz.sh)
+//
+// CGL (OpenGL) and CHDF5 (HDF5) resolve their libraries at run time; the binary links only
+// glibc and libEGL of the system's libraries (docs/install.md).
 //
 // TrainscapeBenchmarks uses Core, IO, Headless and Viewer; the test targets share
 // TrainscapeTestSupport (Tests/README.md).
@@ -41,17 +44,20 @@ let package = Package(
   targets: [
     // MARK: - System libraries (found by pkg-config; no stable Swift API)
     .systemLibrary(
-      name: "CGL", path: "Sources/CGL", pkgConfig: "opengl",
-      providers: [.apt(["libopengl-dev", "libgl-dev"])]),
-    .systemLibrary(
       name: "CEGL", path: "Sources/CEGL", pkgConfig: "egl",
       providers: [.apt(["libegl-dev"])]),
     .systemLibrary(
       name: "CLibPNG", path: "Sources/CLibPNG", pkgConfig: "libpng",
       providers: [.apt(["libpng-dev"])]),
-    .systemLibrary(
-      name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5",
-      providers: [.apt(["libhdf5-dev"])]),
+    // OpenGL, resolved at run time (scripts/gen_gl_loader.py): from glvnd's libOpenGL.so.0 when
+    // installed, else through libEGL's eglGetProcAddress, so the binary links no libOpenGL and
+    // renders on a machine with only libegl1 and a driver. glcorearb.h (libgl-dev) to build.
+    .target(name: "CGL", path: "Sources/CGL", exclude: ["README.md"], linkerSettings: [.linkedLibrary("dl")]),
+    // HDF5, loaded with dlopen on first use of an .h5 file (its soname differs between
+    // distributions, and only .h5 input needs it); no HDF5 headers are needed to build.
+    .target(name: "CHDF5", path: "Sources/CHDF5", exclude: ["README.md"], linkerSettings: [.linkedLibrary("dl")]),
+    // arc4random for glibc 2.35: the release binary (static Swift runtime) then runs on Ubuntu 22.04.
+    .target(name: "CGlibcCompat", path: "Sources/CGlibcCompat", exclude: ["README.md"]),
     // libdeflate (Debian: libdeflate-dev) writes the fixed-filter frames; libpng the rest.
     .target(
       name: "CPNGEncoder", dependencies: ["CLibPNG"], path: "Sources/CPNGEncoder", exclude: ["README.md"],
@@ -113,6 +119,7 @@ let package = Package(
       name: "trainscape",
       dependencies: [
         "TrainscapeCore", "TrainscapeIO", "TrainscapeHeadless", "TrainscapeViewer", "TrainscapeBatch",
+        "CGlibcCompat",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],

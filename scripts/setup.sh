@@ -12,11 +12,23 @@
 #   scripts/setup.sh                 # everything
 #   SKIP_APT=1 scripts/setup.sh      # only the venv
 #   PYTHON=python3.12 scripts/setup.sh
+#   scripts/setup.sh --python-tests  # also what the Python package's tests need (several minutes:
+#                                    # torch's CPU wheel, transformers, lightning) and debootstrap
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+python_tests=0
+for a in "$@"; do
+  case "$a" in
+    --python-tests) python_tests=1 ;;
+    *) echo "usage: scripts/setup.sh [--python-tests]" >&2; exit 2 ;;
+  esac
+done
 
 packages=(pkg-config libopengl-dev libgl-dev libegl-dev libpng-dev libdeflate-dev libegl1 libegl-mesa0 libgl1-mesa-dri libhdf5-dev libglfw3-dev xvfb chromium)
+# The release (scripts/package.sh) links zlib and libstdc++ statically; its clean-system test
+# builds a minimal Debian root.
+[ "$python_tests" = 1 ] && packages+=(zlib1g-dev binutils debootstrap)
 if [ "${SKIP_APT:-0}" != "1" ]; then
   missing=()
   for p in "${packages[@]}"; do
@@ -51,3 +63,34 @@ if ! .venv/bin/python -c "import freetype, numpy, scipy, PIL, matplotlib, sklear
   cp scripts/requirements.txt .venv/.requirements-installed
 fi
 echo "setup: ready ($(.venv/bin/python -c 'import numpy, scipy, matplotlib; print("numpy", numpy.__version__, "scipy", scipy.__version__, "matplotlib", matplotlib.__version__)'))"
+
+if [ "$python_tests" = 1 ]; then
+  # torch's CPU wheel: from PyTorch's CPU index when it is reachable, else a CPU wheel in pip's
+  # find-links folders, else PyPI's torch (which brings CUDA libraries: larger, same results).
+  if ! .venv/bin/python -c "import torch" 2>/dev/null; then
+    cpu_index=https://download.pytorch.org/whl/cpu
+    if .venv/bin/python -c "import urllib.request,sys; urllib.request.urlopen('$cpu_index/torch/', timeout=10)" 2>/dev/null; then
+      echo "setup: installing torch from $cpu_index"
+      .venv/bin/pip install --quiet --disable-pip-version-check --index-url "$cpu_index" torch
+    else
+      local_cpu=""
+      for d in $(.venv/bin/pip config get global.find-links 2>/dev/null || true) ${PIP_FIND_LINKS:-}; do
+        for w in "$d"/torch-*+cpu-cp$(.venv/bin/python -c 'import sys; print(f"{sys.version_info[0]}{sys.version_info[1]}")')-*linux*_x86_64.whl; do
+          [ -f "$w" ] && local_cpu="$w"
+        done
+      done
+      if [ -n "$local_cpu" ]; then
+        echo "setup: installing torch's CPU wheel $local_cpu"
+        .venv/bin/pip install --quiet --disable-pip-version-check "$local_cpu"
+      else
+        echo "setup: PyTorch's CPU index is not reachable; installing torch from PyPI"
+        .venv/bin/pip install --quiet --disable-pip-version-check torch
+      fi
+    fi
+  fi
+  if ! cmp -s scripts/requirements-python-tests.txt .venv/.requirements-python-tests-installed; then
+    .venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements-python-tests.txt
+    cp scripts/requirements-python-tests.txt .venv/.requirements-python-tests-installed
+  fi
+  echo "setup: Python tests ready ($(.venv/bin/python -c 'import torch, transformers, lightning, pytest; print("torch", torch.__version__, "transformers", transformers.__version__, "lightning", lightning.__version__)'))"
+fi

@@ -46,6 +46,8 @@ public final class SceneRenderer {
 
   /// Compiles the shaders and uploads the font atlas. Needs a current OpenGL 3.3 core context.
   public init() throws {
+    // The GL functions are resolved at run time (CGL); say why when they cannot be.
+    if let reason = ts_gl_load() { throw GLError.unsupported(String(cString: reason)) }
     device = GLDevice()
     let programs = try Programs(device: device)
     resources = PassResources(

@@ -1,4 +1,5 @@
 import CEGL
+import CGL
 import Foundation
 
 /// What `trainscape doctor` prints: the EGL platforms and devices, and for each backend whether
@@ -78,6 +79,7 @@ public enum Doctor {
     for key in ["__EGL_VENDOR_LIBRARY_FILENAMES", "__EGL_VENDOR_LIBRARY_DIRS", "CUDA_VISIBLE_DEVICES", "LIBGL_ALWAYS_SOFTWARE", "DISPLAY"] {
       if let v = env[key] { lines.append("\(key)=\(v)") }
     }
+    if ts_gl_load() == nil { lines.append("OpenGL functions: from \(String(cString: ts_gl_source()))") }
     lines.append("Backends:")
     for b in probe() + extra {
       lines.append("  [\(b.available ? "ok" : "--")] \(b.name): \(b.detail)")

@@ -269,6 +269,13 @@ public final class HeadlessContext {
       eglTerminate(display)
       throw HeadlessError.contextCreation(reason: "eglMakeCurrent (surfaceless) on \(backend): \(err)")
     }
+    // GL functions are resolved at run time (CGL): from libOpenGL.so.0, else eglGetProcAddress.
+    if let reason = ts_gl_load() {
+      eglMakeCurrent(display, ts_egl_no_surface(), ts_egl_no_surface(), ts_egl_no_context())
+      eglDestroyContext(display, ctx)
+      eglTerminate(display)
+      throw HeadlessError.contextCreation(reason: String(cString: reason))
+    }
     self.display = display
     self.context = ctx
     self.backend = backend

@@ -210,6 +210,28 @@ extension RGBAImage {
     #expect(c.status != 0 && c.stderr.contains("train_loss"), "stderr: \(c.stderr)")
   }
 
+  /// HDF5 is loaded on first use of an .h5 file, not linked: without it, .h5 input is a clear
+  /// error that says what to install, and everything else still works.
+  @Test(.tags(.egl)) func hdf5IsLoadedOnlyForH5Files() throws {
+    let ldd = try Subprocess.run(URL(fileURLWithPath: "/usr/bin/ldd"), [CLI.binary.path])
+    #expect(ldd.status == 0)
+    for lib in ["libhdf5", "libcurl", "libOpenGL", "libGL.so"] { #expect(!ldd.stdout.contains(lib), "trainscape links \(lib)") }
+    let dir = try CLI.tempDir()
+    try python("""
+      import numpy as np, h5py
+      with h5py.File('\(dir.path)/surf.h5', 'w') as f:
+          f['xcoordinates'] = np.linspace(-1, 1, 5); f['ycoordinates'] = np.linspace(-1, 1, 4)
+          f['train_loss'] = np.arange(20.0).reshape(5, 4)
+      """)
+    let env: [String: String?] = ["TRAINSCAPE_HDF5_LIBRARY": dir.appendingPathComponent("libhdf5.so.103").path]
+    let r = try CLI.run(["render", "loss-landscape", dir.path + "/surf.h5", "-o", dir.path + "/a.png"], environment: env)
+    #expect(r.reason == .exit && r.status == 1)
+    #expect(r.stderr.contains("surf.h5") && r.stderr.contains("cannot load HDF5") && r.stderr.contains("libhdf5-103-1"), "\(r.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: dir.path + "/a.png"))
+    let other = try CLI.run(["render", "gradient-flow", CLI.example, "--size", "320x240", "-o", dir.path + "/b.png"], environment: env)
+    #expect(other.status == 0, "\(other.stderr)")
+  }
+
   @Test(.tags(.egl)) func attentionFromAFourDimensionalArray() throws {
     let dir = try CLI.tempDir()
     try python("""

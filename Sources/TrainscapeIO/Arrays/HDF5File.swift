@@ -5,13 +5,21 @@ import Foundation
 /// lock.
 private let hdf5Lock = NSLock()
 
+/// Loads the HDF5 library (dlopen, on first use of an .h5 file). When it is missing the
+/// error says what to install.
+func loadHDF5(for path: String) throws {
+  if let reason = ts_h5_load() {
+    throw ArrayFileError(file: path, offset: nil, message: String(cString: reason))
+  }
+}
+
 /// A read-only HDF5 file, used under `HDF5File.with(path:)` only (the lock
 /// is held for the whole body). Reports errors as `ArrayFileError`s; HDF5's
 /// own error printing is turned off. A file that a writer holds open (and
 /// locked) is opened without the lock: its values may be mid-update.
 struct HDF5File {
   let path: String
-  let id: hid_t
+  let id: ts_hid_t
 
   /// Largest dataset read, in elements (2 GiB of doubles).
   static let maxElements = 1 << 28
@@ -25,10 +33,10 @@ struct HDF5File {
       throw ArrayFileError(file: path, offset: nil, message: "is a directory, expected an HDF5 file")
     }
     InputFiles.register(path)
+    try loadHDF5(for: path)
     hdf5Lock.lock()
     defer { hdf5Lock.unlock() }
-    ts_h5_silence_errors()
-    guard H5Fis_hdf5(path) > 0 else {
+    guard ts_h5_is_hdf5(path) > 0 else {
       throw ArrayFileError(
         file: path, offset: 0, message: "not an HDF5 file (expected the signature \\x89HDF\\r\\n\\x1a\\n)")
     }
@@ -41,7 +49,7 @@ struct HDF5File {
     guard id >= 0 else {
       throw ArrayFileError(file: path, offset: nil, message: "HDF5 cannot open the file (damaged or truncated?)")
     }
-    defer { H5Fclose(id) }
+    defer { ts_h5_close_file(id) }
     return try body(HDF5File(path: path, id: id))
   }
 
@@ -51,10 +59,10 @@ struct HDF5File {
 
   /// Names of the numeric datasets at the root, sorted.
   func datasetNames() throws -> [String] {
-    var info = H5G_info_t()
-    guard H5Gget_info(id, &info) >= 0 else { throw fail("HDF5 cannot list the root group") }
+    let count = ts_h5_root_link_count(id)
+    guard count >= 0 else { throw fail("HDF5 cannot list the root group") }
     var names: [String] = []
-    for i in 0..<info.nlinks {
+    for i in 0..<UInt64(count) {
       let length = ts_h5_link_name(id, i, nil, 0)
       guard length >= 0 else { throw fail("HDF5 cannot read the name of link \(i) in the root group") }
       var buffer = [CChar](repeating: 0, count: Int(length) + 1)
@@ -62,7 +70,7 @@ struct HDF5File {
       let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
       let object = ts_h5_open_object(id, name)
       guard object >= 0 else { continue }  // e.g. a dangling soft link
-      defer { H5Oclose(object) }
+      defer { ts_h5_close_object(object) }
       if ts_h5_is_dataset(object) != 0 && ts_h5_is_numeric(object) != 0 { names.append(name) }
     }
     return names.sorted()
@@ -78,17 +86,13 @@ struct HDF5File {
     }
     let dataset = ts_h5_open_dataset(id, name)
     guard dataset >= 0 else { throw fail("'\(name)' is not a dataset") }
-    defer { H5Dclose(dataset) }
+    defer { ts_h5_close_dataset(dataset) }
     guard ts_h5_is_numeric(dataset) != 0 else {
       throw fail("dataset '\(name)' does not hold numbers; expected a float or integer dataset")
     }
-    let space = H5Dget_space(dataset)
-    guard space >= 0 else { throw fail("HDF5 cannot read the shape of dataset '\(name)'") }
-    defer { H5Sclose(space) }
-    let rank = Int(H5Sget_simple_extent_ndims(space))
+    var dims = [UInt64](repeating: 0, count: 32)
+    let rank = Int(ts_h5_dataset_shape(dataset, &dims, Int32(dims.count)))
     guard rank >= 0 else { throw fail("dataset '\(name)' has no simple shape") }
-    var dims = [hsize_t](repeating: 0, count: max(1, rank))
-    H5Sget_simple_extent_dims(space, &dims, nil)
     let shape = dims.prefix(rank).map { Int($0) }
     var count = 1
     for d in shape {

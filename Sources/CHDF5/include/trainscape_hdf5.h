@@ -1,0 +1,65 @@
+#ifndef TRAINSCAPE_HDF5_H
+#define TRAINSCAPE_HDF5_H
+#include <stddef.h>
+#include <stdint.h>
+
+// The HDF5 calls the loss-landscape reader needs, loaded with dlopen on first use of an .h5
+// file instead of linked: the binary starts on machines without HDF5 (whose sonames also
+// differ between distributions: libhdf5_serial.so.103 on Debian 12, .310 on Debian 13), and
+// only reading an .h5 file needs it, and says what to install. The declarations are HDF5's
+// C ABI since 1.10 (64-bit hid_t), which 1.10 to 1.14 keep; hdf5_loader.c checks the version.
+// None of this is a stable Swift API.
+
+typedef int64_t ts_hid_t;
+
+/// Loads the library once (thread-safe). NULL when HDF5 is usable, otherwise why not and
+/// what to install. TRAINSCAPE_HDF5_LIBRARY names another library (a path or a soname).
+const char *ts_h5_load(void);
+
+/// Where HDF5 was loaded from and its version, e.g. "libhdf5_serial.so.103 (HDF5 1.10.8)".
+const char *ts_h5_description(void);
+
+/// >0 when the file has an HDF5 signature, 0 when not, negative on error.
+int ts_h5_is_hdf5(const char *path);
+
+/// Opens an existing file read-only; negative on failure.
+ts_hid_t ts_h5_open_readonly(const char *path);
+
+/// Opens an existing file read-only without taking HDF5's file lock, so a file that a writer
+/// holds open (and locked) can still be read (HDF5 >= 1.10.7; older versions return -1).
+ts_hid_t ts_h5_open_readonly_unlocked(const char *path);
+
+void ts_h5_close_file(ts_hid_t file);
+
+/// The number of links in the root group; negative on failure.
+long long ts_h5_root_link_count(ts_hid_t file);
+
+/// The name of the `index`-th link of the root group, in name order, written to `buffer`
+/// (NUL-terminated); returns the name's full length, negative on failure.
+long long ts_h5_link_name(ts_hid_t file, unsigned long long index, char *buffer, size_t size);
+
+/// 1 when `name` names a link in `location`, 0 when not, negative on error.
+int ts_h5_link_exists(ts_hid_t location, const char *name);
+
+/// Opens the object at `name` (relative to `location`); negative on failure.
+ts_hid_t ts_h5_open_object(ts_hid_t location, const char *name);
+void ts_h5_close_object(ts_hid_t object);
+
+/// 1 when the object is a dataset.
+int ts_h5_is_dataset(ts_hid_t object);
+
+/// Opens the dataset at `name`; negative on failure.
+ts_hid_t ts_h5_open_dataset(ts_hid_t location, const char *name);
+void ts_h5_close_dataset(ts_hid_t dataset);
+
+/// 1 when the dataset holds integers or floating-point numbers.
+int ts_h5_is_numeric(ts_hid_t dataset);
+
+/// The dataset's rank (negative on failure, or when it exceeds `capacity`), with the
+/// dimensions written to `dims`.
+int ts_h5_dataset_shape(ts_hid_t dataset, unsigned long long *dims, int capacity);
+
+/// Reads the whole dataset, converted to native doubles, in one H5Dread; negative on failure.
+int ts_h5_read_doubles(ts_hid_t dataset, double *buffer);
+
+#endif
