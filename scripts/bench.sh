@@ -5,7 +5,8 @@
 #   scripts/bench.sh interpolation   # one: series, interpolation, embedding, export, turntable, ingest,
 #                                    # follow, viewer (the window; on an Xvfb of its own without DISPLAY)
 # Needs scripts/setup.sh first; the turntable peers need `pip install pyvista` in .venv
-# (optional, reported as missing otherwise), the ingest peers `pip install pandas`.
+# (optional, reported as missing otherwise), the ingest peers
+# (polars, tensorboard, tbparse) come with scripts/requirements.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scratch=.build-bench
@@ -24,7 +25,9 @@ run() {
       typed=$(echo "$out" | sed -n 's/.*typed[^0-9]*\([0-9.]*\) s.*/\1/p' | head -1)
       "$py" scripts/bench_export.py ${plain:+--swift-plain "$plain"} ${typed:+--swift-typed "$typed"} ;;
     turntable) "$bin" turntable && "$py" scripts/bench_turntable.py --swift-bin "$bin" --rounds 3 --frames 3 ;;
-    ingest) TRAINSCAPE_BENCH_BIN="$bin" "$py" scripts/bench_ingest.py ;;
+    ingest)
+      swift build -c release --product trainscape --scratch-path "$scratch" >/dev/null
+      "$py" scripts/bench_ingest.py --bin "$scratch/release/trainscape" ;;
     follow) "$bin" follow ;;
     viewer)
       if [ -n "${DISPLAY:-}" ]; then

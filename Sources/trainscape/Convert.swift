@@ -95,6 +95,13 @@ struct Convert: ParsableCommand {
     for p in paths { InputFiles.register(p) }
     if output != "-" { try AtomicFile.check(output, overwrite: force) }
     if follow { return try followFile() }
+    var isDirectory: ObjCBool = true
+    if paths.count == 1, output != "-",
+      FileManager.default.fileExists(atPath: paths[0], isDirectory: &isDirectory), !isDirectory.boolValue,
+      (try? format ?? RunLoader.detectFormat(path: paths[0])) == .jsonl
+    {
+      return try streamJSONL(paths[0])
+    }
     let runs = try loadRuns(paths, format: format, skipBad: skipBad, budget: maxMemory)
     var text = ""
     var rows = 0
@@ -123,6 +130,94 @@ struct Convert: ParsableCommand {
       print(output)
     }
     log.notice("wrote \(rows) rows of \(runs.count) run(s)")
+  }
+
+  /// One JSONL file, streamed: read window by window into columns (all cores), each window's
+  /// rows formatted on all cores and written out, so memory stays at about one window
+  /// whatever the file's size. Rows of one step that are adjacent are merged (later values
+  /// win), across windows too, exactly as the whole-file path does.
+  func streamJSONL(_ path: String) throws {
+    let name = JSONText.string(RunLoader.runName(file: path, format: .jsonl))
+    let file = try StreamingAtomicFile(path: output, overwrite: force)
+    var carry = MetricsTable()
+    var rows = 0
+    var dropped = Set<String>()
+    let (warnings, skipped) = try JSONLStreaming.forEachWindow(path: path, skipBad: skipBad) { window in
+      var t = carry
+      if t.isEmpty { t = window } else { t.append(contentsOf: window); t.seal() }
+      // Groups of adjacent rows of one step; the last group waits for the next window.
+      var starts: [Int] = []
+      starts.reserveCapacity(t.rowCount)
+      for i in 0..<t.rowCount where i == 0 || t.steps[i] != t.steps[i - 1] { starts.append(i) }
+      guard let lastStart = starts.popLast() else { return }
+      carry = t.slice(lastStart..<t.rowCount)
+      starts.append(lastStart)
+      let (bytes, d) = Self.lines(t, groups: starts, run: name)
+      dropped.formUnion(d)
+      rows += starts.count - 1
+      try file.write(bytes)
+    }
+    if !carry.isEmpty {
+      let (bytes, d) = Self.lines(carry, groups: [0, carry.rowCount], run: name)
+      dropped.formUnion(d)
+      rows += 1
+      try file.write(bytes)
+    }
+    for w in warnings { log.warning("\(w)") }
+    if skipped > 0 { log.notice("\(path): skipped \(skipped) bad record(s) (--skip-bad)") }
+    if rows == 0 { throw IngestError(file: path, message: "no metric rows found (read as jsonl)") }
+    for k in dropped.sorted() {
+      log.warning("dropped the metric '\(k)': the name is taken by the run/step fields of the output")
+    }
+    try file.commit()
+    print(output)
+    log.notice("wrote \(rows) rows of 1 run(s)")
+  }
+
+  /// The JSONL lines of row groups `groups[g]..<groups[g+1]` of `t` (each group one output
+  /// row: a key's last value in the group), formatted on all cores; and the keys dropped.
+  static func lines(_ t: MetricsTable, groups: [Int], run name: String) -> (bytes: [UInt8], dropped: Set<String>) {
+    let order = t.keys.indices.sorted { t.keys[$0] < t.keys[$1] }
+    let dropped = Set(order.map { t.keys[$0] }.filter { $0 == "run" || $0 == "step" })
+    let kept = order.filter { !dropped.contains(t.keys[$0]) }
+    let columns = kept.map { t.column(at: $0) }
+    let prefixes = kept.map { Array((", " + JSONText.string(t.keys[$0]) + ": ").utf8) }
+    let head = Array("{\"run\": \(name), \"step\": ".utf8)
+    let count = groups.count - 1
+    guard count > 0 else { return ([], dropped) }
+    let pieces = min(count, ProcessInfo.processInfo.activeProcessorCount * 4)
+    var parts = [[UInt8]](repeating: [], count: pieces)
+    let steps = t.steps
+    parts.withUnsafeMutableBufferPointer { buf in
+      let out = SharedPointer(buf.baseAddress!)
+      DataParallel.forEach(pieces) { c in
+        var bytes: [UInt8] = []
+        let lo = count * c / pieces, hi = count * (c + 1) / pieces
+        bytes.reserveCapacity((hi - lo) * (32 + columns.count * 28))
+        for g in lo..<hi {
+          let a = groups[g], b = groups[g + 1]
+          bytes.append(contentsOf: head)
+          bytes.append(contentsOf: String(steps[a]).utf8)
+          for (j, col) in columns.enumerated() {
+            var v = MetricsTable.missing
+            var i = b - 1
+            while i >= a {
+              if !MetricsTable.isMissing(col[i]) { v = col[i]; break }
+              i -= 1
+            }
+            if MetricsTable.isMissing(v) { continue }
+            bytes.append(contentsOf: prefixes[j])
+            bytes.append(contentsOf: JSONText.number(v).utf8)
+          }
+          bytes.append(contentsOf: "}\n".utf8)
+        }
+        out[c] = bytes
+      }
+    }
+    var all: [UInt8] = []
+    all.reserveCapacity(parts.reduce(0) { $0 + $1.count })
+    for p in parts { all.append(contentsOf: p) }
+    return (all, dropped)
   }
 
   /// `--follow`: poll the file and stream rows out as they arrive, until --idle-exit, a

@@ -55,7 +55,7 @@ struct Info: ParsableCommand {
       if i > 0 { print("") }
       print("\(run.name)  (\(format.rawValue))  \(run.source)")
       let range = run.stepRange.map { "steps \($0.lowerBound)...\($0.upperBound)" } ?? "no steps"
-      print("  \(run.rows.count) rows, \(range)")
+      print("  \(run.rowCount) rows, \(range)")
       if !run.config.isEmpty {
         print("  config: " + run.config.sorted { $0.key < $1.key }.map { "\($0.key)=\(JSONText.number($0.value))" }.joined(separator: ", "))
       }
@@ -86,7 +86,7 @@ struct Info: ParsableCommand {
 
   /// Each role's key by the naming rules, "none", or why it is undecided.
   static func roles(_ run: Run) -> [(role: MetricRole, key: String?, text: String)] {
-    let counts = KeyCounts(rows: run.rows)
+    let counts = run.table.keyCounts
     return MetricRole.allCases.map { role in
       do {
         if let r = try MetricRoles.resolve(role, in: counts, run: run.name) {
@@ -107,13 +107,12 @@ struct Info: ParsableCommand {
 
   static func jsonObject(_ run: Run, _ format: RunFormat) -> String {
     let (families, others) = grouped(run)
-    var counts: [String: Int] = [:]
-    for row in run.rows { for k in row.values.keys { counts[k, default: 0] += 1 } }
+    let counts = run.table.keyCounts.counts
     var fields: [String] = [
       "\"name\": \(JSONText.string(run.name))",
       "\"format\": \(JSONText.string(format.rawValue))",
       "\"source\": \(JSONText.string(run.source))",
-      "\"rows\": \(run.rows.count)",
+      "\"rows\": \(run.rowCount)",
       "\"steps\": " + (run.stepRange.map { "[\($0.lowerBound), \($0.upperBound)]" } ?? "null"),
       "\"config\": {" + run.config.sorted { $0.key < $1.key }.map { "\(JSONText.string($0.key)): \(JSONText.number($0.value))" }.joined(separator: ", ") + "}",
     ]

@@ -20,7 +20,7 @@ struct RunOptions: ParsableArguments {
 
   /// The one run at `path`, read with `--last` as a bounded read.
   func run(last: Int?) throws -> Run {
-    try loadRun(path, last: last, input: inputFormat).run
+    try loadRun(path, last: last, input: inputFormat)
   }
 }
 

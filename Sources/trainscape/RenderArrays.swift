@@ -49,7 +49,7 @@ extension Render {
     func run() throws { try renderScene() }
 
     func makeScene() throws -> (Scene, String) {
-      let run = try loadRun(path, last: series.last, input: inputFormat).run
+      let run = try loadRun(path, last: series.last, input: inputFormat)
       var o = RewardLandscapeRecipe.Options()
       o.lossKey = lossKey
       o.rewardKey = rewardKey

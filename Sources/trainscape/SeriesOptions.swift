@@ -74,14 +74,14 @@ func bufferOf(_ run: Run, last: Int? = nil) -> MetricsBuffer {
   return buffer
 }
 
-/// The one run at `path`, as a buffer.
+/// The one run at `path`.
 func loadRun(_ path: String, last: Int? = nil, input: InputFormatOptions = InputFormatOptions())
-  throws -> (buffer: MetricsBuffer, run: Run)
+  throws -> Run
 {
   let runs = try runsAt(path, input: input, last: last)
   guard runs.count == 1, let run = runs.first else {
     throw CLIError(
       "\(path) holds \(runs.count) runs (\(runs.map(\.name).prefix(10).joined(separator: ", "))); name one run's file or directory")
   }
-  return (bufferOf(run, last: last), run)
+  return run
 }

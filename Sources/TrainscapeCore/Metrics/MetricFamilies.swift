@@ -278,6 +278,64 @@ extension MetricsBuffer {
   }
 }
 
+extension MetricsTable {
+  /// The family's values by layer and step, read from the columns. `steps` is the sorted
+  /// union of the steps of rows that have any member key; when the table holds the same
+  /// step twice, the later row's value wins. A layer with several keys combines the values a
+  /// row has with `reduce` (`MetricsBuffer.layerStepMatrix` over rows gives the same).
+  public func layerStepMatrix(for family: MetricFamily, reduce: LayerReduce = .l2) -> LayerStepMatrix {
+    let members = family.members
+    let memberColumns: [[[Double]]] = members.map { m in m.keys.compactMap { column($0) } }
+    let n = rowCount
+    var has = [Bool](repeating: false, count: n)
+    for cols in memberColumns {
+      for c in cols {
+        for i in 0..<n where !has[i] && !MetricsTable.isMissing(c[i]) { has[i] = true }
+      }
+    }
+    // Steps in increasing order (the common case) map to consecutive positions: no hashing.
+    var rowPosition = [Int](repeating: -1, count: n)
+    var sortedSteps: [Int64] = []
+    var increasing = true
+    for i in 0..<n where has[i] {
+      if let p = sortedSteps.last, steps[i] <= p {
+        increasing = false
+        break
+      }
+      rowPosition[i] = sortedSteps.count
+      sortedSteps.append(steps[i])
+    }
+    if !increasing {
+      var stepSet = Set<Int64>()
+      for i in 0..<n where has[i] { stepSet.insert(steps[i]) }
+      sortedSteps = stepSet.sorted()
+      var position: [Int64: Int] = [:]
+      position.reserveCapacity(sortedSteps.count)
+      for (i, s) in sortedSteps.enumerated() { position[s] = i }
+      for i in 0..<n where has[i] { rowPosition[i] = position[steps[i]]! }
+    }
+    var m = LayerStepMatrix(
+      family: family.prefix, layers: members.map(\.layer), steps: sortedSteps,
+      values: Array(repeating: .nan, count: members.count * sortedSteps.count))
+    var present: [Double] = []
+    for (li, cols) in memberColumns.enumerated() {
+      if members[li].keys.count == 1, cols.count == 1 {
+        let c = cols[0]
+        for i in 0..<n where rowPosition[i] >= 0 && !MetricsTable.isMissing(c[i]) {
+          m[layer: li, step: rowPosition[i]] = c[i]
+        }
+        continue
+      }
+      for i in 0..<n where rowPosition[i] >= 0 {
+        present.removeAll(keepingCapacity: true)
+        for c in cols where !MetricsTable.isMissing(c[i]) { present.append(c[i]) }
+        if !present.isEmpty { m[layer: li, step: rowPosition[i]] = reduce.combine(present) }
+      }
+    }
+    return m
+  }
+}
+
 // MARK: - Layers from parameter names
 
 /// Where a parameter-path key keeps its layer: `grad_norm/model.layers.3.mlp.down_proj.weight`

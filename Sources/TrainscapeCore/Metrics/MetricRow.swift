@@ -11,44 +11,52 @@ public struct MetricRow: Sendable, Equatable {
   }
 }
 
-/// A whole training run: rows in the order they were read, plus the run's
-/// numeric configuration (hyperparameters).
+/// A whole training run: its metrics as columns (rows in the order they were read), plus
+/// the run's numeric configuration (hyperparameters).
 public struct Run: Sendable {
   public var name: String
   /// Where the run came from (a file path, a directory, a URL).
   public var source: String
-  public var rows: [MetricRow]
+  /// The metrics, one row per logged row, as columns (`table.column("loss")`).
+  public var table: MetricsTable
   public var config: [String: Double]
   /// Histograms by tag (TensorBoard histogram summaries, W&B `wandb.Histogram`s such as
   /// `wandb.watch`'s `gradients/<param>`), each in step order.
   public var histograms: [String: [HistogramSample]]
 
   public init(
-    name: String, source: String, rows: [MetricRow],
+    name: String, source: String, table: MetricsTable,
     config: [String: Double] = [:], histograms: [String: [HistogramSample]] = [:]
   ) {
     self.name = name
     self.source = source
-    self.rows = rows
+    var t = table
+    t.seal()
+    self.table = t
     self.config = config
     self.histograms = histograms
   }
 
-  /// The sorted union of the metric keys of all rows.
-  public var metricKeys: [String] {
-    var keys = Set<String>()
-    for row in rows { keys.formUnion(row.values.keys) }
-    return keys.sorted()
+  public init(
+    name: String, source: String, rows: [MetricRow],
+    config: [String: Double] = [:], histograms: [String: [HistogramSample]] = [:]
+  ) {
+    self.init(name: name, source: source, table: MetricsTable(rows: rows), config: config, histograms: histograms)
   }
 
-  /// The smallest and largest step of the run, or nil when it has no rows.
-  public var stepRange: ClosedRange<Int64>? {
-    guard var lo = rows.first?.step else { return nil }
-    var hi = lo
-    for row in rows {
-      lo = Swift.min(lo, row.step)
-      hi = Swift.max(hi, row.step)
-    }
-    return lo...hi
+  /// The rows as `MetricRow`s, materialised from the columns (O(rows x keys): code on a hot
+  /// path reads `table` instead). Setting it replaces the table.
+  public var rows: [MetricRow] {
+    get { table.rows }
+    set { table = MetricsTable(rows: newValue) }
   }
+
+  /// The number of rows.
+  public var rowCount: Int { table.rowCount }
+
+  /// The sorted metric keys (every key some row logged).
+  public var metricKeys: [String] { table.keys.sorted() }
+
+  /// The smallest and largest step of the run, or nil when it has no rows.
+  public var stepRange: ClosedRange<Int64>? { table.stepRange }
 }

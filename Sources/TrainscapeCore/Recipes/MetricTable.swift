@@ -1,27 +1,47 @@
 /// A run's metrics as the recipes read them: the keys, how often each occurs, a key's
 /// series, and the samples where several keys were logged together.
 ///
-/// Recipes read metrics only through this surface, so that it can be re-pointed at a
-/// columnar table later without touching them. Today it wraps a `MetricsBuffer` (rows in
-/// file order; adjacent rows of one step merged; `--last N` a bounded buffer).
+/// Recipes read metrics only through this surface. It is a view over the run's columns
+/// (`MetricsTable`): rows in file order, adjacent rows of one step merged (later values win,
+/// as `MetricsBuffer` appends), `--last N` the last N of those, then the steps in `--steps`.
+/// When nothing needs merging, cutting or selecting, the run's own columns are used as they
+/// are (no copy).
 public struct MetricTable: Sendable {
   public let name: String
-  private let buffer: MetricsBuffer
+  /// The columns this view reads.
+  public let columns: MetricsTable
   public let keyCounts: KeyCounts
 
   /// The run's rows through a bounded buffer of `last` rows (nil: all), then the steps in
   /// `steps`.
   public init(run: Run, last: Int? = nil, steps: StepRange? = nil) {
-    var b = MetricsBuffer(capacity: last)
-    b.append(contentsOf: run.rows)
-    self.init(name: run.name, buffer: b, steps: steps)
+    self.init(name: run.name, table: run.table, last: last, steps: steps)
+  }
+
+  public init(name: String, table: MetricsTable, last: Int? = nil, steps: StepRange? = nil) {
+    precondition((last ?? 0) >= 0, "last must be >= 0")
+    self.name = name
+    var t = table
+    if t.hasAdjacentEqualSteps { t = t.filteredMergingAdjacent { _ in true } }
+    var dropped = 0
+    if let last, t.rowCount > last {
+      dropped = t.rowCount - last
+      t = t.slice((t.rowCount - last)..<t.rowCount)
+    }
+    if let steps, t.steps.contains(where: { !steps.contains($0) }) {
+      let s = t.steps
+      t = t.filteredMergingAdjacent { steps.contains(s[$0]) }
+    }
+    columns = t
+    keyCounts = t.keyCounts
+    droppedRows = dropped
   }
 
   public init(name: String, buffer: MetricsBuffer, steps: StepRange? = nil) {
     self.name = name
     let b = steps.map { buffer.selecting($0) } ?? buffer
-    self.buffer = b
-    keyCounts = KeyCounts(rows: b.storedRows)
+    columns = MetricsTable(rows: b.storedRows)
+    keyCounts = columns.keyCounts
     droppedRows = buffer.droppedCount
   }
 
@@ -30,45 +50,45 @@ public struct MetricTable: Sendable {
 
   /// The sorted metric keys.
   public var keys: [String] { keyCounts.keys }
-  public var rowCount: Int { buffer.count }
-  public var isEmpty: Bool { buffer.count == 0 }
+  public var rowCount: Int { columns.rowCount }
+  public var isEmpty: Bool { columns.isEmpty }
+
+  /// A key's column, one value per row (`MetricsTable.missing` where a row lacks it).
+  public func column(_ key: String) -> [Double]? { columns.column(key) }
 
   /// The samples of one key, in order.
-  public func series(_ key: String) -> Series { buffer.series(key) }
+  public func series(_ key: String) -> Series { columns.series(key) }
 
   /// The samples where every key in `keys` has a value (in order): their steps, and one
   /// column of values per key.
   public func joined(_ keys: [String]) -> (steps: [Int64], columns: [[Double]]) {
+    var out = [[Double]](repeating: [], count: keys.count)
     var steps: [Int64] = []
-    var columns = [[Double]](repeating: [], count: keys.count)
-    for row in buffer.storedRows {
-      var vals: [Double] = []
-      vals.reserveCapacity(keys.count)
-      for k in keys {
-        guard let v = row.values[k] else { break }
-        vals.append(v)
-      }
-      guard vals.count == keys.count else { continue }
-      steps.append(row.step)
-      for i in keys.indices { columns[i].append(vals[i]) }
+    var cols: [[Double]] = []
+    for k in keys {
+      guard let c = columns.column(k) else { return ([], out) }
+      cols.append(c)
     }
-    return (steps, columns)
+    let all = columns.steps
+    for i in all.indices {
+      var ok = true
+      for c in cols where MetricsTable.isMissing(c[i]) {
+        ok = false
+        break
+      }
+      guard ok else { continue }
+      steps.append(all[i])
+      for j in cols.indices { out[j].append(cols[j][i]) }
+    }
+    return (steps, out)
   }
 
   /// The smallest and largest step.
-  public var stepRange: ClosedRange<Int64>? {
-    guard let first = buffer.storedRows.first?.step else { return nil }
-    var lo = first, hi = first
-    for r in buffer.storedRows {
-      lo = Swift.min(lo, r.step)
-      hi = Swift.max(hi, r.step)
-    }
-    return lo...hi
-  }
+  public var stepRange: ClosedRange<Int64>? { columns.stepRange }
 
-  /// The family's values by layer and step (`MetricsBuffer.layerStepMatrix`).
+  /// The family's values by layer and step (`MetricsTable.layerStepMatrix`).
   public func layerStepMatrix(for family: MetricFamily, reduce: LayerReduce) -> LayerStepMatrix {
-    buffer.layerStepMatrix(for: family, reduce: reduce)
+    columns.layerStepMatrix(for: family, reduce: reduce)
   }
 }
 

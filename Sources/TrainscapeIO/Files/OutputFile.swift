@@ -195,15 +195,7 @@ public enum AtomicFile {
 
   private static func replace(_ target: OutputTarget, with bytes: [UInt8], overwrite: Bool) throws {
     let path = target.path
-    let dir = OutputTarget.directory(of: target.resolved)
-    try makeDirectories(dir, for: path)
-    let name = (target.resolved as NSString).lastPathComponent
-    let tmp = "\(dir)/.\(name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-    let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
-    guard fd >= 0 else {
-      throw OutputError.cannotWrite(path: path, reason: "cannot create a temporary file in \(dir): \(errnoText())")
-    }
-    if let mode = target.mode { _ = fchmod(fd, mode) }
+    let (tmp, fd) = try temporaryFile(for: target)
     do {
       try FileDescriptorWriter.writeAll(fd, bytes, path: path)
     } catch {
@@ -216,6 +208,29 @@ public enum AtomicFile {
       unlink(tmp)
       throw OutputError.cannotWrite(path: path, reason: reason)
     }
+    try install(tmp, at: target, overwrite: overwrite)
+  }
+
+  /// Creates a temporary file beside `target` (mode of the file it replaces); returns its path
+  /// and descriptor.
+  static func temporaryFile(for target: OutputTarget) throws -> (path: String, fd: Int32) {
+    let dir = OutputTarget.directory(of: target.resolved)
+    try makeDirectories(dir, for: target.path)
+    let name = (target.resolved as NSString).lastPathComponent
+    let tmp = "\(dir)/.\(name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+    guard fd >= 0 else {
+      throw OutputError.cannotWrite(path: target.path, reason: "cannot create a temporary file in \(dir): \(errnoText())")
+    }
+    if let mode = target.mode { _ = fchmod(fd, mode) }
+    return (tmp, fd)
+  }
+
+  /// Moves the written, closed temporary file `tmp` into place: linked (so a name taken
+  /// meanwhile is never replaced) when nothing may be overwritten, else renamed over the file.
+  /// The temporary file is gone afterwards, whatever happens.
+  static func install(_ tmp: String, at target: OutputTarget, overwrite: Bool) throws {
+    let path = target.path
     if target.kind == .newFile && !overwrite {
       if link(tmp, target.resolved) == 0 {
         unlink(tmp)

@@ -30,6 +30,9 @@ public struct IngestError: Error, CustomStringConvertible, Equatable {
 struct IngestSink {
   /// Every row read, when no capacity bounds the read (`window` is nil).
   var rows: [MetricRow] = []
+  /// Every row read as columns, from readers that fill columns directly (JSONL); `rows`
+  /// then stays empty.
+  var table: MetricsTable? = nil
   /// The kept rows of a bounded read (`IngestOptions.capacity`); `rows`
   /// then stays empty.
   var window: RowWindow? = nil
@@ -151,6 +154,25 @@ struct Overwrites: Sendable {
     for i in rows.indices.dropFirst() where rows[i].step == rows[i - 1].step {
       var merged = rows[i - 1]
       merge(rows[i], into: &merged)
+    }
+  }
+
+  /// Counts conflicting values of adjacent rows of one step in a table (columnar reads).
+  mutating func countAdjacent(_ t: MetricsTable) {
+    let steps = t.steps
+    var columns: [[Double]]?
+    for i in steps.indices.dropFirst() where steps[i] == steps[i - 1] {
+      if columns == nil { columns = t.keys.indices.map { t.column(at: $0) } }
+      var changed = 0
+      var first: String?
+      for (k, col) in columns!.enumerated() {
+        let a = col[i - 1], b = col[i]
+        if !MetricsTable.isMissing(a) && !MetricsTable.isMissing(b) && Self.differ(a, b) {
+          changed += 1
+          if first == nil { first = t.keys[k] }
+        }
+      }
+      if changed > 0 { add(.sameStep, changed, example: "step \(steps[i]), '\(first!)'") }
     }
   }
 

@@ -93,9 +93,12 @@ struct RowWindow {
   }
 
   /// "FILE: kept the last K of M rows ..." when anything was left out.
-  func note(file: String) -> String? {
+  func note(file: String) -> String? { Self.note(file: file, kept: rows.count, dropped: dropped, late: late) }
+
+  /// The note of a bounded read that kept `kept` rows and dropped `dropped` before them.
+  static func note(file: String, kept: Int, dropped: Int, late: Int = 0) -> String? {
     guard dropped > 0 || late > 0 else { return nil }
-    var s = "\(file): kept the last \(rows.count) of \(rows.count + dropped) rows"
+    var s = "\(file): kept the last \(kept) of \(kept + dropped) rows"
     if late > 0 {
       s += "; ignored \(late) row(s) written out of step order with steps before the kept window"
     }

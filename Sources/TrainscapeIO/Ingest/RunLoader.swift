@@ -177,10 +177,26 @@ public enum RunLoader {
     var extraRuns: [Run] = []
     switch format {
     case .jsonl:
-      sink = try FileAccess.decodeWhole(
-        path: path, decoder: JSONLChunkDecoder(file: path, lineLimit: options.lineLimit), skipBad: skipBad,
-        capacity: capacity, order: .file)
-      rows = sink.finalRows(byStep: false)
+      if let capacity {
+        // --last N: the file's tail, window by window on all cores, in O(N) memory.
+        if let tail = try ColumnarJSONL.readLast(path: path, skipBad: skipBad, capacity: capacity, lineLimit: options.lineLimit) {
+          sink = tail.sink
+          rows = []
+          let kept = sink.table?.rowCount ?? 0
+          if let note = RowWindow.note(file: path, kept: kept, dropped: tail.dropped) { result.notes.append(note) }
+          result.dropped += tail.dropped
+        } else {
+          // Not mappable (a pipe, /proc): the streaming reader.
+          sink = try FileAccess.decodeWhole(
+            path: path, decoder: JSONLChunkDecoder(file: path, lineLimit: options.lineLimit), skipBad: skipBad,
+            capacity: capacity, order: .file)
+          rows = sink.finalRows(byStep: false)
+        }
+      } else {
+        // Whole file: memory-mapped, parsed on all cores straight into columns.
+        sink = try ColumnarJSONL.read(path: path, skipBad: skipBad, lineLimit: options.lineLimit)
+        rows = []
+      }
     case .tensorboard:
       sink = try FileAccess.decodeWhole(
         path: path, decoder: TFRecordChunkDecoder(file: path), skipBad: skipBad, capacity: capacity, order: .step)
@@ -228,11 +244,14 @@ public enum RunLoader {
       result.formats += extraRuns.map { _ in format }
       return
     }
-    if rows.isEmpty && sink.histograms.isEmpty {
+    if rows.isEmpty && (sink.table?.isEmpty ?? true) && sink.histograms.isEmpty {
       throw IngestError(file: path, message: "no metric rows found (read as \(format.rawValue))")
     }
     let runName = name ?? sink.runName ?? defaultName(file: path, format: format)
-    result.runs.append(Run(name: runName, source: path, rows: rows, config: sink.config, histograms: sink.histograms.sortedBySteps()))
+    result.runs.append(
+      Run(
+        name: runName, source: path, table: sink.table ?? MetricsTable(rows: rows), config: sink.config,
+        histograms: sink.histograms.sortedBySteps()))
     result.formats.append(format)
   }
 

@@ -1,0 +1,632 @@
+import Foundation
+import TrainscapeCore
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Reads a whole JSONL metrics file straight into columns, on all cores.
+///
+/// The file is memory-mapped and cut into chunks at line boundaries (`memchr` finds the
+/// newlines: glibc's vectorised scan); each chunk is parsed on its own core into its own
+/// `MetricsTable`, and the chunks are appended in file order. Per line, a single-pass parser
+/// reads the top-level object: keys are interned once per chunk (a line usually repeats the
+/// previous line's keys in the same order, so a key is recognised by comparing its bytes
+/// with the key expected at that position, without hashing), numbers are converted with
+/// `FastFloat` (Eisel-Lemire), values go into the columns without any per-row dictionary.
+///
+/// Any line the fast parser does not accept as it is (an escape in a key, a syntax error, a
+/// missing step, deep nesting) is parsed again by `JSONLineParser`, the reference parser,
+/// which gives exactly the rows, errors, line and column of the streaming reader
+/// (`JSONLChunkDecoder`). The result is identical to that reader's for every file (tested
+/// differentially on fixtures and random files, with chunk boundaries anywhere).
+enum ColumnarJSONL {
+  /// What one chunk produced: its rows, how many lines it held, and its problems in order.
+  struct ChunkResult {
+    enum Problem {
+      /// The reference parser's error.
+      case bad(JSONLineParser.Failure)
+      /// An incomplete last line (a file being written).
+      case incomplete
+      /// A line longer than the line limit (`--max-memory`): not parsed.
+      case tooLong
+    }
+    var table = MetricsTable()
+    var lines = 0
+    /// (0-based line within the chunk, problem), in order.
+    var events: [(line: Int, problem: Problem)] = []
+    /// Values a later value of the same key replaced within one line (a duplicate key, nested
+    /// keys that flatten to one name), and the first such (0-based line, key).
+    var overwritten = 0
+    var firstOverwritten: (line: Int, key: String)?
+  }
+
+  /// The whole file's rows, warnings and skipped count, as `FileAccess.decodeWhole` with a
+  /// `JSONLChunkDecoder` would give them (it throws the first bad line unless `skipBad`).
+  static func read(path: String, skipBad: Bool, lineLimit: Int = JSONLChunkDecoder.defaultLineLimit) throws -> IngestSink {
+    var sink = IngestSink(skipBad: skipBad)
+    var table = MetricsTable()
+    let size = FileAccess.identity(path: path).map { Int($0.size) } ?? 0
+    var bytesSeen = 0
+    let streamed = try stream(path: path, lineLimit: lineLimit, sink: &sink) { window, done in
+      if table.isEmpty && done > 0 && window.rowCount > 0 {
+        // Size the columns once from the first window's bytes per row (+2%), so they are not
+        // regrown (a regrown column briefly needs twice its memory).
+        bytesSeen = done
+        table.reserveRows(Int(Double(window.rowCount) * Double(size) / Double(bytesSeen) * 1.02) + 16)
+      }
+      table.append(contentsOf: window)
+    }
+    if !streamed {
+      // Not mappable (a pipe, /proc): the streaming reader.
+      return try FileAccess.decodeWhole(path: path, decoder: JSONLChunkDecoder(file: path, lineLimit: lineLimit), skipBad: skipBad)
+    }
+    table.seal()
+    sink.overwrites.countAdjacent(table)
+    sink.table = table
+    return sink
+  }
+
+  /// The last `capacity` rows of a JSONL file: exactly what the streaming reader keeps in a
+  /// `.file` `RowWindow` of that capacity (`--last N`), with the same warnings and errors, read
+  /// window by window on all cores. The kept rows are the tail of a table that is cut back to
+  /// `capacity` rows whenever it reaches twice that (each row is copied at most once more, so
+  /// O(1) amortised), so memory is O(capacity) plus one window whatever the file's size.
+  /// Returns the rows dropped before the kept ones; nil, reading nothing, when the file cannot
+  /// be mapped.
+  static func readLast(
+    path: String, skipBad: Bool, capacity: Int, windowBytes: Int = 64 << 20,
+    lineLimit: Int = JSONLChunkDecoder.defaultLineLimit
+  ) throws -> (sink: IngestSink, dropped: Int)? {
+    precondition(capacity >= 1, "capacity must be >= 1")
+    var sink = IngestSink(skipBad: skipBad)
+    var tail = MetricsTable()
+    var dropped = 0
+    let streamed = try stream(path: path, windowBytes: windowBytes, lineLimit: lineLimit, sink: &sink) { window, _ in
+      if window.rowCount >= capacity {
+        // Only this window's rows can be kept.
+        dropped += tail.rowCount + window.rowCount - capacity
+        tail = window.rowCount == capacity ? window : window.slice((window.rowCount - capacity)..<window.rowCount)
+        return
+      }
+      tail.append(contentsOf: window)
+      if tail.rowCount >= 2 * capacity {
+        dropped += tail.rowCount - capacity
+        tail = tail.slice((tail.rowCount - capacity)..<tail.rowCount)
+      }
+    }
+    guard streamed else { return nil }
+    if tail.rowCount > capacity {
+      dropped += tail.rowCount - capacity
+      tail = tail.slice((tail.rowCount - capacity)..<tail.rowCount)
+    }
+    tail.seal()
+    sink.overwrites.countAdjacent(tail)
+    sink.table = tail
+    return (sink, dropped)
+  }
+
+  /// Reads a JSONL file window by window (about `windowBytes` each, cut at line ends), each
+  /// parsed on all cores, and hands each window's rows to `body` in file order. The file is
+  /// memory-mapped and each window's pages are released once parsed, so memory is what
+  /// `body` keeps plus one window. Problems go to `sink` (the first bad line throws unless
+  /// `skipBad`). Returns false, reading nothing, when the file cannot be mapped.
+  static func stream(
+    path: String, windowBytes: Int = 64 << 20, lineLimit: Int = JSONLChunkDecoder.defaultLineLimit,
+    sink: inout IngestSink, _ body: (MetricsTable, Int) throws -> Void
+  ) throws -> Bool {
+    let fd = try FileAccess.open(path)
+    defer { close(fd) }
+    guard let id = FileAccess.identity(fd) else {
+      throw IngestError(file: path, message: "cannot stat file (\(String(cString: strerror(errno))))")
+    }
+    let size = Int(id.size)
+    if size == 0 { return true }
+    guard let map = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), map != MAP_FAILED else { return false }
+    defer { munmap(map, size) }
+    #if canImport(Glibc)
+      _ = madvise(map, size, MADV_SEQUENTIAL)
+    #endif
+    let bytes = UnsafeRawBufferPointer(start: map, count: size).bindMemory(to: UInt8.self)
+    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    try parse(bytes, file: path, windowBytes: windowBytes, lineLimit: lineLimit, into: &sink) { table, done in
+      try body(table, done.upperBound)
+      // Drop the parsed pages from this process's memory (they stay in the page cache).
+      let end = done.upperBound / page * page
+      if end > 0 { _ = madvise(map, end, MADV_DONTNEED) }
+    }
+    return true
+  }
+
+  /// Parses a whole file's bytes into `sink.table`.
+  static func parse(
+    _ all: UnsafeBufferPointer<UInt8>, file: String, chunks requested: Int? = nil, windowBytes: Int = 64 << 20,
+    lineLimit: Int = JSONLChunkDecoder.defaultLineLimit, into sink: inout IngestSink
+  ) throws {
+    var table = MetricsTable()
+    try parse(all, file: file, chunks: requested, windowBytes: windowBytes, lineLimit: lineLimit, into: &sink) { t, _ in
+      table.append(contentsOf: t)
+    }
+    table.seal()
+    sink.table = table
+  }
+
+  /// Parses `all` window by window; `body` gets each window's rows and the byte range done.
+  static func parse(
+    _ all: UnsafeBufferPointer<UInt8>, file: String, chunks requested: Int? = nil, windowBytes: Int,
+    lineLimit: Int = JSONLChunkDecoder.defaultLineLimit,
+    into sink: inout IngestSink, _ body: (MetricsTable, Range<Int>) throws -> Void
+  ) throws {
+    guard let base = all.baseAddress, all.count > 0 else { return }
+    var start = 0
+    if all.count >= 3, all[0] == 0xEF, all[1] == 0xBB, all[2] == 0xBF { start = 3 }
+    let n = all.count
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    var lineBase = 1
+    while start < n {
+      // The window: up to windowBytes, ending just after a newline (or at the end).
+      var stop = n
+      if n - start > windowBytes, let q = memchr(base + start + windowBytes, 0x0A, n - start - windowBytes) {
+        stop = base.distance(to: q.assumingMemoryBound(to: UInt8.self)) + 1
+      }
+      let want = requested ?? max(1, min(cores * 4, (stop - start) / (1 << 20)))
+      // Chunk boundaries: just after a newline at or past each even cut.
+      var bounds = [start]
+      for c in 1..<max(want, 1) {
+        var cut = start + (stop - start) * c / want
+        if cut <= bounds.last! { continue }
+        guard let q = memchr(base + cut, 0x0A, stop - cut) else { break }
+        cut = base.distance(to: q.assumingMemoryBound(to: UInt8.self)) + 1
+        if cut > bounds.last! && cut < stop { bounds.append(cut) }
+      }
+      bounds.append(stop)
+      let count = bounds.count - 1
+      let finalWindow = stop == n
+      var results = [ChunkResult](repeating: ChunkResult(), count: count)
+      let src = SharedPointer(base)
+      results.withUnsafeMutableBufferPointer { r in
+        let out = SharedPointer(r.baseAddress!)
+        let b = bounds
+        DataParallel.forEach(count) { c in
+          out[c] = parseChunk(src.base + b[c], b[c + 1] - b[c], isLast: finalWindow && c == count - 1, lineLimit: lineLimit)
+        }
+      }
+      var table = MetricsTable()
+      table.reserveRows(results.reduce(0) { $0 + $1.table.rowCount })
+      for i in results.indices {
+        for (line, problem) in results[i].events {
+          switch problem {
+          case .bad(let failure):
+            try sink.bad(JSONLError(file: file, line: lineBase + line, column: failure.offset + 1, message: failure.message))
+          case .incomplete:
+            sink.warnings.append("\(file):\(lineBase + line): ignoring incomplete last line (file still being written?)")
+          case .tooLong:
+            try sink.bad(
+              IngestError(
+                file: file, line: lineBase + line,
+                message:
+                  "more than \(MemoryBudget.format(lineLimit)) without a newline: not a JSONL line (the limit is a quarter of --max-memory; a binary file?)"))
+          }
+        }
+        if let first = results[i].firstOverwritten {
+          sink.overwrites.add(.sameRecord, results[i].overwritten, example: "line \(lineBase + first.line), '\(first.key)'")
+        }
+        if i == 0 {
+          table = results[0].table
+        } else {
+          table.append(contentsOf: results[i].table)
+        }
+        results[i].table = MetricsTable()
+        lineBase += results[i].lines
+      }
+      results = []
+      table.seal()
+      try body(table, 0..<stop)
+      start = stop
+    }
+  }
+
+  /// Parses the lines of one chunk (which starts at a line start).
+  static func parseChunk(
+    _ p: UnsafePointer<UInt8>, _ n: Int, isLast: Bool, lineLimit: Int = JSONLChunkDecoder.defaultLineLimit
+  ) -> ChunkResult {
+    var result = ChunkResult()
+    var parser = LineParser()
+    var start = 0
+    var line = 0
+    while start < n {
+      var end = n
+      if let q = memchr(p + start, 0x0A, n - start) {
+        end = p.distance(to: q.assumingMemoryBound(to: UInt8.self))
+      }
+      let hasNewline = end < n
+      if end - start > lineLimit {
+        result.events.append((line, .tooLong))
+      } else if !isBlank(p + start, end - start) {
+        if !parser.parse(p + start, end - start, into: &result.table) {
+          // The reference parser decides: a row, or the exact error (and it counts the values a
+          // duplicate key replaced: the fast parser leaves such lines to it).
+          do {
+            let r = try JSONLineParser.parse(UnsafeBufferPointer(start: p + start, count: end - start))
+            result.table.append(MetricRow(step: r.step, values: r.values))
+            if r.overwritten > 0 {
+              if result.firstOverwritten == nil { result.firstOverwritten = (line, r.firstOverwritten ?? "") }
+              result.overwritten += r.overwritten
+            }
+          } catch {
+            if !hasNewline && isLast && error.kind == .syntax {
+              result.events.append((line, .incomplete))
+            } else {
+              result.events.append((line, .bad(error)))
+            }
+          }
+        }
+      }
+      line += 1
+      start = end + 1
+    }
+    result.lines = line
+    return result
+  }
+
+  @inline(__always)
+  static func isBlank(_ p: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+    for k in 0..<n where !(p[k] == 0x20 || p[k] == 0x09 || p[k] == 0x0D) { return false }
+    return true
+  }
+
+  /// The single-pass line parser. `parse` returns false (and leaves the table unchanged) for
+  /// anything it does not accept as it is; the caller then asks `JSONLineParser`.
+  struct LineParser {
+    /// Interned flattened key paths of this chunk: bytes of each, and its column.
+    private var keyBytes: [UInt8] = []
+    private var keyOffsets: [Int] = [0]
+    private var keyColumn: [Int] = []
+    /// The line (counted by `parse`) on which each key id was last seen: finds a key twice.
+    private var seenOnLine: [Int] = []
+    private var line = 0
+    private var lookup: [String: Int] = [:]
+    /// The keys of the previous line in order (local ids), to predict this line's.
+    private var previous: [Int] = []
+    private var current: [Int] = []
+    /// This line's values, committed when the line is accepted.
+    private var pendingKey: [Int] = []
+    private var pendingValue: [Double] = []
+    private var path: [UInt8] = []
+
+    private var p: UnsafePointer<UInt8> = UnsafePointer(bitPattern: 1)!
+    private var n = 0
+    private var i = 0
+    private var depth = 0
+    private var step: [(value: Double, integer: Int64?)?] = [nil, nil, nil]
+
+    init() {}
+
+    mutating func parse(_ p: UnsafePointer<UInt8>, _ n: Int, into table: inout MetricsTable) -> Bool {
+      self.p = p
+      self.n = n
+      i = 0
+      depth = 0
+      step = [nil, nil, nil]
+      pendingKey.removeAll(keepingCapacity: true)
+      pendingValue.removeAll(keepingCapacity: true)
+      current.removeAll(keepingCapacity: true)
+      path.removeAll(keepingCapacity: true)
+      skipWhitespace()
+      guard i < n, p[i] == UInt8(ascii: "{") else { return false }
+      guard object(top: true) else { return false }
+      skipWhitespace()
+      guard i == n else { return false }
+      // Several step keys on one line: the reference parser decides which gives the step and
+      // what becomes of the others.
+      var stepKeysSeen = 0
+      for s in step where s != nil { stepKeysSeen += 1 }
+      if stepKeysSeen > 1 { return false }
+      var rowStep: Int64? = nil
+      for s in step {
+        guard let s else { continue }
+        if let v = s.integer {
+          rowStep = v
+        } else if s.value == s.value.rounded(), s.value >= -9.223372036854775808e18, s.value < 9.223372036854775808e18 {
+          rowStep = Int64(s.value)
+        } else {
+          return false
+        }
+        break
+      }
+      guard let rowStep else { return false }
+      // A key twice in the line (a duplicate, or nested keys that flatten to one name): the
+      // reference parser keeps the last value and counts it.
+      line &+= 1
+      for id in pendingKey {
+        if id >= seenOnLine.count { seenOnLine += [Int](repeating: -1, count: id - seenOnLine.count + 64) }
+        if seenOnLine[id] == line { return false }
+        seenOnLine[id] = line
+      }
+      table.appendRow(step: rowStep)
+      for j in pendingKey.indices {
+        let id = pendingKey[j]
+        var col = keyColumn[id]
+        if col < 0 {
+          col = table.intern(String(decoding: key(id), as: UTF8.self))
+          keyColumn[id] = col
+        }
+        table.set(pendingValue[j], column: col)
+      }
+      swap(&previous, &current)
+      return true
+    }
+
+    private func key(_ id: Int) -> ArraySlice<UInt8> { keyBytes[keyOffsets[id]..<keyOffsets[id + 1]] }
+
+    /// The local id of the key path in `path`.
+    private mutating func internPath() -> Int {
+      let pos = current.count
+      if pos < previous.count {
+        let id = previous[pos]
+        let lo = keyOffsets[id], len = keyOffsets[id + 1] - lo
+        if len == path.count {
+          let same =
+            len == 0
+            || path.withUnsafeBufferPointer { a in
+              keyBytes.withUnsafeBufferPointer { b in memcmp(a.baseAddress!, b.baseAddress! + lo, len) == 0 }
+            }
+          if same {
+            current.append(id)
+            return id
+          }
+        }
+      }
+      let text = String(decoding: path, as: UTF8.self)
+      let id: Int
+      if let known = lookup[text], key(known).elementsEqual(path) {
+        id = known
+      } else {
+        id = keyColumn.count
+        keyBytes.append(contentsOf: path)
+        keyOffsets.append(keyBytes.count)
+        keyColumn.append(-1)
+        if lookup[text] == nil { lookup[text] = id }
+      }
+      current.append(id)
+      return id
+    }
+
+    @inline(__always) private mutating func skipWhitespace() {
+      while i < n {
+        let c = p[i]
+        guard c == 0x20 || c == 0x09 || c == 0x0D else { return }
+        i += 1
+      }
+    }
+
+    /// Parses an object at `p[i] == '{'`, flattening into `path`.
+    private mutating func object(top: Bool) -> Bool {
+      depth += 1
+      if depth > 200 { return false }
+      i += 1
+      skipWhitespace()
+      if i < n && p[i] == UInt8(ascii: "}") {
+        i += 1
+        depth -= 1
+        return true
+      }
+      let base = path.count
+      while true {
+        guard i < n, p[i] == UInt8(ascii: "\"") else { return false }
+        i += 1
+        let ks = i
+        while i < n {
+          let c = p[i]
+          if c == UInt8(ascii: "\"") { break }
+          if c == UInt8(ascii: "\\") || c < 0x20 { return false }
+          i += 1
+        }
+        guard i < n else { return false }
+        let ke = i
+        i += 1
+        skipWhitespace()
+        guard i < n, p[i] == UInt8(ascii: ":") else { return false }
+        i += 1
+        skipWhitespace()
+        guard i < n else { return false }
+        if top, let which = stepKey(ks, ke) {
+          if which >= 0 {
+            guard stepValue(which) else { return false }
+          } else {
+            guard skipValue() else { return false }
+          }
+        } else {
+          if !top { path.append(UInt8(ascii: "/")) }
+          path.append(contentsOf: UnsafeBufferPointer(start: p + ks, count: ke - ks))
+          guard value() else { return false }
+          path.removeSubrange(base...)
+        }
+        skipWhitespace()
+        guard i < n else { return false }
+        if p[i] == UInt8(ascii: ",") {
+          i += 1
+          skipWhitespace()
+          continue
+        }
+        if p[i] == UInt8(ascii: "}") {
+          i += 1
+          depth -= 1
+          return true
+        }
+        return false
+      }
+    }
+
+    /// The key's index in `JSONLineParser.stepKeys` (the reference parser's priority order);
+    /// -1 for an ignored key; nil for a metric.
+    @inline(__always)
+    private func stepKey(_ s: Int, _ e: Int) -> Int? {
+      let len = e - s
+      guard len >= 4 && len <= 11 else { return nil }
+      func eq(_ w: StaticString) -> Bool {
+        w.utf8CodeUnitCount == len && memcmp(p + s, w.utf8Start, len) == 0
+      }
+      if eq("step") { return Self.stepIndex.step }
+      if eq("_step") { return Self.stepIndex.underscore }
+      if eq("global_step") { return Self.stepIndex.global }
+      if eq("_timestamp") || eq("_runtime") { return -1 }
+      return nil
+    }
+
+    private static let stepIndex = (
+      step: JSONLineParser.stepKeys.firstIndex(of: "step")!,
+      underscore: JSONLineParser.stepKeys.firstIndex(of: "_step")!,
+      global: JSONLineParser.stepKeys.firstIndex(of: "global_step")!
+    )
+
+    private mutating func stepValue(_ which: Int) -> Bool {
+      let c = p[i]
+      if c == UInt8(ascii: "-") || c &- 0x30 < 10 {
+        guard let s = FastFloat.scan(p, i, n) else { return false }
+        i = s.end
+        step[which] = (s.value, s.integer)
+        return true
+      }
+      // NaN / Infinity are numbers too: not an integer step; let the reference parser say so.
+      if c == UInt8(ascii: "N") || c == UInt8(ascii: "I") { return false }
+      return skipValue()
+    }
+
+    private mutating func value() -> Bool {
+      let c = p[i]
+      switch c {
+      case UInt8(ascii: "{"):
+        return object(top: false)
+      case UInt8(ascii: "t"):
+        guard word("true") else { return false }
+        add(1)
+      case UInt8(ascii: "f"):
+        guard word("false") else { return false }
+        add(0)
+      case UInt8(ascii: "N"):
+        guard word("NaN") else { return false }
+        add(.nan)
+      case UInt8(ascii: "I"):
+        guard word("Infinity") else { return false }
+        add(.infinity)
+      case UInt8(ascii: "-"):
+        if i + 1 < n && p[i + 1] == UInt8(ascii: "I") {
+          i += 1
+          guard word("Infinity") else { return false }
+          add(-.infinity)
+          return true
+        }
+        fallthrough
+      case UInt8(ascii: "0")...UInt8(ascii: "9"):
+        guard let s = FastFloat.scan(p, i, n) else { return false }
+        i = s.end
+        add(s.value)
+      default:
+        return skipValue()
+      }
+      return true
+    }
+
+    @inline(__always) private mutating func add(_ v: Double) {
+      pendingKey.append(internPath())
+      pendingValue.append(v)
+    }
+
+    @inline(__always) private mutating func word(_ w: StaticString) -> Bool {
+      let len = w.utf8CodeUnitCount
+      guard i + len <= n, memcmp(p + i, w.utf8Start, len) == 0 else { return false }
+      i += len
+      return true
+    }
+
+    /// Validates and skips a string, array, null, or any value (no metric is taken).
+    private mutating func skipValue() -> Bool {
+      let c = p[i]
+      switch c {
+      case UInt8(ascii: "\""):
+        i += 1
+        while i < n {
+          let d = p[i]
+          if d == UInt8(ascii: "\"") {
+            i += 1
+            return true
+          }
+          if d < 0x20 { return false }
+          if d == UInt8(ascii: "\\") {
+            guard i + 1 < n else { return false }
+            switch p[i + 1] {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
+              UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+              i += 2
+            case UInt8(ascii: "u"):
+              guard i + 6 <= n else { return false }
+              for k in 2..<6 {
+                let h = p[i + k]
+                guard h &- 0x30 < 10 || (h | 0x20) &- 0x61 < 6 else { return false }
+              }
+              i += 6
+            default:
+              return false
+            }
+            continue
+          }
+          i += 1
+        }
+        return false
+      case UInt8(ascii: "n"):
+        return word("null")
+      case UInt8(ascii: "t"):
+        return word("true")
+      case UInt8(ascii: "f"):
+        return word("false")
+      case UInt8(ascii: "["), UInt8(ascii: "{"):
+        let close = c == UInt8(ascii: "[") ? UInt8(ascii: "]") : UInt8(ascii: "}")
+        depth += 1
+        if depth > 200 { return false }
+        i += 1
+        skipWhitespace()
+        if i < n && p[i] == close {
+          i += 1
+          depth -= 1
+          return true
+        }
+        while true {
+          if close == UInt8(ascii: "}") {
+            guard i < n, p[i] == UInt8(ascii: "\""), skipValue() else { return false }
+            skipWhitespace()
+            guard i < n, p[i] == UInt8(ascii: ":") else { return false }
+            i += 1
+            skipWhitespace()
+          }
+          guard i < n, skipValue() else { return false }
+          skipWhitespace()
+          guard i < n else { return false }
+          if p[i] == UInt8(ascii: ",") {
+            i += 1
+            skipWhitespace()
+            continue
+          }
+          if p[i] == close {
+            i += 1
+            depth -= 1
+            return true
+          }
+          return false
+        }
+      default:
+        if c == UInt8(ascii: "N") { return word("NaN") }
+        if c == UInt8(ascii: "I") { return word("Infinity") }
+        if c == UInt8(ascii: "-") && i + 1 < n && p[i + 1] == UInt8(ascii: "I") {
+          i += 1
+          return word("Infinity")
+        }
+        guard let s = FastFloat.scan(p, i, n) else { return false }
+        i = s.end
+        return true
+      }
+    }
+  }
+}
