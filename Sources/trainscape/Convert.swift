@@ -142,7 +142,9 @@ struct Convert: ParsableCommand {
     var carry = MetricsTable()
     var rows = 0
     var dropped = Set<String>()
-    let (warnings, skipped) = try JSONLStreaming.forEachWindow(path: path, skipBad: skipBad) { window in
+    // TRAINSCAPE_JSONL_WINDOW_BYTES: a smaller window, so tests can put window ends anywhere.
+    let windowBytes = ProcessInfo.processInfo.environment["TRAINSCAPE_JSONL_WINDOW_BYTES"].flatMap { Int($0) } ?? 64 << 20
+    let (warnings, skipped) = try JSONLStreaming.forEachWindow(path: path, skipBad: skipBad, windowBytes: windowBytes) { window in
       var t = carry
       if t.isEmpty { t = window } else { t.append(contentsOf: window); t.seal() }
       // Groups of adjacent rows of one step; the last group waits for the next window.

@@ -14,10 +14,10 @@ public enum JSONLStreaming {
   /// (incomplete last line, skipped records) and the number of records skipped; the first
   /// bad line throws unless `skipBad`.
   public static func forEachWindow(
-    path: String, skipBad: Bool, _ body: (MetricsTable) throws -> Void
+    path: String, skipBad: Bool, windowBytes: Int = 64 << 20, _ body: (MetricsTable) throws -> Void
   ) throws -> (warnings: [String], skipped: Int) {
     var sink = IngestSink(skipBad: skipBad)
-    if try !ColumnarJSONL.stream(path: path, sink: &sink, { t, _ in try body(t) }) {
+    if try !ColumnarJSONL.stream(path: path, windowBytes: max(1, windowBytes), sink: &sink, { t, _ in try body(t) }) {
       let whole = try FileAccess.decodeWhole(path: path, decoder: JSONLChunkDecoder(file: path), skipBad: skipBad)
       try body(MetricsTable(rows: whole.rows))
       return (whole.warnings, whole.skipped)
