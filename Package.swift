@@ -10,7 +10,7 @@
 //   TrainscapeHeadless  -> TrainscapeGL, TrainscapeCore                 (+ CEGL, CGL)
 //   TrainscapeBatch     -> TrainscapeIO                                 (+ TOMLKit, swift-crypto)
 //   TrainscapeGL        -> TrainscapeCore                               (+ CGL)
-//   TrainscapeIO        -> TrainscapeCore                               (+ CPNGEncoder, CHDF5, swift-protobuf, swift-collections, swift-log)
+//   TrainscapeIO        -> TrainscapeCore                               (+ CPNGEncoder, CHDF5, CPlotlyJS, swift-protobuf, swift-collections, swift-log)
 //   CPNGEncoder         -> CLibPNG                                      (+ libdeflate)
 //   TrainscapeCore      -> swift-collections only: pure Swift, no OpenGL, no C imports
 //   TrainscapeFuzz      -> TrainscapeIO   (the libFuzzer harness; declared only when TRAINSCAPE_FUZZ is set: scripts/fuzz.sh)
@@ -63,6 +63,12 @@ let package = Package(
       name: "CPNGEncoder", dependencies: ["CLibPNG"], path: "Sources/CPNGEncoder", exclude: ["README.md"],
       linkerSettings: [.linkedLibrary("deflate")]),
 
+    // plotly.min.js (Assets/plotly) built into the binary with .incbin, found through the
+    // header search path; the HTML export inlines it so pages draw offline.
+    .target(
+      name: "CPlotlyJS", path: "Sources/CPlotlyJS", exclude: ["README.md"],
+      cSettings: [.headerSearchPath("../../Assets/plotly")]),
+
     // MARK: - Pure Swift core: metrics -> buffers -> geometry -> Scene
     .target(
       name: "TrainscapeCore",
@@ -73,7 +79,7 @@ let package = Package(
     .target(
       name: "TrainscapeIO",
       dependencies: [
-        "TrainscapeCore", "CPNGEncoder", "CHDF5",
+        "TrainscapeCore", "CPNGEncoder", "CHDF5", "CPlotlyJS",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "DequeModule", package: "swift-collections"),
         .product(name: "Logging", package: "swift-log"),

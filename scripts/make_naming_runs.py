@@ -23,6 +23,9 @@ naming tests (Tests/TrainscapeIOTests/NamingWriterTests.swift):
                  model, and wandb.Histogram logged directly
   sweep DIR      three W&B offline runs whose config is {"optimizer": {"lr": LR}} and whose lr
                  metric warms up from 0
+  media DIR      a wandb/ directory of two offline runs: one logs train/loss and a user metric
+                 named `step` (beside W&B's own _step), the other only media (wandb.Plotly of a
+                 surface, wandb.Object3D of a point cloud), as nanochat's wandb_3d_viz.py does
 
 Each prints the path of what it wrote (one line). Independent references are computed by the
 tests from these files with numpy, never here.
@@ -305,11 +308,30 @@ def sweep(out):
     print(os.path.join(out, "wandb"))
 
 
+def media(out):
+    import plotly.graph_objects as go
+    import wandb
+
+    run = wandb.init(project="trainscape-media", dir=out, mode="offline", name="metrics", reinit="finish_previous")
+    for i in range(8):
+        # No step= argument: W&B counts _step 0, 1, ...; the user's own step is a metric.
+        wandb.log({"train/loss": 2.0 / (1 + i), "step": 100 * (i + 1)})
+    run.finish()
+    run = wandb.init(project="trainscape-media", dir=out, mode="offline", name="media-only", reinit="finish_previous")
+    z = np.outer(np.linspace(0, 1, 6), np.linspace(1, 2, 5))
+    for i in range(2):
+        fig = go.Figure(go.Surface(z=(z * (i + 1)).tolist()))
+        pts = np.random.default_rng(i).normal(size=(50, 3))
+        wandb.log({"viz/loss_surface": wandb.Plotly(fig), "viz/points": wandb.Object3D(pts)})
+    run.finish()
+    print(os.path.join(out, "wandb"))
+
+
 if __name__ == "__main__":
     # KIND DIR, or KIND,KIND,... DIR (each into DIR/KIND: one process, one torch import).
     kinds, out = sys.argv[1].split(","), sys.argv[2]
     table = {"gpt": gpt, "hf": hf, "lightning": lightning, "npt": npt, "tb-hist": tb_hist,
-             "wandb-hist": wandb_hist, "sweep": sweep}
+             "wandb-hist": wandb_hist, "sweep": sweep, "media": media}
     for k in kinds:
         d = out if len(kinds) == 1 else os.path.join(out, k)
         os.makedirs(d, exist_ok=True)

@@ -14,8 +14,9 @@ typedef unsigned long long hsize_t;
 enum { H5P_DEFAULT = 0, H5E_DEFAULT = 0, H5S_ALL = 0 };
 enum { H5F_ACC_RDONLY = 0 };
 enum { H5_INDEX_NAME = 0, H5_ITER_INC = 0 };
-enum { H5I_DATASET = 5 };
-enum { H5T_INTEGER = 0, H5T_FLOAT = 1 };
+enum { H5I_GROUP = 2, H5I_DATASET = 5 };
+enum { H5T_INTEGER = 0, H5T_FLOAT = 1, H5T_STRING = 3 };
+enum { H5T_SGN_2 = 1 };
 enum { H5S_MAX_RANK = 32 };
 // H5G_info_t: storage type (enum), nlinks (hsize_t), max_corder (int64_t), mounted (hbool_t);
 // nlinks sits at offset 8 in every version. Room to spare for the tail.
@@ -49,6 +50,8 @@ static struct {
   ts_hid_t (*H5Dget_space)(ts_hid_t);
   herr_t (*H5Dread)(ts_hid_t, ts_hid_t, ts_hid_t, ts_hid_t, ts_hid_t, void *);
   int (*H5Tget_class)(ts_hid_t);
+  size_t (*H5Tget_size)(ts_hid_t);
+  int (*H5Tget_sign)(ts_hid_t);
   herr_t (*H5Tclose)(ts_hid_t);
   int (*H5Sget_simple_extent_ndims)(ts_hid_t);
   int (*H5Sget_simple_extent_dims)(ts_hid_t, hsize_t *, hsize_t *);
@@ -136,6 +139,8 @@ static void load(void) {
   SYM(H5Dget_space, true);
   SYM(H5Dread, true);
   SYM(H5Tget_class, true);
+  SYM(H5Tget_size, true);
+  SYM(H5Tget_sign, true);
   SYM(H5Tclose, true);
   SYM(H5Sget_simple_extent_ndims, true);
   SYM(H5Sget_simple_extent_dims, true);
@@ -233,6 +238,19 @@ int ts_h5_is_numeric(ts_hid_t dataset) {
   h5.H5Tclose(type);
   return cls == H5T_INTEGER || cls == H5T_FLOAT;
 }
+
+int ts_h5_type_info(ts_hid_t dataset, int *cls, size_t *size, int *is_signed) {
+  ts_hid_t type = h5.H5Dget_type(dataset);
+  if (type < 0) return -1;
+  int c = h5.H5Tget_class(type);
+  *cls = c == H5T_INTEGER ? 0 : c == H5T_FLOAT ? 1 : c == H5T_STRING ? 2 : 3;
+  *size = h5.H5Tget_size(type);
+  *is_signed = c == H5T_INTEGER && h5.H5Tget_sign(type) == H5T_SGN_2;
+  h5.H5Tclose(type);
+  return 0;
+}
+
+int ts_h5_is_group(ts_hid_t object) { return h5.H5Iget_type(object) == H5I_GROUP; }
 
 int ts_h5_dataset_shape(ts_hid_t dataset, unsigned long long *dims, int capacity) {
   ts_hid_t space = h5.H5Dget_space(dataset);

@@ -90,6 +90,7 @@ public struct FollowState {
     let source = followers.count == 1 ? followers[0] : nil
     var reason: String?
     var previousWidth: Int?
+    var previousScale: AxisScale?
     if !built {
       reason = nil
     } else if rebuild {
@@ -106,12 +107,16 @@ public struct FollowState {
       }
       reason = b.appendBlocker ?? "the new rows do not extend the scene"
       previousWidth = b.stepsPerBucket
+      previousScale = b.scene.z.scale
     }
     builder = source == nil ? nil : recipe.builder(runs, logZ)
     if let w = builder?.stepsPerBucket, let p = previousWidth, w != p {
       reason = "more than --max-steps \(recipe.maxSteps) \(recipe.unitName) at buckets of \(p) steps: buckets of \(w) now"
     }
     let scene = try builder?.scene ?? recipe.scene(runs, logZ)
+    if let p = previousScale, p != scene.z.scale {
+      reason = "the z axis is \(scene.z.scale == .log ? "logarithmic" : "linear") now (--log-z auto, as render decides it for these rows)"
+    }
     consumed = source?.rows.count ?? 0
     generation = source?.generation ?? 0
     self.logZ = logZ

@@ -45,11 +45,16 @@ public final class RunFollowerSource {
       latestStep = max(latestStep ?? Int64.min, new.map(\.step).max()!)
       changed = true
     }
+    if follower.newHistogramSamples > 0 {
+      let newest = follower.histogramsRead.values.compactMap { $0.last?.step }.max()
+      if let s = newest { latestStep = max(latestStep ?? Int64.min, s) }
+      changed = true
+    }
     return changed
   }
 
-  /// Every row read so far, as a run the scene builders accept.
+  /// Every row and histogram read so far, as a run the scene builders accept.
   public var run: Run {
-    Run(name: runName, source: path, rows: rows, config: follower.config)
+    Run(name: follower.runName ?? runName, source: path, rows: rows, config: follower.config, histograms: follower.histograms)
   }
 }

@@ -38,7 +38,8 @@ struct Convert: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Convert metrics in any supported format to normalised JSONL.",
     discussion: """
-      Writes one JSON object per run and step: {"run": NAME, "step": N, "<metric>": value, ...},
+      Writes one JSON object per run and step: {"run": NAME, "step": N, "<metric>": value, ...}
+      (a row with a metric named step, such as a W&B user metric, has its step under _step),
       metrics sorted by name, NaN and infinities as Python's json writes them. Runs are written in
       the order read, rows in step order as read. The file is written atomically.
       """)
@@ -76,11 +77,14 @@ struct Convert: ParsableCommand {
     if let i = idleExit, !(i >= 0) { throw ValidationError("--idle-exit must be 0 or more seconds; got \(i)") }
   }
 
-  /// One normalised JSONL line per row.
+  /// One normalised JSONL line per row. A row with a metric named `step` (a W&B user metric
+  /// beside `_step`) writes its step as `_step`, which the JSONL reader takes first, and keeps
+  /// the metric as `step`.
   static func line(run name: String, _ row: MetricRow, dropped: inout Set<String>) -> String {
-    var text = "{\"run\": \(name), \"step\": \(row.step)"
+    let stepKey = row.values["step"] != nil ? "_step" : "step"
+    var text = "{\"run\": \(name), \"\(stepKey)\": \(row.step)"
     for (k, v) in row.values.sorted(by: { $0.key < $1.key }) {
-      if k == "run" || k == "step" {
+      if k == "run" || k == "_step" {
         dropped.insert(k)
         continue
       }
@@ -94,6 +98,12 @@ struct Convert: ParsableCommand {
     // before any work.
     for p in paths { InputFiles.register(p) }
     if output != "-" { try AtomicFile.check(output, overwrite: force) }
+    for path in paths where GridReader.isHDF5(path: path) {
+      let surfaces = (try? GridReader.describeH5(path: path).surfaces) ?? []
+      let what = surfaces.isEmpty ? "an HDF5 file" : "an HDF5 loss-landscape grid (surfaces: \(surfaces.joined(separator: ", ")))"
+      throw CLIError(
+        "\(path) is \(what), not training metrics: convert writes metric rows per step and cannot convert a grid. Draw it with `trainscape render loss-landscape \(path)`\(surfaces.isEmpty ? "" : " (--dataset NAME)"), export it with `trainscape export loss-landscape \(path) -o grid.plotly.json`, or list its datasets with `trainscape info \(path)`")
+    }
     if follow { return try followFile() }
     var isDirectory: ObjCBool = true
     if paths.count == 1, output != "-",
@@ -180,11 +190,15 @@ struct Convert: ParsableCommand {
   /// row: a key's last value in the group), formatted on all cores; and the keys dropped.
   static func lines(_ t: MetricsTable, groups: [Int], run name: String) -> (bytes: [UInt8], dropped: Set<String>) {
     let order = t.keys.indices.sorted { t.keys[$0] < t.keys[$1] }
-    let dropped = Set(order.map { t.keys[$0] }.filter { $0 == "run" || $0 == "step" })
+    // As in `line`: a metric named step (a W&B user metric) is kept, and such a row writes
+    // its step as _step, which the JSONL reader takes first.
+    let dropped = Set(order.map { t.keys[$0] }.filter { $0 == "run" || $0 == "_step" })
     let kept = order.filter { !dropped.contains(t.keys[$0]) }
     let columns = kept.map { t.column(at: $0) }
     let prefixes = kept.map { Array((", " + JSONText.string(t.keys[$0]) + ": ").utf8) }
     let head = Array("{\"run\": \(name), \"step\": ".utf8)
+    let underscoreHead = Array("{\"run\": \(name), \"_step\": ".utf8)
+    let stepColumn = kept.firstIndex { t.keys[$0] == "step" }
     let count = groups.count - 1
     guard count > 0 else { return ([], dropped) }
     let pieces = min(count, ProcessInfo.processInfo.activeProcessorCount * 4)
@@ -198,7 +212,11 @@ struct Convert: ParsableCommand {
         bytes.reserveCapacity((hi - lo) * (32 + columns.count * 28))
         for g in lo..<hi {
           let a = groups[g], b = groups[g + 1]
-          bytes.append(contentsOf: head)
+          var userStep = false
+          if let sc = stepColumn {
+            for i in a..<b where !MetricsTable.isMissing(columns[sc][i]) { userStep = true; break }
+          }
+          bytes.append(contentsOf: userStep ? underscoreHead : head)
           bytes.append(contentsOf: String(steps[a]).utf8)
           for (j, col) in columns.enumerated() {
             var v = MetricsTable.missing
@@ -244,7 +262,7 @@ struct Convert: ParsableCommand {
     /// Writes rows; false when the reader of the output has gone away.
     func emit(_ rows: [MetricRow]) throws -> Bool {
       guard !rows.isEmpty else { return true }
-      let runName = name ?? JSONText.string(follower.runName)
+      let runName = name ?? JSONText.string(follower.displayName)
       name = runName
       var text = ""
       for row in rows { text += Self.line(run: runName, row, dropped: &dropped) }

@@ -17,9 +17,15 @@ struct Export: ParsableCommand {
       Examples:
         trainscape export loss-landscape run.jsonl -o loss.plotly.json
         trainscape export gradient-flow run.jsonl -o flow.glb
-        trainscape export trajectory a.jsonl b.jsonl -o runs.html --inline-plotlyjs plotly.min.js
+        trainscape export trajectory a.jsonl b.jsonl -o runs.html          # plotly.js inside: works offline
+        trainscape export trajectory a.jsonl b.jsonl -o runs.html --plotlyjs cdn  # small page, needs the network
       """,
     subcommands: SceneKinds.all.map { $0.exportCommand })
+}
+
+/// Where an exported HTML page gets plotly.js.
+enum PlotlyJSSource: String, ExpressibleByArgument, CaseIterable {
+  case inline, cdn
 }
 
 enum ExportFormat: String, ExpressibleByArgument, CaseIterable {
@@ -55,13 +61,19 @@ struct ExportFileOptions: ParsableArguments {
   @Option(parsing: .unconditional, help: ArgumentHelp("Significant digits for numbers (default: the shortest decimal that reads back exactly).", valueName: "N"))
   var precision: Int?
 
-  @Option(help: ArgumentHelp("For html: put this local plotly.min.js inside the page instead of loading plotly.js from cdn.plot.ly.", valueName: "PATH"))
+  @Option(help: "For html: where the page gets plotly.js: inline (the copy built into trainscape, plotly.js \(HTMLExporter.plotlyJSVersion), about 4.8 MB: the page draws with no network) or cdn (a <script> from cdn.plot.ly: a small page that needs the network).")
+  var plotlyjs: PlotlyJSSource = .inline
+
+  @Option(help: ArgumentHelp("For html: put this local plotly.min.js inside the page instead of the built-in copy.", valueName: "PATH"))
   var inlinePlotlyjs: String?
 
   func validate() throws {
     if let p = precision, !(1...17).contains(p) { throw ValidationError("--precision must be between 1 and 17") }
     if let js = inlinePlotlyjs, !FileManager.default.fileExists(atPath: js) {
       throw ValidationError("--inline-plotlyjs: \(js) does not exist")
+    }
+    if inlinePlotlyjs != nil && plotlyjs == .cdn {
+      throw ValidationError("--inline-plotlyjs puts a local plotly.js inside the page; --plotlyjs cdn loads it from the network: give one")
     }
   }
 
@@ -90,6 +102,7 @@ struct ExportFileOptions: ParsableArguments {
     let fmt = try resolvedFormat(output: output)
     if typedArrays && fmt != .plotly && fmt != .html { log.warning("--typed-arrays only applies to plotly and html output") }
     if inlinePlotlyjs != nil && fmt != .html { log.warning("--inline-plotlyjs only applies to html output") }
+    if plotlyjs != .inline && fmt != .html { log.warning("--plotlyjs only applies to html output") }
     let path = output.output ?? "\(runName)_\(kind)\(fmt.fileExtension)"
     try AtomicFile.check(path, overwrite: output.force)
     for note in scene.notes { log.notice("\(note)") }
@@ -102,9 +115,16 @@ struct ExportFileOptions: ParsableArguments {
       (bytes, notes) = PlotlyExporter.figure(scene, options: plotlyOptions)
     case .html:
       let (json, n) = PlotlyExporter.figure(scene, options: plotlyOptions)
-      var js = HTMLExporter.PlotlyJS.cdn
+      let js: HTMLExporter.PlotlyJS
       if let p = inlinePlotlyjs {
         js = .inline(try InputFiles.read(p))
+        log.info("html: plotly.js from \(p), inside the page")
+      } else if plotlyjs == .cdn {
+        js = .cdn
+        log.info("html: plotly.js \(HTMLExporter.plotlyJSVersion) from \(HTMLExporter.plotlyJSURL) (the page needs the network; --plotlyjs inline works offline)")
+      } else {
+        js = .bundled
+        log.info("html: plotly.js \(HTMLExporter.bundledPlotlyJSVersion) inside the page (works offline; --plotlyjs cdn for a small page)")
       }
       bytes = HTMLExporter.page(figureJSON: json, title: scene.title, plotlyJS: js)
       notes = n

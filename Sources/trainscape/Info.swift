@@ -13,6 +13,7 @@ func loadRuns(_ paths: [String], format: RunFormat?, skipBad: Bool, budget: Memo
   for path in paths {
     let result = try RunLoader.load(path: path, options: IngestOptions(format: format, skipBad: skipBad, budget: budget))
     for w in result.warnings { log.warning("\(w)") }
+    for w in result.runsWithoutRows { log.warning("skipped \(w)") }
     if result.skipped > 0 { log.notice("\(path): skipped \(result.skipped) bad record(s) (--skip-bad)") }
     out += zip(result.runs, result.formats).map { ($0, $1) }
   }
@@ -43,37 +44,151 @@ struct Info: ParsableCommand {
   @Option(parsing: .unconditional, help: ArgumentHelp("Most memory one record or JSON document may take: bytes with K, M, G or T (1024-based), or a percentage of the memory.", valueName: "SIZE"))
   var maxMemory: MemoryBudget = .default
 
+  /// What one path holds: runs, or an HDF5 file (a loss-landscape grid).
+  enum Item {
+    case run(Run, RunFormat)
+    case h5(path: String, GridReader.H5Description)
+  }
+
+  /// Output lines: names and keys come from files, so control characters in them are escaped;
+  /// a closed standard output ends the listing quietly.
+  static func print(_ line: String) { try? StandardStreams.writeOutput(Escape.controlCharacters(line) + "\n") }
+
   func run() throws {
-    let runs = try loadRuns(paths, format: format, skipBad: skipBad, budget: maxMemory)
+    func print(_ line: String) { Self.print(line) }
+    var items: [Item] = []
+    for path in paths {
+      if format == nil, GridReader.isHDF5(path: path) {
+        items.append(.h5(path: path, try GridReader.describeH5(path: path)))
+      } else {
+        items += try loadRuns([path], format: format, skipBad: skipBad, budget: maxMemory).map { .run($0.run, $0.format) }
+      }
+    }
     if json {
-      try StandardStreams.writeOutput("[" + runs.map { Self.jsonObject($0.run, $0.format) }.joined(separator: ",\n ") + "]\n")
+      try StandardStreams.writeOutput("[" + items.map { item in
+        switch item {
+        case .run(let run, let format): return Self.jsonObject(run, format)
+        case .h5(let path, let d): return Self.jsonObject(h5: path, d)
+        }
+      }.joined(separator: ",\n ") + "]\n")
       return
     }
-    // Names and keys come from files: control characters in them are escaped.
-    func print(_ line: String) { try? StandardStreams.writeOutput(Escape.controlCharacters(line) + "\n") }
-    for (i, (run, format)) in runs.enumerated() {
+    for (i, item) in items.enumerated() {
       if i > 0 { print("") }
-      print("\(run.name)  (\(format.rawValue))  \(run.source)")
-      let range = run.stepRange.map { "steps \($0.lowerBound)...\($0.upperBound)" } ?? "no steps"
-      print("  \(run.rowCount) rows, \(range)")
-      if !run.config.isEmpty {
-        print("  config: " + run.config.sorted { $0.key < $1.key }.map { "\($0.key)=\(JSONText.number($0.value))" }.joined(separator: ", "))
-      }
-      let (families, others) = Self.grouped(run)
-      let roles = Self.roles(run)
-      print("  roles: " + roles.map { "\($0.role.shortName) = \($0.text)" }.joined(separator: ", "))
-      let drawn = Self.defaultFamily(run)
-      for f in families {
-        var line = "  layer family \(f.prefix): \(f.members.count) layers (\(f.layers.first!)...\(f.layers.last!))"
-        if f.combinesParameters { line += ", \(f.allKeys.count) parameters" }
-        if !f.extras.isEmpty { line += ", \(f.extras.count) outside the layers (\(f.extras.map(\.name).prefix(4).joined(separator: ", "))\(f.extras.count > 4 ? ", ..." : ""))" }
-        if f.prefix == drawn { line += "  [gradient-flow default]" }
-        print(line)
-      }
-      if !others.isEmpty {
-        print("  metrics (\(others.count)): " + others.joined(separator: ", "))
+      switch item {
+      case .run(let run, let format): Self.printRun(run, format)
+      case .h5(let path, let d): Self.printH5(path, d)
       }
     }
+  }
+
+  static func printRun(_ run: Run, _ format: RunFormat) {
+    print("\(run.name)  (\(format.rawValue))  \(run.source)")
+    let range = run.stepRange.map { "steps \($0.lowerBound)...\($0.upperBound)" } ?? "no steps"
+    print("  \(run.rowCount) rows, \(range)")
+    if !run.config.isEmpty {
+      print("  config: " + run.config.sorted { $0.key < $1.key }.map { "\($0.key)=\(JSONText.number($0.value))" }.joined(separator: ", "))
+    }
+    let (families, others) = Self.grouped(run)
+    let roles = Self.roles(run)
+    print("  roles: " + roles.map { "\($0.role.shortName) = \($0.text)" }.joined(separator: ", "))
+    let drawn = Self.defaultFamily(run)
+    for f in families {
+      var line = "  layer family \(f.prefix): \(f.members.count) layers (\(f.layers.first!)...\(f.layers.last!))"
+      if f.combinesParameters { line += ", \(f.allKeys.count) parameters" }
+      if !f.extras.isEmpty { line += ", \(f.extras.count) outside the layers (\(f.extras.map(\.name).prefix(4).joined(separator: ", "))\(f.extras.count > 4 ? ", ..." : ""))" }
+      if f.prefix == drawn { line += "  [gradient-flow default]" }
+      print(line)
+    }
+    if !others.isEmpty {
+      print("  metrics (\(others.count)): " + others.joined(separator: ", "))
+    }
+    for line in histogramLines(run) { print(line) }
+  }
+
+  /// Each histogram tag with its step count and range; tags of one layer family share a line
+  /// when there are many.
+  static func histogramLines(_ run: Run) -> [String] {
+    let tags = run.histograms.keys.sorted()
+    guard !tags.isEmpty else { return [] }
+    func steps(_ t: String) -> [Int64] { run.histograms[t]?.map(\.step) ?? [] }
+    func counted(_ s: [Int64]) -> String {
+      let distinct = Set(s)
+      guard let lo = distinct.min(), let hi = distinct.max() else { return "no steps" }
+      return "\(distinct.count) step\(distinct.count == 1 ? "" : "s") (\(lo)...\(hi))"
+    }
+    let all = tags.flatMap(steps)
+    let drawn = try? HistogramRecipe.choose(tags, options: .init(), run: run.name).name
+    var header = "  histograms (\(tags.count) tag\(tags.count == 1 ? "" : "s"), \(counted(all)))"
+    if let d = drawn, !tags.contains(d) { header += ", render histogram draws the family \(d)" }
+    var lines = [header + ":"]
+    var listed = Set<String>()
+    if tags.count > 12 {
+      for f in LayerFamilies.detect(in: tags) {
+        let keys = f.allKeys + f.extras.map(\.key)
+        let counts = Set(keys.map { Set(steps($0)).count })
+        let each = counts.count == 1 ? "\(counts.first!) steps each" : "\(counts.min()!)-\(counts.max()!) steps"
+        var line = "    family \(f.prefix): \(f.members.count) layers (\(f.layers.first!)...\(f.layers.last!)), \(keys.count) tags, \(each)"
+        if f.prefix == drawn { line += "  [histogram default]" }
+        lines.append(line)
+        listed.formUnion(keys)
+      }
+    }
+    for t in tags where !listed.contains(t) {
+      lines.append("    \(t): \(counted(steps(t)))" + (t == drawn ? "  [histogram default]" : ""))
+    }
+    return lines
+  }
+
+  static func printH5(_ path: String, _ d: GridReader.H5Description) {
+    let name = URL(fileURLWithPath: path).lastPathComponent
+    print("\(name)  (hdf5\(d.grid != nil ? ", loss-landscape grid" : ""))  \(path)")
+    if let g = d.grid {
+      let x = d.datasets.first { $0.name == "xcoordinates" }?.range
+      let y = d.datasets.first { $0.name == "ycoordinates" }?.range
+      var line = "  grid: \(g.x) x \(g.y) (xcoordinates \(x.map { "\(fmt($0.lowerBound))...\(fmt($0.upperBound))" } ?? "?")"
+      line += y.map { ", ycoordinates \(fmt($0.lowerBound))...\(fmt($0.upperBound)))" } ?? (g.y == 1 ? ", no ycoordinates: a 1-D scan)" : ")")
+      print(line)
+    } else {
+      print("  not a loss-landscape grid (no 1-D xcoordinates dataset): `render loss-landscape` cannot draw it")
+    }
+    for ds in d.datasets {
+      var line = "  dataset \(ds.name): \(ds.type) " + (ds.shape.isEmpty ? "scalar" : "[\(ds.shape.map(String.init).joined(separator: ", "))]")
+      if let r = ds.range { line += ", \(fmt(r.lowerBound))...\(fmt(r.upperBound))" } else if ds.numeric { line += ", no finite values" }
+      if let p = ds.pendingCells, p > 0 { line += ", \(p) cell(s) not computed yet (-1)" }
+      if ds.isSurface { line += "  [surface]" }
+      print(line)
+    }
+    for o in d.others { print("  \(o)") }
+    let surfaces = d.surfaces
+    if let first = surfaces.first {
+      let pick = surfaces.contains("train_loss") ? "train_loss" : first
+      print("  draw: trainscape render loss-landscape \(path)\(pick == "train_loss" ? "" : " --dataset \(pick)")  (surfaces: \(surfaces.joined(separator: ", ")))")
+    }
+  }
+
+  static func fmt(_ v: Double) -> String {
+    if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
+    return String(format: "%.4g", v)
+  }
+
+  static func jsonObject(h5 path: String, _ d: GridReader.H5Description) -> String {
+    func num(_ v: Double?) -> String { v.map(JSONText.number) ?? "null" }
+    let datasets = d.datasets.map { ds in
+      "{\"name\": \(JSONText.string(ds.name)), \"type\": \(JSONText.string(ds.type)), \"shape\": [\(ds.shape.map(String.init).joined(separator: ", "))], "
+        + "\"min\": \(num(ds.range?.lowerBound)), \"max\": \(num(ds.range?.upperBound)), \"surface\": \(ds.isSurface), "
+        + "\"pending_cells\": \(ds.pendingCells.map(String.init) ?? "null")}"
+    }
+    let fields = [
+      "\"name\": \(JSONText.string(URL(fileURLWithPath: path).lastPathComponent))",
+      "\"format\": \"hdf5\"",
+      "\"source\": \(JSONText.string(path))",
+      "\"grid\": " + (d.grid.map { "{\"x\": \($0.x), \"y\": \($0.y)}" } ?? "null"),
+      "\"surfaces\": [\(d.surfaces.map(JSONText.string).joined(separator: ", "))]",
+      "\"datasets\": [\(datasets.joined(separator: ", "))]",
+      "\"others\": [\(d.others.map(JSONText.string).joined(separator: ", "))]",
+    ]
+    return "{" + fields.joined(separator: ", ") + "}"
   }
 
   /// Families (two or more layers) and the keys in no family (extras included).
@@ -127,6 +242,11 @@ struct Info: ParsableCommand {
           + "\"gradient_flow_default\": \(f.prefix == drawn)}"
       }.joined(separator: ", ") + "]")
     fields.append("\"metrics\": [" + others.map(JSONText.string).joined(separator: ", ") + "]")
+    fields.append(
+      "\"histograms\": {" + run.histograms.keys.sorted().map { t in
+        let steps = Set(run.histograms[t]!.map(\.step))
+        return "\(JSONText.string(t)): {\"steps\": \(steps.count), \"first\": \(steps.min().map(String.init) ?? "null"), \"last\": \(steps.max().map(String.init) ?? "null")}"
+      }.joined(separator: ", ") + "}")
     fields.append("\"counts\": {" + counts.sorted { $0.key < $1.key }.map { "\(JSONText.string($0.key)): \($0.value)" }.joined(separator: ", ") + "}")
     return "{" + fields.joined(separator: ", ") + "}"
   }

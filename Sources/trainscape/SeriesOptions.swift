@@ -56,6 +56,7 @@ func runsAt(_ path: String, input: InputFormatOptions, last: Int? = nil) throws 
   let result = try RunLoader.load(
     path: path, options: IngestOptions(format: input.format, skipBad: input.skipBad, capacity: last))
   for w in result.warnings { log.warning("\(w)") }
+  for w in result.runsWithoutRows { log.warning("skipped \(w)") }
   for n in result.notes { log.notice("\(n) (--last \(last ?? 0))") }
   if result.skipped > 0 { log.notice("\(path): skipped \(result.skipped) bad record(s) (--skip-bad)") }
   CommandCache.current?.runs.withLock { $0[key] = result.runs }

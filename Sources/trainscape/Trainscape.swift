@@ -30,9 +30,15 @@ struct Trainscape: ParsableCommand {
     signal(SIGPIPE, SIG_IGN)
     signal(SIGXFSZ, SIG_IGN)  // past a file size limit: EFBIG ("File too large"), an error
     _ = log
+    let arguments: [String]
+    do {
+      arguments = try KindArgument.rewrite(Array(CommandLine.arguments.dropFirst()))
+    } catch {
+      exitEscaped(error)
+    }
     CommandCache.$current.withValue(CommandCache()) {
       do {
-        var command = try parseAsRoot(nil)
+        var command = try parseAsRoot(arguments)
         try command.run()
       } catch {
         exitEscaped(error)
@@ -51,6 +57,51 @@ struct Trainscape: ParsableCommand {
       StandardStreams.writeError(message + "\n")
     }
     Foundation.exit(code.rawValue)
+  }
+}
+
+/// The kind after `render`, `view`, `export`, `turntable` or `animate`, checked before parsing:
+/// `render FILE.plotly.json` (or `.pts.json`) means `render figure FILE`, and a word that is not
+/// a kind gets "did you mean" and the list of kinds (the parser would only say that `-o` is an
+/// unknown option).
+enum KindArgument {
+  static let commands: [String: [ParsableCommand.Type]] = [
+    "render": Render.configuration.subcommands,
+    "view": View.configuration.subcommands,
+    "export": Export.configuration.subcommands,
+    "turntable": Turntable.configuration.subcommands,
+    "animate": Animate.configuration.subcommands,
+  ]
+
+  /// `s` with control characters escaped (`\u{1B}`), for messages.
+  static func shown(_ s: String) -> String {
+    String(s.unicodeScalars.flatMap { u -> [Character] in
+      u.value < 0x20 || u.value == 0x7F ? Array("\\u{\(String(u.value, radix: 16, uppercase: true))}") : [Character(u)]
+    })
+  }
+
+  static func isFigureFile(_ s: String) -> Bool {
+    let l = s.lowercased()
+    return l.hasSuffix(".plotly.json") || l.hasSuffix(".pts.json")
+  }
+
+  static func rewrite(_ args: [String]) throws -> [String] {
+    guard args.count >= 2, let kinds = commands[args[0]] else { return args }
+    let word = args[1]
+    if word.hasPrefix("-") { return args }  // --help, or an option the parser reports
+    let names = kinds.map { $0._commandName }
+    if names.contains(word) { return args }
+    if args[0] == "render" && isFigureFile(word) { return ["render", "figure"] + args[1...] }
+    let listed = names.joined(separator: ", ")
+    if let close = MetricRoles.closest(to: word, in: names) {
+      throw CLIError("unknown kind '\(shown(word))' for `trainscape \(args[0])`; did you mean '\(close)'? Kinds: \(listed)")
+    }
+    if FileManager.default.fileExists(atPath: word) || word.contains("/") || word.contains(".") {
+      var hint = "trainscape \(args[0]) KIND \(shown(word)) ..."
+      if isFigureFile(word) { hint += " (a figure file is drawn by `trainscape render \(shown(word))`)" }
+      throw CLIError("'\(shown(word))' is not a kind: the kind comes first, as in `\(hint)`. Kinds: \(listed)")
+    }
+    throw CLIError("unknown kind '\(shown(word))' for `trainscape \(args[0])`. Kinds: \(listed)")
   }
 }
 

@@ -466,10 +466,17 @@ extension Render.Histogram: StepAnimatable {
     guard let lo = steps.first, let hi = steps.last else { throw CLIError("no histogram steps to animate in \(input.path)") }
     return lo...hi
   }
+  /// Histograms are often logged every N steps, so an early frame may hold one histogram
+  /// step: it shows that step's density curve (none: empty axes) on the whole run's axes.
   func makeScene(throughStep step: Int64) throws -> Scene {
     var copy = self
     copy.series = throughStep(series, step)
-    return try copy.makeScene().0
+    var options = copy.recipeOptions
+    options.partialFrames = true
+    let run = try copy.input.run(last: nil)
+    let out = try core { try HistogramRecipe.scene(run: run, options: options) }
+    report(out)
+    return out.scene
   }
 }
 

@@ -140,8 +140,9 @@ extension Render.RewardLandscape: ViewableKind {
 
 extension Render.Histogram: ViewableKind {
   var viewOutput: OutputOptions { output }
-  /// Followed files deliver metric rows only; histograms are read once.
-  var followablePaths: [String] { [] }
+  /// The followed file's histograms so far: every update rebuilds the surface (each step is
+  /// redistributed onto a value grid that grows with the data).
+  var followablePaths: [String] { [input.path] }
   func withLogZ(_ on: Bool) -> Self? {
     var k = self
     k.logZ = on ? .on : .off
@@ -220,9 +221,9 @@ struct ViewerFlags: ParsableArguments {
         throw CLIError("--follow needs metrics files (JSONL, TensorBoard event files, .wandb); \(K._commandName) reads none here")
       }
       for p in paths {
+        let format = try RunLoader.detectFormat(path: p)
         let source = try RunFollowerSource(
-          path: p, format: try RunLoader.detectFormat(path: p),
-          runName: URL(fileURLWithPath: p).deletingPathExtension().lastPathComponent)
+          path: p, format: format, runName: RunLoader.defaultName(file: p, format: format))  // as `render` names it
         _ = try source.poll()
         followers.append(source)
       }

@@ -60,4 +60,26 @@ import TrainscapeTestSupport
       }
     }
   }
+
+  /// A W&B-style JSONL file with `_step` and a user `step` metric: the streamed output keeps the
+  /// user's step as a metric and writes the row's step as `_step`, so reading it back gives the
+  /// same steps and values; a row without the metric keeps the plain `step`.
+  @Test func aUserStepMetricSurvivesStreaming() throws {
+    let dir = try TestPaths.temporaryDirectory("convert-user-step")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let input = dir.appendingPathComponent("history.jsonl").path
+    let text = (0..<6).map { i in
+      i == 5 ? "{\"_step\": \(i), \"loss\": 0.5}\n" : "{\"_step\": \(i), \"step\": \((i + 1) * 100), \"loss\": \(Double(10 - i))}\n"
+    }.joined()
+    try text.write(toFile: input, atomically: true, encoding: .utf8)
+    let out = dir.appendingPathComponent("out.jsonl").path
+    let r = try TrainscapeCLI.run(["convert", input, "-o", out])
+    #expect(r.status == 0 && !r.stderr.contains("dropped"), "\(r.stderr)")
+    let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").map(String.init)
+    #expect(lines.first == #"{"run": "history", "_step": 0, "loss": 10.0, "step": 100.0}"#, "\(lines.first ?? "")")
+    #expect(lines.last == #"{"run": "history", "step": 5, "loss": 0.5}"#, "\(lines.last ?? "")")
+    let back = try #require(try RunLoader.load(path: out).runs.first).rows
+    #expect(back.map(\.step) == Array(0..<6))
+    #expect(back.map { $0.values["step"] } == [100, 200, 300, 400, 500, nil])
+  }
 }

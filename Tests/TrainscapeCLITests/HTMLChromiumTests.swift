@@ -4,8 +4,15 @@ import TrainscapeCore
 import TrainscapeIO
 import TrainscapeTestSupport
 
-/// `export KIND ... -o page.html --inline-plotlyjs PATH` opened in headless Chromium (the Debian
-/// package; scripts/setup.sh installs it): the page draws the plot, with no console errors.
+/// `export KIND ... -o page.html` (plotly.js built into trainscape and put inside the page) opened
+/// in headless Chromium (the Debian package; scripts/setup.sh installs it) with no network: the
+/// page draws the plot, with no console errors.
+///
+/// No network: Chromium runs in a network namespace of its own with no interfaces up
+/// (`unshare --net`, where the machine allows it), and in any case with every host name
+/// resolving to nothing and a proxy that does not exist, so a page that needed the network could
+/// not load it. A control page exported with `--plotlyjs cdn` proves the cut: under the same
+/// flags its plotly.js fails to load and nothing is drawn.
 ///
 /// One Chromium run per page, with both `--dump-dom` (stdout) and `--screenshot`:
 /// - Chromium's own console log (`--enable-logging=stderr`) prints every console message as
@@ -25,7 +32,23 @@ import TrainscapeTestSupport
     "--headless=new", "--no-sandbox", "--disable-gpu", "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
     "--hide-scrollbars", "--window-size=1280,800", "--virtual-time-budget=10000",
     "--enable-logging=stderr", "--v=0",
+    // No network even where the namespace cannot be made: no name resolves, no proxy answers.
+    "--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=socks5://127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
   ]
+
+  /// `unshare --net` when this machine lets a process make a network namespace (root, or user
+  /// namespaces allowed), so Chromium has no network interface at all; nil otherwise.
+  static let unshare: [String]? = {
+    let path = "/usr/bin/unshare"
+    guard FileManager.default.isExecutableFile(atPath: path) else { return nil }
+    for flags in [["--net"], ["--net", "--map-root-user"]] {
+      if let r = try? Subprocess.run(URL(fileURLWithPath: path), flags + ["true"]), r.status == 0, r.exitedNormally {
+        return [path] + flags
+      }
+    }
+    return nil
+  }()
+
 
   struct Failure: Error, CustomStringConvertible {
     var description: String
@@ -36,6 +59,18 @@ import TrainscapeTestSupport
     var kind: String
     var extraArgs: [String]
     var testDescription: String { kind }
+  }
+
+  /// What Chromium made of a page.
+  struct Opened {
+    var dom: String
+    var png: URL
+    var consoleLines: [String]
+    var context: String
+    var renderer: String
+    var pageErrors: String?
+    /// The dumped DOM of the plot's div only (the inlined plotly.js contains the strings searched).
+    var plot: Substring
   }
 
   static let pages = [
@@ -51,17 +86,6 @@ import TrainscapeTestSupport
       if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
     }
     throw Failure("chromium not found on PATH: apt-get install chromium (scripts/setup.sh)")
-  }
-
-  /// plotly.min.js as the venv's plotly package ships it.
-  static func plotlyJS() throws -> String {
-    let path = try Python.run(
-      "import os, plotly; print(os.path.join(os.path.dirname(plotly.__file__), 'package_data', 'plotly.min.js'))"
-    ).trimmingCharacters(in: .whitespacesAndNewlines)
-    guard FileManager.default.fileExists(atPath: path) else {
-      throw Failure("\(path) not found: run scripts/setup.sh (the venv's plotly package ships plotly.min.js)")
-    }
-    return path
   }
 
   /// Put first in <head>: records errors and the WebGL renderer on <html> for --dump-dom.
@@ -102,45 +126,51 @@ import TrainscapeTestSupport
     return String(value).replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&amp;", with: "&")
   }
 
-  @Test(.tags(.python), arguments: pages) func pageDrawsThePlotInHeadlessChromium(_ page: Page) throws {
+  /// Opens a copy of `html` with the probe in <head> in Chromium with no network.
+  static func open(_ html: URL, in dir: URL, name: String) throws -> Opened {
     let chromium = try Self.chromium()
-    let js = try Self.plotlyJS()
-    let dir = try CLI.tempDir()
-    let html = dir.appendingPathComponent("\(page.kind).html")
-    let export = try CLI.run(
-      ["export", page.kind, CLI.example] + page.extraArgs + ["-o", html.path, "--inline-plotlyjs", js])
-    try #require(export.status == 0, "export failed: \(export.stderr)")
-
-    // The copy Chromium opens: the probe first in <head>, the page otherwise as exported.
     var text = try String(contentsOf: html, encoding: .utf8)
     let head = try #require(text.range(of: "<head>\n"), "no <head> in the exported page")
-    let loadsFromNetwork = text.contains("<script src=\"http")
-    #expect(!loadsFromNetwork, "the page loads plotly.js from the network despite --inline-plotlyjs")
     text.insert(contentsOf: Self.probe, at: head.upperBound)
-    let probed = dir.appendingPathComponent("\(page.kind)-probed.html")
+    let probed = dir.appendingPathComponent("\(name)-probed.html")
     try text.write(to: probed, atomically: true, encoding: .utf8)
 
-    let png = dir.appendingPathComponent("\(page.kind).png")
+    let png = dir.appendingPathComponent("\(name).png")
     let args = Self.flags + [
-      "--user-data-dir=\(dir.appendingPathComponent("profile").path)", "--dump-dom",
+      "--user-data-dir=\(dir.appendingPathComponent("profile-\(name)").path)", "--dump-dom",
       "--screenshot=\(png.path)", probed.absoluteString,
     ]
     let started = Date()
     // coreutils timeout: a hung browser fails the test instead of hanging it.
-    let r = try Subprocess.run(URL(fileURLWithPath: "/usr/bin/timeout"), ["90", chromium.path] + args)
+    let command = (Self.unshare ?? []) + ["/usr/bin/timeout", "90", chromium.path] + args
+    let r = try Subprocess.run(URL(fileURLWithPath: command[0]), Array(command.dropFirst()))
     let seconds = Date().timeIntervalSince(started)
     let consoleLines = r.stderr.split(separator: "\n").filter { $0.contains("CONSOLE") }.map(String.init)
-    let context = "chromium \(args.joined(separator: " ")) (\(String(format: "%.1f", seconds)) s)\nconsole:\n\(consoleLines.joined(separator: "\n"))"
+    let context = "\(command.joined(separator: " ")) (\(String(format: "%.1f", seconds)) s)\nconsole:\n\(consoleLines.joined(separator: "\n"))"
     try #require(r.status == 0 && r.exitedNormally, "Chromium failed with status \(r.status): \(r.stderr.suffix(3000))\n\(context)")
-
-    // The DOM: Plotly built the plot, WebGL worked, nothing went wrong. Only the plot's div is
-    // searched (the inlined plotly.js itself contains these strings).
     let dom = r.stdout
-    let renderer = Self.htmlAttribute("data-webgl-renderer", in: dom) ?? "(not recorded)"
-    let pageErrors = Self.htmlAttribute("data-page-errors", in: dom)
     let plotStart = try #require(dom.range(of: "<div id=\"figure\""), "no figure div in the dumped DOM\n\(context)")
     let plotEnd = dom.range(of: "const figure = ", range: plotStart.upperBound..<dom.endIndex)?.lowerBound ?? dom.endIndex
-    let plot = dom[plotStart.lowerBound..<plotEnd]
+    return Opened(
+      dom: dom, png: png, consoleLines: consoleLines, context: context,
+      renderer: Self.htmlAttribute("data-webgl-renderer", in: dom) ?? "(not recorded)",
+      pageErrors: Self.htmlAttribute("data-page-errors", in: dom), plot: dom[plotStart.lowerBound..<plotEnd])
+  }
+
+  @Test(arguments: pages) func pageDrawsThePlotInHeadlessChromiumWithNoNetwork(_ page: Page) throws {
+    let dir = try CLI.tempDir()
+    let html = dir.appendingPathComponent("\(page.kind).html")
+    // No plotly.js flag: the default page carries the built-in copy.
+    let export = try CLI.run(["export", page.kind, CLI.example] + page.extraArgs + ["-o", html.path])
+    try #require(export.status == 0, "export failed: \(export.stderr)")
+    #expect(export.stderr.contains("plotly.js \(HTMLExporter.plotlyJSVersion) inside the page"), "\(export.stderr)")
+    let text = try String(contentsOf: html, encoding: .utf8)
+    #expect(!text.contains("<script src="), "the page loads a script from elsewhere")
+    #expect(text.contains("plotly.js v\(HTMLExporter.plotlyJSVersion)"), "the page does not carry plotly.js")
+
+    let o = try Self.open(html, in: dir, name: page.kind)
+    let context = o.context, renderer = o.renderer, plot = o.plot, pageErrors = o.pageErrors
+    // The DOM: Plotly built the plot, WebGL worked, nothing went wrong.
     let noWebGL = plot.contains("WebGL is not supported")
     let hasSVG = plot.contains("class=\"main-svg\""), hasCanvas = plot.contains("<canvas")
     #expect(
@@ -149,8 +179,9 @@ import TrainscapeTestSupport
     #expect(hasSVG, "no Plotly .main-svg in the plot's div: Plotly did not draw\n\(context)")
     #expect(hasCanvas, "no WebGL <canvas> in the plot's div\n\(context)")
     #expect(pageErrors == nil, "page errors: \(pageErrors ?? "")\n\(context)")
-    let uncaught = consoleLines.filter { $0.contains("Uncaught") }
+    let uncaught = o.consoleLines.filter { $0.contains("Uncaught") }
     #expect(uncaught.isEmpty, "uncaught errors in the console: \(uncaught)")
+    let png = o.png
 
     // The screenshot: not blank, and the WebGL scene drew (only it puts many distinct saturated
     // colours in the scene area; the colour bar on the right is SVG and is left out).
@@ -176,5 +207,24 @@ import TrainscapeTestSupport
     #expect(
       saturatedInScene.count > 500,
       "the WebGL scene did not draw (renderer: \(renderer)): \(summary)\n\(context)")
+  }
+
+  /// The control: `--plotlyjs cdn` writes a small page that loads plotly.js from cdn.plot.ly;
+  /// opened the same way it cannot load it, so nothing draws. This proves the test above ran
+  /// with no network (a page that reached for the network would have failed the same way).
+  @Test func aCDNPageDrawsNothingWithTheNetworkCut() throws {
+    let dir = try CLI.tempDir()
+    let html = dir.appendingPathComponent("cdn.html")
+    let export = try CLI.run(["export", "gradient-flow", CLI.example, "-o", html.path, "--plotlyjs", "cdn"])
+    try #require(export.status == 0, "export failed: \(export.stderr)")
+    let size = try #require(try FileManager.default.attributesOfItem(atPath: html.path)[.size] as? Int)
+    #expect(size < 1_000_000, "the cdn page should not carry plotly.js: \(size) bytes")
+    let text = try String(contentsOf: html, encoding: .utf8)
+    #expect(text.contains("<script src=\"\(HTMLExporter.plotlyJSURL)\""))
+
+    let o = try Self.open(html, in: dir, name: "cdn")
+    #expect(o.pageErrors?.contains("failed to load: \(HTMLExporter.plotlyJSURL)") == true, "page errors: \(o.pageErrors ?? "none")\n\(o.context)")
+    #expect(o.pageErrors?.contains("Plotly is not defined") == true, "page errors: \(o.pageErrors ?? "none")\n\(o.context)")
+    #expect(!o.plot.contains("main-svg"), "Plotly drew although plotly.js could not be loaded\n\(o.context)")
   }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TrainscapeTestSupport
 import TrainscapeCore
+import TrainscapeTestSupport
 @testable import TrainscapeIO
 
 @Suite(.tiered) struct ExportTests {
@@ -97,13 +98,36 @@ import TrainscapeCore
   @Test func htmlPage() throws {
     let scene = ExportScenes.surface()
     let json = PlotlyExporter.figure(scene).json
-    let page = text(HTMLExporter.page(figureJSON: json, title: scene.title))
+    let page = text(HTMLExporter.page(figureJSON: json, title: scene.title, plotlyJS: .cdn))
     #expect(page.contains("<script src=\"https://cdn.plot.ly/plotly-\(HTMLExporter.plotlyJSVersion).min.js\""))
     #expect(page.contains("<title>Loss &lt;/script&gt; landscape</title>"))
     // The title inside the JSON cannot end the script element.
     #expect(page.components(separatedBy: "</script>").count == 3)
     let inline = text(HTMLExporter.page(figureJSON: json, title: "t", plotlyJS: .inline(Array("var Plotly={}; // </script>".utf8))))
     #expect(!inline.contains("cdn.plot.ly") && inline.contains("var Plotly={}; // <\\/script>"))
+  }
+
+  /// By default the page carries the plotly.js built into the binary, which is exactly
+  /// Assets/plotly/plotly.min.js, of the version the CDN URL and the asset's licence name.
+  @Test func htmlPageCarriesTheBundledPlotlyJSByDefault() throws {
+    let asset = TestPaths.packageRoot.appendingPathComponent("Assets/plotly/plotly.min.js")
+    let file = try #require(FileManager.default.contents(atPath: asset.path), "\(asset.path) is missing")
+    let bundled = HTMLExporter.bundledPlotlyJS
+    #expect(bundled.count == file.count && bundled == [UInt8](file), "the binary's plotly.js differs from \(asset.path): rebuild after touching Sources/CPlotlyJS/plotly_js.c")
+    #expect(HTMLExporter.bundledPlotlyJSVersion == HTMLExporter.plotlyJSVersion)
+    #expect(String(decoding: file.prefix(200), as: UTF8.self).contains("plotly.js v\(HTMLExporter.plotlyJSVersion)\n"))
+    let licence = try String(contentsOf: asset.deletingLastPathComponent().appendingPathComponent("LICENSE-plotly.js.txt"), encoding: .utf8)
+    #expect(licence.contains("plotly.js v\(HTMLExporter.plotlyJSVersion)") && licence.contains("MIT License"))
+
+    let scene = ExportScenes.surface()
+    let page = HTMLExporter.page(figureJSON: PlotlyExporter.figure(scene).json, title: scene.title)
+    let pageText = text(page)
+    #expect(!pageText.contains("<script src="), "the default page loads a script from the network")
+    #expect(page.count > file.count)
+    // The library sits in the page unchanged but for "</script" (none in this version).
+    #expect(HTMLExporter.escapeScriptEnd(bundled) == bundled)
+    #expect(pageText.contains(String(decoding: file.prefix(2000), as: UTF8.self)))
+    #expect(pageText.contains(String(decoding: file.suffix(2000), as: UTF8.self)))
   }
 
   func write(_ bytes: [UInt8], _ name: String) throws -> String {

@@ -277,7 +277,7 @@ import TrainscapeTestSupport
       got += try follower.finish()
       let loaded = try RunLoader.load(path: path).runs[0]
       let want = loaded.rows
-      if follower.runName != loaded.name { failures.append("seed \(seed): run name \(follower.runName), not \(loaded.name)") }
+      if follower.displayName != loaded.name { failures.append("seed \(seed): run name \(follower.displayName), not \(loaded.name)") }
       if !Self.same(got, want) {
         failures.append("seed \(seed): \(Self.diff(got, want))")
       }
@@ -309,7 +309,7 @@ import TrainscapeTestSupport
       }
       got += try follower.poll() + follower.finish()
       if !Self.same(got, want) { failures.append("seed \(seed): \(Self.diff(got, want))") }
-      #expect(follower.runName == (try RunLoader.load(path: path).runs[0].name))
+      #expect(follower.displayName == (try RunLoader.load(path: path).runs[0].name))
     }
     #expect(failures.isEmpty, "\(failures.prefix(5).joined(separator: "\n"))")
   }

@@ -433,6 +433,6 @@ extension Thread {
     try h.close()
     let last = try f.finish()
     #expect(last.map(\.step) == [2])
-    #expect(f.runName == (try RunLoader.load(path: p).runs[0].name))
+    #expect(f.displayName == (try RunLoader.load(path: p).runs[0].name))
   }
 }

@@ -140,4 +140,49 @@ import TrainscapeTestSupport
 extension Double {
   /// Python's float.hex() form, which `float.fromhex` reads back exactly.
   var hexString: String { String(format: "%a", self) }
+
+  /// `view --follow` reads histograms as they are written: a follower fed an event file (and a
+  /// .wandb file) in arbitrary chunks ends with exactly the histograms (and rows, with the user's
+  /// `step` metric) a whole read gives.
+  @Test(.tags(.slow)) func aFollowerCarriesHistogramsAndRows() throws {
+    let dir = try NamingWriterTests.write("npt,wandb-hist")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let event = try #require(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("npt").path)
+      .first { $0.contains("tfevents") })
+    let wandbRun = try #require(FileManager.default.enumerator(atPath: dir.appendingPathComponent("wandb-hist").path)?
+      .compactMap { $0 as? String }.first { $0.hasSuffix(".wandb") })
+    for (source, format) in [("npt/" + event, RunFormat.tensorboard), ("wandb-hist/" + wandbRun, .wandb)] {
+      let path = dir.appendingPathComponent(source).path
+      let whole = try #require(try RunLoader.load(path: path).runs.first)
+      let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+      let live = dir.appendingPathComponent("live-\(format.rawValue)").path
+      #expect(FileManager.default.createFile(atPath: live, contents: nil))
+      let follower = try RunFollower(path: live, format: format)
+      var rows: [MetricRow] = []
+      var generator = SystemRandomNumberGenerator()
+      var at = 0
+      let h = try #require(FileHandle(forWritingAtPath: live))
+      var sawHistogramsEarly = false
+      while at < bytes.count {
+        let n = min(bytes.count - at, Int.random(in: 1...max(1, bytes.count / 5), using: &generator))
+        try h.write(contentsOf: Data(bytes[at..<at + n]))
+        at += n
+        rows += try follower.poll()
+        if at < bytes.count && !follower.histogramsRead.isEmpty { sawHistogramsEarly = true }
+      }
+      try h.close()
+      rows += try follower.poll()
+      rows += try follower.finish()  // the newest step, held back in case it comes in pieces
+      #expect(sawHistogramsEarly, "\(format): no histogram before the end of the file")
+      #expect(follower.histograms == whole.histograms, "\(format)")
+      var merged = MetricsBuffer()
+      merged.append(contentsOf: rows)
+      var wholeBuffer = MetricsBuffer()
+      wholeBuffer.append(contentsOf: whole.rows)
+      #expect(merged.rows == wholeBuffer.rows, "\(format)")
+      if format == .wandb {
+        #expect(merged.rows.map { $0.values["step"] } == (0..<6).map { Double($0 * 10) })
+      }
+    }
+  }
 }

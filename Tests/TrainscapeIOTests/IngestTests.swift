@@ -412,3 +412,18 @@ extension IngestFixtures {
     #expect(r.warnings.contains { $0.contains("Git LFS") })
   }
 }
+
+@Suite(.tiered) struct RunsWithoutRowsTests {
+  /// A file without metric rows in a directory of runs is reported and skipped, never fatal;
+  /// alone it is an error naming it.
+  @Test func aRunWithoutRowsIsSkippedInADirectoryAndAnErrorAlone() throws {
+    let dir = try IngestFixtures.tempDir()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    _ = IngestFixtures.write(Array("{\"step\": 1, \"loss\": 2}\n".utf8), "good.jsonl", in: dir)
+    let empty = IngestFixtures.write(Array("\n".utf8), "empty.jsonl", in: dir)
+    let result = try RunLoader.load(path: dir.path)
+    #expect(result.runs.map(\.name) == ["good"])
+    #expect(result.runsWithoutRows == ["\(empty): no metric rows (read as jsonl)"])
+    #expect(throws: IngestError(file: empty, message: "no metric rows (read as jsonl)")) { try RunLoader.load(path: empty) }
+  }
+}

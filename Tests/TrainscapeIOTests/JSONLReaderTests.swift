@@ -84,11 +84,16 @@ private func jsonlError(_ body: () throws -> Void) -> JSONLError? {
   }
 
   @Test func stepAndBookkeepingKeysAreNotMetrics() throws {
-    let r = try line(#"{"_timestamp": 1.7e9, "_runtime": 12.5, "_step": 7, "global_step": 70, "loss": 1}"#)
+    let r = try line(#"{"_timestamp": 1.7e9, "_runtime": 12.5, "_step": 7, "loss": 1}"#)
     #expect(r.step == 7)
     #expect(r.values == ["loss": 1])
     #expect(try line(#"{"global_step": 42, "x": 1}"#).step == 42)
     #expect(try line(#"{"step": "ten", "_step": 10, "x": 1}"#).step == 10)
+    // W&B's _step is the step; a user's step (or a global_step) beside it is a metric.
+    let wb = try line(#"{"step": 50, "_step": 5, "global_step": 500, "x": 1}"#)
+    #expect(wb.step == 5 && wb.values == ["step": 50, "global_step": 500, "x": 1])
+    let hf = try line(#"{"global_step": 70, "step": 7, "x": 1}"#)
+    #expect(hf.step == 7 && hf.values == ["global_step": 70, "x": 1])
     #expect(try line(#"{"step": 100.0}"#).step == 100)
     #expect(try line(#"{"step": 9223372036854775807}"#).step == Int64.max)
   }
@@ -142,7 +147,7 @@ private func jsonlError(_ body: () throws -> Void) -> JSONLError? {
 
   @Test func missingOrBadStep() {
     let e = jsonlError { _ = try parse("{\"step\":0}\n{\"loss\": 1}\n") }
-    #expect(e?.description == "m.jsonl:2:1: expected an integer step under one of step, _step, global_step")
+    #expect(e?.description == "m.jsonl:2:1: expected an integer step under one of _step, step, global_step")
     let f = jsonlError { _ = try line(#"{"step": 1.5, "loss": 1}"#) }
     #expect(f?.description == "f:1:10: expected an integer step under step, found 1.5")
     let g = jsonlError { _ = try line(#"{"step": NaN}"#) }

@@ -157,8 +157,9 @@ extension NamingWriterTests {
   }
 
   /// A run with the NPT guide's hierarchical names (loss/total, training/learning_rate,
-  /// training/grad_norm, rewards/mean, gradients/layers.N.*) draws every series kind with no
-  /// key flag, and the axis titles name the keys drawn.
+  /// training/grad_norm, rewards/mean, gradients/layers.N.*, add_histogram gradients/*) draws
+  /// every series kind and the histogram kind with no key flag, and the axis titles name the
+  /// keys drawn.
   @Test func nptNamesDrawEveryKindWithNoKeyFlag() throws {
     let dir = try Self.write("npt")
     defer { try? FileManager.default.removeItem(at: dir) }
@@ -172,5 +173,14 @@ extension NamingWriterTests {
     #expect(path.scene.x.title == "loss/total" && path.scene.y.title == "training/grad_norm" && path.scene.z.title == "rewards/mean")
     let reward = try RewardLandscapeRecipe.scene(run: run, options: .init())
     #expect(reward.keysLine.contains("reward = rewards/mean"))
+    // The histogram kind: the gradients family of add_histogram tags, by default.
+    let hist = try HistogramRecipe.scene(run: run, options: .init())
+    #expect(hist.keysLine.contains("(6 tag(s), run \(run.name))"))
+    #expect(hist.scene.y.title == "gradients" && hist.scene.title.hasPrefix("Histograms: gradients (6 tags)"))
+    guard case .surface(let s) = hist.scene.traces.first else {
+      Issue.record("the histogram kind drew no surface")
+      return
+    }
+    #expect(s.cols == 10 && s.rows == 80)
   }
 }

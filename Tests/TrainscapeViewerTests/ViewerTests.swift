@@ -420,4 +420,81 @@ func nonBackgroundFraction(_ img: RGBAImage) -> Double {
       try PNGCodec.read(path: shot), try rendered("trajectory", file.lines, count: 900, extra: flags, in: dir),
       name: "viewer_follow_trajectory")
   }
+
+  /// Gradient flow grows past two decades while followed: `--log-z auto` turns the z axis
+  /// logarithmic, as `render` of the same rows does; the viewer rebuilds (saying why) instead
+  /// of keeping the first scene's linear axis, and its last frame is what render writes.
+  @Test(.tags(.egl)) func followRebuildsWhenTheAutoLogZChoiceFlips() throws {
+    let x = try XServer()
+    let dir = try Paths.tempDir()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    // 4 layers; steps 0..99 between 0.5 and 1.5 (linear), steps 100..199 down to 1e-3: through
+    // step 149 the values span less than two decades (1.5 / 0.016), through 174 more.
+    let lines = (0..<200).map { step -> Substring in
+      let values = (0..<4).map { layer -> String in
+        let base = 1 + 0.5 * sin(Double(step) / 9 + Double(layer))
+        let v = step < 100 ? base : base * pow(10, -3 * Double(step - 99) / 100)
+        return "\"grad_norm/layer_\(layer)\": \(v)"
+      }
+      return Substring("{\"step\": \(step), \(values.joined(separator: ", "))}")
+    }
+    let live = dir.appendingPathComponent("live.jsonl").path
+    try (lines[0..<100].joined(separator: "\n") + "\n").write(toFile: live, atomically: true, encoding: .utf8)
+    let shot = dir.appendingPathComponent("follow.png").path
+    let r = try follow(
+      ["gradient-flow", live, "--size", "800x450", "--screenshot", shot], file: (live, lines),
+      batches: [100..<150, 150..<175, 175..<200], on: x)
+    #expect(r.status == 0, "\(r.stderr)")
+    let updates = r.stderr.split(separator: "\n").filter { $0.contains("updated to step") }
+    // Before the flip the rows append in place; the flip rebuilds and says why; after it the
+    // log axis stays, so the last batch appends in place again.
+    #expect(updates.first { $0.contains("step 149 ") }?.contains("(incremental, ") == true, "\(r.stderr)")
+    #expect(
+      updates.first { $0.contains("step 174 ") }?.contains("rebuilt: the z axis is logarithmic now (--log-z auto") == true,
+      "\(r.stderr)")
+    #expect(updates.last?.contains("step 199 (incremental, ") == true, "\(r.stderr)")
+    expectSimilar(
+      try PNGCodec.read(path: shot), try rendered("gradient-flow", lines, count: 200, in: dir), name: "viewer_follow_log_flip")
+  }
+
+  /// `view histogram --follow` on a TensorBoard event file that training is writing: the
+  /// follower carries the histograms, each update rebuilds the surface, and the last frame is
+  /// what render draws of the whole file. The file comes from tensorboardX
+  /// (scripts/make_naming_runs.py npt, through the venv).
+  @Test(.tags(.egl, .python)) func followedHistogramsRebuildAndEndAsRender() throws {
+    let x = try XServer()
+    let dir = try Paths.tempDir()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    _ = try Python.runFile("scripts/make_naming_runs.py", args: ["npt", dir.appendingPathComponent("whole/npt").path])
+    let name = try #require(
+      try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("whole/npt").path).first { $0.contains("tfevents") })
+    let full = dir.appendingPathComponent("whole/npt/\(name)").path
+    let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: full)))
+    // The live copy: the same file name in a folder of the same name (the run name), cut
+    // anywhere (the follower waits for the rest of a record).
+    try FileManager.default.createDirectory(at: dir.appendingPathComponent("live/npt"), withIntermediateDirectories: true)
+    let live = dir.appendingPathComponent("live/npt/\(name)").path
+    let first = bytes.count * 2 / 5, middle = bytes.count * 7 / 10
+    #expect(FileManager.default.createFile(atPath: live, contents: Data(bytes[0..<first])))
+    let shot = dir.appendingPathComponent("follow.png").path
+    let viewer = try TrainscapeCLI.start(
+      ["view", "histogram", live, "--size", "800x450", "--screenshot", shot, "--follow", "--quit-at-step", "9",
+       "--quit-after", "600"],
+      environment: ["DISPLAY": x.display])
+    try viewer.waitForStderrLine(containing: "following from step")
+    let h = try #require(FileHandle(forWritingAtPath: live))
+    defer { try? h.close() }
+    try h.seekToEnd()
+    try h.write(contentsOf: Data(bytes[first..<middle]))
+    try viewer.waitForStderrLine(containing: "updated to step")
+    try h.write(contentsOf: Data(bytes[middle...]))
+    let r = viewer.finish()
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stderr.contains("updated to step 9 (rebuilt"), "\(r.stderr)")
+    #expect(!r.stderr.contains("warning"), "\(r.stderr)")
+    let rendered = dir.appendingPathComponent("render.png").path
+    let rr = try TrainscapeCLI.run(["render", "histogram", full, "--size", "800x450", "-o", rendered, "--gpu", "cpu"])
+    #expect(rr.status == 0, "\(rr.stderr)")
+    expectSimilar(try PNGCodec.read(path: shot), try PNGCodec.read(path: rendered), name: "viewer_follow_histogram")
+  }
 }

@@ -55,6 +55,13 @@ void ts_h5_close_dataset(ts_hid_t dataset);
 /// 1 when the dataset holds integers or floating-point numbers.
 int ts_h5_is_numeric(ts_hid_t dataset);
 
+/// The dataset's element type: class (0 integer, 1 float, 2 string, 3 other), size in bytes
+/// and, for integers, whether signed. 0 on success, negative on failure.
+int ts_h5_type_info(ts_hid_t dataset, int *cls, size_t *size, int *is_signed);
+
+/// 1 when the object is a group.
+int ts_h5_is_group(ts_hid_t object);
+
 /// The dataset's rank (negative on failure, or when it exceeds `capacity`), with the
 /// dimensions written to `dims`.
 int ts_h5_dataset_shape(ts_hid_t dataset, unsigned long long *dims, int capacity);

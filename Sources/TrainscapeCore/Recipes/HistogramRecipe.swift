@@ -16,6 +16,10 @@ public enum HistogramRecipe {
     public var camera = Camera(eye: Vec3(1.6, -1.4, 1.1))
     public var title: String?
     public var series = SeriesSettings()
+    /// For the frames of `animate`: data through an early step may cover fewer than 2 steps.
+    /// One step is drawn as its density curve (a line at that step), none as empty axes,
+    /// instead of the error `render` gives.
+    public var partialFrames = false
     public init() {}
   }
 
@@ -68,7 +72,14 @@ public enum HistogramRecipe {
       notes.append("\(name): \(steps.count) steps thinned to \(kept.count) (every \(stride)th and the last; --max-steps \(options.series.maxSteps))")
       steps = Array(Set(kept)).sorted()
     }
-    guard steps.count >= 2 else {
+    guard steps.count >= 2 || (options.partialFrames && !steps.isEmpty) else {
+      if options.partialFrames {
+        let scene = Scene(
+          title: options.title ?? "\(tags.count == 1 ? "Histogram: \(name)" : "Histograms: \(name) (\(tags.count) tags)") - \(run.name)",
+          traces: [], x: AxisSpec(title: "Training step", range: 0...1, integer: true), y: AxisSpec(title: name, range: 0...1),
+          z: AxisSpec(title: "Density", range: 0...1), camera: options.camera, colorBar: nil, notes: [])
+        return RecipeOutput(scene: scene, name: run.name, keysLine: "keys: histograms (no step yet, run \(run.name))", notes: [])
+      }
       throw BuilderError("\(run.name): the histogram surface needs at least 2 steps of '\(name)'; found \(steps.count)")
     }
     var lo = Double.infinity, hi = -Double.infinity
@@ -116,14 +127,26 @@ public enum HistogramRecipe {
       }
     }
     notes.append("\(name): \(tags.count) tag(s), each step redistributed onto \(bins) buckets of width \(fmt(width)) over \(fmt(lo))...\(fmt(hi)); z = probability density")
-    let surface = SurfaceTrace(
-      name: name, rows: bins, cols: steps.count, x: xs, y: ys, z: z, colormap: options.colormap,
-      colorRange: zRange, colorScale: scale)
+    let trace: Trace
+    if steps.count == 1 {
+      // An animation frame through the first histogram step: its density curve.
+      trace = .scatter(
+        ScatterTrace(
+          name: name, x: xs, y: ys, z: z, colors: .scalar(z, colormap: options.colormap, range: zRange, scale: scale),
+          mode: .lines, lineWidth: 3))
+    } else {
+      trace = .surface(
+        SurfaceTrace(
+          name: name, rows: bins, cols: steps.count, x: xs, y: ys, z: z, colormap: options.colormap,
+          colorRange: zRange, colorScale: scale))
+    }
     let what = tags.count == 1 ? "Histogram: \(name)" : "Histograms: \(name) (\(tags.count) tags)"
     let scene = Scene(
       title: options.title ?? "\(what) - \(run.name)",
-      traces: [.surface(surface)],
-      x: AxisSpec(title: "Training step", range: Double(steps.first!)...Double(steps.last!), integer: true),
+      traces: [trace],
+      x: AxisSpec(
+        title: "Training step", range: steps.count == 1 ? Double(steps[0]) - 0.5...Double(steps[0]) + 0.5 : Double(steps.first!)...Double(steps.last!),
+        integer: true),
       y: AxisSpec(title: name, range: lo...hi),
       z: AxisSpec(title: "Density", scale: scale, range: zRange),
       camera: options.camera,

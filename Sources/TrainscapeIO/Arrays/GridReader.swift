@@ -184,6 +184,82 @@ public enum GridReader {
     }
   }
 
+  /// Whether the file starts with HDF5's signature (at byte 0, or at 512, 1024, 2048 after a
+  /// user block), without opening it with HDF5.
+  public static func isHDF5(path: String) -> Bool {
+    let head = FileAccess.head(path, 2048 + 8)
+    let signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
+    return [0, 512, 1024, 2048].contains { at in head.count >= at + 8 && Array(head[at..<at + 8]) == signature }
+  }
+
+  /// What an HDF5 file holds, for `trainscape info`: every root object, and for a
+  /// loss-landscape file (tomgoldstein/loss-landscape's `xcoordinates`, `ycoordinates` and one
+  /// dataset per surface) the grid and each surface's finite range and cells not computed yet.
+  public struct H5Description: Sendable {
+    public struct Dataset: Sendable {
+      public var name: String
+      public var shape: [Int]
+      public var type: String
+      public var numeric: Bool
+      /// The smallest and largest finite values, leaving out -1 cells of a surface.
+      public var range: ClosedRange<Double>?
+      /// For a surface of the grid: cells equal to -1 (not computed yet).
+      public var pendingCells: Int?
+      /// Whether it is a surface of the grid (len(xcoordinates) x len(ycoordinates) values).
+      public var isSurface: Bool
+    }
+    public var datasets: [Dataset]
+    /// Groups and other objects at the root (not read).
+    public var others: [String]
+    /// len(xcoordinates), len(ycoordinates) (1 without ycoordinates): a loss-landscape grid.
+    public var grid: (x: Int, y: Int)?
+    public var surfaces: [String] { datasets.filter(\.isSurface).map(\.name) }
+  }
+
+  /// Describes an HDF5 file (see `H5Description`). Datasets larger than HDF5File's limit are
+  /// listed without their ranges.
+  public static func describeH5(path: String) throws -> H5Description {
+    try HDF5File.with(path: path) { h5 in
+      let entries = try h5.rootEntries()
+      func length(_ name: String) -> Int? {
+        for e in entries where e.name == name {
+          if case .dataset(let shape, _, true) = e.kind, shape.count == 1 { return shape[0] }
+        }
+        return nil
+      }
+      var grid: (x: Int, y: Int)?
+      if let nx = length("xcoordinates") { grid = (nx, length("ycoordinates") ?? 1) }
+      var datasets: [H5Description.Dataset] = []
+      var others: [String] = []
+      for e in entries {
+        guard case .dataset(let shape, let type, let numeric) = e.kind else {
+          others.append(e.kind == .group ? "\(e.name)/ (group)" : e.name)
+          continue
+        }
+        let count = shape.reduce(1, *)
+        let coordinate = e.name == "xcoordinates" || e.name == "ycoordinates"
+        let surface = numeric && !coordinate && grid.map { count == $0.x * $0.y } == true
+        var d = H5Description.Dataset(
+          name: e.name, shape: shape, type: type, numeric: numeric, range: nil, pendingCells: nil, isSurface: surface)
+        if numeric, count <= HDF5File.maxElements, let (_, values) = try? h5.readDoubles(e.name) {
+          var lo = Double.infinity, hi = -Double.infinity, pending = 0
+          for v in values where v.isFinite {
+            if surface && v == -1 {
+              pending += 1
+              continue
+            }
+            lo = Swift.min(lo, v)
+            hi = Swift.max(hi, v)
+          }
+          if lo <= hi { d.range = lo...hi }
+          if surface { d.pendingCells = pending }
+        }
+        datasets.append(d)
+      }
+      return H5Description(datasets: datasets, others: others, grid: grid)
+    }
+  }
+
   /// The numeric datasets at the root of an HDF5 file, sorted by name (for a
   /// loss-landscape file: the coordinates and the surfaces).
   public static func datasets(inH5 path: String) throws -> [String] {

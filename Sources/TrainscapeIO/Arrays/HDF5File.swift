@@ -76,6 +76,47 @@ struct HDF5File {
     return names.sorted()
   }
 
+  /// Every object at the root, in name order: datasets with their shape and element type,
+  /// groups, and anything else.
+  func rootEntries() throws -> [H5Entry] {
+    let count = ts_h5_root_link_count(id)
+    guard count >= 0 else { throw fail("HDF5 cannot list the root group") }
+    var out: [H5Entry] = []
+    for i in 0..<UInt64(count) {
+      let length = ts_h5_link_name(id, i, nil, 0)
+      guard length >= 0 else { throw fail("HDF5 cannot read the name of link \(i) in the root group") }
+      var buffer = [CChar](repeating: 0, count: Int(length) + 1)
+      _ = ts_h5_link_name(id, i, &buffer, buffer.count)
+      let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+      let object = ts_h5_open_object(id, name)
+      guard object >= 0 else {
+        out.append(H5Entry(name: name, kind: .other))
+        continue
+      }
+      defer { ts_h5_close_object(object) }
+      if ts_h5_is_group(object) != 0 {
+        out.append(H5Entry(name: name, kind: .group))
+      } else if ts_h5_is_dataset(object) != 0 {
+        var cls: Int32 = 3, size = 0, signed: Int32 = 0
+        _ = ts_h5_type_info(object, &cls, &size, &signed)
+        let type: String
+        switch cls {
+        case 0: type = "\(signed != 0 ? "int" : "uint")\(size * 8)"
+        case 1: type = "float\(size * 8)"
+        case 2: type = "string"
+        default: type = "other (\(size) bytes)"
+        }
+        var dims = [UInt64](repeating: 0, count: 32)
+        let rank = ts_h5_dataset_shape(object, &dims, Int32(dims.count))
+        let shape = rank > 0 ? dims.prefix(Int(rank)).map { Int($0) } : []
+        out.append(H5Entry(name: name, kind: .dataset(shape: shape, type: type, numeric: cls <= 1)))
+      } else {
+        out.append(H5Entry(name: name, kind: .other))
+      }
+    }
+    return out
+  }
+
   /// The dataset's shape and all of its values as doubles (one H5Dread). `checkShape` sees the
   /// shape before anything is allocated (a memory budget).
   func readDoubles(_ name: String, checkShape: ([Int]) throws -> Void = { _ in }) throws -> (shape: [Int], values: [Double]) {
@@ -111,4 +152,17 @@ struct HDF5File {
     }
     return (shape, values)
   }
+}
+
+/// An object at the root of an HDF5 file.
+public struct H5Entry: Sendable, Equatable {
+  public enum Kind: Sendable, Equatable {
+    /// A dataset: its shape ([] for a scalar), element type ("float64", "int32", "uint8",
+    /// "string", ...), and whether it holds numbers.
+    case dataset(shape: [Int], type: String, numeric: Bool)
+    case group
+    case other
+  }
+  public var name: String
+  public var kind: Kind
 }

@@ -1,22 +1,38 @@
+import CPlotlyJS
 import Foundation
 import TrainscapeCore
 
 /// A standalone HTML page showing the Plotly figure, for `wandb.Html(path)` or a browser.
-/// plotly.js is loaded from a pinned CDN URL (the version plotly.py 7.1.0 bundles), or inlined
-/// from a local copy so the page works offline.
+/// plotly.js is put inside the page (the copy built into the binary, `Assets/plotly/`, or a
+/// local file), so the page draws with no network; or loaded from a pinned CDN URL of the same
+/// version for a small page.
 public enum HTMLExporter {
-  /// plotly.js as bundled with plotly.py 7.1.0 (`plotly.offline.get_plotlyjs_version()`).
+  /// The bundled plotly.js (`Assets/plotly/plotly.min.js`, as plotly.py 7.1.0 ships it;
+  /// `plotly.offline.get_plotlyjs_version()`), also the version the CDN URL names.
   public static let plotlyJSVersion = "4.1.1"
   public static var plotlyJSURL: String { "https://cdn.plot.ly/plotly-\(plotlyJSVersion).min.js" }
+
+  /// plotly.min.js as built into the binary (about 4.8 MB).
+  public static var bundledPlotlyJS: [UInt8] {
+    var length = 0
+    let start = ts_plotly_js(&length)!
+    return Array(UnsafeBufferPointer(start: start, count: length))
+  }
+
+  /// The version the binary's copy was built from (`Sources/CPlotlyJS`).
+  public static var bundledPlotlyJSVersion: String { String(cString: ts_plotly_js_version()) }
 
   public enum PlotlyJS: Sendable, Equatable {
     case cdn
     /// The text of plotly.min.js, put inside the page.
     case inline([UInt8])
+    /// The copy built into the binary, put inside the page.
+    public static var bundled: PlotlyJS { .inline(bundledPlotlyJS) }
   }
 
-  /// The page for a figure JSON (as `PlotlyExporter.figure` writes it).
-  public static func page(figureJSON: [UInt8], title: String, plotlyJS: PlotlyJS = .cdn) -> [UInt8] {
+  /// The page for a figure JSON (as `PlotlyExporter.figure` writes it); plotly.js inside it
+  /// unless `plotlyJS` says otherwise.
+  public static func page(figureJSON: [UInt8], title: String, plotlyJS: PlotlyJS = .bundled) -> [UInt8] {
     var out: [UInt8] = []
     out.reserveCapacity(figureJSON.count + 4096)
     func add(_ s: String) { out.append(contentsOf: Array(s.utf8)) }

@@ -41,6 +41,8 @@ struct IngestSink {
   var config: [String: Double] = [:]
   /// Histograms by tag, in the order read (not bounded by the capacity).
   var histograms: [String: [HistogramSample]] = [:]
+  /// Keys of W&B media items (`wandb.Plotly`, `wandb.Object3D`, images, tables) seen.
+  var mediaKeys: Set<String> = []
   /// A run name found inside the file (W&B display name), if any.
   var runName: String? = nil
   /// Values that replaced another of the same key ("last wins"), said once per file.

@@ -9,8 +9,8 @@ import TrainscapeCore
 
 /// Follows a metrics file that is still being written (JSONL line by line,
 /// TensorBoard event files record by record, W&B `.wandb` logs block by
-/// block): each `poll()` returns the rows completed since the last poll, and
-/// `finish()` the rest when following stops.
+/// block): each `poll()` returns the rows completed since the last poll, keeps the
+/// histograms read (`histograms`), and `finish()` returns the rest when following stops.
 ///
 /// What it promises (the follow tests state it; it carries over to any other row model):
 ///
@@ -70,13 +70,22 @@ public final class RunFollower {
   public private(set) var restarts = 0
   /// Values a later value of the same key replaced, counted as `RunLoader` counts them.
   var overwrites = Overwrites()
+  /// Histogram samples read so far, by tag, in the order read (TensorBoard histogram
+  /// summaries, W&B `wandb.Histogram`s): a re-read from the start clears them.
+  public private(set) var histogramsRead: [String: [HistogramSample]] = [:]
+  /// The run name found inside the file so far (a W&B display name), as `RunLoader` names it.
+  public private(set) var runName: String?
+  /// How many histogram samples the last poll added.
+  public private(set) var newHistogramSamples = 0
+
+  /// `histogramsRead`, each tag in step order (as `RunLoader` keeps them).
+  public var histograms: [String: [HistogramSample]] { histogramsRead.sortedBySteps() }
 
   private let lineLimit: Int
   private var fd: Int32 = -1
   private var identity: FileIdentity?
   private var state: State
   private var heldBack: MetricRow?
-  private var foundRunName: String?
 
   private enum State {
     case jsonl(FileStream<JSONLChunkDecoder>)
@@ -110,7 +119,7 @@ public final class RunFollower {
 
   /// The run's name, as `RunLoader` names the file: a W&B run's display name once read, else
   /// from the file name (a TensorBoard event file's folder).
-  public var runName: String { foundRunName ?? RunLoader.defaultName(file: path, format: format) }
+  public var displayName: String { runName ?? RunLoader.defaultName(file: path, format: format) }
 
   private static func freshState(_ format: RunFormat, _ path: String, lineLimit: Int) -> State? {
     switch format {
@@ -204,8 +213,13 @@ public final class RunFollower {
     notes += sink.warnings
     skipped += sink.skipped
     config.merge(sink.config) { _, new in new }
-    if let name = sink.runName { foundRunName = name }
+    if let name = sink.runName { runName = name }
     overwrites.add(sink.overwrites)
+    newHistogramSamples = 0
+    for (tag, samples) in sink.histograms {
+      histogramsRead[tag, default: []] += samples
+      newHistogramSamples += samples.count
+    }
     var rows = sink.rows
     guard format == .tensorboard else {
       overwrites.countAdjacent(rows)
@@ -249,6 +263,7 @@ public final class RunFollower {
   private func restart(because why: String) -> [MetricRow] {
     notes.append("\(path): \(why); reading it again from the start")
     restarts += 1
+    histogramsRead = [:]
     let pending = flushHeldBack()
     if fd >= 0 { close(fd) }
     fd = -1

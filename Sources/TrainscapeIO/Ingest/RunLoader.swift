@@ -58,6 +58,11 @@ public struct IngestResult: Sendable {
   /// One line per run that `IngestOptions.capacity` cut: "FILE: kept the
   /// last N of M rows".
   public var notes: [String]
+  /// Files or directories that hold no metric rows (and no histograms), left out of `runs`:
+  /// one message each, naming the file and what it does hold (W&B media, with the figure files
+  /// beside it and `trainscape render figure`). When nothing else was read, `RunLoader.load`
+  /// throws with these instead.
+  public var runsWithoutRows: [String] = []
 
   public init(
     runs: [Run], formats: [RunFormat], warnings: [String], skipped: Int, dropped: Int = 0, notes: [String] = []
@@ -109,14 +114,53 @@ public enum RunLoader {
     if isDirectory.boolValue {
       try loadDirectory(path, name: defaultName(directory: path), depth: 0, options: options, into: &result)
       if result.runs.isEmpty {
+        if !result.runsWithoutRows.isEmpty {
+          throw IngestError(file: path, message: "no run with metric rows: " + result.runsWithoutRows.joined(separator: "; "))
+        }
         throw IngestError(
           file: path,
           message: "no runs found (looked for JSONL, CSV, trainer_state.json, TensorBoard event files and W&B run-*.wandb files)")
       }
     } else {
       try loadFile(path, name: nil, options: options, into: &result)
+      if result.runs.isEmpty, let why = result.runsWithoutRows.first {
+        throw IngestError(file: path, message: why.hasPrefix(path + ": ") ? String(why.dropFirst(path.count + 2)) : why)
+      }
     }
     return result
+  }
+
+  /// Why a file read as `format` gave no run, and what it holds instead: for a W&B run, its
+  /// media items and the figure files (`.plotly.json`, `.pts.json`) under `files/media` beside
+  /// it, which `trainscape render figure` draws.
+  static func withoutRows(_ path: String, format: RunFormat, mediaKeys: Set<String>) -> String {
+    var text = "\(path): no metric rows (read as \(format.rawValue))"
+    guard format == .wandb else { return text }
+    let media = ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("files/media")
+    let figures = figureFiles(under: media)
+    if !mediaKeys.isEmpty {
+      let keys = mediaKeys.sorted()
+      text += ": the run logs media only (\(keys.prefix(5).joined(separator: ", "))\(keys.count > 5 ? ", ..." : ""))"
+    }
+    // A Plotly figure first: it is what the example shows best.
+    if let first = figures.first(where: { $0.lowercased().hasSuffix(".plotly.json") }) ?? figures.first {
+      text += "; draw its \(figures.count) figure file(s) under \(media) with `trainscape render figure FILE`, e.g. `trainscape render figure \(first)`"
+    } else if !mediaKeys.isEmpty {
+      text += "; its Plotly (.plotly.json) and Object3D (.pts.json) media files, where they were synced, are drawn by `trainscape render figure FILE`"
+    }
+    return text
+  }
+
+  /// The `.plotly.json` and `.pts.json` files under `dir` (4 levels at most), sorted.
+  static func figureFiles(under dir: String) -> [String] {
+    guard let e = FileManager.default.enumerator(atPath: dir) else { return [] }
+    var out: [String] = []
+    while let rel = e.nextObject() as? String {
+      if e.level > 4 { e.skipDescendants() }
+      let l = rel.lowercased()
+      if l.hasSuffix(".plotly.json") || l.hasSuffix(".pts.json") { out.append((dir as NSString).appendingPathComponent(rel)) }
+    }
+    return out.sorted()
   }
 
   /// Detects the format of one file from its first bytes and its name.
@@ -124,6 +168,16 @@ public enum RunLoader {
     let head = FileAccess.head(path, 4096)
     let name = (path as NSString).lastPathComponent.lowercased()
     if head.starts(with: WandbChunkDecoder.header.prefix(4)) { return .wandb }
+    if GridReader.isHDF5(path: path) {
+      throw IngestError(
+        file: path,
+        message: "is an HDF5 file (such as a loss-landscape grid), not a metrics file: `trainscape info \(path)` lists its datasets; `trainscape render loss-landscape \(path)` draws a grid (--dataset NAME)")
+    }
+    if head.starts(with: [0x93] + Array("NUMPY".utf8)) {
+      throw IngestError(
+        file: path,
+        message: "is a NumPy .npy array, not a metrics file: draw it with `trainscape render loss-landscape` (a 2-D grid), `render attention` or `render embedding`")
+    }
     if head.starts(with: Array("version https://git-lfs".utf8)) {
       throw IngestError(file: path, message: "is a Git LFS pointer file, not a metrics file; fetch the real file with `git lfs pull`")
     }
@@ -245,7 +299,8 @@ public enum RunLoader {
       return
     }
     if rows.isEmpty && (sink.table?.isEmpty ?? true) && sink.histograms.isEmpty {
-      throw IngestError(file: path, message: "no metric rows found (read as \(format.rawValue))")
+      result.runsWithoutRows.append(withoutRows(path, format: format, mediaKeys: sink.mediaKeys))
+      return
     }
     let runName = name ?? sink.runName ?? defaultName(file: path, format: format)
     result.runs.append(
@@ -324,7 +379,7 @@ public enum RunLoader {
         result.runs.append(Run(name: name, source: dir, rows: rows, histograms: histograms.sortedBySteps()))
         result.formats.append(.tensorboard)
       } else {
-        result.warnings.append("\(dir): event files hold no scalar summaries")
+        result.runsWithoutRows.append("\(dir): its event files hold no scalar or histogram summaries")
       }
     }
     // A W&B run folder.
@@ -365,7 +420,7 @@ public enum RunLoader {
   /// A file's run name: the name without known extensions; `run-<id>.wandb`
   /// gives `<id>`; `trainer_state.json` and `metrics.csv` are named after
   /// their folder.
-  static func defaultName(file path: String, format: RunFormat) -> String {
+  public static func defaultName(file path: String, format: RunFormat) -> String {
     let last = (path as NSString).lastPathComponent
     if last == "trainer_state.json" || last == "metrics.csv" || last.hasPrefix("events.out.tfevents") {
       let parent = ((path as NSString).deletingLastPathComponent as NSString).lastPathComponent

@@ -171,7 +171,9 @@ struct WandbChunkDecoder: ChunkDecoder {
     }
     switch rec.recordType {
     case .history(let h)?:
-      if let row = Self.row(from: h, histograms: &sink.histograms, overwrites: &sink.overwrites) { sink.append(row) }
+      if let row = Self.row(from: h, histograms: &sink.histograms, mediaKeys: &sink.mediaKeys, overwrites: &sink.overwrites) {
+        sink.append(row)
+      }
     case .config(let c)?:
       Self.applyConfig(c.update.map { ($0.key, $0.nestedKey, $0.valueJson) }, to: &sink.config)
       for r in c.remove { sink.config.removeValue(forKey: r.nestedKey.first ?? r.key) }
@@ -234,13 +236,17 @@ struct WandbChunkDecoder: ChunkDecoder {
   /// The row of a history record; `wandb.Histogram` items (`{"_type": "histogram", "values":
   /// counts, "bins": edges}`, or `packedBins` {min, size, count}) go to `histograms`.
   static func row(from h: Trainscape_Wandb_HistoryRecord, histograms: inout [String: [HistogramSample]]) -> MetricRow? {
-    var ignored = Overwrites()
-    return row(from: h, histograms: &histograms, overwrites: &ignored)
+    var ignored: Set<String> = []
+    var overwrites = Overwrites()
+    return row(from: h, histograms: &histograms, mediaKeys: &ignored, overwrites: &overwrites)
   }
 
-  /// `row(from:histograms:)`, counting keys that flatten onto one name ("a/b" and {"a": {"b"}}).
+  /// The same, collecting the keys of media items (`wandb.Plotly`, `wandb.Object3D`, images,
+  /// tables: any item with a `_type`) other than histograms into `mediaKeys`, and counting keys
+  /// that flatten onto one name ("a/b" and {"a": {"b"}}) in `overwrites`.
   static func row(
-    from h: Trainscape_Wandb_HistoryRecord, histograms: inout [String: [HistogramSample]], overwrites: inout Overwrites
+    from h: Trainscape_Wandb_HistoryRecord, histograms: inout [String: [HistogramSample]], mediaKeys: inout Set<String>,
+    overwrites: inout Overwrites
   ) -> MetricRow? {
     var values: [String: Double] = [:]
     var step: Int64 = h.step.num
@@ -285,6 +291,7 @@ struct WandbChunkDecoder: ChunkDecoder {
         overwrites.add(.sameRecord, example: "step \(step), '\(key)'")
       }
     }
+    mediaKeys.formUnion(media.subtracting(histogramTags))
     for tag in histogramTags.sorted() {
       guard let parts = histogramParts[tag], let counts = doubles(parts["values"]) else { continue }
       var edges = doubles(parts["bins"]) ?? []

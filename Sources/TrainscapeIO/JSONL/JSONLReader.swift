@@ -15,8 +15,9 @@ public struct ReadResult: Sendable {
 
 /// Reads JSONL metric logs: one JSON object per line, one row per line.
 ///
-/// Per line, the step is the first of `step`, `_step`, `global_step` that
-/// holds a number (it must be integral). Every other numeric value is a
+/// Per line, the step is the first of `_step`, `step`, `global_step` that
+/// holds a number (it must be integral); the step keys after it are metrics
+/// (a user's `step` beside W&B's `_step`, a `global_step` beside `step`). Every other numeric value is a
 /// metric, NaN and +-Infinity included (Python's `json` tokens); `true` and
 /// `false` are 1 and 0; nested objects are flattened with "/"; strings,
 /// nulls and arrays are skipped, and so are `_timestamp` and `_runtime`.

@@ -15,7 +15,9 @@ struct JSONLineParser {
     var message: String
   }
 
-  static let stepKeys = ["step", "_step", "global_step"]
+  /// The keys that can hold the step, by priority: W&B's own row counter `_step` first (a user
+  /// metric named `step` beside it stays a metric, as in W&B), then `step`, `global_step`.
+  static let stepKeys = ["_step", "step", "global_step"]
   static let ignoredKeys: Set<String> = ["_timestamp", "_runtime"]
   static let maxDepth = 256
 
@@ -94,6 +96,14 @@ struct JSONLineParser {
     }
     for (n, entry) in stepValues.enumerated() {
       guard let (value, offset) = entry else { continue }
+      // The step keys after the one that gives the step are metrics.
+      for later in stepValues.indices where later > n {
+        guard let (v, _) = stepValues[later] else { continue }
+        switch v {
+        case .integer(let s): values[Self.stepKeys[later]] = Double(s)
+        case .double(let d): values[Self.stepKeys[later]] = d
+        }
+      }
       switch value {
       case .integer(let s): return (s, values)
       case .double(let d):
@@ -107,7 +117,7 @@ struct JSONLineParser {
     }
     throw Failure(
       kind: .content, offset: start,
-      message: "expected an integer step under one of step, _step, global_step")
+      message: "expected an integer step under one of _step, step, global_step")
   }
 
   // MARK: - Objects and values
