@@ -146,6 +146,7 @@ public final class RunFollower {
     case .jsonl(let s): return s.fingerprint
     case .tensorboard(let s): return s.fingerprint
     case .wandb(let s): return s.fingerprint
+    case .tableLog(let s): return s.fingerprint
     }
   }
 
@@ -207,6 +208,9 @@ public final class RunFollower {
     case .wandb(var s):
       try s.finish(into: &sink)
       state = .wandb(s)
+    case .tableLog(var s):
+      try s.finish(into: &sink)
+      state = .tableLog(s)
     }
     return take(sink, read: 0) + flushHeldBack()
   }
