@@ -51,7 +51,7 @@ public enum SummaryPage {
       h3 { font-size: 1em; margin: 0.8em 0 0.3em; }
       .kind { display: grid; grid-template-columns: repeat(auto-fill, minmax(380px, 1fr)); gap: 12px; align-items: start; }
       .kind img { width: 100%; border: 1px solid #ddd; }
-      .plot { height: 400px; border: 1px solid #ddd; }
+      .plot { grid-column: span 2; height: 480px; border: 1px solid #ddd; }
       .files, .keys { color: #555; font-size: 12px; }
       .skipped { color: #8a4b00; font-size: 13px; }
       </style>
