@@ -3,7 +3,7 @@
 # prints the ratios. Speed is measured here, never asserted in tests.
 #   scripts/bench.sh                 # all of them (the ingest and t-SNE peers take minutes)
 #   scripts/bench.sh interpolation   # one: series, interpolation, embedding, export, turntable, ingest,
-#                                    # follow, viewer (the window; on an Xvfb of its own without DISPLAY)
+#                                    # tablelog, follow, viewer (the window; on an Xvfb of its own without DISPLAY)
 # Needs scripts/setup.sh first; the turntable peers need `pip install pyvista` in .venv
 # (optional, reported as missing otherwise), the ingest peers
 # (polars, tensorboard, tbparse) come with scripts/requirements.txt.
@@ -35,11 +35,12 @@ run() {
       else
         xvfb-run -a -s "-screen 0 1600x900x24" "$bin" viewer --frames 10 --follow Assets/examples/nanochat_d12.jsonl
       fi ;;
+    tablelog) TRAINSCAPE_BENCH_BIN="$bin" "$py" scripts/bench_table_log.py ;;
     *) echo "unknown benchmark $1" >&2; exit 2 ;;
   esac
 }
 if [ $# -eq 0 ]; then
-  for b in series interpolation embedding export turntable ingest; do run "$b"; done
+  for b in series interpolation embedding export turntable ingest tablelog; do run "$b"; done
 else
   for b in "$@"; do run "$b"; done
 fi

@@ -233,7 +233,7 @@ struct Convert: ParsableCommand {
   func followFile() throws {
     let path = paths[0]
     if format == nil && !FileManager.default.fileExists(atPath: path) {
-      throw CLIError("\(path): no such file (give --format jsonl|tensorboard|wandb to wait for a file that does not exist yet)")
+      throw CLIError("\(path): no such file (give --format jsonl|tensorboard|wandb|table-log to wait for a file that does not exist yet)")
     }
     let detected = try format ?? RunLoader.detectFormat(path: path)
     let follower = try RunFollower(path: path, format: detected, skipBad: skipBad)

@@ -23,8 +23,12 @@ struct Info: ParsableCommand {
     abstract: "List the runs in metrics files or directories: formats, metric keys by family, steps and rows.",
     discussion: """
       Reads JSONL, CSV (W&B exports, Lightning metrics.csv, wide tables), Hugging Face
-      trainer_state.json, TensorBoard event files or run directories, and W&B run-*.wandb logs or
-      wandb/ directories. The format is detected from each file's content and name.
+      trainer_state.json, TensorBoard event files or run directories, W&B run-*.wandb logs or
+      wandb/ directories, and table logs (per-step tables printed through loguru or logging).
+      The format is detected from each file's content and name.
+
+      With --group-by or --group-by-name the groups are listed after the runs (and --json
+      writes an object {"runs": [...], "groups": [...]} instead of the array of runs).
       """)
 
   @Argument(help: "Metrics files or directories.")
@@ -38,6 +42,8 @@ struct Info: ParsableCommand {
 
   @Flag(help: "Machine-readable output: a JSON array with one object per run.")
   var json = false
+
+  @OptionGroup var grouping: GroupOptions
 
   /// What one path holds: runs, or an HDF5 file (a loss-landscape grid).
   enum Item {
@@ -54,13 +60,30 @@ struct Info: ParsableCommand {
         items += try loadRuns([path], format: format, skipBad: skipBad).map { .run($0.run, $0.format) }
       }
     }
+    var groups: RunGroups? = nil
+    if !grouping.isEmpty {
+      var runs: [Run] = []
+      for case .run(let r, _) in items { runs.append(r) }
+      let g = try grouping.groups(runs)
+      var grouped = g.runs.makeIterator()
+      items = items.map { item in
+        if case .run(_, let f) = item, let r = grouped.next() { return .run(r, f) }
+        return item
+      }
+      groups = g
+    }
     if json {
-      print("[" + items.map { item in
+      let list = "[" + items.map { item in
         switch item {
         case .run(let run, let format): return Self.jsonObject(run, format)
         case .h5(let path, let d): return Self.jsonObject(h5: path, d)
         }
-      }.joined(separator: ",\n ") + "]")
+      }.joined(separator: ",\n ") + "]"
+      if let groups {
+        print("{\"runs\": \(list),\n \"groups\": \(Self.jsonGroups(groups))}")
+      } else {
+        print(list)
+      }
       return
     }
     for (i, item) in items.enumerated() {
@@ -70,14 +93,43 @@ struct Info: ParsableCommand {
       case .h5(let path, let d): Self.printH5(path, d)
       }
     }
+    if let groups {
+      print("")
+      let by = groups.keys.isEmpty ? "one group" : "by \(groups.keys.joined(separator: ", "))"
+      print("groups \(by): \(groups.groups.count)")
+      for g in groups.groups {
+        let members = g.members.map { groups.memberLabel($0) }
+        print("  \(g.label): \(g.members.count) run\(g.members.count == 1 ? "" : "s") (\(members.joined(separator: ", ")))".escapingControlCharacters)
+      }
+    }
+  }
+
+  /// `{"keys": [...], "groups": [{"values": {...}, "label": ..., "runs": [...], "members": [...]}]}`
+  static func jsonGroups(_ g: RunGroups) -> String {
+    let groups = g.groups.map { group in
+      "{\"values\": {" + zip(g.keys, group.values).map { "\(JSONText.string($0)): \(jsonValue($1))" }.joined(separator: ", ") + "}, "
+        + "\"label\": \(JSONText.string(group.label)), "
+        + "\"runs\": [" + group.members.map { JSONText.string(g.runs[$0].name) }.joined(separator: ", ") + "], "
+        + "\"members\": [" + group.members.map { JSONText.string(g.memberLabel($0)) }.joined(separator: ", ") + "]}"
+    }
+    return "{\"keys\": [" + g.keys.map(JSONText.string).joined(separator: ", ") + "], \"groups\": [" + groups.joined(separator: ", ") + "]}"
+  }
+
+  /// A config value as JSON: a number, a string or a boolean.
+  static func jsonValue(_ v: ConfigValue) -> String {
+    switch v {
+    case .number(let d): return JSONText.number(d)
+    case .string(let s): return JSONText.string(s)
+    case .bool(let b): return b ? "true" : "false"
+    }
   }
 
   static func printRun(_ run: Run, _ format: RunFormat) {
-    print("\(run.name)  (\(format.rawValue))  \(run.source)")
+    print("\(run.name.escapingControlCharacters)  (\(format.rawValue))  \(run.source.escapingControlCharacters)")
     let range = run.stepRange.map { "steps \($0.lowerBound)...\($0.upperBound)" } ?? "no steps"
     print("  \(run.rowCount) rows, \(range)")
     if !run.config.isEmpty {
-      print("  config: " + run.config.sorted { $0.key < $1.key }.map { "\($0.key)=\(JSONText.number($0.value))" }.joined(separator: ", "))
+      print("  config: " + run.config.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.text)".escapingControlCharacters }.joined(separator: ", "))
     }
     let (families, others) = Self.grouped(run)
     let roles = Self.roles(run)
@@ -219,7 +271,7 @@ struct Info: ParsableCommand {
       "\"source\": \(JSONText.string(run.source))",
       "\"rows\": \(run.rowCount)",
       "\"steps\": " + (run.stepRange.map { "[\($0.lowerBound), \($0.upperBound)]" } ?? "null"),
-      "\"config\": {" + run.config.sorted { $0.key < $1.key }.map { "\(JSONText.string($0.key)): \(JSONText.number($0.value))" }.joined(separator: ", ") + "}",
+      "\"config\": {" + run.config.sorted { $0.key < $1.key }.map { "\(JSONText.string($0.key)): \(jsonValue($0.value))" }.joined(separator: ", ") + "}",
     ]
     fields.append(
       "\"roles\": {" + roles(run).map { "\(JSONText.string($0.role.rawValue)): \($0.key.map(JSONText.string) ?? "null")" }.joined(separator: ", ") + "}")

@@ -89,7 +89,7 @@ import TrainscapeCore
     let r = try RunLoader.load(path: file)
     let run = r.runs[0]
     #expect(run.rows.map(\.step) == Array(0..<300))
-    #expect(run.config == ["lr": 3e-4, "batch_size": 32])
+    #expect(run.config == ["lr": 3e-4, "batch_size": 32, "optimizer": "adamw"])
     var mismatches = 0
     for s in 0..<300 {
       let v = run.rows[s].values

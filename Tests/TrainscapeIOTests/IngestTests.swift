@@ -326,7 +326,7 @@ extension IngestFixtures {
     #expect(run.rows[7].values["loss"]!.isNaN)
     #expect(run.rows[5].values["loss"] == 2.0 * exp(-5.0 / 100) + 0.01 * sin(5.0))
     #expect(run.rows[50].values["eval/loss"] == 1.0 + 1.0 / 51)
-    #expect(run.config == ["lr": 3e-4, "batch_size": 32])
+    #expect(run.config == ["lr": 3e-4, "batch_size": 32, "optimizer": "adamw"])
     #expect(r.warnings.isEmpty)
   }
 

@@ -12,21 +12,21 @@ public struct MetricRow: Sendable, Equatable {
 }
 
 /// A whole training run: its metrics as columns (rows in the order they were read), plus
-/// the run's numeric configuration (hyperparameters).
+/// the run's configuration (hyperparameters and labels such as `arm=vanilla`, `seed=3`).
 public struct Run: Sendable {
   public var name: String
   /// Where the run came from (a file path, a directory, a URL).
   public var source: String
   /// The metrics, one row per logged row, as columns (`table.column("loss")`).
   public var table: MetricsTable
-  public var config: [String: Double]
+  public var config: [String: ConfigValue]
   /// Histograms by tag (TensorBoard histogram summaries, W&B `wandb.Histogram`s such as
   /// `wandb.watch`'s `gradients/<param>`), each in step order.
   public var histograms: [String: [HistogramSample]]
 
   public init(
     name: String, source: String, table: MetricsTable,
-    config: [String: Double] = [:], histograms: [String: [HistogramSample]] = [:]
+    config: [String: ConfigValue] = [:], histograms: [String: [HistogramSample]] = [:]
   ) {
     self.name = name
     self.source = source
@@ -39,7 +39,7 @@ public struct Run: Sendable {
 
   public init(
     name: String, source: String, rows: [MetricRow],
-    config: [String: Double] = [:], histograms: [String: [HistogramSample]] = [:]
+    config: [String: ConfigValue] = [:], histograms: [String: [HistogramSample]] = [:]
   ) {
     self.init(name: name, source: source, table: MetricsTable(rows: rows), config: config, histograms: histograms)
   }

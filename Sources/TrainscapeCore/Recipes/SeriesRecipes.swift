@@ -76,7 +76,7 @@ public enum LossLandscapeRecipe {
   ) throws -> (value: Double, source: String) {
     let lrRole = try MetricRoles.resolve(.learningRate, explicit: options.lrKey, in: table.keyCounts, run: run.name)
     func fromConfig() -> (Double, String)? {
-      guard let (k, v) = configLearningRate(run.config) else { return nil }
+      guard let (k, v) = configLearningRate(run.config.numbers) else { return nil }
       return (v, "config \(k)")
     }
     func fromName() -> (Double, String)? {

@@ -25,6 +25,20 @@ public struct IngestError: Error, CustomStringConvertible, Equatable {
   }
 }
 
+extension IngestError {
+  static let notATableLogPrefix = "not a table log: "
+
+  /// A file read as a table log (by name or `--input-format table-log`) that holds no table.
+  static func notATableLog(file: String, reason: String) -> IngestError {
+    IngestError(
+      file: file,
+      message: notATableLogPrefix + reason
+        + " (a table log has a header line such as 'step loss↓ hack_s?' and rows such as '120 2.31 7/28', each after an optional '| INFO |' prefix)")
+  }
+
+  var isNotATableLog: Bool { message.hasPrefix(Self.notATableLogPrefix) }
+}
+
 /// What a decoder produces while reading a file: rows, plus the problems
 /// that did not stop the read.
 struct IngestSink {
@@ -38,7 +52,7 @@ struct IngestSink {
   var window: RowWindow? = nil
   var warnings: [String] = []
   var skipped = 0
-  var config: [String: Double] = [:]
+  var config: [String: ConfigValue] = [:]
   /// Histograms by tag, in the order read (not bounded by the capacity).
   var histograms: [String: [HistogramSample]] = [:]
   /// Keys of W&B media items (`wandb.Plotly`, `wandb.Object3D`, images, tables) seen.

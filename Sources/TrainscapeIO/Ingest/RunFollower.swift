@@ -7,7 +7,7 @@ import TrainscapeCore
   import Darwin
 #endif
 
-/// Follows a metrics file that is still being written (JSONL line by line,
+/// Follows a metrics file that is still being written (JSONL and table logs line by line,
 /// TensorBoard event files record by record, W&B `.wandb` logs block by
 /// block): each `poll()` returns the rows completed since the last poll, and keeps the
 /// histograms read (`histograms`).
@@ -33,8 +33,8 @@ public final class RunFollower {
   /// Notes about re-reads after truncation or replacement, and warnings
   /// from skipped records, oldest first.
   public private(set) var notes: [String] = []
-  /// The numeric config seen so far (W&B logs).
-  public private(set) var config: [String: Double] = [:]
+  /// The config seen so far (W&B logs, table logs' argv and preset lines).
+  public private(set) var config: [String: ConfigValue] = [:]
   public private(set) var skipped = 0
   /// How many times the file was read again from the start (replaced or truncated).
   public private(set) var restarts = 0
@@ -58,9 +58,10 @@ public final class RunFollower {
     case jsonl(FileStream<JSONLChunkDecoder>)
     case tensorboard(FileStream<TFRecordChunkDecoder>)
     case wandb(FileStream<WandbChunkDecoder>)
+    case tableLog(FileStream<TableLogChunkDecoder>)
   }
 
-  /// `format` must be jsonl, tensorboard or wandb. The file need not exist
+  /// `format` must be jsonl, tensorboard, wandb or table-log. The file need not exist
   /// yet: polls return no rows until it does.
   public init(path: String, format: RunFormat, skipBad: Bool = false) throws {
     self.path = path
@@ -69,7 +70,7 @@ public final class RunFollower {
     guard let s = Self.freshState(format, path) else {
       throw IngestError(
         file: path,
-        message: "cannot follow \(format.rawValue) files; following works for jsonl, tensorboard and wandb")
+        message: "cannot follow \(format.rawValue) files; following works for jsonl, tensorboard, wandb and table-log")
     }
     state = s
   }
@@ -83,6 +84,7 @@ public final class RunFollower {
     case .jsonl: return .jsonl(FileStream(decoder: JSONLChunkDecoder(file: path)))
     case .tensorboard: return .tensorboard(FileStream(decoder: TFRecordChunkDecoder(file: path)))
     case .wandb: return .wandb(FileStream(decoder: WandbChunkDecoder(file: path)))
+    case .tableLog: return .tableLog(FileStream(decoder: TableLogChunkDecoder(file: path)))
     case .csv, .trainerState: return nil
     }
   }
@@ -92,6 +94,7 @@ public final class RunFollower {
     case .jsonl(let s): return s.readOffset
     case .tensorboard(let s): return s.readOffset
     case .wandb(let s): return s.readOffset
+    case .tableLog(let s): return s.readOffset
     }
   }
 
@@ -124,6 +127,9 @@ public final class RunFollower {
     case .wandb(var s):
       read = try s.readAvailable(fd: fd, into: &sink)
       state = .wandb(s)
+    case .tableLog(var s):
+      read = try s.readAvailable(fd: fd, into: &sink)
+      state = .tableLog(s)
     }
     notes += sink.warnings
     skipped += sink.skipped

@@ -8,6 +8,8 @@ public enum RunFormat: String, CaseIterable, Sendable {
   case trainerState = "trainer-state"
   case tensorboard
   case wandb
+  /// Per-step tables printed through loguru or `logging` (`TableLogChunkDecoder`).
+  case tableLog = "table-log"
 }
 
 public struct IngestOptions: Sendable {
@@ -52,6 +54,8 @@ public struct IngestResult: Sendable {
   /// One line per run that `IngestOptions.capacity` cut: "FILE: kept the
   /// last N of M rows".
   public var notes: [String]
+  /// `.log`/`.txt` files in a directory that are not table logs (skipped, and said).
+  var notTableLogs: [IngestError] = []
   /// Files or directories that hold no metric rows (and no histograms), left out of `runs`:
   /// one message each, naming the file and what it does hold (W&B media, with the figure files
   /// beside it and `trainscape render figure`). When nothing else was read, `RunLoader.load`
@@ -73,7 +77,7 @@ public struct IngestResult: Sendable {
 /// Reads training runs from any supported file or directory.
 ///
 /// - A file (JSONL, CSV, `trainer_state.json`, a TensorBoard event file, a
-///   W&B `.wandb` log) is one run; a W&B panel CSV export with several runs
+///   W&B `.wandb` log, a table log) is one run; a W&B panel CSV export with several runs
 ///   is several runs.
 /// - A directory holding TensorBoard event files is one run (all its event
 ///   files, in name order, merged by step); a W&B run folder (`run-*` with a
@@ -83,13 +87,16 @@ public struct IngestResult: Sendable {
 ///   `wandb/` directory of `run-*/` folders, a folder of JSONL files) gives one
 ///   run per run directory or metrics file found in it, up to 4 levels deep,
 ///   named by their path relative to it. `latest-run` links, hidden entries
-///   and unrecognised files are skipped.
+///   and unrecognised files are skipped; `.log`, `.txt` and `.out` files that
+///   are not table logs are skipped with a warning each.
 ///
 /// Format detection (when `IngestOptions.format` is nil): ":W&B" header ->
 /// wandb; a Git LFS pointer -> rejected; "tfevents" in the name or a first
 /// TFRecord header whose checksum holds -> tensorboard; a JSON object with
-/// `log_history` -> trainer-state; `.csv`/`.tsv` or a first line with commas
-/// and no `{` -> csv; else jsonl.
+/// `log_history` -> trainer-state; `.csv`/`.tsv` -> csv; a table (a header
+/// line with a step column and a row that fits it) in the first 256 KiB ->
+/// table-log; a `.log`, `.txt` or `.out` name without one -> rejected, with
+/// why; a first line with commas and no `{` -> csv; else jsonl.
 ///
 /// Does not: read `.npy` arrays, decompress files, or read W&B summaries
 /// into rows (history only).
@@ -111,9 +118,15 @@ public enum RunLoader {
         if !result.runsWithoutRows.isEmpty {
           throw IngestError(file: path, message: "no run with metric rows: " + result.runsWithoutRows.joined(separator: "; "))
         }
+        if let first = result.notTableLogs.first {
+          let n = result.notTableLogs.count
+          throw IngestError(
+            file: path,
+            message: "no runs found: \(n == 1 ? "the only log file is" : "\(n) log files are") not a table log (\(first)\(n > 1 ? "; ..." : ""))")
+        }
         throw IngestError(
           file: path,
-          message: "no runs found (looked for JSONL, CSV, trainer_state.json, TensorBoard event files and W&B run-*.wandb files)")
+          message: "no runs found (looked for JSONL, CSV, trainer_state.json, TensorBoard event files, W&B run-*.wandb files and table logs)")
       }
     } else {
       try loadFile(path, name: nil, options: options, into: &result)
@@ -194,6 +207,14 @@ public enum RunLoader {
       return .jsonl
     }
     if name.hasSuffix(".csv") || name.hasSuffix(".tsv") { return .csv }
+    let sniff = TableLogChunkDecoder.sniff(path: path)
+    if sniff.isTable { return .tableLog }
+    if isLogFileName(name) {
+      throw IngestError.notATableLog(
+        file: path,
+        reason: sniff.reason
+          + " in the first \(TableLogChunkDecoder.sniffBytes >> 10) KiB; if the table starts later or is not written yet, give --input-format table-log")
+    }
     let firstLine = text.prefix { $0 != 0x0A }
     if firstLine.contains(UInt8(ascii: ",")) { return .csv }
     return .jsonl
@@ -239,6 +260,17 @@ public enum RunLoader {
     case .trainerState:
       sink = try TrainerStateReader.read(path: path, skipBad: skipBad, capacity: capacity)
       rows = sink.finalRows(byStep: true)
+    case .tableLog:
+      let fd = try FileAccess.open(path)
+      defer { close(fd) }
+      var stream = FileStream(decoder: TableLogChunkDecoder(file: path))
+      sink = IngestSink(skipBad: skipBad, capacity: capacity, order: .file)
+      try stream.readAvailable(fd: fd, into: &sink)
+      try stream.finish(into: &sink)
+      if stream.decoder.rowCount == 0 {
+        throw IngestError.notATableLog(file: path, reason: stream.decoder.notATableReason)
+      }
+      rows = sink.finalRows(byStep: false)
     case .csv:
       let fd = try FileAccess.open(path)
       defer { close(fd) }
@@ -377,6 +409,23 @@ public enum RunLoader {
         continue
       } else if isMetricsFileName(e) {
         try loadFile(p, name: nil, options: options, into: &result)
+      } else if isLogFileName(e.lowercased()) {
+        if isWandbOwnLog(directory: dir, name: e) { continue }  // W&B's own logs, never metrics
+        do {
+          // A log file in a directory is read only as a table log (never as JSONL or CSV by
+          // its first line): anything else is skipped, and said.
+          if options.format == nil {
+            let sniff = TableLogChunkDecoder.sniff(path: p)
+            if !sniff.isTable {
+              throw IngestError.notATableLog(
+                file: p, reason: sniff.reason + " in the first \(TableLogChunkDecoder.sniffBytes >> 10) KiB")
+            }
+          }
+          try loadFile(p, name: nil, options: options, into: &result)
+        } catch let error as IngestError where error.isNotATableLog {
+          result.warnings.append("skipping \(error)")
+          result.notTableLogs.append(error)
+        }
       }
     }
   }
@@ -384,6 +433,23 @@ public enum RunLoader {
   static func isMetricsFileName(_ name: String) -> Bool {
     let n = name.lowercased()
     return [".jsonl", ".ndjson", ".csv", ".wandb"].contains { n.hasSuffix($0) } || n == "trainer_state.json"
+  }
+
+  /// W&B's own log files (`wandb/debug.log`, `wandb/debug-internal.log`, a run's
+  /// `logs/debug*.log` and `files/output.log`): W&B's diagnostics and the console, not metrics.
+  static func isWandbOwnLog(directory: String, name: String) -> Bool {
+    guard ["debug.log", "debug-internal.log", "output.log"].contains(name) else { return false }
+    let parts = (directory as NSString).standardizingPath.split(separator: "/")
+    guard let last = parts.last else { return false }
+    if last == "wandb" { return true }
+    guard last == "logs" || last == "files", parts.count >= 2 else { return false }
+    let run = parts[parts.count - 2]
+    return run.hasPrefix("run-") || run.hasPrefix("offline-run-") || run == "latest-run"
+  }
+
+  /// A name that may be a table log (`train.log`, `stdout.txt`, `slurm-123.out`).
+  static func isLogFileName(_ lowercasedName: String) -> Bool {
+    [".log", ".txt", ".out"].contains { lowercasedName.hasSuffix($0) }
   }
 
   static func defaultName(directory: String) -> String {
@@ -403,7 +469,7 @@ public enum RunLoader {
       return String(last.dropFirst(4).dropLast(6))
     }
     var name = last
-    for ext in [".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".wandb", ".log", ".txt"] where name.lowercased().hasSuffix(ext) && name.count > ext.count {
+    for ext in [".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".wandb", ".log", ".txt", ".out"] where name.lowercased().hasSuffix(ext) && name.count > ext.count {
       name = String(name.dropLast(ext.count))
       break
     }

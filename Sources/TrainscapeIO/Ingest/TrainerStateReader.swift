@@ -6,12 +6,11 @@ import TrainscapeCore
 /// step are merged into one row, and rows are sorted by step. Every numeric
 /// entry field except `step` is a metric (`loss`, `learning_rate`,
 /// `grad_norm`, `epoch`, `eval_*`, TRL's `reward`, `rewards/*`, `kl`, ...);
-/// strings and nulls are skipped. `Run.config` gets the numeric run-level
-/// fields: `train_batch_size`, `num_train_epochs`, `max_steps`,
+/// strings and nulls are skipped. `Run.config` gets the run-level fields: `train_batch_size`, `num_train_epochs`, `max_steps`,
 /// `logging_steps`, `eval_steps`, `save_steps`, `total_flos`,
 /// `num_input_tokens_seen`, `best_metric`, `best_global_step`, `global_step`,
-/// `epoch`, plus numeric `trial_params` (a hyperparameter search's trial,
-/// e.g. `learning_rate`).
+/// `epoch`, plus `trial_params` (a hyperparameter search's trial, e.g.
+/// `learning_rate`; numbers, strings and booleans).
 enum TrainerStateReader {
   static let configFields = [
     "train_batch_size", "num_train_epochs", "max_steps", "logging_steps", "eval_steps",
@@ -48,10 +47,17 @@ enum TrainerStateReader {
       throw IngestError(file: file, message: "expected log_history to be a list of objects")
     }
     for name in configFields {
-      if let v = doc[name]?.numeric { sink.config[name] = v }
+      if let v = doc[name]?.numeric { sink.config[name] = .number(v) }
     }
     if case .object(let params)? = doc["trial_params"] {
-      for (k, v) in params.members { if let d = v.numeric { sink.config[k] = d } }
+      for (k, v) in params.members {
+        switch v {
+        case .number(let d): sink.config[k] = .number(d)
+        case .bool(let b): sink.config[k] = .bool(b)
+        case .string(let s): sink.config[k] = .string(s)
+        default: break
+        }
+      }
     }
     for (index, entry) in entries.enumerated() {
       guard case .object(let fields) = entry else {

@@ -10,8 +10,8 @@ import TrainscapeCore
 /// `HistoryRecord.step.num`); items are keyed by their `nested_key` path
 /// joined with "/" (`key` when there is no path); `_step`, `_runtime`,
 /// `_timestamp` and media objects (any path holding a `_type` item) are not
-/// metrics. Config (from the run record and config records) keeps numeric
-/// top-level values. Only history, summary, config, run and exit records
+/// metrics. Config (from the run record and config records) keeps numbers,
+/// strings and booleans (nested objects flattened with ".", arrays and nulls left out). Only history, summary, config, run and exit records
 /// are decoded at all: environment, system stats, console output and the
 /// rest are recognised by their field number and skipped unread, so their
 /// content (user names, hosts, paths) is never stored or printed.
@@ -298,15 +298,19 @@ struct WandbChunkDecoder: ChunkDecoder {
     return values.isEmpty ? nil : MetricRow(step: step, values: values)
   }
 
-  /// Numeric config values; W&B's `{"value": x}` wrapping is unwrapped, and nested objects
-  /// (`{"optimizer": {"lr": 0.001}}`) are flattened with "." (`optimizer.lr`).
-  static func applyConfig(_ items: [(String, [String], String)], to config: inout [String: Double]) {
+  /// Config values (numbers, strings, booleans); W&B's `{"value": x}` wrapping is unwrapped,
+  /// and nested objects (`{"optimizer": {"lr": 0.001}}`) are flattened with "."
+  /// (`optimizer.lr`). Arrays and nulls are not config values and are left out.
+  static func applyConfig(_ items: [(String, [String], String)], to config: inout [String: ConfigValue]) {
     for (key, nested, json) in items {
       let path = nested.isEmpty ? [key] : nested
       guard let first = path.first, !first.hasPrefix("_") else { continue }
       let name = path.joined(separator: ".")
-      if let d = jsonNumber(json) {
-        config[name] = d
+      let trimmed = json.trimmingCharacters(in: .whitespacesAndNewlines)
+      if trimmed == "true" || trimmed == "false" {
+        config[name] = .bool(trimmed == "true")
+      } else if let d = jsonNumber(json) {
+        config[name] = .number(d)
       } else if let v = try? JSONParser.parse(Array(json.utf8), file: "") {
         var value = v
         if case .object(let o) = v, o.keys == ["value"], let inner = o["value"] { value = inner }
@@ -315,11 +319,14 @@ struct WandbChunkDecoder: ChunkDecoder {
     }
   }
 
-  static func flatten(_ v: JSONValue, _ name: String, into config: inout [String: Double], depth: Int = 0) {
-    if let d = v.numeric {
-      config[name] = d
-    } else if case .object(let o) = v, depth < 8 {
+  static func flatten(_ v: JSONValue, _ name: String, into config: inout [String: ConfigValue], depth: Int = 0) {
+    switch v {
+    case .number(let d): config[name] = .number(d)
+    case .bool(let b): config[name] = .bool(b)
+    case .string(let s): config[name] = .string(s)
+    case .object(let o) where depth < 8:
       for (k, child) in o.members where !k.hasPrefix("_") { flatten(child, "\(name).\(k)", into: &config, depth: depth + 1) }
+    default: break
     }
   }
 
