@@ -10,15 +10,17 @@
 //   TrainscapeHeadless  -> TrainscapeGL, TrainscapeCore                 (+ CEGL, CGL)
 //   TrainscapeBatch     -> TrainscapeIO                                 (+ TOMLKit, swift-crypto)
 //   TrainscapeGL        -> TrainscapeCore                               (+ CGL)
-//   TrainscapeIO        -> TrainscapeCore                               (+ CPNGEncoder, CHDF5, CPlotlyJS, swift-protobuf, swift-collections)
+//   TrainscapeIO        -> TrainscapeCore                               (+ CPNGEncoder, CHDF5, CPlotlyJS, swift-protobuf, swift-collections, swift-log)
 //   CPNGEncoder         -> CLibPNG                                      (+ libdeflate)
 //   TrainscapeCore      -> swift-collections only: pure Swift, no OpenGL, no C imports
+//   TrainscapeFuzz      -> TrainscapeIO   (the libFuzzer harness; declared only when TRAINSCAPE_FUZZ is set: scripts/fuzz.sh)
 //
 // CGL (OpenGL) and CHDF5 (HDF5) resolve their libraries at run time; the binary links only
 // glibc and libEGL of the system's libraries (docs/install.md).
 //
 // TrainscapeBenchmarks uses Core, IO, Headless and Viewer; the test targets share
 // TrainscapeTestSupport (Tests/README.md).
+import Foundation
 import PackageDescription
 
 let package = Package(
@@ -80,6 +82,7 @@ let package = Package(
         "TrainscapeCore", "CPNGEncoder", "CHDF5", "CPlotlyJS",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "DequeModule", package: "swift-collections"),
+        .product(name: "Logging", package: "swift-log"),
       ],
       path: "Sources/TrainscapeIO", exclude: ["README.md"]),
 
@@ -168,3 +171,12 @@ let package = Package(
   ],
   swiftLanguageModes: [.v6]
 )
+
+// MARK: - Fuzzing (scripts/fuzz.sh only)
+// The libFuzzer harness is declared only when TRAINSCAPE_FUZZ is set: it needs
+// `-sanitize=fuzzer` to link, so a plain `swift build` never sees it. scripts/fuzz.sh builds it
+// in its own scratch path (.build-fuzz) with AddressSanitizer.
+if ProcessInfo.processInfo.environment["TRAINSCAPE_FUZZ"] != nil {
+  package.targets.append(
+    .executableTarget(name: "TrainscapeFuzz", dependencies: ["TrainscapeIO"], path: "Fuzz/TrainscapeFuzz"))
+}

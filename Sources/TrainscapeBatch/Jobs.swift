@@ -1,4 +1,5 @@
 import Foundation
+import TrainscapeIO
 #if canImport(Glibc)
 import Glibc
 #endif

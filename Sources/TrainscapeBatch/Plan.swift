@@ -1,4 +1,5 @@
 import Foundation
+import TrainscapeIO
 
 /// What a batch writes for one (run, kind): a picture, an export or an animation.
 public enum OutputFormat: String, Codable, Sendable, CaseIterable, Comparable {
@@ -167,22 +168,5 @@ public struct PlanError: Error, CustomStringConvertible, Equatable {
 
   public var description: String {
     "\(file)\(line.map { ":\($0)" } ?? ""): \(Escape.controlCharacters(message))"
-  }
-}
-
-/// Escapes control characters (from files or names) before they reach a terminal.
-public enum Escape {
-  public static func controlCharacters(_ s: String) -> String {
-    var out = ""
-    for u in s.unicodeScalars {
-      if u == "\n" || u == "\t" {
-        out.unicodeScalars.append(u)
-      } else if u.value < 0x20 || u.value == 0x7F || (0x80..<0xA0).contains(u.value) {
-        out += String(format: "\\u{%02X}", u.value)
-      } else {
-        out.unicodeScalars.append(u)
-      }
-    }
-    return out
   }
 }

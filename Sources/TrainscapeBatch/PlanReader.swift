@@ -1,4 +1,5 @@
 import Foundation
+import TrainscapeIO
 import TOMLKit
 
 /// Reads a plan from a TOML (`.toml`) or JSON (`.json`) file. Both are read into one tree of

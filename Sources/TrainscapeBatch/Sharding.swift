@@ -1,4 +1,5 @@
 import Foundation
+import TrainscapeIO
 
 /// Shard `index` of `count` (0-based), and where that came from.
 public struct ShardSpec: Equatable, Sendable, CustomStringConvertible {

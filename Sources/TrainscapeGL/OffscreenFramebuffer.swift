@@ -42,12 +42,12 @@ public final class OffscreenFramebuffer {
     let status = glCheckFramebufferStatus(GLenum(GL_FRAMEBUFFER))
     guard status == GLenum(GL_FRAMEBUFFER_COMPLETE) else {
       destroy()
-      throw GLError.framebufferIncomplete(status: status)
+      throw incompleteFramebuffer(status: status, width: width, height: height, samples: samples)
     }
     let status2 = makeColorFramebuffer(width: width, height: height, fbo: &resolveFBO, color: &resolveColor, device: device)
     guard status2 == GLenum(GL_FRAMEBUFFER_COMPLETE) else {
       destroy()
-      throw GLError.framebufferIncomplete(status: status2)
+      throw incompleteFramebuffer(status: status2, width: width, height: height, samples: 1)
     }
     glBindFramebuffer(GLenum(GL_FRAMEBUFFER), msFBO)
   }
@@ -118,7 +118,8 @@ public final class PostProcessFramebuffer {
     glBindFramebuffer(GLenum(GL_FRAMEBUFFER), 0)
     guard s1 == GLenum(GL_FRAMEBUFFER_COMPLETE), s2 == GLenum(GL_FRAMEBUFFER_COMPLETE) else {
       destroy()
-      throw GLError.framebufferIncomplete(status: s1 == GLenum(GL_FRAMEBUFFER_COMPLETE) ? s2 : s1)
+      throw incompleteFramebuffer(
+        status: s1 == GLenum(GL_FRAMEBUFFER_COMPLETE) ? s2 : s1, width: width, height: height, samples: 1)
     }
   }
 
@@ -142,14 +143,31 @@ public final class PostProcessFramebuffer {
   }
 }
 
-/// Throws when an image of this size exceeds the renderbuffer size limit.
+/// Throws, naming the limit, when an image of this size exceeds what this OpenGL can draw:
+/// the renderbuffer, texture (the FXAA pass) and viewport limits.
 func checkFramebufferSize(width: Int, height: Int) throws {
-  var maxSize: GLint = 0
-  glGetIntegerv(GLenum(GL_MAX_RENDERBUFFER_SIZE), &maxSize)
-  guard width <= Int(maxSize), height <= Int(maxSize) else {
+  var renderbuffer: GLint = 0, texture: GLint = 0
+  var viewport: [GLint] = [0, 0]
+  glGetIntegerv(GLenum(GL_MAX_RENDERBUFFER_SIZE), &renderbuffer)
+  glGetIntegerv(GLenum(GL_MAX_TEXTURE_SIZE), &texture)
+  glGetIntegerv(GLenum(GL_MAX_VIEWPORT_DIMS), &viewport)
+  let limits = [
+    ("renderbuffer", Int(renderbuffer), Int(renderbuffer)), ("texture", Int(texture), Int(texture)),
+    ("viewport", Int(viewport[0]), Int(viewport[1])),
+  ].filter { $0.1 > 0 && $0.2 > 0 }
+  for (what, maxW, maxH) in limits where width > maxW || height > maxH {
     throw GLError.unsupported(
-      "image \(width)x\(height) is larger than this OpenGL's limit of \(maxSize) pixels per side")
+      "an image of \(width)x\(height) is larger than this OpenGL's \(what) limit of \(maxW)x\(maxH) pixels; the largest --size here is \(limits.map(\.1).min()!)x\(limits.map(\.2).min()!)")
   }
+}
+
+/// Why a framebuffer of this size could not be made, in words.
+func incompleteFramebuffer(status: GLenum, width: Int, height: Int, samples: Int) -> GLError {
+  let bytes = Double(width) * Double(height) * Double(max(1, samples)) * 8
+  return GLError.unsupported(
+    String(
+      format: "OpenGL cannot make a %dx%d framebuffer with %d sample(s) (status 0x%x: about %.1f GiB of colour and depth); try a smaller --size or --samples 0",
+      width, height, samples, status, bytes / Double(1 << 30)))
 }
 
 /// A single-sample RGBA8 framebuffer (readback target); returns its completeness status and

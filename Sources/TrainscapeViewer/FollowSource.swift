@@ -15,7 +15,6 @@ public final class RunFollowerSource {
   /// Counts the times the file was replaced or truncated and read again from the start (its
   /// rows then replace the old ones, so what was built from them is stale).
   public private(set) var generation = 0
-  private var restartsSeen = 0
   private var notesSeen = 0
   public private(set) var latestStep: Int64?
   /// Notes (re-reads, skipped records) not yet shown.
@@ -24,14 +23,16 @@ public final class RunFollowerSource {
   public init(path: String, format: RunFormat, runName: String) throws {
     self.path = path
     self.runName = runName
-    follower = try RunFollower(path: path, format: format)
+    // A live view shows the newest step at once; a TensorBoard step that arrives in two
+    // pieces is merged by the builders' MetricsBuffer.
+    follower = try RunFollower(path: path, format: format, holdBack: .untilQuiet)
   }
 
   public func poll() throws -> Bool {
-    let new = try follower.poll()
+    let update = try follower.pollUpdate()
+    let new = update.rows  // rows that ended the replaced file are replaced with it
     var changed = false
-    if follower.restarts != restartsSeen {
-      restartsSeen = follower.restarts
+    if update.restarted {
       generation += 1
       rows.removeAll()
       latestStep = nil

@@ -43,12 +43,12 @@ public struct ViewerOptions: Sendable {
 
 /// Writes one line to stderr, prefixed like the CLI's messages.
 func note(_ s: String) {
-  FileHandle.standardError.write(Data("trainscape: \(s)\n".utf8))
+  StandardStreams.writeError("trainscape: \(s)\n")
 }
 
 /// Writes one line to stdout, unbuffered (file names written, the camera line).
 func printLine(_ s: String) {
-  FileHandle.standardOutput.write(Data("\(s)\n".utf8))
+  try? StandardStreams.writeOutput("\(s)\n")
 }
 
 /// The interactive window: a synchronous loop on the main thread that owns GLFW and the GL

@@ -50,7 +50,7 @@ struct Batch: ParsableCommand {
   @Option(help: ArgumentHelp("This process is shard I of N (0-based): a balanced split of the runs by estimated cost. Default: from SLURM_ARRAY_TASK_ID/COUNT/MIN, JOB_COMPLETION_INDEX (with --shards), or RANK/WORLD_SIZE.", valueName: "I/N"))
   var shard: String?
 
-  @Option(help: ArgumentHelp("The number of shards, for a Kubernetes Indexed Job (JOB_COMPLETION_INDEX), --list and --submit.", valueName: "N"))
+  @Option(parsing: .unconditional, help: ArgumentHelp("The number of shards, for a Kubernetes Indexed Job (JOB_COMPLETION_INDEX), --list and --submit.", valueName: "N"))
   var shards: Int?
 
   @Option(help: ArgumentHelp("Which GPU renders: 'auto' (from CUDA_VISIBLE_DEVICES and SLURM_LOCALID / LOCAL_RANK on a node with several GPUs, else the first GPU, else software), 'cpu', or a number.", valueName: "auto|cpu|N"))
@@ -65,7 +65,7 @@ struct Batch: ParsableCommand {
   @Option(help: "Print (print) or run (run) the sbatch lines for this plan: the array, one task per shard, and the merge after it.")
   var submit: SubmitMode?
 
-  @Option(help: ArgumentHelp("With --submit and no --shards: jobs per array task.", valueName: "N"))
+  @Option(parsing: .unconditional, help: ArgumentHelp("With --submit and no --shards: jobs per array task.", valueName: "N"))
   var jobsPerTask: Int = 25
 
   @Option(help: ArgumentHelp("Folder for frames before they are moved into OUT (default: $TMPDIR or /tmp; use node-local disk).", valueName: "DIR"))
@@ -106,7 +106,7 @@ struct Batch: ParsableCommand {
         let s = assignment.map { $0[j.index] < 0 ? "merge\t" : "\($0[j.index])\t" } ?? ""
         lines += "\(j.index)\t\(s)\(j.id)\n"
       }
-      FileHandle.standardOutput.write(Data(lines.utf8))
+      try StandardStreams.writeOutput(lines)
       let parts = jobs.filter { $0.action == .frames }.count
       let assembled = jobs.filter { $0.action == .assemble }.count
       note("\(jobs.count) jobs over \(runs.count) runs\(parts > 0 ? " (\(parts) animation parts; \(assembled) assembled by batch --merge)" : ""); estimated \(String(format: "%.0f", jobs.map(\.cost).reduce(0, +))) s on llvmpipe")
@@ -140,7 +140,7 @@ struct Batch: ParsableCommand {
     if code != 0 { throw ExitCode(code) }
   }
 
-  func note(_ s: String) { FileHandle.standardError.write(Data("trainscape: \(s)\n".utf8)) }
+  func note(_ s: String) { StandardStreams.writeError("trainscape: \(s)\n") }
 
   /// The plan (from the file, or from --kinds and the runs) and its runs.
   func loadPlan() throws -> (Plan, [RunRef]) {
@@ -192,7 +192,11 @@ struct Batch: ParsableCommand {
     }
   }
 
-  func resolveGPU() throws -> GPUSelection {
+  func resolveGPU() throws -> GPUSelection { Self.resolveGPU(gpu) }
+
+  /// `--gpu auto|cpu|N` as a selection; `auto` from the job array's environment and the EGL
+  /// devices (`GPUAssignment`).
+  static func resolveGPU(_ gpu: String) -> GPUSelection {
     let selection = GPUSelection(argument: gpu)!
     guard selection == .auto else { return selection }
     let devices = EGLProbe.devices().map {

@@ -260,7 +260,7 @@ struct BatchRunner {
   static var host: String { ProcessInfo.processInfo.hostName }
 
   func say(_ s: String) {
-    if !quiet { FileHandle.standardError.write(Data("trainscape: \(Escape.controlCharacters(s))\n".utf8)) }
+    if !quiet { StandardStreams.writeError("trainscape: \(s)\n") }
   }
 
   /// 0: every job of the shard is done; 3: some failed (recorded; the others ran).

@@ -46,7 +46,7 @@ struct BatchSubmit {
     case .print:
       print("ARRAY_JOB=$(\(array.map(quote).joined(separator: " ")))")
       print(mergeLine.map { $0 == "--dependency=afterany:$ARRAY_JOB" ? "\"\($0)\"" : quote($0) }.joined(separator: " "))
-      FileHandle.standardError.write(Data("trainscape: \(jobs.count) jobs in \(n) array tasks (\(shardable) sharded, about \(max(1, shardable / n)) per task)\n".utf8))
+      StandardStreams.writeError("trainscape: \(jobs.count) jobs in \(n) array tasks (\(shardable) sharded, about \(max(1, shardable / n)) per task)\n")
     case .run:
       let id = try sbatch(array)
       print(id)

@@ -22,7 +22,8 @@ enum JSONText {
       case "\r": out += "\\r"
       case "\t": out += "\\t"
       default:
-        if u.value < 0x20 {
+        if u.value < 0x20 || u.value == 0x7F || (0x80..<0xA0).contains(u.value) {
+          // Control characters (C1 too: some terminals act on them) as escapes.
           out += String(format: "\\u%04x", u.value)
         } else {
           out.unicodeScalars.append(u)
@@ -55,21 +56,25 @@ struct Convert: ParsableCommand {
   @Flag(help: "Skip corrupt records (counted and reported) instead of failing.")
   var skipBad = false
 
-  @Flag(help: "Overwrite the output file if it exists.")
+  @Flag(help: "Overwrite the output file if it exists (never one of the inputs).")
   var force = false
 
-  @Flag(help: "Keep reading one file while training writes it (JSONL, TensorBoard event file, .wandb) and write each new row as it arrives (appending to the output, or to standard output with -o -). An incomplete last record waits for more bytes; a truncated or replaced file is read again from the start. Stop with Ctrl-C or --idle-exit.")
+  @Flag(help: "Keep reading one file while training writes it (JSONL, TensorBoard event file, .wandb) and write each new row as it arrives (to a new output file, or to standard output with -o -). An incomplete last record waits for more bytes; a truncated, replaced or rewritten file is read again from the start. A TensorBoard step is written once the next step starts, so a step flushed in pieces is still one row. Stop with Ctrl-C (or SIGTERM, SIGHUP) or --idle-exit: the rows held back are written and a summary is printed.")
   var follow = false
 
-  @Option(help: "With --follow: stop after this many seconds without new rows.")
+  @Option(parsing: .unconditional, help: "With --follow: stop after this many seconds without new rows.")
   var idleExit: Double?
 
-  @Option(help: "With --follow: seconds between reads.")
+  @Option(parsing: .unconditional, help: "With --follow: seconds between reads.")
   var interval: Double = 0.5
+
+  @Option(parsing: .unconditional, help: ArgumentHelp("Most memory one record or JSON document may take: bytes with K, M, G or T (1024-based), or a percentage of the memory. A JSONL line may be a quarter of it.", valueName: "SIZE"))
+  var maxMemory: MemoryBudget = .default
 
   func validate() throws {
     if follow && paths.count != 1 { throw ValidationError("--follow reads exactly one file") }
-    if !(interval > 0) { throw ValidationError("--interval must be positive") }
+    if !(interval > 0) { throw ValidationError("--interval must be positive; got \(interval)") }
+    if let i = idleExit, !(i >= 0) { throw ValidationError("--idle-exit must be 0 or more seconds; got \(i)") }
   }
 
   /// One normalised JSONL line per row. A row with a metric named `step` (a W&B user metric
@@ -89,9 +94,10 @@ struct Convert: ParsableCommand {
   }
 
   func run() throws {
-    if output != "-" && !force && FileManager.default.fileExists(atPath: output) {
-      throw OutputError.exists(path: output)
-    }
+    // The inputs are known before they are read, so an output that is one of them is refused
+    // before any work.
+    for p in paths { InputFiles.register(p) }
+    if output != "-" { try AtomicFile.check(output, overwrite: force) }
     for path in paths where GridReader.isHDF5(path: path) {
       let surfaces = (try? GridReader.describeH5(path: path).surfaces) ?? []
       let what = surfaces.isEmpty ? "an HDF5 file" : "an HDF5 loss-landscape grid (surfaces: \(surfaces.joined(separator: ", ")))"
@@ -106,7 +112,7 @@ struct Convert: ParsableCommand {
     {
       return try streamJSONL(paths[0])
     }
-    let runs = try loadRuns(paths, format: format, skipBad: skipBad)
+    let runs = try loadRuns(paths, format: format, skipBad: skipBad, budget: maxMemory)
     var text = ""
     var rows = 0
     var dropped = Set<String>()
@@ -123,7 +129,12 @@ struct Convert: ParsableCommand {
       log.warning("dropped the metric '\(k)': the name is taken by the run/step fields of the output")
     }
     if output == "-" {
-      FileHandle.standardOutput.write(Data(text.utf8))
+      do {
+        try StreamingOutput(path: "-", overwrite: true).write(Array(text.utf8))
+      } catch OutputError.closed {
+        log.notice("standard output was closed by its reader; stopped writing")
+        return
+      }
     } else {
       try AtomicFile.write(Array(text.utf8), to: output, overwrite: force)
       print(output)
@@ -229,46 +240,136 @@ struct Convert: ParsableCommand {
     return (all, dropped)
   }
 
-  /// `--follow`: poll the file and stream rows out as they arrive.
+  /// `--follow`: poll the file and stream rows out as they arrive, until --idle-exit, a
+  /// signal (SIGINT, SIGTERM, SIGHUP) or the reader of a pipe going away; then write the rows
+  /// held back and a summary.
   func followFile() throws {
     let path = paths[0]
     if format == nil && !FileManager.default.fileExists(atPath: path) {
       throw CLIError("\(path): no such file (give --format jsonl|tensorboard|wandb|table-log to wait for a file that does not exist yet)")
     }
     let detected = try format ?? RunLoader.detectFormat(path: path)
-    let follower = try RunFollower(path: path, format: detected, skipBad: skipBad)
-    let sink: FileHandle
-    if output == "-" {
-      sink = FileHandle.standardOutput
-    } else {
-      guard FileManager.default.createFile(atPath: output, contents: nil),
-        let h = FileHandle(forWritingAtPath: output)
-      else {
-        throw OutputError.cannotWrite(path: output, reason: "cannot open for writing")
-      }
-      sink = h
-    }
-    let name = JSONText.string(URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent)
+    let follower = try RunFollower(path: path, format: detected, skipBad: skipBad, budget: maxMemory)
+    let sink = try StreamingOutput(path: output, overwrite: force)
+    let signals = StopSignals()
+    var name: String?  // the run's name, fixed at the first row (as convert names it)
     var dropped = Set<String>()
     var lastRows = Date()
     var total = 0
     var notesSeen = 0
-    while true {
+    var ending = "idle for \(idleExit.map { "\($0)" } ?? "") s"
+
+    /// Writes rows; false when the reader of the output has gone away.
+    func emit(_ rows: [MetricRow]) throws -> Bool {
+      guard !rows.isEmpty else { return true }
+      let runName = name ?? JSONText.string(follower.displayName)
+      name = runName
+      var text = ""
+      for row in rows { text += Self.line(run: runName, row, dropped: &dropped) }
+      do {
+        try sink.write(Array(text.utf8))
+      } catch OutputError.closed {
+        return false
+      } catch let e as OutputError {
+        throw CLIError("\(e); \(total) rows were written before it, and the output ends with the last whole row")
+      }
+      total += rows.count
+      return true
+    }
+
+    loop: while true {
       let rows = try follower.poll()
       for note in follower.notes.dropFirst(notesSeen) { log.notice("\(note)") }
       notesSeen = follower.notes.count
       if !rows.isEmpty {
-        var text = ""
-        for row in rows { text += Self.line(run: name, row, dropped: &dropped) }
-        sink.write(Data(text.utf8))
-        total += rows.count
         lastRows = Date()
+        guard try emit(rows) else {
+          ending = "the reader of \(output == "-" ? "standard output" : output) has gone away"
+          break loop
+        }
       } else if let idle = idleExit, Date().timeIntervalSince(lastRows) >= idle {
-        break
+        break loop
       }
-      Thread.sleep(forTimeInterval: interval)
+      switch signals.wait(seconds: interval, watching: sink.isPipeOrFIFO ? sink.descriptor : nil) {
+      case .signal(let name):
+        ending = "stopped by \(name)"
+        break loop
+      case .outputClosed:
+        ending = "the reader of \(output == "-" ? "standard output" : output) has gone away"
+        break loop
+      case .timeout:
+        continue
+      }
     }
-    if output != "-" { try sink.close() }
-    log.notice("followed \(path): \(total) rows\(follower.skipped > 0 ? ", \(follower.skipped) bad record(s) skipped" : "")")
+    // What was held back (the newest TensorBoard step, a last line without its newline).
+    let last = try follower.finish()
+    for note in follower.notes.dropFirst(notesSeen) { log.notice("\(note)") }
+    if !ending.contains("gone away"), !(try emit(last)) {
+      ending = "the reader of \(output == "-" ? "standard output" : output) has gone away"
+    }
+    for w in follower.endWarnings { log.warning("\(w)") }
+    for k in dropped.sorted() {
+      log.warning("dropped the metric '\(k)': the name is taken by the run/step fields of the output")
+    }
+    try sink.close()
+    log.notice(
+      "followed \(path): \(total) rows\(follower.skipped > 0 ? ", \(follower.skipped) bad record(s) skipped" : "")\(follower.restarts > 0 ? ", read again from the start \(follower.restarts) time(s)" : "") (\(ending))")
+  }
+}
+
+/// Ends `--follow` on SIGINT, SIGTERM or SIGHUP: the signals are caught while it lives (a
+/// dispatch source each, which wakes the waiting loop through a pipe), so the loop can write
+/// what it holds and a summary before exiting.
+final class StopSignals: @unchecked Sendable {
+  enum Wake: Equatable {
+    case signal(String)
+    case outputClosed
+    case timeout
+  }
+
+  static let names: [Int32: String] = [SIGINT: "SIGINT", SIGTERM: "SIGTERM", SIGHUP: "SIGHUP"]
+  private let wakeRead: Int32
+  private let wakeWrite: Int32
+  private let received = Locked<Int32?>(nil)
+  private var sources: [any DispatchSourceSignal] = []
+
+  init() {
+    var fds: [Int32] = [-1, -1]
+    _ = pipe(&fds)
+    wakeRead = fds[0]
+    wakeWrite = fds[1]
+    for s in Self.names.keys.sorted() {
+      signal(s, SIG_IGN)
+      let source = DispatchSource.makeSignalSource(signal: s, queue: .global())
+      source.setEventHandler { [received, wakeWrite] in
+        received.withLock { if $0 == nil { $0 = s } }
+        var byte: UInt8 = 1
+        _ = write(wakeWrite, &byte, 1)
+      }
+      source.resume()
+      sources.append(source)
+    }
+  }
+
+  deinit {
+    for s in sources { s.cancel() }
+    for s in Self.names.keys { signal(s, SIG_DFL) }
+    close(wakeRead)
+    close(wakeWrite)
+  }
+
+  /// Waits up to `seconds` for a signal or, when `fd` is a pipe, for its reader to go away.
+  func wait(seconds: Double, watching fd: Int32?) -> Wake {
+    var fds = [pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+    if let fd { fds.append(pollfd(fd: fd, events: 0, revents: 0)) }
+    let deadline = Date().addingTimeInterval(seconds)
+    while true {
+      if let s = received.value { return .signal(Self.names[s] ?? "signal \(s)") }
+      let left = deadline.timeIntervalSinceNow
+      if left <= 0 { return .timeout }
+      let n = poll(&fds, nfds_t(fds.count), Int32(min(left * 1000, 1_000_000)) + 1)
+      if let s = received.value { return .signal(Self.names[s] ?? "signal \(s)") }
+      if n > 0, fds.count > 1, fds[1].revents & Int16(POLLERR | POLLHUP) != 0 { return .outputClosed }
+    }
   }
 }

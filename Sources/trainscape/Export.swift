@@ -58,7 +58,7 @@ struct ExportFileOptions: ParsableArguments {
   @Flag(help: "Write Plotly arrays in plotly.js's base64 typed-array form (smaller and faster; the W&B Plotly panel shows them as empty, so not for wandb.Plotly).")
   var typedArrays = false
 
-  @Option(help: ArgumentHelp("Significant digits for numbers (default: the shortest decimal that reads back exactly).", valueName: "N"))
+  @Option(parsing: .unconditional, help: ArgumentHelp("Significant digits for numbers (default: the shortest decimal that reads back exactly).", valueName: "N"))
   var precision: Int?
 
   @Option(help: "For html: where the page gets plotly.js: inline (the copy built into trainscape, plotly.js \(HTMLExporter.plotlyJSVersion), about 4.8 MB: the page draws with no network) or cdn (a <script> from cdn.plot.ly: a small page that needs the network).")
@@ -104,7 +104,7 @@ struct ExportFileOptions: ParsableArguments {
     if inlinePlotlyjs != nil && fmt != .html { log.warning("--inline-plotlyjs only applies to html output") }
     if plotlyjs != .inline && fmt != .html { log.warning("--plotlyjs only applies to html output") }
     let path = output.output ?? "\(runName)_\(kind)\(fmt.fileExtension)"
-    if !output.force && FileManager.default.fileExists(atPath: path) { throw OutputError.exists(path: path) }
+    try AtomicFile.check(path, overwrite: output.force)
     for note in scene.notes { log.notice("\(note)") }
     let plotlyOptions = PlotlyExporter.Options(
       typedArrays: typedArrays, maxPoints: maxPoints, precision: precision,
@@ -117,8 +117,7 @@ struct ExportFileOptions: ParsableArguments {
       let (json, n) = PlotlyExporter.figure(scene, options: plotlyOptions)
       let js: HTMLExporter.PlotlyJS
       if let p = inlinePlotlyjs {
-        guard let d = FileManager.default.contents(atPath: p) else { throw CLIError("\(p): cannot read") }
-        js = .inline([UInt8](d))
+        js = .inline(try InputFiles.read(p))
         log.info("html: plotly.js from \(p), inside the page")
       } else if plotlyjs == .cdn {
         js = .cdn
@@ -148,7 +147,7 @@ struct ExportFileOptions: ParsableArguments {
 struct ExportOptions: ParsableArguments {
   @OptionGroup var file: ExportFileOptions
 
-  @Option(help: ArgumentHelp("Thin surfaces and point sets to at most N samples per trace (a stride keeping the last row and column); the figure and stderr say so.", valueName: "N"))
+  @Option(parsing: .unconditional, help: ArgumentHelp("Thin surfaces and point sets to at most N samples per trace (a stride keeping the last row and column); the figure and stderr say so.", valueName: "N"))
   var maxPoints: Int?
 
   func validate() throws {

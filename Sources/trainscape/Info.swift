@@ -6,10 +6,12 @@ import TrainscapeIO
 extension RunFormat: ExpressibleByArgument {}
 
 /// Reads every run at the given paths with `RunLoader`, logging its warnings.
-func loadRuns(_ paths: [String], format: RunFormat?, skipBad: Bool) throws -> [(run: Run, format: RunFormat)] {
+func loadRuns(_ paths: [String], format: RunFormat?, skipBad: Bool, budget: MemoryBudget = .default) throws
+  -> [(run: Run, format: RunFormat)]
+{
   var out: [(Run, RunFormat)] = []
   for path in paths {
-    let result = try RunLoader.load(path: path, options: IngestOptions(format: format, skipBad: skipBad))
+    let result = try RunLoader.load(path: path, options: IngestOptions(format: format, skipBad: skipBad, budget: budget))
     for w in result.warnings { log.warning("\(w)") }
     for w in result.runsWithoutRows { log.warning("skipped \(w)") }
     if result.skipped > 0 { log.notice("\(path): skipped \(result.skipped) bad record(s) (--skip-bad)") }
@@ -43,6 +45,9 @@ struct Info: ParsableCommand {
   @Flag(help: "Machine-readable output: a JSON array with one object per run.")
   var json = false
 
+  @Option(parsing: .unconditional, help: ArgumentHelp("Most memory one record or JSON document may take: bytes with K, M, G or T (1024-based), or a percentage of the memory.", valueName: "SIZE"))
+  var maxMemory: MemoryBudget = .default
+
   @OptionGroup var grouping: GroupOptions
 
   /// What one path holds: runs, or an HDF5 file (a loss-landscape grid).
@@ -51,13 +56,18 @@ struct Info: ParsableCommand {
     case h5(path: String, GridReader.H5Description)
   }
 
+  /// Output lines: names and keys come from files, so control characters in them are escaped;
+  /// a closed standard output ends the listing quietly.
+  static func print(_ line: String) { try? StandardStreams.writeOutput(Escape.controlCharacters(line) + "\n") }
+
   func run() throws {
+    func print(_ line: String) { Self.print(line) }
     var items: [Item] = []
     for path in paths {
       if format == nil, GridReader.isHDF5(path: path) {
         items.append(.h5(path: path, try GridReader.describeH5(path: path)))
       } else {
-        items += try loadRuns([path], format: format, skipBad: skipBad).map { .run($0.run, $0.format) }
+        items += try loadRuns([path], format: format, skipBad: skipBad, budget: maxMemory).map { .run($0.run, $0.format) }
       }
     }
     var groups: RunGroups? = nil

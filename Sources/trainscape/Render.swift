@@ -176,10 +176,10 @@ extension Render {
     @Option(help: "Sweep mode: where each run's learning rate comes from: config (lr, learning_rate, optimizer.lr), name (lr3e-4 in the file or directory name), max (the lr metric's peak), first, last (default: config, then name, then max).")
     var lrFrom: LearningRateSource?
 
-    @Option(help: "Samples per sliding window (single-run mode).")
+    @Option(parsing: .unconditional, help: "Samples per sliding window (single-run mode).")
     var window: Int = 50
 
-    @Option(help: "Columns of the common step grid (sweep mode).")
+    @Option(parsing: .unconditional, help: "Columns of the common step grid (sweep mode).")
     var gridPoints: Int = 200
 
     @Option(help: "Log-scale the learning-rate axis (single-run mode; a sweep is always log): auto (two decades or more), on, off.")
@@ -197,7 +197,7 @@ extension Render {
     @Option(help: "Grid mode (.h5): the dataset to draw (train_loss, test_loss, train_acc, ...).")
     var dataset: String = "train_loss"
 
-    @Option(help: "Grid mode: clip values above this before drawing (loss-landscape's --zmax); said in the notes.")
+    @Option(parsing: .unconditional, help: "Grid mode: clip values above this before drawing (loss-landscape's --zmax); said in the notes.")
     var zmax: Double?
 
     @Flag(help: "Grid mode: the file's first axis is x (Z[i, j] at x[i], y[j]) instead of y.")
@@ -222,7 +222,7 @@ extension Render {
     func gridScene(_ path: String) throws -> (Scene, String) {
       let grid = try GridReader.read(
         path: path, xRange: xRange.flatMap(parseRange), yRange: yRange.flatMap(parseRange), dataset: dataset,
-        transpose: transpose)
+        transpose: transpose, budget: output.maxMemory)
       var options = LossLandscapeBuilder.GridOptions()
       options.logZ = logZ
       options.zMax = zmax
@@ -386,7 +386,7 @@ extension Render {
     @Option(help: "A family of histogram tags to draw summed (as `trainscape info` lists them).")
     var family: String?
 
-    @Option(help: "Value buckets of the common grid.")
+    @Option(parsing: .unconditional, help: "Value buckets of the common grid.")
     var bins: Int = 80
 
     @Option(help: "Log-scale the density: auto (three decades or more), on, off.")

@@ -29,7 +29,7 @@ extension Render {
     @Option(help: "The reward metric (default: from the naming rules, e.g. reward, rewards/mean, rewards/margins).")
     var rewardKey: String?
 
-    @Option(help: "Grid size N of the interpolated surface (N x N).")
+    @Option(parsing: .unconditional, help: "Grid size N of the interpolated surface (N x N).")
     var grid: Int = 30
 
     @Option(help: "Interpolation: linear, cubic or natural.")

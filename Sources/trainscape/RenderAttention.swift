@@ -20,14 +20,14 @@ extension Render {
     @Option(help: ArgumentHelp("Head(s) to draw, comma-separated (for [heads, q, k] and [batch, heads, q, k] arrays).", valueName: "H[,H...]"))
     var head: String = "0"
 
-    @Option(help: "Batch element to draw (for [batch, heads, q, k] arrays).")
+    @Option(parsing: .unconditional, help: "Batch element to draw (for [batch, heads, q, k] arrays).")
     var batch: Int = 0
 
-    @Option(help: "Draw weights above this value.")
+    @Option(parsing: .unconditional, help: "Draw weights above this value.")
     var threshold: Double = 0.01
 
     // Not --max-points: `export attention` uses that for the exported point budget.
-    @Option(help: "At most this many weights are drawn; beyond it the largest are kept (said on stderr).")
+    @Option(parsing: .unconditional, help: "At most this many weights are drawn; beyond it the largest are kept (said on stderr).")
     var maxWeights: Int = 2_000_000
 
     @OptionGroup var output: OutputOptions

@@ -46,34 +46,34 @@ extension Render {
     @Option(help: ArgumentHelp("Checkpoints to draw: epochs (when the file names have them) or 0-based checkpoint numbers, e.g. 5,10,25,50.", valueName: "N,N,..."))
     var checkpoints: String?
 
-    @Option(help: "Draw every N-th epoch (or checkpoint number).")
+    @Option(parsing: .unconditional, help: "Draw every N-th epoch (or checkpoint number).")
     var every: Int?
 
-    @Option(help: "At most N points per checkpoint, a reproducible sample stratified by class (0: all; default: all for PCA, a cap of 5,000 rows per fit for t-SNE and 20,000 for UMAP, said on stderr). In `export` too.")
+    @Option(parsing: .unconditional, help: "At most N points per checkpoint, a reproducible sample stratified by class (0: all; default: all for PCA, a cap of 5,000 rows per fit for t-SNE and 20,000 for UMAP, said on stderr). In `export` too.")
     var maxPoints: Int?
 
     @Flag(help: "For [T, N, D]: every checkpoint's N x D values as one vector, one path through the checkpoints (nanochat's original behaviour).")
     var flatten = false
 
-    @Option(help: "t-SNE perplexity.")
+    @Option(parsing: .unconditional, help: "t-SNE perplexity.")
     var perplexity: Double = 30
 
-    @Option(help: "t-SNE iterations.")
+    @Option(parsing: .unconditional, help: "t-SNE iterations.")
     var iterations: Int = 1000
 
-    @Option(help: "UMAP neighbours (the point itself included, as umap-learn's n_neighbors).")
+    @Option(parsing: .unconditional, help: "UMAP neighbours (the point itself included, as umap-learn's n_neighbors).")
     var neighbors: Int = 15
 
-    @Option(help: "UMAP minimum distance between embedded points.")
+    @Option(parsing: .unconditional, help: "UMAP minimum distance between embedded points.")
     var minDist: Double = 0.1
 
-    @Option(help: "UMAP epochs (default: 500 up to 10,000 points, else 200).")
+    @Option(parsing: .unconditional, help: "UMAP epochs (default: 500 up to 10,000 points, else 200).")
     var epochs: Int?
 
-    @Option(help: "Seed of t-SNE, UMAP and the subsample.")
+    @Option(parsing: .unconditional, help: "Seed of t-SNE, UMAP and the subsample.")
     var seed: UInt64 = 42
 
-    @Option(help: "Frames (animate): earlier checkpoints shown as a fading trail (default: the whole path for a single path, 3 for point clouds).")
+    @Option(parsing: .unconditional, help: "Frames (animate): earlier checkpoints shown as a fading trail (default: the whole path for a single path, 3 for point clouds).")
     var trail: Int?
 
     @OptionGroup var output: OutputOptions
@@ -126,7 +126,7 @@ extension Render {
     func layout() throws -> EmbeddingRecipe.Layout {
       do {
         var (input, used) = try EmbeddingReader.read(
-          paths, files: .init(labels: labels, predictions: predictions, split: split))
+          paths, files: .init(labels: labels, predictions: predictions, split: split), budget: output.maxMemory)
         for line in used { log.notice("\(line)") }
         if flatten {
           guard input.points > 1 else {

@@ -21,7 +21,7 @@ struct RenderFigure: ParsableCommand {
   @OptionGroup var output: OutputOptions
 
   func run() throws {
-    var scene = try FigureImporter.scene(path: path)
+    var scene = try FigureImporter.scene(path: path, budget: output.maxMemory)
     scene.camera = output.camera(default: scene.camera)
     if let t = output.title { scene.title = t }
     var name = URL(fileURLWithPath: path).lastPathComponent

@@ -6,17 +6,25 @@ import TrainscapeIO
 
 extension ScaleChoice: ExpressibleByArgument {}
 
+extension MemoryBudget: ExpressibleByArgument {
+  public var defaultValueDescription: String {
+    self == .default ? "half the memory: \(self) here" : description
+  }
+}
+
 struct ImageSize: ExpressibleByArgument {
+  /// The sizes `--size` accepts (the GPU may allow less: the renderer checks its limits).
+  static let range = 16...16384
   var width: Int
   var height: Int
+  /// WIDTHxHEIGHT with any integers: `validate` says what is out of range.
   init?(argument: String) {
-    let p = argument.lowercased().split(separator: "x")
-    guard p.count == 2, let w = Int(p[0]), let h = Int(p[1]), (16...16384).contains(w),
-      (16...16384).contains(h)
-    else { return nil }
+    let p = argument.lowercased().split(separator: "x", omittingEmptySubsequences: false)
+    guard p.count == 2, let w = Int(p[0]), let h = Int(p[1]) else { return nil }
     width = w
     height = h
   }
+  var isValid: Bool { Self.range.contains(width) && Self.range.contains(height) }
   var defaultValueDescription: String { "\(width)x\(height)" }
 }
 
@@ -25,7 +33,7 @@ struct OutputOptions: ParsableArguments {
   @Option(name: [.short, .customLong("output")], help: "The PNG to write (default: <run>_<kind>.png in the current directory).")
   var output: String?
 
-  @Option(help: ArgumentHelp("Image size in pixels, WIDTHxHEIGHT.", valueName: "WxH"))
+  @Option(parsing: .unconditional, help: ArgumentHelp("Image size in pixels, WIDTHxHEIGHT.", valueName: "WxH"))
   var size: ImageSize = ImageSize(argument: "1280x720")!
 
   @Option(parsing: .unconditional, help: ArgumentHelp("Camera position as Plotly's scene.camera.eye: x,y,z in units of the axes box (which spans -0.5..0.5), z up.", valueName: "x,y,z"))
@@ -43,13 +51,19 @@ struct OutputOptions: ParsableArguments {
   @Option(help: ArgumentHelp("Which GPU renders: 'auto' (a hardware EGL device if any, else software), 'cpu' (Mesa llvmpipe, surfaceless), or a number: the CUDA ordinal on NVIDIA, else the EGL device index. An unknown GPU falls back to software with a warning.", valueName: "auto|cpu|N"))
   var gpu: String = "auto"
 
-  @Option(help: "Multisample anti-aliasing samples per pixel (0 turns it off).")
+  @Option(parsing: .unconditional, help: "Multisample anti-aliasing samples per pixel (0 turns it off).")
   var samples: Int = 4
 
-  @Flag(help: "Overwrite the output file if it exists.")
+  @Flag(help: "Overwrite the output file if it exists (never one of the inputs).")
   var force = false
 
+  @Option(parsing: .unconditional, help: ArgumentHelp("Most memory reading one array, grid or figure file may take: bytes with K, M, G or T (1024-based), or a percentage of the memory; a larger input is refused with the numbers before it is read.", valueName: "SIZE"))
+  var maxMemory: MemoryBudget = .default
+
   func validate() throws {
+    if !size.isValid {
+      throw ValidationError("--size must be between \(ImageSize.range.lowerBound)x\(ImageSize.range.lowerBound) and \(ImageSize.range.upperBound)x\(ImageSize.range.upperBound); got \(size.width)x\(size.height)")
+    }
     if let e = cameraEye, Camera.parseVector(e) == nil {
       throw ValidationError("--camera-eye expects three numbers x,y,z, e.g. 1.5,-1.5,1.2; got '\(e)'")
     }
@@ -87,9 +101,7 @@ struct OutputOptions: ParsableArguments {
     if !transparent, let bg = RGBColor(hex: background) { scene.background = bg }
     for note in scene.notes { log.notice("\(note)") }
     let path = output ?? "\(runName)_\(kind).png"
-    if !force && FileManager.default.fileExists(atPath: path) {
-      throw OutputError.exists(path: path)
-    }
+    try AtomicFile.check(path, overwrite: force)  // before rendering: refused first
     let renderer: HeadlessRenderer
     if let shared {
       renderer = shared

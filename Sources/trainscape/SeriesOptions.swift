@@ -9,13 +9,13 @@ struct SeriesOptions: ParsableArguments {
   @Option(help: ArgumentHelp("Only steps in this inclusive range, START:END (either may be empty).", valueName: "START:END"))
   var steps: String?
 
-  @Option(help: ArgumentHelp("Smooth every series with a causal exponential moving average of span N (a NaN holds the previous value).", valueName: "N"))
+  @Option(parsing: .unconditional, help: ArgumentHelp("Smooth every series with a causal exponential moving average of span N (a NaN holds the previous value).", valueName: "N"))
   var ema: Int?
 
-  @Option(help: ArgumentHelp("Most steps drawn per run; longer runs are downsampled keeping each bucket's minimum and maximum (said on stderr).", valueName: "N"))
+  @Option(parsing: .unconditional, help: ArgumentHelp("Most steps drawn per run; longer runs are downsampled keeping each bucket's minimum and maximum (said on stderr).", valueName: "N"))
   var maxSteps: Int = 2000
 
-  @Option(help: ArgumentHelp("Keep only the last N steps of each run, as a bounded buffer does: read into a bounded buffer, so memory depends on N, not on the file (default: the whole run).", valueName: "N"))
+  @Option(parsing: .unconditional, help: ArgumentHelp("Keep only the last N steps of each run, as a bounded buffer does: read into a bounded buffer, so memory depends on N, not on the file (default: the whole run).", valueName: "N"))
   var last: Int?
 
   func validate() throws {

@@ -18,17 +18,45 @@ struct Trainscape: ParsableCommand {
         trainscape doctor
       """,
     version: TrainscapeVersion.string,
-    subcommands: [Render.self, View.self, Export.self, Turntable.self, Animate.self, Batch.self, Info.self, Convert.self, Doctor.self])
+    subcommands: [Render.self, View.self, Export.self, Turntable.self, Animate.self, Batch.self, Summary.self, Info.self, Convert.self, Doctor.self])
 
   /// Parses the arguments and runs the command with a cache of its own (`CommandCache`).
+  ///
+  /// A closed pipe (and a file size limit) is an error a command sees (`EPIPE`, `EFBIG`), not
+  /// a signal that kills it silently;
+  /// logging is set up before anything logs; and errors are printed with the control
+  /// characters they may carry from files escaped (`Escape`).
   static func main() {
+    signal(SIGPIPE, SIG_IGN)
+    signal(SIGXFSZ, SIG_IGN)  // past a file size limit: EFBIG ("File too large"), an error
+    _ = log
     let arguments: [String]
     do {
       arguments = try KindArgument.rewrite(Array(CommandLine.arguments.dropFirst()))
     } catch {
-      Self.exit(withError: error)
+      exitEscaped(error)
     }
-    CommandCache.$current.withValue(CommandCache()) { Self.main(arguments) }
+    CommandCache.$current.withValue(CommandCache()) {
+      do {
+        var command = try parseAsRoot(arguments)
+        try command.run()
+      } catch {
+        exitEscaped(error)
+      }
+    }
+  }
+
+  /// Prints `error` as ArgumentParser would (help and version on stdout, the rest on stderr
+  /// with control characters escaped) and exits with its code.
+  static func exitEscaped(_ error: any Error) -> Never {
+    let code = exitCode(for: error)
+    let message = fullMessage(for: error)
+    if code == .success {
+      if !message.isEmpty { try? StandardStreams.writeOutput(message + "\n") }
+    } else if !message.isEmpty {
+      StandardStreams.writeError(message + "\n")
+    }
+    Foundation.exit(code.rawValue)
   }
 }
 
@@ -108,7 +136,7 @@ struct StderrLogHandler: LogHandler {
     case .notice: prefix = "note: "
     default: prefix = ""
     }
-    FileHandle.standardError.write(Data("trainscape: \(prefix)\(event.message)\n".utf8))
+    StandardStreams.writeError("trainscape: \(prefix)\(event.message)\n")
   }
 }
 

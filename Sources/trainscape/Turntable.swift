@@ -13,10 +13,10 @@ enum AnimationFormat: String, ExpressibleByArgument, CaseIterable {
 /// Options of every frame sequence (turntable, animate). The kind's own options give the
 /// output folder (-o), size, camera, colour map, GPU and --force.
 struct FrameOptions: ParsableArguments {
-  @Option(help: "Number of frames.")
+  @Option(parsing: .unconditional, help: "Number of frames.")
   var frames: Int = 72
 
-  @Option(help: "Frames per second of the animated file.")
+  @Option(parsing: .unconditional, help: "Frames per second of the animated file.")
   var fps: Double = 24
 
   @Option(help: "Also write one animated file: gif, apng (written by Trainscape) or mp4 (through ffmpeg on PATH).")
@@ -28,7 +28,7 @@ struct FrameOptions: ParsableArguments {
   @Option(help: "draft (no anti-aliasing, coarser surfaces: fastest), final (FXAA, surfaces at about a 100 x 100 grid per 1280x720; text always sharp), or full (4x MSAA, full surface detail).")
   var quality: RenderQuality = .final
 
-  @Option(help: "PNG compression level for the frames, 0-9 (libdeflate; 2, the default, was the fastest on rendered frames; 6-9 are smaller and slower).")
+  @Option(parsing: .unconditional, help: "PNG compression level for the frames, 0-9 (libdeflate; 2, the default, was the fastest on rendered frames; 6-9 are smaller and slower).")
   var pngLevel: Int = 2
 
   @Flag(help: "Write into the output folder itself instead of a new numbered run folder (run_001, run_002, ...); existing files are replaced only with --force.")
@@ -55,7 +55,7 @@ final class ProgressReporter: @unchecked Sendable {
 
   func stage(_ text: String) {
     guard !quiet else { return }
-    FileHandle.standardError.write(Data("trainscape: \(text)\n".utf8))
+    StandardStreams.writeError("trainscape: \(text)\n")
   }
 
   func frames(_ done: Int, _ total: Int) {
@@ -70,8 +70,8 @@ final class ProgressReporter: @unchecked Sendable {
     let filled = total > 0 ? width * done / total : width
     let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
     let line = String(format: "\r[%@] %d/%d frames  %.1f fps  %.0f s left ", bar, done, total, fps, left)
-    FileHandle.standardError.write(Data(line.utf8))
-    if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
+    StandardStreams.writeError(line)
+    if done == total { StandardStreams.writeError("\n") }
   }
 }
 
@@ -292,7 +292,7 @@ struct TurntableCommand<Kind: SceneKind>: ParsableCommand {
   }
   @OptionGroup var scene: Kind
   @OptionGroup var frames: FrameOptions
-  @Option(help: "Camera elevation above the floor in degrees (default: from --camera-eye or the kind's camera).")
+  @Option(parsing: .unconditional, help: "Camera elevation above the floor in degrees (default: from --camera-eye or the kind's camera).")
   var elevation: Double?
 
   func validate() throws {

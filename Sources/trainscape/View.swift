@@ -175,7 +175,7 @@ struct ViewerFlags: ParsableArguments {
   @Option(help: ArgumentHelp("Write the window's image to this PNG at exit (full quality, at the framebuffer size).", valueName: "PNG"))
   var screenshot: String?
 
-  @Option(help: ArgumentHelp("Close the window after this many seconds (script / CI mode).", valueName: "SECONDS"))
+  @Option(parsing: .unconditional, help: ArgumentHelp("Close the window after this many seconds (script / CI mode).", valueName: "SECONDS"))
   var quitAfter: Double?
 
   @Option(help: ArgumentHelp("Replay timed input events from FILE (see `trainscape view --help`).", valueName: "FILE"))
@@ -187,7 +187,7 @@ struct ViewerFlags: ParsableArguments {
   @Option(help: ArgumentHelp("With --follow: close the window once a frame shows this step or a later one (script / CI mode; --screenshot saves that frame).", valueName: "STEP"))
   var quitAtStep: Int64?
 
-  @Option(help: ArgumentHelp("Draw at most this many frames per second (0: no limit).", valueName: "FPS"))
+  @Option(parsing: .unconditional, help: ArgumentHelp("Draw at most this many frames per second (0: no limit).", valueName: "FPS"))
   var fpsLimit: Double = 60
 
   func validate() throws {
@@ -210,14 +210,9 @@ struct ViewerFlags: ParsableArguments {
     options.follow = follow
     options.followColumnLimit = kind.followColumnLimit
     options.followGrowsRows = kind.followGrowsRows
-    if let s = screenshot, !out.force, FileManager.default.fileExists(atPath: s) {
-      throw OutputError.exists(path: s)
-    }
+    if let s = screenshot { try AtomicFile.check(s, overwrite: out.force) }
     if let path = script {
-      guard let data = FileManager.default.contents(atPath: path) else {
-        throw CLIError("\(path): cannot read the script")
-      }
-      options.script = try ViewerScript.parse(String(decoding: data, as: UTF8.self), file: path)
+      options.script = try ViewerScript.parse(String(decoding: try InputFiles.read(path), as: UTF8.self), file: path)
     }
     var followers: [RunFollowerSource] = []
     if follow {

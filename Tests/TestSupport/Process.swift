@@ -95,6 +95,9 @@ public final class RunningProcess: @unchecked Sendable {
   private var closed = [false, false]
   private let group = DispatchGroup()
 
+  /// The process's id (to send it a signal).
+  public var processIdentifier: Int32 { process.processIdentifier }
+
   public init(_ executable: URL, _ arguments: [String], environment: [String: String?] = [:]) throws {
     Subprocess.ignoreBrokenPipes()
     process = Process()

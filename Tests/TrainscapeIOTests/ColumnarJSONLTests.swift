@@ -186,7 +186,7 @@ import TrainscapeTestSupport
         for capacity in [1, 2, 3, 17, 64, 150, 1000] {
           var want = Outcome(), wantDropped = 0
           do {
-            let s = try FileAccess.decodeWhole(
+            var s = try FileAccess.decodeWhole(
               path: path, decoder: JSONLChunkDecoder(file: path), skipBad: skipBad, capacity: capacity, order: .file)
             want.rows = s.finalRows(byStep: false)
             want.warnings = s.warnings

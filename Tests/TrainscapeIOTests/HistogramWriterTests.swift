@@ -172,6 +172,7 @@ extension Double {
       }
       try h.close()
       rows += try follower.poll()
+      rows += try follower.finish()  // the newest step, held back in case it comes in pieces
       #expect(sawHistogramsEarly, "\(format): no histogram before the end of the file")
       #expect(follower.histograms == whole.histograms, "\(format)")
       var merged = MetricsBuffer()

@@ -150,7 +150,8 @@ import TrainscapeCore
     }
     #expect(p.terminationStatus == 0)
     got += try follower.poll()
-    got += try follower.poll()  // a poll with no new bytes flushes a held-back row
+    got += try follower.poll()
+    got += try follower.finish()  // the row held back for merging a step flushed in pieces
     var buffer = MetricsBuffer()
     buffer.append(contentsOf: got)
     var want = MetricsBuffer()

@@ -94,7 +94,8 @@ enum IngestFixtures {
     #expect(split("\"x, y\",\"he said \"\"hi\"\"\"\n") == [["x, y", "he said \"hi\""]])
     #expect(split("\"multi\nline\",2\n") == [["multi\nline", "2"]])
     #expect(split("a,,c\n,\n") == [["a", "", "c"], ["", ""]])
-    #expect(split("last,row") == [["last", "row"]])
+    // An unterminated last row is not a record (the CSV decoder warns and drops it).
+    #expect(split("last,row") == [])
     #expect(split("last,row", atEOF: false) == [])
     #expect(split("\"open,quote\n", atEOF: true) == [])
     #expect(split("a\"b,c\n") == [["a\"b", "c"]])
@@ -161,7 +162,9 @@ enum IngestFixtures {
     for b in bytes { try [b].withUnsafeBytes { try stream.feed($0, atEOF: false, into: &sink) } }
     try stream.finish(into: &sink)
     let rows = stream.decoder.rowsByRun[""] ?? []
-    #expect(rows.map(\.step) == [1, 2, 3])
+    // The last row has no line end: it may be cut short, so it is dropped with a warning.
+    #expect(rows.map(\.step) == [1, 2])
+    #expect(sink.warnings.contains { $0.contains("f.csv:5: ignoring the last row") }, "\(sink.warnings)")
     #expect(rows[1].values == ["a": 3, "b\"q": 4])
     #expect(stream.decoder.header == ["step", "a", "b\"q"])
   }

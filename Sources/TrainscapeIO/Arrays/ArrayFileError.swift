@@ -14,9 +14,10 @@ public struct ArrayFileError: Error, CustomStringConvertible, Equatable {
     self.message = message
   }
 
-  /// "FILE: byte OFFSET: MESSAGE", or "FILE: MESSAGE" without an offset.
+  /// "FILE: byte OFFSET: MESSAGE", or "FILE: MESSAGE" without an offset, with control
+  /// characters (from the file's bytes or its name) escaped.
   public var description: String {
-    if let offset { return "\(file): byte \(offset): \(message)" }
-    return "\(file): \(message)"
+    let text = offset.map { "\(file): byte \($0): \(message)" } ?? "\(file): \(message)"
+    return Escape.quoted(text)
   }
 }

@@ -31,8 +31,21 @@ public enum EmbeddingReader {
   /// Companion names that are never checkpoints.
   static let companionKinds = ["labels", "predictions", "split"]
 
-  /// The snapshots and one line per file that was used (for stderr).
-  public static func read(_ paths: [String], files: Files = Files()) throws -> (EmbeddingSnapshots, [String]) {
+  /// What reading and reducing an embedding holds per value: the doubles read, a centred copy
+  /// and its transpose.
+  public static let bytesPerValue = 24
+
+  /// Throws `MemoryBudgetError` when `count` values of an embedding (`shape`) are over `budget`.
+  static func checkBudget(_ budget: MemoryBudget?, values factors: [Int], shape: String, file: String) throws {
+    guard let budget else { return }
+    try budget.check(
+      MemoryBudget.product(factors + [bytesPerValue]),
+      for: "an embedding of shape \(shape) (\(bytesPerValue) bytes a value to read and reduce)", file: file)
+  }
+
+  /// The snapshots and one line per file that was used (for stderr). With a `budget`
+  /// (`--max-memory`), an embedding whose values would need more is refused before it is read.
+  public static func read(_ paths: [String], files: Files = Files(), budget: MemoryBudget? = nil) throws -> (EmbeddingSnapshots, [String]) {
     guard !paths.isEmpty else { throw ReadError("no embedding file given") }
     var used: [String] = []
     var checkpointFiles: [String]
@@ -51,7 +64,7 @@ public enum EmbeddingReader {
       checkpointFiles = paths
     }
     if checkpointFiles.count == 1 && directory == nil {
-      return try readArray(checkpointFiles[0], files: files)
+      return try readArray(checkpointFiles[0], files: files, budget: budget)
     }
     // One checkpoint per file, in epoch order when every name has a number.
     var epochs = checkpointFiles.map { number(in: stem($0)) }
@@ -101,6 +114,9 @@ public enum EmbeddingReader {
         throw ReadError("\(printable(path)): a checkpoint file must be [N, D] (or [D]); this one has shape \(shape)")
       }
       if n < 0 {
+        try checkBudget(
+          budget, values: [checkpointFiles.count, rows, cols],
+          shape: "(\(checkpointFiles.count) checkpoints x \(rows), \(cols))", file: path)
         (n, d) = (rows, cols)
         data.reserveCapacity(checkpointFiles.count * n * d)
       } else if rows != n || cols != d {
@@ -136,7 +152,7 @@ public enum EmbeddingReader {
   }
 
   /// One array: [T, D] (one path) or [T, N, D].
-  static func readArray(_ path: String, files: Files) throws -> (EmbeddingSnapshots, [String]) {
+  static func readArray(_ path: String, files: Files, budget: MemoryBudget?) throws -> (EmbeddingSnapshots, [String]) {
     let file = try NPYFile.open(path: path)
     let shape = file.header.shape
     let (t, n, d): (Int, Int, Int)
@@ -146,6 +162,7 @@ public enum EmbeddingReader {
     default:
       throw ReadError("\(printable(path)): embeddings must be [T, D] or [T, N, D]; this array has shape \(shape)")
     }
+    try checkBudget(budget, values: shape, shape: NPYFile.describe(shape), file: path)
     var used: [String] = []
     let s = stem(path), dir = (path as NSString).deletingLastPathComponent
     var labels: [String]?

@@ -48,7 +48,24 @@ extension LossGrid {
 
 /// Reads precomputed 2-D grids: `.npy` arrays, CSV grids and
 /// tomgoldstein/loss-landscape HDF5 surface files.
+///
+/// With a `budget` (`--max-memory`), a grid whose cells would need more than it to read and
+/// draw (`bytesPerCell` each) is refused with the numbers before anything is allocated.
 public enum GridReader {
+  /// Peak memory per grid cell of reading and drawing a grid (`render loss-landscape`):
+  /// the values read, the scene's surface, the renderer's vertex, normal and index buffers.
+  /// Measured as the growth of peak RSS of `render loss-landscape` between 500x500, 1000x1000
+  /// and 1500x1500 grids (about 400 to 450 bytes a cell): see docs/fuzzing.md ("Memory budget").
+  public static let bytesPerCell = 450
+
+  /// Throws `MemoryBudgetError` when a rows x cols grid is over `budget`.
+  public static func check(rows: Int, cols: Int, budget: MemoryBudget?, path: String) throws {
+    guard let budget else { return }
+    try budget.check(
+      MemoryBudget.product([rows, cols, bytesPerCell]),
+      for: "a \(rows) x \(cols) grid (about \(bytesPerCell) bytes a cell to read and draw)", file: path)
+  }
+
   /// The extensions of the files read as grids (any other file is a run).
   public static let extensions: Set<String> = ["npy", "csv", "tsv", "txt", "h5", "hdf5"]
 
@@ -60,19 +77,20 @@ public enum GridReader {
   /// The grid in `path`, read by its extension: `.npy`, `.h5`/`.hdf5` (`dataset`; the file's
   /// own coordinates), else CSV. `xRange`/`yRange` give the coordinates of the grid's columns
   /// and rows (default: their indices). With `transpose` the file's first axis is x (its rows
-  /// are columns of the grid), and the ranges apply to the axes after the swap.
+  /// are columns of the grid), and the ranges apply to the axes after the swap. With a
+  /// `budget`, a grid over it is refused before it is read.
   public static func read(
     path: String, xRange: ClosedRange<Double>? = nil, yRange: ClosedRange<Double>? = nil,
-    dataset: String = "train_loss", transpose: Bool = false
+    dataset: String = "train_loss", transpose: Bool = false, budget: MemoryBudget? = nil
   ) throws -> LossGrid {
     // Transposed, the file's rows are x: the reader's column range is our y range.
     let cols = transpose ? yRange : xRange
     let rows = transpose ? xRange : yRange
     let grid: LossGrid
     switch URL(fileURLWithPath: path).pathExtension.lowercased() {
-    case "npy": grid = try readNPY(path: path, xRange: cols, yRange: rows)
-    case "h5", "hdf5": grid = try readLossLandscapeH5(path: path, dataset: dataset)
-    default: grid = try readCSV(path: path, xRange: cols, yRange: rows)
+    case "npy": grid = try readNPY(path: path, xRange: cols, yRange: rows, budget: budget)
+    case "h5", "hdf5": grid = try readLossLandscapeH5(path: path, dataset: dataset, budget: budget)
+    default: grid = try readCSV(path: path, xRange: cols, yRange: rows, budget: budget)
     }
     return transpose ? grid.transposed() : grid
   }
@@ -80,7 +98,8 @@ public enum GridReader {
   /// A 2-D `.npy` array [rows, cols]. Coordinates are evenly spaced over the
   /// ranges, by default 0...cols-1 (x) and 0...rows-1 (y).
   public static func readNPY(
-    path: String, xRange: ClosedRange<Double>? = nil, yRange: ClosedRange<Double>? = nil
+    path: String, xRange: ClosedRange<Double>? = nil, yRange: ClosedRange<Double>? = nil,
+    budget: MemoryBudget? = nil
   ) throws -> LossGrid {
     let npy = try NPYFile.open(path: path)
     guard npy.header.shape.count == 2 else {
@@ -89,6 +108,7 @@ public enum GridReader {
         message: "expected a 2-D array [rows, cols] for a grid, found shape \(NPYFile.describe(npy.header.shape))")
     }
     let rows = npy.header.shape[0], cols = npy.header.shape[1]
+    try check(rows: rows, cols: cols, budget: budget, path: path)
     return try grid(
       values: npy.readAll(), rows: rows, cols: cols, xRange: xRange, yRange: yRange,
       path: path)
@@ -101,14 +121,12 @@ public enum GridReader {
   /// and CRLF line ends are accepted. Every row must have the same number
   /// of values. Coordinates as in `readNPY`.
   public static func readCSV(
-    path: String, xRange: ClosedRange<Double>? = nil, yRange: ClosedRange<Double>? = nil
+    path: String, xRange: ClosedRange<Double>? = nil, yRange: ClosedRange<Double>? = nil,
+    budget: MemoryBudget? = nil
   ) throws -> LossGrid {
-    let file = try RawFile.open(path)
-    let bytes: [UInt8]
-    do {
-      defer { file.close() }
-      bytes = try file.bytes(at: 0, count: file.size)
-    }
+    // A value takes at least 2 bytes of text ("1,"): at most size / 2 cells.
+    let bytes = try RawFile.readAll(
+      path, budget: budget, factor: 1 + bytesPerCell / 2, what: "a CSV grid (up to one cell per 2 bytes)")
     let (values, rows, cols) = try CSVGridParser.parse(bytes, file: path)
     return grid(values: values, rows: rows, cols: cols, xRange: xRange, yRange: yRange, path: path)
   }
@@ -130,8 +148,8 @@ public enum GridReader {
   /// `pendingCells`, so a surface still being computed can be shown (a file
   /// that plot_surface.py holds open is read without HDF5's file lock). A file
   /// without `ycoordinates` (a 1-D scan) gives one row at y = 0.
-  public static func readLossLandscapeH5(path: String, dataset: String = "train_loss") throws
-    -> LossGrid
+  public static func readLossLandscapeH5(path: String, dataset: String = "train_loss", budget: MemoryBudget? = nil)
+    throws -> LossGrid
   {
     try HDF5File.with(path: path) { h5 in
       func fail(_ message: String) -> ArrayFileError {
@@ -149,7 +167,9 @@ public enum GridReader {
         }
         y = values
       }
-      let (shape, raw) = try h5.readDoubles(dataset)
+      let (shape, raw) = try h5.readDoubles(dataset) { shape in
+        try check(rows: 1, cols: MemoryBudget.product(shape), budget: budget, path: path)
+      }
       guard raw.count == x.count * y.count else {
         throw fail(
           "dataset '\(dataset)' has shape \(NPYFile.describe(shape)) (\(raw.count) values); expected len(xcoordinates) x len(ycoordinates) = \(x.count) x \(y.count) values")

@@ -32,6 +32,7 @@ struct HDF5File {
     if isDirectory.boolValue {
       throw ArrayFileError(file: path, offset: nil, message: "is a directory, expected an HDF5 file")
     }
+    InputFiles.register(path)
     try loadHDF5(for: path)
     hdf5Lock.lock()
     defer { hdf5Lock.unlock() }
@@ -116,8 +117,9 @@ struct HDF5File {
     return out
   }
 
-  /// The dataset's shape and all of its values as doubles (one H5Dread).
-  func readDoubles(_ name: String) throws -> (shape: [Int], values: [Double]) {
+  /// The dataset's shape and all of its values as doubles (one H5Dread). `checkShape` sees the
+  /// shape before anything is allocated (a memory budget).
+  func readDoubles(_ name: String, checkShape: ([Int]) throws -> Void = { _ in }) throws -> (shape: [Int], values: [Double]) {
     guard ts_h5_link_exists(id, name) > 0 else {
       let available = (try? datasetNames()) ?? []
       throw fail(
@@ -142,6 +144,7 @@ struct HDF5File {
       }
       count = c
     }
+    try checkShape(shape)
     var values = [Double](repeating: 0, count: count)
     if count > 0 {
       let status = values.withUnsafeMutableBufferPointer { ts_h5_read_doubles(dataset, $0.baseAddress!) }

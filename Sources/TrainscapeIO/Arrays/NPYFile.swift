@@ -265,7 +265,7 @@ public struct NPYFile {
   }
 
   /// "(2, 3)", "(5,)" or "()", as Python prints shapes.
-  static func describe(_ shape: [Int]) -> String {
+  public static func describe(_ shape: [Int]) -> String {
     shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
   }
 }

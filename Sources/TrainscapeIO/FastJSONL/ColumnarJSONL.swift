@@ -25,20 +25,32 @@ import TrainscapeCore
 enum ColumnarJSONL {
   /// What one chunk produced: its rows, how many lines it held, and its problems in order.
   struct ChunkResult {
+    enum Problem {
+      /// The reference parser's error.
+      case bad(JSONLineParser.Failure)
+      /// An incomplete last line (a file being written).
+      case incomplete
+      /// A line longer than the line limit (`--max-memory`): not parsed.
+      case tooLong
+    }
     var table = MetricsTable()
     var lines = 0
-    /// (0-based line within the chunk, failure); `nil` failure: an incomplete last line.
-    var events: [(line: Int, failure: JSONLineParser.Failure?)] = []
+    /// (0-based line within the chunk, problem), in order.
+    var events: [(line: Int, problem: Problem)] = []
+    /// Values a later value of the same key replaced within one line (a duplicate key, nested
+    /// keys that flatten to one name), and the first such (0-based line, key).
+    var overwritten = 0
+    var firstOverwritten: (line: Int, key: String)?
   }
 
   /// The whole file's rows, warnings and skipped count, as `FileAccess.decodeWhole` with a
   /// `JSONLChunkDecoder` would give them (it throws the first bad line unless `skipBad`).
-  static func read(path: String, skipBad: Bool) throws -> IngestSink {
+  static func read(path: String, skipBad: Bool, lineLimit: Int = JSONLChunkDecoder.defaultLineLimit) throws -> IngestSink {
     var sink = IngestSink(skipBad: skipBad)
     var table = MetricsTable()
     let size = FileAccess.identity(path: path).map { Int($0.size) } ?? 0
     var bytesSeen = 0
-    let streamed = try stream(path: path, sink: &sink) { window, done in
+    let streamed = try stream(path: path, lineLimit: lineLimit, sink: &sink) { window, done in
       if table.isEmpty && done > 0 && window.rowCount > 0 {
         // Size the columns once from the first window's bytes per row (+2%), so they are not
         // regrown (a regrown column briefly needs twice its memory).
@@ -49,9 +61,10 @@ enum ColumnarJSONL {
     }
     if !streamed {
       // Not mappable (a pipe, /proc): the streaming reader.
-      return try FileAccess.decodeWhole(path: path, decoder: JSONLChunkDecoder(file: path), skipBad: skipBad)
+      return try FileAccess.decodeWhole(path: path, decoder: JSONLChunkDecoder(file: path, lineLimit: lineLimit), skipBad: skipBad)
     }
     table.seal()
+    sink.overwrites.countAdjacent(table)
     sink.table = table
     return sink
   }
@@ -64,13 +77,14 @@ enum ColumnarJSONL {
   /// Returns the rows dropped before the kept ones; nil, reading nothing, when the file cannot
   /// be mapped.
   static func readLast(
-    path: String, skipBad: Bool, capacity: Int, windowBytes: Int = 64 << 20
+    path: String, skipBad: Bool, capacity: Int, windowBytes: Int = 64 << 20,
+    lineLimit: Int = JSONLChunkDecoder.defaultLineLimit
   ) throws -> (sink: IngestSink, dropped: Int)? {
     precondition(capacity >= 1, "capacity must be >= 1")
     var sink = IngestSink(skipBad: skipBad)
     var tail = MetricsTable()
     var dropped = 0
-    let streamed = try stream(path: path, windowBytes: windowBytes, sink: &sink) { window, _ in
+    let streamed = try stream(path: path, windowBytes: windowBytes, lineLimit: lineLimit, sink: &sink) { window, _ in
       if window.rowCount >= capacity {
         // Only this window's rows can be kept.
         dropped += tail.rowCount + window.rowCount - capacity
@@ -89,6 +103,7 @@ enum ColumnarJSONL {
       tail = tail.slice((tail.rowCount - capacity)..<tail.rowCount)
     }
     tail.seal()
+    sink.overwrites.countAdjacent(tail)
     sink.table = tail
     return (sink, dropped)
   }
@@ -99,7 +114,8 @@ enum ColumnarJSONL {
   /// `body` keeps plus one window. Problems go to `sink` (the first bad line throws unless
   /// `skipBad`). Returns false, reading nothing, when the file cannot be mapped.
   static func stream(
-    path: String, windowBytes: Int = 64 << 20, sink: inout IngestSink, _ body: (MetricsTable, Int) throws -> Void
+    path: String, windowBytes: Int = 64 << 20, lineLimit: Int = JSONLChunkDecoder.defaultLineLimit,
+    sink: inout IngestSink, _ body: (MetricsTable, Int) throws -> Void
   ) throws -> Bool {
     let fd = try FileAccess.open(path)
     defer { close(fd) }
@@ -115,7 +131,7 @@ enum ColumnarJSONL {
     #endif
     let bytes = UnsafeRawBufferPointer(start: map, count: size).bindMemory(to: UInt8.self)
     let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-    try parse(bytes, file: path, windowBytes: windowBytes, into: &sink) { table, done in
+    try parse(bytes, file: path, windowBytes: windowBytes, lineLimit: lineLimit, into: &sink) { table, done in
       try body(table, done.upperBound)
       // Drop the parsed pages from this process's memory (they stay in the page cache).
       let end = done.upperBound / page * page
@@ -127,10 +143,10 @@ enum ColumnarJSONL {
   /// Parses a whole file's bytes into `sink.table`.
   static func parse(
     _ all: UnsafeBufferPointer<UInt8>, file: String, chunks requested: Int? = nil, windowBytes: Int = 64 << 20,
-    into sink: inout IngestSink
+    lineLimit: Int = JSONLChunkDecoder.defaultLineLimit, into sink: inout IngestSink
   ) throws {
     var table = MetricsTable()
-    try parse(all, file: file, chunks: requested, windowBytes: windowBytes, into: &sink) { t, _ in
+    try parse(all, file: file, chunks: requested, windowBytes: windowBytes, lineLimit: lineLimit, into: &sink) { t, _ in
       table.append(contentsOf: t)
     }
     table.seal()
@@ -140,6 +156,7 @@ enum ColumnarJSONL {
   /// Parses `all` window by window; `body` gets each window's rows and the byte range done.
   static func parse(
     _ all: UnsafeBufferPointer<UInt8>, file: String, chunks requested: Int? = nil, windowBytes: Int,
+    lineLimit: Int = JSONLChunkDecoder.defaultLineLimit,
     into sink: inout IngestSink, _ body: (MetricsTable, Range<Int>) throws -> Void
   ) throws {
     guard let base = all.baseAddress, all.count > 0 else { return }
@@ -173,18 +190,28 @@ enum ColumnarJSONL {
         let out = SharedPointer(r.baseAddress!)
         let b = bounds
         DataParallel.forEach(count) { c in
-          out[c] = parseChunk(src.base + b[c], b[c + 1] - b[c], isLast: finalWindow && c == count - 1)
+          out[c] = parseChunk(src.base + b[c], b[c + 1] - b[c], isLast: finalWindow && c == count - 1, lineLimit: lineLimit)
         }
       }
       var table = MetricsTable()
       table.reserveRows(results.reduce(0) { $0 + $1.table.rowCount })
       for i in results.indices {
-        for (line, failure) in results[i].events {
-          if let failure {
+        for (line, problem) in results[i].events {
+          switch problem {
+          case .bad(let failure):
             try sink.bad(JSONLError(file: file, line: lineBase + line, column: failure.offset + 1, message: failure.message))
-          } else {
+          case .incomplete:
             sink.warnings.append("\(file):\(lineBase + line): ignoring incomplete last line (file still being written?)")
+          case .tooLong:
+            try sink.bad(
+              IngestError(
+                file: file, line: lineBase + line,
+                message:
+                  "more than \(MemoryBudget.format(lineLimit)) without a newline: not a JSONL line (the limit is a quarter of --max-memory; a binary file?)"))
           }
+        }
+        if let first = results[i].firstOverwritten {
+          sink.overwrites.add(.sameRecord, results[i].overwritten, example: "line \(lineBase + first.line), '\(first.key)'")
         }
         if i == 0 {
           table = results[0].table
@@ -202,7 +229,9 @@ enum ColumnarJSONL {
   }
 
   /// Parses the lines of one chunk (which starts at a line start).
-  static func parseChunk(_ p: UnsafePointer<UInt8>, _ n: Int, isLast: Bool) -> ChunkResult {
+  static func parseChunk(
+    _ p: UnsafePointer<UInt8>, _ n: Int, isLast: Bool, lineLimit: Int = JSONLChunkDecoder.defaultLineLimit
+  ) -> ChunkResult {
     var result = ChunkResult()
     var parser = LineParser()
     var start = 0
@@ -213,17 +242,24 @@ enum ColumnarJSONL {
         end = p.distance(to: q.assumingMemoryBound(to: UInt8.self))
       }
       let hasNewline = end < n
-      if !isBlank(p + start, end - start) {
+      if end - start > lineLimit {
+        result.events.append((line, .tooLong))
+      } else if !isBlank(p + start, end - start) {
         if !parser.parse(p + start, end - start, into: &result.table) {
-          // The reference parser decides: a row, or the exact error.
+          // The reference parser decides: a row, or the exact error (and it counts the values a
+          // duplicate key replaced: the fast parser leaves such lines to it).
           do {
-            let (step, values) = try JSONLineParser.parseRow(UnsafeBufferPointer(start: p + start, count: end - start))
-            result.table.append(MetricRow(step: step, values: values))
+            let r = try JSONLineParser.parse(UnsafeBufferPointer(start: p + start, count: end - start))
+            result.table.append(MetricRow(step: r.step, values: r.values))
+            if r.overwritten > 0 {
+              if result.firstOverwritten == nil { result.firstOverwritten = (line, r.firstOverwritten ?? "") }
+              result.overwritten += r.overwritten
+            }
           } catch {
             if !hasNewline && isLast && error.kind == .syntax {
-              result.events.append((line, nil))
+              result.events.append((line, .incomplete))
             } else {
-              result.events.append((line, error))
+              result.events.append((line, .bad(error)))
             }
           }
         }
@@ -239,347 +275,5 @@ enum ColumnarJSONL {
   static func isBlank(_ p: UnsafePointer<UInt8>, _ n: Int) -> Bool {
     for k in 0..<n where !(p[k] == 0x20 || p[k] == 0x09 || p[k] == 0x0D) { return false }
     return true
-  }
-
-  /// The single-pass line parser. `parse` returns false (and leaves the table unchanged) for
-  /// anything it does not accept as it is; the caller then asks `JSONLineParser`.
-  struct LineParser {
-    /// Interned flattened key paths of this chunk: bytes of each, and its column.
-    private var keyBytes: [UInt8] = []
-    private var keyOffsets: [Int] = [0]
-    private var keyColumn: [Int] = []
-    private var lookup: [String: Int] = [:]
-    /// The keys of the previous line in order (local ids), to predict this line's.
-    private var previous: [Int] = []
-    private var current: [Int] = []
-    /// This line's values, committed when the line is accepted.
-    private var pendingKey: [Int] = []
-    private var pendingValue: [Double] = []
-    private var path: [UInt8] = []
-
-    private var p: UnsafePointer<UInt8> = UnsafePointer(bitPattern: 1)!
-    private var n = 0
-    private var i = 0
-    private var depth = 0
-    private var step: [(value: Double, integer: Int64?)?] = [nil, nil, nil]
-
-    init() {}
-
-    mutating func parse(_ p: UnsafePointer<UInt8>, _ n: Int, into table: inout MetricsTable) -> Bool {
-      self.p = p
-      self.n = n
-      i = 0
-      depth = 0
-      step = [nil, nil, nil]
-      pendingKey.removeAll(keepingCapacity: true)
-      pendingValue.removeAll(keepingCapacity: true)
-      current.removeAll(keepingCapacity: true)
-      path.removeAll(keepingCapacity: true)
-      skipWhitespace()
-      guard i < n, p[i] == UInt8(ascii: "{") else { return false }
-      guard object(top: true) else { return false }
-      skipWhitespace()
-      guard i == n else { return false }
-      // Several step keys on one line: the reference parser decides which gives the step and
-      // what becomes of the others.
-      var stepKeysSeen = 0
-      for s in step where s != nil { stepKeysSeen += 1 }
-      if stepKeysSeen > 1 { return false }
-      var rowStep: Int64? = nil
-      for s in step {
-        guard let s else { continue }
-        if let v = s.integer {
-          rowStep = v
-        } else if s.value == s.value.rounded(), s.value >= -9.223372036854775808e18, s.value < 9.223372036854775808e18 {
-          rowStep = Int64(s.value)
-        } else {
-          return false
-        }
-        break
-      }
-      guard let rowStep else { return false }
-      table.appendRow(step: rowStep)
-      for j in pendingKey.indices {
-        let id = pendingKey[j]
-        var col = keyColumn[id]
-        if col < 0 {
-          col = table.intern(String(decoding: key(id), as: UTF8.self))
-          keyColumn[id] = col
-        }
-        table.set(pendingValue[j], column: col)
-      }
-      swap(&previous, &current)
-      return true
-    }
-
-    private func key(_ id: Int) -> ArraySlice<UInt8> { keyBytes[keyOffsets[id]..<keyOffsets[id + 1]] }
-
-    /// The local id of the key path in `path`.
-    private mutating func internPath() -> Int {
-      let pos = current.count
-      if pos < previous.count {
-        let id = previous[pos]
-        let lo = keyOffsets[id], len = keyOffsets[id + 1] - lo
-        if len == path.count {
-          let same =
-            len == 0
-            || path.withUnsafeBufferPointer { a in
-              keyBytes.withUnsafeBufferPointer { b in memcmp(a.baseAddress!, b.baseAddress! + lo, len) == 0 }
-            }
-          if same {
-            current.append(id)
-            return id
-          }
-        }
-      }
-      let text = String(decoding: path, as: UTF8.self)
-      let id: Int
-      if let known = lookup[text], key(known).elementsEqual(path) {
-        id = known
-      } else {
-        id = keyColumn.count
-        keyBytes.append(contentsOf: path)
-        keyOffsets.append(keyBytes.count)
-        keyColumn.append(-1)
-        if lookup[text] == nil { lookup[text] = id }
-      }
-      current.append(id)
-      return id
-    }
-
-    @inline(__always) private mutating func skipWhitespace() {
-      while i < n {
-        let c = p[i]
-        guard c == 0x20 || c == 0x09 || c == 0x0D else { return }
-        i += 1
-      }
-    }
-
-    /// Parses an object at `p[i] == '{'`, flattening into `path`.
-    private mutating func object(top: Bool) -> Bool {
-      depth += 1
-      if depth > 200 { return false }
-      i += 1
-      skipWhitespace()
-      if i < n && p[i] == UInt8(ascii: "}") {
-        i += 1
-        depth -= 1
-        return true
-      }
-      let base = path.count
-      while true {
-        guard i < n, p[i] == UInt8(ascii: "\"") else { return false }
-        i += 1
-        let ks = i
-        while i < n {
-          let c = p[i]
-          if c == UInt8(ascii: "\"") { break }
-          if c == UInt8(ascii: "\\") || c < 0x20 { return false }
-          i += 1
-        }
-        guard i < n else { return false }
-        let ke = i
-        i += 1
-        skipWhitespace()
-        guard i < n, p[i] == UInt8(ascii: ":") else { return false }
-        i += 1
-        skipWhitespace()
-        guard i < n else { return false }
-        if top, let which = stepKey(ks, ke) {
-          if which >= 0 {
-            guard stepValue(which) else { return false }
-          } else {
-            guard skipValue() else { return false }
-          }
-        } else {
-          if !top { path.append(UInt8(ascii: "/")) }
-          path.append(contentsOf: UnsafeBufferPointer(start: p + ks, count: ke - ks))
-          guard value() else { return false }
-          path.removeSubrange(base...)
-        }
-        skipWhitespace()
-        guard i < n else { return false }
-        if p[i] == UInt8(ascii: ",") {
-          i += 1
-          skipWhitespace()
-          continue
-        }
-        if p[i] == UInt8(ascii: "}") {
-          i += 1
-          depth -= 1
-          return true
-        }
-        return false
-      }
-    }
-
-    /// The key's index in `JSONLineParser.stepKeys` (the reference parser's priority order);
-    /// -1 for an ignored key; nil for a metric.
-    @inline(__always)
-    private func stepKey(_ s: Int, _ e: Int) -> Int? {
-      let len = e - s
-      guard len >= 4 && len <= 11 else { return nil }
-      func eq(_ w: StaticString) -> Bool {
-        w.utf8CodeUnitCount == len && memcmp(p + s, w.utf8Start, len) == 0
-      }
-      if eq("step") { return Self.stepIndex.step }
-      if eq("_step") { return Self.stepIndex.underscore }
-      if eq("global_step") { return Self.stepIndex.global }
-      if eq("_timestamp") || eq("_runtime") { return -1 }
-      return nil
-    }
-
-    private static let stepIndex = (
-      step: JSONLineParser.stepKeys.firstIndex(of: "step")!,
-      underscore: JSONLineParser.stepKeys.firstIndex(of: "_step")!,
-      global: JSONLineParser.stepKeys.firstIndex(of: "global_step")!
-    )
-
-    private mutating func stepValue(_ which: Int) -> Bool {
-      let c = p[i]
-      if c == UInt8(ascii: "-") || c &- 0x30 < 10 {
-        guard let s = FastFloat.scan(p, i, n) else { return false }
-        i = s.end
-        step[which] = (s.value, s.integer)
-        return true
-      }
-      // NaN / Infinity are numbers too: not an integer step; let the reference parser say so.
-      if c == UInt8(ascii: "N") || c == UInt8(ascii: "I") { return false }
-      return skipValue()
-    }
-
-    private mutating func value() -> Bool {
-      let c = p[i]
-      switch c {
-      case UInt8(ascii: "{"):
-        return object(top: false)
-      case UInt8(ascii: "t"):
-        guard word("true") else { return false }
-        add(1)
-      case UInt8(ascii: "f"):
-        guard word("false") else { return false }
-        add(0)
-      case UInt8(ascii: "N"):
-        guard word("NaN") else { return false }
-        add(.nan)
-      case UInt8(ascii: "I"):
-        guard word("Infinity") else { return false }
-        add(.infinity)
-      case UInt8(ascii: "-"):
-        if i + 1 < n && p[i + 1] == UInt8(ascii: "I") {
-          i += 1
-          guard word("Infinity") else { return false }
-          add(-.infinity)
-          return true
-        }
-        fallthrough
-      case UInt8(ascii: "0")...UInt8(ascii: "9"):
-        guard let s = FastFloat.scan(p, i, n) else { return false }
-        i = s.end
-        add(s.value)
-      default:
-        return skipValue()
-      }
-      return true
-    }
-
-    @inline(__always) private mutating func add(_ v: Double) {
-      pendingKey.append(internPath())
-      pendingValue.append(v)
-    }
-
-    @inline(__always) private mutating func word(_ w: StaticString) -> Bool {
-      let len = w.utf8CodeUnitCount
-      guard i + len <= n, memcmp(p + i, w.utf8Start, len) == 0 else { return false }
-      i += len
-      return true
-    }
-
-    /// Validates and skips a string, array, null, or any value (no metric is taken).
-    private mutating func skipValue() -> Bool {
-      let c = p[i]
-      switch c {
-      case UInt8(ascii: "\""):
-        i += 1
-        while i < n {
-          let d = p[i]
-          if d == UInt8(ascii: "\"") {
-            i += 1
-            return true
-          }
-          if d < 0x20 { return false }
-          if d == UInt8(ascii: "\\") {
-            guard i + 1 < n else { return false }
-            switch p[i + 1] {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
-              UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
-              i += 2
-            case UInt8(ascii: "u"):
-              guard i + 6 <= n else { return false }
-              for k in 2..<6 {
-                let h = p[i + k]
-                guard h &- 0x30 < 10 || (h | 0x20) &- 0x61 < 6 else { return false }
-              }
-              i += 6
-            default:
-              return false
-            }
-            continue
-          }
-          i += 1
-        }
-        return false
-      case UInt8(ascii: "n"):
-        return word("null")
-      case UInt8(ascii: "t"):
-        return word("true")
-      case UInt8(ascii: "f"):
-        return word("false")
-      case UInt8(ascii: "["), UInt8(ascii: "{"):
-        let close = c == UInt8(ascii: "[") ? UInt8(ascii: "]") : UInt8(ascii: "}")
-        depth += 1
-        if depth > 200 { return false }
-        i += 1
-        skipWhitespace()
-        if i < n && p[i] == close {
-          i += 1
-          depth -= 1
-          return true
-        }
-        while true {
-          if close == UInt8(ascii: "}") {
-            guard i < n, p[i] == UInt8(ascii: "\""), skipValue() else { return false }
-            skipWhitespace()
-            guard i < n, p[i] == UInt8(ascii: ":") else { return false }
-            i += 1
-            skipWhitespace()
-          }
-          guard i < n, skipValue() else { return false }
-          skipWhitespace()
-          guard i < n else { return false }
-          if p[i] == UInt8(ascii: ",") {
-            i += 1
-            skipWhitespace()
-            continue
-          }
-          if p[i] == close {
-            i += 1
-            depth -= 1
-            return true
-          }
-          return false
-        }
-      default:
-        if c == UInt8(ascii: "N") { return word("NaN") }
-        if c == UInt8(ascii: "I") { return word("Infinity") }
-        if c == UInt8(ascii: "-") && i + 1 < n && p[i + 1] == UInt8(ascii: "I") {
-          i += 1
-          return word("Infinity")
-        }
-        guard let s = FastFloat.scan(p, i, n) else { return false }
-        i = s.end
-        return true
-      }
-    }
   }
 }

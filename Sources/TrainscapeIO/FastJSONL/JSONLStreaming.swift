@@ -22,86 +22,69 @@ public enum JSONLStreaming {
       try body(MetricsTable(rows: whole.rows))
       return (whole.warnings, whole.skipped)
     }
-    return (sink.warnings, sink.skipped)
+    return (sink.warnings + sink.overwrites.warnings(file: path), sink.skipped)
   }
 }
 
 /// A file written in pieces that readers only ever see whole: the pieces go to a temporary
-/// file beside it, renamed over the target by `commit()` (rename is atomic on POSIX); a
-/// writer dropped without `commit()` removes the temporary file.
+/// file beside it, moved into place by `commit()` (rename is atomic on POSIX); a writer dropped
+/// without `commit()` removes the temporary file. What may be written where is `OutputTarget`'s
+/// rule: a device, FIFO or `/dev/stdout` is written in place (never replaced), a link is
+/// followed, an input is never the output.
 public final class StreamingAtomicFile {
   public let path: String
-  private let temporary: String
-  private var fd: Int32
+  private let target: OutputTarget
   private let overwrite: Bool
+  /// The temporary file, for a new or replaced regular file.
+  private var temporary: String?
+  private var fd: Int32
+  private let ownsDescriptor: Bool
 
   public init(path: String, overwrite: Bool) throws {
     self.path = path
     self.overwrite = overwrite
-    let fm = FileManager.default
-    if !overwrite && fm.fileExists(atPath: path) { throw OutputError.exists(path: path) }
-    let url = URL(fileURLWithPath: path)
-    let dir = url.deletingLastPathComponent()
-    if !fm.fileExists(atPath: dir.path) {
-      do {
-        try fm.createDirectory(at: dir, withIntermediateDirectories: true)
-      } catch {
-        throw OutputError.cannotWrite(path: path, reason: "cannot create directory \(dir.path)")
-      }
-    }
-    temporary = dir.appendingPathComponent(
-      ".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))"
-    ).path
-    fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-    if fd < 0 {
-      throw OutputError.cannotWrite(path: path, reason: "cannot create \(temporary): \(String(cString: strerror(errno)))")
+    target = try OutputTarget.resolve(path, overwrite: overwrite)
+    if let note = target.note { AtomicFile.logger.notice("\(note)") }
+    switch target.kind {
+    case .descriptor(let n):
+      fd = n
+      ownsDescriptor = false
+    case .device:
+      fd = open(target.resolved, O_WRONLY | O_CLOEXEC | O_NOCTTY)
+      ownsDescriptor = true
+      guard fd >= 0 else { throw OutputError.cannotWrite(path: path, reason: errnoText()) }
+    case .newFile, .regularFile:
+      let (tmp, descriptor) = try AtomicFile.temporaryFile(for: target)
+      temporary = tmp
+      fd = descriptor
+      ownsDescriptor = true
     }
   }
 
-  /// Appends bytes.
+  /// Appends bytes; errors say why in words.
   public func write(_ bytes: [UInt8]) throws {
-    try bytes.withUnsafeBytes { p in
-      var off = 0
-      while off < p.count {
-        #if canImport(Glibc)
-          let n = Glibc.write(fd, p.baseAddress! + off, p.count - off)
-        #else
-          let n = Darwin.write(fd, p.baseAddress! + off, p.count - off)
-        #endif
-        if n < 0 {
-          if errno == EINTR { continue }
-          throw OutputError.cannotWrite(path: path, reason: String(cString: strerror(errno)))
-        }
-        off += n
-      }
-    }
+    try FileDescriptorWriter.writeAll(fd, bytes, path: path)
   }
 
-  /// Closes the temporary file and renames it over the target.
+  /// Closes the temporary file and moves it into place (for a device: closes it).
   public func commit() throws {
+    guard ownsDescriptor, fd >= 0 else { return }
     let r = close(fd)
     fd = -1
     if r != 0 {
-      let reason = String(cString: strerror(errno))
-      unlink(temporary)
+      let reason = errnoText()
+      if let t = temporary { unlink(t) }
       throw OutputError.cannotWrite(path: path, reason: reason)
     }
-    if !overwrite && FileManager.default.fileExists(atPath: path) {  // appeared meanwhile
-      unlink(temporary)
-      throw OutputError.exists(path: path)
-    }
-    if rename(temporary, path) != 0 {
-      let reason = String(cString: strerror(errno))
-      unlink(temporary)
-      throw OutputError.cannotWrite(path: path, reason: reason)
+    if let t = temporary {
+      temporary = nil
+      try AtomicFile.install(t, at: target, overwrite: overwrite)
     }
   }
 
   deinit {
-    if fd >= 0 {
-      close(fd)
-      unlink(temporary)
-    }
+    if ownsDescriptor && fd >= 0 { close(fd) }
+    if let t = temporary { unlink(t) }
   }
 }
 

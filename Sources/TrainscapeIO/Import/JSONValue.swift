@@ -47,6 +47,10 @@ public struct ImportError: Error, CustomStringConvertible, Equatable {
 /// A strict JSON parser (RFC 8259) into `JSONValue`; also accepts the NaN / Infinity tokens
 /// Python's json module writes.
 struct JSONParser {
+  /// Memory a parsed document may take per byte of JSON text, at most: a number of two bytes
+  /// (`1,`) is a boxed enum case (32 bytes) plus its slot in an array (8).
+  static let bytesPerByte = 24
+
   let b: UnsafeBufferPointer<UInt8>
   var i = 0
   let file: String
@@ -219,10 +223,18 @@ struct JSONParser {
       case UInt8(ascii: "t"): out.append(0x09)
       case UInt8(ascii: "u"):
         var u = try hex4()
+        // A high surrogate followed by a low one is one scalar; a lone surrogate (Python's
+        // json writes them) is U+FFFD, and a `\u` escape after it that is not a low surrogate
+        // is read on its own, as JSONLineParser does.
         if (0xD800..<0xDC00).contains(u), i + 1 < b.count, b[i] == UInt8(ascii: "\\"), b[i + 1] == UInt8(ascii: "u") {
+          let save = i
           i += 2
           let lo = try hex4()
-          u = 0x10000 + ((u - 0xD800) << 10) + (lo &- 0xDC00)
+          if (0xDC00..<0xE000).contains(lo) {
+            u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00)
+          } else {
+            i = save
+          }
         }
         let scalar = Unicode.Scalar(u) ?? "\u{FFFD}"
         out.append(contentsOf: Array(String(Character(scalar)).utf8))

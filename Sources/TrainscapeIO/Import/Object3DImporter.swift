@@ -161,11 +161,15 @@ public enum Object3DImporter {
 
 /// Opens a figure file by its content: a Plotly figure, or a W&B Object3D `.pts.json`.
 public enum FigureImporter {
-  public static func scene(path: String) throws -> Scene {
-    guard let data = FileManager.default.contents(atPath: path) else {
-      throw ImportError(file: path, path: "", message: "cannot read the file (missing or unreadable)")
+  /// With a `budget` (`--max-memory`), a file whose parsed JSON could be larger than it is
+  /// refused before it is read.
+  public static func scene(path: String, budget: MemoryBudget? = nil) throws -> Scene {
+    let bytes: [UInt8]
+    do {
+      bytes = try RawFile.readAll(path, budget: budget, factor: JSONParser.bytesPerByte, what: "the JSON figure")
+    } catch let e as ArrayFileError {
+      throw ImportError(file: path, path: "", message: e.message)
     }
-    let bytes = [UInt8](data)
     if let first = bytes.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }), first == UInt8(ascii: "[") {
       return try Object3DImporter.scene(fromJSON: bytes, file: path)
     }

@@ -9,6 +9,9 @@ struct CSVSplitter {
   enum Result {
     /// A complete record and the index just after its line end.
     case record([String], next: Int, lines: Int)
+    /// The last record of the file, without a line end: perhaps cut short by a writer that
+    /// has not finished it (`0.06` of `0.0625`).
+    case unterminated([String], lines: Int)
     /// The bytes from `start` hold no complete record yet.
     case incomplete
   }
@@ -58,7 +61,7 @@ struct CSVSplitter {
     guard atEOF, !inQuotes, i > start else { return .incomplete }
     if field.last == 0x0D { field.removeLast() }
     fields.append(String(decoding: field, as: UTF8.self))
-    return .record(fields, next: n, lines: lines)
+    return .unterminated(fields, lines: lines)
   }
 }
 
@@ -94,18 +97,22 @@ struct CSVChunkDecoder: ChunkDecoder {
   /// The kept rows per run name, when there is a capacity.
   private(set) var windowsByRun: [String: RowWindow] = [:]
   let capacity: Int?
+  let recordLimit: Int
+  /// Values a later one replaced: two columns of one name in a row, rows of one step merged.
+  private(set) var overwrites = Overwrites()
 
   static let stepNames = ["_step", "Step", "step", "global_step", "trainer/global_step", "iteration"]
 
-  init(file: String, capacity: Int? = nil) {
+  init(file: String, capacity: Int? = nil, recordLimit: Int = JSONLChunkDecoder.defaultLineLimit) {
     self.file = file
     self.capacity = capacity
+    self.recordLimit = recordLimit
   }
 
   /// The run's rows sorted by step with equal steps merged ("" for the single run).
-  func finalRows(_ run: String) -> [MetricRow] {
+  mutating func finalRows(_ run: String) -> [MetricRow] {
     if capacity != nil { return windowsByRun[run].map { Array($0.rows) } ?? [] }
-    return (rowsByRun[run] ?? []).mergedByStep()
+    return (rowsByRun[run] ?? []).mergedByStep(overwrites: &overwrites)
   }
 
   /// What the capacity left out of the run, if anything.
@@ -134,14 +141,26 @@ struct CSVChunkDecoder: ChunkDecoder {
           sink.warnings.append("\(file):\(line): ignoring incomplete last record (open quoted field; file still being written?)")
           return b.count
         }
-        if b.count - start > maxRecordBytes {
-          throw IngestError(file: file, line: line, message: "record longer than \(maxRecordBytes >> 20) MiB (unbalanced quotes?)")
+        if b.count - start > recordLimit {
+          throw IngestError(
+            file: file, line: line,
+            message: "a record longer than \(MemoryBudget.format(recordLimit)) (unbalanced quotes?)")
         }
         return start
       case .record(let fields, let next, let lines):
         try handle(fields, into: &sink)
         line += lines
         start = next
+      case .unterminated(let fields, _):
+        // As JSONL's last line: a row without its line end may be cut short; a blank one or
+        // a header alone is taken as it is.
+        if header == nil || (fields.count == 1 && fields[0].allSatisfy({ $0 == " " || $0 == "\t" })) {
+          try handle(fields, into: &sink)
+        } else {
+          sink.warnings.append(
+            "\(file):\(line): ignoring the last row: it has no line end, so it may be cut short (file still being written?)")
+        }
+        return b.count
       }
     }
     return start
@@ -158,26 +177,31 @@ struct CSVChunkDecoder: ChunkDecoder {
         IngestError(file: file, line: line, message: "expected at most \(columns.count) cells as in the header, found \(fields.count)"))
       return
     }
+    let stepName = Escape.quoted(header![stepColumn])
     let stepText = stepColumn < fields.count ? fields[stepColumn].trimmingSpaces : ""
     if stepText.isEmpty {
-      sink.warnings.append("\(file):\(line): skipping a row with an empty \(header![stepColumn].isEmpty ? "step" : header![stepColumn]) cell")
+      sink.warnings.append("\(file):\(line): skipping a row with an empty \(stepName.isEmpty ? "step" : stepName) cell")
       return
     }
     guard let d = Double(stepText), d == d.rounded(), abs(d) < 9.2e18 else {
       try sink.bad(
-        IngestError(file: file, line: line, message: "expected an integer step in column '\(header![stepColumn])', found '\(stepText.prefix(40))'"))
+        IngestError(
+          file: file, line: line,
+          message: "expected an integer step in column '\(stepName)', found '\(Escape.quoted(String(stepText.prefix(40))))'"))
       return
     }
     let step = Int64(d)
     var perRun: [String: [String: Double]] = [:]
     for (k, cell) in fields.enumerated() where k != stepColumn {
       guard let col = columns[k], let v = Self.number(cell) else { continue }
-      perRun[col.run ?? "", default: [:]][col.key] = v
+      if let old = perRun[col.run ?? "", default: [:]].updateValue(v, forKey: col.key), Overwrites.differ(old, v) {
+        overwrites.add(.sameRecord, example: "line \(line), '\(col.key)'")
+      }
     }
     for (run, values) in perRun where !values.isEmpty {
       let row = MetricRow(step: step, values: values)
       if let capacity {
-        windowsByRun[run, default: RowWindow(capacity: capacity, order: .step)].append(row)
+        windowsByRun[run, default: RowWindow(capacity: capacity, order: .step)].append(row, overwrites: &overwrites)
       } else {
         rowsByRun[run, default: []].append(row)
       }
@@ -240,6 +264,12 @@ extension String {
 extension Array where Element == MetricRow {
   /// Stable-sorts by step and merges rows with equal steps (later values win).
   func mergedByStep() -> [MetricRow] {
+    var ignored = Overwrites()
+    return mergedByStep(overwrites: &ignored)
+  }
+
+  /// `mergedByStep()`, counting the values a later row of the same step replaced.
+  func mergedByStep(overwrites: inout Overwrites) -> [MetricRow] {
     var sorted = self
     var isSorted = true
     for i in sorted.indices.dropFirst() where sorted[i - 1].step > sorted[i].step {
@@ -253,7 +283,7 @@ extension Array where Element == MetricRow {
     out.reserveCapacity(sorted.count)
     for row in sorted {
       if let last = out.last, last.step == row.step {
-        out[out.count - 1].values.merge(row.values) { _, new in new }
+        overwrites.merge(row, into: &out[out.count - 1])
       } else {
         out.append(row)
       }

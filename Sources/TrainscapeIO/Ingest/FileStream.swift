@@ -6,6 +6,27 @@ import Foundation
   import Darwin
 #endif
 
+/// The first and the last bytes a stream has read: a followed file whose bytes there changed
+/// was rewritten, whatever its size and inode say.
+struct StreamFingerprint: Equatable {
+  static let size = 4096
+  /// The file's first bytes (up to `size`).
+  var head: [UInt8] = []
+  /// The bytes just before the read position (up to `size`).
+  var tail: [UInt8] = []
+
+  mutating func add(_ chunk: UnsafeRawBufferPointer, at offset: Int64) {
+    if offset < Int64(Self.size) && head.count == Int(offset) {
+      head += chunk.prefix(Self.size - head.count)
+    }
+    if chunk.count >= Self.size {
+      tail = Array(chunk.suffix(Self.size))
+    } else {
+      tail = Array(tail.suffix(Self.size - chunk.count)) + Array(chunk)
+    }
+  }
+}
+
 /// Reads a file in chunks from a saved position and feeds a `ChunkDecoder`,
 /// keeping only the bytes of an incomplete record between calls.
 struct FileStream<D: ChunkDecoder> {
@@ -13,6 +34,8 @@ struct FileStream<D: ChunkDecoder> {
   /// Bytes read but not yet consumed; `pending[0]` is at file offset `pendingBase`.
   private(set) var pending: [UInt8] = []
   private(set) var pendingBase: Int64 = 0
+  /// What was read, to tell a rewritten file from a grown one (`RunFollower`).
+  private(set) var fingerprint = StreamFingerprint()
   static var chunkSize: Int { 1 << 20 }
 
   init(decoder: D) { self.decoder = decoder }
@@ -32,12 +55,16 @@ struct FileStream<D: ChunkDecoder> {
       }
       if n < 0 {
         if errno == EINTR { continue }
-        throw IngestError(
-          file: decoder.file, message: "cannot read file (\(String(cString: strerror(errno))))")
+        throw IngestError(file: decoder.file, message: "cannot read file (\(errnoText()))")
       }
       if n == 0 { break }
       total += Int64(n)
-      try feed(scratch.withUnsafeBytes { UnsafeRawBufferPointer(rebasing: $0[0..<n]) }, atEOF: false, into: &sink)
+      let at = readOffset
+      try scratch.withUnsafeBytes { all in
+        let chunk = UnsafeRawBufferPointer(rebasing: all[0..<n])
+        fingerprint.add(chunk, at: at)
+        try feed(chunk, atEOF: false, into: &sink)
+      }
     }
     return total
   }
@@ -81,8 +108,9 @@ enum FileAccess {
       let fd = Darwin.open(path, O_RDONLY | O_CLOEXEC)
     #endif
     if fd < 0 {
-      throw IngestError(file: path, message: "cannot open file (\(String(cString: strerror(errno))))")
+      throw IngestError(file: path, message: "cannot open file (\(errnoText()))")
     }
+    InputFiles.register(fd: fd, path: path)
     return fd
   }
 
@@ -119,10 +147,24 @@ enum FileAccess {
     try stream.finish(into: &sink)
   }
 
-  /// The first `n` bytes of a file (fewer if it is shorter).
+  /// The `count` bytes of an open file at `offset` (fewer where it ends, none on an error).
+  static func bytes(_ fd: Int32, at offset: Int64, count: Int) -> [UInt8] {
+    guard offset >= 0, count > 0 else { return [] }
+    var out = [UInt8](repeating: 0, count: count)
+    var done = 0
+    while done < count {
+      let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset) + off_t(done)) }
+      if n < 0 && errno == EINTR { continue }
+      if n <= 0 { break }
+      done += n
+    }
+    return Array(out.prefix(done))
+  }
+
+  /// The first `n` bytes of a file (fewer if it is shorter; none if it cannot be read).
   static func head(_ path: String, _ n: Int) -> [UInt8] {
-    guard let h = FileHandle(forReadingAtPath: path) else { return [] }
-    defer { try? h.close() }
-    return [UInt8]((try? h.read(upToCount: n)) ?? Data())
+    guard let file = try? RawFile.open(path) else { return [] }
+    defer { file.close() }
+    return (try? file.bytes(at: 0, count: min(n, file.size))) ?? []
   }
 }

@@ -59,6 +59,8 @@ struct IngestSink {
   var mediaKeys: Set<String> = []
   /// A run name found inside the file (W&B display name), if any.
   var runName: String? = nil
+  /// Values that replaced another of the same key ("last wins"), said once per file.
+  var overwrites = Overwrites()
   let skipBad: Bool
 
   init(skipBad: Bool) { self.skipBad = skipBad }
@@ -72,17 +74,26 @@ struct IngestSink {
   /// Adds a decoded row: to the bounded window, or to `rows`.
   mutating func append(_ row: MetricRow) {
     if window != nil {
-      window!.append(row)
+      window!.append(row, overwrites: &overwrites)
     } else {
       rows.append(row)
     }
   }
 
   /// The run's rows once the file is read: the window's (already sorted and
-  /// merged in `.step` order), or all rows, merged by step when `byStep`.
-  func finalRows(byStep: Bool) -> [MetricRow] {
-    if let window { return Array(window.rows) }
-    return byStep ? rows.mergedByStep() : rows
+  /// merged in `.step` order), or all rows, merged by step when `byStep`. Without `byStep`
+  /// (JSONL, W&B: rows in file order) adjacent rows of one step are counted where they give a
+  /// key different values, since every consumer (`MetricsBuffer`) merges them, the later
+  /// value winning.
+  mutating func finalRows(byStep: Bool) -> [MetricRow] {
+    if let window {
+      let kept = Array(window.rows)
+      if window.order == .file { overwrites.countAdjacent(kept) }
+      return kept
+    }
+    if byStep { return rows.mergedByStep(overwrites: &overwrites) }
+    overwrites.countAdjacent(rows)
+    return rows
   }
 
   /// A corrupt record: thrown, or (with skipBad) counted and reported.
@@ -112,3 +123,92 @@ protocol ChunkDecoder {
 /// The largest record (line, TFRecord, W&B record) a reader accepts; a
 /// length field above it is treated as corruption, never allocated.
 let maxRecordBytes = 64 << 20
+
+/// Values that a later value of the same key replaced ("last wins"): counted while reading
+/// and said in one warning per kind and file, with the first example. A value replaced by an
+/// equal one (Lightning's `epoch` in a step's train and validation rows) is not counted.
+struct Overwrites: Sendable {
+  enum Kind: Int, CaseIterable, Sendable {
+    /// One record gives a key twice (a duplicate JSON key, a nested key that flattens onto
+    /// another, two CSV columns of one name, a tag twice in one event).
+    case sameRecord
+    /// Two records of one step give a key different values.
+    case sameStep
+  }
+
+  private(set) var counts = [0, 0]
+  private(set) var examples: [String?] = [nil, nil]
+
+  var total: Int { counts.reduce(0, +) }
+
+  static func differ(_ a: Double, _ b: Double) -> Bool {
+    !(a == b || (a.isNaN && b.isNaN))
+  }
+
+  mutating func add(_ kind: Kind, _ n: Int = 1, example: @autoclosure () -> String) {
+    guard n > 0 else { return }
+    if counts[kind.rawValue] == 0 { examples[kind.rawValue] = example() }
+    counts[kind.rawValue] += n
+  }
+
+  /// Merges `new` into `old` (later values win), counting the values that changed.
+  mutating func merge(_ new: MetricRow, into old: inout MetricRow) {
+    var changed = 0
+    var first: String?
+    for (k, v) in new.values {
+      if let o = old.values[k], Self.differ(o, v) {
+        changed += 1
+        if first == nil { first = k }
+      }
+    }
+    if changed > 0 { add(.sameStep, changed, example: "step \(new.step), '\(first!)'") }
+    old.values.merge(new.values) { _, new in new }
+  }
+
+  /// Counts conflicting values of adjacent rows of one step (rows kept apart, merged later).
+  mutating func countAdjacent(_ rows: [MetricRow]) {
+    for i in rows.indices.dropFirst() where rows[i].step == rows[i - 1].step {
+      var merged = rows[i - 1]
+      merge(rows[i], into: &merged)
+    }
+  }
+
+  /// Counts conflicting values of adjacent rows of one step in a table (columnar reads).
+  mutating func countAdjacent(_ t: MetricsTable) {
+    let steps = t.steps
+    var columns: [[Double]]?
+    for i in steps.indices.dropFirst() where steps[i] == steps[i - 1] {
+      if columns == nil { columns = t.keys.indices.map { t.column(at: $0) } }
+      var changed = 0
+      var first: String?
+      for (k, col) in columns!.enumerated() {
+        let a = col[i - 1], b = col[i]
+        if !MetricsTable.isMissing(a) && !MetricsTable.isMissing(b) && Self.differ(a, b) {
+          changed += 1
+          if first == nil { first = t.keys[k] }
+        }
+      }
+      if changed > 0 { add(.sameStep, changed, example: "step \(steps[i]), '\(first!)'") }
+    }
+  }
+
+  mutating func add(_ other: Overwrites) {
+    for k in Kind.allCases where other.counts[k.rawValue] > 0 {
+      add(k, other.counts[k.rawValue], example: other.examples[k.rawValue]!)
+    }
+  }
+
+  /// One line per kind that happened, "FILE: ...".
+  func warnings(file: String) -> [String] {
+    var out: [String] = []
+    if counts[0] > 0 {
+      out.append(
+        "\(file): \(counts[0]) value(s) replaced an earlier value of the same key in the same record (a duplicate key, or nested keys that flatten to one name; first: \(examples[0]!)); the last one was kept")
+    }
+    if counts[1] > 0 {
+      out.append(
+        "\(file): \(counts[1]) value(s) were given again, differently, by a later record of the same step (first: \(examples[1]!)); the later one was kept")
+    }
+    return out
+  }
+}

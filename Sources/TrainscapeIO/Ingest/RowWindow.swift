@@ -45,6 +45,12 @@ struct RowWindow {
   }
 
   mutating func append(_ row: MetricRow) {
+    var ignored = Overwrites()
+    append(row, overwrites: &ignored)
+  }
+
+  /// `append`, counting the values a merged row of the same step replaced.
+  mutating func append(_ row: MetricRow, overwrites: inout Overwrites) {
     switch order {
     case .file:
       if rows.count == capacity {
@@ -59,7 +65,7 @@ struct RowWindow {
         return
       }
       if row.step == last.step {
-        rows[rows.count - 1].values.merge(row.values) { _, new in new }
+        overwrites.merge(row, into: &rows[rows.count - 1])
         return
       }
       // Out of step order: binary search for the first kept step >= row.step.
@@ -69,7 +75,7 @@ struct RowWindow {
         if rows[mid].step < row.step { lo = mid + 1 } else { hi = mid }
       }
       if rows[lo].step == row.step {
-        rows[lo].values.merge(row.values) { _, new in new }
+        overwrites.merge(row, into: &rows[lo])
       } else if lo == 0 && rows.count == capacity {
         late += 1
       } else {

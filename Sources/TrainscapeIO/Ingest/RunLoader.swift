@@ -30,12 +30,18 @@ public struct IngestOptions: Sendable {
   /// What was left out is said in `IngestResult.notes` ("kept the last N of
   /// M rows") and counted in `IngestResult.dropped`. Must be >= 1.
   public var capacity: Int?
+  /// What one record or document may take (`--max-memory`): a JSONL line or CSV record may be
+  /// a quarter of it; a whole JSON document (trainer_state.json) is checked against it.
+  public var budget: MemoryBudget
 
-  public init(format: RunFormat? = nil, skipBad: Bool = false, capacity: Int? = nil) {
+  public init(format: RunFormat? = nil, skipBad: Bool = false, capacity: Int? = nil, budget: MemoryBudget = .default) {
     self.format = format
     self.skipBad = skipBad
     self.capacity = capacity
+    self.budget = budget
   }
+
+  var lineLimit: Int { JSONLChunkDecoder.lineLimit(budget: budget) }
 }
 
 public struct IngestResult: Sendable {
@@ -190,6 +196,7 @@ public enum RunLoader {
     }
     if name.contains("tfevents") || TFRecordChunkDecoder.looksLikeTFRecord(head) { return .tensorboard }
     if name.hasSuffix(".wandb") { return .wandb }
+    try rejectBinary(path: path, head: head, as: nil)
     var text = head
     if text.starts(with: [0xEF, 0xBB, 0xBF]) { text.removeFirst(3) }
     let firstNonSpace = text.first { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }
@@ -220,9 +227,24 @@ public enum RunLoader {
     return .jsonl
   }
 
+  /// Throws when `head` (a file's first bytes) is binary: a text format was asked for (or
+  /// detected) and the file is an array, an archive or other binary data.
+  static func rejectBinary(path: String, head: [UInt8], as format: RunFormat?) throws {
+    guard let what = BinarySniffer.describe(head) else { return }
+    var hint = ""
+    if what.contains(".npy") || what.contains("HDF5") {
+      hint = "; arrays are read by `render loss-landscape` (grids), `render attention` and `render embedding`"
+    }
+    let expected = format.map { "a \($0.rawValue) metrics file" } ?? "a metrics file (JSONL, CSV, trainer_state.json, TensorBoard, W&B)"
+    throw IngestError(file: path, message: "is \(what), not \(expected)\(hint)")
+  }
+
   /// Reads one file as one run (or, for a W&B panel CSV, several).
   static func loadFile(_ path: String, name: String?, options: IngestOptions, into result: inout IngestResult) throws {
     let format = try options.format ?? detectFormat(path: path)
+    if [.jsonl, .csv, .trainerState].contains(format), options.format != nil {
+      try rejectBinary(path: path, head: FileAccess.head(path, 4096), as: format)
+    }
     let skipBad = options.skipBad
     let capacity = options.capacity
     var sink: IngestSink
@@ -232,7 +254,7 @@ public enum RunLoader {
     case .jsonl:
       if let capacity {
         // --last N: the file's tail, window by window on all cores, in O(N) memory.
-        if let tail = try ColumnarJSONL.readLast(path: path, skipBad: skipBad, capacity: capacity) {
+        if let tail = try ColumnarJSONL.readLast(path: path, skipBad: skipBad, capacity: capacity, lineLimit: options.lineLimit) {
           sink = tail.sink
           rows = []
           let kept = sink.table?.rowCount ?? 0
@@ -241,12 +263,13 @@ public enum RunLoader {
         } else {
           // Not mappable (a pipe, /proc): the streaming reader.
           sink = try FileAccess.decodeWhole(
-            path: path, decoder: JSONLChunkDecoder(file: path), skipBad: skipBad, capacity: capacity, order: .file)
+            path: path, decoder: JSONLChunkDecoder(file: path, lineLimit: options.lineLimit), skipBad: skipBad,
+            capacity: capacity, order: .file)
           rows = sink.finalRows(byStep: false)
         }
       } else {
         // Whole file: memory-mapped, parsed on all cores straight into columns.
-        sink = try ColumnarJSONL.read(path: path, skipBad: skipBad)
+        sink = try ColumnarJSONL.read(path: path, skipBad: skipBad, lineLimit: options.lineLimit)
         rows = []
       }
     case .tensorboard:
@@ -258,7 +281,7 @@ public enum RunLoader {
         path: path, decoder: WandbChunkDecoder(file: path), skipBad: skipBad, capacity: capacity, order: .file)
       rows = sink.finalRows(byStep: false)
     case .trainerState:
-      sink = try TrainerStateReader.read(path: path, skipBad: skipBad, capacity: capacity)
+      sink = try TrainerStateReader.read(path: path, skipBad: skipBad, capacity: capacity, budget: options.budget)
       rows = sink.finalRows(byStep: true)
     case .tableLog:
       let fd = try FileAccess.open(path)
@@ -274,11 +297,11 @@ public enum RunLoader {
     case .csv:
       let fd = try FileAccess.open(path)
       defer { close(fd) }
-      var stream = FileStream(decoder: CSVChunkDecoder(file: path, capacity: capacity))
+      var stream = FileStream(decoder: CSVChunkDecoder(file: path, capacity: capacity, recordLimit: options.lineLimit))
       sink = IngestSink(skipBad: skipBad)
       try stream.readAvailable(fd: fd, into: &sink)
       try stream.finish(into: &sink)
-      let csv = stream.decoder
+      var csv = stream.decoder
       rows = []
       if csv.runNames.count > 1 {
         for r in csv.runNames {
@@ -294,12 +317,13 @@ public enum RunLoader {
         result.dropped += csv.dropped(key)
         if let r = csv.runNames.first, name == nil { sink.runName = r }
       }
+      sink.overwrites.add(csv.overwrites)
     }
     if let window = sink.window {
       if let note = window.note(file: path) { result.notes.append(note) }
       result.dropped += window.dropped + window.late
     }
-    result.warnings += sink.warnings
+    result.warnings += sink.warnings + sink.overwrites.warnings(file: path)
     result.skipped += sink.skipped
     if !extraRuns.isEmpty {
       result.runs += extraRuns
@@ -358,13 +382,14 @@ public enum RunLoader {
         }
         rows = run.finalRows(byStep: true)
         histograms.merge(run.histograms) { $0 + $1 }
-        result.warnings += run.warnings
+        result.warnings += run.warnings + run.overwrites.warnings(file: dir)
         result.skipped += run.skipped
         if let window = run.window {
           if let note = window.note(file: dir) { result.notes.append(note) }
           result.dropped += window.dropped + window.late
         }
       } else {
+        var overwrites = Overwrites()
         for f in events {
           var sink: IngestSink
           do {
@@ -377,8 +402,10 @@ public enum RunLoader {
           histograms.merge(sink.histograms) { $0 + $1 }
           result.warnings += sink.warnings
           result.skipped += sink.skipped
+          overwrites.add(sink.overwrites)
         }
-        rows = rows.mergedByStep()
+        rows = rows.mergedByStep(overwrites: &overwrites)
+        result.warnings += overwrites.warnings(file: dir)
       }
       if !rows.isEmpty || !histograms.isEmpty {
         result.runs.append(Run(name: name, source: dir, rows: rows, histograms: histograms.sortedBySteps()))

@@ -30,6 +30,8 @@ struct TFRecordChunkDecoder: ChunkDecoder {
     let n = bytes.count
     var p = 0
     if base == 0 && records == 0 && resyncFrom == nil {
+      // The start of a Git LFS pointer: wait for enough bytes to tell (a chunk may end there).
+      if !atEOF && n < Self.lfsPointer.count && Self.lfsPointer.starts(with: bytes) { return 0 }
       if let message = Self.rejectNonEventFile(bytes, atEOF: atEOF) {
         throw IngestError(file: file, message: message)
       }
@@ -106,7 +108,9 @@ struct TFRecordChunkDecoder: ChunkDecoder {
       do {
         let event = try Trainscape_Tensorboard_Event(
           serializedBytes: BorrowedBytes(data), partial: true)
-        if let row = row(from: event, histograms: &sink.histograms) { sink.append(row) }
+        if let row = row(from: event, histograms: &sink.histograms, overwrites: &sink.overwrites, offset: offset) {
+          sink.append(row)
+        }
       } catch {
         try sink.bad(
           IngestError(file: file, offset: offset, message: "record data is not a valid Event protobuf (\(error))"))
@@ -125,8 +129,10 @@ struct TFRecordChunkDecoder: ChunkDecoder {
   }
 
   /// A message when the start of a file shows it is not an event file.
+  static let lfsPointer = Array("version https://git-lfs".utf8)
+
   static func rejectNonEventFile(_ bytes: UnsafeRawBufferPointer, atEOF: Bool) -> String? {
-    let lfs = Array("version https://git-lfs".utf8)
+    let lfs = lfsPointer
     if bytes.count >= lfs.count, bytes.prefix(lfs.count).elementsEqual(lfs) {
       return "is a Git LFS pointer file, not a TensorBoard event file; fetch the real file with `git lfs pull`"
     }
@@ -144,10 +150,16 @@ struct TFRecordChunkDecoder: ChunkDecoder {
   }
 
   private mutating func row(
-    from event: Trainscape_Tensorboard_Event, histograms: inout [String: [HistogramSample]]
+    from event: Trainscape_Tensorboard_Event, histograms: inout [String: [HistogramSample]],
+    overwrites: inout Overwrites, offset: Int64
   ) -> MetricRow? {
     guard case .summary(let summary)? = event.what else { return nil }
     var values: [String: Double] = [:]
+    func set(_ tag: String, _ v: Double) {
+      if let old = values.updateValue(v, forKey: tag), Overwrites.differ(old, v) {
+        overwrites.add(.sameRecord, example: "the event at byte \(offset), '\(tag)'")
+      }
+    }
     for v in summary.value {
       if v.hasMetadata, v.metadata.hasPluginData, !v.metadata.pluginData.pluginName.isEmpty {
         if pluginByTag[v.tag] != v.metadata.pluginData.pluginName {
@@ -156,14 +168,14 @@ struct TFRecordChunkDecoder: ChunkDecoder {
       }
       switch v.value {
       case .simpleValue(let f)?:
-        values[v.tag] = Double(f)
+        set(v.tag, Double(f))
       case .tensor(let t)?:
         if pluginByTag[v.tag] == "histograms", let h = Self.histogram(tensor: t, step: event.step) {
           histograms[v.tag, default: []].append(h)
           continue
         }
         guard pluginByTag[v.tag] == "scalars", let d = Self.scalar(t) else { continue }
-        values[v.tag] = d
+        set(v.tag, d)
       case nil:
         // The `histo` HistogramProto (field 5) is not in our generated proto: read it from the
         // unknown fields.

@@ -20,13 +20,18 @@ enum TrainerStateReader {
 
   /// With `capacity`, only the last `capacity` steps are kept as rows (the
   /// JSON document itself is still parsed whole: these files are small).
-  static func read(path: String, skipBad: Bool, capacity: Int? = nil) throws -> IngestSink {
+  static func read(path: String, skipBad: Bool, capacity: Int? = nil, budget: MemoryBudget = .default) throws
+    -> IngestSink
+  {
     let fd = try FileAccess.open(path)
     close(fd)
-    guard let data = FileManager.default.contents(atPath: path) else {
-      throw IngestError(file: path, message: "cannot read file")
+    let bytes: [UInt8]
+    do {
+      bytes = try RawFile.readAll(path, budget: budget, factor: JSONParser.bytesPerByte, what: "the JSON document")
+    } catch let e as ArrayFileError {
+      throw IngestError(file: path, message: e.message)
     }
-    return try parse([UInt8](data), file: path, skipBad: skipBad, capacity: capacity)
+    return try parse(bytes, file: path, skipBad: skipBad, capacity: capacity)
   }
 
   static func parse(_ bytes: [UInt8], file: String, skipBad: Bool, capacity: Int? = nil) throws -> IngestSink {
@@ -70,11 +75,13 @@ enum TrainerStateReader {
       }
       var values: [String: Double] = [:]
       for (k, v) in fields.members where k != "step" {
-        if let d = v.numeric { values[k] = d }
+        if let d = v.numeric, let old = values.updateValue(d, forKey: k), Overwrites.differ(old, d) {
+          sink.overwrites.add(.sameRecord, example: "log_history[\(index)], '\(k)'")
+        }
       }
       if !values.isEmpty { sink.append(MetricRow(step: Int64(s), values: values)) }
     }
-    if sink.window == nil { sink.rows = sink.rows.mergedByStep() }
+    if sink.window == nil { sink.rows = sink.rows.mergedByStep(overwrites: &sink.overwrites) }
     return sink
   }
 }

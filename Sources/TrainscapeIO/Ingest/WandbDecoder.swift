@@ -171,7 +171,9 @@ struct WandbChunkDecoder: ChunkDecoder {
     }
     switch rec.recordType {
     case .history(let h)?:
-      if let row = Self.row(from: h, histograms: &sink.histograms, mediaKeys: &sink.mediaKeys) { sink.append(row) }
+      if let row = Self.row(from: h, histograms: &sink.histograms, mediaKeys: &sink.mediaKeys, overwrites: &sink.overwrites) {
+        sink.append(row)
+      }
     case .config(let c)?:
       Self.applyConfig(c.update.map { ($0.key, $0.nestedKey, $0.valueJson) }, to: &sink.config)
       for r in c.remove { sink.config.removeValue(forKey: r.nestedKey.first ?? r.key) }
@@ -235,13 +237,16 @@ struct WandbChunkDecoder: ChunkDecoder {
   /// counts, "bins": edges}`, or `packedBins` {min, size, count}) go to `histograms`.
   static func row(from h: Trainscape_Wandb_HistoryRecord, histograms: inout [String: [HistogramSample]]) -> MetricRow? {
     var ignored: Set<String> = []
-    return row(from: h, histograms: &histograms, mediaKeys: &ignored)
+    var overwrites = Overwrites()
+    return row(from: h, histograms: &histograms, mediaKeys: &ignored, overwrites: &overwrites)
   }
 
   /// The same, collecting the keys of media items (`wandb.Plotly`, `wandb.Object3D`, images,
-  /// tables: any item with a `_type`) other than histograms into `mediaKeys`.
+  /// tables: any item with a `_type`) other than histograms into `mediaKeys`, and counting keys
+  /// that flatten onto one name ("a/b" and {"a": {"b"}}) in `overwrites`.
   static func row(
-    from h: Trainscape_Wandb_HistoryRecord, histograms: inout [String: [HistogramSample]], mediaKeys: inout Set<String>
+    from h: Trainscape_Wandb_HistoryRecord, histograms: inout [String: [HistogramSample]], mediaKeys: inout Set<String>,
+    overwrites: inout Overwrites
   ) -> MetricRow? {
     var values: [String: Double] = [:]
     var step: Int64 = h.step.num
@@ -281,7 +286,10 @@ struct WandbChunkDecoder: ChunkDecoder {
       if !media.isEmpty, (1..<path.count).contains(where: { media.contains(path[0..<$0].joined(separator: "/")) }) {
         continue
       }
-      values[path.joined(separator: "/")] = v
+      let key = path.joined(separator: "/")
+      if let old = values.updateValue(v, forKey: key), Overwrites.differ(old, v) {
+        overwrites.add(.sameRecord, example: "step \(step), '\(key)'")
+      }
     }
     mediaKeys.formUnion(media.subtracting(histogramTags))
     for tag in histogramTags.sorted() {

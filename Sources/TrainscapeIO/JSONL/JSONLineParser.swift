@@ -25,12 +25,23 @@ struct JSONLineParser {
   private var i = 0
   private var depth = 0
   private var values: [String: Double] = [:]
+  /// Keys whose value a later one in the line replaced with a different value (a duplicate
+  /// key, or a nested key that flattens onto another): how many, and the first.
+  private var overwritten = 0
+  private var firstOverwritten: String?
   /// Numeric values seen under the step keys, by priority; offset of each.
   private var stepValues: [(value: StepValue, offset: Int)?] = [nil, nil, nil]
 
   enum StepValue {
     case integer(Int64)
     case double(Double)
+
+    var double: Double {
+      switch self {
+      case .integer(let i): return Double(i)
+      case .double(let d): return d
+      }
+    }
   }
 
   private init(_ bytes: UnsafeBufferPointer<UInt8>) { b = bytes }
@@ -39,8 +50,23 @@ struct JSONLineParser {
   static func parseRow(_ bytes: UnsafeBufferPointer<UInt8>) throws(Failure) -> (
     step: Int64, values: [String: Double]
   ) {
+    let r = try parse(bytes)
+    return (r.step, r.values)
+  }
+
+  /// A line's row, with the keys given twice in it.
+  struct Parsed {
+    var step: Int64
+    var values: [String: Double]
+    /// Values replaced by a later, different value of the same (flattened) key.
+    var overwritten: Int
+    var firstOverwritten: String?
+  }
+
+  static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(Failure) -> Parsed {
     var p = JSONLineParser(bytes)
-    return try p.parseTopLevel()
+    let (step, values) = try p.parseTopLevel()
+    return Parsed(step: step, values: values, overwritten: p.overwritten, firstOverwritten: p.firstOverwritten)
   }
 
   // MARK: - Top level
@@ -121,6 +147,7 @@ struct JSONLineParser {
       if prefix == nil, let n = Self.stepKeys.firstIndex(of: key) {
         let offset = i
         if let v = try parseStepValue() {
+          if let (old, _) = stepValues[n], old.double != v.double { noteOverwrite(key) }
           stepValues[n] = (v, offset)
         }
       } else if prefix == nil, Self.ignoredKeys.contains(key) {
@@ -150,17 +177,28 @@ struct JSONLineParser {
     case UInt8(ascii: "{"): try parseObject(prefix: path)
     case UInt8(ascii: "t"):
       try literal("true")
-      values[path] = 1
+      set(path, 1)
     case UInt8(ascii: "f"):
       try literal("false")
-      values[path] = 0
+      set(path, 0)
     default:
       if let v = try parseNumberIfPresent() {
-        values[path] = v.double
+        set(path, v.double)
       } else {
         _ = try skipValue()
       }
     }
+  }
+
+  private mutating func set(_ path: String, _ v: Double) {
+    if let old = values.updateValue(v, forKey: path), !(old == v || (old.isNaN && v.isNaN)) {
+      noteOverwrite(path)
+    }
+  }
+
+  private mutating func noteOverwrite(_ key: String) {
+    overwritten += 1
+    if firstOverwritten == nil { firstOverwritten = key }
   }
 
   /// A step key's value: a number, or nil for anything else (skipped).

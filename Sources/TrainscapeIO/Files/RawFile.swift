@@ -23,12 +23,12 @@ struct RawFile {
     }
     let fd = systemOpen(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else {
-      throw ArrayFileError(
-        file: path, offset: nil, message: "cannot open file (\(String(cString: strerror(errno))))")
+      throw ArrayFileError(file: path, offset: nil, message: "cannot open file (\(errnoText()))")
     }
+    InputFiles.register(fd: fd, path: path)
     var st = stat()
     guard fstat(fd, &st) == 0 else {
-      let reason = String(cString: strerror(errno))
+      let reason = errnoText()
       _ = systemClose(fd)
       throw ArrayFileError(file: path, offset: nil, message: "cannot stat file (\(reason))")
     }
@@ -47,7 +47,7 @@ struct RawFile {
         if errno == EINTR { continue }
         throw ArrayFileError(
           file: path, offset: offset + done,
-          message: "read failed (\(String(cString: strerror(errno))))")
+          message: "read failed (\(errnoText()))")
       }
       if n == 0 {
         throw ArrayFileError(
@@ -56,6 +56,38 @@ struct RawFile {
       }
       done += n
     }
+  }
+
+  /// A whole file read at once (a JSON document, a grid), registered as an input. With a
+  /// `budget`, a file whose bytes times `factor` (what is built from them, e.g. a JSON tree) are
+  /// over it is refused before it is read.
+  static func readAll(_ path: String, budget: MemoryBudget? = nil, factor: Int = 1, what: String = "the file")
+    throws -> [UInt8]
+  {
+    let file = try open(path)
+    defer { file.close() }
+    if let budget {
+      try budget.check(
+        MemoryBudget.product([file.size, factor]),
+        for: "\(what) (\(MemoryBudget.format(file.size)) on disk, about \(factor) bytes in memory per byte)",
+        file: path)
+    }
+    // A file still growing (a log being written) is read up to where it ended when opened.
+    var out = [UInt8](repeating: 0, count: file.size)
+    var done = 0
+    try out.withUnsafeMutableBytes { buffer in
+      while done < buffer.count {
+        let n = pread(file.fd, buffer.baseAddress! + done, buffer.count - done, off_t(done))
+        if n < 0 {
+          if errno == EINTR { continue }
+          throw ArrayFileError(file: path, offset: done, message: "read failed (\(errnoText()))")
+        }
+        if n == 0 { break }
+        done += n
+      }
+    }
+    if done < out.count { out.removeLast(out.count - done) }
+    return out
   }
 
   /// The `count` bytes at `offset` (the caller has checked `count` against
