@@ -170,10 +170,7 @@ public final class HeadlessContext {
   public var glVendor: String { glString(GL_VENDOR) }
   /// True on a software rasterizer (Mesa llvmpipe or softpipe, SwiftShader), where
   /// full-screen passes cost real CPU time.
-  public var isSoftware: Bool {
-    let r = glRenderer.lowercased()
-    return ["llvmpipe", "softpipe", "swrast", "swiftshader", "software"].contains { r.contains($0) }
-  }
+  public var isSoftware: Bool { Self.isSoftwareRenderer(glRenderer) }
 
   private func glString(_ name: Int32) -> String {
     guard let p = glGetString(GLenum(name)) else { return "?" }
@@ -181,6 +178,47 @@ public final class HeadlessContext {
   }
 
   public init(gpu: GPUSelection = .auto) throws {
+    var opened = try Self.open(gpu: gpu, softwareDevice: nil)
+    // `--gpu cpu` means software rendering. The NVIDIA driver answers the surfaceless platform
+    // too, so that can still land on the GPU: then take Mesa's software EGL device when glvnd
+    // lists one, and otherwise say so rather than render on the GPU that was not asked for.
+    if gpu == .surfaceless && !Self.isSoftwareRenderer(Self.currentString(GL_RENDERER)) {
+      let onGPU = "\(Self.currentString(GL_RENDERER)) (\(Self.currentString(GL_VENDOR)))"
+      Self.close(opened.display, opened.context)
+      guard let sw = EGLProbe.devices().first(where: \.isSoftware) else {
+        throw HeadlessError.contextCreation(
+          reason:
+            "--gpu cpu asks for software rendering, but the surfaceless platform here renders on \(onGPU) and no software EGL device is installed: install Mesa's EGL (apt-get install libegl-mesa0 libgl1-mesa-dri) to render on the CPU, or leave --gpu at auto to use the GPU")
+      }
+      opened = try Self.open(gpu: .device(sw.index), softwareDevice: sw)
+    }
+    self.display = opened.display
+    self.context = opened.context
+    self.backend = opened.backend
+    self.warnings = opened.warnings
+  }
+
+  private static func currentString(_ name: Int32) -> String {
+    guard let p = glGetString(GLenum(name)) else { return "?" }
+    return String(cString: p)
+  }
+
+  static func isSoftwareRenderer(_ renderer: String) -> Bool {
+    let r = renderer.lowercased()
+    return ["llvmpipe", "softpipe", "swrast", "swiftshader", "software"].contains { r.contains($0) }
+  }
+
+  private static func close(_ display: EGLDisplay, _ context: EGLContext) {
+    eglMakeCurrent(display, ts_egl_no_surface(), ts_egl_no_surface(), ts_egl_no_context())
+    eglDestroyContext(display, context)
+    eglTerminate(display)
+  }
+
+  /// Opens the display `gpu` selects (`softwareDevice`: that EGL device), makes an OpenGL 3.3
+  /// core context current on it and loads the GL functions.
+  private static func open(gpu: GPUSelection, softwareDevice: EGLDeviceInfo?) throws -> (
+    display: EGLDisplay, context: EGLContext, backend: String, warnings: [String]
+  ) {
     guard let clientExtensions = EGLProbe.clientExtensions else {
       throw HeadlessError.noEGL(reason: "EGL has no client extensions (\(eglErrorName(eglGetError())))")
     }
@@ -197,6 +235,11 @@ public final class HeadlessContext {
     }
 
     switch gpu {
+    case .device where softwareDevice != nil:
+      if let sw = softwareDevice, let d = openDevice(sw) {
+        display = d
+        backend = "EGL device \(sw.summary)"
+      }
     case .device(let n):
       let devices = hasDevicePlatform ? EGLProbe.devices() : []
       let byCuda = devices.first { $0.cudaOrdinal == n }
@@ -276,10 +319,7 @@ public final class HeadlessContext {
       eglTerminate(display)
       throw HeadlessError.contextCreation(reason: String(cString: reason))
     }
-    self.display = display
-    self.context = ctx
-    self.backend = backend
-    self.warnings = warnings
+    return (display, ctx, backend, warnings)
   }
 
   /// Makes the context current on the calling thread.

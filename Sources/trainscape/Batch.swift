@@ -192,7 +192,11 @@ struct Batch: ParsableCommand {
     }
   }
 
-  func resolveGPU() throws -> GPUSelection {
+  func resolveGPU() throws -> GPUSelection { Self.resolveGPU(gpu) }
+
+  /// `--gpu auto|cpu|N` as a selection; `auto` from the job array's environment and the EGL
+  /// devices (`GPUAssignment`).
+  static func resolveGPU(_ gpu: String) -> GPUSelection {
     let selection = GPUSelection(argument: gpu)!
     guard selection == .auto else { return selection }
     let devices = EGLProbe.devices().map {

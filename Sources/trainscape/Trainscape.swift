@@ -18,7 +18,7 @@ struct Trainscape: ParsableCommand {
         trainscape doctor
       """,
     version: TrainscapeVersion.string,
-    subcommands: [Render.self, View.self, Export.self, Turntable.self, Animate.self, Batch.self, Info.self, Convert.self, Doctor.self])
+    subcommands: [Render.self, View.self, Export.self, Turntable.self, Animate.self, Batch.self, Summary.self, Info.self, Convert.self, Doctor.self])
 
   /// Parses the arguments and runs the command with a cache of its own (`CommandCache`).
   ///

@@ -126,8 +126,11 @@ import TrainscapeTestSupport
     return String(value).replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&amp;", with: "&")
   }
 
-  /// Opens a copy of `html` with the probe in <head> in Chromium with no network.
-  static func open(_ html: URL, in dir: URL, name: String) throws -> Opened {
+  /// Opens a copy of `html` with the probe in <head> in Chromium with no network. `plot` is the
+  /// part of the dumped DOM from `plotStart` to `plotEnd` (the page's own script).
+  static func open(
+    _ html: URL, in dir: URL, name: String, plotStart: String = "<div id=\"figure\"", plotEnd: String = "const figure = "
+  ) throws -> Opened {
     let chromium = try Self.chromium()
     var text = try String(contentsOf: html, encoding: .utf8)
     let head = try #require(text.range(of: "<head>\n"), "no <head> in the exported page")
@@ -149,12 +152,12 @@ import TrainscapeTestSupport
     let context = "\(command.joined(separator: " ")) (\(String(format: "%.1f", seconds)) s)\nconsole:\n\(consoleLines.joined(separator: "\n"))"
     try #require(r.status == 0 && r.exitedNormally, "Chromium failed with status \(r.status): \(r.stderr.suffix(3000))\n\(context)")
     let dom = r.stdout
-    let plotStart = try #require(dom.range(of: "<div id=\"figure\""), "no figure div in the dumped DOM\n\(context)")
-    let plotEnd = dom.range(of: "const figure = ", range: plotStart.upperBound..<dom.endIndex)?.lowerBound ?? dom.endIndex
+    let start = try #require(dom.range(of: plotStart), "no \(plotStart) in the dumped DOM\n\(context)")
+    let end = dom.range(of: plotEnd, range: start.upperBound..<dom.endIndex)?.lowerBound ?? dom.endIndex
     return Opened(
       dom: dom, png: png, consoleLines: consoleLines, context: context,
       renderer: Self.htmlAttribute("data-webgl-renderer", in: dom) ?? "(not recorded)",
-      pageErrors: Self.htmlAttribute("data-page-errors", in: dom), plot: dom[plotStart.lowerBound..<plotEnd])
+      pageErrors: Self.htmlAttribute("data-page-errors", in: dom), plot: dom[start.lowerBound..<end])
   }
 
   @Test(arguments: pages) func pageDrawsThePlotInHeadlessChromiumWithNoNetwork(_ page: Page) throws {
