@@ -57,17 +57,23 @@ struct HDF5File {
     ArrayFileError(file: path, offset: nil, message: message)
   }
 
-  /// Names of the numeric datasets at the root, sorted.
-  func datasetNames() throws -> [String] {
+  /// The names of the links in the root group, in HDF5's name order.
+  func rootLinkNames() throws -> [String] {
     let count = ts_h5_root_link_count(id)
     guard count >= 0 else { throw fail("HDF5 cannot list the root group") }
-    var names: [String] = []
-    for i in 0..<UInt64(count) {
+    return try (0..<UInt64(count)).map { i in
       let length = ts_h5_link_name(id, i, nil, 0)
       guard length >= 0 else { throw fail("HDF5 cannot read the name of link \(i) in the root group") }
       var buffer = [CChar](repeating: 0, count: Int(length) + 1)
       _ = ts_h5_link_name(id, i, &buffer, buffer.count)
-      let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+      return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+  }
+
+  /// Names of the numeric datasets at the root, sorted.
+  func datasetNames() throws -> [String] {
+    var names: [String] = []
+    for name in try rootLinkNames() {
       let object = ts_h5_open_object(id, name)
       guard object >= 0 else { continue }  // e.g. a dangling soft link
       defer { ts_h5_close_object(object) }
@@ -79,15 +85,8 @@ struct HDF5File {
   /// Every object at the root, in name order: datasets with their shape and element type,
   /// groups, and anything else.
   func rootEntries() throws -> [H5Entry] {
-    let count = ts_h5_root_link_count(id)
-    guard count >= 0 else { throw fail("HDF5 cannot list the root group") }
     var out: [H5Entry] = []
-    for i in 0..<UInt64(count) {
-      let length = ts_h5_link_name(id, i, nil, 0)
-      guard length >= 0 else { throw fail("HDF5 cannot read the name of link \(i) in the root group") }
-      var buffer = [CChar](repeating: 0, count: Int(length) + 1)
-      _ = ts_h5_link_name(id, i, &buffer, buffer.count)
-      let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    for name in try rootLinkNames() {
       let object = ts_h5_open_object(id, name)
       guard object >= 0 else {
         out.append(H5Entry(name: name, kind: .other))
