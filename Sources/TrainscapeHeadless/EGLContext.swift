@@ -208,10 +208,11 @@ public final class HeadlessContext {
     return ["llvmpipe", "softpipe", "swrast", "swiftshader", "software"].contains { r.contains($0) }
   }
 
+  /// Releases a context; the display stays initialised, as in `destroy()`: another live
+  /// context of this process may share it.
   private static func close(_ display: EGLDisplay, _ context: EGLContext) {
     eglMakeCurrent(display, ts_egl_no_surface(), ts_egl_no_surface(), ts_egl_no_context())
     eglDestroyContext(display, context)
-    eglTerminate(display)
   }
 
   /// Opens the display `gpu` selects (`softwareDevice`: that EGL device), makes an OpenGL 3.3
