@@ -92,6 +92,8 @@ import TrainscapeTestSupport
     #expect(image.fractionNot((255, 255, 255)) > 0.05)
     // Every placed label drawn: titles and ticks dark, series names in their colour.
     for label in layout.frame.labels {
+      let b = label.bounds
+      #expect(b.x >= 0 && b.y >= 0 && b.maxX <= 960 && b.maxY <= 540, "label '\(label.text)' leaves the image: \(b)")
       #expect(image.darkest(in: label.bounds) < 170, "label '\(label.text)' (\(label.role)) not drawn")
     }
     #expect(layout.frame.labels.filter { $0.role == .panelTitle }.map(\.text) == [

@@ -200,7 +200,10 @@ public enum DynamicsFigure {
         let group = groups.groups[g]
         let n = group.members.count
         let showTitle = options.layout != .grid || r == 0
-        let groupTitle = "\(group.title) (n=\(n) seed\(n == 1 ? "" : "s"))"
+        // Without a grouping, one run is titled by its name.
+        let groupTitle =
+          groups.keys.isEmpty && n == 1
+          ? groups.runs[group.members[0]].name : "\(group.title) (n=\(n) seed\(n == 1 ? "" : "s"))"
         var lines: [PanelLine] = [], bands: [PanelBand] = [], ends: [EndLabel] = []
         for (k, s) in dp.series.enumerated() {
           let color = SeriesPalette.color(k)

@@ -63,7 +63,9 @@ public enum PanelLayoutBuilder {
     // Room between columns for the x tick labels at the panels' ends (the widest one).
     let widestX = panels.map { p in p.x.ticks(target: 6).map { ink.extent($0.label, size: tickSize).w }.max() ?? 0 }.max() ?? 0
     let hGap = Swift.max(12 * u, widestX + 8 * u)
-    let availableW = W - 2 * margin - leftReserve.reduce(0, +) - rightReserve.reduce(0, +) - hGap * Double(cols - 1)
+    // The last column's end tick label reaches half its width past the panel.
+    let rightMargin = Swift.max(margin, widestX / 2 + 4 * u - rightReserve[cols - 1])
+    let availableW = W - margin - rightMargin - leftReserve.reduce(0, +) - rightReserve.reduce(0, +) - hGap * Double(cols - 1)
     let panelW = Swift.max(20 * u, availableW / Double(cols))
     var colX = [Double](), rowY = [Double]()
     var x = margin

@@ -201,7 +201,8 @@ public enum PanelPlotlyExporter {
         let mid = p.x.scale == .log ? (log10(s.start) + log10(s.end)) / 2 : (s.start + s.end) / 2
         annotation(s.name, x: mid, y: 1, xref: "x\(sx)", yref: "y\(sx) domain", xanchor: "center", yanchor: "top", color: "#595966", size: 11)
       }
-      for m in p.marks {
+      // A mark's label once per group, as in the image: in its first metric row.
+      for m in p.marks where p.metricRow == 0 {
         let xv = p.x.scale == .log ? log10(m.step) : m.step
         annotation(m.label, x: xv, y: 0.92, xref: "x\(sx)", yref: "y\(sx) domain", xanchor: "left", yanchor: "top", color: "#333338", size: 11, xshift: 3)
       }
