@@ -7,7 +7,7 @@ struct Render: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Render a 3D landscape of a training run to a PNG, headless.",
     subcommands: [GradientFlow.self, LossLandscape.self, Trajectory.self, Attention.self, RewardLandscape.self, Embedding.self,
-      Histogram.self, RenderFigure.self,
+      Histogram.self, RenderFigure.self, DynamicsKind.self,
     ])
 }
 
