@@ -20,7 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-targets=(jsonl-line jsonl-stream csv trainer-state tfrecord tfrecord-crc wandb wandb-crc npy hdf5-grid plotly object3d csv-grid)
+targets=(jsonl-line jsonl-stream csv trainer-state tfrecord tfrecord-crc wandb wandb-crc npy hdf5-grid plotly object3d csv-grid table-log)
 target="${1:-all}"
 seconds="${2:-20}"
 shift $(( $# > 2 ? 2 : $# ))
