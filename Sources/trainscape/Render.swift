@@ -96,6 +96,8 @@ extension Render {
 
     @OptionGroup var series: SeriesOptions
 
+    @OptionGroup var annotations: AnnotationOptions
+
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -120,7 +122,14 @@ extension Render {
       let run = try input.run(last: series.last)
       let out = try core { try GradientFlowRecipe.scene(run: run, options: recipeOptions) }
       report(out)
-      return (out.scene, out.name)
+      let spec = try annotations.spec()
+      guard !spec.isEmpty else { return (out.scene, out.name) }
+      // Stages and marks as planes across the step axis, from the raw (unsmoothed) run.
+      let a = Annotations.make(spec, tables: [series.settings.table(run)], what: run.name)
+      for m in a.marks where ReportedLines.first("\(m.label) at \(m.step)") {
+        log.info("\(m.label) at step \(ConfigValue.numberText(m.step))")
+      }
+      return (out.scene.annotated(with: a), out.name)
     }
 
     var builderOptions: GradientFlowBuilder.Options {

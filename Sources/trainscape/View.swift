@@ -88,8 +88,12 @@ extension Render.GradientFlow: ViewableKind {
     return k
   }
 
-  /// New steps extend the surface (`IncrementalGradientFlow`).
-  func followBuilder() -> (any IncrementalSceneBuilder)? { try? incrementalBuilder() }
+  /// New steps extend the surface (`IncrementalGradientFlow`); with annotations (stages move
+  /// as rows arrive) every update rebuilds the scene.
+  func followBuilder() -> (any IncrementalSceneBuilder)? {
+    guard (try? annotations.spec())?.isEmpty ?? false else { return nil }
+    return try? incrementalBuilder()
+  }
 }
 
 extension Render.LossLandscape: ViewableKind {

@@ -124,4 +124,38 @@ import TrainscapeTestSupport
       """#, args: [staged])
     #expect(stages.trimmingCharacters(in: .whitespacesAndNewlines) == "[(100, 200)] [100, 200] ['teacher', 'mixed', 'student']")
   }
+
+  /// The 3D kind: a curriculum gradient flow exported with its stage and onset planes as
+  /// named mesh3d traces in the legend, and their labels as scene annotations.
+  @Test(.tags(.python)) func gradientFlowExportsStagePlanes() throws {
+    let dir = try CLI.tempDir()
+    var lines = ""
+    for i in 0..<60 {
+      var row = "{\"step\": \(i * 10), \"curriculum/stage_index\": \(i / 20), \"hack_s\": \(i >= 35 ? 0.3 : 0)"
+      for l in 0..<4 { row += ", \"grad_norm/layer_\(l)\": \(1 + Double(l) * 0.2 + Double(i) * 0.01)" }
+      lines += row + "}\n"
+    }
+    let run = dir.appendingPathComponent("curriculum.jsonl")
+    try Data(lines.utf8).write(to: run)
+    let out = dir.appendingPathComponent("flow.plotly.json").path
+    let r = try CLI.run([
+      "export", "gradient-flow", run.path, "--stages", "curriculum/stage_index", "--stage-names", "teacher,mixed,student",
+      "--mark-first", "hack_s>0", "--mark", "9999:never", "-o", out,
+    ])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stderr.contains("first hack_s>0 at step 350"), "\(r.stderr)")
+    #expect(r.stderr.contains("never at step 9999 is outside the steps drawn (0...590): no plane"), "\(r.stderr)")
+    let text = try Python.run(#"""
+      import sys, plotly.io as pio
+      fig = pio.from_json(open(sys.argv[1]).read())
+      planes = [t for t in fig.data if t.type == "mesh3d"]
+      print([(t.name, sorted(set(t.x)), t.showlegend) for t in planes])
+      print([a.text for a in fig.layout.scene.annotations], fig.layout.showlegend)
+      """#, args: [out])
+    #expect(text == """
+      [('stage: teacher', [0], True), ('stage: mixed', [200], True), ('stage: student', [400], True), ('first hack_s>0', [350], True)]
+      ['teacher', 'mixed', 'student', 'first hack_s>0'] True
+
+      """, "\(text)")
+  }
 }

@@ -135,3 +135,43 @@ import TrainscapeTestSupport
     #expect(bottom == [100, 95])
   }
 }
+
+/// Stages and marks in 3D: a translucent plane across the step axis at each stage's start,
+/// mark and onset, named for an export's legend and labelled at its top edge.
+@Suite(.tiered) struct AnnotationPlaneTests {
+  @Test func planesSpanTheBoxAtTheirSteps() throws {
+    let rows = (0..<60).map { i -> MetricRow in
+      MetricRow(step: Int64(i * 10), values: ["stage": Double(i / 20), "hack": i >= 35 ? 0.3 : 0])
+    }
+    let run = Run(name: "cur", source: "/runs/cur.jsonl", rows: rows)
+    let spec = AnnotationSpec(
+      stagesKey: "stage", stageNames: ["teacher", "mixed", "student"], marks: [StepMark(step: 5000, label: "late")],
+      onsets: [try OnsetRule(parsing: "hack>0")])
+    let a = Annotations.make(spec, tables: [SeriesSettings().table(run)], what: "cur")
+    let scene = Scene(
+      title: "t", traces: [], x: AxisSpec(title: "step", range: 0...590), y: AxisSpec(title: "layer", range: 0...5),
+      z: AxisSpec(title: "g", scale: .log, range: 0.01...10))
+    let s = scene.annotated(with: a)
+    let meshes = s.traces.compactMap(\.mesh)
+    #expect(meshes.map(\.name) == ["stage: teacher", "stage: mixed", "stage: student", "first hack>0"])
+    #expect(meshes.map { $0.x[0] } == [0, 200, 400, 350])
+    for m in meshes {
+      #expect(m.legend && m.opacity < 0.5)
+      #expect(Set(m.x).count == 1 && Set(m.y) == [0, 5] && Set(m.z) == [0.01, 10])
+      #expect(m.i.count == 2)
+    }
+    #expect(s.pointLabels.map(\.text) == ["teacher", "mixed", "student", "first hack>0"])
+    #expect(s.pointLabels.allSatisfy { $0.y == 5 && $0.z == 10 })
+    #expect(s.notes.contains { $0.contains("late at step 5000 is outside the steps drawn (0...590): no plane") }, "\(s.notes)")
+    // Laid out: every label placed, none overlapping another.
+    let layout = FigureLayoutBuilder.layout(s, width: 800, height: 600)
+    let marks = layout.labels.filter { $0.role == .markLabel }
+    #expect(marks.map(\.text) == ["teacher", "mixed", "student", "first hack>0"])
+    for (i, x) in marks.enumerated() {
+      for y in layout.labels where y != x {
+        #expect(!PanelLayoutBuilder.overlaps(x.bounds, y.bounds), "'\(x.text)' overlaps '\(y.text)'")
+      }
+      _ = i
+    }
+  }
+}

@@ -114,3 +114,30 @@ import TrainscapeTestSupport
     #expect(switches > 10, "the onset line at x=\(x) is not dashed (\(switches) switches)")
   }
 }
+
+/// A curriculum gradient flow with three stage planes and an onset plane: golden image, and
+/// the planes' labels drawn in their colours.
+@Suite(.serialized, .tiered) struct AnnotationPlaneRenderTests {
+  @Test(.tags(.egl)) func stagedGradientFlowMatchesGolden() throws {
+    var rows: [MetricRow] = []
+    for i in 0..<60 {
+      var v: [String: Double] = ["curriculum/stage_index": Double(i / 20), "hack_s": i >= 35 ? 0.3 : 0]
+      for l in 0..<6 { v["grad_norm/layer_\(l)"] = exp(-Double(i) / 30) * (1 + Double(l) * 0.3) + 0.05 * sin(Double(i) / 2 + Double(l)) }
+      rows.append(MetricRow(step: Int64(i * 10), values: v))
+    }
+    let run = Run(name: "curriculum", source: "/runs/curriculum.jsonl", rows: rows)
+    let scene0 = try GradientFlowRecipe.scene(run: run, options: GradientFlowRecipe.Options()).scene
+    let spec = AnnotationSpec(
+      stagesKey: "curriculum/stage_index", stageNames: ["teacher", "mixed", "student"], onsets: [try OnsetRule(parsing: "hack_s>0")])
+    let scene = scene0.annotated(with: Annotations.make(spec, tables: [SeriesSettings().table(run)], what: "curriculum"))
+    #expect(scene.traces.compactMap(\.mesh).count == 4)
+    let image = try withRenderer { r in try r.render(scene, width: 480, height: 360) }
+    try goldens.assertMatches(image, golden: "gradient_flow_stages_480x360")
+    let layout = FigureLayoutBuilder.layout(scene, width: 480, height: 360)
+    let labels = layout.labels.filter { $0.role == .markLabel }
+    #expect(labels.count == 4)
+    for l in labels {
+      #expect(image.darkest(in: l.bounds) < 170, "plane label '\(l.text)' not drawn")
+    }
+  }
+}
