@@ -74,8 +74,12 @@ import TrainscapeTestSupport
     #expect(f.panels.allSatisfy { !$0.title.isEmpty })
     #expect(f.panels[2].y.range == 0.01...1 && f.panels[2].y.scale == .log)
     o.layout = .rows
+    // Side by side, series are named in the first panel of each metric row.
+    #expect(f.panels.map { $0.endLabels.map(\.text) } == [["loss", "gt"], [], ["hack", "cos"], []])
     let r = try Self.figure(o)
     #expect(r.rows == 4 && r.columns == 1 && r.panels.map(\.row) == [0, 1, 2, 3])
+    // Stacked, every panel is the first of its grid row.
+    #expect(r.panels.map { $0.endLabels.map(\.text) } == [["loss", "gt"], ["loss", "gt"], ["hack", "cos"], ["hack", "cos"]])
     #expect(try DynamicsFigure.parseYlim("2:0,1", rows: [["a"], ["b"]]) == (1, 0...1))
     #expect(try DynamicsFigure.parseYlim("b:-1,2.5", rows: [["a"], ["b", "c"]]).row == 1)
     #expect(throws: Dynamics.DataError.self) { try DynamicsFigure.parseYlim("3:0,1", rows: [["a"], ["b"]]) }

@@ -40,7 +40,8 @@ public struct Panel: Sendable, Equatable {
   public var lines: [PanelLine]
   public var stages: [PanelStage]
   public var marks: [PanelMark]
-  /// Series names written at their line ends (the first column of a metric row only).
+  /// Series names written at their line ends (only in the first panel of a metric row in its
+  /// grid row: the first column of a grid, every panel of `--layout rows`).
   public var endLabels: [EndLabel]
 }
 
@@ -253,7 +254,16 @@ public enum DynamicsFigure {
             x: AxisSpec(title: "step", scale: options.logX ? .log : .linear, range: xlo...xhi, integer: !options.logX),
             y: AxisSpec(title: yTitle, scale: options.logY ? .log : .linear, range: yr),
             bands: bands, lines: lines, stages: stages, marks: marks,
-            endLabels: g == 0 ? ends : []))
+            endLabels: ends))
+      }
+    }
+    // Series are named once per metric row and grid row: in the first panel of the row (its
+    // left neighbour shows another metric row, or there is none).
+    let placed = panels
+    for i in panels.indices {
+      let p = placed[i]
+      if placed.contains(where: { $0.row == p.row && $0.column == p.column - 1 && $0.metricRow == p.metricRow }) {
+        panels[i].endLabels = []
       }
     }
     let by = groups.keys.isEmpty ? "" : " by \(groups.keys.joined(separator: ", "))"
