@@ -101,6 +101,21 @@ import TrainscapeTestSupport
     let outText = try Python.run(check, args: [out])
     #expect(outText.hasPrefix("ok"), "\(outText)")
 
+    // --twin: kl on a right-hand axis overlaying the panel's own.
+    let twinOut = dir.appendingPathComponent("twin.plotly.json").path
+    let t = try CLI.run(["export", "dynamics", "\(Self.examples)/static_erasure_seed1.log", "--metrics", "loss,kl", "--twin", "kl", "-o", twinOut])
+    #expect(t.status == 0, "\(t.stderr)")
+    let twin = try Python.run(#"""
+      import sys, plotly.io as pio
+      fig = pio.from_json(open(sys.argv[1]).read())
+      y2 = fig.layout.yaxis2
+      print(y2.overlaying, y2.side, y2.title.text, sorted({t.yaxis for t in fig.data if t.name.startswith("kl")}),
+            sorted({t.yaxis for t in fig.data if t.name.startswith("loss")}))
+      """#, args: [twinOut])
+    #expect(twin.trimmingCharacters(in: .whitespacesAndNewlines) == "y right kl ['y2'] ['y']", "\(twin)")
+    let badTwin = try CLI.run(["export", "dynamics", Self.examples, "--metrics", "loss", "--twin", "kl", "-o", twinOut])
+    #expect(badTwin.status != 0 && badTwin.stderr.contains("--twin kl: not a key of any --metrics row"), "\(badTwin.stderr)")
+
     // Stages: a curriculum run in JSONL, stage_index 0/1/2 -> three named stages, two boundaries.
     var lines = ""
     for step in stride(from: 0, to: 300, by: 10) {

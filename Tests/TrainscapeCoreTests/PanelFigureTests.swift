@@ -132,6 +132,36 @@ import TrainscapeTestSupport
     }
   }
 
+  @Test func twinKeysGetARightHandAxis() throws {
+    var o = DynamicsFigure.Options()
+    o.twin = ["gt"]
+    let f = try Self.figure(o)
+    let plain = try Self.figure()
+    let p = f.panels[0]
+    let y2 = try #require(p.y2)
+    #expect(y2.title == "gt" && p.y.title == "loss")
+    #expect(f.panels[2].y2 == nil)
+    // gt (0.5...0.549, EMA-smoothed) is out of the left range, which is the loss's alone.
+    #expect(y2.range.lowerBound >= 0.5 && y2.range.upperBound < 0.55)
+    #expect(p.y.range.lowerBound > 1 && p.y.range != plain.panels[0].y.range)
+    #expect(p.lines.filter { $0.twin }.allSatisfy { $0.name.hasPrefix("gt") } && p.lines.filter { $0.twin }.count == 4)
+    #expect(p.endLabels.map(\.twin) == [false, true])
+    // Laid out: the right axis labelled on the last panel of the row, nothing overlapping.
+    let l = PanelLayoutBuilder.layout(f, width: 1000, height: 600)
+    let titles = l.frame.labels.filter { $0.role == .axisTitle }.map(\.text)
+    #expect(titles.filter { $0 == "gt" }.count == 1 && titles.contains("loss"))
+    for (i, a) in l.frame.labels.enumerated() {
+      for b in l.frame.labels[(i + 1)...] {
+        #expect(!PanelLayoutBuilder.overlaps(a.bounds, b.bounds), "'\(a.text)' overlaps '\(b.text)'")
+      }
+    }
+    // A row of twin keys only stays on the left axis, and says so.
+    o.twin = ["hack", "cos"]
+    let all = try Self.figure(o)
+    #expect(all.panels[2].y2 == nil && all.panels[2].lines.allSatisfy { !$0.twin })
+    #expect(all.notes.contains { $0.contains("--twin: every key of row 2 (hack, cos) is a twin key") })
+  }
+
   @Test func spreadKeepsOrderAndGaps() {
     let ys = PanelLayoutBuilder.spread([10, 11, 50, 12], minGap: 5, lo: 0, hi: 100)
     #expect(ys == [10, 15, 50, 20])
