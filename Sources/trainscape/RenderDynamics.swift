@@ -27,6 +27,21 @@ struct AnnotationOptions: ParsableArguments {
     if stageNames != nil && stages == nil { throw ValidationError("--stage-names names the stages of --stages KEY: give --stages too") }
   }
 
+  var isEmpty: Bool { mark.isEmpty && markFirst.isEmpty && stages == nil }
+
+  /// `scene` (its x axis the training step) with the stages and marks of `runs` as planes
+  /// across the step axis (`Scene.annotated`), found on the runs' raw series; the marks'
+  /// steps go to stderr once.
+  func apply(to scene: Scene, runs: [Run], settings: SeriesSettings, what: String) throws -> Scene {
+    let spec = try spec()
+    guard !spec.isEmpty else { return scene }
+    let a = Annotations.make(spec, tables: runs.map { settings.table($0) }, what: what)
+    for m in a.marks where ReportedLines.first("\(what): \(m.label) at \(m.step)") {
+      log.info("\(m.label) at step \(ConfigValue.numberText(m.step))")
+    }
+    return scene.annotated(with: a)
+  }
+
   func spec() throws -> AnnotationSpec {
     AnnotationSpec(
       stagesKey: stages,

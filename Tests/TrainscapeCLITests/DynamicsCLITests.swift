@@ -173,4 +173,20 @@ import TrainscapeTestSupport
 
       """, "\(text)")
   }
+
+  /// The other step-based 3D kinds take the same annotations: a loss-landscape sweep.
+  @Test(.tags(.python)) func lossLandscapeSweepExportsMarkPlanes() throws {
+    let dir = try CLI.tempDir()
+    let out = dir.appendingPathComponent("sweep.plotly.json").path
+    let sweep = TestPaths.packageRoot.appendingPathComponent("Assets/examples/sweep").path
+    let r = try CLI.run(["export", "loss-landscape", sweep, "--mark", "300:warm", "-o", out])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stderr.contains("warm at step 300"), "\(r.stderr)")
+    let text = try Python.run(#"""
+      import sys, plotly.io as pio
+      fig = pio.from_json(open(sys.argv[1]).read())
+      print([(t.name, sorted(set(t.x))) for t in fig.data if t.type == "mesh3d"])
+      """#, args: [out])
+    #expect(text.trimmingCharacters(in: .whitespacesAndNewlines) == "[('mark: warm', [300])]", "\(text)")
+  }
 }
