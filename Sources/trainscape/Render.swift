@@ -122,14 +122,8 @@ extension Render {
       let run = try input.run(last: series.last)
       let out = try core { try GradientFlowRecipe.scene(run: run, options: recipeOptions) }
       report(out)
-      let spec = try annotations.spec()
-      guard !spec.isEmpty else { return (out.scene, out.name) }
       // Stages and marks as planes across the step axis, from the raw (unsmoothed) run.
-      let a = Annotations.make(spec, tables: [series.settings.table(run)], what: run.name)
-      for m in a.marks where ReportedLines.first("\(m.label) at \(m.step)") {
-        log.info("\(m.label) at step \(ConfigValue.numberText(m.step))")
-      }
-      return (out.scene.annotated(with: a), out.name)
+      return (try annotations.apply(to: out.scene, runs: [run], settings: series.settings, what: run.name), out.name)
     }
 
     var builderOptions: GradientFlowBuilder.Options {
@@ -214,6 +208,8 @@ extension Render {
 
     @OptionGroup var series: SeriesOptions
 
+    @OptionGroup var annotations: AnnotationOptions
+
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -248,7 +244,12 @@ extension Render {
     func run() throws { try renderScene() }
 
     func makeScene() throws -> (Scene, String) {
-      if isGridMode { return try gridScene(paths[0]) }
+      if isGridMode {
+        if !annotations.isEmpty && ReportedLines.first("grid annotations") {
+          log.warning("--stages, --mark and --mark-first need training steps; a loss grid (\(paths[0])) has none: not drawn")
+        }
+        return try gridScene(paths[0])
+      }
       let runs = try loadRunsCached(paths, input: inputFormat, last: series.last)
       let out = try core {
         runs.count > 1
@@ -256,7 +257,7 @@ extension Render {
           : try LossLandscapeRecipe.singleRunScene(run: runs[0], options: recipeOptions)
       }
       report(out)
-      return (out.scene, out.name)
+      return (try annotations.apply(to: out.scene, runs: runs, settings: series.settings, what: out.name), out.name)
     }
 
     var recipeOptions: LossLandscapeRecipe.Options {
@@ -403,6 +404,8 @@ extension Render {
 
     @OptionGroup var series: SeriesOptions
 
+    @OptionGroup var annotations: AnnotationOptions
+
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -429,7 +432,7 @@ extension Render {
       let run = try input.run(last: nil)
       let out = try core { try HistogramRecipe.scene(run: run, options: recipeOptions) }
       report(out)
-      return (out.scene, out.name)
+      return (try annotations.apply(to: out.scene, runs: [run], settings: series.settings, what: run.name), out.name)
     }
   }
 }

@@ -27,6 +27,21 @@ struct AnnotationOptions: ParsableArguments {
     if stageNames != nil && stages == nil { throw ValidationError("--stage-names names the stages of --stages KEY: give --stages too") }
   }
 
+  var isEmpty: Bool { mark.isEmpty && markFirst.isEmpty && stages == nil }
+
+  /// `scene` (its x axis the training step) with the stages and marks of `runs` as planes
+  /// across the step axis (`Scene.annotated`), found on the runs' raw series; the marks'
+  /// steps go to stderr once.
+  func apply(to scene: Scene, runs: [Run], settings: SeriesSettings, what: String) throws -> Scene {
+    let spec = try spec()
+    guard !spec.isEmpty else { return scene }
+    let a = Annotations.make(spec, tables: runs.map { settings.table($0) }, what: what)
+    for m in a.marks where ReportedLines.first("\(what): \(m.label) at \(m.step)") {
+      log.info("\(m.label) at step \(ConfigValue.numberText(m.step))")
+    }
+    return scene.annotated(with: a)
+  }
+
   func spec() throws -> AnnotationSpec {
     AnnotationSpec(
       stagesKey: stages,
@@ -53,6 +68,9 @@ struct DynamicsArguments: ParsableArguments {
   @Option(help: ArgumentHelp("The y range of one row (repeatable); ROW is the row's number (1 = the first --metrics) or one of its keys.", valueName: "ROW:LO,HI"))
   var ylim: [String] = []
 
+  @Option(help: ArgumentHelp("Draw this key of a row on a right-hand axis with its own range (repeatable), e.g. a KL next to a loss.", valueName: "KEY"))
+  var twin: [String] = []
+
   @Flag(help: "Log-scale step axis.")
   var logX = false
 
@@ -78,6 +96,9 @@ struct DynamicsArguments: ParsableArguments {
     for y in ylim {
       do { _ = try DynamicsFigure.parseYlim(y, rows: rows) } catch let e as Dynamics.DataError { throw ValidationError(e.description) }
     }
+    for t in twin where !rows.contains(where: { $0.contains(t) }) {
+      throw ValidationError("--twin \(t): not a key of any --metrics row (\(rows.map { $0.joined(separator: ",") }.joined(separator: " | ")))")
+    }
   }
 
   /// The figure, with its notes on stderr; `output`'s options that a 2D figure does not use
@@ -95,6 +116,7 @@ struct DynamicsArguments: ParsableArguments {
     options.title = output.title
     options.ema = series.ema
     options.annotations = try annotations.spec()
+    options.twin = Set(twin)
     for y in ylim {
       let (r, range) = try DynamicsFigure.parseYlim(y, rows: rows)
       options.ylims[r] = range

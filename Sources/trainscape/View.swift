@@ -91,7 +91,7 @@ extension Render.GradientFlow: ViewableKind {
   /// New steps extend the surface (`IncrementalGradientFlow`); with annotations (stages move
   /// as rows arrive) every update rebuilds the scene.
   func followBuilder() -> (any IncrementalSceneBuilder)? {
-    guard (try? annotations.spec())?.isEmpty ?? false else { return nil }
+    guard annotations.isEmpty else { return nil }
     return try? incrementalBuilder()
   }
 }
@@ -112,7 +112,7 @@ extension Render.LossLandscape: ViewableKind {
   /// Single-run mode: the windows new rows complete extend the surface
   /// (`IncrementalLossLandscape`). Sweep mode rebuilds.
   func followBuilder() -> (any IncrementalSceneBuilder)? {
-    guard followGrowsRows else { return nil }
+    guard followGrowsRows, annotations.isEmpty else { return nil }
     return try? incrementalBuilder()
   }
 }

@@ -101,6 +101,21 @@ import TrainscapeTestSupport
     let outText = try Python.run(check, args: [out])
     #expect(outText.hasPrefix("ok"), "\(outText)")
 
+    // --twin: kl on a right-hand axis overlaying the panel's own.
+    let twinOut = dir.appendingPathComponent("twin.plotly.json").path
+    let t = try CLI.run(["export", "dynamics", "\(Self.examples)/static_erasure_seed1.log", "--metrics", "loss,kl", "--twin", "kl", "-o", twinOut])
+    #expect(t.status == 0, "\(t.stderr)")
+    let twin = try Python.run(#"""
+      import sys, plotly.io as pio
+      fig = pio.from_json(open(sys.argv[1]).read())
+      y2 = fig.layout.yaxis2
+      print(y2.overlaying, y2.side, y2.title.text, sorted({t.yaxis for t in fig.data if t.name.startswith("kl")}),
+            sorted({t.yaxis for t in fig.data if t.name.startswith("loss")}))
+      """#, args: [twinOut])
+    #expect(twin.trimmingCharacters(in: .whitespacesAndNewlines) == "y right kl ['y2'] ['y']", "\(twin)")
+    let badTwin = try CLI.run(["export", "dynamics", Self.examples, "--metrics", "loss", "--twin", "kl", "-o", twinOut])
+    #expect(badTwin.status != 0 && badTwin.stderr.contains("--twin kl: not a key of any --metrics row"), "\(badTwin.stderr)")
+
     // Stages: a curriculum run in JSONL, stage_index 0/1/2 -> three named stages, two boundaries.
     var lines = ""
     for step in stride(from: 0, to: 300, by: 10) {
@@ -157,5 +172,21 @@ import TrainscapeTestSupport
       ['teacher', 'mixed', 'student', 'first hack_s>0'] True
 
       """, "\(text)")
+  }
+
+  /// The other step-based 3D kinds take the same annotations: a loss-landscape sweep.
+  @Test(.tags(.python)) func lossLandscapeSweepExportsMarkPlanes() throws {
+    let dir = try CLI.tempDir()
+    let out = dir.appendingPathComponent("sweep.plotly.json").path
+    let sweep = TestPaths.packageRoot.appendingPathComponent("Assets/examples/sweep").path
+    let r = try CLI.run(["export", "loss-landscape", sweep, "--mark", "300:warm", "-o", out])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stderr.contains("warm at step 300"), "\(r.stderr)")
+    let text = try Python.run(#"""
+      import sys, plotly.io as pio
+      fig = pio.from_json(open(sys.argv[1]).read())
+      print([(t.name, sorted(set(t.x))) for t in fig.data if t.type == "mesh3d"])
+      """#, args: [out])
+    #expect(text.trimmingCharacters(in: .whitespacesAndNewlines) == "[('mark: warm', [300])]", "\(text)")
   }
 }

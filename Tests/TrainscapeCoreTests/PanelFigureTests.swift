@@ -74,8 +74,12 @@ import TrainscapeTestSupport
     #expect(f.panels.allSatisfy { !$0.title.isEmpty })
     #expect(f.panels[2].y.range == 0.01...1 && f.panels[2].y.scale == .log)
     o.layout = .rows
+    // Side by side, series are named in the first panel of each metric row.
+    #expect(f.panels.map { $0.endLabels.map(\.text) } == [["loss", "gt"], [], ["hack", "cos"], []])
     let r = try Self.figure(o)
     #expect(r.rows == 4 && r.columns == 1 && r.panels.map(\.row) == [0, 1, 2, 3])
+    // Stacked, every panel is the first of its grid row.
+    #expect(r.panels.map { $0.endLabels.map(\.text) } == [["loss", "gt"], ["loss", "gt"], ["hack", "cos"], ["hack", "cos"]])
     #expect(try DynamicsFigure.parseYlim("2:0,1", rows: [["a"], ["b"]]) == (1, 0...1))
     #expect(try DynamicsFigure.parseYlim("b:-1,2.5", rows: [["a"], ["b", "c"]]).row == 1)
     #expect(throws: Dynamics.DataError.self) { try DynamicsFigure.parseYlim("3:0,1", rows: [["a"], ["b"]]) }
@@ -126,6 +130,36 @@ import TrainscapeTestSupport
       let mantissa = step / pow(10, floor(log10(step)))
       #expect([1, 2, 5].contains(mantissa.rounded()), "x tick step \(step)")
     }
+  }
+
+  @Test func twinKeysGetARightHandAxis() throws {
+    var o = DynamicsFigure.Options()
+    o.twin = ["gt"]
+    let f = try Self.figure(o)
+    let plain = try Self.figure()
+    let p = f.panels[0]
+    let y2 = try #require(p.y2)
+    #expect(y2.title == "gt" && p.y.title == "loss")
+    #expect(f.panels[2].y2 == nil)
+    // gt (0.5...0.549, EMA-smoothed) is out of the left range, which is the loss's alone.
+    #expect(y2.range.lowerBound >= 0.5 && y2.range.upperBound < 0.55)
+    #expect(p.y.range.lowerBound > 1 && p.y.range != plain.panels[0].y.range)
+    #expect(p.lines.filter { $0.twin }.allSatisfy { $0.name.hasPrefix("gt") } && p.lines.filter { $0.twin }.count == 4)
+    #expect(p.endLabels.map(\.twin) == [false, true])
+    // Laid out: the right axis labelled on the last panel of the row, nothing overlapping.
+    let l = PanelLayoutBuilder.layout(f, width: 1000, height: 600)
+    let titles = l.frame.labels.filter { $0.role == .axisTitle }.map(\.text)
+    #expect(titles.filter { $0 == "gt" }.count == 1 && titles.contains("loss"))
+    for (i, a) in l.frame.labels.enumerated() {
+      for b in l.frame.labels[(i + 1)...] {
+        #expect(!PanelLayoutBuilder.overlaps(a.bounds, b.bounds), "'\(a.text)' overlaps '\(b.text)'")
+      }
+    }
+    // A row of twin keys only stays on the left axis, and says so.
+    o.twin = ["hack", "cos"]
+    let all = try Self.figure(o)
+    #expect(all.panels[2].y2 == nil && all.panels[2].lines.allSatisfy { !$0.twin })
+    #expect(all.notes.contains { $0.contains("--twin: every key of row 2 (hack, cos) is a twin key") })
   }
 
   @Test func spreadKeepsOrderAndGaps() {

@@ -35,12 +35,15 @@ public struct Panel: Sendable, Equatable {
   public var title: String
   public var x: AxisSpec
   public var y: AxisSpec
+  /// The right-hand axis of the `--twin` keys in this panel's row; nil: none.
+  public var y2: AxisSpec?
   /// Drawn in order: bands, then lines.
   public var bands: [PanelBand]
   public var lines: [PanelLine]
   public var stages: [PanelStage]
   public var marks: [PanelMark]
-  /// Series names written at their line ends (the first column of a metric row only).
+  /// Series names written at their line ends (only in the first panel of a metric row in its
+  /// grid row: the first column of a grid, every panel of `--layout rows`).
   public var endLabels: [EndLabel]
 }
 
@@ -55,6 +58,8 @@ public struct PanelLine: Sendable, Equatable {
   public var opacity: Double
   /// Pixels at 1280x720.
   public var width: Double
+  /// On the right-hand axis (`--twin`).
+  public var twin = false
 }
 
 /// A filled band between `lower` and `upper` over `x`.
@@ -65,6 +70,7 @@ public struct PanelBand: Sendable, Equatable {
   public var upper: [Double]
   public var color: RGBColor
   public var opacity: Double
+  public var twin = false
 }
 
 /// A stage of a curriculum: a shaded span of steps with its name (every other stage shaded).
@@ -89,6 +95,7 @@ public struct EndLabel: Sendable, Equatable {
   public var x: Double
   public var y: Double
   public var color: RGBColor
+  public var twin = false
 }
 
 /// Colour-blind-safe colours for the series of a row (Okabe & Ito 2008, without the yellow,
@@ -120,6 +127,9 @@ public enum DynamicsFigure {
     /// `--ylim ROW:LO,HI`, by 0-based metric row.
     public var ylims: [Int: ClosedRange<Double>] = [:]
     public var annotations = AnnotationSpec()
+    /// `--twin KEY`: keys drawn on a right-hand axis with a range of their own, left out of
+    /// their row's shared range.
+    public var twin: Set<String> = []
     public var title: String?
     /// The EMA span, for the title.
     public var ema: Int?
@@ -153,7 +163,14 @@ public enum DynamicsFigure {
   /// `tables` are the runs' tables (`RunGroups.runs` order) for the annotations.
   public static func make(_ data: DynamicsData, tables: [MetricTable], options: Options) -> PanelFigure {
     var notes = data.notes
-    let ranges = data.rowRanges(logY: options.logY, ylims: options.ylims)
+    // A row whose keys are all --twin keys has no left-hand axis to share: its keys stay left.
+    let twinByRow = data.rows.map { keys in keys.allSatisfy(options.twin.contains) ? [] : Set(keys).intersection(options.twin) }
+    for (r, keys) in data.rows.enumerated() where twinByRow[r].isEmpty && !Set(keys).isDisjoint(with: options.twin) {
+      notes.append("--twin: every key of row \(r + 1) (\(keys.joined(separator: ", "))) is a twin key; drawn on the left-hand axis")
+    }
+    let ranges = data.rows.indices.map { r in
+      Dynamics.rowRange(data.panels[r], keys: Set(data.rows[r]).subtracting(twinByRow[r]), logY: options.logY, ylim: options.ylims[r])
+    }
     // x: every drawn step of every panel.
     var xlo = Double.infinity, xhi = -Double.infinity
     for row in data.panels {
@@ -194,7 +211,14 @@ public enum DynamicsFigure {
     var panels: [Panel] = []
     for r in 0..<nRows {
       let yr = ranges[r] ?? (options.logY ? 1...10 : 0...1)
-      let yTitle = data.rows[r].joined(separator: ", ")
+      let twinKeys = data.rows[r].filter { twinByRow[r].contains($0) }
+      let yTitle = data.rows[r].filter { !twinByRow[r].contains($0) }.joined(separator: ", ")
+      let y2: AxisSpec? =
+        twinKeys.isEmpty
+        ? nil
+        : AxisSpec(
+          title: twinKeys.joined(separator: ", "), scale: options.logY ? .log : .linear,
+          range: Dynamics.rowRange(data.panels[r], keys: Set(twinKeys), logY: options.logY) ?? (options.logY ? 1...10 : 0...1))
       for g in 0..<nGroups {
         let dp = data.panels[r][g]
         let group = groups.groups[g]
@@ -207,22 +231,23 @@ public enum DynamicsFigure {
         var lines: [PanelLine] = [], bands: [PanelBand] = [], ends: [EndLabel] = []
         for (k, s) in dp.series.enumerated() {
           let color = SeriesPalette.color(k)
+          let onTwin = twinByRow[r].contains(s.key)
           if let lo = s.lower, let hi = s.upper {
-            bands.append(PanelBand(name: "\(s.key) band", x: s.grid, lower: lo, upper: hi, color: color, opacity: 0.16))
+            bands.append(PanelBand(name: "\(s.key) band", x: s.grid, lower: lo, upper: hi, color: color, opacity: 0.16, twin: onTwin))
           }
           for seed in s.seeds {
             lines.append(
               PanelLine(
                 name: "\(s.key) \(seed.label)", role: .seed, x: seed.steps.map(Double.init), y: seed.smoothed,
-                color: color, opacity: 0.35, width: 1))
+                color: color, opacity: 0.35, width: 1, twin: onTwin))
           }
           if !s.mean.isEmpty {
-            lines.append(PanelLine(name: "\(s.key) mean", role: .mean, x: s.grid, y: s.mean, color: color, opacity: 1, width: 2.6))
+            lines.append(PanelLine(name: "\(s.key) mean", role: .mean, x: s.grid, y: s.mean, color: color, opacity: 1, width: 2.6, twin: onTwin))
           }
           // The label sits at the end of the mean line (else the last seed's).
           let candidates = s.mean.isEmpty ? (s.seeds.last.map { ($0.steps.map(Double.init), $0.smoothed) }) : (s.grid, s.mean)
           if let (xs, ys) = candidates, let i = ys.lastIndex(where: { $0.isFinite }) {
-            ends.append(EndLabel(text: s.key, x: xs[i], y: ys[i], color: color))
+            ends.append(EndLabel(text: s.key, x: xs[i], y: ys[i], color: color, twin: onTwin))
           }
         }
         var stages: [PanelStage] = [], marks: [PanelMark] = []
@@ -251,9 +276,18 @@ public enum DynamicsFigure {
           Panel(
             row: pr, column: pc, metricRow: r, group: g, title: showTitle ? groupTitle : "",
             x: AxisSpec(title: "step", scale: options.logX ? .log : .linear, range: xlo...xhi, integer: !options.logX),
-            y: AxisSpec(title: yTitle, scale: options.logY ? .log : .linear, range: yr),
+            y: AxisSpec(title: yTitle, scale: options.logY ? .log : .linear, range: yr), y2: y2,
             bands: bands, lines: lines, stages: stages, marks: marks,
-            endLabels: g == 0 ? ends : []))
+            endLabels: ends))
+      }
+    }
+    // Series are named once per metric row and grid row: in the first panel of the row (its
+    // left neighbour shows another metric row, or there is none).
+    let placed = panels
+    for i in panels.indices {
+      let p = placed[i]
+      if placed.contains(where: { $0.row == p.row && $0.column == p.column - 1 && $0.metricRow == p.metricRow }) {
+        panels[i].endLabels = []
       }
     }
     let by = groups.keys.isEmpty ? "" : " by \(groups.keys.joined(separator: ", "))"

@@ -50,7 +50,7 @@ struct Ink {
     let width = l.width * Swift.max(unit, 0.6)
     var last: PixelPoint? = nil
     for (xv, yv) in zip(l.x, l.y) {
-      let p = PixelPoint(map.px(xv), map.py(yv))
+      let p = PixelPoint(map.px(xv), map.py(yv, twin: l.twin))
       guard p.x.isFinite, p.y.isFinite else {
         last = nil
         continue
@@ -73,7 +73,7 @@ struct Ink {
     func clampY(_ y: Double) -> Double { Swift.min(r.maxY, Swift.max(r.y, y)) }
     var prev: (x: Double, lo: Double, hi: Double)? = nil
     for i in b.x.indices {
-      let x = map.px(b.x[i]), lo = map.py(b.lower[i]), hi = map.py(b.upper[i])
+      let x = map.px(b.x[i]), lo = map.py(b.lower[i], twin: b.twin), hi = map.py(b.upper[i], twin: b.twin)
       guard x.isFinite, lo.isFinite, hi.isFinite else {
         prev = nil
         continue

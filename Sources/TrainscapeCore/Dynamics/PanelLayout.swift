@@ -35,6 +35,11 @@ public enum PanelLayoutBuilder {
     // differs from its left neighbour's (its y range differs).
     func left(of i: Int) -> Panel? { panels.first { $0.row == panels[i].row && $0.column == panels[i].column - 1 } }
     let showsY = panels.indices.map { i in left(of: i).map { $0.metricRow != panels[i].metricRow } ?? true }
+    // A right-hand (--twin) axis is labelled on the last panel of its metric row in a grid row.
+    let showsY2 = panels.indices.map { i in
+      panels[i].y2 != nil
+        && !panels.contains { $0.row == panels[i].row && $0.column == panels[i].column + 1 && $0.metricRow == panels[i].metricRow }
+    }
     let bottomRow = panels.map(\.row).max() ?? 0
     // Y ticks per metric row (shared by its panels), chosen for the panel height below.
     let tickLabelH = ink.extent("0", size: tickSize).h
@@ -47,6 +52,12 @@ public enum PanelLayoutBuilder {
     let availableH = H - top - bottomReserve - vGap * Double(rows - 1) - titleReserve.reduce(0, +)
     let panelH = Swift.max(20 * u, availableH / Double(rows))
     let yTicksByPanel = panels.map { p in yTicks(p.y, height: panelH, labelHeight: tickLabelH) }
+    let y2TicksByPanel = panels.map { p in p.y2.map { yTicks($0, height: panelH, labelHeight: tickLabelH) } ?? [] }
+    let twinWidth = panels.indices.map { i -> Double in
+      guard showsY2[i] else { return 0 }
+      let w = y2TicksByPanel[i].map { ink.extent($0.label, size: tickSize).w }.max() ?? 0
+      return tickLen + gap + w + gap + axisTitleH + gap
+    }
     // Left reserve of each column: the widest y tick label and the y title of a labelled panel.
     var leftReserve = [Double](repeating: 8 * u, count: cols)
     var rightReserve = [Double](repeating: 0, count: cols)
@@ -55,10 +66,12 @@ public enum PanelLayoutBuilder {
         let w = yTicksByPanel[i].map { ink.extent($0.label, size: tickSize).w }.max() ?? 0
         leftReserve[p.column] = Swift.max(leftReserve[p.column], tickLen + gap + w + gap + axisTitleH + gap)
       }
+      var right = twinWidth[i]
       if !p.endLabels.isEmpty {
         let w = p.endLabels.map { ink.extent($0.text, size: endSize).w }.max() ?? 0
-        rightReserve[p.column] = Swift.max(rightReserve[p.column], 6 * u + w + 4 * u)
+        right += 6 * u + w + 4 * u
       }
+      rightReserve[p.column] = Swift.max(rightReserve[p.column], right)
     }
     // Room between columns for the x tick labels at the panels' ends (the widest one).
     let widestX = panels.map { p in p.x.ticks(target: 6).map { ink.extent($0.label, size: tickSize).w }.max() ?? 0 }.max() ?? 0
@@ -88,7 +101,7 @@ public enum PanelLayoutBuilder {
         x: colX[Swift.min(p.column, cols - 1)].rounded(), y: rowY[Swift.min(p.row, rows - 1)].rounded(),
         width: panelW.rounded(), height: panelH.rounded())
       rects.append(rect)
-      let map = PanelMap(x: p.x, y: p.y, rect: rect)
+      let map = PanelMap(x: p.x, y: p.y, rect: rect, y2: p.y2)
       // Stages: every other one shaded, boundaries as thin lines, names at the top.
       for s in p.stages {
         let x0 = map.px(s.start), x1 = map.px(s.end)
@@ -147,6 +160,25 @@ public enum PanelLayoutBuilder {
           ink.text(t.label, size: tickSize, role: .tickLabel, at: PixelPoint(px, rect.maxY + tickLen + gap + tickLabelH / 2))
         }
       }
+      if let y2 = p.y2 {
+        // The right-hand axis: spine, ticks, and labels on the last panel of the row.
+        ink.line(PixelPoint(rect.maxX + 0.5, rect.y), PixelPoint(rect.maxX + 0.5, rect.maxY + 1), edge, width: spine)
+        for t in y2TicksByPanel[i] {
+          let py = map.py(t.value, twin: true)
+          guard py.isFinite, py >= rect.y - 0.5, py <= rect.maxY + 0.5 else { continue }
+          ink.line(PixelPoint(rect.maxX, py), PixelPoint(rect.maxX + tickLen, py), edge, width: style.edgeWidth * u)
+          if showsY2[i] {
+            let e = ink.extent(t.label, size: tickSize)
+            ink.text(t.label, size: tickSize, role: .tickLabel, at: PixelPoint(rect.maxX + tickLen + gap + e.w / 2, py))
+          }
+        }
+        if showsY2[i] {
+          let w = y2TicksByPanel[i].map { ink.extent($0.label, size: tickSize).w }.max() ?? 0
+          ink.text(
+            fitted(y2.title, width: rect.height, size: axisTitleSize, ink: ink), size: axisTitleSize, role: .axisTitle,
+            at: PixelPoint(rect.maxX + tickLen + gap + w + gap + axisTitleH / 2, rect.y + rect.height / 2), rotated: true)
+        }
+      }
       if p.row == bottomRow {
         ink.text(
           p.x.title, size: axisTitleSize, role: .axisTitle,
@@ -203,13 +235,13 @@ public enum PanelLayoutBuilder {
       if !p.endLabels.isEmpty {
         let h = ink.extent("Ag", size: endSize).h
         let wanted = p.endLabels.map { l -> Double in
-          let py = map.py(l.y)
+          let py = map.py(l.y, twin: l.twin)
           return py.isFinite ? Swift.min(rect.maxY, Swift.max(rect.y, py)) : rect.maxY
         }
         let ys = spread(wanted, minGap: h + 1 * u, lo: rect.y - h / 2, hi: rect.maxY + h / 2)
         for (k, l) in p.endLabels.enumerated() {
           let e = ink.extent(l.text, size: endSize)
-          ink.text(l.text, size: endSize, role: .seriesLabel, at: PixelPoint(rect.maxX + 6 * u + e.w / 2, ys[k]), color: RGBA(l.color))
+          ink.text(l.text, size: endSize, role: .seriesLabel, at: PixelPoint(rect.maxX + twinWidth[i] + 6 * u + e.w / 2, ys[k]), color: RGBA(l.color))
         }
       }
     }
@@ -277,6 +309,8 @@ struct PanelMap {
   var x: AxisSpec
   var y: AxisSpec
   var rect: PixelRect
+  /// The right-hand axis (`--twin`).
+  var y2: AxisSpec? = nil
   func px(_ v: Double) -> Double { rect.x + x.fraction(v) * rect.width }
-  func py(_ v: Double) -> Double { rect.maxY - y.fraction(v) * rect.height }
+  func py(_ v: Double, twin: Bool = false) -> Double { rect.maxY - (twin ? y2 ?? y : y).fraction(v) * rect.height }
 }

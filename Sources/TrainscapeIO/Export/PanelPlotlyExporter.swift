@@ -28,7 +28,10 @@ public enum PanelPlotlyExporter {
     func rgba(_ c: RGBColor, _ a: Double) -> String {
       "rgba(\(Int((c.r * 255).rounded())),\(Int((c.g * 255).rounded())),\(Int((c.b * 255).rounded())),\(a))"
     }
-    func scatter(_ name: String, x: [Double], y: [Double], panel i: Int, line: String, extra: String = "") {
+    // A panel with a --twin axis gets one more y axis, numbered after the panels' own.
+    var twinAxis: [Int: String] = [:]
+    for (i, p) in figure.panels.enumerated() where p.y2 != nil { twinAxis[i] = "\(figure.panels.count + twinAxis.count + 1)" }
+    func scatter(_ name: String, x: [Double], y: [Double], panel i: Int, line: String, extra: String = "", twin: Bool = false) {
       if w.bytes.last != UInt8(ascii: "[") { w.byte(UInt8(ascii: ",")) }
       w.raw("{\"type\":\"scatter\",\"mode\":\"lines\",\"name\":")
       w.string(name)
@@ -39,7 +42,7 @@ public enum PanelPlotlyExporter {
       w.raw(",\"xaxis\":")
       w.string("x" + axisSuffix(i))
       w.raw(",\"yaxis\":")
-      w.string("y" + axisSuffix(i))
+      w.string("y" + (twin ? twinAxis[i] ?? axisSuffix(i) : axisSuffix(i)))
       w.raw(",\"showlegend\":false,\"line\":")
       w.bytes.append(contentsOf: Array(line.utf8))
       w.bytes.append(contentsOf: Array(extra.utf8))
@@ -48,16 +51,16 @@ public enum PanelPlotlyExporter {
     w.raw("{\"data\":[")
     for (i, p) in figure.panels.enumerated() {
       for b in p.bands {
-        scatter(b.name + " lower", x: b.x, y: b.lower, panel: i, line: "{\"width\":0}", extra: ",\"hoverinfo\":\"skip\"")
+        scatter(b.name + " lower", x: b.x, y: b.lower, panel: i, line: "{\"width\":0}", extra: ",\"hoverinfo\":\"skip\"", twin: b.twin)
         scatter(
           b.name, x: b.x, y: b.upper, panel: i, line: "{\"width\":0}",
-          extra: ",\"fill\":\"tonexty\",\"fillcolor\":\"\(rgba(b.color, b.opacity))\",\"hoverinfo\":\"skip\"")
+          extra: ",\"fill\":\"tonexty\",\"fillcolor\":\"\(rgba(b.color, b.opacity))\",\"hoverinfo\":\"skip\"", twin: b.twin)
       }
       for l in p.lines where l.role == .seed {
-        scatter(l.name, x: l.x, y: l.y, panel: i, line: "{\"width\":\(l.width),\"color\":\"\(rgba(l.color, l.opacity))\"}")
+        scatter(l.name, x: l.x, y: l.y, panel: i, line: "{\"width\":\(l.width),\"color\":\"\(rgba(l.color, l.opacity))\"}", twin: l.twin)
       }
       for l in p.lines where l.role == .mean {
-        scatter(l.name, x: l.x, y: l.y, panel: i, line: "{\"width\":\(l.width),\"color\":\"\(rgba(l.color, l.opacity))\"}")
+        scatter(l.name, x: l.x, y: l.y, panel: i, line: "{\"width\":\(l.width),\"color\":\"\(rgba(l.color, l.opacity))\"}", twin: l.twin)
       }
     }
     w.raw("],\"layout\":{\"title\":{\"text\":")
@@ -101,6 +104,25 @@ public enum PanelPlotlyExporter {
         if axis.integer { w.raw(",\"tickformat\":\"d\"") }
         w.raw("}")
       }
+    }
+    for (i, p) in figure.panels.enumerated() {
+      guard let y2 = p.y2, let n = twinAxis[i] else { continue }
+      w.raw(",")
+      w.string("yaxis" + n)
+      w.raw(":{\"type\":")
+      w.string(y2.scale == .log ? "log" : "linear")
+      let (lo, hi) = y2.transformedRange
+      w.raw(",\"range\":[")
+      w.number(lo)
+      w.raw(",")
+      w.number(hi)
+      w.raw("],\"overlaying\":")
+      w.string("y" + axisSuffix(i))
+      w.raw(",\"anchor\":")
+      w.string("x" + axisSuffix(i))
+      w.raw(",\"side\":\"right\",\"showgrid\":false,\"ticks\":\"outside\",\"title\":{\"text\":")
+      w.string(y2.title)
+      w.raw("}}")
     }
     // Shapes: stages, then marks.
     w.raw(",\"shapes\":[")
@@ -195,7 +217,7 @@ public enum PanelPlotlyExporter {
       for e in p.endLabels {
         let yv = p.y.scale == .log ? log10(e.y) : e.y
         let xv = p.x.scale == .log ? log10(e.x) : e.x
-        annotation(e.text, x: xv, y: yv, xref: "x\(sx)", yref: "y\(sx)", xanchor: "left", yanchor: "middle", color: e.color.hex, size: 12, xshift: 4)
+        annotation(e.text, x: xv, y: yv, xref: "x\(sx)", yref: "y" + (e.twin ? twinAxis[i] ?? sx : sx), xanchor: "left", yanchor: "middle", color: e.color.hex, size: 12, xshift: 4)
       }
       for s in p.stages {
         let mid = p.x.scale == .log ? (log10(s.start) + log10(s.end)) / 2 : (s.start + s.end) / 2
