@@ -73,6 +73,11 @@ extension Render {
 
     @OptionGroup var input: RunOptions
 
+    @Argument(help: "More runs, drawn as panels with --facet-by or --facet-by-name.")
+    var moreRuns: [String] = []
+
+    @OptionGroup var facet: FacetOptions
+
     @Option(help: "The metric family to draw, by name as `trainscape info` lists it (default: the one gradient family; see docs/input-naming.md).")
     var family: String?
 
@@ -102,9 +107,12 @@ extension Render {
 
     func validate() throws {
       if family != nil && familyPattern != nil { throw ValidationError("give --family or --family-pattern, not both") }
+      if !moreRuns.isEmpty && facet.isEmpty {
+        throw ValidationError("\(moreRuns.count + 1) runs given: gradient-flow draws one run, or one panel per group with --facet-by KEY (or --facet-by-name PATTERN)")
+      }
     }
 
-    func run() throws { try renderScene() }
+    func run() throws { try facet.isEmpty ? renderScene() : renderFacets() }
 
     var recipeOptions: GradientFlowRecipe.Options {
       var o = GradientFlowRecipe.Options()
@@ -119,6 +127,7 @@ extension Render {
     }
 
     func makeScene() throws -> (Scene, String) {
+      try facet.refuse(kind: Self.kindName)
       let run = try input.run(last: series.last)
       let out = try core { try GradientFlowRecipe.scene(run: run, options: recipeOptions) }
       report(out)
@@ -139,6 +148,7 @@ extension Render {
     /// The incremental builder for `view --follow`, seeded with the rows read so far: the same
     /// choices as `makeScene` (family, options, --ema, --max-steps, --steps, --last).
     func incrementalBuilder() throws -> IncrementalGradientFlow {
+      try facet.refuse(kind: Self.kindName)
       let run = try input.run(last: series.last)
       return try core { try GradientFlowRecipe.incrementalBuilder(run: run, options: recipeOptions) }
     }

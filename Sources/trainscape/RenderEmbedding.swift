@@ -151,8 +151,19 @@ extension Render {
     }
 
     func run() throws {
+      if let (figure, name) = try facetFigure() {
+        return try output.renderAndWrite(figure, kind: "embedding-\(method.rawValue)", runName: name, suffix: "")
+      }
       let (scene, name) = try makeScene()
       try output.renderAndWrite(scene, kind: "embedding-\(method.rawValue)", runName: name)
+    }
+
+    /// With a split: the train and validation points as two panels (`render`, `turntable`).
+    func facetFigure() throws -> (FacetFigure, String)? {
+      let layout = try layout()
+      guard let figure = try core({ try EmbeddingRecipe.splitTrajectories(layout, options: recipeOptions) }) else { return nil }
+      if ReportedLines.first("split panels") { log.info("train and validation points in two panels, as the last checkpoint splits them") }
+      return (figure, layout.name)
     }
 
     func makeScene() throws -> (Scene, String) {
@@ -231,6 +242,15 @@ struct EmbeddingAnimateCommand: ParsableCommand {
           return s
         }, verb: "animate", fileNames: fileNames,
         frameInfo: (0..<count).map { EmbeddingRecipe.frameInfo(layout, frame: $0) }, inputs: inputs,
-        extraOptions: extra))
+        extraOptions: extra, facets: try splitFrames(layout, options: options, cameras: cameras)))
+  }
+
+  /// With a split: each frame's train and validation points as two panels.
+  func splitFrames(_ layout: EmbeddingRecipe.Layout, options: EmbeddingRecipe.Options, cameras: [Camera]) throws -> ((Int) -> FacetFigure)? {
+    guard layout.hasSplit else { return nil }
+    let figures = try (0..<layout.count).map { i in try core { try EmbeddingRecipe.splitFrame(layout, frame: i, options: options) } }
+    guard figures.allSatisfy({ $0 != nil }) else { return nil }
+    log.info("train and validation points in two panels per frame")
+    return { i in figures[i]!.withCamera(cameras[i]) }
   }
 }

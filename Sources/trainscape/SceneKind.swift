@@ -12,11 +12,14 @@ protocol SceneKind: ParsableCommand {
   func makeScene() throws -> (Scene, String)
   /// `export KIND` (default: `ExportCommand<Self>`; a kind with export-only options has its own).
   static var exportCommand: ParsableCommand.Type { get }
+  /// The small multiples `--facet-by` asks for (nil without it, and for kinds without it).
+  func facetFigure() throws -> (FacetFigure, String)?
 }
 
 extension SceneKind {
   static var kindName: String { configuration.commandName ?? "\(Self.self)" }
   static var exportCommand: ParsableCommand.Type { ExportCommand<Self>.self }
+  func facetFigure() throws -> (FacetFigure, String)? { nil }
 
   /// `render KIND`: draw the scene to a PNG.
   func renderScene() throws {

@@ -91,6 +91,8 @@ struct FrameSequence {
   var inputs: [String]? = nil
   /// Options the manifest records besides the frame options.
   var extraOptions: [String: String] = [:]
+  /// Frames of small multiples (`--facet-by`): frame `i` is this figure, not `scene(i)`.
+  var facets: ((Int) -> FacetFigure)? = nil
 }
 
 /// Renders frames to `NAME_0000.png ...` in a new run folder (or in place), with a manifest
@@ -122,6 +124,7 @@ struct FrameWriter {
     progress: ((Int, Int) -> Void)? = nil
   ) throws {
     let (w, h) = (output.size.width, output.size.height)
+    if let facets = sequence.facets { return try renderFacetFrames(facets, range: range, renderer: renderer, width: w, height: h, sink: sink, progress: progress) }
     FramePipeline.returnLargeBuffersToTheSystem()
     let pipeline = FramePipeline(renderer: renderer, width: w, height: h)
     let budget = options.quality.triangleBudget(width: w, height: h)
@@ -305,6 +308,7 @@ struct TurntableCommand<Kind: SceneKind>: ParsableCommand {
 
   /// The orbit: the scene built once, only the camera moving.
   func frameSequence() throws -> FrameSequence {
+    if let sequence = try facetSequence() { return sequence }
     let (base, name) = try scene.makeScene()
     for note in base.notes { log.notice("\(note)") }
     let cameras = FramePipeline.turntableCameras(base: base.camera, frames: frames.frames, elevation: elevation)

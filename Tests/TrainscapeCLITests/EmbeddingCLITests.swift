@@ -43,7 +43,7 @@ import TrainscapeTestSupport
     ]
     let r = try CLI.run(args)
     #expect(r.status == 0, "stderr: \(r.stderr)")
-    for said in ["labels: ", "split: ", "predictions: ", "one panel", "UMAP fitted per checkpoint", "checkpoints drawn: epoch 0, epoch 10, epoch 20"] {
+    for said in ["labels: ", "split: ", "predictions: ", "two panels", "UMAP fitted per checkpoint", "checkpoints drawn: epoch 0, epoch 10, epoch 20"] {
       #expect(r.stderr.contains(said), "stderr does not say '\(said)': \(r.stderr)")
     }
     let run1 = out + "/run_001"

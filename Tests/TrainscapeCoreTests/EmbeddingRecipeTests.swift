@@ -84,12 +84,25 @@ import Testing
     // With a split, only validation points count, and they are drawn as rings.
     for c in 0..<3 { input.checkpoints[c].split = (0..<20).map { $0 < 3 ? .validation : $0 % 2 == 0 ? .train : .validation } }
     let split = try EmbeddingRecipe.layout(input)
-    #expect(split.hasSplit && split.notes.contains { $0.contains("one panel") && $0.contains("rings") })
+    #expect(split.hasSplit && split.notes.contains { $0.contains("two panels") && $0.contains("rings") })
     let f0 = try EmbeddingRecipe.frameScene(split, frame: 0)
     // Wrong at checkpoint 0: points 0-5; validation among them: 0, 1, 2, 3, 5.
     #expect(f0.title.contains("5 misclassified"))
     let rings = f0.traces.compactMap { try? scatter($0) }.filter { $0.symbol == .ring && $0.count > 0 }
     #expect(!rings.isEmpty && f0.traces.contains { $0.name == "validation" })
+    // Two panels of one frame: train (even points from 4: 8) and validation (0-3 and odd
+    // points: 12), each with its own crosses counted in its title (wrong: points 0-5).
+    let panels = try #require(try EmbeddingRecipe.splitFrame(split, frame: 0))
+    #expect(panels.panels.map(\.title) == [
+      "train (8 points) - epoch 0, accuracy 0.8750, 1 misclassified",
+      "validation (12 points) - epoch 0, accuracy 0.5833, 5 misclassified",
+    ])
+    #expect(panels.panels.map { $0.traces.compactMap { try? scatter($0) }.filter { $0.symbol == .cross }.map(\.count) } == [[1], [5]])
+    #expect(panels.panels.allSatisfy { $0.x == panels.panels[0].x && $0.camera == panels.panels[0].camera })
+    #expect(panels.title.contains("epoch 0") && panels.title.contains("validation accuracy"))
+    let paths = try #require(try EmbeddingRecipe.splitTrajectories(split))
+    #expect(paths.panels.map(\.title) == ["train (8 points) - 0 misclassified at epoch 10", "validation (12 points) - 2 misclassified at epoch 10"])
+    #expect(try EmbeddingRecipe.splitFrame(layout, frame: 0) == nil)
   }
 
   @Test func checkpointSelection() throws {

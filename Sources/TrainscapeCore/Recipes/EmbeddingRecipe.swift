@@ -230,7 +230,7 @@ public enum EmbeddingRecipe {
     let hasSplit = checkpoints.contains { $0.split != nil }
     if hasSplit {
       notes.append(
-        "train and validation are drawn in one panel (train as dots, validation as rings); two panels side by side need the multi-panel layout that is not built yet")
+        "a train/validation split: render, turntable and animate draw them as two panels; export and view draw one (train as dots, validation as rings)")
     }
     let subset = EmbeddingSnapshots(name: input.name, checkpoints: checkpoints, points: k, dimensions: 0, data: [])
     return Layout(
