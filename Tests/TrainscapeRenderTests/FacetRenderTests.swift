@@ -32,7 +32,8 @@ import TrainscapeTestSupport
       }
       if used, start == nil { start = x }
       if !used, let s = start {
-        runs.append(s..<x)
+        // A gap of a few pixels (between a tick label and the axes box) is inside a panel.
+        if let last = runs.last, s - last.upperBound <= 12 { runs[runs.count - 1] = last.lowerBound..<x } else { runs.append(s..<x) }
         start = nil
       }
     }
@@ -40,11 +41,21 @@ import TrainscapeTestSupport
   }
 
   /// Vertical strips that run through the whole colour map, top (high) to bottom (low), at
-  /// least `minHeight` pixels tall: colour bars. Adjacent columns count once.
+  /// least `minHeight` pixels tall: colour bars. Adjacent columns count once. (Greys are
+  /// skipped: the colour map must be one without greys, as plasma.)
   static func colorBarStrips(_ image: RGBAImage, colormap: Colormap, minHeight: Int) -> Int {
     let table = (0..<256).map { i in (Int(colormap.table[i * 3]), Int(colormap.table[i * 3 + 1]), Int(colormap.table[i * 3 + 2])) }
+    var cache: [Int: Int?] = [:]
     func index(_ x: Int, _ y: Int) -> Int? {
       let (r, g, b) = image.rgb(x, y)
+      if max(r, g, b) - min(r, g, b) < 40 { return nil }  // greys: no colour of plasma
+      let key = (r << 16) | (g << 8) | b
+      if let known = cache[key] { return known }
+      let found = nearest(r, g, b)
+      cache[key] = found
+      return found
+    }
+    func nearest(_ r: Int, _ g: Int, _ b: Int) -> Int? {
       let best = table.indices.min { a, c in
         let d0 = abs(table[a].0 - r) + abs(table[a].1 - g) + abs(table[a].2 - b)
         let d1 = abs(table[c].0 - r) + abs(table[c].1 - g) + abs(table[c].2 - b)
@@ -80,7 +91,7 @@ import TrainscapeTestSupport
     return strips
   }
 
-  @Test(.tags(.egl, .slow)) func exampleFacetsMatchGoldenAndReadRight() throws {
+  @Test(.tags(.egl)) func exampleFacetsMatchGoldenAndReadRight() throws {
     let groups = try Self.exampleGroups()
     let out = try GradientFlowRecipe.facets(groups: groups, options: GradientFlowRecipe.Options())
     let figure = out.figure
@@ -154,5 +165,44 @@ import TrainscapeTestSupport
     #expect(distance(a5, b5) <= 24, "5 is \(a5) in A and \(b5) in B")
     // Different values: clearly different colours.
     #expect(distance(a2, a5) > 80 && distance(b5, b10) > 80, "2: \(a2), 5: \(a5), 10: \(b10)")
+  }
+}
+
+/// Train and validation as two panels of one `animate embedding` frame: golden image, and the
+/// red crosses of each panel's misclassified points drawn inside that panel.
+@Suite(.serialized, .tiered) struct EmbeddingSplitRenderTests {
+  @Test(.tags(.egl)) func trainAndValidationPanelsWithCrossesMatchGolden() throws {
+    // 40 points in 6 dimensions, 2 classes drifting apart over 3 checkpoints; every 4th point
+    // is validation; points 0-7 are predicted wrong (2 validation, 6 train).
+    let t = 3, n = 40, d = 6
+    var rng = SplitMix64(seed: 7)
+    var data: [Double] = []
+    for c in 0..<t {
+      for i in 0..<n {
+        for j in 0..<d { data.append(Double(i % 2) * Double(c + 1) * 1.5 * Double(j % 3 == 0 ? 1 : 0.3) + 0.5 * rng.normal()) }
+      }
+    }
+    let labels = (0..<n).map { "class \($0 % 2)" }
+    let predictions = (0..<n).map { $0 < 8 ? "class \(($0 + 1) % 2)" : "class \($0 % 2)" }
+    let split: [EmbeddingSnapshots.Split] = (0..<n).map { $0 % 4 == 0 ? .validation : .train }
+    let input = EmbeddingSnapshots(
+      name: "split", checkpoints: (0..<t).map { .init(name: "epoch_\($0)", epoch: $0, labels: labels, predictions: predictions, split: split) },
+      points: n, dimensions: d, data: data)
+    let layout = try EmbeddingRecipe.layout(input)
+    let figure = try #require(try EmbeddingRecipe.splitFrame(layout, frame: 2))
+    #expect(figure.panels.map(\.title) == [
+      "train (30 points) - epoch 2, accuracy 0.8000, 6 misclassified",
+      "validation (10 points) - epoch 2, accuracy 0.8000, 2 misclassified",
+    ])
+    let (w, h) = (800, 340)
+    let image = try withRenderer { r in try r.render(figure, width: w, height: h) }
+    // Tolerance: the default (as every golden here).
+    try goldens.assertMatches(image, golden: "embedding_split_panels_800x340")
+    let rects = FacetLayoutBuilder.layout(figure, width: w, height: h).panelRects
+    #expect(rects.count == 2 && figure.colorBar == nil)
+    // Red crosses in each panel (the cross colour, #e8000b), more in train's than validation's.
+    let red = try #require(RGBColor(hex: "#e8000b"))
+    let counts = rects.map { DynamicsRenderTests.count(image, red, in: $0, tolerance: 40) }
+    #expect(counts[0] > 20 && counts[1] > 8 && counts[0] > counts[1], "\(counts)")
   }
 }

@@ -42,7 +42,9 @@ extension EmbeddingRecipe {
       guard let sub = subset(layout, set, at: k) else { continue }
       var o = options
       o.title = "\(name) (\(sub.points.count) points)"
-      panels.append(try draw(sub, o))
+      var scene = try draw(sub, o)
+      scene.cornerLabel = nil  // the figure's title says the checkpoint once
+      panels.append(scene)
     }
     guard !panels.isEmpty else { return nil }
     var figure = FacetFigure.shared(title: title, panels: panels)
