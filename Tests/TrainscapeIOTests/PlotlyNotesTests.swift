@@ -80,5 +80,8 @@ import TrainscapeCore
     #expect(s.notes.contains { $0.hasPrefix("s: 1 points lie outside") && $0.contains("whole grid cells") })
     // No range set: nothing is clipped, no note.
     #expect(try scene(#"{"data":[{"type":"scatter3d","x":[0,9],"y":[0,9],"z":[0,9]}]}"#).notes.isEmpty)
+    // autorange true wins over a range, as in plotly.js (gl3d_opacity-surface): nothing clipped.
+    let auto = try scene(#"{"data":[{"type":"scatter3d","x":[0,9],"y":[0,9],"z":[0,9]}],"layout":{"scene":{"zaxis":{"range":[1,2],"autorange":true}}}}"#)
+    #expect(auto.notes.isEmpty && auto.z.range == 0...9, "\(auto.notes)")
   }
 }

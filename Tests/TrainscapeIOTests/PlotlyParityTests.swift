@@ -68,6 +68,15 @@ import TrainscapeCore
     #expect(ok.notes.isEmpty, "\(ok.notes)")
   }
 
+  /// A trace without a colour scale: plotly.js's default (RdBu) in a figure without a template
+  /// (gl3d_contour-lines), plotly.py's template's Plasma in one with a template.
+  @Test func defaultColourScale() throws {
+    let bare = try #require(try scene(#"{"data":[{"type":"surface","z":[[0,1],[1,0]]}]}"#).traces[0].surface)
+    #expect(bare.colormap == Colormap.plotlyJS("RdBu")!)
+    let templated = try #require(try scene(#"{"data":[{"type":"surface","z":[[0,1],[1,0]]}],"layout":{"template":{}}}"#).traces[0].surface)
+    #expect(templated.colormap == .plasma)
+  }
+
   @Test func refusalsNameTheTraceType() throws {
     for type in ["cone", "streamtube", "isosurface", "volume"] {
       do {

@@ -13,6 +13,9 @@ public enum PlotlyImporter {
       throw ImportError(file: file, path: "data", message: "expected the list of traces, found nothing (is this a Plotly figure?)")
     }
     var r = Reader(file: file)
+    // plotly.py writes its template (whose sequential scale is Plasma) into every figure; a
+    // figure without one gets plotly.js's own default, RdBu.
+    if root["layout"]?["template"] == nil { r.defaultScale = Colormap.plotlyJS("RdBu") ?? .plasma }
     let traceNodes = try data.array("a list of traces")
     for t in traceNodes {
       try r.trace(t)
@@ -37,6 +40,8 @@ public enum PlotlyImporter {
     var notes: [String] = []
     var colorBar: ColorBar?
     var colorBarTitle: String?
+    /// The colour scale of a trace that names none.
+    var defaultScale: Colormap = .plasma
     /// Traces skipped, as "data[i] (type)", for the refusal when nothing is left.
     var skipped: [String] = []
 
@@ -104,7 +109,7 @@ public enum PlotlyImporter {
     mutating func trace(_ t: JSONNode) throws {
       guard t.isObject else { throw t.fail("a trace object") }
       let type = t["type"]?.string ?? "scatter"
-      let name = t["name"]?.string ?? "trace \(traces.count)"
+      let name = t["name"]?.string.flatMap { $0.isEmpty ? nil : $0 } ?? "trace \(traces.count)"
       let opacity = t["opacity"]?.double ?? 1
       if ["surface", "scatter3d", "mesh3d"].contains(type) { noteUndrawn(t, type: type, name: name) }
       if type == "surface", t["hidesurface"]?.bool == true {
@@ -158,7 +163,7 @@ public enum PlotlyImporter {
         }
         let x = try grid("x", alongCols: true)
         let y = try grid("y", alongCols: false)
-        let spec = try colorSpec(t, trace: t, defaultMap: .plasma, defaultShow: true)
+        let spec = try colorSpec(t, trace: t, defaultMap: defaultScale, defaultShow: true)
         var color = zValues
         if let scNode = t["surfacecolor"], t["meta"]?["trainscape"]?["colorSource"]?.string != "z" {
           var sc = try scNode.numericArray()
@@ -195,7 +200,7 @@ public enum PlotlyImporter {
         }
         let colors: PointColors
         if let inten = t["intensity"] {
-          let spec = try colorSpec(t, trace: t, defaultMap: .plasma, defaultShow: true)
+          let spec = try colorSpec(t, trace: t, defaultMap: defaultScale, defaultShow: true)
           let values = decodeColorValues(try inten.numericArray().values, scale: spec.scale)
           guard values.count == x.count else {
             throw ImportError(file: file, path: inten.path, message: "expected one intensity per vertex (\(x.count)), found \(values.count)")
@@ -251,7 +256,7 @@ public enum PlotlyImporter {
         if cs.count != count { noteLength(c, cs.count, count, name: name) }
         return .perPoint((0..<count).map { $0 < cs.count ? cs[$0] : Self.missingColor })
       }
-      let spec = try colorSpec(owner, trace: t, defaultMap: .plasma, defaultShow: defaultShow)
+      let spec = try colorSpec(owner, trace: t, defaultMap: defaultScale, defaultShow: defaultShow)
       let values = decodeColorValues(try c.numericArray().values, scale: spec.scale)
       noteColorBar(spec, values: values, fallbackTitle: name)
       if values.count != count {
@@ -283,7 +288,10 @@ public enum PlotlyImporter {
 
     mutating func finish(layout: JSONNode?) throws -> Scene {
       guard !traces.isEmpty else {
-        let found = skipped.isEmpty ? "none" : "only " + skipped.joined(separator: ", ")
+        var found = skipped.isEmpty ? "none" : "only " + skipped.joined(separator: ", ")
+        if skipped.contains(where: { $0.hasSuffix("(surface with hidesurface)") }) {
+          found += " (a hidden surface shows only its contour lines, which Trainscape does not draw yet)"
+        }
         let undrawn = Set(skipped.compactMap { s in PlotlyImporter.undrawn3DTypes.first { s.hasSuffix("(\($0))") } }).sorted()
         let why = undrawn.isEmpty ? "" : "; Trainscape does not draw " + undrawn.map { "\($0)" }.joined(separator: ", ") + " traces"
         throw ImportError(file: file, path: "data", message: "expected at least one surface, scatter3d or mesh3d trace, found \(found)\(why)")
@@ -302,7 +310,7 @@ public enum PlotlyImporter {
         var range: ClosedRange<Double>
         if let mr = metaRanges, mr.count == 3, let p = mr[k].elements, p.count == 2, let lo = p[0].double, let hi = p[1].double, lo <= hi {
           range = lo...hi
-        } else if let r = a?["range"]?.elements, r.count == 2, let lo = r[0].double, let hi = r[1].double, lo.isFinite, hi.isFinite {
+        } else if a?["autorange"]?.bool != true, let r = a?["range"]?.elements, r.count == 2, let lo = r[0].double, let hi = r[1].double, lo.isFinite, hi.isFinite {
           let (l, h) = (Swift.min(lo, hi), Swift.max(lo, hi))
           range = scale == .log ? pow(10, l)...pow(10, h) : l...h
           clipRanges[k] = range
