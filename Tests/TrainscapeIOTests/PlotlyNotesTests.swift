@@ -61,6 +61,15 @@ import TrainscapeCore
     #expect(html.z.title == "m^2/s")
     #expect(PlotlyText.plain("a<sup>x y</sup>") == "a^(x y)")
     #expect(PlotlyText.plain("no tags") == "no tags")
+    // Category labels are refused naming the axis type, not drawn as an empty plot (gl3d_ibm-plot).
+    do {
+      _ = try scene(#"{"data":[{"type":"surface","z":[[1,2],[3,4]],"x":["1W","1M"]}],"layout":{"scene":{"xaxis":{"type":"category"}}}}"#)
+      Issue.record("category labels were accepted")
+    } catch {
+      #expect("\(error)".contains("Trainscape does not draw 'category' axes yet"), "\(error)")
+    }
+    // Also without an axis type, as plotly.js guesses one (gl3d_set-ranges).
+    #expect(throws: ImportError.self) { try scene(#"{"data":[{"type":"scatter3d","x":["2017-01-01","2017-02-10"],"y":[0,1],"z":[0,1]}]}"#) }
     // Tags plotly.js does not style stay as text, as plotly.js shows them.
     #expect(PlotlyText.plain("Loss </script> <B>x</B>") == "Loss </script> x")
   }

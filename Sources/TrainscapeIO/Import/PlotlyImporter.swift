@@ -307,6 +307,12 @@ public enum PlotlyImporter {
         let title = a?["title"]?.text ?? ["x", "y", "z"][k]
         let scale: AxisScale = a?["type"]?.string == "log" ? .log : .linear
         let values = allValues(k)
+        if !values.isEmpty, !values.contains(where: \.isFinite) {
+          // Refused rather than drawn empty: dates or category labels (plotly.js reads them as
+          // such even without an axis type).
+          let type = a?["type"]?.string.map { "'\($0)' axes" } ?? "date and category axes"
+          throw ImportError(file: file, path: "layout.scene.\(key)", message: "none of the \(key.prefix(1)) values is a number; Trainscape does not draw \(type) yet")
+        }
         var range: ClosedRange<Double>
         if let mr = metaRanges, mr.count == 3, let p = mr[k].elements, p.count == 2, let lo = p[0].double, let hi = p[1].double, lo <= hi {
           range = lo...hi
