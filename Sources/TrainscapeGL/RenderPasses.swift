@@ -161,7 +161,8 @@ struct PlotPass {
   }
 }
 
-/// The 2D overlay over the whole image, in pixels with y down: colour bar, legend, all text.
+/// The 2D overlay over the whole image, in pixels with y down: colour bar, fills (2D panels),
+/// legend and other lines, all text.
 struct OverlayPass {
   func draw(_ layout: FrameLayout, with r: PassResources) {
     let p = r.programs
@@ -179,6 +180,12 @@ struct OverlayPass {
       p.colorbar.set(Uniforms.colormap, TextureUnit(unit: 0))
       glBindTexture(GLenum(GL_TEXTURE_2D), r.textures.colormap(cb.colormap))
       r.streamed.colorbar.draw(GL_TRIANGLES)
+    }
+    if !layout.overlayFills.isEmpty {
+      p.flat.use()
+      p.flat.set(Uniforms.matrix, pixels)
+      r.streamed.flat.upload(vertices: VertexPacking.fills(layout.overlayFills), usage: GL_STREAM_DRAW)
+      r.streamed.flat.draw(GL_TRIANGLES)
     }
     p.line.use()
     p.line.set(Uniforms.matrix, pixels)

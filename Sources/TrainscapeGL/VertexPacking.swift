@@ -188,6 +188,18 @@ enum VertexPacking {
     return out
   }
 
+  /// Filled overlay triangles in pixels (z = 0), laid out as the panes (position, colour).
+  static func fills(_ fills: [OverlayFill]) -> [Float] {
+    var out: [Float] = []
+    out.reserveCapacity(fills.count * 3 * 7)
+    for f in fills {
+      for p in [f.a, f.b, f.c] {
+        out += [Float(p.x), Float(p.y), 0, f.color.r, f.color.g, f.color.b, f.color.a]
+      }
+    }
+    return out
+  }
+
   /// Glyph quads as two triangles each.
   static func glyphs(_ glyphs: [TextGlyph]) -> [Float] {
     var out: [Float] = []

@@ -135,6 +135,27 @@ public final class HeadlessRenderer {
     return PendingFrame(image: image)
   }
 
+  /// Renders a layout made without a 3D scene (`PanelLayoutBuilder`: 2D panels drawn as the
+  /// overlay) at its size, multisampled as the renderer's `samples` say.
+  public func render(layout: FrameLayout, background: RGBColor, transparent: Bool = false) throws -> RGBAImage {
+    precondition(layout.width > 0 && layout.height > 0)
+    context.makeCurrent()
+    if target == nil || target!.width != layout.width || target!.height != layout.height {
+      target?.destroy()
+      target = try OffscreenFramebuffer(width: layout.width, height: layout.height, samples: samples, device: renderer.device)
+    }
+    if loadedScene.map({ !$0.traces.isEmpty }) ?? true {
+      let empty = Scene(
+        title: "", traces: [], x: AxisSpec(title: "", range: 0...1), y: AxisSpec(title: "", range: 0...1),
+        z: AxisSpec(title: "", range: 0...1))
+      renderer.load(empty)
+      loadedScene = empty
+    }
+    target!.bind()
+    renderer.draw(layout, background: background, backgroundAlpha: transparent ? 0 : 1)
+    return target!.read()
+  }
+
   /// Brings the uploaded scene up to `scene`, which extends the last one rendered as `delta`
   /// says (`SceneRenderer.apply`: only new surface columns are uploaded; a nil or unfitting
   /// delta loads the whole scene, with room for `reserveColumns` columns per surface, or

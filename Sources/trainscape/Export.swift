@@ -20,7 +20,7 @@ struct Export: ParsableCommand {
         trainscape export trajectory a.jsonl b.jsonl -o runs.html          # plotly.js inside: works offline
         trainscape export trajectory a.jsonl b.jsonl -o runs.html --plotlyjs cdn  # small page, needs the network
       """,
-    subcommands: SceneKinds.all.map { $0.exportCommand })
+    subcommands: SceneKinds.all.map { $0.exportCommand } + [ExportDynamics.self])
 }
 
 /// Where an exported HTML page gets plotly.js.

@@ -7,7 +7,7 @@ struct Render: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Render a 3D landscape of a training run to a PNG, headless.",
     subcommands: [GradientFlow.self, LossLandscape.self, Trajectory.self, Attention.self, RewardLandscape.self, Embedding.self,
-      Histogram.self, RenderFigure.self,
+      Histogram.self, RenderFigure.self, DynamicsKind.self,
     ])
 }
 
@@ -96,6 +96,8 @@ extension Render {
 
     @OptionGroup var series: SeriesOptions
 
+    @OptionGroup var annotations: AnnotationOptions
+
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -120,7 +122,8 @@ extension Render {
       let run = try input.run(last: series.last)
       let out = try core { try GradientFlowRecipe.scene(run: run, options: recipeOptions) }
       report(out)
-      return (out.scene, out.name)
+      // Stages and marks as planes across the step axis, from the raw (unsmoothed) run.
+      return (try annotations.apply(to: out.scene, runs: [run], settings: series.settings, what: run.name), out.name)
     }
 
     var builderOptions: GradientFlowBuilder.Options {
@@ -205,6 +208,8 @@ extension Render {
 
     @OptionGroup var series: SeriesOptions
 
+    @OptionGroup var annotations: AnnotationOptions
+
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -239,7 +244,12 @@ extension Render {
     func run() throws { try renderScene() }
 
     func makeScene() throws -> (Scene, String) {
-      if isGridMode { return try gridScene(paths[0]) }
+      if isGridMode {
+        if !annotations.isEmpty && ReportedLines.first("grid annotations") {
+          log.warning("--stages, --mark and --mark-first need training steps; a loss grid (\(paths[0])) has none: not drawn")
+        }
+        return try gridScene(paths[0])
+      }
       let runs = try loadRunsCached(paths, input: inputFormat, last: series.last)
       let out = try core {
         runs.count > 1
@@ -247,7 +257,7 @@ extension Render {
           : try LossLandscapeRecipe.singleRunScene(run: runs[0], options: recipeOptions)
       }
       report(out)
-      return (out.scene, out.name)
+      return (try annotations.apply(to: out.scene, runs: runs, settings: series.settings, what: out.name), out.name)
     }
 
     var recipeOptions: LossLandscapeRecipe.Options {
@@ -394,6 +404,8 @@ extension Render {
 
     @OptionGroup var series: SeriesOptions
 
+    @OptionGroup var annotations: AnnotationOptions
+
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -420,7 +432,7 @@ extension Render {
       let run = try input.run(last: nil)
       let out = try core { try HistogramRecipe.scene(run: run, options: recipeOptions) }
       report(out)
-      return (out.scene, out.name)
+      return (try annotations.apply(to: out.scene, runs: [run], settings: series.settings, what: run.name), out.name)
     }
   }
 }

@@ -88,8 +88,12 @@ extension Render.GradientFlow: ViewableKind {
     return k
   }
 
-  /// New steps extend the surface (`IncrementalGradientFlow`).
-  func followBuilder() -> (any IncrementalSceneBuilder)? { try? incrementalBuilder() }
+  /// New steps extend the surface (`IncrementalGradientFlow`); with annotations (stages move
+  /// as rows arrive) every update rebuilds the scene.
+  func followBuilder() -> (any IncrementalSceneBuilder)? {
+    guard annotations.isEmpty else { return nil }
+    return try? incrementalBuilder()
+  }
 }
 
 extension Render.LossLandscape: ViewableKind {
@@ -108,7 +112,7 @@ extension Render.LossLandscape: ViewableKind {
   /// Single-run mode: the windows new rows complete extend the surface
   /// (`IncrementalLossLandscape`). Sweep mode rebuilds.
   func followBuilder() -> (any IncrementalSceneBuilder)? {
-    guard followGrowsRows else { return nil }
+    guard followGrowsRows, annotations.isEmpty else { return nil }
     return try? incrementalBuilder()
   }
 }

@@ -69,4 +69,33 @@ int ts_h5_dataset_shape(ts_hid_t dataset, unsigned long long *dims, int capacity
 /// Reads the whole dataset, converted to native doubles, in one H5Dread; negative on failure.
 int ts_h5_read_doubles(ts_hid_t dataset, double *buffer);
 
+// Reading in a child process (hdf5_child.c): libhdf5 crashes and allocates without bound on
+// damaged files, so Trainscape never opens a file with it in its own process.
+
+/// Why a requested dataset was not read ('F' records).
+enum {
+  TS_H5_READ_MISSING = 1,
+  TS_H5_READ_NOT_DATASET = 2,
+  TS_H5_READ_NOT_NUMERIC = 3,
+  TS_H5_READ_TOO_LARGE = 4,
+  TS_H5_READ_FAILED = 5,
+};
+
+/// Forks a child that lists the root group of `path` and reads the named datasets (and, with
+/// `read_all_numeric`, every numeric root dataset) of at most `max_elements` values, under
+/// `cpu_seconds` of CPU time and `memory_limit` bytes of new address space (0: no limit),
+/// writing its findings to a pipe (the stream is described in hdf5_child.c). On success
+/// returns 0 with the pipe's read end and the child's pid; otherwise -errno. Call
+/// ts_h5_load first. The caller reads the pipe to its end, closes it, then waits.
+int ts_h5_spawn_reader(const char *path, const char *const *names, int name_count, int read_all_numeric,
+                       unsigned long long max_elements, unsigned long long memory_limit, int cpu_seconds,
+                       int *read_fd, int *pid);
+
+/// Ends a reader that does not answer (SIGKILL); wait for it afterwards.
+void ts_h5_kill_reader(int pid);
+
+/// Waits for the reader: the signal that ended it (0 when none) and its exit code (-1 when
+/// signalled). 0 on success, otherwise -errno.
+int ts_h5_wait_reader(int pid, int *signal_number, int *exit_code);
+
 #endif

@@ -365,6 +365,28 @@ public enum FigureLayoutBuilder {
       place(corner, size: size, role: .corner, center: PixelPoint(margin + e.w / 2, margin + e.h / 2))
     }
 
+    // MARK: Labels at points (annotation planes): above the point, else the nearest place
+    // (up, down, then to either side) inside the image where it overlaps no other label.
+    let pointSize = Swift.max(style.minimumTextSize, style.tickLabelSize * u)
+    for l in scene.pointLabels {
+      guard let p = FrameLayout.project(scene.normalized(l.x, l.y, l.z), viewProjection: projection * view, plotRect: plotRect)
+      else { continue }
+      let e = textExtent(l.text, size: pointSize)
+      let home = PixelPoint(p.x, p.y - e.h / 2 - 3 * u)
+      var spots: [PixelPoint] = []
+      for dx in [0, e.w / 2 + 6 * u, -(e.w / 2 + 6 * u)] {
+        for k in [0, -1, 1, -2, 2, -3, 3, -4, 4, -5, 5, 6, 7, 8] {
+          spots.append(PixelPoint(home.x + dx, home.y + Double(k) * (e.h + 2 * u)))
+        }
+      }
+      let free = spots.first { c in
+        let r = PixelRect(x: c.x - e.w / 2 - 3 * u, y: c.y - e.h / 2, width: e.w + 6 * u, height: e.h)
+        return r.x >= 0 && r.maxX <= W && r.y >= 0 && r.maxY <= H
+          && !labels.contains { $0.bounds.x < r.maxX && r.x < $0.bounds.maxX && $0.bounds.y < r.maxY && r.y < $0.bounds.maxY }
+      }
+      place(l.text, size: pointSize, role: .markLabel, center: free ?? home, color: RGBA(l.color))
+    }
+
     // MARK: Legend (several named traces): top-left of the plot area
     if !legendEntries.isEmpty {
       let size = legendSize

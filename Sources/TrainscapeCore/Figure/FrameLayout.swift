@@ -50,6 +50,16 @@ public struct OverlayLine: Sendable, Equatable {
   public var width: Double
 }
 
+/// A filled triangle in image pixels (bands and shaded spans of 2D panels), drawn before the
+/// overlay's lines.
+public struct OverlayFill: Sendable, Equatable {
+  public var a, b, c: PixelPoint
+  public var color: RGBA
+  public init(_ a: PixelPoint, _ b: PixelPoint, _ c: PixelPoint, color: RGBA) {
+    self.a = a; self.b = b; self.c = c; self.color = color
+  }
+}
+
 /// One glyph of overlay text: a quad in image pixels with its atlas texture coordinates.
 public struct TextGlyph: Sendable, Equatable {
   public var corners: [PixelPoint]  // 4: top-left, top-right, bottom-right, bottom-left of the glyph
@@ -59,7 +69,12 @@ public struct TextGlyph: Sendable, Equatable {
 
 /// A label that was placed, kept for tests and for the viewer's hit testing.
 public struct PlacedLabel: Sendable, Equatable {
-  public enum Role: String, Sendable { case title, axisTitle, tickLabel, colorBarTitle, colorBarTick, legend, corner }
+  public enum Role: String, Sendable {
+    case title, axisTitle, tickLabel, colorBarTitle, colorBarTick, legend, corner
+    /// 2D panel figures (`PanelLayoutBuilder`): a panel's title, a series name at its line's
+    /// end, a mark's label, a stage's name.
+    case panelTitle, seriesLabel, markLabel, stageLabel
+  }
   public var role: Role
   public var text: String
   public var bounds: PixelRect
@@ -92,6 +107,8 @@ public struct FrameLayout: Sendable {
   public var glyphs: [TextGlyph]
   public var labels: [PlacedLabel]
   public var colorBar: ColorBarGeometry?
+  /// Filled triangles of the overlay (2D panel figures), drawn before `overlayLines`.
+  public var overlayFills: [OverlayFill] = []
 
   /// Projects a normalized scene point to image pixels (nil behind the camera).
   public func project(_ p: Vec3) -> PixelPoint? {

@@ -236,6 +236,8 @@ public struct MeshTrace: Sendable, Equatable {
   /// A solid colour, or a value per vertex through a colour map (Plotly's `intensity`).
   public var colors: PointColors
   public var opacity: Double
+  /// Listed in an export's legend, so it can be toggled (annotation planes).
+  public var legend = false
 
   public init(
     name: String, x: [Double], y: [Double], z: [Double], i: [Int32], j: [Int32], k: [Int32],
@@ -320,6 +322,8 @@ public struct Scene: Sendable, Equatable {
   public var showLegend: Bool
   /// A short label in the top-left corner ("step 1200" in a training-progress animation).
   public var cornerLabel: String?
+  /// Labels at points of the scene (the names of annotation planes).
+  public var pointLabels: [PointLabel] = []
 
   public init(
     title: String, traces: [Trace], x: AxisSpec, y: AxisSpec, z: AxisSpec,

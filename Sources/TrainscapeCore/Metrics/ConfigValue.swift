@@ -59,7 +59,7 @@ public enum ConfigValue: Sendable, Hashable, CustomStringConvertible {
     return d
   }
 
-  static func numberText(_ d: Double) -> String {
+  public static func numberText(_ d: Double) -> String {
     if d == d.rounded(), abs(d) < 1e15 { return String(Int64(d)) }
     return "\(d)"
   }

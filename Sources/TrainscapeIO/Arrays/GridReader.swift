@@ -151,37 +151,41 @@ public enum GridReader {
   public static func readLossLandscapeH5(path: String, dataset: String = "train_loss", budget: MemoryBudget? = nil)
     throws -> LossGrid
   {
-    try HDF5File.with(path: path) { h5 in
-      func fail(_ message: String) -> ArrayFileError {
-        ArrayFileError(file: path, offset: nil, message: message)
-      }
-      let (xShape, x) = try h5.readDoubles("xcoordinates")
-      guard xShape.count == 1 else {
-        throw fail("expected 'xcoordinates' to be 1-D, found shape \(NPYFile.describe(xShape))")
-      }
-      var y = [0.0]
-      if try h5.datasetNames().contains("ycoordinates") {
-        let (yShape, values) = try h5.readDoubles("ycoordinates")
-        guard yShape.count == 1 else {
-          throw fail("expected 'ycoordinates' to be 1-D, found shape \(NPYFile.describe(yShape))")
-        }
-        y = values
-      }
-      let (shape, raw) = try h5.readDoubles(dataset) { shape in
-        try check(rows: 1, cols: MemoryBudget.product(shape), budget: budget, path: path)
-      }
-      guard raw.count == x.count * y.count else {
-        throw fail(
-          "dataset '\(dataset)' has shape \(NPYFile.describe(shape)) (\(raw.count) values); expected len(xcoordinates) x len(ycoordinates) = \(x.count) x \(y.count) values")
-      }
-      var values = raw
-      var pending = 0
-      for i in values.indices where values[i] == -1 {
-        values[i] = .nan
-        pending += 1
-      }
-      return LossGrid(x: x, y: y, values: values, name: dataset, pendingCells: pending)
+    func fail(_ message: String) -> ArrayFileError {
+      ArrayFileError(file: path, offset: nil, message: message)
     }
+    // First the listing (shapes, before anything is allocated: the memory budget), then the
+    // values, each in its own reader process (HDF5File).
+    let listing = try HDF5File.read(path: path)
+    let xShape = try listing.numericShape("xcoordinates")
+    guard xShape.count == 1 else {
+      throw fail("expected 'xcoordinates' to be 1-D, found shape \(NPYFile.describe(xShape))")
+    }
+    let hasY = listing.datasetNames().contains("ycoordinates")
+    if hasY {
+      let yShape = try listing.numericShape("ycoordinates")
+      guard yShape.count == 1 else {
+        throw fail("expected 'ycoordinates' to be 1-D, found shape \(NPYFile.describe(yShape))")
+      }
+    }
+    let shape = try listing.numericShape(dataset)
+    try check(rows: 1, cols: MemoryBudget.product(shape), budget: budget, path: path)
+    let wanted = ["xcoordinates"] + (hasY ? ["ycoordinates"] : []) + [dataset]
+    let h5 = try HDF5File.read(path: path, datasets: wanted)
+    let x = try h5.doubles("xcoordinates").values
+    let y = hasY ? try h5.doubles("ycoordinates").values : [0.0]
+    let raw = try h5.doubles(dataset).values
+    guard raw.count == x.count * y.count else {
+      throw fail(
+        "dataset '\(dataset)' has shape \(NPYFile.describe(shape)) (\(raw.count) values); expected len(xcoordinates) x len(ycoordinates) = \(x.count) x \(y.count) values")
+    }
+    var values = raw
+    var pending = 0
+    for i in values.indices where values[i] == -1 {
+      values[i] = .nan
+      pending += 1
+    }
+    return LossGrid(x: x, y: y, values: values, name: dataset, pendingCells: pending)
   }
 
   /// Whether the file starts with HDF5's signature (at byte 0, or at 512, 1024, 2048 after a
@@ -216,54 +220,57 @@ public enum GridReader {
     public var surfaces: [String] { datasets.filter(\.isSurface).map(\.name) }
   }
 
-  /// Describes an HDF5 file (see `H5Description`). Datasets larger than HDF5File's limit are
-  /// listed without their ranges.
+  /// Datasets `describeH5` reads for their ranges: at most 2^24 values (128 MiB; a
+  /// 1500 x 1500 surface has 2.25 M).
+  public static let describedElements = 1 << 24
+
+  /// Describes an HDF5 file (see `H5Description`). Datasets of more than `describedElements`
+  /// values are listed without their ranges.
   public static func describeH5(path: String) throws -> H5Description {
-    try HDF5File.with(path: path) { h5 in
-      let entries = try h5.rootEntries()
-      func length(_ name: String) -> Int? {
-        for e in entries where e.name == name {
-          if case .dataset(let shape, _, true) = e.kind, shape.count == 1 { return shape[0] }
-        }
-        return nil
+    let h5 = try HDF5File.read(path: path, allNumeric: true, limit: describedElements)
+    let entries = h5.entries
+    func length(_ name: String) -> Int? {
+      for e in entries where e.name == name {
+        if case .dataset(let shape, _, true) = e.kind, shape.count == 1 { return shape[0] }
       }
-      var grid: (x: Int, y: Int)?
-      if let nx = length("xcoordinates") { grid = (nx, length("ycoordinates") ?? 1) }
-      var datasets: [H5Description.Dataset] = []
-      var others: [String] = []
-      for e in entries {
-        guard case .dataset(let shape, let type, let numeric) = e.kind else {
-          others.append(e.kind == .group ? "\(e.name)/ (group)" : e.name)
-          continue
-        }
-        let count = shape.reduce(1, *)
-        let coordinate = e.name == "xcoordinates" || e.name == "ycoordinates"
-        let surface = numeric && !coordinate && grid.map { count == $0.x * $0.y } == true
-        var d = H5Description.Dataset(
-          name: e.name, shape: shape, type: type, numeric: numeric, range: nil, pendingCells: nil, isSurface: surface)
-        if numeric, count <= HDF5File.maxElements, let (_, values) = try? h5.readDoubles(e.name) {
-          var lo = Double.infinity, hi = -Double.infinity, pending = 0
-          for v in values where v.isFinite {
-            if surface && v == -1 {
-              pending += 1
-              continue
-            }
-            lo = Swift.min(lo, v)
-            hi = Swift.max(hi, v)
-          }
-          if lo <= hi { d.range = lo...hi }
-          if surface { d.pendingCells = pending }
-        }
-        datasets.append(d)
-      }
-      return H5Description(datasets: datasets, others: others, grid: grid)
+      return nil
     }
+    var grid: (x: Int, y: Int)?
+    if let nx = length("xcoordinates") { grid = (nx, length("ycoordinates") ?? 1) }
+    var datasets: [H5Description.Dataset] = []
+    var others: [String] = []
+    for e in entries {
+      guard case .dataset(let shape, let type, let numeric) = e.kind else {
+        others.append(e.kind == .group ? "\(e.name)/ (group)" : e.name)
+        continue
+      }
+      let count = shape.reduce(1, *)
+      let coordinate = e.name == "xcoordinates" || e.name == "ycoordinates"
+      let surface = numeric && !coordinate && grid.map { count == $0.x * $0.y } == true
+      var d = H5Description.Dataset(
+        name: e.name, shape: shape, type: type, numeric: numeric, range: nil, pendingCells: nil, isSurface: surface)
+      if numeric, count <= describedElements, let (_, values) = try? h5.doubles(e.name) {
+        var lo = Double.infinity, hi = -Double.infinity, pending = 0
+        for v in values where v.isFinite {
+          if surface && v == -1 {
+            pending += 1
+            continue
+          }
+          lo = Swift.min(lo, v)
+          hi = Swift.max(hi, v)
+        }
+        if lo <= hi { d.range = lo...hi }
+        if surface { d.pendingCells = pending }
+      }
+      datasets.append(d)
+    }
+    return H5Description(datasets: datasets, others: others, grid: grid)
   }
 
   /// The numeric datasets at the root of an HDF5 file, sorted by name (for a
   /// loss-landscape file: the coordinates and the surfaces).
   public static func datasets(inH5 path: String) throws -> [String] {
-    try HDF5File.with(path: path) { try $0.datasetNames() }
+    try HDF5File.read(path: path).datasetNames()
   }
 
   private static func grid(

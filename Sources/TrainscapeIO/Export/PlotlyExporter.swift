@@ -306,6 +306,7 @@ public enum PlotlyExporter {
       intArray(m.k, into: &w)
       w.raw(",\"opacity\":")
       w.number(m.opacity)
+      if m.legend { w.raw(",\"showlegend\":true") }
       switch m.colors {
       case .solid(let c):
         w.raw(",\"color\":")
@@ -339,7 +340,7 @@ public enum PlotlyExporter {
         w.int(height)
       }
       w.raw(",\"showlegend\":")
-      w.raw(scene.showLegend ? "true" : "false")
+      w.raw(scene.showLegend || scene.traces.contains { $0.mesh?.legend == true } ? "true" : "false")
       w.raw(",\"paper_bgcolor\":")
       w.string(scene.background.hex)
       w.raw(",\"scene\":{")
@@ -378,6 +379,25 @@ public enum PlotlyExporter {
         w.raw(",\"z\":")
         w.number(v.z)
         w.byte(UInt8(ascii: "}"))
+      }
+      if !scene.pointLabels.isEmpty {
+        // Scene annotations, in the axes' own units (log10 on a log axis, like the ranges).
+        w.raw(",\"annotations\":[")
+        for (n, l) in scene.pointLabels.enumerated() {
+          if n > 0 { w.byte(UInt8(ascii: ",")) }
+          w.raw("{\"text\":")
+          w.string(l.text)
+          w.raw(",\"x\":")
+          w.number(scene.x.transform(l.x))
+          w.raw(",\"y\":")
+          w.number(scene.y.transform(l.y))
+          w.raw(",\"z\":")
+          w.number(scene.z.transform(l.z))
+          w.raw(",\"showarrow\":false,\"yshift\":10,\"font\":{\"color\":")
+          w.string(l.color.hex)
+          w.raw("}}")
+        }
+        w.byte(UInt8(ascii: "]"))
       }
       w.raw(",\"camera\":{")
       vec("eye", scene.camera.eye, &w)

@@ -31,6 +31,7 @@ package enum ParserEntryPoints {
     ("plotly", { plotly($0) }),
     ("object3d", { object3d($0) }),
     ("csv-grid", { csvGrid($0) }),
+    ("table-log", { stream($0, TableLogChunkDecoder(file: "fuzz.log")) }),
   ]
 
   package static func entry(_ name: String) -> (@Sendable ([UInt8]) -> String?)? {

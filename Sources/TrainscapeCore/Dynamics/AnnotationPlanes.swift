@@ -1,0 +1,58 @@
+import Foundation
+
+/// A text label at a point of a 3D scene (data units), placed by `FigureLayoutBuilder` above
+/// the point's projection.
+public struct PointLabel: Sendable, Equatable {
+  public var text: String
+  public var x, y, z: Double
+  public var color: RGBColor
+
+  public init(text: String, x: Double, y: Double, z: Double, color: RGBColor) {
+    self.text = text
+    self.x = x
+    self.y = y
+    self.z = z
+    self.color = color
+  }
+}
+
+extension Scene {
+  /// The colours of the planes: stages grey, fixed marks dark, onsets vermillion.
+  public static let stagePlaneColor = RGBColor(hex: "#6b6b7a")!
+  public static let markPlaneColor = RGBColor(hex: "#333338")!
+  public static let onsetPlaneColor = RGBColor(hex: "#D55E00")!
+
+  /// This scene (its x axis the training step) with `annotations` drawn across the step axis:
+  /// a translucent plane spanning the y and z ranges at each stage's start (named
+  /// "stage: NAME"), at each `--mark` and at each onset ("first hack_s>0"), each labelled at
+  /// its top edge. The planes are mesh traces marked `legend`, so an export lists them.
+  /// Marks outside the steps drawn are left out and said in the notes.
+  public func annotated(with annotations: Annotations) -> Scene {
+    var s = self
+    let (ylo, yhi) = (y.range.lowerBound, y.range.upperBound)
+    let (zlo, zhi) = (z.range.lowerBound, z.range.upperBound)
+    func plane(_ step: Double, name: String, label: String, color: RGBColor, opacity: Double) {
+      guard x.range.contains(step) else {
+        s.notes.append("\(label) at step \(ConfigValue.numberText(step)) is outside the steps drawn (\(ConfigValue.numberText(x.range.lowerBound))...\(ConfigValue.numberText(x.range.upperBound))): no plane")
+        return
+      }
+      var m = MeshTrace(
+        name: name, x: [step, step, step, step], y: [ylo, yhi, yhi, ylo], z: [zlo, zlo, zhi, zhi],
+        i: [0, 0], j: [1, 2], k: [2, 3], colors: .solid(color), opacity: opacity)
+      m.legend = true
+      s.traces.append(.mesh(m))
+      s.pointLabels.append(PointLabel(text: label, x: step, y: yhi, z: zhi, color: color))
+    }
+    for st in annotations.stages {
+      plane(Double(st.start), name: "stage: \(st.name)", label: st.name, color: Self.stagePlaneColor, opacity: 0.18)
+    }
+    for m in annotations.marks {
+      switch m.kind {
+      case .fixed: plane(m.step, name: "mark: \(m.label)", label: m.label, color: Self.markPlaneColor, opacity: 0.2)
+      case .onset: plane(m.step, name: m.label, label: m.label, color: Self.onsetPlaneColor, opacity: 0.22)
+      }
+    }
+    s.notes += annotations.notes
+    return s
+  }
+}
