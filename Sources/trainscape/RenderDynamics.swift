@@ -147,11 +147,11 @@ extension Render {
       commandName: "dynamics",
       abstract: "Training-dynamics small multiples: rows of metrics by columns of run groups (2D).",
       discussion: """
-        Each --metrics is a row of panels and each group (--group-by, --group-by-name) a
-        column. A panel draws every seed's EMA-smoothed line thin and translucent, the mean
-        of the smoothed seeds bold, and a band (--band). Rows share their y range (--ylim
-        sets one); series are named at their line ends in the first column. See
-        docs/dynamics.md.
+        Each --metrics is a row of panels and each group (--group-by,
+        --group-by-name) a column. A panel draws every seed's EMA-smoothed line
+        thin and translucent, the mean of the smoothed seeds bold, and a band
+        (--band). Rows share their y range (--ylim sets one); series are named
+        at their line ends in the first column. See docs/dynamics.md.
 
         Example:
           trainscape render dynamics Assets/examples/dynamics --group-by arm --ema 5 \\

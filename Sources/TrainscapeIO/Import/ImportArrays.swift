@@ -91,13 +91,21 @@ extension JSONNode {
     }
     var shape = [n]
     if let s = self["shape"] {
-      var dims: [Int] = []
+      var parsed: [Int?] = []
       if let text = s.string {
-        dims = text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        parsed = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
       } else if let e = s.elements {
-        dims = e.compactMap { $0.double.map { Int($0) } }
+        // Int(exactly:) is nil for 2.5, 1e300 and the like, which Int(_:) would trap on.
+        parsed = e.map { $0.double.flatMap { Int(exactly: $0) } }
       }
-      guard !dims.isEmpty, dims.count <= 2, dims.allSatisfy({ $0 >= 0 }), dims.reduce(1, *) == n else {
+      let dims = parsed.compactMap { $0 }
+      var product = 1, overflow = false
+      for d in dims {
+        (product, overflow) = overflow ? (product, true) : product.multipliedReportingOverflow(by: d)
+      }
+      guard !dims.isEmpty, dims.count == parsed.count, dims.count <= 2, dims.allSatisfy({ $0 >= 0 }), !overflow,
+        product == n
+      else {
         throw ImportError(file: file, path: path + ".shape", message: "expected \"rows, cols\" matching the \(n) values in bdata, found \(s.string.map { "\"\($0)\"" } ?? s.value.kind)")
       }
       shape = dims

@@ -49,7 +49,9 @@ public enum Object3DImporter {
           // 0...255 per channel, as wandb writes them.
           colors = .perPoint(extra.map { RGBColor(r: clamp255($0[0]), g: clamp255($0[1]), b: clamp255($0[2])) })
         case 4:
-          colors = .perPoint(extra.map { Palette.color(Swift.max(0, Int(($0[0].isFinite ? $0[0] : 0).rounded()) - 1)) })
+          // Categories 1, 2, ... take the palette's colours in turn; anything else (0, negative,
+          // not finite, or beyond Int: Int(_:) would trap) takes the first.
+          colors = .perPoint(extra.map { Palette.color(Swift.max(0, (Int(exactly: $0[0].rounded()) ?? 1) - 1)) })
           notes.append("points coloured by category (column 4)")
         default:
           let range = finiteRange(z) ?? 0...1
