@@ -193,6 +193,15 @@ extension Viewer {
     case "+", "-":
       decoration.markerScale *= k == "+" ? 1.25 : 0.8
       rebuildDisplay()
+    case "A":
+      let annotated = !displayScene.pointLabels.isEmpty || displayScene.traces.contains { $0.mesh?.legend == true }
+      guard annotated || decoration.annotationsHidden else {
+        note("A: no annotations to hide (--stages, --mark, --mark-first)")
+        return
+      }
+      decoration.annotationsHidden.toggle()
+      note("annotations \(decoration.annotationsHidden ? "hidden" : "shown")")
+      rebuildDisplay()
     case "H":
       if let i = displayScene.traces.firstIndex(where: { $0.name == "Reward landscape" }) { toggle(i) }
     default:

@@ -38,7 +38,7 @@ public struct ScriptError: Error, CustomStringConvertible {
 }
 
 public enum ViewerScript {
-  public static let keys: Set<String> = Set(["R", "S", "E", "C", "L", "W", "H", "+", "-"])
+  public static let keys: Set<String> = Set(["R", "S", "E", "C", "L", "W", "H", "A", "+", "-"])
     .union((1...9).map(String.init))
 
   /// Parses a script; errors name the file and line.

@@ -197,6 +197,14 @@ import TrainscapeTestSupport
     #expect(s.pointLabels.map(\.text) == ["teacher", "mixed", "student", "first hack>0"])
     #expect(s.pointLabels.allSatisfy { $0.y == 5 && $0.z == 10 })
     #expect(s.notes.contains { $0.contains("late at step 5000 is outside the steps drawn (0...590): no plane") }, "\(s.notes)")
+    // The viewer's A key: the planes and their labels go, and come back; the traces keep their indices.
+    var decoration = SceneDecoration()
+    decoration.annotationsHidden = true
+    let hidden = decoration.apply(to: s)
+    #expect(hidden.traces.count == s.traces.count && hidden.pointLabels.isEmpty)
+    #expect(hidden.traces.compactMap(\.mesh).allSatisfy { $0.x.isEmpty && $0.i.isEmpty })
+    decoration.annotationsHidden = false
+    #expect(decoration.apply(to: s) == s)
     // Laid out: every label placed, none overlapping another.
     let layout = FigureLayoutBuilder.layout(s, width: 800, height: 600)
     let marks = layout.labels.filter { $0.role == .markLabel }

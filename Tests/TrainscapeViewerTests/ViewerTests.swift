@@ -272,6 +272,33 @@ func nonBackgroundFraction(_ img: RGBAImage) -> Double {
     expectSimilar(try PNGCodec.read(path: shot), try PNGCodec.read(path: rendered), name: "viewer_vs_render")
   }
 
+  /// The A key hides the annotation planes and labels: the window then shows what `render`
+  /// draws without `--mark`.
+  @Test(.tags(.egl)) func theAKeyHidesTheAnnotations() throws {
+    let x = try XServer()
+    let dir = try Paths.tempDir()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let script = dir.appendingPathComponent("script.txt")
+    try "0.3 key A\n".write(to: script, atomically: true, encoding: .utf8)
+    let shot = dir.appendingPathComponent("view.png").path
+    let plain = dir.appendingPathComponent("plain.png").path, marked = dir.appendingPathComponent("marked.png").path
+    let v = try TrainscapeCLI.run(
+      ["view", "gradient-flow", Paths.example, "--mark", "600:mid", "--size", "800x450", "--screenshot", shot,
+       "--quit-after", "1.5", "--script", script.path],
+      environment: ["DISPLAY": x.display])
+    #expect(v.status == 0, "\(v.stderr)")
+    #expect(v.stderr.contains("annotations hidden"), "\(v.stderr)")
+    for (path, extra) in [(plain, [String]()), (marked, ["--mark", "600:mid"])] {
+      let r = try TrainscapeCLI.run(
+        ["render", "gradient-flow", Paths.example, "--size", "800x450", "-o", path, "--gpu", "cpu"] + extra)
+      #expect(r.status == 0, "\(r.stderr)")
+    }
+    let window = try PNGCodec.read(path: shot)
+    expectSimilar(window, try PNGCodec.read(path: plain), name: "viewer_annotations_hidden")
+    // And the mark is visible when drawn: the marked render differs from the plain one.
+    #expect(nonBackgroundFraction(try PNGCodec.read(path: marked)) != nonBackgroundFraction(try PNGCodec.read(path: plain)))
+  }
+
   /// The example run's first `count` lines in a new file `live.jsonl`, and all its lines.
   func liveFile(in dir: URL, firstLines count: Int) throws -> (path: String, lines: [Substring]) {
     let lines = try String(contentsOfFile: Paths.example, encoding: .utf8).split(separator: "\n")

@@ -1,8 +1,10 @@
 /// What an interactive view changes in a scene without building it again: traces hidden (by
-/// index), another colour map, markers scaled. `apply` gives the scene to draw; the traces keep
+/// index), the annotations hidden (planes and their labels), another colour map, markers scaled. `apply` gives the scene to draw; the traces keep
 /// their indices, so an incremental update of the undecorated scene still applies to it.
 public struct SceneDecoration: Sendable, Equatable {
   public var hidden: Set<Int> = []
+  /// Hides the annotation planes (`--stages`, `--mark`, `--mark-first`) and their labels.
+  public var annotationsHidden = false
   public var colormap: Colormap?
   public var markerScale = 1.0
 
@@ -22,6 +24,7 @@ public struct SceneDecoration: Sendable, Equatable {
         s.traces[i] = .surface(t)
       case .scatter(var t):
         t.markerSize *= markerScale
+        t.markerSizes = t.markerSizes.map { $0 * markerScale }
         if let cm = colormap, case .scalar(let v, _, let r, let sc) = t.colors {
           t.colors = .scalar(v, colormap: cm, range: r, scale: sc)
         }
@@ -34,7 +37,7 @@ public struct SceneDecoration: Sendable, Equatable {
         if let cm = colormap, case .scalar(let v, _, let r, let sc) = m.colors {
           m.colors = .scalar(v, colormap: cm, range: r, scale: sc)
         }
-        if hidden.contains(i) {
+        if hidden.contains(i) || (annotationsHidden && m.legend) {
           m.colors = .solid(m.x.isEmpty ? .black : m.colors.color(at: 0))
           m.x = []; m.y = []; m.z = []; m.i = []; m.j = []; m.k = []
         }
@@ -42,6 +45,7 @@ public struct SceneDecoration: Sendable, Equatable {
       }
     }
     if let cm = colormap, s.colorBar != nil { s.colorBar!.colormap = cm }
+    if annotationsHidden { s.pointLabels = [] }
     return s
   }
 
