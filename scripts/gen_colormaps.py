@@ -14,6 +14,11 @@ the validator turns the name into stops: the listed colours evenly spaced from 0
 as (t, r, g, b) with r, g, b in 0...255; Trainscape samples them linearly in RGB, as
 plotly.colors.sample_colorscale and plotly.js do. Names that matplotlib also has (viridis,
 plasma, inferno, magma, cividis, turbo, RdYlGn, Greys) keep matplotlib's full table.
+It also holds plotly.js's own 18 named scales (plotly.py's `_plotly_utils.colors.PLOTLY_SCALES`,
+a copy of plotly.js's src/components/colorscale/scales.js): a figure JSON that names a scale as a
+string is drawn by plotly.js with these, and several differ from plotly.py's scale of the same
+name (plotly.js's Greens and YlGnBu run dark to light, its Jet, Hot and Rainbow have other stops,
+its Reds, Blues, RdBu and Earth are other scales altogether).
 
 Output is deterministic for given matplotlib and plotly versions.
 """
@@ -68,6 +73,21 @@ def plotly_scales() -> tuple[str, list[tuple[str, list[float]]]]:
     return plotly.__version__, out
 
 
+def plotly_js_scales() -> list[tuple[str, list[float]]]:
+    """plotly.js's built-in named scales, as plotly.py keeps a copy of them, in plotly.js's order."""
+    from _plotly_utils.colors import PLOTLY_SCALES
+    from plotly import colors
+
+    out = []
+    for name, scale in PLOTLY_SCALES.items():
+        stops = []
+        for t, color in scale:
+            rgb = colors.unlabel_rgb(colors.convert_colors_to_same_type([color], colortype="rgb")[0][0])
+            stops += [float(t), *(float(c) for c in rgb)]
+        out.append((name, stops))
+    return out
+
+
 def write_plotly() -> None:
     version, scales = plotly_scales()
     out = [
@@ -79,6 +99,15 @@ def write_plotly() -> None:
         "  static let scales: [(name: String, stops: [Double])] = [",
     ]
     for name, stops in scales:
+        out.append(f'    (name: "{name}", stops: [{", ".join(repr(v) for v in stops)}]),')
+    out += [
+        "  ]",
+        "",
+        "  /// plotly.js's own named scales (plotly.py's PLOTLY_SCALES), which a figure JSON's string",
+        "  /// `colorscale` means when plotly.js draws it: stops t, r, g, b (0...255).",
+        "  static let plotlyJS: [(name: String, stops: [Double])] = [",
+    ]
+    for name, stops in plotly_js_scales():
         out.append(f'    (name: "{name}", stops: [{", ".join(repr(v) for v in stops)}]),')
     out += ["  ]", "}"]
     with open(PLOTLY_PATH, "w") as f:

@@ -45,6 +45,8 @@ struct ScatterStyle: Equatable {
   var mode: ScatterTrace.Mode
   var symbol: ScatterTrace.Symbol
   var markerSize: Double
+  /// Whether markers carry their own sizes (an appended point's size comes with it).
+  var perPointSizes: Bool
   var lineWidth: Double
   var opacity: Double
   /// Solid colour, per-point colours (their count is not compared), or the colour scale.
@@ -54,6 +56,7 @@ struct ScatterStyle: Equatable {
     mode = t.mode
     symbol = t.symbol
     markerSize = t.markerSize
+    perPointSizes = !t.markerSizes.isEmpty
     lineWidth = t.lineWidth
     opacity = t.opacity
     switch t.colors {

@@ -107,7 +107,7 @@ enum VertexPacking {
     for i in k..<n {
       if let q = p(i) {
         let c = color(i)
-        out.markers += [Float(q.x), Float(q.y), Float(q.z), c.0, c.1, c.2, a, Float(trace.markerSize), c.3]
+        out.markers += [Float(q.x), Float(q.y), Float(q.z), c.0, c.1, c.2, a, Float(trace.markerSize(at: i)), c.3]
         markers += 1
         if i > 0, let q0 = p(i - 1) {
           let c0 = color(i - 1)

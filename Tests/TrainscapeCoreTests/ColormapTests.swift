@@ -234,4 +234,36 @@ private func lightness(_ c: RGBColor) -> Double {
       }
     }
   }
+
+  /// Independent reference for plotly.js's own named scales: plotly.py's copy of them
+  /// (`_plotly_utils.colors.PLOTLY_SCALES`) sampled with `plotly.colors.sample_colorscale`.
+  @Test(.tags(.python)) func matchesPlotlyJSReference() throws {
+    let ts = (0...255).map { Double($0) / 255 } + [0.0123, 0.125, 0.3, 0.35, 0.6789, 0.9001]
+    let script = """
+      import json, sys
+      from _plotly_utils.colors import PLOTLY_SCALES
+      from plotly.colors import sample_colorscale, unlabel_rgb, convert_colors_to_same_type
+      ts = json.loads(sys.argv[1])
+      out = {}
+      for n, scale in PLOTLY_SCALES.items():
+          rgb = [[t, convert_colors_to_same_type([c], colortype="rgb")[0][0]] for t, c in scale]
+          out[n] = [list(unlabel_rgb(c)) for c in sample_colorscale(rgb, ts)]
+      print(json.dumps(out))
+      """
+    let arg = String(decoding: try JSONSerialization.data(withJSONObject: ts), as: UTF8.self)
+    let stdout = Data(try Python.run(script, args: [arg]).utf8)
+    let maps = try #require(try JSONSerialization.jsonObject(with: stdout) as? [String: [[Double]]])
+    #expect(Set(maps.keys) == Set(Colormap.plotlyJSNames), "plotly.js's names: \(maps.keys.sorted())")
+    #expect(Colormap.plotlyJS("jet") == nil, "plotly.js matches names exactly")
+    for (name, rows) in maps {
+      let map = try #require(Colormap.plotlyJS(name), "\(name)")
+      for (i, (t, want)) in zip(ts, rows).enumerated() {
+        let got = map.color(at: t)
+        let w = RGBColor(r: want[0] / 255, g: want[1] / 255, b: want[2] / 255)
+        // sample_colorscale drops the fraction of a channel where we round: one 8-bit step.
+        let eps = i < 256 ? 1 / 255 + 1e-6 : 1.5 / 255
+        #expect(close(got, w, eps), "\(name)(\(t)) = \(got.hex), plotly.js \(w.hex) \(want)")
+      }
+    }
+  }
 }

@@ -70,6 +70,24 @@ import TrainscapeTestSupport
     #expect(s.contains("\"type\":\"surface\""))
   }
 
+  /// A log axis carries our decade ticks (tickvals in data units, as plotly.js takes them on a
+  /// log axis), so plotly.js does not add minor digit labels that overlap the decades.
+  @Test func logAxesGetExplicitTicks() throws {
+    let scene = ExportScenes.surface(logAxes: true)
+    let json = try #require(try JSONSerialization.jsonObject(with: Data(PlotlyExporter.figure(scene).json)) as? [String: Any])
+    let sceneLayout = try #require((json["layout"] as? [String: Any])?["scene"] as? [String: Any])
+    for (key, axis) in [("yaxis", scene.y), ("zaxis", scene.z)] {
+      let a = try #require(sceneLayout[key] as? [String: Any])
+      #expect(a["type"] as? String == "log" && a["tickmode"] as? String == "array", "\(key)")
+      let vals = try #require(a["tickvals"] as? [Double])
+      let want = axis.ticks(target: 6).filter { $0.value > 0 }
+      #expect(!vals.isEmpty && vals == want.map(\.value), "\(key): \(vals)")
+      #expect(a["ticktext"] as? [String] == want.map(\.label))
+    }
+    let x = try #require(sceneLayout["xaxis"] as? [String: Any])
+    #expect(x["tickvals"] == nil, "a linear axis keeps plotly.js's ticks")
+  }
+
   @Test(.tags(.python)) func pointCloudAndLidar() throws {
     let scene = ExportScenes.scatterAndMesh()
     let (pts, notes) = Object3DExporter.pointCloud(scene)

@@ -109,19 +109,25 @@ import TrainscapeCore
     #expect(CSSColor.parse("#1F77B4")?.hex == "#1f77b4")
     #expect(CSSColor.parse("hsl(120, 100%, 50%)")?.hex == "#00ff00")
     #expect(CSSColor.parse("nonsense") == nil)
+    // A string colorscale means what plotly.js draws: plotly.js's own definition, exact name.
     let (v, n1) = PlotlyColorscales.named("Viridis")
-    #expect(v == .viridis && n1 == nil)
-    let (t, _) = PlotlyColorscales.named("Turbo_r")
-    #expect(t == Colormap.turbo.reversed())
-    // Plotly's named scales are built in (plotly.py's definitions); unknown names fall back.
-    let (r, n2) = PlotlyColorscales.named("Rainbow")
-    #expect(r == Colormap.named("Rainbow")! && n2 == nil)
-    let (u, n3) = PlotlyColorscales.named("NoSuchScale")
-    #expect(u == .viridis && n3?.contains("nearest") == true)
+    #expect(v == Colormap.plotlyJS("Viridis")! && n1 == nil)
+    let (g, _) = PlotlyColorscales.named("Greens")
+    #expect(g.color(at: 0).hex == "#00441b" && g.color(at: 1).hex == "#f7fcf5", "plotly.js's Greens runs dark to light")
+    // Names only plotly.py knows are plotly.py's scales, with a note that plotly.js lacks them.
+    let (t, n4) = PlotlyColorscales.named("Turbo_r")
+    #expect(t == Colormap.turbo.reversed() && n4?.contains("not one of plotly.js's names") == true)
+    let (th, n5) = PlotlyColorscales.named("thermal")
+    #expect(th == Colormap.named("thermal")! && n5?.contains("plotly.py's 'thermal'") == true)
+    let (u, n3) = PlotlyColorscales.named("NoSuchScale", fallback: .plasma)
+    #expect(u == .plasma && n3?.contains("'NoSuchScale' is unknown") == true)
     let fig = "{\"data\":[{\"type\":\"surface\",\"z\":[[0,1],[2,3]],\"colorscale\":\"Jet\"}]}"
     let scene = try PlotlyImporter.scene(fromJSON: bytes(fig), file: "j.json")
     #expect(!scene.notes.contains { $0.contains("'Jet'") })
-    if case .surface(let s) = scene.traces[0] { #expect(s.colormap.name == "Jet") } else { Issue.record("no surface") }
+    let surface = try #require(scene.traces[0].surface)
+    #expect(surface.colormap == Colormap.plotlyJS("Jet")!)
+    // plotly.js's Jet has a stop at 0.125 (0, 60, 170); plotly.py's has it at 0.2.
+    #expect(surface.colormap.color(at: 0.125).hex == "#003caa")
     let custom = PlotlyColorscales.interpolate([(0, .black), (1, RGBColor(hex: "#ff0000")!)], name: "custom")
     #expect(custom.color(at: 0.5).hex == "#800000" || custom.color(at: 0.5).hex == "#7f0000")
   }

@@ -96,6 +96,20 @@ public struct Colormap: Hashable, Sendable {
     return nil
   }
 
+  /// plotly.js's own named scales (Greys, YlGnBu, Greens, YlOrRd, Bluered, RdBu, Reds, Blues,
+  /// Picnic, Rainbow, Portland, Jet, Hot, Blackbody, Earth, Electric, Viridis, Cividis), in
+  /// plotly.js's order.
+  public static let plotlyJSNames: [String] = PlotlyColorscales.plotlyJS.map { $0.name }
+
+  /// The scale plotly.js draws for `colorscale: NAME` in a figure: its own definition, which for
+  /// several names differs from plotly.py's (plotly.js's Greens runs dark to light, its Jet and
+  /// Rainbow have other stops, its Reds, Blues, RdBu and Earth are other scales). The name is
+  /// matched exactly, as plotly.js does; nil for names plotly.js does not know.
+  public static func plotlyJS(_ name: String) -> Colormap? {
+    guard let entry = PlotlyColorscales.plotlyJS.first(where: { $0.name == name }) else { return nil }
+    return Colormap(name: entry.name, table: sampledTable(stops: entry.stops))
+  }
+
   /// 256 entries sampled from a plotly colour scale's stops (t, r, g, b with r, g, b in
   /// 0...255): entry i is the linear interpolation at t = i / 255, rounded half up (as
   /// plotly.colors.sample_colorscale, then rounded to 8 bits).

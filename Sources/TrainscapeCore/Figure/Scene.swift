@@ -187,6 +187,9 @@ public struct ScatterTrace: Sendable, Equatable {
   public var mode: Mode
   /// Marker diameter and line width in pixels at 1280x720 (they scale with the image).
   public var markerSize: Double
+  /// A marker diameter per point, in the same pixels (Plotly's `marker.size` array); empty means
+  /// every marker is `markerSize`.
+  public var markerSizes: [Double] = []
   public var lineWidth: Double
   public var opacity: Double
   /// Hover / export text per point (may be empty).
@@ -216,6 +219,11 @@ public struct ScatterTrace: Sendable, Equatable {
   }
 
   public var count: Int { x.count }
+
+  /// The marker diameter of point `i`.
+  public func markerSize(at i: Int) -> Double {
+    i < markerSizes.count ? markerSizes[i] : markerSize
+  }
 }
 
 /// A triangle mesh given by vertices and faces: Plotly's `mesh3d`.

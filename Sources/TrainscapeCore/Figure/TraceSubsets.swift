@@ -21,6 +21,7 @@ extension ScatterTrace {
     t.y = indices.map { y[$0] }
     t.z = indices.map { z[$0] }
     if !text.isEmpty { t.text = indices.map { text[$0] } }
+    if !markerSizes.isEmpty { t.markerSizes = indices.map { markerSize(at: $0) } }
     t.colors = colors.subset(indices)
     return t
   }

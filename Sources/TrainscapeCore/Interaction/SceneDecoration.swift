@@ -24,6 +24,7 @@ public struct SceneDecoration: Sendable, Equatable {
         s.traces[i] = .surface(t)
       case .scatter(var t):
         t.markerSize *= markerScale
+        t.markerSizes = t.markerSizes.map { $0 * markerScale }
         if let cm = colormap, case .scalar(let v, _, let r, let sc) = t.colors {
           t.colors = .scalar(v, colormap: cm, range: r, scale: sc)
         }

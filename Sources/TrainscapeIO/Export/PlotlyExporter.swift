@@ -271,7 +271,7 @@ public enum PlotlyExporter {
         }
       }
       w.raw(",\"marker\":{\"size\":")
-      w.number(s.markerSize)
+      if s.markerSizes.count == s.count && s.count > 0 { array(s.markerSizes, into: &w) } else { w.number(s.markerSize) }
       if s.symbol != .circle {
         w.raw(",\"symbol\":")
         w.string(s.symbol.rawValue)
@@ -359,6 +359,15 @@ public enum PlotlyExporter {
         w.number(hi)
         w.byte(UInt8(ascii: "]"))
         if axis.integer { w.raw(",\"tickformat\":\"d\"") }
+        if axis.scale == .log {
+          // Our decade ticks, as the colour bar has them: plotly.js's own log ticks add minor
+          // digit labels (2, 5) that overlap the decade labels on a short axis.
+          let ticks = axis.ticks(target: 6).filter { $0.value > 0 }
+          w.raw(",\"tickmode\":\"array\",\"tickvals\":")
+          w.numbers(ticks.map(\.value))
+          w.raw(",\"ticktext\":")
+          w.strings(ticks.map(\.label))
+        }
         w.byte(UInt8(ascii: "}"))
       }
       func vec(_ name: StaticString, _ v: Vec3, _ w: inout JSONWriter) {

@@ -191,29 +191,19 @@ enum CSSColor {
 
 /// Plotly colour scales -> our colour maps.
 enum PlotlyColorscales {
-  /// Plotly's named scales we have exactly (same definition as matplotlib's table) by lowercase name.
-  static func named(_ name: String) -> (Colormap, String?) {
-    var n = name.trimmingCharacters(in: .whitespaces)
-    var reversed = false
-    if n.lowercased().hasSuffix("_r") { reversed = true; n = String(n.dropLast(2)) }
-    let lower = n.lowercased()
-    var note: String?
-    var map: Colormap
-    if let m = Colormap.named(lower == "greys" || lower == "gray" ? "Greys" : n) {
-      map = m
-    } else {
-      let nearest: [String: String] = [
-        "rainbow": "turbo", "jet": "turbo", "hsv": "turbo", "spectral": "RdYlGn", "rdylbu": "coolwarm",
-        "rdbu": "coolwarm", "bluered": "coolwarm", "picnic": "coolwarm", "portland": "turbo", "balance": "coolwarm",
-        "hot": "inferno", "blackbody": "inferno", "electric": "inferno", "ylorrd": "inferno", "ylgnbu": "viridis",
-        "earth": "cividis", "blues": "Greys", "reds": "inferno", "thermal": "inferno", "haline": "viridis",
-      ]
-      let target = nearest[lower] ?? "viridis"
-      map = Colormap.named(target)!
-      note = "Plotly colour scale '\(name)' is not built in; drawn with the nearest one, '\(target)'"
+  /// The map a figure's string `colorscale` names. plotly.js's own names (matched exactly, as
+  /// plotly.js does) give plotly.js's definition, which is what W&B and plotly.js draw. Other
+  /// names plotly.py knows (thermal, ice, "jet", "Jet_r", ...) give plotly.py's scale, with a
+  /// note: plotly.py expands them when it writes a figure, but plotly.js given the bare name
+  /// would draw its default. Unknown names give `fallback`, with a note.
+  static func named(_ name: String, fallback: Colormap = .viridis) -> (Colormap, String?) {
+    if let m = Colormap.plotlyJS(name) { return (m, nil) }
+    let n = name.trimmingCharacters(in: .whitespaces)
+    if let m = Colormap.named(n) ?? Colormap.named(n.lowercased() == "gray" ? "Greys" : n) {
+      let note = "Plotly colour scale '\(name)' is not one of plotly.js's names (plotly.js would draw its default); drawn as plotly.py's '\(m.name)'"
+      return (m, note)
     }
-    if reversed { map = map.reversed() }
-    return (map, note)
+    return (fallback, "Plotly colour scale '\(name)' is unknown; drawn with the default, '\(fallback.name)'")
   }
 
   /// A 256-entry table interpolated linearly between explicit `[[t, colour], ...]` stops.

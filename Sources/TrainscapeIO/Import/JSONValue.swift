@@ -301,9 +301,11 @@ struct JSONNode {
   }
 
   /// Plotly text: a string, or `{"text": string}` (titles).
+  /// A Plotly title (a string or {"text": ...}) as plain text: `<br>`, `<sup>`, `<b>`, ... as
+  /// `PlotlyText.plain` turns them.
   var text: String? {
-    if let s = string { return s }
-    return self["text"]?.string
+    if let s = string { return PlotlyText.plain(s) }
+    return self["text"]?.string.map(PlotlyText.plain)
   }
 }
 

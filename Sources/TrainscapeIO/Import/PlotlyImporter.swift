@@ -13,10 +13,15 @@ public enum PlotlyImporter {
       throw ImportError(file: file, path: "data", message: "expected the list of traces, found nothing (is this a Plotly figure?)")
     }
     var r = Reader(file: file)
-    for t in try data.array("a list of traces") {
+    // plotly.py writes its template (whose sequential scale is Plasma) into every figure; a
+    // figure without one gets plotly.js's own default, RdBu.
+    if root["layout"]?["template"] == nil { r.defaultScale = Colormap.plotlyJS("RdBu") ?? .plasma }
+    let traceNodes = try data.array("a list of traces")
+    for t in traceNodes {
       try r.trace(t)
     }
     let layout = root["layout"]
+    r.noteLayout(layout, traceNodes: traceNodes)
     return try r.finish(layout: layout)
   }
 
@@ -35,6 +40,10 @@ public enum PlotlyImporter {
     var notes: [String] = []
     var colorBar: ColorBar?
     var colorBarTitle: String?
+    /// The colour scale of a trace that names none.
+    var defaultScale: Colormap = .plasma
+    /// Traces skipped, as "data[i] (type)", for the refusal when nothing is left.
+    var skipped: [String] = []
 
     /// The trace's colour map from `colorscale` (named or explicit) and reversescale, plus
     /// Trainscape's own `meta` when present (exact map, log scale, data range).
@@ -43,7 +52,7 @@ public enum PlotlyImporter {
       let meta = trace["meta"]?["trainscape"]
       if let cs = owner["colorscale"] {
         if let name = cs.string {
-          let (m, note) = PlotlyColorscales.named(name)
+          let (m, note) = PlotlyColorscales.named(name, fallback: defaultMap)
           map = m
           if let note, !notes.contains(note) { notes.append(note) }
         } else {
@@ -70,7 +79,8 @@ public enum PlotlyImporter {
       var range: ClosedRange<Double>?
       if let cr = meta?["colorRange"]?.elements, cr.count == 2, let lo = cr[0].double, let hi = cr[1].double, lo <= hi {
         range = lo...hi
-      } else if let lo = owner["cmin"]?.double, let hi = owner["cmax"]?.double, lo <= hi {
+      } else if let lo = (owner["cmin"] ?? owner["zmin"])?.double, let hi = (owner["cmax"] ?? owner["zmax"])?.double, lo <= hi {
+        // zmin / zmax: surface's names for cmin / cmax before plotly.js 1.x renamed them.
         range = scale == .log ? pow(10, lo)...pow(10, hi) : lo...hi
       }
       let show = owner["showscale"]?.bool ?? defaultShow
@@ -99,19 +109,46 @@ public enum PlotlyImporter {
     mutating func trace(_ t: JSONNode) throws {
       guard t.isObject else { throw t.fail("a trace object") }
       let type = t["type"]?.string ?? "scatter"
-      let name = t["name"]?.string ?? "trace \(traces.count)"
+      let name = t["name"]?.string.flatMap { $0.isEmpty ? nil : $0 } ?? "trace \(traces.count)"
       let opacity = t["opacity"]?.double ?? 1
+      if ["surface", "scatter3d", "mesh3d"].contains(type) { noteUndrawn(t, type: type, name: name) }
+      if type == "surface", t["hidesurface"]?.bool == true {
+        // Only the contour lines would show, and Trainscape does not draw those yet.
+        skipped.append("\(t.path) (surface with hidesurface)")
+        notes.append("\(name): hidesurface is set, so the surface is not drawn")
+        return
+      }
       switch type {
       case "surface":
         guard let zNode = t["z"] else { throw ImportError(file: file, path: t.path + ".z", message: "expected a 2-D array of heights, found nothing") }
         let z = try zNode.numericArray()
         guard z.shape.count == 2, z.rows >= 1, z.cols >= 1 else { throw zNode.fail("a 2-D array (rows x cols)") }
-        let (rows, cols) = (z.rows, z.cols)
+        var (rows, cols) = (z.rows, z.cols)
+        var zValues = z.values
+        // 1-D x and y that do not match z's columns and rows: plotly.js draws the grid its
+        // coordinates reach and ignores extra coordinates.
+        let x1 = try t["x"].map { try $0.numericArray() }, y1 = try t["y"].map { try $0.numericArray() }
+        let keepCols = x1.flatMap { $0.shape.count == 1 ? Swift.min($0.values.count, cols) : nil } ?? cols
+        let keepRows = y1.flatMap { $0.shape.count == 1 ? Swift.min($0.values.count, rows) : nil } ?? rows
+        for (key, a, need) in [("x", x1, cols), ("y", y1, rows)] {
+          if let a, a.shape.count == 1, a.values.count != need {
+            notes.append("\(name): \(key) has \(a.values.count) values for z's \(need) \(key == "x" ? "columns" : "rows"); "
+              + (a.values.count < need ? "only the \(a.values.count) \(key == "x" ? "columns" : "rows") it reaches are drawn" : "the extra values are ignored") + ", as plotly.js does")
+          }
+        }
+        if keepRows < 1 || keepCols < 1 {
+          throw ImportError(file: file, path: t.path, message: "expected x and y coordinates for z's \(rows) x \(cols) grid, found \(x1?.values.count ?? cols) x values and \(y1?.values.count ?? rows) y values")
+        }
+        if keepRows != rows || keepCols != cols {
+          zValues = (0..<(keepRows * keepCols)).map { z.values[($0 / keepCols) * cols + $0 % keepCols] }
+          (rows, cols) = (keepRows, keepCols)
+        }
         func grid(_ key: String, alongCols: Bool) throws -> [Double] {
           guard let node = t[key] else {
             return (0..<(rows * cols)).map { Double(alongCols ? $0 % cols : $0 / cols) }
           }
-          let a = try node.numericArray()
+          var a = try node.numericArray()
+          if a.shape.count == 1 { a.values = Array(a.values.prefix(alongCols ? cols : rows)) }
           if a.shape.count == 2 {
             guard a.rows == rows, a.cols == cols else {
               throw ImportError(file: file, path: node.path, message: "expected a \(rows) x \(cols) array like z, found \(a.rows) x \(a.cols)")
@@ -126,10 +163,13 @@ public enum PlotlyImporter {
         }
         let x = try grid("x", alongCols: true)
         let y = try grid("y", alongCols: false)
-        let spec = try colorSpec(t, trace: t, defaultMap: .plasma, defaultShow: true)
-        var color = z.values
+        let spec = try colorSpec(t, trace: t, defaultMap: defaultScale, defaultShow: true)
+        var color = zValues
         if let scNode = t["surfacecolor"], t["meta"]?["trainscape"]?["colorSource"]?.string != "z" {
-          let sc = try scNode.numericArray()
+          var sc = try scNode.numericArray()
+          if sc.shape.count == 2, sc.rows >= rows, sc.cols >= cols, sc.values.count != rows * cols {
+            sc.values = (0..<(rows * cols)).map { sc.values[($0 / cols) * sc.cols + $0 % cols] }
+          }
           guard sc.values.count == rows * cols else {
             throw ImportError(file: file, path: scNode.path, message: "expected \(rows) x \(cols) colour values like z, found \(sc.values.count)")
           }
@@ -138,45 +178,10 @@ public enum PlotlyImporter {
         let range = spec.range ?? finiteRange(color, scale: spec.scale) ?? 0...1
         noteColorBar(spec, values: color, fallbackTitle: name)
         traces.append(.surface(SurfaceTrace(
-          name: name, rows: rows, cols: cols, x: x, y: y, z: z.values, color: color, colormap: spec.map,
+          name: name, rows: rows, cols: cols, x: x, y: y, z: zValues, color: color, colormap: spec.map,
           colorRange: range, colorScale: spec.scale, opacity: opacity)))
       case "scatter3d":
-        let (x, y, z) = try xyz(t)
-        let modeText = t["mode"]?.string ?? (x.count < 20 ? "lines+markers" : "lines")
-        let parts = Set(modeText.split(separator: "+").map(String.init))
-        let mode: ScatterTrace.Mode =
-          parts.contains("lines") && parts.contains("markers") ? .linesAndMarkers : parts.contains("lines") ? .lines : .markers
-        let marker = t["marker"], line = t["line"]
-        let colorOwner: JSONNode? = (marker?["color"] != nil ? marker : nil) ?? (line?["color"] != nil ? line : nil)
-        let colors = try pointColors(colorOwner, trace: t, count: x.count, name: name, defaultShow: false)
-        var markerSize = 6.0
-        if let s = marker?["size"] {
-          if let d = s.double { markerSize = d } else if let a = try? s.numericArray(), let f = a.values.first(where: { $0.isFinite }) {
-            markerSize = f
-            notes.append("\(name): marker sizes per point are drawn at one size (\(f))")
-          }
-        }
-        let lineWidth = line?["width"]?.double ?? 2
-        var symbol = ScatterTrace.Symbol.circle
-        if let sym = marker?["symbol"]?.string {
-          switch sym {
-          case "circle": break
-          case "circle-open": symbol = .ring
-          case "x", "x-thin", "x-open": symbol = .cross
-          default: notes.append("\(name): marker symbol '\(sym)' is drawn as a circle")
-          }
-        } else if marker?["symbol"] != nil {
-          notes.append("\(name): marker symbols per point are drawn as circles")
-        }
-        var text: [String] = []
-        if let tn = t["text"] {
-          if let e = tn.elements { text = e.map { $0.string ?? ($0.double.map { "\($0)" } ?? "") } }
-          else if let s = tn.string { text = Array(repeating: s, count: x.count) }
-          if text.count != x.count { text = [] }
-        }
-        traces.append(.scatter(ScatterTrace(
-          name: name, x: x, y: y, z: z, colors: colors, mode: mode, markerSize: markerSize,
-          lineWidth: lineWidth, opacity: opacity, text: text, symbol: symbol)))
+        try scatter3d(t, name: name, opacity: opacity)
       case "mesh3d":
         let (x, y, z) = try xyz(t)
         func idx(_ k: String) throws -> [Int32] {
@@ -195,7 +200,7 @@ public enum PlotlyImporter {
         }
         let colors: PointColors
         if let inten = t["intensity"] {
-          let spec = try colorSpec(t, trace: t, defaultMap: .plasma, defaultShow: true)
+          let spec = try colorSpec(t, trace: t, defaultMap: defaultScale, defaultShow: true)
           let values = decodeColorValues(try inten.numericArray().values, scale: spec.scale)
           guard values.count == x.count else {
             throw ImportError(file: file, path: inten.path, message: "expected one intensity per vertex (\(x.count)), found \(values.count)")
@@ -213,18 +218,28 @@ public enum PlotlyImporter {
           colors = .solid(Palette.color(traces.count))
         }
         traces.append(.mesh(MeshTrace(name: name, x: x, y: y, z: z, i: i, j: j, k: k, colors: colors, opacity: opacity)))
+      case _ where PlotlyImporter.undrawn3DTypes.contains(type):
+        skipped.append("\(t.path) (\(type))")
+        notes.append("trace \(t.path) is a '\(type)' trace, which Trainscape does not draw; skipped")
       default:
+        skipped.append("\(t.path) (\(type))")
         notes.append("trace \(t.path) of type '\(type)' is not a 3D trace; skipped")
       }
     }
 
-    func xyz(_ t: JSONNode) throws -> ([Double], [Double], [Double]) {
+    mutating func xyz(_ t: JSONNode, tolerant: Bool = false, name: String = "") throws -> ([Double], [Double], [Double]) {
       var arrays: [[Double]] = []
       for key in ["x", "y", "z"] {
         guard let n = t[key] else { throw ImportError(file: file, path: "\(t.path).\(key)", message: "expected an array of coordinates, found nothing") }
         let a = try n.numericArray()
         guard a.shape.count == 1 else { throw ImportError(file: file, path: n.path, message: "expected a 1-D array, found \(a.rows) x \(a.cols)") }
         arrays.append(a.values)
+      }
+      let shortest = arrays.map(\.count).min() ?? 0
+      if tolerant && arrays.contains(where: { $0.count != shortest }) {
+        // plotly.js draws the first `shortest` points (trace._length).
+        notes.append("\(name): x, y and z have \(arrays[0].count), \(arrays[1].count) and \(arrays[2].count) values; the first \(shortest) points are drawn, as plotly.js does")
+        return (Array(arrays[0].prefix(shortest)), Array(arrays[1].prefix(shortest)), Array(arrays[2].prefix(shortest)))
       }
       guard arrays[0].count == arrays[1].count && arrays[1].count == arrays[2].count else {
         throw ImportError(file: file, path: t.path, message: "expected x, y and z of the same length, found \(arrays[0].count), \(arrays[1].count), \(arrays[2].count)")
@@ -238,14 +253,25 @@ public enum PlotlyImporter {
       guard c.isObject || c.elements != nil else { throw c.fail("a colour, or an array (plain or typed) of colours or numbers") }
       if let e = c.elements, let s = e.first?.string, Double(s) == nil {
         let cs = try c.colorStrings()
-        guard cs.count == count else { throw ImportError(file: file, path: c.path, message: "expected one colour per point (\(count)), found \(cs.count)") }
-        return .perPoint(cs)
+        if cs.count != count { noteLength(c, cs.count, count, name: name) }
+        return .perPoint((0..<count).map { $0 < cs.count ? cs[$0] : Self.missingColor })
       }
-      let spec = try colorSpec(owner, trace: t, defaultMap: .plasma, defaultShow: defaultShow)
+      let spec = try colorSpec(owner, trace: t, defaultMap: defaultScale, defaultShow: defaultShow)
       let values = decodeColorValues(try c.numericArray().values, scale: spec.scale)
-      guard values.count == count else { throw ImportError(file: file, path: c.path, message: "expected one value per point (\(count)), found \(values.count)") }
       noteColorBar(spec, values: values, fallbackTitle: name)
+      if values.count != count {
+        noteLength(c, values.count, count, name: name)
+        let range = spec.range ?? finiteRange(values, scale: spec.scale) ?? 0...1
+        let scalar = PointColors.scalar(values, colormap: spec.map, range: range, scale: spec.scale)
+        return .perPoint((0..<count).map { $0 < values.count ? scalar.color(at: $0) : Self.missingColor })
+      }
       return .scalar(values, colormap: spec.map, range: spec.range ?? finiteRange(values, scale: spec.scale) ?? 0...1, scale: spec.scale)
+    }
+
+    mutating func noteLength(_ node: JSONNode, _ found: Int, _ count: Int, name: String) {
+      let key = node.path.split(separator: ".").suffix(2).joined(separator: ".")
+      notes.append("\(name): \(key) has \(found) values for \(count) points; "
+        + (found < count ? "the rest are drawn in plotly.js's default #444" : "the extra values are ignored, as plotly.js does"))
     }
 
     func allValues(_ axis: Int) -> [Double] {
@@ -262,24 +288,38 @@ public enum PlotlyImporter {
 
     mutating func finish(layout: JSONNode?) throws -> Scene {
       guard !traces.isEmpty else {
-        throw ImportError(file: file, path: "data", message: "expected at least one surface, scatter3d or mesh3d trace, found none")
+        var found = skipped.isEmpty ? "none" : "only " + skipped.joined(separator: ", ")
+        if skipped.contains(where: { $0.hasSuffix("(surface with hidesurface)") }) {
+          found += " (a hidden surface shows only its contour lines, which Trainscape does not draw yet)"
+        }
+        let undrawn = Set(skipped.compactMap { s in PlotlyImporter.undrawn3DTypes.first { s.hasSuffix("(\($0))") } }).sorted()
+        let why = undrawn.isEmpty ? "" : "; Trainscape does not draw " + undrawn.map { "\($0)" }.joined(separator: ", ") + " traces"
+        throw ImportError(file: file, path: "data", message: "expected at least one surface, scatter3d or mesh3d trace, found \(found)\(why)")
       }
       let sceneNode = layout?["scene"]
       let meta = layout?["meta"]?["trainscape"]
       let metaRanges = meta?["ranges"]?.elements
       let metaInteger = meta?["integer"]?.elements
       var axes: [AxisSpec] = []
+      var clipRanges: [ClosedRange<Double>?] = [nil, nil, nil]
       for (k, key) in ["xaxis", "yaxis", "zaxis"].enumerated() {
         let a = sceneNode?[key]
         let title = a?["title"]?.text ?? ["x", "y", "z"][k]
         let scale: AxisScale = a?["type"]?.string == "log" ? .log : .linear
         let values = allValues(k)
+        if !values.isEmpty, !values.contains(where: \.isFinite) {
+          // Refused rather than drawn empty: dates or category labels (plotly.js reads them as
+          // such even without an axis type).
+          let type = a?["type"]?.string.map { "'\($0)' axes" } ?? "date and category axes"
+          throw ImportError(file: file, path: "layout.scene.\(key)", message: "none of the \(key.prefix(1)) values is a number; Trainscape does not draw \(type) yet")
+        }
         var range: ClosedRange<Double>
         if let mr = metaRanges, mr.count == 3, let p = mr[k].elements, p.count == 2, let lo = p[0].double, let hi = p[1].double, lo <= hi {
           range = lo...hi
-        } else if let r = a?["range"]?.elements, r.count == 2, let lo = r[0].double, let hi = r[1].double, lo.isFinite, hi.isFinite {
+        } else if a?["autorange"]?.bool != true, let r = a?["range"]?.elements, r.count == 2, let lo = r[0].double, let hi = r[1].double, lo.isFinite, hi.isFinite {
           let (l, h) = (Swift.min(lo, hi), Swift.max(lo, hi))
           range = scale == .log ? pow(10, l)...pow(10, h) : l...h
+          clipRanges[k] = range
         } else if let r = finiteRange(values, scale: scale) {
           range = r
         } else {
@@ -296,6 +336,7 @@ public enum PlotlyImporter {
         }
         axes.append(AxisSpec(title: title, scale: scale, range: range, integer: integer))
       }
+      clip(to: clipRanges)
       var camera = Camera()
       func vec(_ n: JSONNode?, _ fallback: Vec3) -> Vec3 {
         guard let n else { return fallback }

@@ -1,0 +1,179 @@
+import Foundation
+import TrainscapeCore
+
+/// Plotly's HTML-ish text (titles, axis titles): the tags plotly.js renders become plain text our
+/// ASCII font can draw: `<br>` a " - " separator, `<sup>2</sup>` "^2", `<sub>i</sub>` "_i",
+/// the other tags plotly.js styles (`<b>`, `<i>`, `<em>`, `<s>`, `<u>`, `<span ...>`, `<a ...>`,
+/// `<font ...>`) dropped, entities decoded. Other tags stay as text, as plotly.js shows them.
+enum PlotlyText {
+  static func plain(_ s: String) -> String {
+    guard s.contains("<") || s.contains("&") else { return s }
+    var out = ""
+    var rest = Substring(s)
+    var script: String?  // "^" or "_" while inside <sup> / <sub>
+    var scripted = ""
+    func flushScript() {
+      guard let mark = script else { return }
+      let simple = !scripted.isEmpty && scripted.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "+" }
+      out += simple ? mark + scripted : mark + "(" + scripted + ")"
+      script = nil
+      scripted = ""
+    }
+    while let c = rest.first {
+      if c == "<", let end = rest.firstIndex(of: ">") {
+        let tag = rest[rest.index(after: rest.startIndex)..<end].lowercased().trimmingCharacters(in: .whitespaces)
+        let name = tag.split(whereSeparator: { $0 == " " || $0 == "/" }).first.map(String.init) ?? ""
+        let closing = tag.hasPrefix("/")
+        guard ["br", "sup", "sub", "b", "i", "em", "s", "u", "span", "a", "font"].contains(name) else {
+          if script != nil { scripted += "<" } else { out += "<" }
+          rest = rest.dropFirst()
+          continue
+        }
+        switch (name, closing) {
+        case ("br", _): if script == nil { out += " - " } else { scripted += " " }
+        case ("sup", false): flushScript(); script = "^"
+        case ("sub", false): flushScript(); script = "_"
+        case (_, true) where tag == "/sup" || tag == "/sub": flushScript()
+        default: break
+        }
+        rest = rest[rest.index(after: end)...]
+        continue
+      }
+      var piece = String(c)
+      if c == "&", let semi = rest.prefix(8).firstIndex(of: ";") {
+        let entity = String(rest[rest.index(after: rest.startIndex)..<semi])
+        let known = ["amp": "&", "lt": "<", "gt": ">", "quot": "\"", "#39": "'", "apos": "'", "nbsp": " "]
+        if let v = known[entity] {
+          piece = v
+          rest = rest[rest.index(after: semi)...]
+        } else {
+          rest = rest.dropFirst()
+        }
+      } else {
+        rest = rest.dropFirst()
+      }
+      if script != nil { scripted += piece } else { out += piece }
+    }
+    flushScript()
+    return out
+  }
+}
+
+/// One note for each attribute of a trace or of the layout that changes plotly.js's picture and
+/// that Trainscape does not draw, naming the attribute.
+extension PlotlyImporter.Reader {
+  mutating func noteUndrawn(_ t: JSONNode, type: String, name: String) {
+    func note(_ what: String) { notes.append("\(name): \(what)") }
+    func shown(_ n: JSONNode?) -> Bool { n?["show"]?.bool == true }
+    if t["autocolorscale"]?.bool == true || t["marker"]?["autocolorscale"]?.bool == true {
+      note("autocolorscale is not applied; the trace's colour scale is drawn")
+    }
+    if t["visible"]?.string == "legendonly" { note("visible 'legendonly' is drawn as visible") }
+    switch type {
+    case "surface":
+      for axis in ["x", "y", "z"] where shown(t["contours"]?[axis]) {
+        note("contours.\(axis) (contour lines) are not drawn")
+      }
+      if t["lighting"] != nil || t["lightposition"] != nil { note("lighting and lightposition are Trainscape's own") }
+      if t["opacityscale"] != nil { note("opacityscale is not applied; drawn at one opacity") }
+    case "scatter3d":
+      if let dash = t["line"]?["dash"]?.string, dash != "solid" { note("line.dash '\(dash)' is drawn solid") }
+      for axis in ["x", "y", "z"] {
+        let e = t["error_\(axis)"]
+        if let e, e["visible"]?.bool != false, e["array"] != nil || e["value"] != nil || e["type"] != nil {
+          note("error_\(axis) (error bars) are not drawn")
+        }
+        if shown(t["projection"]?[axis]) { note("projection.\(axis) (the shadow on the \(axis) wall) is not drawn") }
+      }
+      if let mode = t["mode"]?.string, mode.split(separator: "+").contains("text") { note("mode 'text' (text labels) is not drawn") }
+      if let sa = t["surfaceaxis"]?.double, sa >= 0 { note("surfaceaxis (a filled surface) is not drawn") }
+      if let w = t["marker"]?["line"]?["width"]?.double, w > 0 { note("marker.line (marker outlines) is not drawn") }
+      if let mc = t["marker"]?["color"], let lc = t["line"]?["color"], !Self.same(mc.value, lc.value) {
+        note("line.color is not drawn; the line takes the marker colours")
+      }
+      if t["marker"]?["opacity"] != nil { note("marker.opacity is not applied; markers take the trace opacity") }
+    case "mesh3d":
+      if t["flatshading"]?.bool == true { note("flatshading is drawn smooth") }
+      if shown(t["contour"]) { note("contour (lines on the mesh) is not drawn") }
+      if t["lighting"] != nil || t["lightposition"] != nil { note("lighting and lightposition are Trainscape's own") }
+      if t["intensitymode"]?.string == "cell" { note("intensitymode 'cell' is drawn per vertex") }
+    default: break
+    }
+  }
+
+  /// Whether two JSON values are the same (numbers compared as doubles, NaN equal to NaN).
+  static func same(_ a: JSONValue, _ b: JSONValue) -> Bool {
+    switch (a, b) {
+    case (.null, .null): return true
+    case (.bool(let x), .bool(let y)): return x == y
+    case (.number(let x), .number(let y)): return x == y || (x.isNaN && y.isNaN)
+    case (.string(let x), .string(let y)): return x == y
+    case (.array(let x), .array(let y)): return x.count == y.count && zip(x, y).allSatisfy { same($0, $1) }
+    case (.object(let x), .object(let y)):
+      return x.keys.count == y.keys.count && x.keys.allSatisfy { k in y[k].map { same(x[k]!, $0) } ?? false }
+    default: return false
+    }
+  }
+
+  /// Layout attributes that change the picture and are not drawn.
+  mutating func noteLayout(_ layout: JSONNode?, traceNodes: [JSONNode]) {
+    let scene = layout?["scene"]
+    if let a = scene?["annotations"]?.elements, !a.isEmpty { notes.append("scene.annotations (\(a.count)) are not drawn") }
+    // Trainscape's own exports carry their notes as annotations (and in meta, which is read).
+    if let a = layout?["annotations"]?.elements, !a.isEmpty, layout?["meta"]?["trainscape"] == nil {
+      notes.append("layout.annotations (\(a.count)) are not drawn")
+    }
+    let scenes = Set(traceNodes.compactMap { $0["scene"]?.string }).union(["scene"])
+    if scenes.count > 1 {
+      notes.append("several scenes (\(scenes.sorted().joined(separator: ", "))) are drawn merged into one")
+    }
+    for key in ["xaxis", "yaxis", "zaxis"] {
+      let a = scene?[key]
+      if a?["visible"]?.bool == false { notes.append("scene.\(key).visible false is not applied; the axis is drawn") }
+      if a?["showbackground"]?.bool == true, a?["backgroundcolor"] != nil {
+        notes.append("scene.\(key).backgroundcolor (a coloured wall) is not drawn")
+      }
+      if let t = a?["type"]?.string, t == "date" || t == "category" {
+        notes.append("scene.\(key).type '\(t)' is not supported; drawn as a number axis")
+      }
+    }
+    if let bg = scene?["bgcolor"]?.string, CSSColor.parse(bg) != nil, layout?["paper_bgcolor"]?.string != bg {
+      notes.append("scene.bgcolor is not drawn; the image takes paper_bgcolor")
+    }
+  }
+
+  /// plotly.js draws nothing outside an axis range the figure sets: points (and surface samples,
+  /// mesh vertices) outside become NaN, so they are not drawn; a surface is cut at whole grid
+  /// cells rather than at the box's wall. One note per trace that lost points.
+  mutating func clip(to ranges: [ClosedRange<Double>?]) {
+    guard ranges.contains(where: { $0 != nil }) else { return }
+    func outside(_ v: Double, _ k: Int) -> Bool {
+      guard let r = ranges[k], v.isFinite else { return false }
+      let eps = (r.upperBound - r.lowerBound) * 1e-9
+      return v < r.lowerBound - eps || v > r.upperBound + eps
+    }
+    func out(_ x: [Double], _ y: [Double], _ z: [Double], _ i: Int) -> Bool {
+      outside(x[i], 0) || outside(y[i], 1) || outside(z[i], 2)
+    }
+    for index in traces.indices {
+      var count = 0
+      var cells = ""
+      switch traces[index] {
+      case .surface(var s):
+        for i in s.z.indices where out(s.x, s.y, s.z, i) { s.z[i] = .nan; count += 1 }
+        traces[index] = .surface(s)
+        cells = "; the surface is cut at whole grid cells, not at the box"
+      case .scatter(var s):
+        for i in s.x.indices where out(s.x, s.y, s.z, i) { s.x[i] = .nan; count += 1 }
+        traces[index] = .scatter(s)
+      case .mesh(var m):
+        for i in m.x.indices where out(m.x, m.y, m.z, i) { m.x[i] = .nan; count += 1 }
+        traces[index] = .mesh(m)
+        cells = "; faces touching them are left out"
+      }
+      if count > 0 {
+        notes.append("\(traces[index].name): \(count) points lie outside the axis ranges the figure sets (scene.*axis.range) and are not drawn\(cells)")
+      }
+    }
+  }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+import TrainscapeTestSupport
+import TrainscapeCore
+@testable import TrainscapeIO
+
+/// Nothing in a Plotly figure is ignored silently: attributes that change plotly.js's picture and
+/// that are not drawn get one note naming them; the cheap ones are drawn (hidesurface, legacy
+/// zmin/zmax, HTML in titles, axis ranges clipping data). Hand-made figures.
+@Suite(.tiered) struct PlotlyNotesTests {
+  func scene(_ json: String) throws -> Scene {
+    try PlotlyImporter.scene(fromJSON: Array(json.utf8), file: "f.json")
+  }
+
+  @Test func undrawnAttributesAreNamed() throws {
+    let s = try scene(#"""
+      {"data":[
+        {"type":"scatter3d","name":"p","mode":"lines+markers+text","x":[0,1],"y":[0,1],"z":[0,1],
+         "line":{"dash":"dot"},"marker":{"symbol":"diamond"},"error_z":{"array":[0.1,0.2]},
+         "projection":{"z":{"show":true}}},
+        {"type":"surface","name":"s","z":[[0,1],[1,0]],"contours":{"z":{"show":true}},"autocolorscale":true}],
+       "layout":{"scene":{"annotations":[{"x":0,"y":0,"z":0,"text":"a"}],
+         "xaxis":{"visible":false},"yaxis":{"showbackground":true,"backgroundcolor":"#eee"}},
+         "scene2":{}}}
+      """#)
+    let expected = [
+      "p: line.dash 'dot' is drawn solid",
+      "p: error_z (error bars) are not drawn",
+      "p: projection.z (the shadow on the z wall) is not drawn",
+      "p: mode 'text' (text labels) is not drawn",
+      "p: marker.symbol 'diamond' is drawn as a circle",
+      "s: autocolorscale is not applied; the trace's colour scale is drawn",
+      "s: contours.z (contour lines) are not drawn",
+      "scene.annotations (1) are not drawn",
+      "scene.xaxis.visible false is not applied; the axis is drawn",
+      "scene.yaxis.backgroundcolor (a coloured wall) is not drawn",
+    ]
+    for e in expected { #expect(s.notes.filter { $0 == e }.count == 1, "\(e) in \(s.notes)") }
+    #expect(s.notes.count == expected.count, "\(s.notes)")
+    // Traces in two scenes.
+    let two = try scene(#"{"data":[{"type":"scatter3d","x":[0],"y":[0],"z":[0]},{"type":"scatter3d","x":[1],"y":[1],"z":[1],"scene":"scene2"}]}"#)
+    #expect(two.notes == ["several scenes (scene, scene2) are drawn merged into one"])
+    // A plain figure has no notes.
+    #expect(try scene(#"{"data":[{"type":"surface","z":[[0,1],[1,0]]}],"layout":{"title":"t"}}"#).notes.isEmpty)
+  }
+
+  @Test func cheapOnesAreDrawn() throws {
+    // hidesurface: not drawn; a figure of only such surfaces is refused saying so.
+    let mixed = try scene(#"{"data":[{"type":"surface","name":"h","z":[[0,1],[1,0]],"hidesurface":true},{"type":"scatter3d","x":[0],"y":[0],"z":[0]}]}"#)
+    #expect(mixed.traces.count == 1 && mixed.traces[0].scatter != nil)
+    #expect(mixed.notes == ["h: hidesurface is set, so the surface is not drawn"])
+    #expect(throws: ImportError.self) { try scene(#"{"data":[{"type":"surface","z":[[0,1],[1,0]],"hidesurface":true}]}"#) }
+    // Legacy zmin / zmax are the colour range.
+    let legacy = try #require(try scene(#"{"data":[{"type":"surface","z":[[0,1],[2,3]],"zmin":-1,"zmax":5}]}"#).traces[0].surface)
+    #expect(legacy.colorRange == -1...5)
+    // paper_bgcolor is the background.
+    #expect(try scene(##"{"data":[{"type":"surface","z":[[0,1],[1,0]]}],"layout":{"paper_bgcolor":"#151516"}}"##).background.hex == "#151516")
+    // HTML in titles.
+    let html = try scene(#"{"data":[{"type":"surface","z":[[0,1],[1,0]]}],"layout":{"title":{"text":"<b>Loss</b> 10<sup>-3</sup><br>run &amp; x<sub>i</sub>"},"scene":{"zaxis":{"title":"m<sup>2</sup>/s"}}}}"#)
+    #expect(html.title == "Loss 10^-3 - run & x_i")
+    #expect(html.z.title == "m^2/s")
+    #expect(PlotlyText.plain("a<sup>x y</sup>") == "a^(x y)")
+    #expect(PlotlyText.plain("no tags") == "no tags")
+    // Category labels are refused naming the axis type, not drawn as an empty plot (gl3d_ibm-plot).
+    do {
+      _ = try scene(#"{"data":[{"type":"surface","z":[[1,2],[3,4]],"x":["1W","1M"]}],"layout":{"scene":{"xaxis":{"type":"category"}}}}"#)
+      Issue.record("category labels were accepted")
+    } catch {
+      #expect("\(error)".contains("Trainscape does not draw 'category' axes yet"), "\(error)")
+    }
+    // Also without an axis type, as plotly.js guesses one (gl3d_set-ranges).
+    #expect(throws: ImportError.self) { try scene(#"{"data":[{"type":"scatter3d","x":["2017-01-01","2017-02-10"],"y":[0,1],"z":[0,1]}]}"#) }
+    // Tags plotly.js does not style stay as text, as plotly.js shows them.
+    #expect(PlotlyText.plain("Loss </script> <B>x</B>") == "Loss </script> x")
+  }
+
+  @Test func axisRangesClipData() throws {
+    let s = try scene(#"""
+      {"data":[{"type":"scatter3d","name":"p","x":[0,1,2,3],"y":[0,1,2,3],"z":[0,1,2,3]},
+               {"type":"surface","name":"s","z":[[0,1],[2,9]]}],
+       "layout":{"scene":{"zaxis":{"range":[0,2.5]}}}}
+      """#)
+    let p = try #require(s.traces[0].scatter)
+    #expect(p.x[0...2] == [0, 1, 2] && p.x[3].isNaN)
+    let surf = try #require(s.traces[1].surface)
+    #expect(surf.z[0...2] == [0, 1, 2] && surf.z[3].isNaN)
+    #expect(s.z.range == 0...2.5)
+    #expect(s.notes.contains("p: 1 points lie outside the axis ranges the figure sets (scene.*axis.range) and are not drawn"))
+    #expect(s.notes.contains { $0.hasPrefix("s: 1 points lie outside") && $0.contains("whole grid cells") })
+    // No range set: nothing is clipped, no note.
+    #expect(try scene(#"{"data":[{"type":"scatter3d","x":[0,9],"y":[0,9],"z":[0,9]}]}"#).notes.isEmpty)
+    // autorange true wins over a range, as in plotly.js (gl3d_opacity-surface): nothing clipped.
+    let auto = try scene(#"{"data":[{"type":"scatter3d","x":[0,9],"y":[0,9],"z":[0,9]}],"layout":{"scene":{"zaxis":{"range":[1,2],"autorange":true}}}}"#)
+    #expect(auto.notes.isEmpty && auto.z.range == 0...9, "\(auto.notes)")
+  }
+}
