@@ -62,7 +62,7 @@ extension Scene {
   /// stage's start, mark and onset; named like the planes, so an export lists them.
   func annotatedAlongPaths(with annotations: Annotations) -> Scene {
     var s = self
-    let paths = traces.compactMap(\.scatter).filter { !$0.steps.isEmpty }
+    let paths = traces.compactMap(\.scatter).filter { !$0.steps.isEmpty && $0.steps.count == $0.count }
     func marker(_ step: Double, name: String, label: String, color: RGBColor) {
       var placed = 0
       for p in paths {
