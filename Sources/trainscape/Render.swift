@@ -332,6 +332,8 @@ extension Render {
 
     @OptionGroup var seriesOptions: SeriesOptions
 
+    @OptionGroup var annotations: AnnotationOptions
+
     @OptionGroup var output: OutputOptions
 
     func run() throws { try renderScene() }
@@ -340,7 +342,7 @@ extension Render {
       let runs = try loadRunsCached(paths, input: inputFormat, last: seriesOptions.last)
       let out = try core { try TrajectoryRecipe.scene(runs: runs, options: recipeOptions) }
       report(out)
-      return (out.scene, out.name)
+      return (try annotations.apply(to: out.scene, runs: runs, settings: seriesOptions.settings, what: out.name), out.name)
     }
 
     var recipeOptions: TrajectoryRecipe.Options {

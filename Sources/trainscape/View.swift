@@ -127,7 +127,7 @@ extension Render.Trajectory: ViewableKind {
   /// One run: new samples extend the path (`IncrementalTrajectory`). Several runs rebuild on
   /// every update.
   func followBuilder() -> (any IncrementalSceneBuilder)? {
-    guard paths.count == 1 else { return nil }
+    guard paths.count == 1, annotations.isEmpty else { return nil }
     return try? incrementalBuilder()
   }
 }

@@ -76,6 +76,7 @@ import TrainscapeTestSupport
     let same = IncrementalGradientFlowTests.same
     #expect(same(s.x, t.x) && same(s.y, t.y) && same(s.z, t.z), "x, y, z: \(message)", sourceLocation: sourceLocation)
     #expect(s.text == t.text, "\(message)", sourceLocation: sourceLocation)
+    #expect(s.steps == t.steps, "steps: \(message)", sourceLocation: sourceLocation)
     guard case .scalar(let u, let m, let r, let sc) = s.colors, case .scalar(let v, let m2, let r2, let sc2) = t.colors else {
       Issue.record("not coloured by value: \(message)", sourceLocation: sourceLocation)
       return

@@ -216,4 +216,41 @@ import TrainscapeTestSupport
       _ = i
     }
   }
+
+  /// A trajectory over (loss, grad norm, reward) has no step axis: the marks are rings on the
+  /// path at its first point at or after each mark, stage start and onset.
+  @Test func pathsGetMarkersWhereTheStepIsNotAnAxis() throws {
+    var rows: [MetricRow] = []
+    for i in 0..<50 {
+      let d = Double(i)
+      let values: [String: Double] = ["loss": 2 - d * 0.03, "grad_norm": 1 + Double(i % 3), "reward": d / 50, "stage": Double(i / 25)]
+      rows.append(MetricRow(step: Int64(i * 10), values: values))
+    }
+    let run = Run(name: "rl", source: "/runs/rl.jsonl", rows: rows)
+    let out = try TrajectoryRecipe.scene(runs: [run], options: TrajectoryRecipe.Options())
+    let spec = AnnotationSpec(
+      stagesKey: "stage", stageNames: ["warm", "hot"], marks: [StepMark(step: 125, label: "eval"), StepMark(step: 900, label: "late")],
+      onsets: [try OnsetRule(parsing: "reward>0.3")])
+    let s = out.scene.annotated(with: Annotations.make(spec, tables: [SeriesSettings().table(run)], what: "rl"))
+    let path = try #require(out.scene.traces.first?.scatter)
+    let markers = s.traces.dropFirst(out.scene.traces.count).compactMap(\.scatter)
+    #expect(markers.map(\.name) == ["stage: warm", "stage: hot", "mark: eval", "first reward>0.3"])
+    // At steps 0, 250, 130 (the first at or after 125) and 160 (reward 16/50 > 0.3): points 0, 25, 13, 16.
+    for (m, i) in zip(markers, [0, 25, 13, 16]) {
+      #expect(m.x == [path.x[i]] && m.y == [path.y[i]] && m.z == [path.z[i]], "\(m.name)")
+      #expect(m.mode == .markers && m.symbol == .ring)
+    }
+    #expect(s.pointLabels.map(\.text) == ["warm", "hot", "eval", "first reward>0.3"])
+    #expect(!s.traces.contains { $0.mesh != nil }, "no planes across a loss axis")
+    #expect(s.notes.contains { $0.contains("late at step 900 is outside the steps drawn (0...490): no marker") }, "\(s.notes)")
+    // Without rewards the x axis is the step: planes, as for gradient flow.
+    let plain = Run(name: "p", source: "/runs/p.jsonl", rows: rows.map { r in
+      var r = r
+      r.values["reward"] = nil
+      return r
+    })
+    let flat = try TrajectoryRecipe.scene(runs: [plain], options: TrajectoryRecipe.Options()).scene
+    let planes = flat.annotated(with: Annotations.make(spec, tables: [SeriesSettings().table(plain)], what: "p"))
+    #expect(planes.traces.compactMap(\.mesh).map(\.name) == ["stage: warm", "stage: hot", "mark: eval"])
+  }
 }

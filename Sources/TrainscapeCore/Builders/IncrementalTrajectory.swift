@@ -237,6 +237,7 @@ public struct IncrementalTrajectory: Sendable {
     trace.y.removeSubrange(keep...)
     trace.z.removeSubrange(keep...)
     trace.text.removeSubrange(keep...)
+    if trace.steps.count >= keep { trace.steps.removeSubrange(keep...) }
     guard case .scalar(var colorValues, let map, _, let colorScale) = trace.colors else { return nil }
     trace.colors = .solid(RGBColor(r: 0, g: 0, b: 0))
     colorValues.removeSubrange(keep...)
@@ -246,6 +247,7 @@ public struct IncrementalTrajectory: Sendable {
       if withReward {
         let r = smoothed[2][i]
         trace.x.append(l); trace.y.append(g); trace.z.append(r); colorValues.append(s)
+        trace.steps.append(steps[i])
         trace.text.append("\(name) step \(steps[i]): loss \(fmt(l)), grad norm \(fmt(g)), reward \(fmt(r))")
       } else {
         trace.x.append(s); trace.y.append(l); trace.z.append(g); colorValues.append(l)

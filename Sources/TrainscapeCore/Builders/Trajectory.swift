@@ -66,11 +66,11 @@ public enum TrajectoryBuilder {
         "\(run.name) step \(run.steps[i]): loss \(fmt(run.loss[i])), grad norm \(fmt(run.gradNorm[i]))"
           + (withReward ? ", reward \(fmt(run.reward[i]))" : "")
       }
-      traces.append(
-        .scatter(
-          ScatterTrace(
-            name: run.name, x: x, y: y, z: z, colors: colors, mode: .linesAndMarkers,
-            markerSize: options.markerSize, lineWidth: options.lineWidth, text: text)))
+      var path = ScatterTrace(
+        name: run.name, x: x, y: y, z: z, colors: colors, mode: .linesAndMarkers,
+        markerSize: options.markerSize, lineWidth: options.lineWidth, text: text)
+      if withReward { path.steps = run.steps }
+      traces.append(.scatter(path))
     }
     let title: String
     let xAxis: AxisSpec, yAxis: AxisSpec, zAxis: AxisSpec

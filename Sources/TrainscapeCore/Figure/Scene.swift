@@ -195,6 +195,9 @@ public struct ScatterTrace: Sendable, Equatable {
   /// Hover / export text per point (may be empty).
   public var text: [String]
   public var symbol: Symbol
+  /// The training step of each point, for a path through other axes (a trajectory over loss,
+  /// gradient norm and reward); empty otherwise. Annotations mark these paths.
+  public var steps: [Int64] = []
 
   public init(
     name: String, x: [Double], y: [Double], z: [Double], colors: PointColors,

@@ -21,8 +21,10 @@ struct JSONLineParser {
   static let ignoredKeys: Set<String> = ["_timestamp", "_runtime"]
   static let maxDepth = 256
 
-  private let b: UnsafeBufferPointer<UInt8>
-  private var i = 0
+  /// The line's bytes and the read position (not private: the string readers in
+  /// JSONLineStrings.swift move it).
+  let b: UnsafeBufferPointer<UInt8>
+  var i = 0
   private var depth = 0
   private var values: [String: Double] = [:]
   /// Keys whose value a later one in the line replaced with a different value (a duplicate
@@ -387,124 +389,9 @@ struct JSONLineParser {
     return Number(double: v, integer: integral ? Int64(text) : nil)
   }
 
-  // MARK: - Strings
+  // MARK: - Helpers (strings are read in JSONLineStrings.swift)
 
-  /// Parses a string at `i` (at its opening quote) into a Swift String.
-  private mutating func parseString() throws(Failure) -> String {
-    i += 1
-    let start = i
-    // Fast path: no escapes.
-    while i < b.count {
-      let c = b[i]
-      if c == UInt8(ascii: "\"") {
-        let s = String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
-        i += 1
-        return s
-      }
-      if c == UInt8(ascii: "\\") { break }
-      if c < 0x20 { throw syntax("unescaped control character in string (byte 0x\(hex2(c)))") }
-      i += 1
-    }
-    var out = Array(UnsafeBufferPointer(rebasing: b[start..<i]))
-    while i < b.count {
-      let c = b[i]
-      if c == UInt8(ascii: "\"") {
-        i += 1
-        return String(decoding: out, as: UTF8.self)
-      }
-      if c < 0x20 { throw syntax("unescaped control character in string (byte 0x\(hex2(c)))") }
-      if c != UInt8(ascii: "\\") {
-        out.append(c)
-        i += 1
-        continue
-      }
-      let scalar = try parseEscape()
-      if let scalar {
-        out.append(contentsOf: Array(String(Character(scalar)).utf8))
-      }
-    }
-    throw syntax("unterminated string, found end of line")
-  }
-
-  /// Validates and skips a string at `i` (at its opening quote).
-  private mutating func skipString() throws(Failure) {
-    i += 1
-    while i < b.count {
-      let c = b[i]
-      if c == UInt8(ascii: "\"") {
-        i += 1
-        return
-      }
-      if c < 0x20 { throw syntax("unescaped control character in string (byte 0x\(hex2(c)))") }
-      if c == UInt8(ascii: "\\") {
-        _ = try parseEscape()
-      } else {
-        i += 1
-      }
-    }
-    throw syntax("unterminated string, found end of line")
-  }
-
-  /// Parses an escape at `i` (at the backslash). A lone surrogate (which
-  /// Python's json accepts) becomes U+FFFD.
-  private mutating func parseEscape() throws(Failure) -> Unicode.Scalar? {
-    let start = i
-    i += 1
-    guard let e = peek() else { throw syntax("unterminated string, found end of line") }
-    i += 1
-    switch e {
-    case UInt8(ascii: "\""): return "\""
-    case UInt8(ascii: "\\"): return "\\"
-    case UInt8(ascii: "/"): return "/"
-    case UInt8(ascii: "b"): return "\u{08}"
-    case UInt8(ascii: "f"): return "\u{0C}"
-    case UInt8(ascii: "n"): return "\n"
-    case UInt8(ascii: "r"): return "\r"
-    case UInt8(ascii: "t"): return "\t"
-    case UInt8(ascii: "u"):
-      let u = try hex4()
-      if u >= 0xD800 && u < 0xDC00 {
-        // High surrogate: a low one must follow for a valid pair.
-        if i + 1 < b.count, b[i] == UInt8(ascii: "\\"), b[i + 1] == UInt8(ascii: "u") {
-          let save = i
-          i += 2
-          let lo = try hex4()
-          if lo >= 0xDC00 && lo < 0xE000 {
-            return Unicode.Scalar(0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00))
-          }
-          i = save
-        }
-        return "\u{FFFD}"
-      }
-      return Unicode.Scalar(u) ?? "\u{FFFD}"
-    default:
-      i = start
-      throw syntax("invalid escape '\\\(describeByte(e))' in string")
-    }
-  }
-
-  private mutating func hex4() throws(Failure) -> UInt32 {
-    var v: UInt32 = 0
-    for _ in 0..<4 {
-      guard let c = peek() else {
-        throw syntax("expected 4 hex digits after '\\u', found end of line")
-      }
-      let d: UInt32
-      switch c {
-      case 0x30...0x39: d = UInt32(c - 0x30)
-      case 0x41...0x46: d = UInt32(c - 0x41 + 10)
-      case 0x61...0x66: d = UInt32(c - 0x61 + 10)
-      default: throw syntax("expected 4 hex digits after '\\u', found \(describe(at: i))")
-      }
-      v = v << 4 | d
-      i += 1
-    }
-    return v
-  }
-
-  // MARK: - Helpers
-
-  @inline(__always) private func peek() -> UInt8? { i < b.count ? b[i] : nil }
+  @inline(__always) func peek() -> UInt8? { i < b.count ? b[i] : nil }
 
   @inline(__always) private func isDigit(_ c: UInt8) -> Bool { c &- 0x30 < 10 }
 
@@ -516,12 +403,12 @@ struct JSONLineParser {
     }
   }
 
-  private func syntax(_ message: String) -> Failure {
+  func syntax(_ message: String) -> Failure {
     Failure(kind: .syntax, offset: i, message: message)
   }
 
   /// "'x'" for a printable ASCII byte, "end of line", or "byte 0xNN".
-  private func describe(at j: Int) -> String {
+  func describe(at j: Int) -> String {
     guard j < b.count else { return "end of line" }
     let c = b[j]
     if c >= 0x20 && c < 0x7F { return "'\(Character(Unicode.Scalar(c)))'" }
@@ -536,11 +423,11 @@ struct JSONLineParser {
     return "'" + String(decoding: UnsafeBufferPointer(rebasing: b[j..<k]), as: UTF8.self) + "'"
   }
 
-  private func describeByte(_ c: UInt8) -> String {
+  func describeByte(_ c: UInt8) -> String {
     c >= 0x20 && c < 0x7F ? String(Character(Unicode.Scalar(c))) : "x\(hex2(c))"
   }
 
-  private func hex2(_ c: UInt8) -> String {
+  func hex2(_ c: UInt8) -> String {
     let digits = Array("0123456789ABCDEF")
     return String([digits[Int(c >> 4)], digits[Int(c & 15)]])
   }
