@@ -76,22 +76,11 @@ extension Render.GradientFlow {
 extension OutputOptions {
   /// Renders a faceted figure and writes the PNG; prints the path written.
   func renderAndWrite(_ figureIn: FacetFigure, kind: String, runName: String, suffix: String = "_facets") throws {
-    var figure = figureIn
-    let transparent = background.lowercased() == "transparent"
-    if !transparent, let bg = RGBColor(hex: background) { figure.background = bg }
-    let path = output ?? "\(runName)_\(kind)\(suffix).png"
-    try AtomicFile.check(path, overwrite: force)
-    let renderer: HeadlessRenderer
-    do {
-      renderer = try HeadlessRenderer(gpu: GPUSelection(argument: gpu)!, samples: samples)
-    } catch {
-      throw CLIError("\(error)")
+    try writePNG(defaultPath: "\(runName)_\(kind)\(suffix).png") { renderer, background, transparent in
+      var figure = figureIn
+      if let background { figure.background = background }
+      return try renderer.render(figure, width: size.width, height: size.height, transparent: transparent)
     }
-    for w in renderer.context.warnings { log.warning("\(w)") }
-    defer { renderer.destroy() }
-    let image = try renderer.render(figure, width: size.width, height: size.height, transparent: transparent)
-    try PNGCodec.write(image, to: path, options: PNGOptions(alpha: transparent), overwrite: force)
-    print(path)
   }
 }
 

@@ -171,23 +171,12 @@ extension Render {
 extension OutputOptions {
   /// Lays out and renders a 2D panel figure; prints the path written.
   func renderAndWrite(_ figureIn: PanelFigure, runName: String) throws {
-    var figure = figureIn
-    let transparent = background.lowercased() == "transparent"
-    if !transparent, let bg = RGBColor(hex: background) { figure.background = bg }
-    let path = output ?? "\(runName)_dynamics.png"
-    try AtomicFile.check(path, overwrite: force)
-    let renderer: HeadlessRenderer
-    do {
-      renderer = try HeadlessRenderer(gpu: GPUSelection(argument: gpu)!, samples: samples)
-    } catch {
-      throw CLIError("\(error)")
+    try writePNG(defaultPath: "\(runName)_dynamics.png") { renderer, background, transparent in
+      var figure = figureIn
+      if let background { figure.background = background }
+      let layout = PanelLayoutBuilder.layout(figure, width: size.width, height: size.height)
+      return try renderer.render(layout: layout.frame, background: figure.background, transparent: transparent)
     }
-    for w in renderer.context.warnings { log.warning("\(w)") }
-    defer { renderer.destroy() }
-    let layout = PanelLayoutBuilder.layout(figure, width: size.width, height: size.height)
-    let image = try renderer.render(layout: layout.frame, background: figure.background, transparent: transparent)
-    try PNGCodec.write(image, to: path, options: PNGOptions(alpha: transparent), overwrite: force)
-    print(path)
   }
 }
 

@@ -96,11 +96,24 @@ struct OutputOptions: ParsableArguments {
   /// `renderer`: one to reuse (`batch` keeps one per setting); nil makes one for --gpu and
   /// --samples.
   func renderAndWrite(_ sceneIn: Scene, kind: String, runName: String, renderer shared: HeadlessRenderer? = nil) throws {
-    var scene = sceneIn
+    for note in sceneIn.notes { log.notice("\(note)") }
+    try writePNG(defaultPath: "\(runName)_\(kind).png", renderer: shared) { renderer, background, transparent in
+      var scene = sceneIn
+      if let background { scene.background = background }
+      return try renderer.render(scene, width: size.width, height: size.height, transparent: transparent)
+    }
+  }
+
+  /// What writing one PNG takes for any figure: the path (`-o`, or `defaultPath`), refused
+  /// before anything is drawn; a renderer for --gpu and --samples (or `shared`); `draw`, given
+  /// the --background colour (nil when transparent) and whether it is transparent; the atomic
+  /// write. Prints the path written.
+  func writePNG(
+    defaultPath: String, renderer shared: HeadlessRenderer? = nil,
+    draw: (HeadlessRenderer, RGBColor?, Bool) throws -> RGBAImage
+  ) throws {
     let transparent = background.lowercased() == "transparent"
-    if !transparent, let bg = RGBColor(hex: background) { scene.background = bg }
-    for note in scene.notes { log.notice("\(note)") }
-    let path = output ?? "\(runName)_\(kind).png"
+    let path = output ?? defaultPath
     try AtomicFile.check(path, overwrite: force)  // before rendering: refused first
     let renderer: HeadlessRenderer
     if let shared {
@@ -114,8 +127,7 @@ struct OutputOptions: ParsableArguments {
       for w in renderer.context.warnings { log.warning("\(w)") }
     }
     defer { if shared == nil { renderer.destroy() } }
-    let image = try renderer.render(
-      scene, width: size.width, height: size.height, transparent: transparent)
+    let image = try draw(renderer, transparent ? nil : RGBColor(hex: background), transparent)
     try PNGCodec.write(image, to: path, options: PNGOptions(alpha: transparent), overwrite: force)
     print(path)
   }

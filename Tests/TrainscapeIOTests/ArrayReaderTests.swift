@@ -25,7 +25,7 @@ private func runPython(_ script: String, _ args: [String]) throws {
 }
 
 /// The ArrayFileError thrown by `body`, or nil.
-private func arrayError(_ body: () throws -> Void) -> ArrayFileError? {
+func arrayError(_ body: () throws -> Void) -> ArrayFileError? {
   do {
     try body()
     return nil

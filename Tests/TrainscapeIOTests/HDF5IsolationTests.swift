@@ -12,18 +12,6 @@ import TrainscapeTestSupport
     TestPaths.packageRoot.appendingPathComponent("Fuzz/regressions/hdf5-grid/\(name)").path
   }
 
-  static func error(_ body: () throws -> Void) -> ArrayFileError? {
-    do {
-      try body()
-      return nil
-    } catch let e as ArrayFileError {
-      return e
-    } catch {
-      Issue.record("unexpected error \(error)")
-      return nil
-    }
-  }
-
   /// Before the child reader, this file took the whole process down with SIGSEGV inside
   /// libhdf5 (listing the root group).
   @Test func aFileThatCrashesLibHDF5IsAnErrorOnTheFile() throws {
@@ -33,7 +21,7 @@ import TrainscapeTestSupport
       { _ = try GridReader.describeH5(path: path) },
       { _ = try GridReader.datasets(inH5: path) },
     ] as [() throws -> Void] {
-      let e = try #require(Self.error(read))
+      let e = try #require(arrayError(read))
       #expect(e.file == path)
       #expect(e.message.contains("HDF5 crashed reading the file"), "\(e.message)")
       #expect(e.message.contains("Segmentation fault"), "\(e.message)")
@@ -48,7 +36,7 @@ import TrainscapeTestSupport
   /// A few hundred bytes that made libhdf5 ask for gigabytes: an error, in bounded memory.
   @Test func aFileThatMakesLibHDF5AllocateGigabytesIsAnError() throws {
     let path = Self.regression("libhdf5-huge-allocation")
-    let e = try #require(Self.error { _ = try GridReader.readLossLandscapeH5(path: path) })
+    let e = try #require(arrayError { _ = try GridReader.readLossLandscapeH5(path: path) })
     #expect(e.file == path)
     #expect(!e.message.isEmpty && !e.message.contains("crashed"), "\(e.message)")
     // What can be listed still is: `info` shows the file's objects.
