@@ -107,12 +107,16 @@ extension Render {
 
     func validate() throws {
       if family != nil && familyPattern != nil { throw ValidationError("give --family or --family-pattern, not both") }
-      if !moreRuns.isEmpty && facet.isEmpty {
-        throw ValidationError("\(moreRuns.count + 1) runs given: gradient-flow draws one run, or one panel per group with --facet-by KEY (or --facet-by-name PATTERN)")
-      }
     }
 
-    func run() throws { try facet.isEmpty ? renderScene() : renderFacets() }
+    func run() throws {
+      // Checked here, not in validate(): ArgumentParser validates before it reports an unknown
+      // option, so `--no-such-option 3` (the 3 taken as a run) read "2 runs given".
+      if !moreRuns.isEmpty && facet.isEmpty {
+        throw CLIError("\(moreRuns.count + 1) runs given: gradient-flow draws one run, or one panel per group with --facet-by KEY (or --facet-by-name PATTERN)")
+      }
+      try facet.isEmpty ? renderScene() : renderFacets()
+    }
 
     var recipeOptions: GradientFlowRecipe.Options {
       var o = GradientFlowRecipe.Options()

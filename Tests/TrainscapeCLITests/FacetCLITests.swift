@@ -52,4 +52,13 @@ import TrainscapeTestSupport
     #expect(bad.status != 0)
     #expect(bad.stderr.contains("--facet-by-name: '(?<arm>' is not a valid regular expression"), "\(bad.stderr)")
   }
+
+  /// An unknown option with a value must be named as unknown: the value is not a second run
+  /// (the Python wrapper passes `no_such_option=3` as `--no-such-option 3`).
+  @Test func anUnknownOptionWithAValueIsNamedNotCountedAsARun() throws {
+    let r = try CLI.run(["render", "gradient-flow", "\(Self.examples)/vanilla_seed0.jsonl", "-o", "/tmp/never.png", "--no-such-option", "3"])
+    #expect(r.status != 0)
+    #expect(r.stderr.contains("Unknown option '--no-such-option'"), "\(r.stderr)")
+    #expect(!r.stderr.contains("runs given"), "\(r.stderr)")
+  }
 }
