@@ -9,8 +9,13 @@ extension Viewer {
   /// GLFW calls these on the main thread, from `glfwPollEvents` and `glfwWaitEvents`.
   func installCallbacks(_ w: Window) {
     glfwSetWindowUserPointer(w.handle, Unmanaged.passUnretained(self).toOpaque())
+    // A script drives the pointer: the real one (wherever the X server has it when the window
+    // maps, possibly after the script's first events) neither moves nor leaves.
     glfwSetCursorPosCallback(w.handle) { win, x, y in
-      MainActor.assumeIsolated { Viewer.from(win)?.cursorMoved(PixelPoint(x, y)) }
+      MainActor.assumeIsolated {
+        guard let v = Viewer.from(win), v.options.script.isEmpty else { return }
+        v.cursorMoved(PixelPoint(x, y))
+      }
     }
     glfwSetMouseButtonCallback(w.handle) { win, button, action, mods in
       MainActor.assumeIsolated {
@@ -57,7 +62,7 @@ extension Viewer {
     }
     glfwSetCursorEnterCallback(w.handle) { win, entered in
       MainActor.assumeIsolated {
-        guard entered == 0, let v = Viewer.from(win) else { return }
+        guard entered == 0, let v = Viewer.from(win), v.options.script.isEmpty else { return }
         v.cursor = nil
         if v.readout != nil { v.readout = nil; v.needsRedraw = true }
       }

@@ -3,6 +3,7 @@ import Foundation
 import TrainscapeCore
 import TrainscapeHeadless
 import TrainscapeIO
+import TrainscapeViewer
 
 extension Dynamics.Band: ExpressibleByArgument {}
 extension PanelArrangement: ExpressibleByArgument {}
@@ -213,5 +214,44 @@ struct ExportDynamics: ParsableCommand {
     }
     try AtomicFile.write(json, to: path, overwrite: output.force)
     print(path)
+  }
+}
+
+/// `view dynamics`: the figure of `render dynamics` in a window, with pan, zoom and a hover
+/// readout (`PanelViewer`).
+struct ViewDynamics: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "dynamics",
+    abstract: "Open the training-dynamics small multiples in a window: pan, zoom and read values.",
+    discussion: """
+      Same inputs and options as `trainscape render dynamics`. Mouse: drag pans (every panel
+      shares the steps; the panels of a metric row share y), the wheel zooms about the cursor
+      (over a panel both axes, over its step labels the steps only, over its value labels the
+      values only); hovering shows the step under the cursor and each mean line's value there.
+      Keys: R reset, A hide/show stages and marks, S save a screenshot, Q or Esc quit.
+      Script / CI mode as for `trainscape view` (drag, scroll, hover, key, resize, screenshot).
+      """)
+
+  @OptionGroup var arguments: DynamicsArguments
+  @OptionGroup var output: OutputOptions
+  @OptionGroup var viewer: ViewerFlags
+
+  func run() throws {
+    if viewer.follow { throw CLIError("--follow: view dynamics draws the runs as read; following them is not supported yet") }
+    var options = try viewer.viewerOptions(output)
+    var (figure, name) = try arguments.figure(output: output)
+    options.runName = name
+    let transparent = output.background.lowercased() == "transparent"
+    if transparent { log.notice("--background transparent: the window shows white; screenshots are opaque") }
+    if !transparent, let bg = RGBColor(hex: output.background) { figure.background = bg }
+    do {
+      try MainActor.assumeIsolated {
+        let window = PanelViewer(figure: figure, options: options)
+        try window.run()
+      }
+    } catch let e as ViewerError {
+      log.error("\(e)")
+      throw ExitCode(1)
+    }
   }
 }

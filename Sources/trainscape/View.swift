@@ -9,8 +9,8 @@ struct View: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Open a 3D landscape in an interactive window (GLFW; needs a display).",
     discussion: """
-      Every render kind, with the same inputs and options (--size is the window size; -o, --gpu
-      are ignored). Mouse: left drag turns the scene (turntable), right or middle drag (or
+      Every render kind, with the same inputs and options (--size is the window size; -o and
+      --gpu are not used, said on stderr). `view dynamics` is 2D: see its own help. Mouse: left drag turns the scene (turntable), right or middle drag (or
       shift + left drag) pans, the wheel zooms towards the cursor; hovering shows the values
       under the cursor; clicking a legend entry hides or shows that trace.
       Keys: R reset the camera, S save a screenshot (trainscape-RUN-001.png, never
@@ -40,6 +40,7 @@ struct View: ParsableCommand {
       ViewKind<Render.GradientFlow>.self, ViewKind<Render.LossLandscape>.self,
       ViewKind<Render.Trajectory>.self, ViewKind<Render.Attention>.self,
       ViewKind<Render.RewardLandscape>.self, ViewKind<Render.Embedding>.self, ViewKind<Render.Histogram>.self,
+      ViewDynamics.self,
     ])
 }
 
@@ -200,8 +201,9 @@ struct ViewerFlags: ParsableArguments {
     if quitAtStep != nil && !follow { throw ValidationError("--quit-at-step needs --follow") }
   }
 
-  func run<K: ViewableKind>(_ kind: K) throws {
-    let out = kind.viewOutput
+  /// The window's options from these flags and the kind's output options; says on stderr
+  /// which output options a window does not use.
+  func viewerOptions(_ out: OutputOptions) throws -> ViewerOptions {
     var options = ViewerOptions()
     options.width = out.size.width
     options.height = out.size.height
@@ -212,12 +214,20 @@ struct ViewerFlags: ParsableArguments {
     options.screenshot = screenshot
     options.overwrite = out.force
     options.follow = follow
-    options.followColumnLimit = kind.followColumnLimit
-    options.followGrowsRows = kind.followGrowsRows
+    if out.output != nil { log.warning("-o: the window writes no file (--screenshot PNG saves its image at exit): not used") }
+    if out.gpu != "auto" { log.warning("--gpu \(out.gpu): the window draws with its display's OpenGL: not used") }
     if let s = screenshot { try AtomicFile.check(s, overwrite: out.force) }
     if let path = script {
       options.script = try ViewerScript.parse(String(decoding: try InputFiles.read(path), as: UTF8.self), file: path)
     }
+    return options
+  }
+
+  func run<K: ViewableKind>(_ kind: K) throws {
+    let out = kind.viewOutput
+    var options = try viewerOptions(out)
+    options.followColumnLimit = kind.followColumnLimit
+    options.followGrowsRows = kind.followGrowsRows
     var followers: [RunFollowerSource] = []
     if follow {
       let paths = kind.followablePaths

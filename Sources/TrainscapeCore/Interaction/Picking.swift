@@ -278,6 +278,11 @@ extension FrameLayout {
     for i in 0..<4 {
       out.overlayLines.append(OverlayLine(a: corners[i], b: corners[(i + 1) % 4], color: style.edgeColor, width: unit))
     }
+    // Text under the box would show through its fill (glyphs are drawn after lines): drop the
+    // glyphs that overlap it.
+    out.glyphs.removeAll { g in
+      g.corners.contains { $0.x >= x0 && $0.x <= x0 + boxW && $0.y >= y0 && $0.y <= y0 + boxH }
+    }
     let m = atlas.measure("Ag", size: size)
     for (k, text) in lines.enumerated() {
       let baseline = y0 + pad + lineH * Double(k) + (lineH + m.ascent - m.descent) / 2
