@@ -5,7 +5,8 @@ Small, deterministic JSONL runs (8 layers, 240 steps, logged every 4 steps) for
 `render gradient-flow --facet-by-name '(?<arm>\\w+)_seed(?<seed>\\d+)'`: the arms differ in
 how the gradient flows through depth (vanilla decays evenly; static_erasure starves the
 deep layers; adaptive_erasure has a burst in the middle layers half-way through), the seeds
-only in noise. Only the standard library is used.
+only in noise. Each row has its curriculum stage (0, 1, 2 over thirds of the run) for
+`--stages curriculum/stage_index`. Only the standard library is used.
 """
 import json
 import math
@@ -21,7 +22,8 @@ for arm_index, arm in enumerate(["vanilla", "static_erasure", "adaptive_erasure"
         with open(os.path.join(out_dir, f"{arm}_seed{seed}.jsonl"), "w") as f:
             for step in range(0, steps, every):
                 loss = 2.0 + 3.0 * math.exp(-step / 60) + rng.gauss(0, 0.03)
-                row = {"step": step, "train/loss": round(loss, 5)}
+                # A three-stage curriculum (teacher, mixed, student) for `--stages`.
+                row = {"step": step, "train/loss": round(loss, 5), "curriculum/stage_index": step // 80}
                 for layer in range(layers):
                     base = 0.8 * math.exp(-step / 90) + 0.15
                     depth = 1.4 * math.exp(-layer / 3.0) + 0.3

@@ -3,13 +3,14 @@ import TrainscapeCore
 import TrainscapeHeadless
 import TrainscapeIO
 
-/// `--facet-by`, `--facet-by-name`: small multiples of a 3D kind, one panel per run group in
-/// one image (`FacetFigure`), drawn by `render` and `turntable`.
+/// `--facet-by`, `--facet-by-name`: small multiples of a 3D kind (gradient flow, loss landscape,
+/// histogram), one panel per run group in one image (`FacetFigure`), drawn by `render` and
+/// `turntable`.
 struct FacetOptions: ParsableArguments {
   @Option(
     name: .customLong("facet-by"),
     help: ArgumentHelp(
-      "One panel per value of these config fields (as --group-by takes them), in one image with one colour range, camera and colour bar; a group of several runs draws their mean per layer and step. render and turntable only.",
+      "One panel per value of these config fields (as --group-by takes them), in one image with one colour range, camera and colour bar. A group's panel: gradient-flow, the mean of its runs per layer and step; loss-landscape, the sweep of its runs; histogram, its one run. render and turntable only.",
       valueName: "KEY[,KEY]"))
   var facetBy: [String] = []
 
@@ -52,17 +53,40 @@ struct FacetOptions: ParsableArguments {
   }
 }
 
+extension AnnotationOptions {
+  /// Each panel of a faceted figure annotated from its group's runs (a group's mean onset is
+  /// its panel's mark), after the panels took their shared ranges.
+  func apply(to figure: FacetFigure, groups: RunGroups, settings: SeriesSettings) throws -> FacetFigure {
+    var f = figure
+    var notes: [(group: String, note: String)] = []
+    for (i, g) in groups.groups.enumerated() where i < f.panels.count {
+      var panel = try apply(to: f.panels[i], runs: groups.runs(in: g), settings: settings, what: g.label, group: true)
+      notes += panel.notes.map { (g.label, $0) }
+      panel.notes = []
+      f.panels[i] = panel
+    }
+    // What the annotations could not draw (a mark outside the steps): once, without the group
+    // when every panel says it.
+    let panels = Swift.min(groups.groups.count, f.panels.count)
+    for (group, n) in notes {
+      let everywhere = notes.filter { $0.note == n }.count == panels
+      let line = everywhere || n.hasPrefix("\(group): ") ? n : "\(group): \(n)"
+      if ReportedLines.first(line) { log.notice("\(line)") }
+    }
+    return f
+  }
+}
+
 extension Render.GradientFlow {
   /// The faceted figure of every run given, one panel per group.
   func makeFacets() throws -> (FacetFigure, String) {
-    if !annotations.isEmpty { log.warning("--mark, --mark-first and --stages are not drawn with --facet-by yet: not used") }
     let runs = try loadRunsCached([input.path] + moreRuns, input: input.inputFormat, last: series.last)
     guard !runs.isEmpty else { throw CLIError("no runs found in \(([input.path] + moreRuns).joined(separator: ", "))") }
     let groups = try facet.groups(runs)
     let out = try core { try GradientFlowRecipe.facets(groups: groups, options: recipeOptions) }
     for line in [out.keysLine] + out.notes where ReportedLines.first(line) { log.info("\(line)") }
     for n in out.figure.notes { log.notice("\(n)") }
-    return (out.figure, out.name)
+    return (try annotations.apply(to: out.figure, groups: groups, settings: series.settings), out.name)
   }
 
   func facetFigure() throws -> (FacetFigure, String)? { facet.isEmpty ? nil : try makeFacets() }
@@ -70,6 +94,66 @@ extension Render.GradientFlow {
   func renderFacets() throws {
     let (figure, name) = try makeFacets()
     try output.renderAndWrite(figure, kind: Self.kindName, runName: name)
+  }
+}
+
+extension SceneFacets.Result {
+  /// Says the keys and notes, annotates each panel from its group's runs.
+  func finished(groups: RunGroups, annotations: AnnotationOptions, settings: SeriesSettings) throws -> (FacetFigure, String) {
+    for line in keysLines + notes where ReportedLines.first(line) { log.info("\(line)") }
+    return (try annotations.apply(to: figure, groups: groups, settings: settings), name)
+  }
+}
+
+extension Render.LossLandscape {
+  func facetFigure() throws -> (FacetFigure, String)? { facet.isEmpty ? nil : try makeFacets() }
+
+  /// One loss landscape per group: a sweep of the group's runs (one run: its sliding windows).
+  func makeFacets() throws -> (FacetFigure, String) {
+    if isGridMode { throw CLIError("--facet-by draws one panel per group of runs; \(paths[0]) is a loss grid (one surface)") }
+    let runs = try loadRunsCached(paths, input: inputFormat, last: series.last)
+    guard !runs.isEmpty else { throw CLIError("no runs found in \(paths.joined(separator: ", "))") }
+    let groups = try facet.groups(runs)
+    let keys = groups.keys.isEmpty ? "run" : groups.keys.joined(separator: ", ")
+    let options = recipeOptions
+    let out = try core {
+      try SceneFacets.make(groups: groups, title: { _ in output.title ?? "Loss landscape by \(keys)" }) { runs, forceLog in
+        var o = options
+        if forceLog == true {
+          o.single.logZ = .on
+          o.sweep.logZ = .on
+        }
+        return runs.count > 1
+          ? try LossLandscapeRecipe.sweepScene(runs: runs, options: o)
+          : try LossLandscapeRecipe.singleRunScene(run: runs[0], options: o)
+      }
+    }
+    return try out.finished(groups: groups, annotations: annotations, settings: series.settings)
+  }
+}
+
+extension Render.Histogram {
+  func facetFigure() throws -> (FacetFigure, String)? { facet.isEmpty ? nil : try makeFacets() }
+
+  /// One histogram surface per group, each group one run.
+  func makeFacets() throws -> (FacetFigure, String) {
+    let runs = try loadRunsCached([input.path] + moreRuns, input: input.inputFormat, last: nil)
+    guard !runs.isEmpty else { throw CLIError("no runs found in \(([input.path] + moreRuns).joined(separator: ", "))") }
+    let groups = try facet.groups(runs)
+    if let g = groups.groups.first(where: { groups.runs(in: $0).count > 1 }) {
+      let names = groups.runs(in: g).map(\.name).joined(separator: ", ")
+      throw CLIError("histogram panels draw one run each; the group \(g.label) has \(groups.runs(in: g).count) (\(names)): facet by a key that tells them apart (e.g. add seed)")
+    }
+    let keys = groups.keys.isEmpty ? "run" : groups.keys.joined(separator: ", ")
+    let options = recipeOptions
+    let out = try core {
+      try SceneFacets.make(groups: groups, title: { first in output.title ?? "Histogram: \(first.scene.y.title) by \(keys)" }) { runs, forceLog in
+        var o = options
+        if forceLog == true { o.logZ = .on }
+        return try HistogramRecipe.scene(run: runs[0], options: o)
+      }
+    }
+    return try out.finished(groups: groups, annotations: annotations, settings: series.settings)
   }
 }
 

@@ -132,6 +132,7 @@ extension Render {
 
     func makeScene() throws -> (Scene, String) {
       try facet.refuse(kind: Self.kindName)
+      if !moreRuns.isEmpty { throw CLIError("\(moreRuns.count + 1) runs given: gradient-flow draws one run") }
       let run = try input.run(last: series.last)
       let out = try core { try GradientFlowRecipe.scene(run: run, options: recipeOptions) }
       report(out)
@@ -181,6 +182,8 @@ extension Render {
 
     @Argument(help: "One metrics file (single-run mode), several files or a directory of runs (sweep mode), or a .npy/.csv/.h5 loss grid.")
     var paths: [String]
+
+    @OptionGroup var facet: FacetOptions
 
     @OptionGroup var inputFormat: InputFormatOptions
 
@@ -255,9 +258,13 @@ extension Render {
       return (scene, name)
     }
 
-    func run() throws { try renderScene() }
+    func run() throws {
+      guard let (figure, name) = try facetFigure() else { return try renderScene() }
+      try output.renderAndWrite(figure, kind: Self.kindName, runName: name)
+    }
 
     func makeScene() throws -> (Scene, String) {
+      try facet.refuse(kind: Self.kindName)
       if isGridMode {
         if !annotations.isEmpty && ReportedLines.first("grid annotations") {
           log.warning("--stages, --mark and --mark-first need training steps; a loss grid (\(paths[0])) has none: not drawn")
@@ -406,6 +413,11 @@ extension Render {
 
     @OptionGroup var input: RunOptions
 
+    @Argument(help: "More runs, drawn as panels with --facet-by or --facet-by-name.")
+    var moreRuns: [String] = []
+
+    @OptionGroup var facet: FacetOptions
+
     @Option(help: "The histogram tag to draw.")
     var tag: String?
 
@@ -429,7 +441,13 @@ extension Render {
       if tag != nil && family != nil { throw ValidationError("give --tag or --family, not both") }
     }
 
-    func run() throws { try renderScene() }
+    func run() throws {
+      if !moreRuns.isEmpty && facet.isEmpty {
+        throw CLIError("\(moreRuns.count + 1) runs given: histogram draws one run, or one panel per group with --facet-by KEY (or --facet-by-name PATTERN)")
+      }
+      guard let (figure, name) = try facetFigure() else { return try renderScene() }
+      try output.renderAndWrite(figure, kind: Self.kindName, runName: name)
+    }
 
     var recipeOptions: HistogramRecipe.Options {
       var o = HistogramRecipe.Options()
@@ -445,6 +463,10 @@ extension Render {
     }
 
     func makeScene() throws -> (Scene, String) {
+      try facet.refuse(kind: Self.kindName)
+      if !moreRuns.isEmpty {
+        throw CLIError("\(moreRuns.count + 1) runs given: histogram draws one run")
+      }
       let run = try input.run(last: nil)
       let out = try core { try HistogramRecipe.scene(run: run, options: recipeOptions) }
       report(out)

@@ -33,12 +33,17 @@ struct AnnotationOptions: ParsableArguments {
   /// `scene` (its x axis the training step) with the stages and marks of `runs` as planes
   /// across the step axis (`Scene.annotated`), found on the runs' raw series; the marks'
   /// steps go to stderr once.
-  func apply(to scene: Scene, runs: [Run], settings: SeriesSettings, what: String) throws -> Scene {
+  /// `scene` with the annotations of `runs`; says each mark's step once. `group`: the scene is
+  /// the panel of the run group `what` (onsets are said with its name, fixed marks once).
+  func apply(to scene: Scene, runs: [Run], settings: SeriesSettings, what: String, group: Bool = false) throws -> Scene {
     let spec = try spec()
     guard !spec.isEmpty else { return scene }
     let a = Annotations.make(spec, tables: runs.map { settings.table($0) }, what: what)
-    for m in a.marks where ReportedLines.first("\(what): \(m.label) at \(m.step)") {
-      log.info("\(m.label) at step \(ConfigValue.numberText(m.step))")
+    for m in a.marks {
+      var onset = false
+      if case .onset = m.kind { onset = true }
+      let line = "\(group && onset ? "\(what): " : "")\(m.label) at step \(ConfigValue.numberText(m.step))"
+      if ReportedLines.first(group && !onset ? line : "\(what): \(line)") { log.info("\(line)") }
     }
     return scene.annotated(with: a)
   }

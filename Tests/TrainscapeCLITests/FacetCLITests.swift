@@ -4,8 +4,8 @@ import TrainscapeIO
 import TrainscapeTestSupport
 
 /// `render gradient-flow RUNS... --facet-by`, `turntable gradient-flow --facet-by`: one image
-/// of panels from the bundled facet example, the orbit of all panels together, and the clear
-/// lines of commands and options that do not take it.
+/// of panels from the bundled facet example (with the annotations on every panel), the orbit
+/// of all panels together, and the clear lines of commands and options that do not take it.
 @Suite(.tiered) struct FacetCLITests {
   static var examples: String { TestPaths.packageRoot.appendingPathComponent("Assets/examples/facets").path }
   static let pattern = #"(?<arm>\w+)_seed(?<seed>\d+)"#
@@ -19,10 +19,15 @@ import TrainscapeTestSupport
     #expect(r.stderr.contains("keys: family grad_norm, 8 layers (0...7): grad_norm/layer_0, ... (9 runs in 3 groups)"), "\(r.stderr)")
     #expect(r.stderr.contains("arm=vanilla: the mean of 3 runs per layer and step (vanilla_seed0, vanilla_seed1, vanilla_seed2)"), "\(r.stderr)")
     #expect(r.stderr.contains("3 panels by arm, one colour range"), "\(r.stderr)")
-    #expect(r.stderr.contains("--mark, --mark-first and --stages are not drawn with --facet-by yet: not used"), "\(r.stderr)")
+    // The mark is drawn on every panel (said once: it is the same step in each).
+    #expect(r.stderr.components(separatedBy: "step 100 at step 100").count == 2, "\(r.stderr)")
     let image = try PNGCodec.read(path: out)
     #expect(image.width == 900 && image.height == 320)
     #expect(image.fractionNot((255, 255, 255)) > 0.1)
+    let unmarked = dir.appendingPathComponent("unmarked.png").path
+    let u = try CLI.run(["render", "gradient-flow", Self.examples, "--facet-by-name", Self.pattern, "-o", unmarked, "--size", "900x320"])
+    #expect(u.status == 0, "\(u.stderr)")
+    #expect(try PNGCodec.read(path: unmarked) != image)
 
     // Files given one by one, grouped by a config field the name pattern made.
     let files = ["vanilla", "static_erasure"].flatMap { arm in (0..<2).map { "\(Self.examples)/\(arm)_seed\($0).jsonl" } }

@@ -67,7 +67,7 @@ extension GradientFlowRecipe {
     let figure = FacetFigure.shared(
       title: optionsIn.builder.title ?? "\(what) by \(keyNames)", panels: panels)
     notes.append(
-      "\(panels.count) panels by \(keyNames), one colour range \(ConfigValue.numberText(figure.colorBar?.range.lowerBound ?? 0))...\(ConfigValue.numberText(figure.colorBar?.range.upperBound ?? 0)) (\(scale == .log ? "log" : "linear")) and one camera for all")
+      "\(panels.count) panels by \(keyNames), one colour range \(Picker.format(figure.colorBar?.range.lowerBound ?? 0, integer: false))...\(Picker.format(figure.colorBar?.range.upperBound ?? 0, integer: false)) (\(scale == .log ? "log" : "linear")) and one camera for all")
     return Facets(
       figure: figure, keysLine: "keys: \(keys.joined(separator: "; ")) (\(groups.runs.count) runs in \(groups.groups.count) groups)",
       notes: notes, name: groups.keys.isEmpty ? "runs" : groups.keys.joined(separator: "_"))

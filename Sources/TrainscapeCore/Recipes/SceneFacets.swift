@@ -1,0 +1,56 @@
+import Foundation
+
+/// `--facet-by` for the kinds that draw one scene from a set of runs (the loss landscape: a
+/// sweep, or one run, per group; the histogram: one run per group): each group's scene is one
+/// panel of a `FacetFigure` on shared axes, one colour range and one camera. Gradient flow has
+/// its own (`GradientFlowRecipe.facets`: a group's mean per layer and step).
+public enum SceneFacets {
+  public struct Result: Sendable {
+    public var figure: FacetFigure
+    /// One "keys: ..." line per group whose keys differ from the first group's (usually one).
+    public var keysLines: [String]
+    public var notes: [String]
+    /// A name for default output files: the grouping keys.
+    public var name: String
+  }
+
+  /// One panel per group of `groups`, built by `build(runs, forceLogZ)`: `forceLogZ` is nil
+  /// the first time (the options as given). When the panels' z scales differ (`--log-z auto`
+  /// chose log for some groups only), every panel is built again with log z, so that all
+  /// panels share one scale; said in the notes. Each panel is titled "GROUP (N runs)";
+  /// `title` makes the figure's from the first group's output.
+  public static func make(
+    groups: RunGroups, title: (RecipeOutput) -> String, build: ([Run], Bool?) throws -> RecipeOutput
+  ) throws -> Result {
+    precondition(!groups.groups.isEmpty, "no groups to facet")
+    var outputs = try groups.groups.map { try build(groups.runs(in: $0), nil) }
+    var notes: [String] = []
+    let scales = Set(outputs.map { $0.scene.z.scale == .log })
+    if scales.count > 1 {
+      let logged = zip(groups.groups, outputs).filter { $0.1.scene.z.scale == .log }.map(\.0.label)
+      notes.append("z: log on every panel, so that all share one scale (--log-z auto chose log for \(logged.joined(separator: ", ")) only)")
+      outputs = try groups.groups.map { try build(groups.runs(in: $0), true) }
+    }
+    var panels: [Scene] = []
+    var keysLines: [String] = []
+    for (group, out) in zip(groups.groups, outputs) {
+      var scene = out.scene
+      let n = groups.runs(in: group).count
+      scene.title = "\(group.label) (\(n) run\(n == 1 ? "" : "s"))"
+      panels.append(scene)
+      let line = "\(out.keysLine) [\(group.label)]"
+      if keysLines.isEmpty || out.keysLine != outputs[0].keysLine { keysLines.append(line) }
+      notes += out.notes.map { "\(group.label): \($0)" }
+    }
+    let figure = FacetFigure.shared(title: title(outputs[0]), panels: panels)
+    let keyNames = groups.keys.isEmpty ? "run" : groups.keys.joined(separator: ", ")
+    if let bar = figure.colorBar {
+      notes.append(
+        "\(panels.count) panels by \(keyNames), one colour range \(Picker.format(bar.range.lowerBound, integer: false))...\(Picker.format(bar.range.upperBound, integer: false)) and one camera for all")
+    } else {
+      notes.append("\(panels.count) panels by \(keyNames), one camera for all")
+    }
+    return Result(
+      figure: figure, keysLines: keysLines, notes: notes, name: groups.keys.isEmpty ? "runs" : groups.keys.joined(separator: "_"))
+  }
+}
