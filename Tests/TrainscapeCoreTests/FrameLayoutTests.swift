@@ -95,6 +95,24 @@ func sampleScene(eye: Vec3 = Vec3(1.5, -1.5, 1.2), log: Bool = false) -> Scene {
     }
   }
 
+  /// On a dark background the text, edges and grid turn light (the glyphs of every label
+  /// carry the light text colour); a light background keeps the default; colours set by the
+  /// caller are kept.
+  @Test func textStaysReadableOnADarkBackground() throws {
+    var scene = sampleScene()
+    scene.background = try #require(RGBColor(hex: "#202020"))
+    let dark = FigureLayoutBuilder.layout(scene, width: 1280, height: 720)
+    #expect(!dark.glyphs.isEmpty)
+    #expect(dark.glyphs.allSatisfy { $0.color.r > 0.8 && $0.color.g > 0.8 }, "\(Set(dark.glyphs.map { $0.color.r }))")
+    let light = FigureLayoutBuilder.layout(sampleScene(), width: 1280, height: 720)
+    #expect(light.glyphs.allSatisfy { $0.color == FigureStyle().textColor })
+    #expect(FigureStyle().adapted(to: .white) == FigureStyle())
+    var custom = FigureStyle()
+    custom.textColor = RGBA(1, 0, 0)
+    #expect(custom.adapted(to: scene.background) == custom)
+    #expect(abs(RGBColor.white.luminance - 1) < 1e-12 && RGBColor(r: 0, g: 0, b: 0).luminance == 0)
+  }
+
   @Test func logColorBarTicksArePowersOfTen() {
     let layout = FigureLayoutBuilder.layout(sampleScene(log: true), width: 1280, height: 720)
     let cb = layout.labels.filter { $0.role == .colorBarTick }.map(\.text)

@@ -12,7 +12,8 @@ public enum PanelLayoutBuilder {
     public var plotRects: [PixelRect]
   }
 
-  public static func layout(_ figure: PanelFigure, width: Int, height: Int, style: FigureStyle = FigureStyle()) -> Result {
+  public static func layout(_ figure: PanelFigure, width: Int, height: Int, style styleIn: FigureStyle = FigureStyle()) -> Result {
+    let style = styleIn.adapted(to: figure.background)
     let W = Double(width), H = Double(height)
     let u = Swift.min(W / 1280, H / 720)
     var ink = Ink(unit: u, style: style)

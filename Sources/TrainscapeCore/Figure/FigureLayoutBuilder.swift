@@ -6,8 +6,9 @@ import Foundation
 public enum FigureLayoutBuilder {
   /// Lays out `scene` for an image of `width` x `height` pixels.
   public static func layout(
-    _ scene: Scene, width: Int, height: Int, style: FigureStyle = FigureStyle()
+    _ scene: Scene, width: Int, height: Int, style styleIn: FigureStyle = FigureStyle()
   ) -> FrameLayout {
+    let style = styleIn.adapted(to: scene.background)
     // Frame the box, then widen the margins by whatever the labels overflow and frame again.
     var margins = Margins()
     var result = layout(scene, width: width, height: height, style: style, margins: margins)

@@ -144,4 +144,30 @@ public struct FigureStyle: Sendable, Equatable {
   /// interactive viewer freezes the framing once the user zooms or pans). Nil: fit as above.
   public var fixedFit: Mat4? = nil
   public init() {}
+
+  /// This style on `background`: on a dark background (relative luminance below 0.4) text,
+  /// edges, grid and panes of the default style turn light so that they stay readable; a light
+  /// background, or colours set by the caller, are kept.
+  public func adapted(to background: RGBColor) -> FigureStyle {
+    let light = FigureStyle()
+    guard background.luminance < 0.4, textColor == light.textColor, edgeColor == light.edgeColor,
+      gridColor == light.gridColor, paneColor == light.paneColor
+    else { return self }
+    var s = self
+    s.textColor = RGBA(0.92, 0.92, 0.94)
+    s.edgeColor = RGBA(0.72, 0.72, 0.76)
+    s.gridColor = RGBA(
+      Float(0.7 * background.r + 0.3 * 0.75), Float(0.7 * background.g + 0.3 * 0.75), Float(0.7 * background.b + 0.3 * 0.78))
+    s.paneColor = RGBA(
+      Float(0.92 * background.r + 0.08), Float(0.92 * background.g + 0.08), Float(0.92 * background.b + 0.08))
+    return s
+  }
+}
+
+extension RGBColor {
+  /// Relative luminance (WCAG, sRGB), 0 black to 1 white.
+  public var luminance: Double {
+    func lin(_ c: Double) -> Double { c <= 0.04045 ? c / 12.92 : pow((c + 0.055) / 1.055, 2.4) }
+    return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
+  }
 }
