@@ -86,7 +86,7 @@ extension Render.GradientFlow {
     let out = try core { try GradientFlowRecipe.facets(groups: groups, options: recipeOptions) }
     for line in [out.keysLine] + out.notes where ReportedLines.first(line) { log.info("\(line)") }
     for n in out.figure.notes { log.notice("\(n)") }
-    return (try annotations.apply(to: out.figure, groups: groups, settings: series.settings), out.name)
+    return (try annotations.apply(to: contours.apply(to: out.figure), groups: groups, settings: series.settings), out.name)
   }
 
   func facetFigure() throws -> (FacetFigure, String)? { facet.isEmpty ? nil : try makeFacets() }
@@ -99,9 +99,9 @@ extension Render.GradientFlow {
 
 extension SceneFacets.Result {
   /// Says the keys and notes, annotates each panel from its group's runs.
-  func finished(groups: RunGroups, annotations: AnnotationOptions, settings: SeriesSettings) throws -> (FacetFigure, String) {
+  func finished(groups: RunGroups, annotations: AnnotationOptions, contours: ContourOptions, settings: SeriesSettings) throws -> (FacetFigure, String) {
     for line in keysLines + notes where ReportedLines.first(line) { log.info("\(line)") }
-    return (try annotations.apply(to: figure, groups: groups, settings: settings), name)
+    return (try annotations.apply(to: contours.apply(to: figure), groups: groups, settings: settings), name)
   }
 }
 
@@ -128,7 +128,7 @@ extension Render.LossLandscape {
           : try LossLandscapeRecipe.singleRunScene(run: runs[0], options: o)
       }
     }
-    return try out.finished(groups: groups, annotations: annotations, settings: series.settings)
+    return try out.finished(groups: groups, annotations: annotations, contours: contours, settings: series.settings)
   }
 }
 
@@ -153,7 +153,7 @@ extension Render.Histogram {
         return try HistogramRecipe.scene(run: runs[0], options: o)
       }
     }
-    return try out.finished(groups: groups, annotations: annotations, settings: series.settings)
+    return try out.finished(groups: groups, annotations: annotations, contours: contours, settings: series.settings)
   }
 }
 
@@ -190,5 +190,51 @@ extension FrameWriter {
       try sink(i, try renderer.render(facets(i), width: width, height: height))
       progress?(i - range.lowerBound + 1, range.count)
     }
+  }
+}
+
+/// `--contours`, `--contour-levels`, `--project-contours`: contour lines on the surfaces of a
+/// kind (`Scene.withContours`).
+struct ContourOptions: ParsableArguments {
+  @Option(help: ArgumentHelp("Contour lines on the surface: lines of equal z (and x, y) at nice levels, e.g. z or z,x,y. Exports write them as Plotly surface contours, GLB as lines.", valueName: "AXES"))
+  var contours: String?
+
+  @Option(parsing: .unconditional, help: "About this many contour levels per axis, at nice values.")
+  var contourLevels: Int = 10
+
+  @Flag(help: "Also draw the contour lines flat on the box's floor (z) or back walls (x, y): the contour map under a loss landscape.")
+  var projectContours = false
+
+  func validate() throws {
+    if !(1...100).contains(contourLevels) { throw ValidationError("--contour-levels must be between 1 and 100") }
+    if let c = contours {
+      do { _ = try ContourRequest.parseAxes(c) } catch let e as ContourError { throw ValidationError(e.description) }
+    }
+  }
+
+  var request: ContourRequest? {
+    guard let c = contours, let axes = try? ContourRequest.parseAxes(c) else { return nil }
+    return ContourRequest(axes: axes, levels: contourLevels, project: projectContours)
+  }
+
+  /// `scene` with the contours asked for; options given without `--contours` are said unused.
+  func apply(to scene: Scene) -> Scene {
+    if contours == nil {
+      if (contourLevels != 10 || projectContours) && ReportedLines.first("contour options unused") {
+        log.warning("--contour-levels and --project-contours shape the lines of --contours AXES, which is not given: not used")
+      }
+      return scene
+    }
+    return scene.withContours(request)
+  }
+
+  /// Each panel of a faceted figure with its contours (after the panels took their shared
+  /// ranges, so projections lie on the shared floor).
+  func apply(to figure: FacetFigure) -> FacetFigure {
+    var f = figure
+    for i in f.panels.indices { f.panels[i] = apply(to: f.panels[i]) }
+    for n in Set(f.panels.flatMap(\.notes)).sorted() where ReportedLines.first(n) { log.notice("\(n)") }
+    for i in f.panels.indices { f.panels[i].notes = [] }
+    return f
   }
 }

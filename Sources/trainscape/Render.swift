@@ -103,6 +103,8 @@ extension Render {
 
     @OptionGroup var annotations: AnnotationOptions
 
+    @OptionGroup var contours: ContourOptions
+
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -137,7 +139,7 @@ extension Render {
       let out = try core { try GradientFlowRecipe.scene(run: run, options: recipeOptions) }
       report(out)
       // Stages and marks as planes across the step axis, from the raw (unsmoothed) run.
-      return (try annotations.apply(to: out.scene, runs: [run], settings: series.settings, what: run.name), out.name)
+      return (try annotations.apply(to: contours.apply(to: out.scene), runs: [run], settings: series.settings, what: run.name), out.name)
     }
 
     var builderOptions: GradientFlowBuilder.Options {
@@ -227,6 +229,8 @@ extension Render {
 
     @OptionGroup var annotations: AnnotationOptions
 
+    @OptionGroup var contours: ContourOptions
+
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -269,7 +273,8 @@ extension Render {
         if !annotations.isEmpty && ReportedLines.first("grid annotations") {
           log.warning("--stages, --mark and --mark-first need training steps; a loss grid (\(paths[0])) has none: not drawn")
         }
-        return try gridScene(paths[0])
+        let (scene, name) = try gridScene(paths[0])
+        return (contours.apply(to: scene), name)
       }
       let runs = try loadRunsCached(paths, input: inputFormat, last: series.last)
       let out = try core {
@@ -278,7 +283,7 @@ extension Render {
           : try LossLandscapeRecipe.singleRunScene(run: runs[0], options: recipeOptions)
       }
       report(out)
-      return (try annotations.apply(to: out.scene, runs: runs, settings: series.settings, what: out.name), out.name)
+      return (try annotations.apply(to: contours.apply(to: out.scene), runs: runs, settings: series.settings, what: out.name), out.name)
     }
 
     var recipeOptions: LossLandscapeRecipe.Options {
@@ -434,6 +439,8 @@ extension Render {
 
     @OptionGroup var annotations: AnnotationOptions
 
+    @OptionGroup var contours: ContourOptions
+
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -470,7 +477,7 @@ extension Render {
       let run = try input.run(last: nil)
       let out = try core { try HistogramRecipe.scene(run: run, options: recipeOptions) }
       report(out)
-      return (try annotations.apply(to: out.scene, runs: [run], settings: series.settings, what: run.name), out.name)
+      return (try annotations.apply(to: contours.apply(to: out.scene), runs: [run], settings: series.settings, what: run.name), out.name)
     }
   }
 }

@@ -40,6 +40,8 @@ extension Render {
 
     @OptionGroup var series: SeriesOptions
 
+    @OptionGroup var contours: ContourOptions
+
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -62,7 +64,7 @@ extension Render {
       o.series = series.settings
       let out = try core { try RewardLandscapeRecipe.scene(run: run, options: o) }
       report(out)
-      return (out.scene, out.name)
+      return (contours.apply(to: out.scene), out.name)
     }
   }
 }

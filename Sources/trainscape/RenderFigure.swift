@@ -18,12 +18,15 @@ struct RenderFigure: ParsableCommand {
   @Argument(help: "The figure file: Plotly JSON or W&B Object3D .pts.json.")
   var path: String
 
+  @OptionGroup var contours: ContourOptions
+
   @OptionGroup var output: OutputOptions
 
   func run() throws {
     var scene = try FigureImporter.scene(path: path, budget: output.maxMemory)
     scene.camera = output.camera(default: scene.camera)
     if let t = output.title { scene.title = t }
+    scene = contours.apply(to: scene)
     var name = URL(fileURLWithPath: path).lastPathComponent
     for ext in [".plotly.json", ".pts.json", ".json"] where name.hasSuffix(ext) {
       name = String(name.dropLast(ext.count))

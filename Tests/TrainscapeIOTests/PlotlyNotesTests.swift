@@ -5,7 +5,7 @@ import TrainscapeCore
 @testable import TrainscapeIO
 
 /// Nothing in a Plotly figure is ignored silently: attributes that change plotly.js's picture and
-/// that are not drawn get one note naming them; the cheap ones are drawn (hidesurface, legacy
+/// that are not drawn get one note naming them; the cheap ones are drawn (contours, hidesurface, legacy
 /// zmin/zmax, HTML in titles, axis ranges clipping data). Hand-made figures.
 @Suite(.tiered) struct PlotlyNotesTests {
   func scene(_ json: String) throws -> Scene {
@@ -30,7 +30,7 @@ import TrainscapeCore
       "p: mode 'text' (text labels) is not drawn",
       "p: marker.symbol 'diamond' is drawn as a circle",
       "s: autocolorscale is not applied; the trace's colour scale is drawn",
-      "s: contours.z (contour lines) are not drawn",
+      "s: contours.z without start, end and size: drawn at about 10 nice levels",
       "scene.annotations (1) are not drawn",
       "scene.xaxis.visible false is not applied; the axis is drawn",
       "scene.yaxis.backgroundcolor (a coloured wall) is not drawn",

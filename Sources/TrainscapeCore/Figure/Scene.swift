@@ -118,6 +118,8 @@ public struct SurfaceTrace: Sendable, Equatable {
   public var colorRange: ClosedRange<Double>
   public var colorScale: AxisScale
   public var opacity: Double
+  /// The contour lines drawn on it (`Scene.withContours`), for exports; empty: none.
+  public var contours: [ContourLevels] = []
 
   public init(
     name: String, rows: Int, cols: Int, x: [Double], y: [Double], z: [Double],
@@ -198,6 +200,9 @@ public struct ScatterTrace: Sendable, Equatable {
   /// The training step of each point, for a path through other axes (a trajectory over loss,
   /// gradient norm and reward); empty otherwise. Annotations mark these paths.
   public var steps: [Int64] = []
+  /// The index of the surface trace whose contour lines these are (`Scene.withContours`):
+  /// exporters that write the surface's `contours` leave this trace out. nil: a trace of its own.
+  public var contourOf: Int? = nil
 
   public init(
     name: String, x: [Double], y: [Double], z: [Double], colors: PointColors,

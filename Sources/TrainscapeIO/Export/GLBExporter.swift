@@ -136,6 +136,23 @@ public enum GLBExporter {
           let idx = b.indices(m.indices)
           addMesh(s.name, ["{\"attributes\":{\"POSITION\":\(p),\"NORMAL\":\(n),\"COLOR_0\":\(c)},\"indices\":\(idx),\"mode\":4,\"material\":\(mat)}"])
         }
+      case .scatter(let s) where s.contourOf != nil:
+        // Contour lines: segments between NaN breaks, as LINES (pairs of points).
+        var pos: [Float] = []
+        var col: [RGBColor] = []
+        for i in 1..<Swift.max(1, s.count) {
+          let a = scene.normalized(s.x[i - 1], s.y[i - 1], s.z[i - 1]), v = scene.normalized(s.x[i], s.y[i], s.z[i])
+          guard a.isFinite, v.isFinite else { continue }
+          for q in [a, v] {
+            let (x, y, z) = yUp(q)
+            pos += [x, y, z]
+          }
+          col += [s.colors.color(at: i - 1), s.colors.color(at: i)]
+        }
+        guard !col.isEmpty else { continue }
+        let p = b.floats(pos, components: 3, minMax: true)
+        let c = b.floats(colors(col), components: 3, minMax: false)
+        addMesh(s.name, ["{\"attributes\":{\"POSITION\":\(p),\"COLOR_0\":\(c)},\"mode\":1,\"material\":\(material(s.name, opacity: s.opacity, lit: false))}"])
       case .scatter(let s):
         var pos: [Float] = []
         var col: [RGBColor] = []

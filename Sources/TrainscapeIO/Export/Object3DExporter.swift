@@ -46,7 +46,9 @@ public enum Object3DExporter {
       }
       out.append(Point(p: options.dataCoordinates ? v : v * options.scale, c: c))
     }
-    for trace in scene.traces {
+    let contourTraces = scene.traces.filter { $0.scatter?.contourOf != nil }.count
+    if contourTraces > 0 { notes.append("contour lines are not points: left out of the point cloud") }
+    for trace in scene.traces where trace.scatter?.contourOf == nil {
       switch trace {
       case .surface(let s):
         for i in 0..<(s.rows * s.cols) {

@@ -48,7 +48,11 @@ public enum PlotlyExporter {
     var notes: [String] = []
     // Thin first, so the notes can go into the figure too.
     var traces: [Trace] = []
-    for trace in scene.traces {
+    // A surface's contour lines are written as its `contours`, not as traces of their own.
+    for trace in scene.traces where trace.scatter?.contourOf == nil {
+      if let s = trace.surface, s.contours.contains(where: { l in (l.axis == .z ? scene.z : l.axis == .x ? scene.x : scene.y).scale == .log }) {
+        notes.append("surface '\(s.name)': contours on a log axis are drawn at log-spaced levels; plotly.js spaces them evenly in data units from start to end")
+      }
       let (t, note) = thin(trace, maxPoints: options.maxPoints)
       traces.append(t)
       if let note { notes.append(note) }
@@ -228,7 +232,34 @@ public enum PlotlyExporter {
       colorRange(s.colorRange, scale: s.colorScale, map: s.colormap, show: show, into: &w)
       w.raw(",\"opacity\":")
       w.number(s.opacity)
+      contours(s.contours, into: &w)
       meta(map: s.colormap, scale: s.colorScale, range: s.colorRange, extra: colorIsZ ? "z" : "surfacecolor", into: &w)
+      w.byte(UInt8(ascii: "}"))
+    }
+
+    /// Plotly's `contours`: per axis drawn, `show`, the levels as start, end and size (evenly
+    /// spaced in data units, as plotly.js draws them; `ContourLevels.values` are), the colour,
+    /// the width and `project`.
+    func contours(_ levels: [ContourLevels], into w: inout JSONWriter) {
+      guard !levels.isEmpty else { return }
+      w.raw(",\"contours\":{")
+      for (n, l) in levels.enumerated() {
+        if n > 0 { w.byte(UInt8(ascii: ",")) }
+        w.string(l.axis.rawValue)
+        w.raw(":{\"show\":true,\"start\":")
+        w.number(l.values.first!)
+        w.raw(",\"end\":")
+        w.number(l.values.last!)
+        w.raw(",\"size\":")
+        w.number(l.values.count > 1 ? (l.values.last! - l.values.first!) / Double(l.values.count - 1) : 1)
+        w.raw(",\"color\":")
+        w.string(l.color.hex)
+        w.raw(",\"width\":")
+        w.number(Swift.min(16, Swift.max(1, l.width)))
+        w.raw(",\"usecolormap\":false,\"project\":{")
+        w.string(l.axis.rawValue)
+        w.raw(l.project ? ":true}}" : ":false}}")
+      }
       w.byte(UInt8(ascii: "}"))
     }
 

@@ -44,6 +44,8 @@ public enum PlotlyImporter {
     var defaultScale: Colormap = .plasma
     /// Traces skipped, as "data[i] (type)", for the refusal when nothing is left.
     var skipped: [String] = []
+    /// Surfaces' contour lines, drawn once the scene's axes are known.
+    var contourRequests: [(trace: Int, request: ContourRequest)] = []
 
     /// The trace's colour map from `colorscale` (named or explicit) and reversescale, plus
     /// Trainscape's own `meta` when present (exact map, log scale, data range).
@@ -180,6 +182,7 @@ public enum PlotlyImporter {
         traces.append(.surface(SurfaceTrace(
           name: name, rows: rows, cols: cols, x: x, y: y, z: zValues, color: color, colormap: spec.map,
           colorRange: range, colorScale: spec.scale, opacity: opacity)))
+        if let r = contourRequest(t, name: name) { contourRequests.append((traces.count - 1, r)) }
       case "scatter3d":
         try scatter3d(t, name: name, opacity: opacity)
       case "mesh3d":
@@ -370,9 +373,11 @@ public enum PlotlyImporter {
       if let mn = meta?["notes"]?.elements { allNotes += mn.compactMap(\.string) }
       allNotes += notes
       let showLegend = layout?["showlegend"]?.bool ?? (traces.count > 1)
-      return Scene(
+      var scene = Scene(
         title: title, traces: traces, x: axes[0], y: axes[1], z: axes[2], camera: camera, colorBar: colorBar,
         background: background, aspect: aspect, notes: allNotes, showLegend: showLegend)
+      for (i, r) in contourRequests { scene = scene.withContours(r, onlyTrace: i) }
+      return scene
     }
   }
 }

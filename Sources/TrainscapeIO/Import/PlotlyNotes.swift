@@ -71,9 +71,6 @@ extension PlotlyImporter.Reader {
     if t["visible"]?.string == "legendonly" { note("visible 'legendonly' is drawn as visible") }
     switch type {
     case "surface":
-      for axis in ["x", "y", "z"] where shown(t["contours"]?[axis]) {
-        note("contours.\(axis) (contour lines) are not drawn")
-      }
       if t["lighting"] != nil || t["lightposition"] != nil { note("lighting and lightposition are Trainscape's own") }
       if t["opacityscale"] != nil { note("opacityscale is not applied; drawn at one opacity") }
     case "scatter3d":
@@ -175,5 +172,39 @@ extension PlotlyImporter.Reader {
         notes.append("\(traces[index].name): \(count) points lie outside the axis ranges the figure sets (scene.*axis.range) and are not drawn\(cells)")
       }
     }
+  }
+}
+
+extension PlotlyImporter.Reader {
+  /// A surface's `contours` as Trainscape draws them: the axes shown, their levels from
+  /// `start`, `end` and `size` (nice levels when they are not all given), `project`, one colour
+  /// and width. What is drawn differently is noted.
+  mutating func contourRequest(_ t: JSONNode, name: String) -> ContourRequest? {
+    guard let c = t["contours"] else { return nil }
+    var request = ContourRequest(axes: [])
+    request.lowersFloor = false
+    var colors: Set<String> = []
+    for axisName in ["x", "y", "z"] {
+      guard let a = c[axisName], a["show"]?.bool == true, let axis = ContourRequest.Axis(rawValue: axisName) else { continue }
+      request.axes.insert(axis)
+      if let start = a["start"]?.double, let end = a["end"]?.double, let size = a["size"]?.double,
+        start.isFinite, end.isFinite, size.isFinite, size > 0, end >= start, (end - start) / size <= 1000
+      {
+        request.explicit[axis] = (0...Int(((end - start) / size + 1e-9).rounded(.down))).map { start + Double($0) * size }
+      } else {
+        notes.append("\(name): contours.\(axisName) without start, end and size: drawn at about 10 nice levels")
+      }
+      if a["project"]?[axisName]?.bool == true { request.projected.insert(axis) }
+      for other in ["x", "y", "z"] where other != axisName && a["project"]?[other]?.bool == true {
+        notes.append("\(name): contours.\(axisName).project.\(other) is not drawn (each axis' lines are projected on its own plane)")
+      }
+      if a["usecolormap"]?.bool == true { notes.append("\(name): contours.\(axisName).usecolormap: the lines are drawn in one colour") }
+      if let col = a["color"]?.string { colors.insert(col) }
+      if let w = a["width"]?.double, w.isFinite, w > 0 { request.width = w }
+    }
+    guard !request.axes.isEmpty else { return nil }
+    if let first = colors.sorted().first, let rgb = CSSColor.parse(first) { request.color = rgb }
+    if colors.count > 1 { notes.append("\(name): contours of several colours are drawn in one (\(colors.sorted().first!))") }
+    return request
   }
 }
