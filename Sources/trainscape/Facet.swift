@@ -114,20 +114,9 @@ extension Render.LossLandscape {
     let runs = try loadRunsCached(paths, input: inputFormat, last: series.last)
     guard !runs.isEmpty else { throw CLIError("no runs found in \(paths.joined(separator: ", "))") }
     let groups = try facet.groups(runs)
-    let keys = groups.keys.isEmpty ? "run" : groups.keys.joined(separator: ", ")
-    let options = recipeOptions
-    let out = try core {
-      try SceneFacets.make(groups: groups, title: { _ in output.title ?? "Loss landscape by \(keys)" }) { runs, forceLog in
-        var o = options
-        if forceLog == true {
-          o.single.logZ = .on
-          o.sweep.logZ = .on
-        }
-        return runs.count > 1
-          ? try LossLandscapeRecipe.sweepScene(runs: runs, options: o)
-          : try LossLandscapeRecipe.singleRunScene(run: runs[0], options: o)
-      }
-    }
+    var options = recipeOptions
+    options.sweep.title = output.title
+    let out = try core { try LossLandscapeRecipe.facets(groups: groups, options: options) }
     return try out.finished(groups: groups, annotations: annotations, contours: contours, settings: series.settings)
   }
 }
@@ -140,19 +129,7 @@ extension Render.Histogram {
     let runs = try loadRunsCached([input.path] + moreRuns, input: input.inputFormat, last: nil)
     guard !runs.isEmpty else { throw CLIError("no runs found in \(([input.path] + moreRuns).joined(separator: ", "))") }
     let groups = try facet.groups(runs)
-    if let g = groups.groups.first(where: { groups.runs(in: $0).count > 1 }) {
-      let names = groups.runs(in: g).map(\.name).joined(separator: ", ")
-      throw CLIError("histogram panels draw one run each; the group \(g.label) has \(groups.runs(in: g).count) (\(names)): facet by a key that tells them apart (e.g. add seed)")
-    }
-    let keys = groups.keys.isEmpty ? "run" : groups.keys.joined(separator: ", ")
-    let options = recipeOptions
-    let out = try core {
-      try SceneFacets.make(groups: groups, title: { first in output.title ?? "Histogram: \(first.scene.y.title) by \(keys)" }) { runs, forceLog in
-        var o = options
-        if forceLog == true { o.logZ = .on }
-        return try HistogramRecipe.scene(run: runs[0], options: o)
-      }
-    }
+    let out = try core { try HistogramRecipe.facets(groups: groups, options: recipeOptions) }
     return try out.finished(groups: groups, annotations: annotations, contours: contours, settings: series.settings)
   }
 }

@@ -54,3 +54,44 @@ public enum SceneFacets {
       figure: figure, keysLines: keysLines, notes: notes, name: groups.keys.isEmpty ? "runs" : groups.keys.joined(separator: "_"))
   }
 }
+
+extension LossLandscapeRecipe {
+  /// `loss-landscape --facet-by`: each group's sweep (a group of one run: its sliding
+  /// windows), titled "Loss landscape by KEYS" unless `options.sweep.title` is set.
+  public static func facets(groups: RunGroups, options: Options) throws -> SceneFacets.Result {
+    let keys = groups.keys.isEmpty ? "run" : groups.keys.joined(separator: ", ")
+    var o = options
+    let title = o.sweep.title ?? "Loss landscape by \(keys)"
+    o.sweep.title = nil
+    o.single.title = nil
+    return try SceneFacets.make(groups: groups, title: { _ in title }) { runs, forceLog in
+      var p = o
+      if forceLog == true {
+        p.single.logZ = .on
+        p.sweep.logZ = .on
+      }
+      return runs.count > 1 ? try sweepScene(runs: runs, options: p) : try singleRunScene(run: runs[0], options: p)
+    }
+  }
+}
+
+extension HistogramRecipe {
+  /// `histogram --facet-by`: each group's one run (a group of several is refused, naming
+  /// them), titled "Histogram: NAME by KEYS" unless `options.title` is set.
+  public static func facets(groups: RunGroups, options: Options) throws -> SceneFacets.Result {
+    if let g = groups.groups.first(where: { groups.runs(in: $0).count > 1 }) {
+      let names = groups.runs(in: g).map(\.name).joined(separator: ", ")
+      throw RoleError(
+        "histogram panels draw one run each; the group \(g.label) has \(groups.runs(in: g).count) (\(names)): facet by a key that tells them apart (e.g. add seed)")
+    }
+    let keys = groups.keys.isEmpty ? "run" : groups.keys.joined(separator: ", ")
+    var o = options
+    let fixed = o.title
+    o.title = nil
+    return try SceneFacets.make(groups: groups, title: { first in fixed ?? "Histogram: \(first.scene.y.title) by \(keys)" }) { runs, forceLog in
+      var p = o
+      if forceLog == true { p.logZ = .on }
+      return try scene(run: runs[0], options: p)
+    }
+  }
+}
