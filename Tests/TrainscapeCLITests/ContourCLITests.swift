@@ -84,3 +84,38 @@ import TrainscapeTestSupport
     #expect(try PNGCodec.read(path: a) != PNGCodec.read(path: b))
   }
 }
+
+/// `render figure` of a Plotly figure with two scenes: one panel each, with its own colour bar.
+@Suite(.tiered) struct FigureScenesCLITests {
+  @Test(.tags(.egl)) func severalScenesArePanels() throws {
+    let dir = try CLI.tempDir()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let fig = dir.appendingPathComponent("two.json")
+    try #"""
+      {"data":[{"type":"surface","z":[[1,2,3],[2,3,4],[3,4,5]],"colorscale":"Viridis"},
+               {"type":"surface","z":[[10,20,30],[20,30,40],[30,40,50]],"scene":"scene2","colorscale":"Hot"}],
+       "layout":{"title":{"text":"Two scenes"},"scene2":{"camera":{"eye":{"x":2,"y":0.5,"z":1}}}}}
+      """#.write(to: fig, atomically: true, encoding: .utf8)
+    let out = dir.appendingPathComponent("two.png").path
+    let r = try CLI.run(["render", "figure", fig.path, "-o", out, "--size", "1000x420"])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(!r.stderr.contains("merged"), "\(r.stderr)")
+    let img = try PNGCodec.read(path: out)
+    #expect(img.width == 1000 && img.height == 420)
+    // Viridis (green/blue) on the left half only, Hot (red/orange) on the right half only.
+    func count(_ x0: Int, _ x1: Int, _ match: (Int, Int, Int) -> Bool) -> Int {
+      var n = 0
+      for y in 0..<img.height {
+        for x in x0..<x1 {
+          let p = img[x, y]
+          if match(Int(p.r), Int(p.g), Int(p.b)) { n += 1 }
+        }
+      }
+      return n
+    }
+    let green = { (r: Int, g: Int, b: Int) in g > r + 40 && g > 90 }
+    let red = { (r: Int, g: Int, b: Int) in r > g + 60 && r > b + 60 }
+    #expect(count(0, 500, green) > 500 && count(500, 1000, green) < 50, "\(count(0, 500, green)) \(count(500, 1000, green))")
+    #expect(count(500, 1000, red) > 500 && count(0, 500, red) < 50, "\(count(500, 1000, red)) \(count(0, 500, red))")
+  }
+}

@@ -94,3 +94,34 @@ import TrainscapeCore
     #expect(auto.notes.isEmpty && auto.z.range == 0...9, "\(auto.notes)")
   }
 }
+
+/// A figure of several scenes read scene by scene (`render figure` draws them as panels):
+/// each with its own traces, axes and camera, none merged; "scene1" is "scene".
+@Suite(.tiered) struct PlotlyScenesTests {
+  @Test func eachSceneIsItsOwn() throws {
+    let json = #"""
+      {"data":[{"type":"surface","z":[[1,2],[3,4]]},
+               {"type":"scatter3d","x":[1],"y":[1],"z":[1],"scene":"scene3"},
+               {"type":"surface","z":[[10,20],[30,40]],"scene":"scene2"}],
+       "layout":{"title":{"text":"T"},"scene":{"xaxis":{"title":{"text":"left"}}},
+         "scene2":{"xaxis":{"title":{"text":"middle"}},"domain":{"x":[0.3,0.6]},"camera":{"eye":{"x":2,"y":0,"z":0.5}}},
+         "scene3":{"zaxis":{"type":"log"}}}}
+      """#
+    let scenes = try PlotlyImporter.scenes(fromJSON: Array(json.utf8), file: "f.json")
+    #expect(scenes.count == 3)
+    #expect(scenes.map { $0.traces.map(\.name) } == [["trace 0"], ["trace 2"], ["trace 1"]])
+    #expect(scenes.map(\.x.title) == ["left", "middle", "x"])
+    #expect(scenes[1].camera.eye == Vec3(2, 0, 0.5))
+    #expect(scenes[2].z.scale == .log && scenes[0].z.scale == .linear)
+    #expect(scenes[1].z.range.lowerBound == 10 && scenes[0].z.range.upperBound == 4)
+    #expect(scenes.allSatisfy { !$0.notes.contains { $0.contains("merged") } })
+    #expect(scenes[0].notes.contains("scene2.domain: the scenes are drawn side by side in equal panels, not where their domains put them"), "\(scenes[0].notes)")
+    // The single-scene reader still merges them, and says so.
+    let merged = try PlotlyImporter.scene(fromJSON: Array(json.utf8), file: "f.json")
+    #expect(merged.traces.count == 3 && merged.notes.contains("several scenes (scene, scene2, scene3) are drawn merged into one"))
+    // "scene1" and an unnamed scene are one.
+    let one = try PlotlyImporter.scenes(
+      fromJSON: Array(#"{"data":[{"type":"scatter3d","x":[1],"y":[1],"z":[1],"scene":"scene1"},{"type":"scatter3d","x":[2],"y":[2],"z":[2]}]}"#.utf8), file: "g.json")
+    #expect(one.count == 1 && one[0].traces.count == 2)
+  }
+}

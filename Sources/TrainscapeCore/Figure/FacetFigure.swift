@@ -59,6 +59,23 @@ public struct FacetFigure: Sendable, Equatable {
       columns: columns(for: panels.count), notes: input.flatMap(\.notes))
   }
 
+  /// Panels that share nothing (a Plotly figure's scenes): each keeps its own axes, camera and
+  /// colour bar; `title` is the figure's, drawn once (the panels' own titles are cleared); the
+  /// panels' notes are the figure's, each once.
+  public static func independent(title: String, panels input: [Scene]) -> FacetFigure {
+    precondition(!input.isEmpty, "a figure needs at least one panel")
+    var notes: [String] = []
+    for n in input.flatMap(\.notes) where !notes.contains(n) { notes.append(n) }
+    var panels = input
+    for i in panels.indices {
+      panels[i].title = ""
+      panels[i].notes = []
+    }
+    return FacetFigure(
+      title: title, panels: panels, colorBar: nil, background: input[0].background, columns: columns(for: panels.count),
+      notes: notes)
+  }
+
   public init(
     title: String, panels: [Scene], colorBar: ColorBar?, background: RGBColor, columns: Int, notes: [String] = []
   ) {

@@ -54,6 +54,7 @@ package enum ParserEntryPoints {
 
   static func plotly(_ bytes: [UInt8]) -> String? {
     _ = try? PlotlyImporter.scene(fromJSON: bytes, file: "fuzz.plotly.json")
+    _ = try? PlotlyImporter.scenes(fromJSON: bytes, file: "fuzz.plotly.json")
     return nil
   }
 

@@ -166,6 +166,19 @@ public enum FigureImporter {
   /// With a `budget` (`--max-memory`), a file whose parsed JSON could be larger than it is
   /// refused before it is read.
   public static func scene(path: String, budget: MemoryBudget? = nil) throws -> Scene {
+    let (bytes, object3D) = try load(path, budget: budget)
+    return object3D ? try Object3DImporter.scene(fromJSON: bytes, file: path) : try PlotlyImporter.scene(fromJSON: bytes, file: path)
+  }
+
+  /// As `scene(path:budget:)`, with a Plotly figure of several scenes read as one `Scene` per
+  /// scene (`PlotlyImporter.scenes`).
+  public static func scenes(path: String, budget: MemoryBudget? = nil) throws -> [Scene] {
+    let (bytes, object3D) = try load(path, budget: budget)
+    return object3D ? [try Object3DImporter.scene(fromJSON: bytes, file: path)] : try PlotlyImporter.scenes(fromJSON: bytes, file: path)
+  }
+
+  /// The file's bytes and whether they are a W&B Object3D (else a Plotly figure).
+  static func load(_ path: String, budget: MemoryBudget?) throws -> ([UInt8], Bool) {
     let bytes: [UInt8]
     do {
       bytes = try RawFile.readAll(path, budget: budget, factor: JSONParser.bytesPerByte, what: "the JSON figure")
@@ -173,12 +186,9 @@ public enum FigureImporter {
       throw ImportError(file: path, path: "", message: e.message)
     }
     if let first = bytes.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }), first == UInt8(ascii: "[") {
-      return try Object3DImporter.scene(fromJSON: bytes, file: path)
+      return (bytes, true)
     }
-    if path.hasSuffix(".pts.json") || bytes.prefix(4096).containsSequence(Array("\"lidar/beta\"".utf8)) {
-      return try Object3DImporter.scene(fromJSON: bytes, file: path)
-    }
-    return try PlotlyImporter.scene(fromJSON: bytes, file: path)
+    return (bytes, path.hasSuffix(".pts.json") || bytes.prefix(4096).containsSequence(Array("\"lidar/beta\"".utf8)))
   }
 }
 

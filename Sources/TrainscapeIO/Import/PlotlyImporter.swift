@@ -7,21 +7,59 @@ import TrainscapeCore
 /// Other trace types are skipped with a note.
 public enum PlotlyImporter {
   public static func scene(fromJSON bytes: [UInt8], file: String) throws -> Scene {
+    let (root, traceNodes) = try parse(bytes, file: file)
+    return try read(root: root, traceNodes: traceNodes, layout: root["layout"], file: file, severalScenes: true)
+  }
+
+  /// The figure's scenes (`layout.scene`, `layout.scene2`, ...: the traces whose `scene` names
+  /// each), one `Scene` each in order, each with its own axes, camera and colour bar; the
+  /// figure's title is on the first. A figure of one scene gives one.
+  public static func scenes(fromJSON bytes: [UInt8], file: String) throws -> [Scene] {
+    let (root, traceNodes) = try parse(bytes, file: file)
+    // plotly.js reads "scene1" as "scene".
+    func id(_ t: JSONNode) -> String { t["scene"]?.string.map { $0 == "scene1" ? "scene" : $0 } ?? "scene" }
+    func order(_ s: String) -> Int { Int(s.dropFirst("scene".count)) ?? 1 }
+    let ids = Set(traceNodes.map(id)).sorted { (order($0), $0) < (order($1), $1) }
+    let layout = root["layout"]
+    guard ids.count > 1 else { return [try read(root: root, traceNodes: traceNodes, layout: layout, file: file, severalScenes: true)] }
+    var out: [Scene] = []
+    for sceneID in ids {
+      // The layout as this scene's own: `scene` is `layout.SCENEID`.
+      var sub = layout
+      if let l = layout, case .object(var o) = l.value {
+        let own = (l[sceneID] ?? (sceneID == "scene" ? l["scene1"] : nil))?.value ?? .object(JSONObject())
+        if let i = o.keys.firstIndex(of: "scene") { o.values[i] = own } else { o.keys.append("scene"); o.values.append(own) }
+        sub = JSONNode(value: .object(o), path: l.path, file: file)
+      }
+      out.append(try read(root: root, traceNodes: traceNodes.filter { id($0) == sceneID }, layout: sub, file: file, severalScenes: false))
+    }
+    let domains = ids.filter { (layout?[$0] ?? ($0 == "scene" ? layout?["scene1"] : nil))?["domain"] != nil }
+    if !domains.isEmpty {
+      out[0].notes.append("\(domains.joined(separator: ", ")).domain: the scenes are drawn side by side in equal panels, not where their domains put them")
+    }
+    return out
+  }
+
+  static func parse(_ bytes: [UInt8], file: String) throws -> (JSONNode, [JSONNode]) {
     let root = JSONNode(value: try JSONParser.parse(bytes, file: file), path: "", file: file)
     guard root.isObject else { throw root.fail("a Plotly figure object {\"data\": [...], \"layout\": {...}}") }
     guard let data = root["data"] else {
       throw ImportError(file: file, path: "data", message: "expected the list of traces, found nothing (is this a Plotly figure?)")
     }
+    return (root, try data.array("a list of traces"))
+  }
+
+  /// One scene of `traceNodes` under `layout`; `severalScenes`: note traces that name other
+  /// scenes (they are merged into this one).
+  static func read(root: JSONNode, traceNodes: [JSONNode], layout: JSONNode?, file: String, severalScenes: Bool) throws -> Scene {
     var r = Reader(file: file)
     // plotly.py writes its template (whose sequential scale is Plasma) into every figure; a
     // figure without one gets plotly.js's own default, RdBu.
     if root["layout"]?["template"] == nil { r.defaultScale = Colormap.plotlyJS("RdBu") ?? .plasma }
-    let traceNodes = try data.array("a list of traces")
     for t in traceNodes {
       try r.trace(t)
     }
-    let layout = root["layout"]
-    r.noteLayout(layout, traceNodes: traceNodes)
+    r.noteLayout(layout, traceNodes: severalScenes ? traceNodes : [])
     return try r.finish(layout: layout)
   }
 
@@ -111,7 +149,9 @@ public enum PlotlyImporter {
     mutating func trace(_ t: JSONNode) throws {
       guard t.isObject else { throw t.fail("a trace object") }
       let type = t["type"]?.string ?? "scatter"
-      let name = t["name"]?.string.flatMap { $0.isEmpty ? nil : $0 } ?? "trace \(traces.count)"
+      // Unnamed: by its place in `data` (a scene's reader sees only some of the traces).
+      let index = t.path.hasPrefix("data[") ? Int(t.path.dropFirst(5).prefix { $0.isNumber }) : nil
+      let name = t["name"]?.string.flatMap { $0.isEmpty ? nil : $0 } ?? "trace \(index ?? traces.count)"
       let opacity = t["opacity"]?.double ?? 1
       if ["surface", "scatter3d", "mesh3d"].contains(type) { noteUndrawn(t, type: type, name: name) }
       if type == "surface", t["hidesurface"]?.bool == true {
