@@ -42,7 +42,9 @@ struct AnnotationOptions: ParsableArguments {
     for m in a.marks {
       var onset = false
       if case .onset = m.kind { onset = true }
-      let line = "\(group && onset ? "\(what): " : "")\(m.label) at step \(ConfigValue.numberText(m.step))"
+      // A mark without a label is called "step N": said as "mark at step N".
+      let label = m.label == "step \(ConfigValue.numberText(m.step))" ? "mark" : m.label
+      let line = "\(group && onset ? "\(what): " : "")\(label) at step \(ConfigValue.numberText(m.step))"
       if ReportedLines.first(group && !onset ? line : "\(what): \(line)") { log.info("\(line)") }
     }
     return scene.annotated(with: a)

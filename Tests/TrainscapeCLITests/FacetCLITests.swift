@@ -20,7 +20,7 @@ import TrainscapeTestSupport
     #expect(r.stderr.contains("arm=vanilla: the mean of 3 runs per layer and step (vanilla_seed0, vanilla_seed1, vanilla_seed2)"), "\(r.stderr)")
     #expect(r.stderr.contains("3 panels by arm, one colour range"), "\(r.stderr)")
     // The mark is drawn on every panel (said once: it is the same step in each).
-    #expect(r.stderr.components(separatedBy: "step 100 at step 100").count == 2, "\(r.stderr)")
+    #expect(r.stderr.components(separatedBy: "mark at step 100\n").count == 2, "\(r.stderr)")
     let image = try PNGCodec.read(path: out)
     #expect(image.width == 900 && image.height == 320)
     #expect(image.fractionNot((255, 255, 255)) > 0.1)
