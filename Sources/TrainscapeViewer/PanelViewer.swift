@@ -99,7 +99,7 @@ public final class PanelViewer {
     }
     glfwSetMouseButtonCallback(w.handle) { win, button, action, _ in
       MainActor.assumeIsolated {
-        guard let v = PanelViewer.from(win), let w = v.window else { return }
+        guard let v = PanelViewer.from(win), let w = v.window, v.options.script.isEmpty else { return }
         let c = v.cursor ?? PixelPoint(w.cursor.x, w.cursor.y)
         let b: ScriptEvent.Button =
           button == GLFW_MOUSE_BUTTON_RIGHT ? .right : (button == GLFW_MOUSE_BUTTON_MIDDLE ? .middle : .left)
@@ -108,7 +108,7 @@ public final class PanelViewer {
     }
     glfwSetScrollCallback(w.handle) { win, _, dy in
       MainActor.assumeIsolated {
-        guard let v = PanelViewer.from(win), let w = v.window else { return }
+        guard let v = PanelViewer.from(win), let w = v.window, v.options.script.isEmpty else { return }
         v.scrolled(dy, at: v.cursor ?? PixelPoint(w.cursor.x, w.cursor.y))
       }
     }

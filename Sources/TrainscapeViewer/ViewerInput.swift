@@ -19,7 +19,8 @@ extension Viewer {
     }
     glfwSetMouseButtonCallback(w.handle) { win, button, action, mods in
       MainActor.assumeIsolated {
-        guard let v = Viewer.from(win), let c = v.cursor ?? v.window.map({ PixelPoint($0.cursor.x, $0.cursor.y) })
+        guard let v = Viewer.from(win), v.options.script.isEmpty,
+          let c = v.cursor ?? v.window.map({ PixelPoint($0.cursor.x, $0.cursor.y) })
         else { return }
         let b: ScriptEvent.Button =
           button == GLFW_MOUSE_BUTTON_RIGHT ? .right : (button == GLFW_MOUSE_BUTTON_MIDDLE ? .middle : .left)
@@ -32,7 +33,8 @@ extension Viewer {
     }
     glfwSetScrollCallback(w.handle) { win, _, dy in
       MainActor.assumeIsolated {
-        guard let v = Viewer.from(win), let c = v.cursor ?? v.window.map({ PixelPoint($0.cursor.x, $0.cursor.y) })
+        guard let v = Viewer.from(win), v.options.script.isEmpty,
+          let c = v.cursor ?? v.window.map({ PixelPoint($0.cursor.x, $0.cursor.y) })
         else { return }
         v.scrolled(dy, at: c)
       }

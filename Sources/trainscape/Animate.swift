@@ -66,7 +66,9 @@ struct AnimateCommand<Kind: StepAnimatable>: ParsableCommand {
     return FrameSequence(
       name: "\(name)_\(Kind.kindName)_by_step", count: n,
       scene: { i in
-        var s = try scene.makeScene(throughStep: steps[i]).fixingFrame(to: full)
+        // Contours of the frame's own data would move their levels and floor: the full
+        // run's levels, on its floor.
+        var s = try scene.makeScene(throughStep: steps[i]).fixingFrame(to: full).recontoured(like: full)
         s.camera = cameras[i]
         s.cornerLabel = "\(Kind.stepWord) \(steps[i])"
         return s

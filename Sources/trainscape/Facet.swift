@@ -209,7 +209,20 @@ struct ContourOptions: ParsableArguments {
   /// ranges, so projections lie on the shared floor).
   func apply(to figure: FacetFigure) -> FacetFigure {
     var f = figure
-    for i in f.panels.indices { f.panels[i] = apply(to: f.panels[i]) }
+    guard contours != nil, var request, let first = f.panels.first else {
+      for i in f.panels.indices { f.panels[i] = apply(to: f.panels[i]) }
+      return f
+    }
+    // One set of levels for all panels, from the shared ranges, and one floor.
+    for axis in request.axes {
+      let spec = axis == .x ? first.x : (axis == .y ? first.y : first.z)
+      request.explicit[axis] = Contours.levels(range: spec.range, scale: spec.scale, count: request.levels)
+    }
+    for i in f.panels.indices { f.panels[i] = f.panels[i].withContours(request) }
+    let floor = f.panels.map(\.z.range.lowerBound).min() ?? first.z.range.lowerBound
+    for i in f.panels.indices where f.panels[i].z.range.lowerBound > floor {
+      f.panels[i].z.range = floor...f.panels[i].z.range.upperBound
+    }
     for n in Set(f.panels.flatMap(\.notes)).sorted() where ReportedLines.first(n) { log.notice("\(n)") }
     for i in f.panels.indices { f.panels[i].notes = [] }
     return f

@@ -90,9 +90,9 @@ extension Render.GradientFlow: ViewableKind {
   }
 
   /// New steps extend the surface (`IncrementalGradientFlow`); with annotations (stages move
-  /// as rows arrive) every update rebuilds the scene.
+  /// as rows arrive) or contours (levels move) every update rebuilds the scene.
   func followBuilder() -> (any IncrementalSceneBuilder)? {
-    guard annotations.isEmpty else { return nil }
+    guard annotations.isEmpty, contours.contours == nil else { return nil }
     return try? incrementalBuilder()
   }
 }
@@ -113,7 +113,7 @@ extension Render.LossLandscape: ViewableKind {
   /// Single-run mode: the windows new rows complete extend the surface
   /// (`IncrementalLossLandscape`). Sweep mode rebuilds.
   func followBuilder() -> (any IncrementalSceneBuilder)? {
-    guard followGrowsRows, annotations.isEmpty else { return nil }
+    guard followGrowsRows, annotations.isEmpty, contours.contours == nil else { return nil }
     return try? incrementalBuilder()
   }
 }

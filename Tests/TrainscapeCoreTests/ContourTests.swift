@@ -92,12 +92,45 @@ import TrainscapeTestSupport
     #expect(xLines.x.allSatisfy { $0.isNaN || s.contours[0].values.contains($0) })
     let wall = try #require(lines.first { $0.name == "s x contours, projected" })
     #expect(wall.x.allSatisfy { $0.isNaN || $0 == 0 })
+    // Every line has points, all on the surface's box (finite, inside the ranges).
+    for l in lines {
+      let finite = (0..<l.count).filter { l.x[$0].isFinite && l.y[$0].isFinite && l.z[$0].isFinite }
+      #expect(finite.count > 20 && finite.count * 3 == l.count * 2, "\(l.name): \(finite.count) of \(l.count)")
+      #expect(finite.allSatisfy { c.x.range.contains(l.x[$0]) && c.y.range.contains(l.y[$0]) && c.z.range.contains(l.z[$0]) })
+    }
     // Points come in segments: two finite points, then a break.
     #expect(zLines.count % 3 == 0 && stride(from: 2, to: zLines.count, by: 3).allSatisfy { zLines.z[$0].isNaN })
     // Nothing asked, nothing added; a scene without surfaces says so.
     #expect(scene.withContours(nil) == scene)
     let empty = Scene(title: "", traces: [], x: scene.x, y: scene.y, z: scene.z).withContours(ContourRequest(axes: [.z]))
     #expect(empty.notes == ["--contours: this scene has no surface to draw contours on: not used"])
+  }
+
+  /// Review findings: levels far from the data cannot trap; a log axis takes its levels from
+  /// the positive values only; a surface with nothing to draw says so.
+  @Test func extremeLevelsLogAxesAndNothingToDraw() throws {
+    let huge = SurfaceTrace(
+      name: "h", rows: 2, cols: 2, x: [0, 1, 0, 1], y: [0, 0, 1, 1], z: [1.7e308, -1.75e308, 1.7e308, -1.75e308],
+      colormap: .viridis, colorRange: -1...1)
+    var r = ContourRequest(axes: [.z])
+    r.explicit[.z] = [-1.7e308]
+    let scene = Scene(
+      title: "", traces: [.surface(huge)], x: AxisSpec(title: "", range: 0...1), y: AxisSpec(title: "", range: 0...1),
+      z: AxisSpec(title: "", range: -1.75e308...1.7e308))
+    _ = scene.withContours(r)  // must not trap
+    let log = SurfaceTrace(
+      name: "l", rows: 2, cols: 3, x: [0, 1, 2, 0, 1, 2], y: [0, 0, 0, 1, 1, 1], z: [0, 1e-3, 1e-1, 1e-2, 1, 10],
+      colormap: .viridis, colorRange: 0...10)
+    let logScene = Scene(
+      title: "", traces: [.surface(log)], x: AxisSpec(title: "", range: 0...2), y: AxisSpec(title: "", range: 0...1),
+      z: AxisSpec(title: "", scale: .log, range: 1e-3...10))
+    let levels = try #require(logScene.withContours(ContourRequest(axes: [.z], levels: 4)).traces[0].surface).contours[0].values
+    #expect(levels.allSatisfy { $0 > 1e-3 && $0 < 10 } && levels.contains(1), "\(levels)")
+    let flat = SurfaceTrace(name: "f", rows: 2, cols: 2, x: [0, 1, 0, 1], y: [0, 0, 1, 1], z: [2, 2, 2, 2], colormap: .viridis, colorRange: 2...2)
+    let flatScene = Scene(
+      title: "", traces: [.surface(flat)], x: AxisSpec(title: "", range: 0...1), y: AxisSpec(title: "", range: 0...1),
+      z: AxisSpec(title: "", range: 1...3)).withContours(ContourRequest(axes: [.z]))
+    #expect(flatScene.notes == ["--contours z: 'f' has no spread of z values to draw contours of: none drawn"], "\(flatScene.notes)")
   }
 
   @Test func axesParse() throws {

@@ -55,4 +55,17 @@ import TrainscapeTestSupport
     #expect(r.figure.panels.allSatisfy { $0.z.scale == .log })
     #expect(r.notes.first == "z: log on every panel, so that all share one scale (--log-z auto chose log for arm=a only)")
   }
+
+  @Test func panelsOnDifferentXOrYScalesAreRefusedNamingThem() throws {
+    let g = try Self.groups()
+    #expect {
+      _ = try SceneFacets.make(groups: g, title: { _ in "t" }) { runs, _ in
+        var o = Self.output(runs, range: 1...2, log: false)
+        if runs[0].name.hasPrefix("a") { o.scene.y = AxisSpec(title: "lr", scale: .log, range: 1e-4...1e-2) }
+        return o
+      }
+    } throws: { e in
+      "\(e)".contains("the panels' y axes are on different scales (log: arm=a; linear: arm=b)")
+    }
+  }
 }

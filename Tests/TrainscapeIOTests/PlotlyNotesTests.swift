@@ -61,15 +61,14 @@ import TrainscapeCore
     #expect(html.z.title == "m^2/s")
     #expect(PlotlyText.plain("a<sup>x y</sup>") == "a^(x y)")
     #expect(PlotlyText.plain("no tags") == "no tags")
-    // Category labels are refused naming the axis type, not drawn as an empty plot (gl3d_ibm-plot).
-    do {
-      _ = try scene(#"{"data":[{"type":"surface","z":[[1,2],[3,4]],"x":["1W","1M"]}],"layout":{"scene":{"xaxis":{"type":"category"}}}}"#)
-      Issue.record("category labels were accepted")
-    } catch {
-      #expect("\(error)".contains("Trainscape does not draw 'category' axes yet"), "\(error)")
-    }
-    // Also without an axis type, as plotly.js guesses one (gl3d_set-ranges).
-    #expect(throws: ImportError.self) { try scene(#"{"data":[{"type":"scatter3d","x":["2017-01-01","2017-02-10"],"y":[0,1],"z":[0,1]}]}"#) }
+    // Category labels are drawn as a category axis (gl3d_ibm-plot): category i at i, the
+    // names as ticks.
+    let cat = try scene(#"{"data":[{"type":"surface","z":[[1,2],[3,4]],"x":["1W","1M"]}],"layout":{"scene":{"xaxis":{"type":"category"}}}}"#)
+    #expect(cat.x.labels == .categories(["1W", "1M"]) && cat.x.range == 0...1)
+    #expect(cat.x.ticks(target: 5).map(\.label) == ["1W", "1M"])
+    // Dates without an axis type, as plotly.js guesses one (gl3d_set-ranges): ms since 1970.
+    let dates = try scene(#"{"data":[{"type":"scatter3d","x":["2017-01-01","2017-02-10"],"y":[0,1],"z":[0,1]}]}"#)
+    #expect(dates.x.labels == .dates && dates.traces[0].scatter?.x == [1_483_228_800_000, 1_486_684_800_000])
     // Tags plotly.js does not style stay as text, as plotly.js shows them.
     #expect(PlotlyText.plain("Loss </script> <B>x</B>") == "Loss </script> x")
   }
@@ -123,5 +122,21 @@ import TrainscapeCore
     let one = try PlotlyImporter.scenes(
       fromJSON: Array(#"{"data":[{"type":"scatter3d","x":[1],"y":[1],"z":[1],"scene":"scene1"},{"type":"scatter3d","x":[2],"y":[2],"z":[2]}]}"#.utf8), file: "g.json")
     #expect(one.count == 1 && one[0].traces.count == 2)
+  }
+
+  /// Review findings: a scene with nothing drawable is left out with a note (the others are
+  /// drawn); odd scene names are "scene", as plotly.js reads them; 2D traces are no scene.
+  @Test func oddScenesAndEmptyOnes() throws {
+    let json = #"""
+      {"data":[{"type":"scatter","x":[1],"y":[1]},
+               {"type":"surface","z":[[1,2],[3,4]]},
+               {"type":"cone","x":[1],"y":[1],"z":[1],"u":[1],"v":[1],"w":[1],"scene":"scene2"},
+               {"type":"scatter3d","x":[1],"y":[1],"z":[1],"scene":"scenefoo"},
+               {"type":"scatter3d","x":[2],"y":[2],"z":[2],"scene":"scene3"}]}
+      """#
+    let scenes = try PlotlyImporter.scenes(fromJSON: Array(json.utf8), file: "f.json")
+    #expect(scenes.count == 2, "\(scenes.map(\.traces.count))")
+    #expect(scenes[0].traces.count == 2 && scenes[1].traces.count == 1)
+    #expect(scenes[0].notes.contains { $0.hasPrefix("scene2 is not drawn: expected at least one surface, scatter3d or mesh3d trace") }, "\(scenes[0].notes)")
   }
 }

@@ -131,7 +131,8 @@ public enum FigureLayoutBuilder {
     }
     // A legend of the traces' names takes the colour bar's place when there is none.
     let legendSize = Swift.max(style.minimumTextSize, style.tickLabelSize * u)
-    let legendEntries = scene.showLegend ? scene.traces.filter { !$0.name.isEmpty } : []
+    // A surface's contour lines are part of it, not an entry of their own.
+    let legendEntries = scene.showLegend ? scene.traces.filter { !$0.name.isEmpty && $0.scatter?.contourOf == nil } : []
     let legendWidth = legendEntries.map { 30 * u + textExtent($0.name, size: legendSize).w }.max() ?? 0
     let legendOnSide = !legendEntries.isEmpty && scene.colorBar == nil
     let sideWidth = cbWidth > 0 ? cbWidth : (legendOnSide ? legendWidth : 0)

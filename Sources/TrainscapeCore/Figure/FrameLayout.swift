@@ -145,12 +145,17 @@ public struct FigureStyle: Sendable, Equatable {
   public var fixedFit: Mat4? = nil
   public init() {}
 
-  /// This style on `background`: on a dark background (relative luminance below 0.4) text,
-  /// edges, grid and panes of the default style turn light so that they stay readable; a light
-  /// background, or colours set by the caller, are kept.
+  /// This style on `background`: where light text contrasts more with the background than the
+  /// default dark text (WCAG contrast ratio), text, edges, grid and panes of the default style
+  /// turn light so that they stay readable; otherwise, or with colours set by the caller, the
+  /// style is kept.
   public func adapted(to background: RGBColor) -> FigureStyle {
     let light = FigureStyle()
-    guard background.luminance < 0.4, textColor == light.textColor, edgeColor == light.edgeColor,
+    func contrast(_ a: Double, _ b: Double) -> Double { (Swift.max(a, b) + 0.05) / (Swift.min(a, b) + 0.05) }
+    let bg = background.luminance
+    let darkText = RGBColor(r: Double(light.textColor.r), g: Double(light.textColor.g), b: Double(light.textColor.b)).luminance
+    let lightText = RGBColor(r: 0.92, g: 0.92, b: 0.94).luminance
+    guard contrast(lightText, bg) > contrast(darkText, bg), textColor == light.textColor, edgeColor == light.edgeColor,
       gridColor == light.gridColor, paneColor == light.paneColor
     else { return self }
     var s = self

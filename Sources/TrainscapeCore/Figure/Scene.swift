@@ -8,6 +8,9 @@ public struct AxisSpec: Sendable, Equatable {
   public var range: ClosedRange<Double>
   /// Integer-valued data (steps, layer indices): ticks only at integers.
   public var integer: Bool
+  /// Categories or dates behind the numbers (an imported Plotly figure's category and date
+  /// axes); nil: plain numbers.
+  public var labels: AxisLabels? = nil
 
   public init(title: String, scale: AxisScale = .linear, range: ClosedRange<Double>, integer: Bool = false) {
     self.title = title
@@ -44,9 +47,17 @@ public struct AxisSpec: Sendable, Equatable {
     return (transform(v) - lo) / (hi - lo)
   }
 
+  /// The text of one value on this axis (a hover readout): its category or date, else the
+  /// number.
+  public func text(_ v: Double) -> String {
+    if let labels, scale == .linear { return labels.text(v) }
+    return Picker.format(v, integer: integer)
+  }
+
   /// The tick values and labels for this axis.
   public func ticks(target: Int = 5) -> [Tick] {
     let (lo, hi) = (range.lowerBound, range.upperBound)
+    if let labels, scale == .linear { return labels.ticks(lo: lo, hi: hi, target: target) }
     if integer && scale == .linear {
       return TickGenerator.integerTicks(min: lo, max: hi, target: target)
     }

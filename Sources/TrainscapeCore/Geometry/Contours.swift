@@ -88,8 +88,8 @@ public enum Contours {
         var cross: [(Double, Double)?] = []
         for k in 0..<4 {
           let a = v[k] - level, b = v[(k + 1) % 4] - level
-          if (a < 0) != (b < 0) {
-            let t = a / (a - b)
+          let t = a / (a - b)
+          if (a < 0) != (b < 0), t.isFinite {
             let p0 = p[k], p1 = p[(k + 1) % 4]
             cross.append((p0.0 + t * (p1.0 - p0.0), p0.1 + t * (p1.1 - p0.1)))
           } else {
@@ -144,28 +144,42 @@ extension Scene {
       for axis in request.axes.sorted() {
         let spec = axis == .x ? x : (axis == .y ? y : z)
         let data = axis == .x ? surface.x : (axis == .y ? surface.y : surface.z)
-        let finite = data.filter(\.isFinite)
-        guard let lo = finite.min(), let hi = finite.max(), lo < hi else { continue }
+        // Only values the axis can draw (positive ones on a log axis).
+        let finite = data.filter { spec.transform($0).isFinite }
+        guard let lo = finite.min(), let hi = finite.max(), lo < hi else {
+          s.notes.append("--contours \(axis.rawValue): '\(surface.name)' has no spread of \(axis.rawValue) values to draw contours of: none drawn")
+          continue
+        }
         let values = request.explicit[axis] ?? Contours.levels(range: lo...hi, scale: spec.scale, count: request.levels)
-        guard !values.isEmpty else { continue }
+        guard !values.isEmpty else {
+          s.notes.append("--contours \(axis.rawValue): no level falls inside '\(surface.name)' (\(Picker.format(lo, integer: false))...\(Picker.format(hi, integer: false))): none drawn; ask for more levels")
+          continue
+        }
         let project = request.projected.contains(axis)
         levelsOut.append(ContourLevels(axis: axis, values: values, project: project, color: request.color, width: request.width))
         let field = data.map { spec.transform($0) }
         var px: [Double] = [], py: [Double] = [], pz: [Double] = []
         var fx: [Double] = [], fy: [Double] = [], fz: [Double] = []
-        func at(_ g: (Double, Double), _ a: [Double]) -> Double {
-          // Linear along the cell edge the point lies on (one of the coordinates is whole).
-          let r0 = Int(g.0.rounded(.down)), c0 = Int(g.1.rounded(.down))
-          let r1 = Swift.min(r0 + 1, surface.rows - 1), c1 = Swift.min(c0 + 1, surface.cols - 1)
+        func at(_ g: (Double, Double), _ a: [Double], _ axisSpec: AxisSpec) -> Double {
+          // Linear between the two corners of the cell edge the point lies on (one of its
+          // coordinates is whole), in the axis' space.
+          guard g.0.isFinite, g.1.isFinite else { return .nan }
+          let r0 = Swift.min(Swift.max(Int(g.0.rounded(.down)), 0), surface.rows - 1)
+          let c0 = Swift.min(Swift.max(Int(g.1.rounded(.down)), 0), surface.cols - 1)
           let tr = g.0 - Double(r0), tc = g.1 - Double(c0)
-          let v00 = a[r0 * surface.cols + c0], v01 = a[r0 * surface.cols + c1]
-          let v10 = a[r1 * surface.cols + c0], v11 = a[r1 * surface.cols + c1]
-          return (1 - tr) * ((1 - tc) * v00 + tc * v01) + tr * ((1 - tc) * v10 + tc * v11)
+          let alongRow = tr < 1e-12 || r0 + 1 >= surface.rows
+          let r1 = alongRow ? r0 : r0 + 1, c1 = alongRow && c0 + 1 < surface.cols ? c0 + 1 : c0
+          let t = alongRow ? tc : tr
+          let v0 = axisSpec.transform(a[r0 * surface.cols + c0]), v1 = axisSpec.transform(a[r1 * surface.cols + c1])
+          let v = t < 1e-12 ? v0 : (1 - t) * v0 + t * v1
+          return axisSpec.scale == .log ? pow(10, v) : v
         }
         for level in values {
           for (a, b) in Contours.segments(field: field, rows: surface.rows, cols: surface.cols, level: spec.transform(level)) {
-            for g in [a, b] {
-              let q = (at(g, surface.x), at(g, surface.y), at(g, surface.z))
+            let ends = [a, b].map { g in (at(g, surface.x, x), at(g, surface.y, y), at(g, surface.z, z)) }
+            // A segment across a hole of another coordinate (x or y lines where z is missing).
+            guard ends.allSatisfy({ $0.0.isFinite && $0.1.isFinite && $0.2.isFinite }) else { continue }
+            for q in ends {
               px.append(axis == .x ? level : q.0)
               py.append(axis == .y ? level : q.1)
               pz.append(axis == .z ? level : q.2)
@@ -179,7 +193,10 @@ extension Scene {
             fx.append(.nan); fy.append(.nan); fz.append(.nan)
           }
         }
-        guard !px.isEmpty else { continue }
+        guard !px.isEmpty else {
+          s.notes.append("--contours \(axis.rawValue): no level crosses '\(surface.name)': none drawn")
+          continue
+        }
         func lines(_ name: String, _ xs: [Double], _ ys: [Double], _ zs: [Double]) -> Trace {
           var t = ScatterTrace(
             name: name, x: xs, y: ys, z: zs, colors: .solid(request.color), mode: .lines, markerSize: 0,
@@ -198,5 +215,26 @@ extension Scene {
     if drawn == 0 { s.notes.append("--contours: this scene has no surface to draw contours on: not used") }
     s.traces += added
     return s
+  }
+
+  /// This scene (a frame of an animation, already on `full`'s axes) with the contour lines
+  /// `full` has: the same levels and projections, on the same floor; nothing when `full` has
+  /// none.
+  public func recontoured(like full: Scene) -> Scene {
+    var s = self
+    s.traces = traces.filter { $0.scatter?.contourOf == nil }
+    for (i, t) in s.traces.enumerated() {
+      guard var surface = t.surface else { continue }
+      surface.contours = []
+      s.traces[i] = .surface(surface)
+    }
+    guard let levels = full.traces.lazy.compactMap({ $0.surface }).first(where: { !$0.contours.isEmpty })?.contours else { return s }
+    var request = ContourRequest(axes: Set(levels.map(\.axis)))
+    request.projected = Set(levels.filter(\.project).map(\.axis))
+    for l in levels { request.explicit[l.axis] = l.values }
+    request.color = levels[0].color
+    request.width = levels[0].width
+    request.lowersFloor = false
+    return s.withContours(request)
   }
 }

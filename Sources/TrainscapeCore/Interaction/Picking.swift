@@ -228,7 +228,7 @@ public final class Picker: @unchecked Sendable {
     if !h.traceName.isEmpty && h.traceName != scene.z.title { out.append(h.traceName) }
     for (axis, v) in [(scene.x, h.x), (scene.y, h.y), (scene.z, h.z)] {
       let title = axis.title.isEmpty ? "value" : axis.title
-      out.append("\(title) \(Self.format(v, integer: axis.integer))")
+      out.append("\(title) \(axis.text(v))")
     }
     if let r = h.row, let c = h.col { out.append("row \(r), col \(c)") }
     if h.kind == .marker, let i = h.index, case .scatter(let s) = scene.traces[h.traceIndex],

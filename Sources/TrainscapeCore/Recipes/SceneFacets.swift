@@ -31,6 +31,15 @@ public enum SceneFacets {
       notes.append("z: log on every panel, so that all share one scale (--log-z auto chose log for \(logged.joined(separator: ", ")) only)")
       outputs = try groups.groups.map { try build(groups.runs(in: $0), true) }
     }
+    // Shared axes need one scale (a log axis' range cannot be a linear one's).
+    for (name, scale) in [("x", { (s: Scene) in s.x.scale }), ("y", { (s: Scene) in s.y.scale })] {
+      let logged = zip(groups.groups, outputs).filter { scale($0.1.scene) == .log }.map(\.0.label)
+      if !logged.isEmpty && logged.count < outputs.count {
+        let linear = zip(groups.groups, outputs).filter { scale($0.1.scene) != .log }.map(\.0.label)
+        throw RoleError(
+          "the panels' \(name) axes are on different scales (log: \(logged.joined(separator: ", ")); linear: \(linear.joined(separator: ", "))) and cannot share one axis; for the loss landscape a sweep's learning rate is always log, and --log-lr on makes a single run's log too")
+      }
+    }
     var panels: [Scene] = []
     var keysLines: [String] = []
     for (group, out) in zip(groups.groups, outputs) {

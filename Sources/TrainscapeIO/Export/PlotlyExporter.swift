@@ -381,7 +381,8 @@ public enum PlotlyExporter {
         w.raw(":{\"title\":{\"text\":")
         w.string(axis.title)
         w.raw("},\"type\":")
-        w.string(axis.scale == .log ? "log" : "linear")
+        // A date axis holds ms since 1970, which plotly.js reads as dates on a date axis.
+        w.string(axis.scale == .log ? "log" : (axis.labels == .dates ? "date" : "linear"))
         // Plotly's range on a log axis is in log10 units, like transformedRange.
         let (lo, hi) = axis.transformedRange
         w.raw(",\"range\":[")
@@ -390,6 +391,14 @@ public enum PlotlyExporter {
         w.number(hi)
         w.byte(UInt8(ascii: "]"))
         if axis.integer { w.raw(",\"tickformat\":\"d\"") }
+        if case .categories = axis.labels, axis.scale == .linear {
+          // Category i sits at i: the names as tick texts there.
+          let ticks = axis.ticks(target: 8)
+          w.raw(",\"tickmode\":\"array\",\"tickvals\":")
+          w.numbers(ticks.map(\.value))
+          w.raw(",\"ticktext\":")
+          w.strings(ticks.map(\.label))
+        }
         if axis.scale == .log {
           // Our decade ticks, as the colour bar has them: plotly.js's own log ticks add minor
           // digit labels (2, 5) that overlap the decade labels on a short axis.

@@ -16,13 +16,20 @@ public enum PlotlyImporter {
   /// figure's title is on the first. A figure of one scene gives one.
   public static func scenes(fromJSON bytes: [UInt8], file: String) throws -> [Scene] {
     let (root, traceNodes) = try parse(bytes, file: file)
-    // plotly.js reads "scene1" as "scene".
-    func id(_ t: JSONNode) -> String { t["scene"]?.string.map { $0 == "scene1" ? "scene" : $0 } ?? "scene" }
+    // plotly.js reads "scene1", and any name that is not "scene" with a number from 2 on, as
+    // "scene"; only 3D traces sit in scenes.
+    func id(_ t: JSONNode) -> String {
+      guard let s = t["scene"]?.string, s.hasPrefix("scene"), let n = Int(s.dropFirst(5)), n >= 2, !s.dropFirst(5).hasPrefix("0")
+      else { return "scene" }
+      return "scene\(n)"
+    }
     func order(_ s: String) -> Int { Int(s.dropFirst("scene".count)) ?? 1 }
-    let ids = Set(traceNodes.map(id)).sorted { (order($0), $0) < (order($1), $1) }
+    let threeD = traceNodes.filter { ["surface", "scatter3d", "mesh3d", "cone", "streamtube", "isosurface", "volume"].contains($0["type"]?.string ?? "scatter") }
+    let ids = Set(threeD.map(id)).sorted { (order($0), $0) < (order($1), $1) }
     let layout = root["layout"]
     guard ids.count > 1 else { return [try read(root: root, traceNodes: traceNodes, layout: layout, file: file, severalScenes: true)] }
     var out: [Scene] = []
+    var empty: [(String, Error)] = []
     for sceneID in ids {
       // The layout as this scene's own: `scene` is `layout.SCENEID`.
       var sub = layout
@@ -31,7 +38,18 @@ public enum PlotlyImporter {
         if let i = o.keys.firstIndex(of: "scene") { o.values[i] = own } else { o.keys.append("scene"); o.values.append(own) }
         sub = JSONNode(value: .object(o), path: l.path, file: file)
       }
-      out.append(try read(root: root, traceNodes: traceNodes.filter { id($0) == sceneID }, layout: sub, file: file, severalScenes: false))
+      // Traces of no scene (2D ones) go with the first, which says it skips them.
+      let threeDPaths = Set(threeD.map(\.path))
+      let nodes = traceNodes.filter { n in threeDPaths.contains(n.path) ? id(n) == sceneID : sceneID == ids[0] }
+      do {
+        out.append(try read(root: root, traceNodes: nodes, layout: sub, file: file, severalScenes: false))
+      } catch let e as ImportError where e.path == "data" {
+        empty.append((sceneID, e))  // nothing drawable in this scene
+      }
+    }
+    guard !out.isEmpty else { throw empty[0].1 }
+    for (sceneID, e) in empty {
+      out[0].notes.append("\(sceneID) is not drawn: \((e as? ImportError)?.message ?? "\(e)")")
     }
     let domains = ids.filter { (layout?[$0] ?? ($0 == "scene" ? layout?["scene1"] : nil))?["domain"] != nil }
     if !domains.isEmpty {
@@ -56,7 +74,10 @@ public enum PlotlyImporter {
     // plotly.py writes its template (whose sequential scale is Plasma) into every figure; a
     // figure without one gets plotly.js's own default, RdBu.
     if root["layout"]?["template"] == nil { r.defaultScale = Colormap.plotlyJS("RdBu") ?? .plasma }
-    for t in traceNodes {
+    let (nodes, labels, axisNotes) = labelAxes(traceNodes, scene: layout?["scene"])
+    r.axisLabels = labels
+    r.notes += axisNotes
+    for t in nodes {
       try r.trace(t)
     }
     r.noteLayout(layout, traceNodes: severalScenes ? traceNodes : [])
@@ -82,6 +103,15 @@ public enum PlotlyImporter {
     var defaultScale: Colormap = .plasma
     /// Traces skipped, as "data[i] (type)", for the refusal when nothing is left.
     var skipped: [String] = []
+    /// Category and date axes (`PlotlyImporter.labelAxes`), by axis.
+    var axisLabels: [AxisLabels?] = [nil, nil, nil]
+
+    /// An axis range end: a number, or on a date axis a date string.
+    func rangeValue(_ n: JSONNode, _ labels: AxisLabels?) -> Double? {
+      if let d = n.double { return d }
+      if labels == .dates, let s = n.string { return AxisLabels.parseDate(s) }
+      return nil
+    }
     /// Surfaces' contour lines, drawn once the scene's axes are known.
     var contourRequests: [(trace: Int, request: ContourRequest)] = []
 
@@ -351,15 +381,15 @@ public enum PlotlyImporter {
         let scale: AxisScale = a?["type"]?.string == "log" ? .log : .linear
         let values = allValues(k)
         if !values.isEmpty, !values.contains(where: \.isFinite) {
-          // Refused rather than drawn empty: dates or category labels (plotly.js reads them as
-          // such even without an axis type).
-          let type = a?["type"]?.string.map { "'\($0)' axes" } ?? "date and category axes"
-          throw ImportError(file: file, path: "layout.scene.\(key)", message: "none of the \(key.prefix(1)) values is a number; Trainscape does not draw \(type) yet")
+          // Refused rather than drawn empty (dates and categories became numbers before).
+          throw ImportError(file: file, path: "layout.scene.\(key)", message: "none of the \(key.prefix(1)) values is a number, a date or a category label")
         }
         var range: ClosedRange<Double>
         if let mr = metaRanges, mr.count == 3, let p = mr[k].elements, p.count == 2, let lo = p[0].double, let hi = p[1].double, lo <= hi {
           range = lo...hi
-        } else if a?["autorange"]?.bool != true, let r = a?["range"]?.elements, r.count == 2, let lo = r[0].double, let hi = r[1].double, lo.isFinite, hi.isFinite {
+        } else if a?["autorange"]?.bool != true, let r = a?["range"]?.elements, r.count == 2,
+          let lo = rangeValue(r[0], axisLabels[k]), let hi = rangeValue(r[1], axisLabels[k]), lo.isFinite, hi.isFinite
+        {
           let (l, h) = (Swift.min(lo, hi), Swift.max(lo, hi))
           range = scale == .log ? pow(10, l)...pow(10, h) : l...h
           clipRanges[k] = range
@@ -377,7 +407,9 @@ public enum PlotlyImporter {
           integer = scale == .linear && !finite.isEmpty && finite.allSatisfy { $0 == $0.rounded() }
             && range.upperBound - range.lowerBound >= 2
         }
-        axes.append(AxisSpec(title: title, scale: scale, range: range, integer: integer))
+        var axis = AxisSpec(title: title, scale: scale, range: range, integer: integer && axisLabels[k] == nil)
+        axis.labels = axisLabels[k]
+        axes.append(axis)
       }
       clip(to: clipRanges)
       var camera = Camera()

@@ -130,9 +130,6 @@ extension PlotlyImporter.Reader {
       if a?["showbackground"]?.bool == true, a?["backgroundcolor"] != nil {
         notes.append("scene.\(key).backgroundcolor (a coloured wall) is not drawn")
       }
-      if let t = a?["type"]?.string, t == "date" || t == "category" {
-        notes.append("scene.\(key).type '\(t)' is not supported; drawn as a number axis")
-      }
     }
     if let bg = scene?["bgcolor"]?.string, CSSColor.parse(bg) != nil, layout?["paper_bgcolor"]?.string != bg {
       notes.append("scene.bgcolor is not drawn; the image takes paper_bgcolor")
