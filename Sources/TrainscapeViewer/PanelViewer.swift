@@ -240,20 +240,8 @@ public final class PanelViewer {
   }
 
   private func numberedScreenshot() {
-    let base = (options.runName ?? "dynamics").replacingOccurrences(of: "/", with: "_")
-    while true {
-      screenshotCounter += 1
-      let path = String(format: "trainscape-%@-%03d.png", base, screenshotCounter)
-      if FileManager.default.fileExists(atPath: path) { continue }
-      do {
-        try writeScreenshot(to: path, overwrite: false)
-        printLine(path)
-      } catch OutputError.exists {
-        continue
-      } catch {
-        note("error: screenshot: \(error)")
-      }
-      return
+    writeNumberedScreenshot(runName: options.runName ?? "dynamics", counter: &screenshotCounter) {
+      try writeScreenshot(to: $0, overwrite: false)
     }
   }
 

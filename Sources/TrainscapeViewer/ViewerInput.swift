@@ -218,20 +218,29 @@ extension Viewer {
 
   /// S: the next free trainscape-RUN-NNN.png in the current directory.
   private func numberedScreenshot() {
-    let base = (options.runName ?? "view").replacingOccurrences(of: "/", with: "_")
-    while true {
-      screenshotCounter += 1
-      let path = String(format: "trainscape-%@-%03d.png", base, screenshotCounter)
-      if FileManager.default.fileExists(atPath: path) { continue }
-      do {
-        try writeScreenshot(to: path, overwrite: false)
-        printLine(path)
-      } catch OutputError.exists {
-        continue
-      } catch {
-        note("error: screenshot: \(error)")
-      }
-      return
+    writeNumberedScreenshot(runName: options.runName ?? "view", counter: &screenshotCounter) {
+      try writeScreenshot(to: $0, overwrite: false)
     }
+  }
+}
+
+/// S: writes the next free trainscape-RUN-NNN.png in the current directory (never
+/// overwriting) and prints its path; a failure is said on stderr.
+@MainActor
+func writeNumberedScreenshot(runName: String, counter: inout Int, write: (String) throws -> Void) {
+  let base = runName.replacingOccurrences(of: "/", with: "_")
+  while true {
+    counter += 1
+    let path = String(format: "trainscape-%@-%03d.png", base, counter)
+    if FileManager.default.fileExists(atPath: path) { continue }
+    do {
+      try write(path)
+      printLine(path)
+    } catch OutputError.exists {
+      continue
+    } catch {
+      note("error: screenshot: \(error)")
+    }
+    return
   }
 }

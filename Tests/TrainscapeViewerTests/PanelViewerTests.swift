@@ -81,6 +81,24 @@ import TrainscapeTestSupport
     try? PNGCodec.write(moved, to: TestPaths.artifacts.appendingPathComponent("view_dynamics_zoomed.png").path, overwrite: true)
   }
 
+  /// S writes the next free trainscape-NAME-NNN.png in the current directory, never
+  /// overwriting one that is there.
+  @Test func theSKeyWritesNumberedScreenshots() throws {
+    let x = try XServer()
+    let dir = try Paths.tempDir()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try Data("taken".utf8).write(to: dir.appendingPathComponent("trainscape-arm-001.png"))
+    let script = dir.appendingPathComponent("script.txt")
+    try "0.2 key S\n0.4 key S\n".write(to: script, atomically: true, encoding: .utf8)
+    let args = ["view", "dynamics", Self.runs] + Self.figureArgs + ["--size", "480x270", "--quit-after", "0.8", "--script", script.path]
+    let command = "cd '\(dir.path)' && exec '\(TrainscapeCLI.binary.path)' " + args.map { "'\($0)'" }.joined(separator: " ")
+    let r = try Subprocess.run(URL(fileURLWithPath: "/bin/sh"), ["-c", command], environment: ["DISPLAY": x.display])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.contains("trainscape-arm-002.png") && r.stdout.contains("trainscape-arm-003.png"), "\(r.stdout)")
+    #expect(try Data(contentsOf: dir.appendingPathComponent("trainscape-arm-001.png")) == Data("taken".utf8))
+    #expect(try PNGCodec.read(path: dir.appendingPathComponent("trainscape-arm-003.png").path).width == 480)
+  }
+
   @Test func optionsAWindowDoesNotUseAreSaidAndFollowIsRefused() throws {
     let noDisplay = try TrainscapeCLI.run(
       ["view", "dynamics", Self.runs] + Self.figureArgs + ["-o", "/tmp/never.png", "--quit-after", "1"],
