@@ -96,9 +96,7 @@ struct ExportFileOptions: ParsableArguments {
     dataCoordinates: Bool = false
   ) throws {
     var scene = sceneIn
-    if output.background.lowercased() != "transparent", let bg = RGBColor(hex: output.background) {
-      scene.background = bg
-    }
+    if let bg = output.backgroundColor { scene.background = bg }
     let fmt = try resolvedFormat(output: output)
     if typedArrays && fmt != .plotly && fmt != .html { log.warning("--typed-arrays only applies to plotly and html output") }
     if inlinePlotlyjs != nil && fmt != .html { log.warning("--inline-plotlyjs only applies to html output") }

@@ -248,9 +248,8 @@ struct ViewDynamics: ParsableCommand {
     var options = try viewer.viewerOptions(output)
     var (figure, name) = try arguments.figure(output: output)
     options.runName = name
-    let transparent = output.background.lowercased() == "transparent"
-    if transparent { log.notice("--background transparent: the window shows white; screenshots are opaque") }
-    if !transparent, let bg = RGBColor(hex: output.background) { figure.background = bg }
+    if output.transparentBackground { log.notice("--background transparent: the window shows white; screenshots are opaque") }
+    if let bg = output.backgroundColor { figure.background = bg }
     do {
       try MainActor.assumeIsolated {
         let window = PanelViewer(figure: figure, options: options)

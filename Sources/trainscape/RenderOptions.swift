@@ -45,8 +45,18 @@ struct OutputOptions: ParsableArguments {
   @Option(help: "Figure title (default: depends on the kind and the run).")
   var title: String?
 
-  @Option(help: ArgumentHelp("Background colour as #rrggbb, or 'transparent' for an RGBA PNG.", valueName: "colour"))
-  var background: String = "#ffffff"
+  @Option(help: ArgumentHelp("Background colour as #rrggbb, or 'transparent' for an RGBA PNG (default: the figure's own, white for Trainscape's kinds; an imported Plotly figure's paper_bgcolor).", valueName: "colour"))
+  var background: String?
+
+  /// --background as a colour; nil when it is not given (the figure keeps its own) or
+  /// 'transparent'.
+  var backgroundColor: RGBColor? {
+    guard let b = background, b.lowercased() != "transparent" else { return nil }
+    return RGBColor(hex: b)
+  }
+
+  /// --background transparent.
+  var transparentBackground: Bool { background?.lowercased() == "transparent" }
 
   @Option(help: ArgumentHelp("Which GPU renders: 'auto' (a hardware EGL device if any, else software), 'cpu' (Mesa llvmpipe, surfaceless), or a number: the CUDA ordinal on NVIDIA, else the EGL device index. An unknown GPU falls back to software with a warning.", valueName: "auto|cpu|N"))
   var gpu: String = "auto"
@@ -70,7 +80,7 @@ struct OutputOptions: ParsableArguments {
     if let c = colormap, Colormap.named(c) == nil {
       throw ValidationError("unknown colour map '\(c)'; choose one of \(Colormap.allNames.joined(separator: ", ")) (case-insensitive; add _r to reverse)")
     }
-    if background.lowercased() != "transparent" && RGBColor(hex: background) == nil {
+    if let background, background.lowercased() != "transparent" && RGBColor(hex: background) == nil {
       throw ValidationError("--background expects #rrggbb or 'transparent'; got '\(background)'")
     }
     if GPUSelection(argument: gpu) == nil {
@@ -106,13 +116,13 @@ struct OutputOptions: ParsableArguments {
 
   /// What writing one PNG takes for any figure: the path (`-o`, or `defaultPath`), refused
   /// before anything is drawn; a renderer for --gpu and --samples (or `shared`); `draw`, given
-  /// the --background colour (nil when transparent) and whether it is transparent; the atomic
+  /// the --background colour (nil when not given or transparent) and whether it is transparent; the atomic
   /// write. Prints the path written.
   func writePNG(
     defaultPath: String, renderer shared: HeadlessRenderer? = nil,
     draw: (HeadlessRenderer, RGBColor?, Bool) throws -> RGBAImage
   ) throws {
-    let transparent = background.lowercased() == "transparent"
+    let transparent = transparentBackground
     let path = output ?? defaultPath
     try AtomicFile.check(path, overwrite: force)  // before rendering: refused first
     let renderer: HeadlessRenderer
@@ -127,7 +137,7 @@ struct OutputOptions: ParsableArguments {
       for w in renderer.context.warnings { log.warning("\(w)") }
     }
     defer { if shared == nil { renderer.destroy() } }
-    let image = try draw(renderer, transparent ? nil : RGBColor(hex: background), transparent)
+    let image = try draw(renderer, backgroundColor, transparent)
     try PNGCodec.write(image, to: path, options: PNGOptions(alpha: transparent), overwrite: force)
     print(path)
   }

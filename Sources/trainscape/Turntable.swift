@@ -124,7 +124,19 @@ struct FrameWriter {
     progress: ((Int, Int) -> Void)? = nil
   ) throws {
     let (w, h) = (output.size.width, output.size.height)
-    if let facets = sequence.facets { return try renderFacetFrames(facets, range: range, renderer: renderer, width: w, height: h, sink: sink, progress: progress) }
+    // --background (frames are opaque: "transparent" keeps the scene's own, said once).
+    if output.transparentBackground && ReportedLines.first("frames transparent") {
+      log.notice("--background transparent: frames are opaque and keep the figure's background")
+    }
+    let background = output.backgroundColor
+    if let facets = sequence.facets {
+      return try renderFacetFrames(
+        { i in
+          var f = facets(i)
+          if let background { f.background = background }
+          return f
+        }, range: range, renderer: renderer, width: w, height: h, sink: sink, progress: progress)
+    }
     FramePipeline.returnLargeBuffersToTheSystem()
     let pipeline = FramePipeline(renderer: renderer, width: w, height: h)
     let budget = options.quality.triangleBudget(width: w, height: h)
@@ -133,7 +145,8 @@ struct FrameWriter {
     try pipeline.render(
       count: range.count,
       scene: { i in
-        let s = try sequence.scene(lower + i)
+        var s = try sequence.scene(lower + i)
+        if let background { s.background = background }
         let (lod, reduced) = s.levelOfDetail(maxTriangles: budget)
         if reduced && !reported {
           reported = true

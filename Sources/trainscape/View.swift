@@ -243,8 +243,8 @@ struct ViewerFlags: ParsableArguments {
       }
     }
 
-    let transparent = out.background.lowercased() == "transparent"
-    let background = transparent ? nil : RGBColor(hex: out.background)
+    let transparent = out.transparentBackground
+    let background = out.backgroundColor
     if transparent { log.notice("--background transparent: the window shows white; screenshots are opaque") }
     // The session builds scenes off the main thread; it gets the kind's parsed options.
     let parsed = ParsedKind(kind: kind)
