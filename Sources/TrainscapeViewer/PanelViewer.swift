@@ -266,7 +266,7 @@ public final class PanelViewer {
     guard drag == nil, let c = cursor else { return result.frame }
     let px = toPixels(c)
     guard let r = navigator.readout(at: px, rects: result.plotRects) else { return result.frame }
-    return result.frame.addingPanelReadout(r, at: px)
+    return result.frame.addingPanelReadout(r, at: px, background: navigator.original.background)
   }
 
   private func drawFrame() {

@@ -205,7 +205,8 @@ struct ExportDynamics: ParsableCommand {
     }
     if file.typedArrays { log.warning("--typed-arrays: export dynamics writes plain arrays; not used") }
     if fmt != .html && (file.inlinePlotlyjs != nil || file.plotlyjs != .inline) { log.warning("--plotlyjs and --inline-plotlyjs only apply to html output") }
-    let (figure, name) = try arguments.figure(output: output)
+    var (figure, name) = try arguments.figure(output: output)
+    if let bg = output.backgroundColor { figure.background = bg }
     let path = output.output ?? "\(name)_dynamics\(fmt.fileExtension)"
     try AtomicFile.check(path, overwrite: output.force)
     var json = PanelPlotlyExporter.figure(

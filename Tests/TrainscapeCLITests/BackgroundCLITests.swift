@@ -33,4 +33,21 @@ import TrainscapeTestSupport
     for y in 0..<30 { for x in 160..<320 where a[x, y].r > 180 { light += 1 } }
     #expect(light > 30, "light title pixels \(light)")
   }
+
+  /// On a dark background the exports carry a light font colour, as the PNG draws its text.
+  @Test func exportsOnADarkBackgroundCarryALightFont() throws {
+    let dir = try CLI.tempDir()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let dark = dir.appendingPathComponent("dark.plotly.json").path, light = dir.appendingPathComponent("light.plotly.json").path
+    #expect(try CLI.run(["export", "gradient-flow", TestPaths.example, "--background", "#202020", "-o", dark]).status == 0)
+    #expect(try CLI.run(["export", "gradient-flow", TestPaths.example, "-o", light]).status == 0)
+    let d = try String(contentsOfFile: dark, encoding: .utf8), l = try String(contentsOfFile: light, encoding: .utf8)
+    #expect(d.contains("\"paper_bgcolor\":\"#202020\",\"font\":{\"color\":\"#ebebf0\"}"), "\(d.prefix(0))")
+    #expect(!l.contains("\"font\":{\"color\""))
+    let runs = TestPaths.packageRoot.appendingPathComponent("Assets/examples/dynamics").path
+    let panels = dir.appendingPathComponent("dyn.plotly.json").path
+    let r = try CLI.run(["export", "dynamics", runs, "--group-by", "arm", "--metrics", "hack_s", "--background", "#101010", "-o", panels])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(try String(contentsOfFile: panels, encoding: .utf8).contains("\"font\":{\"color\":\"#ebebf0\"}"))
+  }
 }

@@ -253,4 +253,16 @@ import TrainscapeTestSupport
     let planes = flat.annotated(with: Annotations.make(spec, tables: [SeriesSettings().table(plain)], what: "p"))
     #expect(planes.traces.compactMap(\.mesh).map(\.name) == ["stage: warm", "stage: hot", "mark: eval"])
   }
+
+  /// On a dark background the marks' labels turn light with the rest of the text.
+  @Test func marksAreReadableOnADarkBackground() throws {
+    var o = DynamicsFigure.Options()
+    o.annotations = AnnotationSpec(marks: [StepMark(step: 200, label: "mid")])
+    var f = try PanelFigureTests.figure(o)
+    f.background = try #require(RGBColor(hex: "#181818"))
+    let layout = PanelLayoutBuilder.layout(f, width: 1280, height: 720)
+    let mark = try #require(layout.frame.labels.first { $0.role == .markLabel })
+    let glyphs = layout.frame.glyphs.filter { g in g.corners.allSatisfy { mark.bounds.x - 1 <= $0.x && $0.x <= mark.bounds.maxX + 1 && mark.bounds.y - 1 <= $0.y && $0.y <= mark.bounds.maxY + 1 } }
+    #expect(!glyphs.isEmpty && glyphs.allSatisfy { $0.color.r > 0.8 }, "\(glyphs.map(\.color.r))")
+  }
 }

@@ -14,6 +14,11 @@ public enum PanelLayoutBuilder {
 
   public static func layout(_ figure: PanelFigure, width: Int, height: Int, style styleIn: FigureStyle = FigureStyle()) -> Result {
     let style = styleIn.adapted(to: figure.background)
+    // Marks and stage names in the text's colour when the style turned light (a dark
+    // background); their own greys otherwise.
+    let onDark = style.textColor != styleIn.textColor
+    let markInk = onDark ? RGBA(style.textColor.r, style.textColor.g, style.textColor.b, 0.9) : RGBA(0.2, 0.2, 0.22, 0.9)
+    let stageInk = onDark ? RGBA(0.75, 0.75, 0.8) : RGBA(0.35, 0.35, 0.4)
     let W = Double(width), H = Double(height)
     let u = Swift.min(W / 1280, H / 720)
     var ink = Ink(unit: u, style: style)
@@ -196,7 +201,7 @@ public enum PanelLayoutBuilder {
         let x0 = Swift.max(rect.x, map.px(s.start)), x1 = Swift.min(rect.maxX, map.px(s.end))
         let e = ink.extent(s.name, size: markSize)
         guard x0.isFinite, x1.isFinite, x1 - x0 > e.w + 6 * u else { continue }
-        ink.text(s.name, size: markSize, role: .stageLabel, at: PixelPoint((x0 + x1) / 2, rect.y + 3 * u + nameH / 2), color: RGBA(0.35, 0.35, 0.4))
+        ink.text(s.name, size: markSize, role: .stageLabel, at: PixelPoint((x0 + x1) / 2, rect.y + 3 * u + nameH / 2), color: stageInk)
       }
       // Marks: a line across the panel (dashed for an onset), the label beside it at the
       // top, moved down a line while it would overlap another label.
@@ -204,7 +209,7 @@ public enum PanelLayoutBuilder {
       for m in p.marks {
         let px = map.px(m.step).rounded(.down) + 0.5
         guard px.isFinite, px >= rect.x, px <= rect.maxX else { continue }
-        let c = RGBA(0.2, 0.2, 0.22, 0.9)
+        let c = markInk
         if m.dashed {
           ink.dashed(PixelPoint(px, rect.y), PixelPoint(px, rect.maxY), c, width: Swift.max(1, 1.3 * u), dash: 5 * u, space: 3.5 * u)
         } else {

@@ -206,9 +206,11 @@ public struct PanelReadout: Sendable, Equatable {
 extension FrameLayout {
   /// A copy with the readout drawn: a thin vertical line at the step read, a small ring at each
   /// value, and the text box beside `cursor`.
-  public func addingPanelReadout(_ r: PanelReadout, at cursor: PixelPoint, style: FigureStyle = FigureStyle()) -> FrameLayout {
+  public func addingPanelReadout(_ r: PanelReadout, at cursor: PixelPoint, background: RGBColor = .white, style: FigureStyle = FigureStyle()) -> FrameLayout {
     var out = self
-    let c = RGBA(0.25, 0.25, 0.28, 0.8)
+    // The crosshair and rings in the figure's text colour (light on a dark background).
+    let ink = style.adapted(to: background).textColor
+    let c = RGBA(ink.r, ink.g, ink.b, 0.8)
     let x = r.crosshairX.rounded(.down) + 0.5
     if x.isFinite, x >= r.rect.x, x <= r.rect.maxX {
       out.overlayLines.append(OverlayLine(a: PixelPoint(x, r.rect.y), b: PixelPoint(x, r.rect.maxY), color: c, width: Swift.max(1, unit)))
@@ -219,7 +221,7 @@ extension FrameLayout {
         let a0 = Double(k) / 12 * 2 * .pi, a1 = Double(k + 1) / 12 * 2 * .pi
         out.overlayLines.append(OverlayLine(
           a: PixelPoint(d.x + radius * cos(a0), d.y + radius * sin(a0)),
-          b: PixelPoint(d.x + radius * cos(a1), d.y + radius * sin(a1)), color: RGBA(0.1, 0.1, 0.12, 1), width: 1.5 * Swift.max(unit, 0.75)))
+          b: PixelPoint(d.x + radius * cos(a1), d.y + radius * sin(a1)), color: RGBA(ink.r, ink.g, ink.b, 1), width: 1.5 * Swift.max(unit, 0.75)))
       }
     }
     return out.addingReadout(r.lines, at: cursor, style: style)

@@ -67,6 +67,13 @@ public enum PanelPlotlyExporter {
     w.string(figure.title)
     w.raw("},\"showlegend\":false,\"plot_bgcolor\":\"#ffffff\",\"paper_bgcolor\":")
     w.string(figure.background.hex)
+    // Text readable on a dark background, as the PNG's (FigureStyle.adapted).
+    let text = FigureStyle().adapted(to: figure.background).textColor
+    if text != FigureStyle().textColor {
+      w.raw(",\"font\":{\"color\":")
+      w.string(RGBColor(r: Double(text.r), g: Double(text.g), b: Double(text.b)).hex)
+      w.byte(UInt8(ascii: "}"))
+    }
     if let width {
       w.raw(",\"width\":")
       w.int(width)

@@ -374,6 +374,13 @@ public enum PlotlyExporter {
       w.raw(scene.showLegend || scene.traces.contains { $0.mesh?.legend == true } ? "true" : "false")
       w.raw(",\"paper_bgcolor\":")
       w.string(scene.background.hex)
+      // Text readable on a dark background, as the PNG's (FigureStyle.adapted).
+      let text = FigureStyle().adapted(to: scene.background).textColor
+      if text != FigureStyle().textColor {
+        w.raw(",\"font\":{\"color\":")
+        w.string(RGBColor(r: Double(text.r), g: Double(text.g), b: Double(text.b)).hex)
+        w.byte(UInt8(ascii: "}"))
+      }
       w.raw(",\"scene\":{")
       for (n, (key, axis)) in [("xaxis", scene.x), ("yaxis", scene.y), ("zaxis", scene.z)].enumerated() {
         if n > 0 { w.byte(UInt8(ascii: ",")) }
