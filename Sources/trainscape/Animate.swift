@@ -18,6 +18,19 @@ extension StepAnimatable {
   static var stepWord: String { "step" }
 }
 
+/// A kind whose frame at a step is its own scene with `--steps` cut at that step.
+protocol SeriesCutAnimatable: StepAnimatable {
+  var series: SeriesOptions { get set }
+}
+
+extension SeriesCutAnimatable {
+  func makeScene(throughStep step: Int64) throws -> Scene {
+    var copy = self
+    copy.series = throughStep(series, step)
+    return try copy.makeScene().0
+  }
+}
+
 struct Animate: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Render a landscape growing with training: frame k shows the data up to step s_k, on fixed axes, the step in a corner, optionally orbiting.",
@@ -112,34 +125,19 @@ func stepsCovered(_ paths: [String], _ series: SeriesOptions, _ input: InputForm
   return lo...hi
 }
 
-extension Render.GradientFlow: StepAnimatable {
+extension Render.GradientFlow: SeriesCutAnimatable {
   func animationSteps() throws -> ClosedRange<Int64> { try stepsCovered([input.path], series, input.inputFormat) }
-  func makeScene(throughStep step: Int64) throws -> Scene {
-    var copy = self
-    copy.series = throughStep(series, step)
-    return try copy.makeScene().0
-  }
 }
 
-extension Render.LossLandscape: StepAnimatable {
+extension Render.LossLandscape: SeriesCutAnimatable {
   func animationSteps() throws -> ClosedRange<Int64> {
     if isGridMode { throw CLIError("a loss grid (\(paths[0])) has no training steps to animate; use `turntable`") }
     return try stepsCovered(paths, series, inputFormat)
   }
-  func makeScene(throughStep step: Int64) throws -> Scene {
-    var copy = self
-    copy.series = throughStep(series, step)
-    return try copy.makeScene().0
-  }
 }
 
-extension Render.RewardLandscape: StepAnimatable {
+extension Render.RewardLandscape: SeriesCutAnimatable {
   func animationSteps() throws -> ClosedRange<Int64> { try stepsCovered([path], series, inputFormat) }
-  func makeScene(throughStep step: Int64) throws -> Scene {
-    var copy = self
-    copy.series = throughStep(series, step)
-    return try copy.makeScene().0
-  }
 }
 
 extension Render.Histogram: StepAnimatable {
