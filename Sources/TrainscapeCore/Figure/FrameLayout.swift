@@ -169,6 +169,16 @@ public struct FigureStyle: Sendable, Equatable {
   }
 }
 
+extension FigureStyle {
+  /// The font colour an export should name on `background`: the light text colour where the
+  /// figure's text turns light (`adapted(to:)`), else nil (the viewer's default is right).
+  public static func exportTextColor(on background: RGBColor) -> RGBColor? {
+    let text = FigureStyle().adapted(to: background).textColor
+    guard text != FigureStyle().textColor else { return nil }
+    return RGBColor(r: Double(text.r), g: Double(text.g), b: Double(text.b))
+  }
+}
+
 extension RGBColor {
   /// Relative luminance (WCAG, sRGB), 0 black to 1 white.
   public var luminance: Double {

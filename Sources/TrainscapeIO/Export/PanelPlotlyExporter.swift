@@ -67,11 +67,10 @@ public enum PanelPlotlyExporter {
     w.string(figure.title)
     w.raw("},\"showlegend\":false,\"plot_bgcolor\":\"#ffffff\",\"paper_bgcolor\":")
     w.string(figure.background.hex)
-    // Text readable on a dark background, as the PNG's (FigureStyle.adapted).
-    let text = FigureStyle().adapted(to: figure.background).textColor
-    if text != FigureStyle().textColor {
+    // Text readable on a dark background, as the PNG's.
+    if let text = FigureStyle.exportTextColor(on: figure.background) {
       w.raw(",\"font\":{\"color\":")
-      w.string(RGBColor(r: Double(text.r), g: Double(text.g), b: Double(text.b)).hex)
+      w.string(text.hex)
       w.byte(UInt8(ascii: "}"))
     }
     if let width {

@@ -374,11 +374,10 @@ public enum PlotlyExporter {
       w.raw(scene.showLegend || scene.traces.contains { $0.mesh?.legend == true } ? "true" : "false")
       w.raw(",\"paper_bgcolor\":")
       w.string(scene.background.hex)
-      // Text readable on a dark background, as the PNG's (FigureStyle.adapted).
-      let text = FigureStyle().adapted(to: scene.background).textColor
-      if text != FigureStyle().textColor {
+      // Text readable on a dark background, as the PNG's.
+      if let text = FigureStyle.exportTextColor(on: scene.background) {
         w.raw(",\"font\":{\"color\":")
-        w.string(RGBColor(r: Double(text.r), g: Double(text.g), b: Double(text.b)).hex)
+        w.string(text.hex)
         w.byte(UInt8(ascii: "}"))
       }
       w.raw(",\"scene\":{")
