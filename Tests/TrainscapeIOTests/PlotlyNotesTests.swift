@@ -69,6 +69,9 @@ import TrainscapeCore
     // Dates without an axis type, as plotly.js guesses one (gl3d_set-ranges): ms since 1970.
     let dates = try scene(#"{"data":[{"type":"scatter3d","x":["2017-01-01","2017-02-10"],"y":[0,1],"z":[0,1]}]}"#)
     #expect(dates.x.labels == .dates && dates.traces[0].scatter?.x == [1_483_228_800_000, 1_486_684_800_000])
+    // On an axis typed date, text that is no date is said, not dropped silently.
+    let odd = try scene(#"{"data":[{"type":"scatter3d","x":["2017-01-01","soon",5],"y":[0,1,2],"z":[0,1,2]}],"layout":{"scene":{"xaxis":{"type":"date"}}}}"#)
+    #expect(odd.notes.contains("x: 1 value(s) on the date axis are not dates (e.g. 'soon'): not drawn"), "\(odd.notes)")
     // Tags plotly.js does not style stay as text, as plotly.js shows them.
     #expect(PlotlyText.plain("Loss </script> <B>x</B>") == "Loss </script> x")
   }

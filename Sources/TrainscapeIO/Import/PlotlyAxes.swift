@@ -30,6 +30,10 @@ extension PlotlyImporter {
       let map: (JSONValue) -> JSONValue
       if dates {
         labels[k] = .dates
+        let bad = texts.filter { AxisLabels.parseDate($0) == nil }
+        if let first = bad.first {
+          notes.append("\(key): \(bad.count) value(s) on the date axis are not dates (e.g. '\(first.escapingControlCharacters)'): not drawn")
+        }
         map = { v in
           if case .string(let s) = v { return AxisLabels.parseDate(s).map { .number($0) } ?? .null }
           return v
