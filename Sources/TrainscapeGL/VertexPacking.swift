@@ -103,6 +103,13 @@ enum VertexPacking {
         return (0, 0, 0, Float(min(max(v, -1e30), 1e30)))  // Float range
       }
     }
+    /// A line vertex's colour: the markers' unless the trace's line has colours of its own
+    /// (solid or per point, so never through the colour map).
+    func lineColor(_ i: Int) -> (Float, Float, Float, Float) {
+      guard let lc = trace.lineColors else { return color(i) }
+      let c = lc.color(at: i)
+      return (Float(c.r), Float(c.g), Float(c.b), vertexColor)
+    }
     var markers = out.markerStart[k], lines = out.lineStart[k]
     for i in k..<n {
       if let q = p(i) {
@@ -110,9 +117,9 @@ enum VertexPacking {
         out.markers += [Float(q.x), Float(q.y), Float(q.z), c.0, c.1, c.2, a, Float(trace.markerSize(at: i)), c.3]
         markers += 1
         if i > 0, let q0 = p(i - 1) {
-          let c0 = color(i - 1)
+          let c0 = lineColor(i - 1), c1 = trace.lineColors == nil ? c : lineColor(i)
           out.lines += [Float(q0.x), Float(q0.y), Float(q0.z), c0.0, c0.1, c0.2, a, Float(trace.lineWidth), c0.3]
-          out.lines += [Float(q.x), Float(q.y), Float(q.z), c.0, c.1, c.2, a, Float(trace.lineWidth), c.3]
+          out.lines += [Float(q.x), Float(q.y), Float(q.z), c1.0, c1.1, c1.2, a, Float(trace.lineWidth), c1.3]
           lines += 2
         }
       }

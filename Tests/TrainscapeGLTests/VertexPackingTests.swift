@@ -33,6 +33,24 @@ import TrainscapeTestSupport
     #expect(v.markers[2 * Self.floats + 8] == VertexPacking.vertexColor)
   }
 
+  /// A line with colours of its own (Plotly's line.color beside marker.color): the segments
+  /// carry the line's colours, the markers keep theirs, through the colour map.
+  @Test func aLineWithItsOwnColoursKeepsThem() {
+    var t = ScatterTrace(
+      name: "p", x: [0, 1, 2], y: [1, 2, 3], z: [0, 0.5, 1],
+      colors: .scalar([0, 1, 2], colormap: .viridis, range: 0...2, scale: .linear))
+    t.lineColors = .perPoint([RGBColor(r: 1, g: 0, b: 0), RGBColor(r: 0, g: 1, b: 0), RGBColor(r: 0, g: 0, b: 1)])
+    let frame = VertexPacking.ScatterFrame(scene: Self.scene(), trace: t)
+    let v = VertexPacking.scatter(t, frame: frame, from: 0, markerStart: [0], lineStart: [0])
+    #expect(v.lines.count == 4 * Self.floats)
+    // Segment 0-1: red then green, as vertex colours; segment 1-2: green then blue.
+    let rgb = (0..<4).map { i in Array(v.lines[(i * Self.floats + 3)...(i * Self.floats + 5)]) }
+    #expect(rgb == [[1, 0, 0], [0, 1, 0], [0, 1, 0], [0, 0, 1]])
+    #expect((0..<4).allSatisfy { v.lines[$0 * Self.floats + 8] == VertexPacking.vertexColor })
+    // The markers are still coloured through the map (colour values, not vertex colours).
+    #expect(v.markers[8] == Float(0 - 1) && v.markers[2 * Self.floats + 8] == Float(2 - 1))
+  }
+
   @Test func packingFromAPointEqualsPackingEverything() {
     let n = 40
     var y = (0..<n).map { 2 + sin(Double($0)) }

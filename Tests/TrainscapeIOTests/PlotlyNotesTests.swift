@@ -29,7 +29,6 @@ import TrainscapeCore
       "p: projection.z (the shadow on the z wall) is not drawn",
       "p: mode 'text' (text labels) is not drawn",
       "p: marker.symbol 'diamond' is drawn as a circle",
-      "s: autocolorscale is not applied; the trace's colour scale is drawn",
       "s: contours.z without start, end and size: drawn at about 10 nice levels",
       "scene.annotations (1) are not drawn",
       "scene.xaxis.visible false is not applied; the axis is drawn",
@@ -45,14 +44,34 @@ import TrainscapeCore
   }
 
   @Test func cheapOnesAreDrawn() throws {
-    // hidesurface: not drawn; a figure of only such surfaces is refused saying so.
-    let mixed = try scene(#"{"data":[{"type":"surface","name":"h","z":[[0,1],[1,0]],"hidesurface":true},{"type":"scatter3d","x":[0],"y":[0],"z":[0]}]}"#)
-    #expect(mixed.traces.count == 1 && mixed.traces[0].scatter != nil)
-    #expect(mixed.notes == ["h: hidesurface is set, so the surface is not drawn"])
-    #expect(throws: ImportError.self) { try scene(#"{"data":[{"type":"surface","z":[[0,1],[1,0]],"hidesurface":true}]}"#) }
-    // Legacy zmin / zmax are the colour range.
-    let legacy = try #require(try scene(#"{"data":[{"type":"surface","z":[[0,1],[2,3]],"zmin":-1,"zmax":5}]}"#).traces[0].surface)
+    // hidesurface (gl3d_wire-surface): the surface is there, fully transparent, and its
+    // contour lines are drawn, coloured by its scale with usecolormap; without contours
+    // nothing of it shows, and a note says so.
+    let wire = try scene(##"{"data":[{"type":"surface","name":"h","z":[[0,1,2],[1,2,3],[2,3,4]],"hidesurface":true,"contours":{"x":{"show":true,"start":0,"end":2,"size":1,"usecolormap":true},"y":{"show":true,"start":0,"end":2,"size":1,"color":"#00ff00","width":3}}}]}"##)
+    #expect(wire.traces[0].surface?.opacity == 0)
+    let lines = wire.traces.compactMap(\.scatter).filter { $0.contourOf == 0 }
+    #expect(lines.count == 2, "\(wire.traces.map(\.name))")
+    if case .scalar(let v, _, let range, _)? = lines.first?.colors {
+      #expect(range == 0...4 && v.filter(\.isFinite).allSatisfy { (0...4).contains($0) } && Set(v.filter(\.isFinite)).count > 2, "\(v)")
+    } else {
+      Issue.record("x contours with usecolormap are not coloured by value: \(String(describing: lines.first?.colors))")
+    }
+    #expect(lines.last?.colors == .solid(RGBColor(hex: "#00ff00")!) && abs((lines.last?.lineWidth ?? 0) - 5) < 1e-9)
+    #expect(wire.notes == ["h: hidesurface: only its contour lines are drawn"], "\(wire.notes)")
+    let bare = try scene(#"{"data":[{"type":"surface","name":"h","z":[[0,1],[1,0]],"hidesurface":true}]}"#)
+    #expect(bare.notes == ["h: hidesurface: nothing of the surface is drawn (it has no contours shown)"])
+    // Legacy zmin / zmax are a surface's colour range, numbers as strings too (gl3d_autocolorscale);
+    // on a mesh3d plotly.js ignores them (gl3d_bunny), and so does this, with a note.
+    let legacy = try #require(try scene(#"{"data":[{"type":"surface","z":[[0,1],[2,3]],"zmin":-1,"zmax":"5"}]}"#).traces[0].surface)
     #expect(legacy.colorRange == -1...5)
+    let mesh = try scene(#"{"data":[{"type":"mesh3d","x":[0,1,0],"y":[0,0,1],"z":[0,0,0],"i":[0],"j":[1],"k":[2],"intensity":[0,1,2],"zmin":-5,"zmax":1}]}"#)
+    if case .scalar(_, _, let range, _)? = mesh.traces[0].mesh?.colors { #expect(range == 0...2) } else { Issue.record("no intensity colours") }
+    #expect(mesh.notes.contains { $0.contains("zmin / zmax are not colour bounds here") }, "\(mesh.notes)")
+    // autocolorscale: plotly.js's RdBu across zero, Reds at or above it, Blues below.
+    for (z, name) in [("[[-1,1],[2,3]]", "RdBu"), ("[[0,1],[2,3]]", "Reds"), ("[[-3,-1],[-2,-1]]", "Blues")] {
+      let auto = try #require(try scene(#"{"data":[{"type":"surface","z":\#(z),"autocolorscale":true,"colorscale":"Viridis"}]}"#).traces[0].surface)
+      #expect(auto.colormap == Colormap.plotlyJS(name), "\(z): \(auto.colormap.name)")
+    }
     // paper_bgcolor is the background.
     #expect(try scene(##"{"data":[{"type":"surface","z":[[0,1],[1,0]]}],"layout":{"paper_bgcolor":"#151516"}}"##).background.hex == "#151516")
     // HTML in titles.

@@ -17,24 +17,53 @@ import TrainscapeCore
   }
 
   @Test func markerSizesAsPlotlyJS() throws {
-    // Plotly's default marker.size is 8 (px).
+    // plotly.js draws a single size s as a glyph of 4s and an array's v as one of sizeFn(4v) =
+    // 2v; a glyph g is about 0.42 g across (its gl3d baselines: the default 8 is 13 to 14 px,
+    // gl3d_marker-color's 40 is 34 px). Pixels at the figure's size (plotly.js's 700 x 450:
+    // 0.6 px per style unit, the renderer's smallest) become style units.
+    let u = 0.42 / 0.6
+    func close(_ a: [Double], _ b: [Double]) -> Bool { a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) < 1e-9 } }
     let plain = try #require(try scene(#"{"data":[{"type":"scatter3d","mode":"markers","x":[0,1],"y":[0,1],"z":[0,1]}]}"#).traces[0].scatter)
-    #expect(plain.markerSize == 8 && plain.markerSizes.isEmpty)
+    #expect(abs(plain.markerSize - 32 * u) < 1e-9 && plain.markerSizes.isEmpty, "\(plain.markerSize)")
     // A size per point (gl3d_marker-color: 10, 20, 30, 40).
     let arr = try #require(try scene(#"{"data":[{"type":"scatter3d","x":[0,1,2,3],"y":[0,1,2,3],"z":[0,1,2,3],"marker":{"size":[10,20,30,40]}}]}"#).traces[0].scatter)
-    #expect(arr.markerSizes == [10, 20, 30, 40])
-    #expect((0..<4).map { arr.markerSize(at: $0) } == [10, 20, 30, 40])
-    // sizeref divides, sizemode area takes the square root of 2v / sizeref, halved.
+    #expect(close(arr.markerSizes, [20 * u, 40 * u, 60 * u, 80 * u]), "\(arr.markerSizes)")
+    #expect(close((0..<4).map { arr.markerSize(at: $0) }, arr.markerSizes))
+    // sizeref divides, sizemode area takes the square root of 2v / sizeref.
     let ref = try #require(try scene(#"{"data":[{"type":"scatter3d","x":[0,1],"y":[0,1],"z":[0,1],"marker":{"size":[10,20],"sizeref":2}}]}"#).traces[0].scatter)
-    #expect(ref.markerSizes == [5, 10])
+    #expect(close(ref.markerSizes, [10 * u, 20 * u]), "\(ref.markerSizes)")
     let area = try #require(try scene(#"{"data":[{"type":"scatter3d","x":[0,1],"y":[0,1],"z":[0,1],"marker":{"size":[8,50],"sizemode":"area"}}]}"#).traces[0].scatter)
-    #expect(area.markerSizes == [2, 5])
-    // Fewer sizes than points: the rest at plotly.js's default (20 before the bubble function: 10 px), one note.
+    #expect(close(area.markerSizes, [4 * u, 10 * u]), "\(area.markerSizes)")
+    // Fewer sizes than points: the rest at plotly.js's raw default glyph of 20, one note.
     let short = try scene(#"{"data":[{"type":"scatter3d","name":"s","x":[0,1,2],"y":[0,1,2],"z":[0,1,2],"marker":{"size":[4,6]}}]}"#)
-    #expect(short.traces[0].scatter?.markerSizes == [4, 6, 10])
+    #expect(close(short.traces[0].scatter?.markerSizes ?? [], [8 * u, 12 * u, 20 * u]))
     #expect(short.notes.filter { $0.contains("marker.size has 2 values for 3 points") }.count == 1, "\(short.notes)")
     // Subsets (thinning, reveal) keep each point's size.
-    #expect(arr.subset([3, 1]).markerSizes == [40, 20])
+    #expect(arr.subset([3, 1]).markerSizes == [arr.markerSizes[3], arr.markerSizes[1]])
+    // A figure of 1280 x 720 has a pixel per style unit; its line widths too.
+    let big = try #require(try scene(#"{"data":[{"type":"scatter3d","x":[0,1],"y":[0,1],"z":[0,1],"line":{"width":3}}],"layout":{"width":1280,"height":720}}"#).traces[0].scatter)
+    #expect(abs(big.markerSize - 32 * 0.42) < 1e-9 && big.lineWidth == 3, "\(big.markerSize) \(big.lineWidth)")
+  }
+
+  /// The line's colour beside the markers', as plotly.js defaults it: a line without a colour
+  /// takes a single marker colour, else the trace's colour (gl3d_marker-color's blue line under
+  /// its blue, orange and black markers); a line colour of its own is drawn as given
+  /// (gl3d_scatter-color-line-gradient); markers without a colour take the line's
+  /// (gl3d_scatter-color-array).
+  @Test func lineColoursBesideMarkerColours() throws {
+    let arrayMarkers = try #require(try scene(#"{"data":[{"type":"scatter3d","x":[0,1,2],"y":[0,1,2],"z":[0,1,2],"marker":{"color":["blue","orange","black"]}}]}"#).traces[0].scatter)
+    #expect(perPoint(arrayMarkers.colors)?.map(\.hex) == ["#0000ff", "#ffa500", "#000000"])
+    #expect(arrayMarkers.lineColors == .solid(Palette.color(0)))
+    let single = try #require(try scene(#"{"data":[{"type":"scatter3d","x":[0,1,2],"y":[0,1,2],"z":[0,1,2],"marker":{"color":"red"}}]}"#).traces[0].scatter)
+    #expect(single.colors == .solid(RGBColor(hex: "#ff0000")!) && single.lineColors == nil)
+    let own = try #require(try scene(#"{"data":[{"type":"scatter3d","x":[0,1,2],"y":[0,1,2],"z":[0,1,2],"marker":{"color":"purple"},"line":{"color":[0,1,2],"colorscale":"Viridis"}}]}"#).traces[0].scatter)
+    let viridis = Colormap.plotlyJS("Viridis")!
+    #expect(own.colors == .solid(RGBColor(hex: "#800080")!))
+    #expect(perPoint(own.lineColors) == [viridis.color(at: 0), viridis.color(at: 0.5), viridis.color(at: 1)])
+    let fromLine = try #require(try scene(##"{"data":[{"type":"scatter3d","x":[0,1],"y":[0,1],"z":[0,1],"line":{"color":["#102030","#a0b0c0"]}}]}"##).traces[0].scatter)
+    #expect(perPoint(fromLine.colors)?.map(\.hex) == ["#102030", "#a0b0c0"] && fromLine.lineColors == nil)
+    // Subsets keep the line's colours per point.
+    #expect(perPoint(own.subset([2, 0]).lineColors) == [viridis.color(at: 1), viridis.color(at: 0)])
   }
 
   @Test func lengthsPlotlyTolerates() throws {

@@ -197,6 +197,9 @@ public struct ScatterTrace: Sendable, Equatable {
   public var y: [Double]
   public var z: [Double]
   public var colors: PointColors
+  /// The line's colours where they are not the markers' (Plotly's `line.color` beside a
+  /// `marker.color`): solid or per point; nil draws the line in `colors`.
+  public var lineColors: PointColors? = nil
   public var mode: Mode
   /// Marker diameter and line width in pixels at 1280x720 (they scale with the image).
   public var markerSize: Double

@@ -23,6 +23,7 @@ extension ScatterTrace {
     if !text.isEmpty { t.text = indices.map { text[$0] } }
     if !markerSizes.isEmpty { t.markerSizes = indices.map { markerSize(at: $0) } }
     t.colors = colors.subset(indices)
+    t.lineColors = lineColors?.subset(indices)
     return t
   }
 

@@ -17,6 +17,12 @@ public struct ContourRequest: Sendable, Equatable {
   /// an axis without them gets `levels` nice ones.
   public var explicit: [Axis: [Double]] = [:]
   public var color = RGBColor(r: 0.19, g: 0.19, b: 0.19)
+  /// The axes whose lines take the surface's colour scale (its colour value along the line)
+  /// instead of `color`, as Plotly's `contours.*.usecolormap`.
+  public var useColormap: Set<Axis> = []
+  /// Per-axis colours and widths (an imported Plotly figure's), over `color` and `width`.
+  public var axisColor: [Axis: RGBColor] = [:]
+  public var axisWidth: [Axis: Double] = [:]
   /// Pixels at 1280x720.
   public var width = 1.5
   /// With a z projection, lower the box's floor by a quarter of its height so that the map is
@@ -57,6 +63,8 @@ public struct ContourLevels: Sendable, Equatable {
   public var project: Bool
   public var color: RGBColor
   public var width: Double
+  /// Coloured by the surface's colour scale (Plotly's `usecolormap`) instead of `color`.
+  public var useColormap = false
 }
 
 public enum Contours {
@@ -156,10 +164,25 @@ extension Scene {
           continue
         }
         let project = request.projected.contains(axis)
-        levelsOut.append(ContourLevels(axis: axis, values: values, project: project, color: request.color, width: request.width))
+        let colored = request.useColormap.contains(axis) && surface.color.count == surface.rows * surface.cols
+        let lineColor = request.axisColor[axis] ?? request.color, lineWidth = request.axisWidth[axis] ?? request.width
+        levelsOut.append(ContourLevels(
+          axis: axis, values: values, project: project, color: lineColor, width: lineWidth, useColormap: colored))
         let field = data.map { spec.transform($0) }
         var px: [Double] = [], py: [Double] = [], pz: [Double] = []
         var fx: [Double] = [], fy: [Double] = [], fz: [Double] = []
+        var colorValues: [Double] = []
+        /// The surface's colour value at a point on a cell edge, linear between the corners.
+        func colorAt(_ g: (Double, Double)) -> Double {
+          let r0 = Swift.min(Swift.max(Int(g.0.rounded(.down)), 0), surface.rows - 1)
+          let c0 = Swift.min(Swift.max(Int(g.1.rounded(.down)), 0), surface.cols - 1)
+          let tr = g.0 - Double(r0), tc = g.1 - Double(c0)
+          let alongRow = tr < 1e-12 || r0 + 1 >= surface.rows
+          let r1 = alongRow ? r0 : r0 + 1, c1 = alongRow && c0 + 1 < surface.cols ? c0 + 1 : c0
+          let t = alongRow ? tc : tr
+          let v0 = surface.color[r0 * surface.cols + c0], v1 = surface.color[r1 * surface.cols + c1]
+          return t < 1e-12 ? v0 : (1 - t) * v0 + t * v1
+        }
         func at(_ g: (Double, Double), _ a: [Double], _ axisSpec: AxisSpec) -> Double {
           // Linear between the two corners of the cell edge the point lies on (one of its
           // coordinates is whole), in the axis' space.
@@ -179,6 +202,7 @@ extension Scene {
             let ends = [a, b].map { g in (at(g, surface.x, x), at(g, surface.y, y), at(g, surface.z, z)) }
             // A segment across a hole of another coordinate (x or y lines where z is missing).
             guard ends.allSatisfy({ $0.0.isFinite && $0.1.isFinite && $0.2.isFinite }) else { continue }
+            if colored { colorValues += [colorAt(a), colorAt(b), .nan] }
             for q in ends {
               px.append(axis == .x ? level : q.0)
               py.append(axis == .y ? level : q.1)
@@ -198,9 +222,12 @@ extension Scene {
           continue
         }
         func lines(_ name: String, _ xs: [Double], _ ys: [Double], _ zs: [Double]) -> Trace {
+          let colors: PointColors = colored
+            ? .scalar(colorValues, colormap: surface.colormap, range: surface.colorRange, scale: surface.colorScale)
+            : .solid(lineColor)
           var t = ScatterTrace(
-            name: name, x: xs, y: ys, z: zs, colors: .solid(request.color), mode: .lines, markerSize: 0,
-            lineWidth: request.width, opacity: 0.9)
+            name: name, x: xs, y: ys, z: zs, colors: colors, mode: .lines, markerSize: 0,
+            lineWidth: lineWidth, opacity: 0.9)
           t.contourOf = index
           return .scatter(t)
         }

@@ -147,7 +147,8 @@ public enum GLBExporter {
             let (x, y, z) = yUp(q)
             pos += [x, y, z]
           }
-          col += [s.colors.color(at: i - 1), s.colors.color(at: i)]
+          let lc = s.lineColors ?? s.colors
+          col += [lc.color(at: i - 1), lc.color(at: i)]
         }
         guard !col.isEmpty else { continue }
         let p = b.floats(pos, components: 3, minMax: true)

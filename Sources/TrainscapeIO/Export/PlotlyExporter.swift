@@ -240,6 +240,12 @@ public enum PlotlyExporter {
     /// Plotly's `contours`: per axis drawn, `show`, the levels as start, end and size (evenly
     /// spaced in data units, as plotly.js draws them; `ContourLevels.values` are), the colour,
     /// the width and `project`.
+    /// The figure's pixels per style unit: Trainscape's sizes as plotly.js's pixels at the
+    /// figure's size (plotly.js's 700 x 450 unless the options give one).
+    var pixelsPerUnit: Double {
+      PlotlyImporter.pixelsPerUnit(width: Double(options.width ?? 700), height: Double(options.height ?? 450))
+    }
+
     func contours(_ levels: [ContourLevels], into w: inout JSONWriter) {
       guard !levels.isEmpty else { return }
       w.raw(",\"contours\":{")
@@ -255,8 +261,8 @@ public enum PlotlyExporter {
         w.raw(",\"color\":")
         w.string(l.color.hex)
         w.raw(",\"width\":")
-        w.number(Swift.min(16, Swift.max(1, l.width)))
-        w.raw(",\"usecolormap\":false,\"project\":{")
+        w.number(Swift.min(16, Swift.max(1, l.width * pixelsPerUnit)))
+        w.raw(l.useColormap ? ",\"usecolormap\":true,\"project\":{" : ",\"usecolormap\":false,\"project\":{")
         w.string(l.axis.rawValue)
         w.raw(l.project ? ":true}}" : ":false}}")
       }
@@ -301,8 +307,15 @@ public enum PlotlyExporter {
           return show
         }
       }
+      // Sizes as plotly.js reads them back (PlotlyImporter's `sizes`), at the figure's size.
+      let ppu = pixelsPerUnit
+      let glyph = PlotlyImporter.glyphAcross
       w.raw(",\"marker\":{\"size\":")
-      if s.markerSizes.count == s.count && s.count > 0 { array(s.markerSizes, into: &w) } else { w.number(s.markerSize) }
+      if s.markerSizes.count == s.count && s.count > 0 {
+        array(s.markerSizes.map { $0 * ppu / (2 * glyph) }, into: &w)
+      } else {
+        w.number(s.markerSize * ppu / (4 * glyph))
+      }
       if s.symbol != .circle {
         w.raw(",\"symbol\":")
         w.string(s.symbol.rawValue)
@@ -310,9 +323,18 @@ public enum PlotlyExporter {
       w.byte(UInt8(ascii: ","))
       if colorSpec(&w, withBar: true) { colorBarShown = true }
       w.raw("},\"line\":{\"width\":")
-      w.number(s.lineWidth)
+      w.number(s.lineWidth * ppu)
       w.byte(UInt8(ascii: ","))
-      _ = colorSpec(&w, withBar: false)
+      switch s.lineColors {
+      case .solid(let c)?:
+        w.raw("\"color\":")
+        w.string(c.hex)
+      case .some(let lc):
+        w.raw("\"color\":")
+        w.strings((0..<s.count).map { lc.color(at: $0).hex })
+      case nil:
+        _ = colorSpec(&w, withBar: false)
+      }
       w.byte(UInt8(ascii: "}"))
       if case .scalar(_, let map, let range, let scale) = s.colors {
         meta(map: map, scale: scale, range: range, into: &w)

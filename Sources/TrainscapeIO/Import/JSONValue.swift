@@ -293,6 +293,13 @@ struct JSONNode {
 
   var string: String? { if case .string(let s) = value { return s } else { return nil } }
   var double: Double? { if case .number(let d) = value { return d } else { return nil } }
+  /// A number as plotly.js's attributes take one: a JSON number, or a string that is one
+  /// ("50", " 1e3 "), as its `isNumeric` accepts.
+  var numeric: Double? {
+    if let d = double { return d }
+    guard let s = string?.trimmingCharacters(in: .whitespaces), !s.isEmpty, let d = Double(s), d.isFinite else { return nil }
+    return d
+  }
   var bool: Bool? { if case .bool(let v) = value { return v } else { return nil } }
 
   func number(_ what: String = "a number") throws -> Double {

@@ -71,6 +71,10 @@ public enum PlotlyImporter {
   /// scenes (they are merged into this one).
   static func read(root: JSONNode, traceNodes: [JSONNode], layout: JSONNode?, file: String, severalScenes: Bool) throws -> Scene {
     var r = Reader(file: file)
+    // Marker sizes and line widths are pixels at the figure's own size (plotly.js: 700 x 450).
+    let width = layout?["width"]?.double.flatMap { $0 >= 10 ? $0 : nil } ?? 700
+    let height = layout?["height"]?.double.flatMap { $0 >= 10 ? $0 : nil } ?? 450
+    r.pixelsPerUnit = pixelsPerUnit(width: width, height: height)
     // plotly.py writes its template (whose sequential scale is Plasma) into every figure; a
     // figure without one gets plotly.js's own default, RdBu.
     if root["layout"]?["template"] == nil { r.defaultScale = Colormap.plotlyJS("RdBu") ?? .plasma }
@@ -91,6 +95,22 @@ public enum PlotlyImporter {
     var scale: AxisScale
     var showScale: Bool
     var title: String?
+    /// `autocolorscale: true`: the scale is chosen from the colour range (`autoScaled`).
+    var auto = false
+    var reversed = false
+
+    /// plotly.js's automatic colour scale: RdBu when the colour range spans zero, Reds when it
+    /// is all at or above zero, else Blues (plotly.js's own definitions), reversed by
+    /// `reversescale`.
+    func autoScaled(values: [Double], finite: ([Double], AxisScale) -> ClosedRange<Double>?) -> ColorSpec {
+      guard auto else { return self }
+      let r = range ?? finite(values, scale) ?? 0...1
+      let name = r.lowerBound < 0 && r.upperBound > 0 ? "RdBu" : r.lowerBound >= 0 ? "Reds" : "Blues"
+      guard let m = Colormap.plotlyJS(name) else { return self }
+      var s = self
+      s.map = reversed ? m.reversed() : m
+      return s
+    }
   }
 
   struct Reader {
@@ -103,6 +123,8 @@ public enum PlotlyImporter {
     var defaultScale: Colormap = .plasma
     /// Traces skipped, as "data[i] (type)", for the refusal when nothing is left.
     var skipped: [String] = []
+    /// Pixels of the figure per style unit (`PlotlyImporter.pixelsPerUnit`).
+    var pixelsPerUnit = 0.6
     /// Category and date axes (`PlotlyImporter.labelAxes`), by axis.
     var axisLabels: [AxisLabels?] = [nil, nil, nil]
 
@@ -117,7 +139,11 @@ public enum PlotlyImporter {
 
     /// The trace's colour map from `colorscale` (named or explicit) and reversescale, plus
     /// Trainscape's own `meta` when present (exact map, log scale, data range).
-    mutating func colorSpec(_ owner: JSONNode, trace: JSONNode, defaultMap: Colormap, defaultShow: Bool) throws -> ColorSpec {
+    /// `legacyZRange`: `zmin` / `zmax` stand for `cmin` / `cmax` (a surface's names before
+    /// plotly.js 1.x renamed them); elsewhere plotly.js ignores them, and so does this, with a note.
+    mutating func colorSpec(
+      _ owner: JSONNode, trace: JSONNode, defaultMap: Colormap, defaultShow: Bool, legacyZRange: Bool = false
+    ) throws -> ColorSpec {
       var map = defaultMap
       let meta = trace["meta"]?["trainscape"]
       if let cs = owner["colorscale"] {
@@ -145,17 +171,24 @@ public enum PlotlyImporter {
       } else if owner["reversescale"]?.bool == true {
         map = map.reversed()
       }
+      let auto = meta?["colormap"] == nil && owner["autocolorscale"]?.bool == true
       let scale: AxisScale = meta?["colorScale"]?.string == "log" ? .log : .linear
       var range: ClosedRange<Double>?
       if let cr = meta?["colorRange"]?.elements, cr.count == 2, let lo = cr[0].double, let hi = cr[1].double, lo <= hi {
         range = lo...hi
-      } else if let lo = (owner["cmin"] ?? owner["zmin"])?.double, let hi = (owner["cmax"] ?? owner["zmax"])?.double, lo <= hi {
-        // zmin / zmax: surface's names for cmin / cmax before plotly.js 1.x renamed them.
+      } else if let lo = (owner["cmin"] ?? (legacyZRange ? owner["zmin"] : nil))?.numeric,
+        let hi = (owner["cmax"] ?? (legacyZRange ? owner["zmax"] : nil))?.numeric, lo <= hi
+      {
         range = scale == .log ? pow(10, lo)...pow(10, hi) : lo...hi
+      }
+      if !legacyZRange, owner["cmin"] == nil, owner["cmax"] == nil, owner["zmin"] != nil || owner["zmax"] != nil {
+        notes.append("\(owner.path): zmin / zmax are not colour bounds here (cmin / cmax are); ignored, as plotly.js does")
       }
       let show = owner["showscale"]?.bool ?? defaultShow
       let title = owner["colorbar"]?["title"]?.text
-      return ColorSpec(map: map, range: range, scale: scale, showScale: show, title: title)
+      return ColorSpec(
+        map: map, range: range, scale: scale, showScale: show, title: title, auto: auto,
+        reversed: owner["reversescale"]?.bool == true)
     }
 
     mutating func noteColorBar(_ spec: ColorSpec, values: [Double], fallbackTitle: String) {
@@ -184,12 +217,6 @@ public enum PlotlyImporter {
       let name = t["name"]?.string.flatMap { $0.isEmpty ? nil : $0 } ?? "trace \(index ?? traces.count)"
       let opacity = t["opacity"]?.double ?? 1
       if ["surface", "scatter3d", "mesh3d"].contains(type) { noteUndrawn(t, type: type, name: name) }
-      if type == "surface", t["hidesurface"]?.bool == true {
-        // Only the contour lines would show, and Trainscape does not draw those yet.
-        skipped.append("\(t.path) (surface with hidesurface)")
-        notes.append("\(name): hidesurface is set, so the surface is not drawn")
-        return
-      }
       switch type {
       case "surface":
         guard let zNode = t["z"] else { throw ImportError(file: file, path: t.path + ".z", message: "expected a 2-D array of heights, found nothing") }
@@ -235,7 +262,7 @@ public enum PlotlyImporter {
         }
         let x = try grid("x", alongCols: true)
         let y = try grid("y", alongCols: false)
-        let spec = try colorSpec(t, trace: t, defaultMap: defaultScale, defaultShow: true)
+        var spec = try colorSpec(t, trace: t, defaultMap: defaultScale, defaultShow: true, legacyZRange: true)
         var color = zValues
         if let scNode = t["surfacecolor"], t["meta"]?["trainscape"]?["colorSource"]?.string != "z" {
           var sc = try scNode.numericArray()
@@ -247,12 +274,20 @@ public enum PlotlyImporter {
           }
           color = decodeColorValues(sc.values, scale: spec.scale)
         }
+        spec = spec.autoScaled(values: color, finite: finiteRange)
         let range = spec.range ?? finiteRange(color, scale: spec.scale) ?? 0...1
         noteColorBar(spec, values: color, fallbackTitle: name)
+        // hidesurface: plotly.js draws only the contour lines (and the colour bar); the surface
+        // stays, fully transparent, so the axes, the colour bar and the exports keep it.
+        let hidden = t["hidesurface"]?.bool == true
         traces.append(.surface(SurfaceTrace(
           name: name, rows: rows, cols: cols, x: x, y: y, z: zValues, color: color, colormap: spec.map,
-          colorRange: range, colorScale: spec.scale, opacity: opacity)))
-        if let r = contourRequest(t, name: name) { contourRequests.append((traces.count - 1, r)) }
+          colorRange: range, colorScale: spec.scale, opacity: hidden ? 0 : opacity)))
+        let contours = contourRequest(t, name: name)
+        if let contours { contourRequests.append((traces.count - 1, contours)) }
+        if hidden {
+          notes.append("\(name): hidesurface: " + (contours == nil ? "nothing of the surface is drawn (it has no contours shown)" : "only its contour lines are drawn"))
+        }
       case "scatter3d":
         try scatter3d(t, name: name, opacity: opacity)
       case "mesh3d":
@@ -273,8 +308,9 @@ public enum PlotlyImporter {
         }
         let colors: PointColors
         if let inten = t["intensity"] {
-          let spec = try colorSpec(t, trace: t, defaultMap: defaultScale, defaultShow: true)
+          var spec = try colorSpec(t, trace: t, defaultMap: defaultScale, defaultShow: true)
           let values = decodeColorValues(try inten.numericArray().values, scale: spec.scale)
+          spec = spec.autoScaled(values: values, finite: finiteRange)
           guard values.count == x.count else {
             throw ImportError(file: file, path: inten.path, message: "expected one intensity per vertex (\(x.count)), found \(values.count)")
           }
@@ -329,8 +365,9 @@ public enum PlotlyImporter {
         if cs.count != count { noteLength(c, cs.count, count, name: name) }
         return .perPoint((0..<count).map { $0 < cs.count ? cs[$0] : Self.missingColor })
       }
-      let spec = try colorSpec(owner, trace: t, defaultMap: defaultScale, defaultShow: defaultShow)
+      var spec = try colorSpec(owner, trace: t, defaultMap: defaultScale, defaultShow: defaultShow)
       let values = decodeColorValues(try c.numericArray().values, scale: spec.scale)
+      spec = spec.autoScaled(values: values, finite: finiteRange)
       noteColorBar(spec, values: values, fallbackTitle: name)
       if values.count != count {
         noteLength(c, values.count, count, name: name)
@@ -361,10 +398,7 @@ public enum PlotlyImporter {
 
     mutating func finish(layout: JSONNode?) throws -> Scene {
       guard !traces.isEmpty else {
-        var found = skipped.isEmpty ? "none" : "only " + skipped.joined(separator: ", ")
-        if skipped.contains(where: { $0.hasSuffix("(surface with hidesurface)") }) {
-          found += " (a hidden surface shows only its contour lines, which Trainscape does not draw yet)"
-        }
+        let found = skipped.isEmpty ? "none" : "only " + skipped.joined(separator: ", ")
         let undrawn = Set(skipped.compactMap { s in PlotlyImporter.undrawn3DTypes.first { s.hasSuffix("(\($0))") } }).sorted()
         let why = undrawn.isEmpty ? "" : "; Trainscape does not draw " + undrawn.map { "\($0)" }.joined(separator: ", ") + " traces"
         throw ImportError(file: file, path: "data", message: "expected at least one surface, scatter3d or mesh3d trace, found \(found)\(why)")

@@ -65,9 +65,6 @@ extension PlotlyImporter.Reader {
   mutating func noteUndrawn(_ t: JSONNode, type: String, name: String) {
     func note(_ what: String) { notes.append("\(name): \(what)") }
     func shown(_ n: JSONNode?) -> Bool { n?["show"]?.bool == true }
-    if t["autocolorscale"]?.bool == true || t["marker"]?["autocolorscale"]?.bool == true {
-      note("autocolorscale is not applied; the trace's colour scale is drawn")
-    }
     if t["visible"]?.string == "legendonly" { note("visible 'legendonly' is drawn as visible") }
     switch type {
     case "surface":
@@ -85,9 +82,6 @@ extension PlotlyImporter.Reader {
       if let mode = t["mode"]?.string, mode.split(separator: "+").contains("text") { note("mode 'text' (text labels) is not drawn") }
       if let sa = t["surfaceaxis"]?.double, sa >= 0 { note("surfaceaxis (a filled surface) is not drawn") }
       if let w = t["marker"]?["line"]?["width"]?.double, w > 0 { note("marker.line (marker outlines) is not drawn") }
-      if let mc = t["marker"]?["color"], let lc = t["line"]?["color"], !Self.same(mc.value, lc.value) {
-        note("line.color is not drawn; the line takes the marker colours")
-      }
       if t["marker"]?["opacity"] != nil { note("marker.opacity is not applied; markers take the trace opacity") }
     case "mesh3d":
       if t["flatshading"]?.bool == true { note("flatshading is drawn smooth") }
@@ -180,7 +174,6 @@ extension PlotlyImporter.Reader {
     guard let c = t["contours"] else { return nil }
     var request = ContourRequest(axes: [])
     request.lowersFloor = false
-    var colors: Set<String> = []
     for axisName in ["x", "y", "z"] {
       guard let a = c[axisName], a["show"]?.bool == true, let axis = ContourRequest.Axis(rawValue: axisName) else { continue }
       request.axes.insert(axis)
@@ -195,13 +188,13 @@ extension PlotlyImporter.Reader {
       for other in ["x", "y", "z"] where other != axisName && a["project"]?[other]?.bool == true {
         notes.append("\(name): contours.\(axisName).project.\(other) is not drawn (each axis' lines are projected on its own plane)")
       }
-      if a["usecolormap"]?.bool == true { notes.append("\(name): contours.\(axisName).usecolormap: the lines are drawn in one colour") }
-      if let col = a["color"]?.string { colors.insert(col) }
-      if let w = a["width"]?.double, w.isFinite, w > 0 { request.width = w }
+      if a["usecolormap"]?.bool == true { request.useColormap.insert(axis) }
+      if let col = a["color"]?.string {
+        if let rgb = CSSColor.parse(col) { request.axisColor[axis] = rgb } else { notes.append("\(name): contours.\(axisName).color '\(col)' is not a colour; drawn in \(request.color.hex)") }
+      }
+      if let w = a["width"]?.double, w.isFinite, w > 0 { request.axisWidth[axis] = w / pixelsPerUnit }
     }
     guard !request.axes.isEmpty else { return nil }
-    if let first = colors.sorted().first, let rgb = CSSColor.parse(first) { request.color = rgb }
-    if colors.count > 1 { notes.append("\(name): contours of several colours are drawn in one (\(colors.sorted().first!))") }
     return request
   }
 }

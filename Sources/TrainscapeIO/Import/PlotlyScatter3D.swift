@@ -17,10 +17,24 @@ extension PlotlyImporter.Reader {
     let mode: ScatterTrace.Mode =
       parts.contains("lines") && parts.contains("markers") ? .linesAndMarkers : parts.contains("lines") ? .lines : .markers
     let marker = t["marker"], line = t["line"]
-    let colorOwner: JSONNode? = (marker?["color"] != nil ? marker : nil) ?? (line?["color"] != nil ? line : nil)
-    let colors = try pointColors(colorOwner, trace: t, count: n, name: name, defaultShow: false)
+    // plotly.js's defaults: a line without a colour takes a single marker colour, else the
+    // trace's colour; markers without one take the line's colours (gl3d_scatter-color-array).
+    let markerColor = marker?["color"], lineColor = line?["color"]
+    let hasLines = mode != .markers, hasMarkers = mode != .lines
+    var colors: PointColors
+    var lineColors: PointColors? = nil
+    if let mc = markerColor, let lc = lineColor, !Self.same(mc.value, lc.value), hasLines, hasMarkers {
+      colors = try pointColors(marker, trace: t, count: n, name: name, defaultShow: false)
+      lineColors = try pointColors(line, trace: t, count: n, name: name, defaultShow: false).drawnOutright(count: n)
+    } else if let mc = markerColor, lineColor == nil, mc.string == nil, hasLines, hasMarkers {
+      colors = try pointColors(marker, trace: t, count: n, name: name, defaultShow: false)
+      lineColors = .solid(Palette.color(traces.count))
+    } else {
+      let colorOwner: JSONNode? = (markerColor != nil && hasMarkers ? marker : nil) ?? (lineColor != nil ? line : nil) ?? (markerColor != nil ? marker : nil)
+      colors = try pointColors(colorOwner, trace: t, count: n, name: name, defaultShow: false)
+    }
     let (markerSize, markerSizes) = try sizes(marker, count: n, name: name)
-    let lineWidth = line?["width"]?.double ?? 2
+    let lineWidth = PlotlyImporter.tidy((line?["width"]?.double ?? 2) / pixelsPerUnit)
     var symbol = ScatterTrace.Symbol.circle
     if let sym = marker?["symbol"]?.string {
       switch sym {
@@ -43,38 +57,73 @@ extension PlotlyImporter.Reader {
       name: name, x: x, y: y, z: z, colors: colors, mode: mode, markerSize: markerSize,
       lineWidth: lineWidth, opacity: opacity, text: text, symbol: symbol)
     trace.markerSizes = markerSizes
+    trace.lineColors = lineColors
     traces.append(.scatter(trace))
   }
 
-  /// Marker diameters in pixels from `marker.size` (a number or an array): plotly.js turns a
-  /// size v into sizeFn(4v), sizeFn(u) = max(u / 2 / sizeref, sizemin) (or sqrt(u / 2 / sizeref)
-  /// for `sizemode: "area"`), and draws glyphs about half that across; so the default 8 is 8 px.
-  /// Points an array does not reach get plotly.js's default of 20 (10 px).
+  /// Marker diameters in style units from `marker.size` (a number or an array), as plotly.js
+  /// draws them (measured on its gl3d baselines): a single size s is a glyph of 4s, an array's
+  /// value v goes through the bubble function, sizeFn(4v) = max(2v / sizeref, sizemin) (or
+  /// sqrt(2v / sizeref) for `sizemode: "area"`), and a glyph of g is drawn about 0.42 g across.
+  /// So the default 8 is about 13.4 px across, and an array's 40 about 34 px. Points an array
+  /// does not reach get plotly.js's raw default glyph of 20 (8.4 px). Pixels are at the figure's
+  /// own size and become style units by `pixelsPerUnit`.
   mutating func sizes(_ marker: JSONNode?, count n: Int, name: String) throws -> (Double, [Double]) {
     let ref = marker?["sizeref"]?.double.flatMap { $0 > 0 ? $0 : nil } ?? 1
     let minSize = Swift.max(marker?["sizemin"]?.double ?? 0, 0)
     let area = marker?["sizemode"]?.string == "area"
-    func px(_ v: Double) -> Double {
+    let glyph = PlotlyImporter.glyphAcross / pixelsPerUnit
+    func bubble(_ v: Double) -> Double {
       let u = v * 4 / 2 / ref
       let base = area ? u.squareRoot() : u
       guard base.isFinite, base > 0 else { return 0 }
-      return Swift.max(base, minSize) / 2
+      return PlotlyImporter.tidy(Swift.max(base, minSize) * glyph)
     }
-    guard let s = marker?["size"] else { return (px(8), []) }
-    if let d = s.double { return (px(d), []) }
+    func single(_ v: Double) -> Double { v.isFinite && v > 0 ? PlotlyImporter.tidy(4 * v * glyph) : 0 }
+    guard let s = marker?["size"] else { return (single(8), []) }
+    if let d = s.double { return (single(d), []) }
     let a = try s.numericArray()
     guard a.shape.count == 1 else { throw s.fail("a marker size or a 1-D array of sizes") }
     if a.values.count != n {
       notes.append("\(name): marker.size has \(a.values.count) values for \(n) points; "
         + (a.values.count < n ? "the rest are drawn at plotly.js's default size" : "the extra values are ignored, as plotly.js does"))
     }
-    let sizes = (0..<n).map { i in i < a.values.count ? px(a.values[i]) : 10 }
-    return (px(8), sizes)
+    let sizes = (0..<n).map { i in i < a.values.count ? bubble(a.values[i]) : PlotlyImporter.tidy(20 * glyph) }
+    return (single(8), sizes)
   }
 }
 
 extension PlotlyImporter {
+  /// How far across plotly.js draws a marker glyph of size g: about 0.42 g (gl3d_marker-color's
+  /// sizes 30 and 40 are 25 and 34 px across in its baseline, the default 8 is 13 to 14 px).
+  static let glyphAcross = 0.42
+
+  /// Style units per pixel of a figure `width` x `height`: plotly.js's sizes are pixels at the
+  /// figure's own size, and Trainscape's scale with the image (1 at 1280x720, at least 0.6, as
+  /// the renderer draws markers).
+  static func pixelsPerUnit(width: Double, height: Double) -> Double {
+    Swift.max(Swift.min(width / 1280, height / 720), 0.6)
+  }
+
+  /// A size in style units to 10 significant digits, so that what an export wrote (a size
+  /// times `pixelsPerUnit`) reads back as the size it was, not one rounding away.
+  static func tidy(_ v: Double) -> Double {
+    guard v.isFinite, v != 0 else { return v }
+    let scale = pow(10, 9 - (log10(abs(v))).rounded(.down))
+    let t = (v * scale).rounded() / scale
+    return t.isFinite ? t : v
+  }
+
   /// Plotly's 3D trace types Trainscape does not draw: they are skipped with a note naming the
   /// type, and a figure made only of them is refused naming them.
   static let undrawn3DTypes: Set<String> = ["cone", "streamtube", "isosurface", "volume"]
+}
+
+extension PointColors {
+  /// These colours as a line with colours of its own draws them: solid or one per point (a
+  /// colour scale is applied here, since the line cannot share the markers' scale).
+  func drawnOutright(count n: Int) -> PointColors {
+    if case .scalar = self { return .perPoint((0..<n).map { color(at: $0) }) }
+    return self
+  }
 }
