@@ -9,7 +9,8 @@ Writes Assets/fonts/dejavu-sans-sdf.png              (8-bit gray, for humans)
        Assets/fonts/dejavu-sans-sdf.json             (metrics)
        Sources/TrainscapeCore/Generated/FontAtlasData.swift
 
-Method: every printable ASCII glyph (32..126) is rendered unhinted by FreeType at
+Method: every glyph of CODEPOINTS (printable ASCII, Latin-1, Greek and the symbols
+plots use: minus, dashes, quotes, arrows, <=, >=, +-, x, mu) is rendered unhinted by FreeType at
 OVERSAMPLE x the target em size, thresholded at 50 % coverage, and turned into a
 signed distance field with scipy.ndimage.distance_transform_edt. The field is
 box-averaged down to the target pixel grid (each target pixel = OVERSAMPLE^2
@@ -46,7 +47,13 @@ SPREAD = 6            # target pixels mapped to the full 0..255 range around the
 OVERSAMPLE = 8        # rasterise at EM_SIZE * OVERSAMPLE
 ATLAS_WIDTH = 512
 GAP = 1               # empty pixels between packed rectangles (bilinear safety)
-FIRST, LAST = 32, 126
+# Printable ASCII; Latin-1 (accented names, micro, degree, times); Greek (eta, lambda, ...);
+# typographic quotes and dashes, bullet, ellipsis; arrows, minus sign and relations.
+CODEPOINTS = (
+    list(range(32, 127)) + list(range(0xA0, 0x100)) + list(range(0x391, 0x3A2)) + list(range(0x3A3, 0x3AA))
+    + list(range(0x3B1, 0x3CA)) + [0x2013, 0x2014, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2026, 0x2032,
+    0x2190, 0x2191, 0x2192, 0x2193, 0x2212, 0x2248, 0x2260, 0x2264, 0x2265, 0x221E, 0x2207, 0x2202, 0x221A]
+)
 KERN_MIN_PX = 0.25    # keep kerning pairs with |adjustment| >= this (px at EM_SIZE)
 
 
@@ -99,7 +106,7 @@ def main() -> int:
     scale_units = EM_SIZE / face.units_per_EM
 
     glyphs = []
-    for code in range(FIRST, LAST + 1):
+    for code in CODEPOINTS:
         data, bx, by, adv = bake_glyph(face, code)
         glyphs.append({"codepoint": code, "data": data, "bearingX": bx, "bearingY": by, "advance": adv})
 
@@ -127,8 +134,8 @@ def main() -> int:
         atlas[g["y"] : g["y"] + h, g["x"] : g["x"] + w] = g["data"]
 
     kerning = []
-    for a in range(FIRST, LAST + 1):
-        for b in range(FIRST, LAST + 1):
+    for a in CODEPOINTS:
+        for b in CODEPOINTS:
             k = face.get_kerning(chr(a), chr(b), freetype.FT_KERNING_UNSCALED).x * scale_units
             if abs(k) >= KERN_MIN_PX:
                 kerning.append((a, b, k))

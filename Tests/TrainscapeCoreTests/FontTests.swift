@@ -15,14 +15,16 @@ import TrainscapeTestSupport
     #expect(font.spread == 6)
     #expect(font.ascender > 0 && font.descender < 0)
     #expect(font.lineHeight >= font.ascender - font.descender)
-    #expect(FontAtlasData.glyphs.count == 95)  // printable ASCII 32...126
+    // Printable ASCII, Latin-1, Greek and plot symbols (scripts/bake_font.py's CODEPOINTS).
+    #expect(FontAtlasData.glyphs.count == 262)
+    #expect(FontAtlasData.glyphs.contains { $0.0 == 0x3B7 } && FontAtlasData.glyphs.contains { $0.0 == 0x2212 })
     #expect(FontAtlasData.fontName == "DejaVu Sans")
   }
 
   @Test func glyphRectanglesHaveSDFPadding() {
     for (cp, x, y, w, h, _, _, adv) in FontAtlasData.glyphs {
       #expect(adv > 0, "U+\(cp)")
-      if cp == 32 {
+      if cp == 32 || cp == 0xA0 {  // the spaces have no ink
         #expect(w == 0 && h == 0)
         continue
       }
@@ -77,9 +79,14 @@ import TrainscapeTestSupport
     #expect(font.layout("x=1.5e-3", size: 10).count == 8)
     // Unknown characters become '?', which has ink and the same advance.
     let q = font.layout("?", size: 30)
-    let u = font.layout("\u{3bb}", size: 30)  // Greek lambda
+    let u = font.layout("\u{4E2D}", size: 30)  // a CJK ideograph: not in the atlas
     #expect(u == q)
-    #expect(font.measure("é€\n", size: 30).width == font.measure("???", size: 30).width)
+    #expect(font.measure("中€\n", size: 30).width == font.measure("???", size: 30).width)
+    // Latin-1, Greek and the symbols plots use are drawn as themselves (gl3d_cone-rossler's
+    // "Rössler", a learning rate η, 1µ, the minus sign).
+    for text in ["ö", "é", "µ", "η", "λ", "Δ", "\u{2212}", "±", "×", "→", "≤", "°"] {
+      #expect(font.layout(text, size: 30) != q, "\(text) is drawn as '?'")
+    }
   }
 
   @Test(arguments: ["Loss 0.0123 (epoch 42)", "val_acc=98.6%", "AVATAR jiggly fTY_", "W", "i"])

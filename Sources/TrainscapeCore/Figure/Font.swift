@@ -92,7 +92,9 @@ public struct FontAtlas: Sendable {
   static func pairKey(_ l: UInt32, _ r: UInt32) -> UInt64 { UInt64(l) << 32 | UInt64(r) }
 
   /// Glyphs for `text`: a character that is one scalar present in the atlas maps to itself,
-  /// anything else (non-ASCII, control characters, newlines, combined graphemes) to '?'.
+  /// anything else (characters the atlas lacks, such as CJK, control characters, newlines,
+  /// combined graphemes) to '?'. The atlas holds ASCII, Latin-1, Greek and plot symbols
+  /// (scripts/bake_font.py).
   private func resolve(_ text: String) -> [(UInt32, Glyph)] {
     let question = UInt32(UInt8(ascii: "?"))
     return text.map { ch -> (UInt32, Glyph) in
