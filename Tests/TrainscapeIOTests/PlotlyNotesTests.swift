@@ -39,6 +39,9 @@ import TrainscapeCore
     // Traces in two scenes.
     let two = try scene(#"{"data":[{"type":"scatter3d","x":[0],"y":[0],"z":[0]},{"type":"scatter3d","x":[1],"y":[1],"z":[1],"scene":"scene2"}]}"#)
     #expect(two.notes == ["several scenes (scene, scene2) are drawn merged into one"])
+    // Axis lines, tick marks and grid styles (gl3d_mirror-ticks) are named, one note per axis.
+    let styled = try scene(#"{"data":[{"type":"scatter3d","x":[0],"y":[0],"z":[0]}],"layout":{"scene":{"zaxis":{"showline":true,"linecolor":"red","ticks":"outside","mirror":"ticks","showgrid":true}}}}"#)
+    #expect(styled.notes == ["scene.zaxis: showline, ticks, mirror, linecolor not applied; the axis is drawn in Trainscape's style (a grid on the walls, no axis line or tick marks)"], "\(styled.notes)")
     // A plain figure has no notes.
     #expect(try scene(#"{"data":[{"type":"surface","z":[[0,1],[1,0]]}],"layout":{"title":"t"}}"#).notes.isEmpty)
   }
@@ -88,6 +91,29 @@ import TrainscapeCore
     // Dates without an axis type, as plotly.js guesses one (gl3d_set-ranges): ms since 1970.
     let dates = try scene(#"{"data":[{"type":"scatter3d","x":["2017-01-01","2017-02-10"],"y":[0,1],"z":[0,1]}]}"#)
     #expect(dates.x.labels == .dates && dates.traces[0].scatter?.x == [1_483_228_800_000, 1_486_684_800_000])
+    // Numeric strings are numbers, as plotly.js's axis type guess counts them
+    // (gl3d_autorange-zero's z of "4", "2", ...): a linear axis, not categories.
+    let numeric = try scene(#"{"data":[{"type":"surface","z":[["4","2"],["6"," 3 "]]}]}"#)
+    #expect(numeric.z.labels == nil && numeric.traces[0].surface?.z == [4, 2, 6, 3], "\(String(describing: numeric.traces[0].surface?.z))")
+    // Mostly numbers with one word: linear, and the word is said, not drawn.
+    let word = try scene(#"{"data":[{"type":"scatter3d","x":[1,"2",3,"n/a"],"y":[0,1,2,3],"z":[0,1,2,3]}]}"#)
+    #expect(word.x.labels == nil && word.notes.contains("x: 1 value(s) on the linear axis are not numbers (e.g. 'n/a'): not drawn"), "\(word.notes)")
+    // Words outnumber numbers two to one: categories.
+    let words = try scene(#"{"data":[{"type":"scatter3d","x":["a","b","c",3],"y":[0,1,2,3],"z":[0,1,2,3]}]}"#)
+    #expect(words.x.labels == .categories(["a", "b", "c", "3"]))
+    // A marker colour bar that is described shows without showscale (gl3d_scatter3d-colorscale).
+    let bar = try scene(#"{"data":[{"type":"scatter3d","x":[0,1],"y":[0,1],"z":[0,1],"marker":{"color":[2,10],"colorscale":"Greens","colorbar":{"title":"WOW"}}}]}"#)
+    #expect(bar.colorBar?.title == "WOW" && bar.colorBar?.range == 2...10, "\(String(describing: bar.colorBar))")
+    let plainMarkers = try scene(#"{"data":[{"type":"scatter3d","x":[0,1],"y":[0,1],"z":[0,1],"marker":{"color":[2,10]}}]}"#)
+    #expect(plainMarkers.colorBar == nil)
+    // A full aspect ratio without a mode is "manual" (gl3d_tetrahedra).
+    let wide = try scene(#"{"data":[{"type":"scatter3d","x":[0,1],"y":[0,1],"z":[0,1]}],"layout":{"scene":{"aspectratio":{"x":5,"y":1,"z":1}}}}"#)
+    #expect(wide.aspect.x == 5 * wide.aspect.y && wide.aspect.y == wide.aspect.z, "\(wide.aspect)")
+    // A legend for two or more scatter3d traces, not for surfaces unless they ask (gl3d_ribbons).
+    let surfaces = try scene(#"{"data":[{"type":"surface","z":[[0,1],[1,0]]},{"type":"surface","z":[[1,2],[2,1]]}]}"#)
+    #expect(!surfaces.showLegend)
+    let asked = try scene(#"{"data":[{"type":"surface","z":[[0,1],[1,0]],"showlegend":true},{"type":"scatter3d","x":[0],"y":[0],"z":[0]}]}"#)
+    #expect(asked.showLegend)
     // On an axis typed date, text that is no date is said, not dropped silently.
     let odd = try scene(#"{"data":[{"type":"scatter3d","x":["2017-01-01","soon",5],"y":[0,1,2],"z":[0,1,2]}],"layout":{"scene":{"xaxis":{"type":"date"}}}}"#)
     #expect(odd.notes.contains("x: 1 value(s) on the date axis are not dates (e.g. 'soon'): not drawn"), "\(odd.notes)")

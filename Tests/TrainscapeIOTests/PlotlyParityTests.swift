@@ -43,6 +43,9 @@ import TrainscapeCore
     // A figure of 1280 x 720 has a pixel per style unit; its line widths too.
     let big = try #require(try scene(#"{"data":[{"type":"scatter3d","x":[0,1],"y":[0,1],"z":[0,1],"line":{"width":3}}],"layout":{"width":1280,"height":720}}"#).traces[0].scatter)
     #expect(abs(big.markerSize - 32 * 0.42) < 1e-9 && big.lineWidth == 3, "\(big.markerSize) \(big.lineWidth)")
+    // With autosize the page sets the size (plotly.js ignores width and height): the default's.
+    let auto = try #require(try scene(#"{"data":[{"type":"scatter3d","x":[0,1],"y":[0,1],"z":[0,1]}],"layout":{"width":1280,"height":720,"autosize":true}}"#).traces[0].scatter)
+    #expect(abs(auto.markerSize - 32 * u) < 1e-9)
   }
 
   /// The line's colour beside the markers', as plotly.js defaults it: a line without a colour
@@ -127,9 +130,8 @@ import TrainscapeCore
   }
 
   /// The gl3d mocks named in issue 18 that were refused for their lengths now import (plotly.js's
-  /// own files, from a local clone; skipped without one).
-  @Test(.enabled(if: PlotlyMocks.available, Comment(rawValue: PlotlyMocks.skipReason)))
-  func tolerantMocksImport() throws {
+  /// own files, Tests/Fixtures/plotly-gl3d).
+  @Test func tolerantMocksImport() throws {
     let dir = try TestPaths.temporaryDirectory("plotly-mocks")
     defer { try? FileManager.default.removeItem(at: dir) }
     let expected: [String: String] = [

@@ -21,14 +21,35 @@ extension PlotlyImporter {
         notes.append("\(key)calendar \(calendars.sorted().map { "'\($0)'" }.joined(separator: ", ")): dates are read in the Gregorian calendar")
       }
       let type = scene?["\(key)axis"]?["type"]?.string
-      guard type != "linear" && type != "log" else { continue }
       var leaves: [JSONValue] = []
       for t in traceNodes { if let v = t[key]?.value { collectLeaves(v, into: &leaves) } }
       let texts = leaves.compactMap { v -> String? in if case .string(let s) = v { return s } else { return nil } }
       guard type == "category" || type == "date" || !texts.isEmpty else { continue }
-      let dates = type == "date" || (type == nil && texts.allSatisfy { AxisLabels.parseDate($0) != nil })
+      // plotly.js's axis type guess (autotype): numbers and numeric strings ("4") count as
+      // numbers; dates when date strings outnumber numbers two to one, categories when other
+      // strings do, else a linear axis (gl3d_autorange-zero's z of "4", "2", ...).
+      let numbers = leaves.count { v in
+        if case .number = v { return true }
+        if case .string(let s) = v { return numericText(s) != nil }
+        return false
+      }
+      let dateTexts = texts.count { AxisLabels.parseDate($0) != nil }
+      let otherTexts = texts.count { numericText($0) == nil }
+      let guessed = type == nil || !["linear", "log", "date", "category"].contains(type!)
+      let dates = type == "date" || (guessed && dateTexts > 2 * numbers)
+      let categories = !dates && (type == "category" || (guessed && otherTexts > 2 * numbers))
       let map: (JSONValue) -> JSONValue
-      if dates {
+      if !dates && !categories {
+        // Numbers: numeric strings are read as numbers, other text is not drawn.
+        let bad = texts.filter { numericText($0) == nil }
+        if let first = bad.first {
+          notes.append("\(key): \(bad.count) value(s) on the \(type ?? "linear") axis are not numbers (e.g. '\(first.escapingControlCharacters)'): not drawn")
+        }
+        map = { v in
+          if case .string(let s) = v { return numericText(s).map { .number($0) } ?? .null }
+          return v
+        }
+      } else if dates {
         labels[k] = .dates
         let bad = texts.filter { AxisLabels.parseDate($0) == nil }
         if let first = bad.first {
@@ -59,6 +80,13 @@ extension PlotlyImporter {
       }
     }
     return (nodes, labels, notes)
+  }
+
+  /// A string plotly.js reads as a number ("4", " 1e3 "), as its `isNumeric` does.
+  static func numericText(_ s: String) -> Double? {
+    let t = s.trimmingCharacters(in: .whitespaces)
+    guard !t.isEmpty, let d = Double(t), d.isFinite else { return nil }
+    return d
   }
 
   static func collectLeaves(_ v: JSONValue, into out: inout [JSONValue]) {

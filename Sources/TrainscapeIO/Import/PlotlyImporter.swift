@@ -71,9 +71,11 @@ public enum PlotlyImporter {
   /// scenes (they are merged into this one).
   static func read(root: JSONNode, traceNodes: [JSONNode], layout: JSONNode?, file: String, severalScenes: Bool) throws -> Scene {
     var r = Reader(file: file)
-    // Marker sizes and line widths are pixels at the figure's own size (plotly.js: 700 x 450).
-    let width = layout?["width"]?.double.flatMap { $0 >= 10 ? $0 : nil } ?? 700
-    let height = layout?["height"]?.double.flatMap { $0 >= 10 ? $0 : nil } ?? 450
+    // Marker sizes and line widths are pixels at the figure's own size (plotly.js: 700 x 450;
+    // with autosize, the page's, unknown here, so the same).
+    let sized = layout?["autosize"]?.bool != true
+    let width = (sized ? layout?["width"]?.double : nil).flatMap { $0 >= 10 ? $0 : nil } ?? 700
+    let height = (sized ? layout?["height"]?.double : nil).flatMap { $0 >= 10 ? $0 : nil } ?? 450
     r.pixelsPerUnit = pixelsPerUnit(width: width, height: height)
     // plotly.py writes its template (whose sequential scale is Plasma) into every figure; a
     // figure without one gets plotly.js's own default, RdBu.
@@ -123,6 +125,8 @@ public enum PlotlyImporter {
     var defaultScale: Colormap = .plasma
     /// Traces skipped, as "data[i] (type)", for the refusal when nothing is left.
     var skipped: [String] = []
+    /// Traces plotly.js would list in a legend (`showlegend`, on by default for scatter3d only).
+    var legendTraces = 0
     /// Pixels of the figure per style unit (`PlotlyImporter.pixelsPerUnit`).
     var pixelsPerUnit = 0.6
     /// Category and date axes (`PlotlyImporter.labelAxes`), by axis.
@@ -184,7 +188,9 @@ public enum PlotlyImporter {
       if !legacyZRange, owner["cmin"] == nil, owner["cmax"] == nil, owner["zmin"] != nil || owner["zmax"] != nil {
         notes.append("\(owner.path): zmin / zmax are not colour bounds here (cmin / cmax are); ignored, as plotly.js does")
       }
-      let show = owner["showscale"]?.bool ?? defaultShow
+      // A marker's or line's colour bar shows by default when it is described (plotly.js's
+      // hasColorbar; gl3d_scatter3d-colorscale's "WOW").
+      let show = owner["showscale"]?.bool ?? (owner.path != trace.path && owner["colorbar"]?.isObject == true ? true : defaultShow)
       let title = owner["colorbar"]?["title"]?.text
       return ColorSpec(
         map: map, range: range, scale: scale, showScale: show, title: title, auto: auto,
@@ -216,7 +222,10 @@ public enum PlotlyImporter {
       let index = t.path.hasPrefix("data[") ? Int(t.path.dropFirst(5).prefix { $0.isNumber }) : nil
       let name = t["name"]?.string.flatMap { $0.isEmpty ? nil : $0 } ?? "trace \(index ?? traces.count)"
       let opacity = t["opacity"]?.double ?? 1
-      if ["surface", "scatter3d", "mesh3d"].contains(type) { noteUndrawn(t, type: type, name: name) }
+      if ["surface", "scatter3d", "mesh3d"].contains(type) {
+        noteUndrawn(t, type: type, name: name)
+        if t["showlegend"]?.bool ?? (type == "scatter3d") { legendTraces += 1 }
+      }
       switch type {
       case "surface":
         guard let zNode = t["z"] else { throw ImportError(file: file, path: t.path + ".z", message: "expected a 2-D array of heights, found nothing") }
@@ -460,7 +469,11 @@ public enum PlotlyImporter {
         notes.append("the figure asks for an orthographic projection; drawn in perspective")
       }
       var aspect = Vec3(1, 1, 1)
-      let mode = sceneNode?["aspectmode"]?.string ?? "auto"
+      // plotly.js: an aspect ratio given in full makes the mode "manual" unless one is named
+      // (gl3d_tetrahedra's 5 : 1 : 1).
+      let ratio = sceneNode?["aspectratio"]
+      let hasRatio = ["x", "y", "z"].allSatisfy { (ratio?[$0]?.double ?? 0) > 0 }
+      let mode = sceneNode?["aspectmode"]?.string ?? (hasRatio ? "manual" : "auto")
       if mode == "manual", let ar = sceneNode?["aspectratio"] {
         aspect = vec(ar, aspect)
       } else if mode == "data" || mode == "auto" {
@@ -478,7 +491,9 @@ public enum PlotlyImporter {
       var allNotes: [String] = []
       if let mn = meta?["notes"]?.elements { allNotes += mn.compactMap(\.string) }
       allNotes += notes
-      let showLegend = layout?["showlegend"]?.bool ?? (traces.count > 1)
+      // plotly.js shows a legend of two or more traces that take part: scatter3d by default,
+      // surface and mesh3d only with showlegend (gl3d_ribbons' 18 surfaces have none).
+      let showLegend = layout?["showlegend"]?.bool ?? (legendTraces > 1)
       var scene = Scene(
         title: title, traces: traces, x: axes[0], y: axes[1], z: axes[2], camera: camera, colorBar: colorBar,
         background: background, aspect: aspect, notes: allNotes, showLegend: showLegend)

@@ -124,6 +124,21 @@ extension PlotlyImporter.Reader {
       if a?["showbackground"]?.bool == true, a?["backgroundcolor"] != nil {
         notes.append("scene.\(key).backgroundcolor (a coloured wall) is not drawn")
       }
+      // Axis lines, tick marks and grid styles (gl3d_mirror-ticks): drawn in Trainscape's own.
+      var styled: [String] = []
+      if a?["showline"]?.bool == true { styled.append("showline") }
+      if let t = a?["ticks"]?.string, t == "outside" || t == "inside" { styled.append("ticks") }
+      if let m = a?["mirror"], m.bool == true || m.string != nil { styled.append("mirror") }
+      if a?["showgrid"]?.bool == false { styled.append("showgrid false") }
+      if a?["zeroline"]?.bool == true { styled.append("zeroline") }
+      if a?["showticklabels"]?.bool == false { styled.append("showticklabels false") }
+      for k in ["linecolor", "linewidth", "tickcolor", "ticklen", "tickwidth", "gridcolor", "gridwidth", "color", "tickfont", "tickangle"]
+      where a?[k] != nil {
+        styled.append(k)
+      }
+      if !styled.isEmpty {
+        notes.append("scene.\(key): \(styled.joined(separator: ", ")) not applied; the axis is drawn in Trainscape's style (a grid on the walls, no axis line or tick marks)")
+      }
     }
     if let bg = scene?["bgcolor"]?.string, CSSColor.parse(bg) != nil, layout?["paper_bgcolor"]?.string != bg {
       notes.append("scene.bgcolor is not drawn; the image takes paper_bgcolor")
