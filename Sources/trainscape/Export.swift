@@ -77,6 +77,20 @@ struct ExportFileOptions: ParsableArguments {
     }
   }
 
+  /// Where an html page gets plotly.js, said on stderr.
+  func pagePlotlyJS() throws -> HTMLExporter.PlotlyJS {
+    if let p = inlinePlotlyjs {
+      log.info("html: plotly.js from \(p), inside the page")
+      return .inline(try InputFiles.read(p))
+    }
+    if plotlyjs == .cdn {
+      log.info("html: plotly.js \(HTMLExporter.plotlyJSVersion) from \(HTMLExporter.plotlyJSURL) (the page needs the network; --plotlyjs inline works offline)")
+      return .cdn
+    }
+    log.info("html: plotly.js \(HTMLExporter.bundledPlotlyJSVersion) inside the page (works offline; --plotlyjs cdn for a small page)")
+    return .bundled
+  }
+
   /// The format asked for: --format, else the output's extension, else Plotly.
   func resolvedFormat(output: OutputOptions) throws -> ExportFormat {
     if let f = format { return f }
@@ -113,18 +127,7 @@ struct ExportFileOptions: ParsableArguments {
       (bytes, notes) = PlotlyExporter.figure(scene, options: plotlyOptions)
     case .html:
       let (json, n) = PlotlyExporter.figure(scene, options: plotlyOptions)
-      let js: HTMLExporter.PlotlyJS
-      if let p = inlinePlotlyjs {
-        js = .inline(try InputFiles.read(p))
-        log.info("html: plotly.js from \(p), inside the page")
-      } else if plotlyjs == .cdn {
-        js = .cdn
-        log.info("html: plotly.js \(HTMLExporter.plotlyJSVersion) from \(HTMLExporter.plotlyJSURL) (the page needs the network; --plotlyjs inline works offline)")
-      } else {
-        js = .bundled
-        log.info("html: plotly.js \(HTMLExporter.bundledPlotlyJSVersion) inside the page (works offline; --plotlyjs cdn for a small page)")
-      }
-      bytes = HTMLExporter.page(figureJSON: json, title: scene.title, plotlyJS: js)
+      bytes = HTMLExporter.page(figureJSON: json, title: scene.title, plotlyJS: try pagePlotlyJS())
       notes = n
     case .object3d:
       (bytes, notes) = Object3DExporter.pointCloud(

@@ -212,13 +212,7 @@ struct ExportDynamics: ParsableCommand {
     var json = PanelPlotlyExporter.figure(
       figure, width: output.size.width, height: output.size.height, precision: file.precision)
     if fmt == .html {
-      let js: HTMLExporter.PlotlyJS
-      if let p = file.inlinePlotlyjs {
-        js = .inline(try InputFiles.read(p))
-      } else {
-        js = file.plotlyjs == .cdn ? .cdn : .bundled
-      }
-      json = HTMLExporter.page(figureJSON: json, title: figure.title, plotlyJS: js)
+      json = HTMLExporter.page(figureJSON: json, title: figure.title, plotlyJS: try file.pagePlotlyJS())
     }
     try AtomicFile.write(json, to: path, overwrite: output.force)
     print(path)

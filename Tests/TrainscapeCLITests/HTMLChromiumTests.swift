@@ -55,10 +55,54 @@ import TrainscapeTestSupport
     init(_ d: String) { description = d }
   }
 
+  /// One exportable kind, with the inputs its test makes in `dir`; `webgl`: a 3D scene (a
+  /// WebGL canvas), else Plotly's 2D subplots (dynamics, SVG).
   struct Page: Sendable, CustomTestStringConvertible {
     var kind: String
-    var extraArgs: [String]
+    var webgl = true
     var testDescription: String { kind }
+
+    /// The command's arguments after the kind: inputs and options.
+    func arguments(in dir: URL) throws -> [String] {
+      let examples = TestPaths.packageRoot.appendingPathComponent("Assets/examples").path
+      switch kind {
+      case "gradient-flow": return [CLI.example]
+      case "trajectory": return [CLI.example, "--grad-key", "grad_norm/total"]
+      case "loss-landscape": return [examples + "/sweep"]
+      case "reward-landscape": return [examples + "/rl_grpo.jsonl"]
+      case "dynamics": return [examples + "/dynamics", "--metrics", "loss,kl", "--group-by", "arm"]
+      case "attention":
+        _ = try Python.run("""
+          import numpy as np
+          rng = np.random.default_rng(1)
+          s = rng.normal(size=(4, 24, 24)).astype(np.float32)
+          np.save('\(dir.path)/attn.npy', np.exp(s) / np.exp(s).sum(-1, keepdims=True))
+          """)
+        return [dir.path + "/attn.npy"]
+      case "embedding":
+        _ = try Python.run("""
+          import numpy as np
+          rng = np.random.default_rng(2)
+          centres = rng.normal(size=(4, 16)) * 4
+          pts = np.concatenate([c + rng.normal(size=(40, 16)) for c in centres])
+          np.save('\(dir.path)/points.npy', np.stack([pts * (1 + 0.2 * t) for t in range(5)]).astype(np.float32))
+          np.savetxt('\(dir.path)/labels.txt', np.repeat(np.arange(4), 40), fmt='%d')
+          """)
+        return [dir.path + "/points.npy", "--labels", dir.path + "/labels.txt"]
+      case "histogram":
+        _ = try Python.run("""
+          import numpy as np
+          from tensorboardX import SummaryWriter
+          rng = np.random.default_rng(3)
+          w = SummaryWriter('\(dir.path)/hist')
+          for step in range(12):
+              w.add_histogram('grads/w', rng.normal(0.1 * step, 1 + 0.1 * step, size=2000), step)
+          w.close()
+          """)
+        return [dir.path + "/hist"]
+      default: throw Failure("no inputs for \(kind)")
+      }
+    }
   }
 
   /// What Chromium made of a page.
@@ -73,9 +117,16 @@ import TrainscapeTestSupport
     var plot: Substring
   }
 
+  /// Every kind `export` writes as a Plotly page.
   static let pages = [
-    Page(kind: "gradient-flow", extraArgs: []),  // a surface
-    Page(kind: "trajectory", extraArgs: ["--grad-key", "grad_norm/total"]),  // scatter3d markers and lines
+    Page(kind: "gradient-flow"),  // a surface
+    Page(kind: "trajectory"),  // scatter3d markers and lines
+    Page(kind: "loss-landscape"),
+    Page(kind: "reward-landscape"),  // a surface and a path
+    Page(kind: "attention"),  // points coloured by weight
+    Page(kind: "embedding"),  // paths by class
+    Page(kind: "histogram"),
+    Page(kind: "dynamics", webgl: false),  // 2D subplots
   ]
 
   /// `chromium` on PATH (Debian: /usr/bin/chromium); a missing browser fails, never skips.
@@ -160,11 +211,16 @@ import TrainscapeTestSupport
       pageErrors: Self.htmlAttribute("data-page-errors", in: dom), plot: dom[start.lowerBound..<end])
   }
 
-  @Test(arguments: pages) func pageDrawsThePlotInHeadlessChromiumWithNoNetwork(_ page: Page) throws {
+  /// Each kind's page, opened in Chromium with no network, draws the plot; its screenshot looks
+  /// like `render`'s PNG of the same figure at the same size (`BaselineComparison`: the drawn
+  /// boxes overlap and the colours are the same in the same shares; camera framing and fonts
+  /// differ between plotly.js and Trainscape).
+  @Test(.tags(.python), arguments: pages) func pageDrawsThePlotInHeadlessChromiumWithNoNetwork(_ page: Page) throws {
     let dir = try CLI.tempDir()
     let html = dir.appendingPathComponent("\(page.kind).html")
+    let args = try page.arguments(in: dir)
     // No plotly.js flag: the default page carries the built-in copy.
-    let export = try CLI.run(["export", page.kind, CLI.example] + page.extraArgs + ["-o", html.path])
+    let export = try CLI.run(["export", page.kind] + args + ["-o", html.path])
     try #require(export.status == 0, "export failed: \(export.stderr)")
     #expect(export.stderr.contains("plotly.js \(HTMLExporter.plotlyJSVersion) inside the page"), "\(export.stderr)")
     let text = try String(contentsOf: html, encoding: .utf8)
@@ -180,7 +236,7 @@ import TrainscapeTestSupport
       !noWebGL,
       "Chromium has no WebGL (renderer: \(renderer)): Plotly shows 'WebGL is not supported' instead of the 3D plot; software WebGL needs --use-angle=swiftshader --enable-unsafe-swiftshader\n\(context)")
     #expect(hasSVG, "no Plotly .main-svg in the plot's div: Plotly did not draw\n\(context)")
-    #expect(hasCanvas, "no WebGL <canvas> in the plot's div\n\(context)")
+    if page.webgl { #expect(hasCanvas, "no WebGL <canvas> in the plot's div\n\(context)") }
     #expect(pageErrors == nil, "page errors: \(pageErrors ?? "")\n\(context)")
     let uncaught = o.consoleLines.filter { $0.contains("Uncaught") }
     #expect(uncaught.isEmpty, "uncaught errors in the console: \(uncaught)")
@@ -205,11 +261,32 @@ import TrainscapeTestSupport
     }
     let nonWhiteFraction = Double(nonWhite) / Double(image.width * image.height)
     let summary = "\(all.count) distinct colours, \(String(format: "%.1f", nonWhiteFraction * 100))% non-white, \(saturatedInScene.count) distinct saturated colours in the scene area; screenshot \(png.path)"
-    #expect(all.count > 1000, "the screenshot looks blank: \(summary)\n\(context)")
+    // A blank page has a few dozen colours (text, grid) and no saturated ones in the scene; a
+    // drawn scene of points alone has several hundred (anti-aliased edges), a surface thousands.
+    #expect(all.count > (page.webgl ? 500 : 100), "the screenshot looks blank: \(summary)\n\(context)")
     #expect(nonWhiteFraction > 0.02, "the screenshot is mostly white: \(summary)\n\(context)")
-    #expect(
-      saturatedInScene.count > 500,
-      "the WebGL scene did not draw (renderer: \(renderer)): \(summary)\n\(context)")
+    if page.webgl {
+      #expect(
+        saturatedInScene.count > 200,
+        "the WebGL scene did not draw (renderer: \(renderer)): \(summary)\n\(context)")
+    }
+
+    // The round trip: plotly.js's drawing of the export looks like render's PNG of the figure.
+    let rendered = dir.appendingPathComponent("\(page.kind).render.png")
+    let r = try CLI.run(["render", page.kind] + args + ["-o", rendered.path, "--size", "\(image.width)x\(image.height)"])
+    try #require(r.status == 0, "render failed: \(r.stderr)")
+    let ours = try PNGCodec.read(path: rendered.path)
+    let c = BaselineComparison(image, ours)
+    let artifacts = TestPaths.artifacts.appendingPathComponent("chromium-round-trip")
+    try FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
+    for (from, name) in [(png, "plotlyjs"), (rendered, "render")] {
+      let to = artifacts.appendingPathComponent("\(page.kind).\(name).png")
+      try? FileManager.default.removeItem(at: to)
+      try FileManager.default.copyItem(at: from, to: to)
+    }
+    #expect(c.boxOverlap >= 0.4, "\(page.kind): plotly.js draws elsewhere than render: \(c); images in \(artifacts.path)")
+    #expect(c.palette <= 0.35, "\(page.kind): plotly.js draws other colours than render: \(c); images in \(artifacts.path)")
+    try "\(page.kind): \(c)\n".write(to: artifacts.appendingPathComponent("\(page.kind).txt"), atomically: true, encoding: .utf8)
   }
 
   /// The control: `--plotlyjs cdn` writes a small page that loads plotly.js from cdn.plot.ly;
