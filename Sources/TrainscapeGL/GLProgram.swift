@@ -201,6 +201,11 @@ enum Uniforms {
     case .circle: return 0
     case .ring: return 1
     case .cross: return 2
+    case .square: return 3
+    case .squareOpen: return 4
+    case .diamond: return 5
+    case .diamondOpen: return 6
+    case .plus: return 7
     }
   }
   /// The font atlas, and the image and its texel size for FXAA.

@@ -25,17 +25,20 @@ import TrainscapeCore
       """#)
     let expected = [
       "p: line.dash 'dot' is drawn solid",
-      "p: error_z (error bars) are not drawn",
+      "p: error bars are drawn without their caps",
       "p: projection.z (the shadow on the z wall) is not drawn",
-      "p: mode 'text' (text labels) is not drawn",
-      "p: marker.symbol 'diamond' is drawn as a circle",
       "s: contours.z without start, end and size: drawn at about 10 nice levels",
-      "scene.annotations (1) are not drawn",
+      "scene.annotations (1): 1 drawn as text at their points; arrows, boxes and offsets are not drawn",
       "scene.xaxis.visible false is not applied; the axis is drawn",
       "scene.yaxis.backgroundcolor (a coloured wall) is not drawn",
     ]
     for e in expected { #expect(s.notes.filter { $0 == e }.count == 1, "\(e) in \(s.notes)") }
     #expect(s.notes.count == expected.count, "\(s.notes)")
+    // The diamond, the error bars (a lines trace without a name) and the texts are drawn.
+    #expect(s.traces[0].scatter?.symbol == .diamond)
+    let bars = try #require(s.traces.compactMap(\.scatter).first { $0.name.isEmpty })
+    #expect(bars.mode == .lines && bars.z.filter(\.isFinite) == [-0.1, 0.1, 0.8, 1.2], "\(bars.z)")
+    #expect(s.pointLabels.map(\.text) == ["a"])
     // Traces in two scenes.
     let two = try scene(#"{"data":[{"type":"scatter3d","x":[0],"y":[0],"z":[0]},{"type":"scatter3d","x":[1],"y":[1],"z":[1],"scene":"scene2"}]}"#)
     #expect(two.notes == ["several scenes (scene, scene2) are drawn merged into one"])

@@ -86,6 +86,11 @@ func rainbowTrajectoryScene() throws -> (Scene, EmbeddingRecipe.Layout) {
       let centre = image.rgb(cx, cy)
       let nearEdge = image.rgb(cx + radius - 3, cy)  // on the horizontal, close to the rim
       let diagonal = image.rgb(cx + radius / 3, cy + radius / 3)
+      // Five eighths of the radius out on the horizontal: inside every filled shape and on every
+      // outline of the new symbols (the 1-pixel anti-aliased rims are avoided).
+      let mid = image.rgb(cx + radius * 5 / 8, cy)
+      // Five eighths of the radius along both axes: inside a square, outside a diamond.
+      let corner = image.rgb(cx + radius * 5 / 8, cy + radius * 5 / 8)
       switch symbol {
       case .circle:
         #expect(isRed(centre) && isRed(nearEdge) && isRed(diagonal), "disc: \(centre) \(nearEdge) \(diagonal)")
@@ -93,6 +98,16 @@ func rainbowTrajectoryScene() throws -> (Scene, EmbeddingRecipe.Layout) {
         #expect(!isRed(centre) && isRed(nearEdge), "ring: centre \(centre), rim \(nearEdge)")
       case .cross:
         #expect(isRed(centre) && isRed(diagonal) && !isRed(nearEdge), "cross: centre \(centre), diagonal \(diagonal), side \(nearEdge)")
+      case .square:
+        #expect(isRed(centre) && isRed(mid) && isRed(corner), "square: \(centre) \(mid) \(corner)")
+      case .squareOpen:
+        #expect(!isRed(centre) && isRed(mid) && isRed(corner), "open square: \(centre) \(mid) \(corner)")
+      case .diamond:
+        #expect(isRed(centre) && isRed(mid) && !isRed(corner), "diamond: \(centre) \(mid) \(corner)")
+      case .diamondOpen:
+        #expect(!isRed(centre) && isRed(mid) && !isRed(corner), "open diamond: \(centre) \(mid) \(corner)")
+      case .plus:
+        #expect(isRed(centre) && isRed(mid) && !isRed(diagonal), "plus: centre \(centre), side \(mid), diagonal \(diagonal)")
       }
     }
   }

@@ -191,6 +191,14 @@ public struct ScatterTrace: Sendable, Equatable {
     case ring = "circle-open"
     /// A diagonal cross (x).
     case cross = "x"
+    /// A filled square and its outline.
+    case square
+    case squareOpen = "square-open"
+    /// A filled diamond (a square on its corner) and its outline.
+    case diamond
+    case diamondOpen = "diamond-open"
+    /// An upright cross (+), plotly's "cross".
+    case plus = "cross"
   }
   public var name: String
   public var x: [Double]

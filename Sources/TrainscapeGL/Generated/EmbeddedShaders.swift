@@ -213,7 +213,8 @@ in vec4 v_color;
 in float v_size;
 out vec4 frag_color;
 
-uniform int u_symbol;  // 0 disc, 1 ring (open circle), 2 cross (x)
+uniform int u_symbol;  // 0 disc, 1 ring (open circle), 2 cross (x), 3 square, 4 open square,
+                       // 5 diamond, 6 open diamond, 7 plus (upright cross)
 
 void main() {
   // Distance from the sprite centre in pixels.
@@ -230,6 +231,25 @@ void main() {
     // Two diagonal bars, each about a seventh of the diameter thick, inside 0.8 of the sprite.
     float half_width = max(0.9, v_size * 0.075);
     float d = min(abs(p.x - p.y), abs(p.x + p.y)) * 0.70710678;
+    float extent = radius * 0.8 - max(abs(p.x), abs(p.y));
+    alpha = clamp(half_width - d + 0.5, 0.0, 1.0) * clamp(extent + 0.5, 0.0, 1.0);
+  } else if (u_symbol == 3 || u_symbol == 4) {
+    // A square of about 0.8 of the sprite (the disc's area), filled or as an outline.
+    float half_side = radius * 0.8;
+    float m = max(abs(p.x), abs(p.y));
+    alpha = clamp(half_side - m + 0.5, 0.0, 1.0);
+    if (u_symbol == 4) alpha *= clamp(m - (half_side - max(1.5, v_size * 0.15)) + 0.5, 0.0, 1.0);
+  } else if (u_symbol == 5 || u_symbol == 6) {
+    // A diamond reaching the sprite's edge at its corners, filled or as an outline; distances
+    // across its edges are (|x| + |y| - radius) / sqrt(2).
+    float m = (abs(p.x) + abs(p.y)) * 0.70710678;
+    float reach = radius * 0.70710678;
+    alpha = clamp(reach - m + 0.5, 0.0, 1.0);
+    if (u_symbol == 6) alpha *= clamp(m - (reach - max(1.5, v_size * 0.15)) + 0.5, 0.0, 1.0);
+  } else if (u_symbol == 7) {
+    // An upright cross: two bars along the axes, each about a seventh of the diameter thick.
+    float half_width = max(0.9, v_size * 0.075);
+    float d = min(abs(p.x), abs(p.y));
     float extent = radius * 0.8 - max(abs(p.x), abs(p.y));
     alpha = clamp(half_width - d + 0.5, 0.0, 1.0) * clamp(extent + 0.5, 0.0, 1.0);
   } else {

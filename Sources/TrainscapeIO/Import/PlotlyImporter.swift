@@ -125,6 +125,8 @@ public enum PlotlyImporter {
     var defaultScale: Colormap = .plasma
     /// Traces skipped, as "data[i] (type)", for the refusal when nothing is left.
     var skipped: [String] = []
+    /// Text drawn at points: scatter3d `mode: "text"` and `scene.annotations`.
+    var pointLabels: [PointLabel] = []
     /// Traces plotly.js would list in a legend (`showlegend`, on by default for scatter3d only).
     var legendTraces = 0
     /// Pixels of the figure per style unit (`PlotlyImporter.pixelsPerUnit`).
@@ -133,9 +135,12 @@ public enum PlotlyImporter {
     var axisLabels: [AxisLabels?] = [nil, nil, nil]
 
     /// An axis range end: a number, or on a date axis a date string.
-    func rangeValue(_ n: JSONNode, _ labels: AxisLabels?) -> Double? {
+    /// `category`: a name on a category axis is its place (annotations give points so).
+    func rangeValue(_ n: JSONNode, _ labels: AxisLabels?, category: Bool = false) -> Double? {
       if let d = n.double { return d }
       if labels == .dates, let s = n.string { return AxisLabels.parseDate(s) }
+      if category, case .categories(let names)? = labels, let s = n.string, let i = names.firstIndex(of: s) { return Double(i) }
+      if labels == nil, let d = n.numeric { return d }
       return nil
     }
     /// Surfaces' contour lines, drawn once the scene's axes are known.
@@ -498,6 +503,7 @@ public enum PlotlyImporter {
         title: title, traces: traces, x: axes[0], y: axes[1], z: axes[2], camera: camera, colorBar: colorBar,
         background: background, aspect: aspect, notes: allNotes, showLegend: showLegend)
       for (i, r) in contourRequests { scene = scene.withContours(r, onlyTrace: i) }
+      scene.pointLabels = pointLabels
       return scene
     }
   }

@@ -73,13 +73,8 @@ extension PlotlyImporter.Reader {
     case "scatter3d":
       if let dash = t["line"]?["dash"]?.string, dash != "solid" { note("line.dash '\(dash)' is drawn solid") }
       for axis in ["x", "y", "z"] {
-        let e = t["error_\(axis)"]
-        if let e, e["visible"]?.bool != false, e["array"] != nil || e["value"] != nil || e["type"] != nil {
-          note("error_\(axis) (error bars) are not drawn")
-        }
         if shown(t["projection"]?[axis]) { note("projection.\(axis) (the shadow on the \(axis) wall) is not drawn") }
       }
-      if let mode = t["mode"]?.string, mode.split(separator: "+").contains("text") { note("mode 'text' (text labels) is not drawn") }
       if let sa = t["surfaceaxis"]?.double, sa >= 0 { note("surfaceaxis (a filled surface) is not drawn") }
       if let w = t["marker"]?["line"]?["width"]?.double, w > 0 { note("marker.line (marker outlines) is not drawn") }
       if t["marker"]?["opacity"] != nil { note("marker.opacity is not applied; markers take the trace opacity") }
@@ -109,7 +104,21 @@ extension PlotlyImporter.Reader {
   /// Layout attributes that change the picture and are not drawn.
   mutating func noteLayout(_ layout: JSONNode?, traceNodes: [JSONNode]) {
     let scene = layout?["scene"]
-    if let a = scene?["annotations"]?.elements, !a.isEmpty { notes.append("scene.annotations (\(a.count)) are not drawn") }
+    if let a = scene?["annotations"]?.elements, !a.isEmpty {
+      // Drawn as text at their points (gl3d_annotations, gl3d_triangle); arrows, boxes and
+      // offsets are not.
+      var drawn = 0
+      for n in a {
+        guard let text = n["text"]?.text, !text.isEmpty, let x = n["x"], let y = n["y"], let z = n["z"],
+          let px = rangeValue(x, axisLabels[0], category: true), let py = rangeValue(y, axisLabels[1], category: true),
+          let pz = rangeValue(z, axisLabels[2], category: true)
+        else { continue }
+        let color = (n["font"]?["color"]?.string).flatMap(CSSColor.parse) ?? PlotlyImporter.Reader.missingColor
+        pointLabels.append(PointLabel(text: PlotlyText.plain(text), x: px, y: py, z: pz, color: color))
+        drawn += 1
+      }
+      notes.append("scene.annotations (\(a.count)): \(drawn) drawn as text at their points; arrows, boxes and offsets are not drawn")
+    }
     // Trainscape's own exports carry their notes as annotations (and in meta, which is read).
     if let a = layout?["annotations"]?.elements, !a.isEmpty, layout?["meta"]?["trainscape"] == nil {
       notes.append("layout.annotations (\(a.count)) are not drawn")

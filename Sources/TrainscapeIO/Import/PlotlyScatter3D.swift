@@ -41,6 +41,11 @@ extension PlotlyImporter.Reader {
       case "circle": break
       case "circle-open": symbol = .ring
       case "x", "x-thin", "x-open": symbol = .cross
+      case "square": symbol = .square
+      case "square-open": symbol = .squareOpen
+      case "diamond": symbol = .diamond
+      case "diamond-open": symbol = .diamondOpen
+      case "cross", "cross-thin", "cross-open": symbol = .plus
       default: notes.append("\(name): marker.symbol '\(sym)' is drawn as a circle")
       }
     } else if marker?["symbol"] != nil {
@@ -53,12 +58,72 @@ extension PlotlyImporter.Reader {
       if text.count > n { text = Array(text.prefix(n)) }
       if text.count != n { text = [] }
     }
+    // mode text: each point's text is drawn at it (gl3d_text-weirdness); a trace of text only
+    // keeps its points, fully transparent, for the axes.
+    let textOnly = parts.contains("text") && !parts.contains("lines") && !parts.contains("markers")
+    if parts.contains("text") {
+      let font = t["textfont"]?["color"]
+      let color = (font?.string).flatMap(CSSColor.parse) ?? (font?.elements?.first?.string).flatMap(CSSColor.parse) ?? Self.missingColor
+      for i in text.indices where !text[i].isEmpty && x[i].isFinite && y[i].isFinite && z[i].isFinite {
+        pointLabels.append(PointLabel(text: PlotlyText.plain(text[i]), x: x[i], y: y[i], z: z[i], color: color))
+      }
+    }
     var trace = ScatterTrace(
       name: name, x: x, y: y, z: z, colors: colors, mode: mode, markerSize: markerSize,
-      lineWidth: lineWidth, opacity: opacity, text: text, symbol: symbol)
+      lineWidth: lineWidth, opacity: textOnly ? 0 : opacity, text: text, symbol: symbol)
     trace.markerSizes = markerSizes
     trace.lineColors = lineColors
     traces.append(.scatter(trace))
+    let barColor: RGBColor
+    switch lineColors ?? colors {
+    case .solid(let c): barColor = c
+    default: barColor = Self.missingColor
+    }
+    try errorBars(t, x: x, y: y, z: z, name: name, color: barColor)
+  }
+
+  /// `error_x`, `error_y`, `error_z` as plotly.js computes them (`type` data, percent, constant
+  /// or sqrt; `symmetric`, `array`/`arrayminus`, `value`/`valueminus`), drawn as a segment
+  /// through each point along the axis in `color` (or the bars' own) and `thickness`, as a
+  /// lines trace without a name (so not in the legend). The caps are not drawn (noted).
+  mutating func errorBars(_ t: JSONNode, x: [Double], y: [Double], z: [Double], name: String, color: RGBColor) throws {
+    var capped = false
+    for (axis, key) in ["error_x", "error_y", "error_z"].enumerated() {
+      guard let e = t[key], e.isObject, e["visible"]?.bool ?? true else { continue }
+      let type = e["type"]?.string ?? (e["array"] != nil ? "data" : "percent")
+      let symmetric = e["symmetric"]?.bool ?? (e["arrayminus"] == nil && e["valueminus"] == nil)
+      let value = e["value"]?.numeric ?? 10, valueMinus = e["valueminus"]?.numeric ?? value
+      let plusArray = try e["array"].map { try $0.numericArray().values } ?? []
+      let minusArray = try e["arrayminus"].map { try $0.numericArray().values } ?? []
+      let coords = axis == 0 ? x : axis == 1 ? y : z
+      func spread(_ i: Int, minus: Bool) -> Double {
+        let v = coords[i]
+        switch type {
+        case "data":
+          let a = minus && !symmetric ? minusArray : plusArray
+          return i < a.count ? a[i] : .nan
+        case "constant": return minus && !symmetric ? valueMinus : value
+        case "sqrt": return abs(v).squareRoot()
+        default: return abs(v) * (minus && !symmetric ? valueMinus : value) / 100
+        }
+      }
+      var bx: [Double] = [], by: [Double] = [], bz: [Double] = []
+      for i in coords.indices where x[i].isFinite && y[i].isFinite && z[i].isFinite {
+        let lo = coords[i] - spread(i, minus: true), hi = coords[i] + spread(i, minus: false)
+        guard lo.isFinite, hi.isFinite, hi > lo else { continue }
+        for v in [lo, hi] {
+          bx.append(axis == 0 ? v : x[i]); by.append(axis == 1 ? v : y[i]); bz.append(axis == 2 ? v : z[i])
+        }
+        bx.append(.nan); by.append(.nan); bz.append(.nan)
+      }
+      guard !bx.isEmpty else { continue }
+      let own = (e["color"]?.string).flatMap(CSSColor.parse)
+      let width = PlotlyImporter.tidy((e["thickness"]?.numeric ?? 2) / pixelsPerUnit)
+      traces.append(.scatter(ScatterTrace(
+        name: "", x: bx, y: by, z: bz, colors: .solid(own ?? color), mode: .lines, markerSize: 0, lineWidth: width)))
+      if (e["width"]?.numeric ?? 1) > 0 { capped = true }
+    }
+    if capped { notes.append("\(name): error bars are drawn without their caps") }
   }
 
   /// Marker diameters in style units from `marker.size` (a number or an array), as plotly.js
