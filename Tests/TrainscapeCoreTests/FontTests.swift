@@ -87,6 +87,8 @@ import TrainscapeTestSupport
     for text in ["ö", "é", "µ", "η", "λ", "Δ", "\u{2212}", "±", "×", "→", "≤", "°"] {
       #expect(font.layout(text, size: 30) != q, "\(text) is drawn as '?'")
     }
+    // A decomposed "o" + combining diaeresis is drawn as the composed "ö".
+    #expect(font.layout("o\u{308}", size: 30) == font.layout("\u{F6}", size: 30))
   }
 
   @Test(arguments: ["Loss 0.0123 (epoch 42)", "val_acc=98.6%", "AVATAR jiggly fTY_", "W", "i"])

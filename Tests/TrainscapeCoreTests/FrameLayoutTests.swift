@@ -136,3 +136,34 @@ func sampleScene(eye: Vec3 = Vec3(1.5, -1.5, 1.2), log: Bool = false) -> Scene {
 }
 
 import Foundation
+
+/// Plotly's axis visibility as the layout draws it: a hidden axis has no edge, ticks, labels,
+/// title, grid lines or wall; hidden grids and tick labels leave the rest; a wall takes its colour.
+@Suite(.tiered) struct AxisVisibilityLayoutTests {
+  func scene(_ edit: (inout Scene) -> Void) -> Scene {
+    var s = Scene(
+      title: "", traces: [.scatter(ScatterTrace(name: "p", x: [0, 1], y: [0, 1], z: [0, 1], colors: .solid(RGBColor(r: 0, g: 0, b: 1))))],
+      x: AxisSpec(title: "x title", range: 0...1), y: AxisSpec(title: "y title", range: 0...1), z: AxisSpec(title: "z title", range: 0...1))
+    edit(&s)
+    return s
+  }
+
+  @Test func hiddenAxesGridsAndLabels() {
+    let plain = FigureLayoutBuilder.layout(scene { _ in }, width: 640, height: 480)
+    let hidden = FigureLayoutBuilder.layout(scene { s in s.x.visible = false; s.y.visible = false; s.z.visible = false }, width: 640, height: 480)
+    #expect(plain.panes.count == 3 && !plain.sceneLines.isEmpty)
+    #expect(hidden.panes.isEmpty && hidden.sceneLines.isEmpty, "\(hidden.panes.count) panes, \(hidden.sceneLines.count) lines")
+    #expect(!hidden.labels.contains { $0.role == .tickLabel || $0.role == .axisTitle })
+    #expect(plain.labels.contains { $0.text == "x title" })
+
+    let noGrid = FigureLayoutBuilder.layout(scene { s in s.x.showGrid = false; s.y.showGrid = false; s.z.showGrid = false }, width: 640, height: 480)
+    #expect(noGrid.panes.count == 3)
+    #expect(noGrid.sceneLines.count < plain.sceneLines.count)
+    let noLabels = FigureLayoutBuilder.layout(scene { s in s.z.showTickLabels = false }, width: 640, height: 480)
+    #expect(noLabels.labels.filter { $0.role == .tickLabel }.count < plain.labels.filter { $0.role == .tickLabel }.count)
+    #expect(noLabels.labels.contains { $0.text == "z title" })
+
+    let wall = FigureLayoutBuilder.layout(scene { s in s.z.wallColor = RGBColor(r: 1, g: 0, b: 0) }, width: 640, height: 480)
+    #expect(wall.panes.filter { $0.color == RGBA(RGBColor(r: 1, g: 0, b: 0)) }.count == 1)
+  }
+}

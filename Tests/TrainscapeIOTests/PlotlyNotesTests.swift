@@ -29,8 +29,6 @@ import TrainscapeCore
       "p: projection.z (the shadow on the z wall) is not drawn",
       "s: contours.z without start, end and size: drawn at about 10 nice levels",
       "scene.annotations (1): 1 drawn as text at their points; arrows, boxes and offsets are not drawn",
-      "scene.xaxis.visible false is not applied; the axis is drawn",
-      "scene.yaxis.backgroundcolor (a coloured wall) is not drawn",
     ]
     for e in expected { #expect(s.notes.filter { $0 == e }.count == 1, "\(e) in \(s.notes)") }
     #expect(s.notes.count == expected.count, "\(s.notes)")
@@ -39,6 +37,8 @@ import TrainscapeCore
     let bars = try #require(s.traces.compactMap(\.scatter).first { $0.name.isEmpty })
     #expect(bars.mode == .lines && bars.z.filter(\.isFinite) == [-0.1, 0.1, 0.8, 1.2], "\(bars.z)")
     #expect(s.pointLabels.map(\.text) == ["a"])
+    // The hidden x axis and the y axis' wall colour are drawn as asked.
+    #expect(!s.x.visible && s.y.visible && s.y.wallColor == RGBColor(hex: "#eeeeee"))
     // Traces in two scenes.
     let two = try scene(#"{"data":[{"type":"scatter3d","x":[0],"y":[0],"z":[0]},{"type":"scatter3d","x":[1],"y":[1],"z":[1],"scene":"scene2"}]}"#)
     #expect(two.notes == ["several scenes (scene, scene2) are drawn merged into one"])
@@ -78,6 +78,13 @@ import TrainscapeCore
       let auto = try #require(try scene(#"{"data":[{"type":"surface","z":\#(z),"autocolorscale":true,"colorscale":"Viridis"}]}"#).traces[0].surface)
       #expect(auto.colormap == Colormap.plotlyJS(name), "\(z): \(auto.colormap.name)")
     }
+    // scene.bgcolor fills the scene, most of the image: it wins, and another paper is noted.
+    let dark = try scene(##"{"data":[{"type":"surface","z":[[0,1],[1,0]]}],"layout":{"paper_bgcolor":"#ffffff","scene":{"bgcolor":"#333333"}}}"##)
+    #expect(dark.background.hex == "#333333" && dark.notes == ["paper_bgcolor (the margins around the scene) is drawn in scene.bgcolor"], "\(dark.notes)")
+    // A translucent wall colour is blended over the background (gl3d_surface-lighting).
+    let wall = try scene(#"{"data":[{"type":"surface","z":[[0,1],[1,0]]}],"layout":{"scene":{"xaxis":{"showbackground":true,"backgroundcolor":"rgba(255, 0, 0, 0.2)"}}}}"#)
+    #expect(wall.x.wallColor?.hex == "#ffcccc", "\(String(describing: wall.x.wallColor))")
+    #expect(CSSColor.alpha("rgba(1,2,3,0.35)") == 0.35 && CSSColor.alpha("#ff000080") == 128.0 / 255 && CSSColor.alpha("red") == 1)
     // paper_bgcolor is the background.
     #expect(try scene(##"{"data":[{"type":"surface","z":[[0,1],[1,0]]}],"layout":{"paper_bgcolor":"#151516"}}"##).background.hex == "#151516")
     // HTML in titles.

@@ -246,7 +246,8 @@ public enum FigureLayoutBuilder {
         let faceCoord = sign * halves[axis]
         let eyeC = component(eyeRel, axis)
         let isBack = sign * (eyeC - faceCoord) < 0
-        guard isBack else { continue }
+        // The wall across an axis that is not drawn is not drawn either (Plotly's visible false).
+        guard isBack, axes[axis].visible else { continue }
         let b = (axis + 1) % 3, c = (axis + 2) % 3
         let hb = halves[b], hc = halves[c]
         panes.append(
@@ -254,14 +255,14 @@ public enum FigureLayoutBuilder {
             corners: [
               point(axis, faceCoord, b, -hb, c, -hc), point(axis, faceCoord, b, hb, c, -hc),
               point(axis, faceCoord, b, hb, c, hc), point(axis, faceCoord, b, -hb, c, hc),
-            ], color: style.paneColor))
-        for (pos, _) in ticks[b] {
+            ], color: axes[axis].wallColor.map { RGBA($0) } ?? style.paneColor))
+        for (pos, _) in ticks[b] where axes[b].visible && axes[b].showGrid {
           lines.append(
             SceneLine(
               a: point(axis, faceCoord, b, pos, c, -hc), b: point(axis, faceCoord, b, pos, c, hc),
               color: style.gridColor, width: gridW))
         }
-        for (pos, _) in ticks[c] {
+        for (pos, _) in ticks[c] where axes[c].visible && axes[c].showGrid {
           lines.append(
             SceneLine(
               a: point(axis, faceCoord, b, -hb, c, pos), b: point(axis, faceCoord, b, hb, c, pos),
@@ -310,7 +311,7 @@ public enum FigureLayoutBuilder {
         outward: Vec3(sgn(zEdge.0), sgn(zEdge.1), 0).normalized),
     ]
     let tickLen3D = 0.025
-    for e in edges {
+    for e in edges where axes[e.axis].visible {
       let half = halves[e.axis]
       lines.append(
         SceneLine(
@@ -331,7 +332,7 @@ public enum FigureLayoutBuilder {
           SceneLine(
             a: p, b: p + e.outward * tickLen3D, color: style.edgeColor, width: edgeW,
             depthTested: true))
-        guard let tip = project(p + e.outward * tickLen3D) else { continue }
+        guard axes[e.axis].showTickLabels, let tip = project(p + e.outward * tickLen3D) else { continue }
         let ext = textExtent(tick.label, size: tickSize)
         let along = abs(d.x) * ext.w / 2 + abs(d.y) * ext.h / 2
         maxExtent = Swift.max(maxExtent, along * 2)

@@ -93,11 +93,12 @@ public struct FontAtlas: Sendable {
 
   /// Glyphs for `text`: a character that is one scalar present in the atlas maps to itself,
   /// anything else (characters the atlas lacks, such as CJK, control characters, newlines,
-  /// combined graphemes) to '?'. The atlas holds ASCII, Latin-1, Greek and plot symbols
+  /// graphemes that do not compose to one character) to '?'. The atlas holds ASCII, Latin-1, Greek and plot symbols
   /// (scripts/bake_font.py).
   private func resolve(_ text: String) -> [(UInt32, Glyph)] {
     let question = UInt32(UInt8(ascii: "?"))
-    return text.map { ch -> (UInt32, Glyph) in
+    // Composed first (NFC): "o" + combining diaeresis is drawn as "ö" (gl3d_cone-rossler).
+    return text.precomposedStringWithCanonicalMapping.map { ch -> (UInt32, Glyph) in
       let scalars = ch.unicodeScalars
       if scalars.count == 1, let s = scalars.first, let g = glyphs[s.value] { return (s.value, g) }
       return (question, fallback)

@@ -11,6 +11,15 @@ public struct AxisSpec: Sendable, Equatable {
   /// Categories or dates behind the numbers (an imported Plotly figure's category and date
   /// axes); nil: plain numbers.
   public var labels: AxisLabels? = nil
+  /// Drawn at all: its edge, tick marks and labels, title, grid lines and wall (Plotly's
+  /// `visible: false` hides them; the data stays).
+  public var visible = true
+  /// Grid lines across the walls at this axis' ticks.
+  public var showGrid = true
+  /// Tick labels along its edge.
+  public var showTickLabels = true
+  /// The colour of the wall across this axis (the pane facing along it); nil: the style's.
+  public var wallColor: RGBColor? = nil
 
   public init(title: String, scale: AxisScale = .linear, range: ClosedRange<Double>, integer: Bool = false) {
     self.title = title

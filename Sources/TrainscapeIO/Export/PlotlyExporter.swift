@@ -419,6 +419,13 @@ public enum PlotlyExporter {
         w.number(hi)
         w.byte(UInt8(ascii: "]"))
         if axis.integer { w.raw(",\"tickformat\":\"d\"") }
+        if !axis.visible { w.raw(",\"visible\":false") }
+        if !axis.showGrid { w.raw(",\"showgrid\":false") }
+        if !axis.showTickLabels { w.raw(",\"showticklabels\":false") }
+        if let wall = axis.wallColor {
+          w.raw(",\"showbackground\":true,\"backgroundcolor\":")
+          w.string(wall.hex)
+        }
         if case .categories = axis.labels, axis.scale == .linear {
           // Category i sits at i: the names as tick texts there.
           let ticks = axis.ticks(target: 8)

@@ -129,6 +129,23 @@ extension JSONNode {
 
 /// CSS colours as Plotly accepts them.
 enum CSSColor {
+  /// The opacity of a colour: rgba()/hsla()'s fourth component, #rgba or #rrggbbaa; else 1.
+  static func alpha(_ text: String) -> Double {
+    let s = text.trimmingCharacters(in: .whitespaces).lowercased()
+    if s.hasPrefix("#") {
+      let h = s.dropFirst()
+      if h.count == 4, let v = Int(String(repeating: h.last!, count: 2), radix: 16) { return Double(v) / 255 }
+      if h.count == 8, let v = Int(h.suffix(2), radix: 16) { return Double(v) / 255 }
+      return 1
+    }
+    guard s.hasPrefix("rgb") || s.hasPrefix("hsl"), let open = s.firstIndex(of: "("), let close = s.lastIndex(of: ")") else { return 1 }
+    let parts = s[s.index(after: open)..<close].split(whereSeparator: { $0 == "," || $0 == " " || $0 == "/" }).map(String.init)
+    guard parts.count >= 4 else { return 1 }
+    let p = parts[3]
+    let a = p.hasSuffix("%") ? Double(p.dropLast()).map { $0 / 100 } : Double(p)
+    return Swift.min(Swift.max(a ?? 1, 0), 1)
+  }
+
   static func parse(_ text: String) -> RGBColor? {
     let s = text.trimmingCharacters(in: .whitespaces).lowercased()
     if s.hasPrefix("#") {

@@ -457,6 +457,14 @@ public enum PlotlyImporter {
         }
         var axis = AxisSpec(title: title, scale: scale, range: range, integer: integer && axisLabels[k] == nil)
         axis.labels = axisLabels[k]
+        // What of the axis is drawn (gl3d_axes-visible-false, gl3d_cube, gl3d_marker_symbols) and
+        // its wall's colour (gl3d_surface-lighting, gl3d_cone-rossler).
+        axis.visible = a?["visible"]?.bool ?? true
+        axis.showGrid = a?["showgrid"]?.bool ?? true
+        axis.showTickLabels = a?["showticklabels"]?.bool ?? true
+        if a?["showbackground"]?.bool == true, let bg = a?["backgroundcolor"]?.string {
+          axis.wallColor = CSSColor.parse(bg)
+        }
         axes.append(axis)
       }
       clip(to: clipRanges)
@@ -492,7 +500,20 @@ public enum PlotlyImporter {
       if !(aspect.x > 0 && aspect.y > 0 && aspect.z > 0) { aspect = Vec3(1, 1, 1) }
       let title = layout?["title"]?.text ?? ""
       var background = RGBColor.white
-      if let bg = layout?["paper_bgcolor"]?.string, let c = CSSColor.parse(bg) { background = c }
+      // The scene's background fills its domain, most of the image, so it wins over the paper's
+      // (gl3d_opacity-surface); a paper of another colour is noted.
+      if let bg = sceneNode?["bgcolor"]?.string, let c = CSSColor.parse(bg) {
+        background = c
+      } else if let bg = layout?["paper_bgcolor"]?.string, let c = CSSColor.parse(bg) {
+        background = c
+      }
+      // A translucent wall colour (rgba) over the background.
+      for k in 0..<3 {
+        guard let wall = axes[k].wallColor, let text = sceneNode?[["xaxis", "yaxis", "zaxis"][k]]?["backgroundcolor"]?.string else { continue }
+        let a = CSSColor.alpha(text)
+        axes[k].wallColor = RGBColor(
+          r: wall.r * a + background.r * (1 - a), g: wall.g * a + background.g * (1 - a), b: wall.b * a + background.b * (1 - a))
+      }
       var allNotes: [String] = []
       if let mn = meta?["notes"]?.elements { allNotes += mn.compactMap(\.string) }
       allNotes += notes

@@ -129,18 +129,17 @@ extension PlotlyImporter.Reader {
     }
     for key in ["xaxis", "yaxis", "zaxis"] {
       let a = scene?[key]
-      if a?["visible"]?.bool == false { notes.append("scene.\(key).visible false is not applied; the axis is drawn") }
-      if a?["showbackground"]?.bool == true, a?["backgroundcolor"] != nil {
-        notes.append("scene.\(key).backgroundcolor (a coloured wall) is not drawn")
+      if a?["showbackground"]?.bool == true, let bg = a?["backgroundcolor"]?.string, CSSColor.parse(bg) == nil {
+        notes.append("scene.\(key).backgroundcolor '\(bg.escapingControlCharacters)' is not a colour; the wall is drawn in Trainscape's")
       }
       // Axis lines, tick marks and grid styles (gl3d_mirror-ticks): drawn in Trainscape's own.
       var styled: [String] = []
       if a?["showline"]?.bool == true { styled.append("showline") }
       if let t = a?["ticks"]?.string, t == "outside" || t == "inside" { styled.append("ticks") }
       if let m = a?["mirror"], m.bool == true || m.string != nil { styled.append("mirror") }
-      if a?["showgrid"]?.bool == false { styled.append("showgrid false") }
+
       if a?["zeroline"]?.bool == true { styled.append("zeroline") }
-      if a?["showticklabels"]?.bool == false { styled.append("showticklabels false") }
+
       for k in ["linecolor", "linewidth", "tickcolor", "ticklen", "tickwidth", "gridcolor", "gridwidth", "color", "tickfont", "tickangle"]
       where a?[k] != nil {
         styled.append(k)
@@ -149,8 +148,8 @@ extension PlotlyImporter.Reader {
         notes.append("scene.\(key): \(styled.joined(separator: ", ")) not applied; the axis is drawn in Trainscape's style (a grid on the walls, no axis line or tick marks)")
       }
     }
-    if let bg = scene?["bgcolor"]?.string, CSSColor.parse(bg) != nil, layout?["paper_bgcolor"]?.string != bg {
-      notes.append("scene.bgcolor is not drawn; the image takes paper_bgcolor")
+    if let bg = scene?["bgcolor"]?.string, CSSColor.parse(bg) != nil, let paper = layout?["paper_bgcolor"]?.string, paper != bg {
+      notes.append("paper_bgcolor (the margins around the scene) is drawn in scene.bgcolor")
     }
   }
 
