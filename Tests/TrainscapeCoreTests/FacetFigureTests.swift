@@ -79,3 +79,30 @@ import TrainscapeTestSupport
     #expect(big[2, 2] == (0, 0, 0, 255) && big[3, 1] == (0, 0, 0, 255))
   }
 }
+
+/// A figure's panels at their domains (a Plotly figure's scenes, gl3d_multi-scene): fractions
+/// of the area under the title, y up; without a domain on every panel, the grid.
+@Suite(.tiered) struct PanelDomainLayoutTests {
+  func panel(_ domain: PanelDomain?) -> Scene {
+    var s = Scene(
+      title: "", traces: [.scatter(ScatterTrace(name: "p", x: [0, 1], y: [0, 1], z: [0, 1], colors: .solid(RGBColor(r: 0, g: 0, b: 1))))],
+      x: AxisSpec(title: "x", range: 0...1), y: AxisSpec(title: "y", range: 0...1), z: AxisSpec(title: "z", range: 0...1))
+    s.domain = domain
+    return s
+  }
+
+  @Test func panelsSitAtTheirDomains() {
+    let figure = FacetFigure.independent(
+      title: "", panels: [panel(PanelDomain(x: 0...0.5, y: 0...0.5)), panel(PanelDomain(x: 0.5...1, y: 0.5...1))])
+    let r = FacetLayoutBuilder.layout(figure, width: 800, height: 600).panelRects
+    // No title: the area is the image below a small margin; the first panel bottom-left, the
+    // second top-right, each half of it across and down.
+    #expect(r[0].x == 0 && r[0].width == 400 && r[0].maxY == 600 && r[1].x == 400 && r[1].width == 400, "\(r)")
+    #expect(r[1].y < 10 && r[1].maxY == r[0].y && abs(r[0].height - r[1].height) <= 1, "\(r)")
+    // One panel without a domain: the grid, side by side.
+    let grid = FacetLayoutBuilder.layout(
+      FacetFigure.independent(title: "", panels: [panel(PanelDomain(x: 0...0.5, y: 0...0.5)), panel(nil)]), width: 800, height: 600
+    ).panelRects
+    #expect(grid[0].y == grid[1].y && grid.map(\.x) == [0, 400], "\(grid)")
+  }
+}

@@ -137,10 +137,20 @@ public enum FacetLayoutBuilder {
     let gridW = Swift.max(1, W - side), gridH = Swift.max(1, H - top)
     let cellW = (gridW / Double(cols)).rounded(.down), cellH = (gridH / Double(rows)).rounded(.down)
     var rects: [PixelRect] = []
-    for i in figure.panels.indices {
-      let r = i / cols, c = i % cols
-      rects.append(
-        PixelRect(x: Double(c) * cellW, y: (top + Double(r) * cellH).rounded(.down), width: Swift.max(1, cellW), height: Swift.max(1, cellH)))
+    let domains = figure.panels.compactMap(\.domain)
+    if domains.count == figure.panels.count && !domains.isEmpty {
+      // Where the panels' domains put them (a Plotly figure's scenes), in whole pixels.
+      for d in domains {
+        let x0 = (d.x.lowerBound * gridW).rounded(), x1 = (d.x.upperBound * gridW).rounded()
+        let y0 = (top + (1 - d.y.upperBound) * gridH).rounded(), y1 = (top + (1 - d.y.lowerBound) * gridH).rounded()
+        rects.append(PixelRect(x: x0, y: y0, width: Swift.max(1, x1 - x0), height: Swift.max(1, y1 - y0)))
+      }
+    } else {
+      for i in figure.panels.indices {
+        let r = i / cols, c = i % cols
+        rects.append(
+          PixelRect(x: Double(c) * cellW, y: (top + Double(r) * cellH).rounded(.down), width: Swift.max(1, cellW), height: Swift.max(1, cellH)))
+      }
     }
     var colorBar: ColorBarGeometry?
     if let cb = figure.colorBar, let spec {

@@ -363,6 +363,9 @@ public struct Scene: Sendable, Equatable {
   public var cornerLabel: String?
   /// Labels at points of the scene (the names of annotation planes).
   public var pointLabels: [PointLabel] = []
+  /// Where this scene sits in a figure of several (a Plotly scene's `domain`): fractions of the
+  /// figure's plot area, y up; nil: the figure lays its panels out in a grid.
+  public var domain: PanelDomain? = nil
 
   public init(
     title: String, traces: [Trace], x: AxisSpec, y: AxisSpec, z: AxisSpec,
@@ -455,5 +458,17 @@ extension Scene {
       return .scatter(t.prefix(count))
     }
     return s
+  }
+}
+
+/// A panel's place in a figure as fractions of its plot area (0...1 each; y up, as Plotly's
+/// scene `domain`).
+public struct PanelDomain: Sendable, Equatable {
+  public var x: ClosedRange<Double>
+  public var y: ClosedRange<Double>
+
+  public init(x: ClosedRange<Double>, y: ClosedRange<Double>) {
+    self.x = x
+    self.y = y
   }
 }

@@ -42,7 +42,9 @@ public enum PlotlyImporter {
       let threeDPaths = Set(threeD.map(\.path))
       let nodes = traceNodes.filter { n in threeDPaths.contains(n.path) ? id(n) == sceneID : sceneID == ids[0] }
       do {
-        out.append(try read(root: root, traceNodes: nodes, layout: sub, file: file, severalScenes: false))
+        var scene = try read(root: root, traceNodes: nodes, layout: sub, file: file, severalScenes: false)
+        scene.domain = domain(sub?["scene"]?["domain"])
+        out.append(scene)
       } catch let e as ImportError where e.path == "data" {
         empty.append((sceneID, e))  // nothing drawable in this scene
       }
@@ -51,11 +53,32 @@ public enum PlotlyImporter {
     for (sceneID, e) in empty {
       out[0].notes.append("\(sceneID) is not drawn: \((e as? ImportError)?.message ?? "\(e)")")
     }
-    let domains = ids.filter { (layout?[$0] ?? ($0 == "scene" ? layout?["scene1"] : nil))?["domain"] != nil }
-    if !domains.isEmpty {
-      out[0].notes.append("\(domains.joined(separator: ", ")).domain: the scenes are drawn side by side in equal panels, not where their domains put them")
+    // plotly.js draws one legend for the figure; the panels draw none (said).
+    let legendTraces = threeD.filter { $0["showlegend"]?.bool ?? ($0["type"]?.string == "scatter3d") }.count
+    if layout?["showlegend"]?.bool ?? (legendTraces > 1), legendTraces > 0 {
+      out[0].notes.append("the figure's legend (\(legendTraces) traces across the scenes) is not drawn")
+    }
+    // Where their domains put them, when every scene has one; else equal panels, said.
+    let placed = out.filter { $0.domain != nil }.count
+    if placed > 0 && placed < out.count {
+      out[0].notes.append("only \(placed) of \(out.count) scenes have a domain: the scenes are drawn side by side in equal panels")
+      for i in out.indices { out[i].domain = nil }
     }
     return out
+  }
+
+  /// A scene's `domain` ({"x": [x0, x1], "y": [y0, y1]}, fractions; plotly.js's default is
+  /// the whole of each), nil when it gives none or is not one.
+  static func domain(_ node: JSONNode?) -> PanelDomain? {
+    guard let node, node.isObject else { return nil }
+    func range(_ key: String) -> ClosedRange<Double>? {
+      guard let a = node[key] else { return 0...1 }
+      guard let e = a.elements, e.count == 2, let lo = e[0].numeric, let hi = e[1].numeric else { return nil }
+      let l = Swift.min(Swift.max(lo, 0), 1), h = Swift.min(Swift.max(hi, 0), 1)
+      return l < h ? l...h : nil
+    }
+    guard let x = range("x"), let y = range("y") else { return nil }
+    return PanelDomain(x: x, y: y)
   }
 
   static func parse(_ bytes: [UInt8], file: String) throws -> (JSONNode, [JSONNode]) {
