@@ -122,6 +122,23 @@ import TrainscapeCore
     #expect(bar.colorBar?.title == "WOW" && bar.colorBar?.range == 2...10, "\(String(describing: bar.colorBar))")
     let plainMarkers = try scene(#"{"data":[{"type":"scatter3d","x":[0,1],"y":[0,1],"z":[0,1],"marker":{"color":[2,10]}}]}"#)
     #expect(plainMarkers.colorBar == nil)
+    // facecolor: each face its own vertices in its colour (gl3d_tetrahedra).
+    let faces = try scene(#"{"data":[{"type":"mesh3d","x":[0,1,0,0],"y":[0,0,1,0],"z":[0,0,0,1],"i":[0,0],"j":[1,1],"k":[2,3],"facecolor":["red","blue"]}]}"#)
+    let fm = try #require(faces.traces[0].mesh)
+    #expect(fm.x.count == 6 && fm.i == [0, 3] && fm.j == [1, 4] && fm.k == [2, 5])
+    if case .perPoint(let cs) = fm.colors { #expect(cs.map(\.hex) == ["#ff0000", "#ff0000", "#ff0000", "#0000ff", "#0000ff", "#0000ff"]) } else { Issue.record("facecolor not per face") }
+    #expect(faces.notes.isEmpty, "\(faces.notes)")
+    // surfaceaxis: the points' hull across the axis is filled (gl3d_cube's faces), unnamed.
+    let filled = try scene(#"{"data":[{"type":"scatter3d","mode":"lines","x":[0,1,1,0,0.5],"y":[0,0,1,1,0.5],"z":[2,2,2,2,2],"surfaceaxis":2,"surfacecolor":"green"}]}"#)
+    let fill = try #require(filled.traces.compactMap(\.mesh).first)
+    #expect(fill.name.isEmpty && fill.x.count == 4 && fill.i.count == 2 && fill.colors == .solid(RGBColor(hex: "#008000")!))
+    #expect(filled.notes.isEmpty, "\(filled.notes)")
+    #expect(PlotlyImporter.convexHull([(0, 0), (1, 0), (0.5, 0.5), (1, 1), (0, 1)]).sorted() == [0, 1, 3, 4])
+    // A symbol per point: one markers trace per symbol, the first keeps the name (gl3d_marker_symbols).
+    let mixed = try scene(#"{"data":[{"type":"scatter3d","name":"m","mode":"markers","x":[0,1,2],"y":[0,1,2],"z":[0,1,2],"marker":{"symbol":["square","diamond","square"]}}]}"#)
+    let parts = mixed.traces.compactMap(\.scatter)
+    #expect(parts.map(\.symbol) == [.square, .diamond] && parts.map(\.count) == [2, 1] && parts.map(\.name) == ["m", ""])
+    #expect(mixed.notes.isEmpty, "\(mixed.notes)")
     // A full aspect ratio without a mode is "manual" (gl3d_tetrahedra).
     let wide = try scene(#"{"data":[{"type":"scatter3d","x":[0,1],"y":[0,1],"z":[0,1]}],"layout":{"scene":{"aspectratio":{"x":5,"y":1,"z":1}}}}"#)
     #expect(wide.aspect.x == 5 * wide.aspect.y && wide.aspect.y == wide.aspect.z, "\(wide.aspect)")

@@ -357,11 +357,23 @@ public enum PlotlyImporter {
           let cs = try vc.colorStrings()
           guard cs.count == x.count else { throw ImportError(file: file, path: vc.path, message: "expected one colour per vertex (\(x.count)), found \(cs.count)") }
           colors = .perPoint(cs)
+        } else if let fc = t["facecolor"], let cs = try? fc.colorStrings(), cs.count == i.count {
+          // A colour per face (gl3d_tetrahedra): each face gets vertices of its own, in its colour.
+          let corners = (0..<i.count).flatMap { f in [Int(i[f]), Int(j[f]), Int(k[f])] }
+          let own = (0..<Int32(corners.count)).map { $0 }
+          traces.append(.mesh(MeshTrace(
+            name: name, x: corners.map { x[$0] }, y: corners.map { y[$0] }, z: corners.map { z[$0] },
+            i: own.filter { $0 % 3 == 0 }, j: own.filter { $0 % 3 == 1 }, k: own.filter { $0 % 3 == 2 },
+            colors: .perPoint(corners.indices.map { cs[$0 / 3] }), opacity: opacity)))
+          return
         } else if let c = t["color"] {
           colors = .solid(try c.color())
         } else {
-          if t["facecolor"] != nil { notes.append("\(name): facecolor is not supported; drawn in one colour") }
           colors = .solid(Palette.color(traces.count))
+        }
+        if case .solid = colors, let fc = t["facecolor"] {
+          let n = (try? fc.colorStrings())?.count
+          notes.append("\(name): facecolor " + (n.map { "has \($0) colours for \(i.count) faces" } ?? "is not a list of colours") + "; drawn in one colour")
         }
         traces.append(.mesh(MeshTrace(name: name, x: x, y: y, z: z, i: i, j: j, k: k, colors: colors, opacity: opacity)))
       case _ where PlotlyImporter.undrawn3DTypes.contains(type):

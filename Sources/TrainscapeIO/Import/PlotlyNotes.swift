@@ -75,7 +75,6 @@ extension PlotlyImporter.Reader {
       for axis in ["x", "y", "z"] {
         if shown(t["projection"]?[axis]) { note("projection.\(axis) (the shadow on the \(axis) wall) is not drawn") }
       }
-      if let sa = t["surfaceaxis"]?.double, sa >= 0 { note("surfaceaxis (a filled surface) is not drawn") }
       if let w = t["marker"]?["line"]?["width"]?.double, w > 0 { note("marker.line (marker outlines) is not drawn") }
       if t["marker"]?["opacity"] != nil { note("marker.opacity is not applied; markers take the trace opacity") }
     case "mesh3d":

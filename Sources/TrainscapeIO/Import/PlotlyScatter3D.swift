@@ -36,21 +36,20 @@ extension PlotlyImporter.Reader {
     let (markerSize, markerSizes) = try sizes(marker, count: n, name: name)
     let lineWidth = PlotlyImporter.tidy((line?["width"]?.double ?? 2) / pixelsPerUnit)
     var symbol = ScatterTrace.Symbol.circle
-    if let sym = marker?["symbol"]?.string {
-      switch sym {
-      case "circle": break
-      case "circle-open": symbol = .ring
-      case "x", "x-thin", "x-open": symbol = .cross
-      case "square": symbol = .square
-      case "square-open": symbol = .squareOpen
-      case "diamond": symbol = .diamond
-      case "diamond-open": symbol = .diamondOpen
-      case "cross", "cross-thin", "cross-open": symbol = .plus
-      default: notes.append("\(name): marker.symbol '\(sym)' is drawn as a circle")
-      }
-    } else if marker?["symbol"] != nil {
-      notes.append("\(name): marker.symbol per point is drawn as circles")
+    // A symbol per point (gl3d_marker_symbols): the markers are split by symbol below.
+    var symbols: [ScatterTrace.Symbol] = []
+    var unknown: Set<String> = []
+    func read(_ sym: String) -> ScatterTrace.Symbol {
+      if let s = Self.symbols[sym] { return s }
+      unknown.insert(sym)
+      return .circle
     }
+    if let sym = marker?["symbol"]?.string {
+      symbol = read(sym)
+    } else if let e = marker?["symbol"]?.elements {
+      symbols = (0..<n).map { i in i < e.count ? read(e[i].string ?? "circle") : .circle }
+    }
+    for u in unknown.sorted() { notes.append("\(name): marker.symbol '\(u)' is drawn as a circle") }
     var text: [String] = []
     if let tn = t["text"] {
       if let e = tn.elements { text = e.map { $0.string ?? ($0.double.map { "\($0)" } ?? "") } }
@@ -73,7 +72,30 @@ extension PlotlyImporter.Reader {
       lineWidth: lineWidth, opacity: textOnly ? 0 : opacity, text: text, symbol: symbol)
     trace.markerSizes = markerSizes
     trace.lineColors = lineColors
-    traces.append(.scatter(trace))
+    if Set(symbols).count > 1 && mode != .lines {
+      // One markers trace per symbol; the first keeps the name (the legend's entry), or the
+      // line does when there is one.
+      if mode == .linesAndMarkers {
+        var line = trace
+        line.mode = .lines
+        traces.append(.scatter(line))
+      }
+      var first = mode == .markers
+      for s in ScatterTrace.Symbol.allCases {
+        let indices = symbols.indices.filter { symbols[$0] == s }
+        guard !indices.isEmpty else { continue }
+        var part = trace.subset(indices)
+        part.mode = .markers
+        part.symbol = s
+        if !first { part.name = "" }
+        first = false
+        traces.append(.scatter(part))
+      }
+    } else {
+      if let s = symbols.first { trace.symbol = s }
+      traces.append(.scatter(trace))
+    }
+    try surfaceFill(t, x: x, y: y, z: z, name: name, trace: trace, opacity: opacity)
     let barColor: RGBColor
     switch lineColors ?? colors {
     case .solid(let c): barColor = c
@@ -190,5 +212,70 @@ extension PointColors {
   func drawnOutright(count n: Int) -> PointColors {
     if case .scalar = self { return .perPoint((0..<n).map { color(at: $0) }) }
     return self
+  }
+}
+
+extension PlotlyImporter.Reader {
+  /// plotly.js's marker symbol names that Trainscape draws.
+  static let symbols: [String: ScatterTrace.Symbol] = [
+    "circle": .circle, "circle-open": .ring, "x": .cross, "x-thin": .cross, "x-open": .cross, "square": .square,
+    "square-open": .squareOpen, "diamond": .diamond, "diamond-open": .diamondOpen, "cross": .plus, "cross-thin": .plus,
+    "cross-open": .plus,
+  ]
+
+  /// `surfaceaxis` 0, 1 or 2: plotly.js fills the points' Delaunay triangulation in the plane
+  /// across that axis (gl3d_cube's faces). The triangulation covers the points' convex hull, so
+  /// the hull is filled here (a fan of triangles), in `surfacecolor` (else the line's colour),
+  /// as a mesh without a name. Points off a flat plane are filled flat between the hull's: noted.
+  mutating func surfaceFill(_ t: JSONNode, x: [Double], y: [Double], z: [Double], name: String, trace: ScatterTrace, opacity: Double) throws {
+    guard let sa = t["surfaceaxis"]?.numeric, sa >= 0 else { return }
+    guard let axis = [0, 1, 2].first(where: { Double($0) == sa }) else {
+      notes.append("\(name): surfaceaxis \(sa) is not 0, 1 or 2; no surface is filled")
+      return
+    }
+    let finite = x.indices.filter { x[$0].isFinite && y[$0].isFinite && z[$0].isFinite }
+    let coords = [x, y, z]
+    let (a, b) = ((axis + 1) % 3, (axis + 2) % 3)
+    let hull = PlotlyImporter.convexHull(finite.map { (coords[a][$0], coords[b][$0]) }).map { finite[$0] }
+    guard hull.count >= 3 else {
+      notes.append("\(name): surfaceaxis: the points span no area across axis \(["x", "y", "z"][axis]); nothing is filled")
+      return
+    }
+    let across = finite.map { coords[axis][$0] }
+    if let lo = across.min(), let hi = across.max(), hi - lo > 1e-9 * Swift.max(1, abs(hi), abs(lo)) {
+      notes.append("\(name): surfaceaxis: the points are not flat across \(["x", "y", "z"][axis]); their hull is filled, flat between its corners")
+    }
+    let fallback: RGBColor
+    switch trace.lineColors ?? trace.colors {
+    case .solid(let c): fallback = c
+    default: fallback = Palette.color(traces.count)
+    }
+    let color = (t["surfacecolor"]?.string).flatMap(CSSColor.parse) ?? fallback
+    let m = Int32(hull.count)
+    traces.append(.mesh(MeshTrace(
+      name: "", x: hull.map { x[$0] }, y: hull.map { y[$0] }, z: hull.map { z[$0] },
+      i: Array(repeating: 0, count: Int(m) - 2), j: Array(1..<(m - 1)), k: Array(2..<m), colors: .solid(color), opacity: opacity)))
+  }
+}
+
+extension PlotlyImporter {
+  /// The convex hull of `points` (Andrew's monotone chain), as indices into them, counter-
+  /// clockwise; collinear points are left out.
+  static func convexHull(_ points: [(Double, Double)]) -> [Int] {
+    let order = points.indices.sorted { (points[$0].0, points[$0].1) < (points[$1].0, points[$1].1) }
+    guard order.count >= 3 else { return order }
+    func cross(_ o: Int, _ a: Int, _ b: Int) -> Double {
+      (points[a].0 - points[o].0) * (points[b].1 - points[o].1) - (points[a].1 - points[o].1) * (points[b].0 - points[o].0)
+    }
+    var lower: [Int] = [], upper: [Int] = []
+    for p in order {
+      while lower.count >= 2 && cross(lower[lower.count - 2], lower[lower.count - 1], p) <= 0 { lower.removeLast() }
+      lower.append(p)
+    }
+    for p in order.reversed() {
+      while upper.count >= 2 && cross(upper[upper.count - 2], upper[upper.count - 1], p) <= 0 { upper.removeLast() }
+      upper.append(p)
+    }
+    return Array(lower.dropLast() + upper.dropLast())
   }
 }
