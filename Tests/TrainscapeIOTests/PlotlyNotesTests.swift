@@ -26,7 +26,6 @@ import TrainscapeCore
     let expected = [
       "p: line.dash 'dot' is drawn solid",
       "p: error bars are drawn without their caps",
-      "p: projection.z (the shadow on the z wall) is not drawn",
       "s: contours.z without start, end and size: drawn at about 10 nice levels",
       "scene.annotations (1): 1 drawn as text at their points; arrows, boxes and offsets are not drawn",
     ]
@@ -37,6 +36,9 @@ import TrainscapeCore
     let bars = try #require(s.traces.compactMap(\.scatter).first { $0.name.isEmpty })
     #expect(bars.mode == .lines && bars.z.filter(\.isFinite) == [-0.1, 0.1, 0.8, 1.2], "\(bars.z)")
     #expect(s.pointLabels.map(\.text) == ["a"])
+    // projection.z: an unnamed copy flat on the floor (the eye is above), markers at 2/3.
+    let shadow = try #require(s.traces.compactMap(\.scatter).first { $0.name.isEmpty && $0.mode != .lines })
+    #expect(shadow.z == [s.z.range.lowerBound, s.z.range.lowerBound] && abs(shadow.markerSize - s.traces[0].scatter!.markerSize * 2 / 3) < 1e-9, "\(shadow.z)")
     // The hidden x axis and the y axis' wall colour are drawn as asked.
     #expect(!s.x.visible && s.y.visible && s.y.wallColor == RGBColor(hex: "#eeeeee"))
     // Scenes at their domains (gl3d_multi-scene); a figure where only some have one is a grid, said.

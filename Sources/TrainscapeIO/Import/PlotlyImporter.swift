@@ -148,6 +148,8 @@ public enum PlotlyImporter {
     var defaultScale: Colormap = .plasma
     /// Traces skipped, as "data[i] (type)", for the refusal when nothing is left.
     var skipped: [String] = []
+    /// scatter3d `projection`s: the trace, the axis, the opacity and the marker scale.
+    var projections: [(trace: ScatterTrace, axis: Int, opacity: Double, scale: Double)] = []
     /// Text drawn at points: scatter3d `mode: "text"` and `scene.annotations`.
     var pointLabels: [PointLabel] = []
     /// Traces plotly.js would list in a legend (`showlegend`, on by default for scatter3d only).
@@ -556,7 +558,7 @@ public enum PlotlyImporter {
       // surface and mesh3d only with showlegend (gl3d_ribbons' 18 surfaces have none).
       let showLegend = layout?["showlegend"]?.bool ?? (legendTraces > 1)
       var scene = Scene(
-        title: title, traces: traces, x: axes[0], y: axes[1], z: axes[2], camera: camera, colorBar: colorBar,
+        title: title, traces: traces + projected(axes: axes, camera: camera), x: axes[0], y: axes[1], z: axes[2], camera: camera, colorBar: colorBar,
         background: background, aspect: aspect, notes: allNotes, showLegend: showLegend)
       for (i, r) in contourRequests { scene = scene.withContours(r, onlyTrace: i) }
       scene.pointLabels = pointLabels

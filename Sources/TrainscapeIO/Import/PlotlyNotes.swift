@@ -72,9 +72,6 @@ extension PlotlyImporter.Reader {
       if t["opacityscale"] != nil { note("opacityscale is not applied; drawn at one opacity") }
     case "scatter3d":
       if let dash = t["line"]?["dash"]?.string, dash != "solid" { note("line.dash '\(dash)' is drawn solid") }
-      for axis in ["x", "y", "z"] {
-        if shown(t["projection"]?[axis]) { note("projection.\(axis) (the shadow on the \(axis) wall) is not drawn") }
-      }
       if let w = t["marker"]?["line"]?["width"]?.double, w > 0 { note("marker.line (marker outlines) is not drawn") }
       if t["marker"]?["opacity"] != nil { note("marker.opacity is not applied; markers take the trace opacity") }
     case "mesh3d":

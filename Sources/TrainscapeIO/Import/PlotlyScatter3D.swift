@@ -96,6 +96,11 @@ extension PlotlyImporter.Reader {
       traces.append(.scatter(trace))
     }
     try surfaceFill(t, x: x, y: y, z: z, name: name, trace: trace, opacity: opacity)
+    // projection.x/y/z: shadows on the walls, drawn once the axes are known (`project`).
+    for (axis, key) in ["x", "y", "z"].enumerated() {
+      guard let p = t["projection"]?[key], p["show"]?.bool == true else { continue }
+      projections.append((trace, axis, Swift.min(Swift.max(p["opacity"]?.numeric ?? 1, 0), 1), Swift.max(p["scale"]?.numeric ?? 2.0 / 3, 0)))
+    }
     let barColor: RGBColor
     switch lineColors ?? colors {
     case .solid(let c): barColor = c
@@ -277,5 +282,29 @@ extension PlotlyImporter {
       upper.append(p)
     }
     return Array(lower.dropLast() + upper.dropLast())
+  }
+}
+
+extension PlotlyImporter.Reader {
+  /// The projections asked for (`projection.x/y/z.show`), as unnamed copies of the traces flat
+  /// on the wall behind the data along that axis as the camera sees it (the wall at the axis'
+  /// far end from the eye, as plotly.js draws them), markers scaled by `scale` (plotly.js's
+  /// 2/3) and at `opacity`.
+  func projected(axes: [AxisSpec], camera: Camera) -> [Trace] {
+    projections.map { (trace, axis, opacity, scale) in
+      let eye = [camera.eye.x - camera.center.x, camera.eye.y - camera.center.y, camera.eye.z - camera.center.z][axis]
+      let wall = eye >= 0 ? axes[axis].range.lowerBound : axes[axis].range.upperBound
+      var p = trace
+      p.name = ""
+      switch axis {
+      case 0: p.x = p.x.map { $0.isFinite ? wall : $0 }
+      case 1: p.y = p.y.map { $0.isFinite ? wall : $0 }
+      default: p.z = p.z.map { $0.isFinite ? wall : $0 }
+      }
+      p.markerSize *= scale
+      p.markerSizes = p.markerSizes.map { $0 * scale }
+      p.opacity *= opacity
+      return .scatter(p)
+    }
   }
 }
