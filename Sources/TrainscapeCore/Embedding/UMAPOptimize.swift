@@ -101,19 +101,33 @@ extension UMAP {
       next[t] += eps[t]
       let negatives = epsNeg[t].isFinite ? Int((e - nextNeg[t]) / epsNeg[t]) : 0
       guard negatives > 0 else { continue }
+      // Eight negative samples at a time in SIMD lanes. A lane past the last sample, or one
+      // that drew the point itself, takes the point's own position: distance 0, which pushes
+      // nothing (umap-learn's `dist_squared > 0`). The lanes are added in order into one sum,
+      // so the result has the same bits as one sample after another.
+      let here = SIMD4<Float>(x, y, z, 0)
       var mx: Float = 0, my: Float = 0, mz: Float = 0
-      for _ in 0..<negatives {
-        let k = Int(((rng.next() >> 32) &* UInt64(n)) >> 32)
-        if k == i { continue }
-        let q = snap[k]
-        let dx = x - q.x, dy = y - q.y, dz = z - q.z
+      var left = negatives
+      while left > 0 {
+        @inline(__always) func draw(_ l: Int) -> SIMD4<Float> {
+          guard l < left else { return here }
+          let k = Int(((rng.next() >> 32) &* UInt64(n)) >> 32)
+          return k == i ? here : snap[k]
+        }
+        let q0 = draw(0), q1 = draw(1), q2 = draw(2), q3 = draw(3)
+        let q4 = draw(4), q5 = draw(5), q6 = draw(6), q7 = draw(7)
+        left -= 8
+        let dx = SIMD8<Float>(repeating: x) - SIMD8<Float>(q0.x, q1.x, q2.x, q3.x, q4.x, q5.x, q6.x, q7.x)
+        let dy = SIMD8<Float>(repeating: y) - SIMD8<Float>(q0.y, q1.y, q2.y, q3.y, q4.y, q5.y, q6.y, q7.y)
+        let dz = SIMD8<Float>(repeating: z) - SIMD8<Float>(q0.z, q1.z, q2.z, q3.z, q4.z, q5.z, q6.z, q7.z)
         let d2 = dx * dx + dy * dy + dz * dz
-        if d2 > 0 {
-          let p = fastPow(d2, b)
-          let coeff = twoGammaB / ((0.001 + d2) * (a * p + 1))
-          mx += clip(coeff * dx)
-          my += clip(coeff * dy)
-          mz += clip(coeff * dz)
+        let p = fastPow(d2, b)
+        let coeff = (twoGammaB / ((0.001 + d2) * (a * p + 1))).replacing(with: 0, where: d2 .<= 0)
+        let gx = clip8(coeff * dx), gy = clip8(coeff * dy), gz = clip8(coeff * dz)
+        for l in 0..<8 {
+          mx += gx[l]
+          my += gy[l]
+          mz += gz[l]
         }
       }
       x += mx * alpha
@@ -122,6 +136,51 @@ extension UMAP {
       nextNeg[t] += Double(negatives) * epsNeg[t]
     }
     return SIMD4(x, y, z, 0)
+  }
+
+  @inline(__always)
+  static func clip8(_ v: SIMD8<Float>) -> SIMD8<Float> {
+    v.replacing(with: 4, where: v .> 4).replacing(with: -4, where: v .< -4)
+  }
+
+  /// `fastPow` on eight lanes: the same operations in the same order, with the conversions
+  /// between Float and integer done by bit tricks, so every lane has the bits of the scalar
+  /// function.
+  @_optimize(speed) @inline(__always)
+  static func fastPow(_ x: SIMD8<Float>, _ y: Float) -> SIMD8<Float> {
+    let bits = unsafeBitCast(x.replacing(with: 1e-30, where: x .< 1e-30), to: SIMD8<UInt32>.self)
+    // 2^23 + the biased exponent, as a Float, minus 2^23 + 127: the unbiased exponent.
+    var exponent = unsafeBitCast((bits &>> 23) | 0x4B00_0000, to: SIMD8<Float>.self) - 8_388_735
+    var m = unsafeBitCast((bits & 0x007F_FFFF) | 0x3F80_0000, to: SIMD8<Float>.self)
+    let high = m .> 1.414_213_6
+    m.replace(with: m * 0.5, where: high)
+    exponent.replace(with: exponent + 1, where: high)
+    let t = (m - 1) / (m + 1), t2 = t * t
+    let c1: Float = 2.885_390_08, c3: Float = 0.961_796_69, c5: Float = 0.577_078_02, c7: Float = 0.412_198_58
+    var series: SIMD8<Float> = c5 + t2 * c7
+    series = c3 + t2 * series
+    series = c1 + t2 * series
+    let log2x = exponent + t * series
+    var v = y * log2x
+    v.replace(with: -126, where: v .< -126)
+    v.replace(with: 127, where: v .> 127)
+    // floor(v + 128.5) (v + 128.5 is in [2.5, 255.5]): adding 2^23 rounds to an integer, which
+    // then sits in the low mantissa bits; one less where that rounded up.
+    let w = v + 128.5
+    var shifted = w + 8_388_608
+    shifted.replace(with: shifted - 1, where: shifted - 8_388_608 .> w)
+    let n = (shifted - 8_388_608) - 128
+    let g = (v - n) * 0.693_147_18
+    let e6: Float = 1.0 / 720, e5: Float = 1.0 / 120, e4: Float = 1.0 / 24, e3: Float = 1.0 / 6
+    var e: SIMD8<Float> = e5 + g * e6
+    e = e4 + g * e
+    e = e3 + g * e
+    e = 0.5 + g * e
+    e = 1 + g * e
+    e = 1 + g * e
+    // The integer floor(v + 128.5) = n + 128, from the mantissa bits; 2^n = (n + 127) << 23.
+    let integer = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B00_0000
+    return e * unsafeBitCast((integer &- 1) &<< 23, to: SIMD8<Float>.self)
   }
 
   /// x^y for x > 0 as exp2(y log2 x), with log2 from the atanh series on [sqrt(1/2), sqrt(2))
