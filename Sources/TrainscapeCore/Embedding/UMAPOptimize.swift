@@ -74,7 +74,7 @@ extension UMAP {
   /// coordinate.
   ///
   /// A point's moves form one long chain of dependent operations (each step needs the last
-  /// position), so four points are moved at once, one per SIMD lane: each lane walks its own
+  /// position), so eight points are moved at once, one per SIMD lane: each lane walks its own
   /// point's edges and draws its own point's random stream, and takes the next point of the
   /// range when its point is done. Every lane does the operations of one point after another in
   /// the same order, so the result has the same bits as moving the points one at a time; a lane
@@ -92,13 +92,13 @@ extension UMAP {
     // Per lane: its point (-1: none), the edge it is at, the end of the point's edges, its
     // number of negative samples for the edge, the state of its random stream (SplitMix64); in
     // memory, not in vectors, as lanes are written one at a time.
-    withUnsafeTemporaryAllocation(of: Int.self, capacity: 16) { ints in
-      withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 4) { states in
+    withUnsafeTemporaryAllocation(of: Int.self, capacity: 32) { ints in
+      withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 8) { states in
         moveVertices(
           range, epoch: epoch, e: e, snap: snap, out: out, rs: rs, col: col, eps: eps, epsNeg: epsNeg,
           next: next, nextNeg: nextNeg, n: n, a: a, b: b, twoAB: twoAB, twoGammaB: twoGammaB,
-          alpha: alpha, seed: seed, point: ints.baseAddress!, edge: ints.baseAddress! + 4,
-          end: ints.baseAddress! + 8, count: ints.baseAddress! + 12, state: states.baseAddress!)
+          alpha: alpha, seed: seed, point: ints.baseAddress!, edge: ints.baseAddress! + 8,
+          end: ints.baseAddress! + 16, count: ints.baseAddress! + 24, state: states.baseAddress!)
       }
     }
   }
@@ -112,9 +112,9 @@ extension UMAP {
     alpha: Float, seed: UInt64, point: UnsafeMutablePointer<Int>, edge: UnsafeMutablePointer<Int>,
     end: UnsafeMutablePointer<Int>, count: UnsafeMutablePointer<Int>, state: UnsafeMutablePointer<UInt64>
   ) {
-    for l in 0..<4 { point[l] = -1 }
+    for l in 0..<8 { point[l] = -1 }
     var nextPoint = range.lowerBound
-    var px = SIMD4<Float>(), py = SIMD4<Float>(), pz = SIMD4<Float>()
+    var px = Lanes(), py = Lanes(), pz = Lanes()
     @inline(__always) func draw(_ l: Int) -> Int {
       state[l] &+= 0x9E37_79B9_7F4A_7C15
       var z = state[l]
@@ -125,7 +125,7 @@ extension UMAP {
     while true {
       // Each lane to its next due edge, finishing points and taking new ones on the way.
       var active = 0
-      for l in 0..<4 {
+      for l in 0..<8 {
         while true {
           if point[l] >= 0 {
             var t = edge[l]
@@ -155,8 +155,10 @@ extension UMAP {
         point[l] >= 0 ? snap[Int(col[edge[l]])] : SIMD4(px[l], py[l], pz[l], 0)
       }
       let o0 = other(0), o1 = other(1), o2 = other(2), o3 = other(3)
-      let ox = SIMD4(o0.x, o1.x, o2.x, o3.x), oy = SIMD4(o0.y, o1.y, o2.y, o3.y)
-      let oz = SIMD4(o0.z, o1.z, o2.z, o3.z)
+      let o4 = other(4), o5 = other(5), o6 = other(6), o7 = other(7)
+      let ox = Lanes(o0.x, o1.x, o2.x, o3.x, o4.x, o5.x, o6.x, o7.x)
+      let oy = Lanes(o0.y, o1.y, o2.y, o3.y, o4.y, o5.y, o6.y, o7.y)
+      let oz = Lanes(o0.z, o1.z, o2.z, o3.z, o4.z, o5.z, o6.z, o7.z)
       for _ in 0..<2 {
         let dx = px - ox, dy = py - oy, dz = pz - oz
         let d2 = dx * dx + dy * dy + dz * dz
@@ -167,7 +169,7 @@ extension UMAP {
         pz += clip(coeff * dz) * alpha
       }
       var most = 0
-      for l in 0..<4 {
+      for l in 0..<8 {
         count[l] = 0
         guard point[l] >= 0 else { continue }
         let t = edge[l]
@@ -180,7 +182,7 @@ extension UMAP {
         }
         edge[l] = t + 1
       }
-      var mx = SIMD4<Float>(), my = SIMD4<Float>(), mz = SIMD4<Float>()
+      var mx = Lanes(), my = Lanes(), mz = Lanes()
       for j in 0..<most {
         @inline(__always) func negative(_ l: Int) -> SIMD4<Float> {
           let here = SIMD4(px[l], py[l], pz[l], 0)
@@ -189,8 +191,10 @@ extension UMAP {
           return k == point[l] ? here : snap[k]
         }
         let q0 = negative(0), q1 = negative(1), q2 = negative(2), q3 = negative(3)
-        let dx = px - SIMD4(q0.x, q1.x, q2.x, q3.x), dy = py - SIMD4(q0.y, q1.y, q2.y, q3.y)
-        let dz = pz - SIMD4(q0.z, q1.z, q2.z, q3.z)
+        let q4 = negative(4), q5 = negative(5), q6 = negative(6), q7 = negative(7)
+        let dx = px - Lanes(q0.x, q1.x, q2.x, q3.x, q4.x, q5.x, q6.x, q7.x)
+        let dy = py - Lanes(q0.y, q1.y, q2.y, q3.y, q4.y, q5.y, q6.y, q7.y)
+        let dz = pz - Lanes(q0.z, q1.z, q2.z, q3.z, q4.z, q5.z, q6.z, q7.z)
         let d2 = dx * dx + dy * dy + dz * dz
         let p = fastPow(d2, b)
         let coeff = (twoGammaB / ((0.001 + d2) * (a * p + 1))).replacing(with: 0, where: d2 .<= 0)
@@ -204,15 +208,23 @@ extension UMAP {
     }
   }
 
+  /// The points moved at once, one per lane.
+  typealias Lanes = SIMD8<Float>
+
   @inline(__always)
-  static func clip(_ v: SIMD4<Float>) -> SIMD4<Float> {
+  static func clip(_ v: Lanes) -> Lanes {
     v.replacing(with: 4, where: v .> 4).replacing(with: -4, where: v .< -4)
+  }
+
+  @_transparent
+  static func fastPow(_ x: SIMD8<Float>, _ y: Float) -> SIMD8<Float> {
+    SIMD8(lowHalf: fastPow(x.lowHalf, y), highHalf: fastPow(x.highHalf, y))
   }
 
   /// `fastPow` on four lanes: the same operations in the same order, with the conversions
   /// between Float and integer done by bit tricks, so every lane has the bits of the scalar
   /// function.
-  @_optimize(speed) @inline(__always)
+  @_transparent
   static func fastPow(_ x: SIMD4<Float>, _ y: Float) -> SIMD4<Float> {
     let bits = unsafeBitCast(x.replacing(with: 1e-30, where: x .< 1e-30), to: SIMD4<UInt32>.self)
     // 2^23 + the biased exponent, as a Float, minus 2^23 + 127: the unbiased exponent.
