@@ -58,6 +58,23 @@ import Testing
     #expect(UMAP.fastPow(0, 0.9) > 0 && UMAP.fastPow(1, 0.9) == 1)
   }
 
+  /// The epochs compute fastPow four lanes at a time and rely on it having the scalar's bits
+  /// (so the embedding is the same as one point after another).
+  @Test func vectorFastPowHasTheScalarBits() {
+    var rng = SplitMix64(seed: 6)
+    var xs: [Float] = [0, 1e-31, 1e-30, 1, 2, 4, 0.5, 0.25, 1.414_213_6, 1.414_213_7, 1e30]
+    for _ in 0..<20_000 { xs.append(Float(Foundation.exp(Double(-80 + 160 * rng.uniform())))) }
+    for y: Float in [0.5, 0.79, 0.9, 1, 1.5, -0.5, Float(2 * rng.uniform())] {
+      for start in stride(from: 0, to: xs.count - 3, by: 4) {
+        let v = SIMD4(xs[start], xs[start + 1], xs[start + 2], xs[start + 3])
+        let lanes = UMAP.fastPow(v, y)
+        for l in 0..<4 {
+          #expect(lanes[l].bitPattern == UMAP.fastPow(v[l], y).bitPattern, "x \(v[l]), y \(y)")
+        }
+      }
+    }
+  }
+
   @Test(.tags(.python)) func exactNeighboursMatchScikitLearn() throws {
     let rows = 700, cols = 37, k = 12
     let x = try data(rows: rows, cols: cols, seed: 5)

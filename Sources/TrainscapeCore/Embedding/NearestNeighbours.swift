@@ -15,7 +15,9 @@ public struct NeighbourGraph: Sendable, Equatable {
 /// The data are centred and converted to Float; distances come from blocked dot products
 /// (|a|^2 + |b|^2 - 2 a.b) over tiles of rows, each unordered pair of tiles computed once, on
 /// all cores. Each tile keeps every row's best candidates, so the full distance matrix is never
-/// stored. The surviving candidates' distances are then computed again directly from the
+/// stored; the diagonal tiles go first, and a row's worst kept candidate in its own tile then
+/// bounds what the other tiles keep for it (most of the matrix is rejected four values at a
+/// time). The surviving candidates' distances are then computed again directly from the
 /// differences, which removes the cancellation of the dot-product form for close points, and
 /// sorted by (distance, index). O(N^2 D) time, O(N k N / tile) memory: exact and faster than
 /// an approximate search at the sizes of embedding snapshots (a few thousand points).
@@ -64,28 +66,41 @@ public enum NearestNeighbours {
     defer { candD.deallocate(); candI.deallocate() }
     let xs = SharedPointer(UnsafePointer(x)), ns = SharedPointer(UnsafePointer(norms))
     let cd = SharedPointer(candD), ci = SharedPointer(candI)
+    // The diagonal tile pairs first: each row's `margin`-th smallest distance within its own
+    // tile bounds the `margin`-th smallest over all rows, so the other pairs skip anything
+    // farther (strictly) without changing which candidates survive the merge below.
+    let bound = UnsafeMutablePointer<Float>.allocate(capacity: n)
+    bound.initialize(repeating: .infinity, count: n)
+    defer { bound.deallocate() }
+    let bs = SharedPointer(bound)
     var pairs: [(Int, Int)] = []
-    for a in 0..<tiles { for b in a..<tiles { pairs.append((a, b)) } }
+    for a in 0..<tiles { for b in (a + 1)..<tiles { pairs.append((a, b)) } }
     let taskPairs = pairs
-    DataParallel.forEach(taskPairs.count, blockSize: 1, threads: threads) { range in
-      let dots = UnsafeMutablePointer<Float>.allocate(capacity: tile * tile)
-      defer { dots.deallocate() }
-      for p in range {
-        let (a, b) = taskPairs[p]
-        tileDots(xs.base, stride: stride, rowsA: a * tile, rowsB: b * tile, tile: tile, out: dots)
-        // Rows of tile a against the columns of tile b, and (b != a) rows of b against a.
-        for side in 0..<(a == b ? 1 : 2) {
-          let (rowTile, colTile) = side == 0 ? (a, b) : (b, a)
-          for ri in 0..<tile {
-            let r = rowTile * tile + ri
-            if r >= n { break }
-            let base = (r * tiles + colTile) * margin
-            selectBest(
-              count: min(tile, n - colTile * tile), margin: margin, exclude: r - colTile * tile,
-              distance: { cj in
-                let dot = side == 0 ? dots[ri * tile + cj] : dots[cj * tile + ri]
-                return max(0, ns[r] + ns[colTile * tile + cj] - 2 * dot)
-              }, offset: colTile * tile, d: cd + base, i: ci + base)
+    for diagonal in [true, false] {
+      DataParallel.forEach(diagonal ? tiles : taskPairs.count, blockSize: 1, threads: threads) { range in
+        let dots = UnsafeMutablePointer<Float>.allocate(capacity: 2 * tile * tile)
+        defer { dots.deallocate() }
+        let transposed = dots + tile * tile
+        for p in range {
+          let (a, b) = diagonal ? (p, p) : taskPairs[p]
+          tileDots(xs.base, stride: stride, rowsA: a * tile, rowsB: b * tile, tile: tile, out: dots)
+          if !diagonal {
+            for i in 0..<tile { for j in 0..<tile { transposed[j * tile + i] = dots[i * tile + j] } }
+          }
+          // Rows of tile a against the columns of tile b, and (b != a) rows of b against a.
+          for side in 0..<(diagonal ? 1 : 2) {
+            let (rowTile, colTile) = side == 0 ? (a, b) : (b, a)
+            let values = side == 0 ? dots : transposed
+            for ri in 0..<tile {
+              let r = rowTile * tile + ri
+              if r >= n { break }
+              let base = (r * tiles + colTile) * margin
+              selectBest(
+                count: min(tile, n - colTile * tile), margin: margin, exclude: r - colTile * tile,
+                norm: ns[r], norms: ns + colTile * tile, dots: values + ri * tile, bound: bs[r],
+                offset: colTile * tile, d: cd + base, i: ci + base)
+              if diagonal { bs[r] = cd[base + margin - 1] }
+            }
           }
         }
       }
@@ -98,17 +113,31 @@ public enum NearestNeighbours {
         let io = SharedPointer(ip.baseAddress!), dout = SharedPointer(dp.baseAddress!)
         let cds = SharedPointer(UnsafePointer(candD)), cis = SharedPointer(UnsafePointer(candI))
         DataParallel.forEach(n, blockSize: 64, threads: threads) { range in
+          // The `margin` best of a row's candidates by (distance, index), kept sorted by insertion.
           var merged: [(Float, Int32)] = []
-          merged.reserveCapacity(tiles * margin)
+          merged.reserveCapacity(margin + 1)
           for r in range {
             merged.removeAll(keepingCapacity: true)
             for t in 0..<tiles {
               let base = (r * tiles + t) * margin
               for m in 0..<margin where cis[base + m] >= 0 {
-                merged.append((cds[base + m], cis[base + m]))
+                let candidate = (cds[base + m], cis[base + m])
+                if merged.count == margin {
+                  let worst = merged[margin - 1]
+                  // A tile's candidates are sorted: the rest of this one are worse too.
+                  if !(candidate.0 < worst.0 || (candidate.0 == worst.0 && candidate.1 < worst.1)) { break }
+                  merged.removeLast()
+                }
+                var pos = merged.count
+                while pos > 0
+                  && (merged[pos - 1].0 > candidate.0
+                    || (merged[pos - 1].0 == candidate.0 && merged[pos - 1].1 > candidate.1))
+                {
+                  pos -= 1
+                }
+                merged.insert(candidate, at: pos)
               }
             }
-            merged.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
             var exact = merged.prefix(margin).map { (d, j) -> (Float, Int32) in
               (squaredDistance(xs.base + r * stride, xs.base + Int(j) * stride, stride), j)
             }
@@ -131,17 +160,20 @@ public enum NearestNeighbours {
     return NeighbourGraph(rows: n, k: k, indices: indices, distances: distances)
   }
 
-  /// The `margin` smallest of `distance(0..<count)` (skipping column `exclude`) into d/i,
-  /// sorted by (distance, index); unused slots get index -1.
+  /// The `margin` smallest of the distances |x_r|^2 + |x_c|^2 - 2 x_r.x_c (at least 0) for
+  /// c in 0..<count, skipping column `exclude` and any above `bound`, into d/i, sorted by
+  /// (distance, index); unused slots get distance infinity and index -1. Four distances at a
+  /// time are checked against the worst kept one before any is inserted.
   @_optimize(speed)
   static func selectBest(
-    count: Int, margin: Int, exclude: Int, distance: (Int) -> Float, offset: Int,
-    d: UnsafeMutablePointer<Float>, i: UnsafeMutablePointer<Int32>
+    count: Int, margin: Int, exclude: Int, norm: Float, norms: UnsafePointer<Float>,
+    dots: UnsafePointer<Float>, bound: Float, offset: Int, d: UnsafeMutablePointer<Float>,
+    i: UnsafeMutablePointer<Int32>
   ) {
     var filled = 0
-    for c in 0..<count where c != exclude {
-      let v = distance(c)
-      if filled == margin && !(v < d[margin - 1]) { continue }
+    @inline(__always) func insert(_ c: Int, _ v: Float) {
+      if c == exclude || v > bound { return }
+      if filled == margin && !(v < d[margin - 1]) { return }
       var pos = filled == margin ? margin - 1 : filled
       if filled < margin { filled += 1 }
       while pos > 0 && d[pos - 1] > v {
@@ -151,6 +183,23 @@ public enum NearestNeighbours {
       }
       d[pos] = v
       i[pos] = Int32(offset + c)
+    }
+    @inline(__always) func distance(_ c: Int) -> Float { max(0, norm + norms[c] - 2 * dots[c]) }
+    let rn = UnsafeRawPointer(norms), rd = UnsafeRawPointer(dots)
+    var c = 0
+    while c + 4 <= count {
+      let raw = norm + rn.loadUnaligned(fromByteOffset: c * 4, as: SIMD4<Float>.self)
+        - 2 * rd.loadUnaligned(fromByteOffset: c * 4, as: SIMD4<Float>.self)
+      let v = raw.replacing(with: 0, where: raw .< 0)  // max(0, raw), as `distance`
+      let limit = filled == margin ? min(bound, d[margin - 1]) : bound
+      if any(v .<= limit) {
+        for l in 0..<4 { insert(c + l, v[l]) }
+      }
+      c += 4
+    }
+    while c < count {
+      insert(c, distance(c))
+      c += 1
     }
     for m in filled..<margin {
       d[m] = .infinity
