@@ -192,6 +192,9 @@ enum Uniforms {
   /// Viewport size in pixels (wide lines), and the marker size factor.
   static let viewport = Uniform<SIMD2<Float>>("u_viewport")
   static let pointScale = Uniform<Float>("u_scale_px")
+  /// The markers' outline: its colour and width in pixels (0: none).
+  static let outlineColor = Uniform<SIMD3<Float>>("u_outline_color")
+  static let outlineWidth = Uniform<Float>("u_outline_width")
   /// The marker's shape (`symbolCode`).
   static let symbol = Uniform<Int32>("u_symbol")
 

@@ -227,7 +227,7 @@ final class GPUScene {
     var s = GPUScatter(
       markers: trace.mode != .lines ? VertexArray(layout: layout, indexed: false, device: device) : nil,
       lines: trace.mode != .markers ? VertexArray(layout: layout, indexed: false, device: device) : nil,
-      translucent: trace.opacity < 0.999, frame: frame, colormap: colormap,
+      translucent: trace.opacity * Swift.min(trace.markerOpacity, 1) < 0.999, frame: frame, colormap: colormap,
       transform: ScatterTransform(scene: scene, trace: trace, frame: frame),
       count: 0, markerStart: [0], lineStart: [0], style: ScatterStyle(trace))
     let bytes = writePoints(of: trace, into: &s, from: 0)

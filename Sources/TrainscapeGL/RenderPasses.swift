@@ -133,6 +133,9 @@ struct PlotPass {
           setUniforms(p.scatterPoint)
           p.scatterPoint.set(Uniforms.pointScale, markerUnit)
           p.scatterPoint.set(Uniforms.symbol, Uniforms.symbolCode(s.style.symbol))
+          let o = s.style.outline
+          p.scatterPoint.set(Uniforms.outlineWidth, Float(o?.width ?? 0) * markerUnit)
+          p.scatterPoint.set(Uniforms.outlineColor, SIMD3(Float(o?.color.r ?? 0), Float(o?.color.g ?? 0), Float(o?.color.b ?? 0)))
           m.draw(GL_POINTS)
         }
       }

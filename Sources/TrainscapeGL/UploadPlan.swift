@@ -49,6 +49,9 @@ struct ScatterStyle: Equatable {
   var perPointSizes: Bool
   var lineWidth: Double
   var opacity: Double
+  var markerOpacity: Double
+  /// A uniform, not in the vertices; kept here so a change is seen.
+  var outline: MarkerOutline?
   /// Solid colour, per-point colours (their count is not compared), or the colour scale.
   var colors: String
 
@@ -59,6 +62,8 @@ struct ScatterStyle: Equatable {
     perPointSizes = !t.markerSizes.isEmpty
     lineWidth = t.lineWidth
     opacity = t.opacity
+    markerOpacity = t.markerOpacity
+    outline = t.markerOutline
     switch t.colors {
     case .solid(let c): colors = "solid \(c.r) \(c.g) \(c.b)"
     case .perPoint: colors = "per point"

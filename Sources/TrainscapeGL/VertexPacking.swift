@@ -110,11 +110,12 @@ enum VertexPacking {
       let c = lc.color(at: i)
       return (Float(c.r), Float(c.g), Float(c.b), vertexColor)
     }
+    let markerAlpha = Float(trace.markerOpacity)
     var markers = out.markerStart[k], lines = out.lineStart[k]
     for i in k..<n {
       if let q = p(i) {
         let c = color(i)
-        out.markers += [Float(q.x), Float(q.y), Float(q.z), c.0, c.1, c.2, a, Float(trace.markerSize(at: i)), c.3]
+        out.markers += [Float(q.x), Float(q.y), Float(q.z), c.0, c.1, c.2, a * markerAlpha, Float(trace.markerSize(at: i)), c.3]
         markers += 1
         if i > 0, let q0 = p(i - 1) {
           let c0 = lineColor(i - 1), c1 = trace.lineColors == nil ? c : lineColor(i)

@@ -47,6 +47,11 @@ import TrainscapeTestSupport
     let rgb = (0..<4).map { i in Array(v.lines[(i * Self.floats + 3)...(i * Self.floats + 5)]) }
     #expect(rgb == [[1, 0, 0], [0, 1, 0], [0, 1, 0], [0, 0, 1]])
     #expect((0..<4).allSatisfy { v.lines[$0 * Self.floats + 8] == VertexPacking.vertexColor })
+    // marker.opacity multiplies the markers' alpha only.
+    var faint = t
+    faint.markerOpacity = 0.5
+    let fv = VertexPacking.scatter(faint, frame: frame, from: 0, markerStart: [0], lineStart: [0])
+    #expect(fv.markers[6] == 0.5 && fv.lines[6] == 1)
     // The markers are still coloured through the map (colour values, not vertex colours).
     #expect(v.markers[8] == Float(0 - 1) && v.markers[2 * Self.floats + 8] == Float(2 - 1))
   }

@@ -141,6 +141,9 @@ import TrainscapeCore
     let parts = mixed.traces.compactMap(\.scatter)
     #expect(parts.map(\.symbol) == [.square, .diamond] && parts.map(\.count) == [2, 1] && parts.map(\.name) == ["m", ""])
     #expect(mixed.notes.isEmpty, "\(mixed.notes)")
+    // marker.opacity and marker.line (gl3d_opacity-scaling-spikes, gl3d_marker_symbols).
+    let outlined = try #require(try scene(#"{"data":[{"type":"scatter3d","mode":"markers","x":[0],"y":[0],"z":[0],"marker":{"opacity":0.8,"line":{"color":"orange","width":1.5}}}]}"#).traces[0].scatter)
+    #expect(outlined.markerOpacity == 0.8 && outlined.markerOutline == MarkerOutline(color: RGBColor(hex: "#ffa500")!, width: 2.5))
     // A full aspect ratio without a mode is "manual" (gl3d_tetrahedra).
     let wide = try scene(#"{"data":[{"type":"scatter3d","x":[0,1],"y":[0,1],"z":[0,1]}],"layout":{"scene":{"aspectratio":{"x":5,"y":1,"z":1}}}}"#)
     #expect(wide.aspect.x == 5 * wide.aspect.y && wide.aspect.y == wide.aspect.z, "\(wide.aspect)")

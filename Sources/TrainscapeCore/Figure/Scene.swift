@@ -217,6 +217,11 @@ public struct ScatterTrace: Sendable, Equatable {
   /// The line's colours where they are not the markers' (Plotly's `line.color` beside a
   /// `marker.color`): solid or per point; nil draws the line in `colors`.
   public var lineColors: PointColors? = nil
+  /// The markers' opacity, times the trace's `opacity` (Plotly's `marker.opacity`).
+  public var markerOpacity = 1.0
+  /// An outline around the filled markers, and the colour of the open ones (Plotly's
+  /// `marker.line`); nil: none.
+  public var markerOutline: MarkerOutline? = nil
   public var mode: Mode
   /// Marker diameter and line width in pixels at 1280x720 (they scale with the image).
   public var markerSize: Double
@@ -470,5 +475,16 @@ public struct PanelDomain: Sendable, Equatable {
   public init(x: ClosedRange<Double>, y: ClosedRange<Double>) {
     self.x = x
     self.y = y
+  }
+}
+
+/// A marker outline: its colour and width (pixels at 1280x720, as marker sizes).
+public struct MarkerOutline: Sendable, Equatable {
+  public var color: RGBColor
+  public var width: Double
+
+  public init(color: RGBColor, width: Double) {
+    self.color = color
+    self.width = width
   }
 }

@@ -213,6 +213,8 @@ in vec4 v_color;
 in float v_size;
 out vec4 frag_color;
 
+uniform vec3 u_outline_color;   // marker.line: the outline of filled symbols, the colour of
+uniform float u_outline_width;  // open ones; width in pixels, 0: none
 uniform int u_symbol;  // 0 disc, 1 ring (open circle), 2 cross (x), 3 square, 4 open square,
                        // 5 diamond, 6 open diamond, 7 plus (upright cross)
 
@@ -257,6 +259,18 @@ void main() {
     // A thin darker rim keeps overlapping markers apart.
     float rim = smoothstep(radius - 1.6, radius - 0.6, r);
     color = mix(v_color.rgb, v_color.rgb * 0.55, rim * step(4.0, v_size));
+  }
+  // Filled symbols get the outline over their last u_outline_width pixels; open ones take its
+  // colour (plotly.js draws open glyphs in marker.line.color).
+  if (u_outline_width > 0.0) {
+    if (u_symbol == 1 || u_symbol == 4 || u_symbol == 6) {
+      color = u_outline_color;
+    } else if (u_symbol == 0 || u_symbol == 3 || u_symbol == 5) {
+      float inside = u_symbol == 0 ? radius - r
+        : u_symbol == 3 ? radius * 0.8 - max(abs(p.x), abs(p.y))
+        : (radius - abs(p.x) - abs(p.y)) * 0.70710678;
+      color = mix(color, u_outline_color, clamp(u_outline_width - inside + 0.5, 0.0, 1.0));
+    }
   }
   if (alpha <= 0.0) discard;
   frag_color = vec4(color, v_color.a * alpha);

@@ -72,8 +72,8 @@ extension PlotlyImporter.Reader {
       if t["opacityscale"] != nil { note("opacityscale is not applied; drawn at one opacity") }
     case "scatter3d":
       if let dash = t["line"]?["dash"]?.string, dash != "solid" { note("line.dash '\(dash)' is drawn solid") }
-      if let w = t["marker"]?["line"]?["width"]?.double, w > 0 { note("marker.line (marker outlines) is not drawn") }
-      if t["marker"]?["opacity"] != nil { note("marker.opacity is not applied; markers take the trace opacity") }
+      if t["marker"]?["opacity"]?.elements != nil { note("marker.opacity per point is not applied (plotly.js draws one for the trace); markers take the trace's") }
+      if t["marker"]?["line"]?["color"]?.elements != nil { note("marker.line.color per point is drawn in one colour (the first)") }
     case "mesh3d":
       if t["flatshading"]?.bool == true { note("flatshading is drawn smooth") }
       if shown(t["contour"]) { note("contour (lines on the mesh) is not drawn") }
@@ -143,6 +143,14 @@ extension PlotlyImporter.Reader {
       if !styled.isEmpty {
         notes.append("scene.\(key): \(styled.joined(separator: ", ")) not applied; the axis is drawn in Trainscape's style (a grid on the walls, no axis line or tick marks)")
       }
+    }
+    // Axes that hide their grids (gl3d_marker_symbols, gl3d_cube): plotly.js then draws no
+    // box at all (no walls by default), Trainscape still its walls and edges.
+    let keys = ["xaxis", "yaxis", "zaxis"]
+    if keys.allSatisfy({ scene?[$0]?["showgrid"]?.bool == false || scene?[$0]?["visible"]?.bool == false }),
+      !keys.allSatisfy({ scene?[$0]?["visible"]?.bool == false })
+    {
+      notes.append("scene: the axes hide their grids, and plotly.js draws no walls unless showbackground is set; Trainscape draws the walls and axis edges")
     }
     if let bg = scene?["bgcolor"]?.string, CSSColor.parse(bg) != nil, let paper = layout?["paper_bgcolor"]?.string, paper != bg {
       notes.append("paper_bgcolor (the margins around the scene) is drawn in scene.bgcolor")

@@ -72,6 +72,14 @@ extension PlotlyImporter.Reader {
       lineWidth: lineWidth, opacity: textOnly ? 0 : opacity, text: text, symbol: symbol)
     trace.markerSizes = markerSizes
     trace.lineColors = lineColors
+    // marker.opacity (one for the trace) and marker.line: outlines of filled markers, the
+    // colour of open ones (gl3d_marker_symbols, gl3d_opacity-scaling-spikes).
+    if let mo = marker?["opacity"]?.numeric { trace.markerOpacity = Swift.min(Swift.max(mo, 0), 1) }
+    if let ml = marker?["line"], let w = ml["width"]?.numeric, w > 0, w.isFinite {
+      let c = ml["color"]
+      let color = (c?.string ?? c?.elements?.first?.string).flatMap(CSSColor.parse) ?? Self.missingColor
+      trace.markerOutline = MarkerOutline(color: color, width: PlotlyImporter.tidy(w / pixelsPerUnit))
+    }
     if Set(symbols).count > 1 && mode != .lines {
       // One markers trace per symbol; the first keeps the name (the legend's entry), or the
       // line does when there is one.
