@@ -52,8 +52,10 @@ public struct BaselineComparison: Sendable, CustomStringConvertible {
   public var palette: Double
   public var regions: Double
 
-  public init(_ a: RGBAImage, _ b: RGBAImage) {
-    precondition(a.width == b.width && a.height == b.height, "compare images of one size")
+  public init(_ a: RGBAImage, _ b: RGBAImage) throws {
+    guard a.width == b.width && a.height == b.height else {
+      throw TestFailure("images of different sizes: \(a.width)x\(a.height) and \(b.width)x\(b.height)")
+    }
     let boxA = Self.drawnBox(a), boxB = Self.drawnBox(b)
     boxOverlap = Self.overlap(boxA, boxB)
     palette = Self.paletteDistance(Self.hues(a), Self.hues(b))

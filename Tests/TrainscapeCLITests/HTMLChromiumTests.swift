@@ -117,16 +117,19 @@ import TrainscapeTestSupport
     var plot: Substring
   }
 
-  /// Every kind `export` writes as a Plotly page.
+  /// Every kind `export` writes as a Plotly page: from the bundled examples, and from inputs
+  /// the venv's numpy and tensorboardX write.
   static let pages = [
     Page(kind: "gradient-flow"),  // a surface
     Page(kind: "trajectory"),  // scatter3d markers and lines
     Page(kind: "loss-landscape"),
     Page(kind: "reward-landscape"),  // a surface and a path
+    Page(kind: "dynamics", webgl: false),  // 2D subplots
+  ]
+  static let pythonPages = [
     Page(kind: "attention"),  // points coloured by weight
     Page(kind: "embedding"),  // paths by class
     Page(kind: "histogram"),
-    Page(kind: "dynamics", webgl: false),  // 2D subplots
   ]
 
   /// `chromium` on PATH (Debian: /usr/bin/chromium); a missing browser fails, never skips.
@@ -215,7 +218,15 @@ import TrainscapeTestSupport
   /// like `render`'s PNG of the same figure at the same size (`BaselineComparison`: the drawn
   /// boxes overlap and the colours are the same in the same shares; camera framing and fonts
   /// differ between plotly.js and Trainscape).
-  @Test(.tags(.python), arguments: pages) func pageDrawsThePlotInHeadlessChromiumWithNoNetwork(_ page: Page) throws {
+  @Test(arguments: pages) func pageDrawsThePlotInHeadlessChromiumWithNoNetwork(_ page: Page) throws {
+    try Self.check(page)
+  }
+
+  @Test(.tags(.python), arguments: pythonPages) func pageOfPythonMadeInputsDrawsThePlot(_ page: Page) throws {
+    try Self.check(page)
+  }
+
+  static func check(_ page: Page) throws {
     let dir = try CLI.tempDir()
     let html = dir.appendingPathComponent("\(page.kind).html")
     let args = try page.arguments(in: dir)
@@ -276,7 +287,7 @@ import TrainscapeTestSupport
     let r = try CLI.run(["render", page.kind] + args + ["-o", rendered.path, "--size", "\(image.width)x\(image.height)"])
     try #require(r.status == 0, "render failed: \(r.stderr)")
     let ours = try PNGCodec.read(path: rendered.path)
-    let c = BaselineComparison(image, ours)
+    let c = try BaselineComparison(image, ours)
     let artifacts = TestPaths.artifacts.appendingPathComponent("chromium-round-trip")
     try FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
     for (from, name) in [(png, "plotlyjs"), (rendered, "render")] {

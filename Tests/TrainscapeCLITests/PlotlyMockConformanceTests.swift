@@ -70,7 +70,7 @@ import TrainscapeTestSupport
     }
     var comparison: BaselineComparison?
     if r.status == 0 {
-      let c = BaselineComparison(try PNGCodec.read(path: out.path), baseline)
+      let c = try BaselineComparison(try PNGCodec.read(path: out.path), baseline)
       comparison = c
       measured = String(format: "| %@ | drawn | %.2f | %.2f | %.1f |", name, c.boxOverlap, c.palette, c.regions)
     }

@@ -25,7 +25,6 @@ import TrainscapeCore
       """#)
     let expected = [
       "p: line.dash 'dot' is drawn solid",
-      "p: error bars are drawn without their caps",
       "s: contours.z without start, end and size: drawn at about 10 nice levels",
       "scene.annotations (1): 1 drawn as text at their points; arrows, boxes and offsets are not drawn",
     ]
@@ -47,6 +46,9 @@ import TrainscapeCore
     #expect(placed.flatMap(\.notes) == ["the figure's legend (2 traces across the scenes) is not drawn"], "\(placed.flatMap(\.notes))")
     let some = try PlotlyImporter.scenes(fromJSON: Array(#"{"data":[{"type":"scatter3d","x":[0],"y":[0],"z":[0]},{"type":"scatter3d","x":[1],"y":[1],"z":[1],"scene":"scene2"}],"layout":{"scene2":{"domain":{"x":[0.5,1]}}}}"#.utf8), file: "f.json")
     #expect(some.allSatisfy { $0.domain == nil } && some[0].notes.contains("only 1 of 2 scenes have a domain: the scenes are drawn side by side in equal panels"), "\(some[0].notes)")
+    // Domains by row and column (layout.grid) are not read, and said.
+    let grid = try PlotlyImporter.scenes(fromJSON: Array(#"{"data":[{"type":"scatter3d","x":[0],"y":[0],"z":[0]},{"type":"scatter3d","x":[1],"y":[1],"z":[1],"scene":"scene2"}],"layout":{"scene":{"domain":{"row":0,"column":0}},"scene2":{"domain":{"row":0,"column":1}}}}"#.utf8), file: "f.json")
+    #expect(grid.allSatisfy { $0.domain == nil } && grid[0].notes.contains("scene, scene2.domain is not read (a row and column of layout.grid, or not fractions)"), "\(grid[0].notes)")
     // Traces in two scenes.
     let two = try scene(#"{"data":[{"type":"scatter3d","x":[0],"y":[0],"z":[0]},{"type":"scatter3d","x":[1],"y":[1],"z":[1],"scene":"scene2"}]}"#)
     #expect(two.notes == ["several scenes (scene, scene2) are drawn merged into one"])
@@ -141,6 +143,21 @@ import TrainscapeCore
     let parts = mixed.traces.compactMap(\.scatter)
     #expect(parts.map(\.symbol) == [.square, .diamond] && parts.map(\.count) == [2, 1] && parts.map(\.name) == ["m", ""])
     #expect(mixed.notes.isEmpty, "\(mixed.notes)")
+    // plotly.js's default scene.bgcolor (transparent) leaves the paper.
+    #expect(try scene(##"{"data":[{"type":"surface","z":[[0,1],[1,0]]}],"layout":{"paper_bgcolor":"#fafafa","scene":{"bgcolor":"rgba(0,0,0,0)"}}}"##).background.hex == "#fafafa")
+    // Error bars only with values (or visible), none for a negative sqrt; caps noted when given.
+    let bars = try scene(#"{"data":[{"type":"scatter3d","name":"e","x":[-4,4],"y":[0,1],"z":[0,1],"error_y":{"color":"red"},"error_x":{"type":"sqrt","visible":true,"width":3}}]}"#)
+    let barTraces = bars.traces.compactMap(\.scatter).filter { $0.name.isEmpty }
+    #expect(barTraces.count == 1 && barTraces[0].x.filter(\.isFinite) == [2, 6], "\(barTraces.map(\.x))")
+    #expect(bars.notes == ["e: error bars are drawn without their caps"], "\(bars.notes)")
+    // showlegend false: unnamed (not in the legend); an export writes unnamed parts so.
+    let hidden = try scene(#"{"data":[{"type":"scatter3d","name":"a","x":[0],"y":[0],"z":[0]},{"type":"scatter3d","name":"b","showlegend":false,"x":[1],"y":[1],"z":[1]}]}"#)
+    #expect(hidden.traces.map(\.name) == ["a", ""])
+    let (json, _) = PlotlyExporter.figure(hidden)
+    #expect(String(decoding: json, as: UTF8.self).contains(#""name":"","showlegend":false"#))
+    // Symbols plotly.js does not have in 3D, and numbers, are said.
+    let oddSymbols = try scene(#"{"data":[{"type":"scatter3d","name":"s","mode":"markers","x":[0,1],"y":[0,1],"z":[0,1],"marker":{"symbol":["x-open",3]}}]}"#)
+    #expect(oddSymbols.notes.contains("s: marker.symbol 'x-open' is drawn as a circle") && oddSymbols.notes.contains("s: marker.symbol '(3)' is drawn as a circle"), "\(oddSymbols.notes)")
     // marker.opacity and marker.line (gl3d_opacity-scaling-spikes, gl3d_marker_symbols).
     let outlined = try #require(try scene(#"{"data":[{"type":"scatter3d","mode":"markers","x":[0],"y":[0],"z":[0],"marker":{"opacity":0.8,"line":{"color":"orange","width":1.5}}}]}"#).traces[0].scatter)
     #expect(outlined.markerOpacity == 0.8 && outlined.markerOutline == MarkerOutline(color: RGBColor(hex: "#ffa500")!, width: 2.5))

@@ -46,6 +46,13 @@ import TrainscapeCore
     // With autosize the page sets the size (plotly.js ignores width and height): the default's.
     let auto = try #require(try scene(#"{"data":[{"type":"scatter3d","x":[0,1],"y":[0,1],"z":[0,1]}],"layout":{"width":1280,"height":720,"autosize":true}}"#).traces[0].scatter)
     #expect(abs(auto.markerSize - 32 * u) < 1e-9)
+    // A Trainscape export from before sizes were plotly.js's pixels (meta.trainscape without
+    // sizes: "plotly") reads as it was written: style units.
+    let legacy = try scene(#"{"data":[{"type":"scatter3d","x":[0,1,2],"y":[0,1,2],"z":[0,1,2],"marker":{"size":5},"line":{"width":2}},{"type":"scatter3d","x":[0,1,2],"y":[0,1,2],"z":[0,1,2],"marker":{"size":[4,6]}}],"layout":{"meta":{"trainscape":{"notes":[]}}}}"#).traces.compactMap(\.scatter)
+    #expect(legacy[0].markerSize == 5 && legacy[0].lineWidth == 2 && legacy[1].markerSizes == [4, 6, 10], "\(legacy.map(\.markerSizes))")
+    // Huge sizes are clamped, not infinite.
+    let huge = try #require(try scene(#"{"data":[{"type":"scatter3d","x":[0],"y":[0],"z":[0],"marker":{"size":1e308}}]}"#).traces[0].scatter)
+    #expect(huge.markerSize.isFinite)
   }
 
   /// The line's colour beside the markers', as plotly.js defaults it: a line without a colour

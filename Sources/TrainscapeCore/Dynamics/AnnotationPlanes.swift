@@ -6,13 +6,18 @@ public struct PointLabel: Sendable, Equatable {
   public var text: String
   public var x, y, z: Double
   public var color: RGBColor
+  /// Moved to a free place when it would overlap another label (a few annotation labels);
+  /// false: drawn at its point whatever it overlaps (a label per point of a trace, as plotly.js
+  /// draws them, which keeps the layout linear in the number of labels).
+  public var avoidsOverlap = true
 
-  public init(text: String, x: Double, y: Double, z: Double, color: RGBColor) {
+  public init(text: String, x: Double, y: Double, z: Double, color: RGBColor, avoidsOverlap: Bool = true) {
     self.text = text
     self.x = x
     self.y = y
     self.z = z
     self.color = color
+    self.avoidsOverlap = avoidsOverlap
   }
 }
 

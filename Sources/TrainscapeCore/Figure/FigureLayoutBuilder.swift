@@ -376,6 +376,10 @@ public enum FigureLayoutBuilder {
       else { continue }
       let e = textExtent(l.text, size: pointSize)
       let home = PixelPoint(p.x, p.y - e.h / 2 - 3 * u)
+      guard l.avoidsOverlap else {
+        place(l.text, size: pointSize, role: .markLabel, center: home, color: RGBA(l.color))
+        continue
+      }
       var spots: [PixelPoint] = []
       for dx in [0, e.w / 2 + 6 * u, -(e.w / 2 + 6 * u)] {
         for k in [0, -1, 1, -2, 2, -3, 3, -4, 4, -5, 5, 6, 7, 8] {

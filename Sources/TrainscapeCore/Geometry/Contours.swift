@@ -258,7 +258,12 @@ extension Scene {
     guard let levels = full.traces.lazy.compactMap({ $0.surface }).first(where: { !$0.contours.isEmpty })?.contours else { return s }
     var request = ContourRequest(axes: Set(levels.map(\.axis)))
     request.projected = Set(levels.filter(\.project).map(\.axis))
-    for l in levels { request.explicit[l.axis] = l.values }
+    for l in levels {
+      request.explicit[l.axis] = l.values
+      request.axisColor[l.axis] = l.color
+      request.axisWidth[l.axis] = l.width
+      if l.useColormap { request.useColormap.insert(l.axis) }
+    }
     request.color = levels[0].color
     request.width = levels[0].width
     request.lowersFloor = false

@@ -272,6 +272,8 @@ public enum PlotlyExporter {
     func scatter(_ s: ScatterTrace, into w: inout JSONWriter, colorBarShown: inout Bool) {
       w.raw("{\"type\":\"scatter3d\",\"name\":")
       w.string(s.name)
+      // Unnamed parts (error bars, projections, a symbol's markers) are not in the legend.
+      if s.name.isEmpty { w.raw(",\"showlegend\":false") }
       w.raw(",\"mode\":")
       w.string(s.mode.rawValue)
       w.raw(",\"x\":")
@@ -345,6 +347,7 @@ public enum PlotlyExporter {
     func mesh(_ m: MeshTrace, into w: inout JSONWriter, colorBarShown: inout Bool) {
       w.raw("{\"type\":\"mesh3d\",\"name\":")
       w.string(m.name)
+      if m.name.isEmpty { w.raw(",\"showlegend\":false") }
       w.raw(",\"x\":")
       array(m.x, into: &w)
       w.raw(",\"y\":")
@@ -489,7 +492,9 @@ public enum PlotlyExporter {
         w.string(notes.map { "Note: " + $0 }.joined(separator: "<br>"))
         w.raw(",\"showarrow\":false,\"xref\":\"paper\",\"yref\":\"paper\",\"x\":0,\"y\":0,\"xanchor\":\"left\",\"yanchor\":\"bottom\",\"align\":\"left\",\"font\":{\"size\":11}}]")
       }
-      w.raw(",\"meta\":{\"trainscape\":{\"notes\":")
+      // "sizes": marker sizes and line widths are plotly.js's pixels (exports before them wrote
+      // Trainscape's style units, and read back as such).
+      w.raw(",\"meta\":{\"trainscape\":{\"sizes\":\"plotly\",\"notes\":")
       w.strings(notes)
       w.raw(",\"ranges\":[")
       for (n, axis) in [scene.x, scene.y, scene.z].enumerated() {

@@ -132,6 +132,7 @@ enum CSSColor {
   /// The opacity of a colour: rgba()/hsla()'s fourth component, #rgba or #rrggbbaa; else 1.
   static func alpha(_ text: String) -> Double {
     let s = text.trimmingCharacters(in: .whitespaces).lowercased()
+    if s == "transparent" { return 0 }
     if s.hasPrefix("#") {
       let h = s.dropFirst()
       if h.count == 4, let v = Int(String(repeating: h.last!, count: 2), radix: 16) { return Double(v) / 255 }

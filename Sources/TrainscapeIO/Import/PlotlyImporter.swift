@@ -30,6 +30,7 @@ public enum PlotlyImporter {
     guard ids.count > 1 else { return [try read(root: root, traceNodes: traceNodes, layout: layout, file: file, severalScenes: true)] }
     var out: [Scene] = []
     var empty: [(String, Error)] = []
+    var unreadDomains: [String] = []
     for sceneID in ids {
       // The layout as this scene's own: `scene` is `layout.SCENEID`.
       var sub = layout
@@ -44,6 +45,7 @@ public enum PlotlyImporter {
       do {
         var scene = try read(root: root, traceNodes: nodes, layout: sub, file: file, severalScenes: false)
         scene.domain = domain(sub?["scene"]?["domain"])
+        if scene.domain == nil, sub?["scene"]?["domain"] != nil { unreadDomains.append(sceneID) }
         out.append(scene)
       } catch let e as ImportError where e.path == "data" {
         empty.append((sceneID, e))  // nothing drawable in this scene
@@ -59,6 +61,9 @@ public enum PlotlyImporter {
       out[0].notes.append("the figure's legend (\(legendTraces) traces across the scenes) is not drawn")
     }
     // Where their domains put them, when every scene has one; else equal panels, said.
+    if !unreadDomains.isEmpty {
+      out[0].notes.append("\(unreadDomains.joined(separator: ", ")).domain is not read (a row and column of layout.grid, or not fractions)")
+    }
     let placed = out.filter { $0.domain != nil }.count
     if placed > 0 && placed < out.count {
       out[0].notes.append("only \(placed) of \(out.count) scenes have a domain: the scenes are drawn side by side in equal panels")
@@ -70,7 +75,7 @@ public enum PlotlyImporter {
   /// A scene's `domain` ({"x": [x0, x1], "y": [y0, y1]}, fractions; plotly.js's default is
   /// the whole of each), nil when it gives none or is not one.
   static func domain(_ node: JSONNode?) -> PanelDomain? {
-    guard let node, node.isObject else { return nil }
+    guard let node, node.isObject, node["x"] != nil || node["y"] != nil else { return nil }
     func range(_ key: String) -> ClosedRange<Double>? {
       guard let a = node[key] else { return 0...1 }
       guard let e = a.elements, e.count == 2, let lo = e[0].numeric, let hi = e[1].numeric else { return nil }
@@ -100,6 +105,8 @@ public enum PlotlyImporter {
     let width = (sized ? layout?["width"]?.double : nil).flatMap { $0 >= 10 ? $0 : nil } ?? 700
     let height = (sized ? layout?["height"]?.double : nil).flatMap { $0 >= 10 ? $0 : nil } ?? 450
     r.pixelsPerUnit = pixelsPerUnit(width: width, height: height)
+    // A Trainscape export from before sizes were written as plotly.js's pixels.
+    if let m = layout?["meta"]?["trainscape"], m.isObject, m["sizes"]?.string != "plotly" { r.legacySizes = true }
     // plotly.py writes its template (whose sequential scale is Plasma) into every figure; a
     // figure without one gets plotly.js's own default, RdBu.
     if root["layout"]?["template"] == nil { r.defaultScale = Colormap.plotlyJS("RdBu") ?? .plasma }
@@ -149,11 +156,14 @@ public enum PlotlyImporter {
     /// Traces skipped, as "data[i] (type)", for the refusal when nothing is left.
     var skipped: [String] = []
     /// scatter3d `projection`s: the trace, the axis, the opacity and the marker scale.
-    var projections: [(trace: ScatterTrace, axis: Int, opacity: Double, scale: Double)] = []
+    var projections: [(trace: Int, axis: Int, opacity: Double, scale: Double)] = []
     /// Text drawn at points: scatter3d `mode: "text"` and `scene.annotations`.
     var pointLabels: [PointLabel] = []
     /// Traces plotly.js would list in a legend (`showlegend`, on by default for scatter3d only).
     var legendTraces = 0
+    /// Marker sizes and line widths in Trainscape's style units, as exports wrote them before
+    /// they wrote plotly.js's pixels (`meta.trainscape` without `sizes: "plotly"`).
+    var legacySizes = false
     /// Pixels of the figure per style unit (`PlotlyImporter.pixelsPerUnit`).
     var pixelsPerUnit = 0.6
     /// Category and date axes (`PlotlyImporter.labelAxes`), by axis.
@@ -255,6 +265,13 @@ public enum PlotlyImporter {
       if ["surface", "scatter3d", "mesh3d"].contains(type) {
         noteUndrawn(t, type: type, name: name)
         if t["showlegend"]?.bool ?? (type == "scatter3d") { legendTraces += 1 }
+      }
+      // showlegend false: the traces read from this one are unnamed, so not in the legend.
+      let first = traces.count
+      defer {
+        if t["showlegend"]?.bool == false {
+          for i in first..<traces.count { traces[i].unnamed() }
+        }
       }
       switch type {
       case "surface":
@@ -537,12 +554,13 @@ public enum PlotlyImporter {
       if !(aspect.x > 0 && aspect.y > 0 && aspect.z > 0) { aspect = Vec3(1, 1, 1) }
       let title = layout?["title"]?.text ?? ""
       var background = RGBColor.white
-      // The scene's background fills its domain, most of the image, so it wins over the paper's
-      // (gl3d_opacity-surface); a paper of another colour is noted.
+      if let bg = layout?["paper_bgcolor"]?.string, let c = CSSColor.parse(bg) { background = c }
+      // The scene's background fills its domain, most of the image, so it is drawn over the
+      // paper's (gl3d_opacity-surface), blended by its alpha (plotly.js's default
+      // "rgba(0,0,0,0)" leaves the paper); a paper of another colour is noted.
       if let bg = sceneNode?["bgcolor"]?.string, let c = CSSColor.parse(bg) {
-        background = c
-      } else if let bg = layout?["paper_bgcolor"]?.string, let c = CSSColor.parse(bg) {
-        background = c
+        let a = CSSColor.alpha(bg)
+        background = RGBColor(r: c.r * a + background.r * (1 - a), g: c.g * a + background.g * (1 - a), b: c.b * a + background.b * (1 - a))
       }
       // A translucent wall colour (rgba) over the background.
       for k in 0..<3 {
@@ -563,6 +581,17 @@ public enum PlotlyImporter {
       for (i, r) in contourRequests { scene = scene.withContours(r, onlyTrace: i) }
       scene.pointLabels = pointLabels
       return scene
+    }
+  }
+}
+
+extension Trace {
+  /// Without a name (so not in the legend).
+  mutating func unnamed() {
+    switch self {
+    case .surface(var s): s.name = ""; self = .surface(s)
+    case .scatter(var s): s.name = ""; self = .scatter(s)
+    case .mesh(var m): m.name = ""; self = .mesh(m)
     }
   }
 }

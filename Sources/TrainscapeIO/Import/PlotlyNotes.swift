@@ -152,7 +152,7 @@ extension PlotlyImporter.Reader {
     {
       notes.append("scene: the axes hide their grids, and plotly.js draws no walls unless showbackground is set; Trainscape draws the walls and axis edges")
     }
-    if let bg = scene?["bgcolor"]?.string, CSSColor.parse(bg) != nil, let paper = layout?["paper_bgcolor"]?.string, paper != bg {
+    if let bg = scene?["bgcolor"]?.string, CSSColor.parse(bg) != nil, CSSColor.alpha(bg) > 0, let paper = layout?["paper_bgcolor"]?.string, paper != bg {
       notes.append("paper_bgcolor (the margins around the scene) is drawn in scene.bgcolor")
     }
   }

@@ -34,7 +34,7 @@ extension PlotlyImporter.Reader {
       colors = try pointColors(colorOwner, trace: t, count: n, name: name, defaultShow: false)
     }
     let (markerSize, markerSizes) = try sizes(marker, count: n, name: name)
-    let lineWidth = PlotlyImporter.tidy((line?["width"]?.double ?? 2) / pixelsPerUnit)
+    let lineWidth = PlotlyImporter.tidy(Swift.min(line?["width"]?.double ?? 2, 1e4) / (legacySizes ? 1 : pixelsPerUnit))
     var symbol = ScatterTrace.Symbol.circle
     // A symbol per point (gl3d_marker_symbols): the markers are split by symbol below.
     var symbols: [ScatterTrace.Symbol] = []
@@ -47,7 +47,10 @@ extension PlotlyImporter.Reader {
     if let sym = marker?["symbol"]?.string {
       symbol = read(sym)
     } else if let e = marker?["symbol"]?.elements {
-      symbols = (0..<n).map { i in i < e.count ? read(e[i].string ?? "circle") : .circle }
+      symbols = (0..<n).map { i in i < e.count ? read(e[i].string ?? "(\(e[i].double.map { ConfigValue.numberText($0) } ?? "not text"))") : .circle }
+      if e.count != n { notes.append("\(name): marker.symbol has \(e.count) values for \(n) points; the rest are circles") }
+    } else if marker?["symbol"] != nil {
+      notes.append("\(name): marker.symbol is not a name or a list of names; drawn as circles")
     }
     for u in unknown.sorted() { notes.append("\(name): marker.symbol '\(u)' is drawn as a circle") }
     var text: [String] = []
@@ -64,7 +67,7 @@ extension PlotlyImporter.Reader {
       let font = t["textfont"]?["color"]
       let color = (font?.string).flatMap(CSSColor.parse) ?? (font?.elements?.first?.string).flatMap(CSSColor.parse) ?? Self.missingColor
       for i in text.indices where !text[i].isEmpty && x[i].isFinite && y[i].isFinite && z[i].isFinite {
-        pointLabels.append(PointLabel(text: PlotlyText.plain(text[i]), x: x[i], y: y[i], z: z[i], color: color))
+        pointLabels.append(PointLabel(text: PlotlyText.plain(text[i]), x: x[i], y: y[i], z: z[i], color: color, avoidsOverlap: false))
       }
     }
     var trace = ScatterTrace(
@@ -80,6 +83,7 @@ extension PlotlyImporter.Reader {
       let color = (c?.string ?? c?.elements?.first?.string).flatMap(CSSColor.parse) ?? Self.missingColor
       trace.markerOutline = MarkerOutline(color: color, width: PlotlyImporter.tidy(w / pixelsPerUnit))
     }
+    let traceIndex = traces.count
     if Set(symbols).count > 1 && mode != .lines {
       // One markers trace per symbol; the first keeps the name (the legend's entry), or the
       // line does when there is one.
@@ -103,11 +107,11 @@ extension PlotlyImporter.Reader {
       if let s = symbols.first { trace.symbol = s }
       traces.append(.scatter(trace))
     }
-    try surfaceFill(t, x: x, y: y, z: z, name: name, trace: trace, opacity: opacity)
+    try surfaceFill(t, x: x, y: y, z: z, name: name, trace: trace, opacity: opacity, colorIndex: traceIndex)
     // projection.x/y/z: shadows on the walls, drawn once the axes are known (`project`).
     for (axis, key) in ["x", "y", "z"].enumerated() {
       guard let p = t["projection"]?[key], p["show"]?.bool == true else { continue }
-      projections.append((trace, axis, Swift.min(Swift.max(p["opacity"]?.numeric ?? 1, 0), 1), Swift.max(p["scale"]?.numeric ?? 2.0 / 3, 0)))
+      projections.append((traceIndex, axis, Swift.min(Swift.max(p["opacity"]?.numeric ?? 1, 0), 1), Swift.max(p["scale"]?.numeric ?? 2.0 / 3, 0)))
     }
     let barColor: RGBColor
     switch lineColors ?? colors {
@@ -124,7 +128,8 @@ extension PlotlyImporter.Reader {
   mutating func errorBars(_ t: JSONNode, x: [Double], y: [Double], z: [Double], name: String, color: RGBColor) throws {
     var capped = false
     for (axis, key) in ["error_x", "error_y", "error_z"].enumerated() {
-      guard let e = t[key], e.isObject, e["visible"]?.bool ?? true else { continue }
+      // Shown when asked, or by default when it has values (plotly.js's errorbars defaults).
+      guard let e = t[key], e.isObject, e["visible"]?.bool ?? (e["array"] != nil || e["value"] != nil) else { continue }
       let type = e["type"]?.string ?? (e["array"] != nil ? "data" : "percent")
       let symmetric = e["symmetric"]?.bool ?? (e["arrayminus"] == nil && e["valueminus"] == nil)
       let value = e["value"]?.numeric ?? 10, valueMinus = e["valueminus"]?.numeric ?? value
@@ -138,7 +143,7 @@ extension PlotlyImporter.Reader {
           let a = minus && !symmetric ? minusArray : plusArray
           return i < a.count ? a[i] : .nan
         case "constant": return minus && !symmetric ? valueMinus : value
-        case "sqrt": return abs(v).squareRoot()
+        case "sqrt": return v.squareRoot()  // none for negative values (NaN), as plotly.js
         default: return abs(v) * (minus && !symmetric ? valueMinus : value) / 100
         }
       }
@@ -156,7 +161,7 @@ extension PlotlyImporter.Reader {
       let width = PlotlyImporter.tidy((e["thickness"]?.numeric ?? 2) / pixelsPerUnit)
       traces.append(.scatter(ScatterTrace(
         name: "", x: bx, y: by, z: bz, colors: .solid(own ?? color), mode: .lines, markerSize: 0, lineWidth: width)))
-      if (e["width"]?.numeric ?? 1) > 0 { capped = true }
+      if (e["width"]?.numeric ?? 0) > 0 { capped = true }
     }
     if capped { notes.append("\(name): error bars are drawn without their caps") }
   }
@@ -172,14 +177,18 @@ extension PlotlyImporter.Reader {
     let ref = marker?["sizeref"]?.double.flatMap { $0 > 0 ? $0 : nil } ?? 1
     let minSize = Swift.max(marker?["sizemin"]?.double ?? 0, 0)
     let area = marker?["sizemode"]?.string == "area"
-    let glyph = PlotlyImporter.glyphAcross / pixelsPerUnit
+    let glyph = legacySizes ? 0.25 : PlotlyImporter.glyphAcross / pixelsPerUnit
+    // Sizes are clamped to 10,000 (pixels or units) so that no huge value overflows.
     func bubble(_ v: Double) -> Double {
-      let u = v * 4 / 2 / ref
+      let u = Swift.min(v, 1e4) * 4 / 2 / ref
       let base = area ? u.squareRoot() : u
       guard base.isFinite, base > 0 else { return 0 }
-      return PlotlyImporter.tidy(Swift.max(base, minSize) * glyph)
+      return PlotlyImporter.tidy(Swift.min(Swift.max(base, minSize) * glyph * (legacySizes ? 2 : 1), 1e4))
     }
-    func single(_ v: Double) -> Double { v.isFinite && v > 0 ? PlotlyImporter.tidy(4 * v * glyph) : 0 }
+    func single(_ v: Double) -> Double {
+      guard v.isFinite, v > 0 else { return 0 }
+      return legacySizes ? Swift.min(v, 1e4) : PlotlyImporter.tidy(4 * Swift.min(v, 1e4) * glyph)
+    }
     guard let s = marker?["size"] else { return (single(8), []) }
     if let d = s.double { return (single(d), []) }
     let a = try s.numericArray()
@@ -188,7 +197,7 @@ extension PlotlyImporter.Reader {
       notes.append("\(name): marker.size has \(a.values.count) values for \(n) points; "
         + (a.values.count < n ? "the rest are drawn at plotly.js's default size" : "the extra values are ignored, as plotly.js does"))
     }
-    let sizes = (0..<n).map { i in i < a.values.count ? bubble(a.values[i]) : PlotlyImporter.tidy(20 * glyph) }
+    let sizes = (0..<n).map { i in i < a.values.count ? bubble(a.values[i]) : PlotlyImporter.tidy(20 * glyph * (legacySizes ? 2 : 1)) }
     return (single(8), sizes)
   }
 }
@@ -229,18 +238,19 @@ extension PointColors {
 }
 
 extension PlotlyImporter.Reader {
-  /// plotly.js's marker symbol names that Trainscape draws.
+  /// plotly.js's scatter3d marker symbols, all drawn (it draws other names as circles).
   static let symbols: [String: ScatterTrace.Symbol] = [
-    "circle": .circle, "circle-open": .ring, "x": .cross, "x-thin": .cross, "x-open": .cross, "square": .square,
-    "square-open": .squareOpen, "diamond": .diamond, "diamond-open": .diamondOpen, "cross": .plus, "cross-thin": .plus,
-    "cross-open": .plus,
+    "circle": .circle, "circle-open": .ring, "x": .cross, "square": .square, "square-open": .squareOpen,
+    "diamond": .diamond, "diamond-open": .diamondOpen, "cross": .plus,
   ]
 
   /// `surfaceaxis` 0, 1 or 2: plotly.js fills the points' Delaunay triangulation in the plane
   /// across that axis (gl3d_cube's faces). The triangulation covers the points' convex hull, so
   /// the hull is filled here (a fan of triangles), in `surfacecolor` (else the line's colour),
   /// as a mesh without a name. Points off a flat plane are filled flat between the hull's: noted.
-  mutating func surfaceFill(_ t: JSONNode, x: [Double], y: [Double], z: [Double], name: String, trace: ScatterTrace, opacity: Double) throws {
+  mutating func surfaceFill(
+    _ t: JSONNode, x: [Double], y: [Double], z: [Double], name: String, trace: ScatterTrace, opacity: Double, colorIndex: Int
+  ) throws {
     guard let sa = t["surfaceaxis"]?.numeric, sa >= 0 else { return }
     guard let axis = [0, 1, 2].first(where: { Double($0) == sa }) else {
       notes.append("\(name): surfaceaxis \(sa) is not 0, 1 or 2; no surface is filled")
@@ -261,7 +271,7 @@ extension PlotlyImporter.Reader {
     let fallback: RGBColor
     switch trace.lineColors ?? trace.colors {
     case .solid(let c): fallback = c
-    default: fallback = Palette.color(traces.count)
+    default: fallback = Palette.color(colorIndex)
     }
     let color = (t["surfacecolor"]?.string).flatMap(CSSColor.parse) ?? fallback
     let m = Int32(hull.count)
@@ -299,7 +309,9 @@ extension PlotlyImporter.Reader {
   /// far end from the eye, as plotly.js draws them), markers scaled by `scale` (plotly.js's
   /// 2/3) and at `opacity`.
   func projected(axes: [AxisSpec], camera: Camera) -> [Trace] {
-    projections.map { (trace, axis, opacity, scale) in
+    projections.compactMap { (index, axis, opacity, scale) -> Trace? in
+      // The trace as drawn (after the axis ranges' clip).
+      guard case .scatter(let trace) = traces[index] else { return nil }
       let eye = [camera.eye.x - camera.center.x, camera.eye.y - camera.center.y, camera.eye.z - camera.center.z][axis]
       let wall = eye >= 0 ? axes[axis].range.lowerBound : axes[axis].range.upperBound
       var p = trace
