@@ -121,6 +121,20 @@ import TrainscapeCore
     // Words outnumber numbers two to one: categories.
     let words = try scene(#"{"data":[{"type":"scatter3d","x":["a","b","c",3],"y":[0,1,2,3],"z":[0,1,2,3]}]}"#)
     #expect(words.x.labels == .categories(["a", "b", "c", "3"]))
+    // Marker colours without a scale are scaled automatically, as plotly.js (autocolorscale
+    // defaults to true for markers): Reds at or above zero, RdBu across it, the layout's own
+    // (a plotly.py template's) when given; a trace's own colours only when asked.
+    func markerMap(_ colors: String, layout: String = "{}") throws -> Colormap? {
+      let t = try scene(#"{"data":[{"type":"scatter3d","x":[0,1],"y":[0,1],"z":[0,1],"marker":{"color":\#(colors)}}],"layout":\#(layout)}"#)
+      if case .scalar(_, let map, _, _)? = t.traces[0].scatter?.colors { return map }
+      return nil
+    }
+    #expect(try markerMap("[1,2]") == Colormap.plotlyJS("Reds"))
+    #expect(try markerMap("[-1,2]") == Colormap.plotlyJS("RdBu"))
+    #expect(try markerMap("[-3,-2]") == Colormap.plotlyJS("Blues"))
+    #expect(try markerMap("[1,2]", layout: #"{"template":{"layout":{"colorscale":{"sequential":"Viridis"}}}}"#) == Colormap.plotlyJS("Viridis"))
+    let custom = try markerMap("[1,2]", layout: ##"{"colorscale":{"sequential":[[0,"#000000"],[1,"#ffffff"]]}}"##)
+    #expect(custom?.color(at: 0).hex == "#000000" && custom?.color(at: 1).hex == "#ffffff", "\(String(describing: custom?.name))")
     // A marker colour bar that is described shows without showscale (gl3d_scatter3d-colorscale).
     let bar = try scene(#"{"data":[{"type":"scatter3d","x":[0,1],"y":[0,1],"z":[0,1],"marker":{"color":[2,10],"colorscale":"Greens","colorbar":{"title":"WOW"}}}]}"#)
     #expect(bar.colorBar?.title == "WOW" && bar.colorBar?.range == 2...10, "\(String(describing: bar.colorBar))")

@@ -110,6 +110,14 @@ public enum PlotlyImporter {
     // plotly.py writes its template (whose sequential scale is Plasma) into every figure; a
     // figure without one gets plotly.js's own default, RdBu.
     if root["layout"]?["template"] == nil { r.defaultScale = Colormap.plotlyJS("RdBu") ?? .plasma }
+    // The automatic scales: the figure's layout.colorscale, else its template's (plotly.py
+    // writes Plasma and friends there), else plotly.js's Reds, Blues and RdBu.
+    for source in [root["layout"]?["template"]?["layout"]?["colorscale"], root["layout"]?["colorscale"]] {
+      guard let cs = source else { continue }
+      if let m = try r.scale(cs["sequential"]) { r.autoScales.sequential = m }
+      if let m = try r.scale(cs["sequentialminus"]) { r.autoScales.sequentialMinus = m }
+      if let m = try r.scale(cs["diverging"]) { r.autoScales.diverging = m }
+    }
     let (nodes, labels, axisNotes) = labelAxes(traceNodes, scene: layout?["scene"])
     r.axisLabels = labels
     r.notes += axisNotes
@@ -131,18 +139,24 @@ public enum PlotlyImporter {
     var auto = false
     var reversed = false
 
-    /// plotly.js's automatic colour scale: RdBu when the colour range spans zero, Reds when it
-    /// is all at or above zero, else Blues (plotly.js's own definitions), reversed by
-    /// `reversescale`.
-    func autoScaled(values: [Double], finite: ([Double], AxisScale) -> ClosedRange<Double>?) -> ColorSpec {
+    /// plotly.js's automatic colour scale: the layout's diverging scale (RdBu) when the colour
+    /// range spans zero, its sequential one (Reds) when it is all at or above zero, else its
+    /// sequentialminus one (Blues), reversed by `reversescale`.
+    func autoScaled(values: [Double], finite: ([Double], AxisScale) -> ClosedRange<Double>?, scales: AutoScales) -> ColorSpec {
       guard auto else { return self }
       let r = range ?? finite(values, scale) ?? 0...1
-      let name = r.lowerBound < 0 && r.upperBound > 0 ? "RdBu" : r.lowerBound >= 0 ? "Reds" : "Blues"
-      guard let m = Colormap.plotlyJS(name) else { return self }
+      let m = r.lowerBound < 0 && r.upperBound > 0 ? scales.diverging : r.lowerBound >= 0 ? scales.sequential : scales.sequentialMinus
       var s = self
       s.map = reversed ? m.reversed() : m
       return s
     }
+  }
+
+  /// The scales of automatic colour scales (`layout.colorscale`, a template's, or plotly.js's).
+  struct AutoScales {
+    var sequential = Colormap.plotlyJS("Reds") ?? .plasma
+    var sequentialMinus = Colormap.plotlyJS("Blues") ?? .plasma
+    var diverging = Colormap.plotlyJS("RdBu") ?? .coolwarm
   }
 
   struct Reader {
@@ -153,6 +167,8 @@ public enum PlotlyImporter {
     var colorBarTitle: String?
     /// The colour scale of a trace that names none.
     var defaultScale: Colormap = .plasma
+    /// The automatic scales (marker and line colours without a scale, `autocolorscale`).
+    var autoScales = AutoScales()
     /// Traces skipped, as "data[i] (type)", for the refusal when nothing is left.
     var skipped: [String] = []
     /// scatter3d `projection`s: the trace, the axis, the opacity and the marker scale.
@@ -183,6 +199,25 @@ public enum PlotlyImporter {
 
     /// The trace's colour map from `colorscale` (named or explicit) and reversescale, plus
     /// Trainscape's own `meta` when present (exact map, log scale, data range).
+    /// A colour scale: a name (plotly.js's, or plotly.py's with a note) or [[t, colour], ...];
+    /// nil without one.
+    mutating func scale(_ node: JSONNode?, fallback: Colormap = .plasma) throws -> Colormap? {
+      guard let cs = node else { return nil }
+      if let name = cs.string {
+        let (m, note) = PlotlyColorscales.named(name, fallback: fallback)
+        if let note, !notes.contains(note) { notes.append(note) }
+        return m
+      }
+      var stops: [(Double, RGBColor)] = []
+      for s in try cs.array("a colour scale: a name or [[t, colour], ...]") {
+        let pair = try s.array("a [t, colour] pair")
+        guard pair.count == 2 else { throw s.fail("a [t, colour] pair") }
+        stops.append((try pair[0].number("a position in 0..1"), try pair[1].color()))
+      }
+      guard !stops.isEmpty else { throw cs.fail("a non-empty colour scale") }
+      return PlotlyColorscales.interpolate(stops, name: "custom")
+    }
+
     /// `legacyZRange`: `zmin` / `zmax` stand for `cmin` / `cmax` (a surface's names before
     /// plotly.js 1.x renamed them); elsewhere plotly.js ignores them, and so does this, with a note.
     mutating func colorSpec(
@@ -190,22 +225,7 @@ public enum PlotlyImporter {
     ) throws -> ColorSpec {
       var map = defaultMap
       let meta = trace["meta"]?["trainscape"]
-      if let cs = owner["colorscale"] {
-        if let name = cs.string {
-          let (m, note) = PlotlyColorscales.named(name, fallback: defaultMap)
-          map = m
-          if let note, !notes.contains(note) { notes.append(note) }
-        } else {
-          var stops: [(Double, RGBColor)] = []
-          for s in try cs.array("a colour scale: a name or [[t, colour], ...]") {
-            let pair = try s.array("a [t, colour] pair")
-            guard pair.count == 2 else { throw s.fail("a [t, colour] pair") }
-            stops.append((try pair[0].number("a position in 0..1"), try pair[1].color()))
-          }
-          guard !stops.isEmpty else { throw cs.fail("a non-empty colour scale") }
-          map = PlotlyColorscales.interpolate(stops, name: "custom")
-        }
-      }
+      if let m = try scale(owner["colorscale"], fallback: defaultMap) { map = m }
       if let name = meta?["colormap"]?.string {
         if let table = meta?["colormapTable"]?.elements, table.count == 768 {
           map = Colormap(name: name, table: table.map { UInt8(Swift.min(Swift.max($0.double ?? 0, 0), 255)) })
@@ -215,7 +235,10 @@ public enum PlotlyImporter {
       } else if owner["reversescale"]?.bool == true {
         map = map.reversed()
       }
-      let auto = meta?["colormap"] == nil && owner["autocolorscale"]?.bool == true
+      // plotly.js: a marker's or line's colours without a scale are scaled automatically
+      // (autocolorscale defaults to true there); a trace's own only when asked.
+      let auto = meta?["colormap"] == nil
+        && (owner["autocolorscale"]?.bool ?? (owner.path != trace.path && owner["colorscale"] == nil))
       let scale: AxisScale = meta?["colorScale"]?.string == "log" ? .log : .linear
       var range: ClosedRange<Double>?
       if let cr = meta?["colorRange"]?.elements, cr.count == 2, let lo = cr[0].double, let hi = cr[1].double, lo <= hi {
@@ -330,7 +353,7 @@ public enum PlotlyImporter {
           }
           color = decodeColorValues(sc.values, scale: spec.scale)
         }
-        spec = spec.autoScaled(values: color, finite: finiteRange)
+        spec = spec.autoScaled(values: color, finite: finiteRange, scales: autoScales)
         let range = spec.range ?? finiteRange(color, scale: spec.scale) ?? 0...1
         noteColorBar(spec, values: color, fallbackTitle: name)
         // hidesurface: plotly.js draws only the contour lines (and the colour bar); the surface
@@ -366,7 +389,7 @@ public enum PlotlyImporter {
         if let inten = t["intensity"] {
           var spec = try colorSpec(t, trace: t, defaultMap: defaultScale, defaultShow: true)
           let values = decodeColorValues(try inten.numericArray().values, scale: spec.scale)
-          spec = spec.autoScaled(values: values, finite: finiteRange)
+          spec = spec.autoScaled(values: values, finite: finiteRange, scales: autoScales)
           guard values.count == x.count else {
             throw ImportError(file: file, path: inten.path, message: "expected one intensity per vertex (\(x.count)), found \(values.count)")
           }
@@ -435,7 +458,7 @@ public enum PlotlyImporter {
       }
       var spec = try colorSpec(owner, trace: t, defaultMap: defaultScale, defaultShow: defaultShow)
       let values = decodeColorValues(try c.numericArray().values, scale: spec.scale)
-      spec = spec.autoScaled(values: values, finite: finiteRange)
+      spec = spec.autoScaled(values: values, finite: finiteRange, scales: autoScales)
       noteColorBar(spec, values: values, fallbackTitle: name)
       if values.count != count {
         noteLength(c, values.count, count, name: name)
