@@ -7,6 +7,7 @@ in float g_width[];
 uniform vec2 u_viewport;  // pixels
 
 out vec4 f_color;
+out float f_along;  // distance from the segment's start, in the units of u_viewport (dashes)
 
 void main() {
   vec4 p0 = gl_in[0].gl_Position;
@@ -32,6 +33,7 @@ void main() {
     vec4 e = ends[i];
     gl_Position = vec4(c[i] * to_clip * e.w, e.z, e.w);
     f_color = g_color[i < 2 ? 0 : 1];
+    f_along = i < 2 ? -half_width : len + half_width;
     EmitVertex();
   }
   EndPrimitive();

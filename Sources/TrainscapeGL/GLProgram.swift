@@ -192,6 +192,9 @@ enum Uniforms {
   /// Viewport size in pixels (wide lines), and the marker size factor.
   static let viewport = Uniform<SIMD2<Float>>("u_viewport")
   static let pointScale = Uniform<Float>("u_scale_px")
+  /// A scatter line's dash pattern (line.frag) and its unit, in the viewport's units.
+  static let dash = Uniform<Int32>("u_dash")
+  static let dashUnit = Uniform<Float>("u_dash_unit")
   /// The markers' outline: its colour and width in pixels (0: none).
   static let outlineColor = Uniform<SIMD3<Float>>("u_outline_color")
   static let outlineWidth = Uniform<Float>("u_outline_width")

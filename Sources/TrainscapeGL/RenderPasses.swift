@@ -127,6 +127,8 @@ struct PlotPass {
         if let l = s.lines {
           setUniforms(p.scatterLine)
           p.scatterLine.set(Uniforms.viewport, SIMD2(Float(rect.width) / markerUnit, Float(rect.height) / markerUnit))
+          p.scatterLine.set(Uniforms.dash, Int32(LineDash.allCases.firstIndex(of: s.style.dash) ?? 0))
+          p.scatterLine.set(Uniforms.dashUnit, Float(Swift.max(s.style.lineWidth, 3)))
           l.draw(GL_LINES)
         }
         if let m = s.markers {

@@ -52,6 +52,7 @@ struct ScatterStyle: Equatable {
   var markerOpacity: Double
   /// A uniform, not in the vertices; kept here so a change is seen.
   var outline: MarkerOutline?
+  var dash: LineDash
   /// Solid colour, per-point colours (their count is not compared), or the colour scale.
   var colors: String
 
@@ -64,6 +65,7 @@ struct ScatterStyle: Equatable {
     opacity = t.opacity
     markerOpacity = t.markerOpacity
     outline = t.markerOutline
+    dash = t.lineDash
     switch t.colors {
     case .solid(let c): colors = "solid \(c.r) \(c.g) \(c.b)"
     case .perPoint: colors = "per point"

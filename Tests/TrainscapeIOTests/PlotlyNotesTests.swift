@@ -24,7 +24,6 @@ import TrainscapeCore
          "scene2":{}}}
       """#)
     let expected = [
-      "p: line.dash 'dot' is drawn solid",
       "s: contours.z without start, end and size: drawn at about 10 nice levels",
       "scene.annotations (1): 1 drawn as text at their points; arrows, boxes and offsets are not drawn",
     ]
@@ -32,6 +31,9 @@ import TrainscapeCore
     #expect(s.notes.count == expected.count, "\(s.notes)")
     // The diamond, the error bars (a lines trace without a name) and the texts are drawn.
     #expect(s.traces[0].scatter?.symbol == .diamond)
+    #expect(s.traces[0].scatter?.lineDash == .dot)
+    let custom = try scene(#"{"data":[{"type":"scatter3d","name":"c","x":[0,1],"y":[0,1],"z":[0,1],"line":{"dash":"5px,10px"}}]}"#)
+    #expect(custom.notes == ["c: line.dash '5px,10px' (a custom pattern) is drawn solid"], "\(custom.notes)")
     let bars = try #require(s.traces.compactMap(\.scatter).first { $0.name.isEmpty })
     #expect(bars.mode == .lines && bars.z.filter(\.isFinite) == [-0.1, 0.1, 0.8, 1.2], "\(bars.z)")
     #expect(s.pointLabels.map(\.text) == ["a"])

@@ -222,6 +222,8 @@ public struct ScatterTrace: Sendable, Equatable {
   /// An outline around the filled markers, and the colour of the open ones (Plotly's
   /// `marker.line`); nil: none.
   public var markerOutline: MarkerOutline? = nil
+  /// The line's dash pattern (Plotly's `line.dash`).
+  public var lineDash: LineDash = .solid
   public var mode: Mode
   /// Marker diameter and line width in pixels at 1280x720 (they scale with the image).
   public var markerSize: Double
@@ -487,4 +489,11 @@ public struct MarkerOutline: Sendable, Equatable {
     self.color = color
     self.width = width
   }
+}
+
+/// A line's dash pattern, Plotly's names: dashes and gaps in units of the line's width (at
+/// least 3 pixels), dot 1 on 1 off, dash 3 and 3, longdash 5 and 5, dashdot 3 1 1 1, longdashdot
+/// 5 2 1 2.
+public enum LineDash: String, Sendable, CaseIterable {
+  case solid, dot, dash, longdash, dashdot, longdashdot
 }

@@ -11,81 +11,6 @@ public enum PlotlyImporter {
     return try read(root: root, traceNodes: traceNodes, layout: root["layout"], file: file, severalScenes: true)
   }
 
-  /// The figure's scenes (`layout.scene`, `layout.scene2`, ...: the traces whose `scene` names
-  /// each), one `Scene` each in order, each with its own axes, camera and colour bar; the
-  /// figure's title is on the first. A figure of one scene gives one.
-  public static func scenes(fromJSON bytes: [UInt8], file: String) throws -> [Scene] {
-    let (root, traceNodes) = try parse(bytes, file: file)
-    // plotly.js reads "scene1", and any name that is not "scene" with a number from 2 on, as
-    // "scene"; only 3D traces sit in scenes.
-    func id(_ t: JSONNode) -> String {
-      guard let s = t["scene"]?.string, s.hasPrefix("scene"), let n = Int(s.dropFirst(5)), n >= 2, !s.dropFirst(5).hasPrefix("0")
-      else { return "scene" }
-      return "scene\(n)"
-    }
-    func order(_ s: String) -> Int { Int(s.dropFirst("scene".count)) ?? 1 }
-    let threeD = traceNodes.filter { ["surface", "scatter3d", "mesh3d", "cone", "streamtube", "isosurface", "volume"].contains($0["type"]?.string ?? "scatter") }
-    let ids = Set(threeD.map(id)).sorted { (order($0), $0) < (order($1), $1) }
-    let layout = root["layout"]
-    guard ids.count > 1 else { return [try read(root: root, traceNodes: traceNodes, layout: layout, file: file, severalScenes: true)] }
-    var out: [Scene] = []
-    var empty: [(String, Error)] = []
-    var unreadDomains: [String] = []
-    for sceneID in ids {
-      // The layout as this scene's own: `scene` is `layout.SCENEID`.
-      var sub = layout
-      if let l = layout, case .object(var o) = l.value {
-        let own = (l[sceneID] ?? (sceneID == "scene" ? l["scene1"] : nil))?.value ?? .object(JSONObject())
-        if let i = o.keys.firstIndex(of: "scene") { o.values[i] = own } else { o.keys.append("scene"); o.values.append(own) }
-        sub = JSONNode(value: .object(o), path: l.path, file: file)
-      }
-      // Traces of no scene (2D ones) go with the first, which says it skips them.
-      let threeDPaths = Set(threeD.map(\.path))
-      let nodes = traceNodes.filter { n in threeDPaths.contains(n.path) ? id(n) == sceneID : sceneID == ids[0] }
-      do {
-        var scene = try read(root: root, traceNodes: nodes, layout: sub, file: file, severalScenes: false)
-        scene.domain = domain(sub?["scene"]?["domain"])
-        if scene.domain == nil, sub?["scene"]?["domain"] != nil { unreadDomains.append(sceneID) }
-        out.append(scene)
-      } catch let e as ImportError where e.path == "data" {
-        empty.append((sceneID, e))  // nothing drawable in this scene
-      }
-    }
-    guard !out.isEmpty else { throw empty[0].1 }
-    for (sceneID, e) in empty {
-      out[0].notes.append("\(sceneID) is not drawn: \((e as? ImportError)?.message ?? "\(e)")")
-    }
-    // plotly.js draws one legend for the figure; the panels draw none (said).
-    let legendTraces = threeD.filter { $0["showlegend"]?.bool ?? ($0["type"]?.string == "scatter3d") }.count
-    if layout?["showlegend"]?.bool ?? (legendTraces > 1), legendTraces > 0 {
-      out[0].notes.append("the figure's legend (\(legendTraces) traces across the scenes) is not drawn")
-    }
-    // Where their domains put them, when every scene has one; else equal panels, said.
-    if !unreadDomains.isEmpty {
-      out[0].notes.append("\(unreadDomains.joined(separator: ", ")).domain is not read (a row and column of layout.grid, or not fractions)")
-    }
-    let placed = out.filter { $0.domain != nil }.count
-    if placed > 0 && placed < out.count {
-      out[0].notes.append("only \(placed) of \(out.count) scenes have a domain: the scenes are drawn side by side in equal panels")
-      for i in out.indices { out[i].domain = nil }
-    }
-    return out
-  }
-
-  /// A scene's `domain` ({"x": [x0, x1], "y": [y0, y1]}, fractions; plotly.js's default is
-  /// the whole of each), nil when it gives none or is not one.
-  static func domain(_ node: JSONNode?) -> PanelDomain? {
-    guard let node, node.isObject, node["x"] != nil || node["y"] != nil else { return nil }
-    func range(_ key: String) -> ClosedRange<Double>? {
-      guard let a = node[key] else { return 0...1 }
-      guard let e = a.elements, e.count == 2, let lo = e[0].numeric, let hi = e[1].numeric else { return nil }
-      let l = Swift.min(Swift.max(lo, 0), 1), h = Swift.min(Swift.max(hi, 0), 1)
-      return l < h ? l...h : nil
-    }
-    guard let x = range("x"), let y = range("y") else { return nil }
-    return PanelDomain(x: x, y: y)
-  }
-
   static func parse(_ bytes: [UInt8], file: String) throws -> (JSONNode, [JSONNode]) {
     let root = JSONNode(value: try JSONParser.parse(bytes, file: file), path: "", file: file)
     guard root.isObject else { throw root.fail("a Plotly figure object {\"data\": [...], \"layout\": {...}}") }
@@ -128,37 +53,6 @@ public enum PlotlyImporter {
     return try r.finish(layout: layout)
   }
 
-  /// What a trace's colour specification reads as.
-  struct ColorSpec {
-    var map: Colormap
-    var range: ClosedRange<Double>?
-    var scale: AxisScale
-    var showScale: Bool
-    var title: String?
-    /// `autocolorscale: true`: the scale is chosen from the colour range (`autoScaled`).
-    var auto = false
-    var reversed = false
-
-    /// plotly.js's automatic colour scale: the layout's diverging scale (RdBu) when the colour
-    /// range spans zero, its sequential one (Reds) when it is all at or above zero, else its
-    /// sequentialminus one (Blues), reversed by `reversescale`.
-    func autoScaled(values: [Double], finite: ([Double], AxisScale) -> ClosedRange<Double>?, scales: AutoScales) -> ColorSpec {
-      guard auto else { return self }
-      let r = range ?? finite(values, scale) ?? 0...1
-      let m = r.lowerBound < 0 && r.upperBound > 0 ? scales.diverging : r.lowerBound >= 0 ? scales.sequential : scales.sequentialMinus
-      var s = self
-      s.map = reversed ? m.reversed() : m
-      return s
-    }
-  }
-
-  /// The scales of automatic colour scales (`layout.colorscale`, a template's, or plotly.js's).
-  struct AutoScales {
-    var sequential = Colormap.plotlyJS("Reds") ?? .plasma
-    var sequentialMinus = Colormap.plotlyJS("Blues") ?? .plasma
-    var diverging = Colormap.plotlyJS("RdBu") ?? .coolwarm
-  }
-
   struct Reader {
     var file: String
     var traces: [Trace] = []
@@ -199,72 +93,6 @@ public enum PlotlyImporter {
 
     /// The trace's colour map from `colorscale` (named or explicit) and reversescale, plus
     /// Trainscape's own `meta` when present (exact map, log scale, data range).
-    /// A colour scale: a name (plotly.js's, or plotly.py's with a note) or [[t, colour], ...];
-    /// nil without one.
-    mutating func scale(_ node: JSONNode?, fallback: Colormap = .plasma) throws -> Colormap? {
-      guard let cs = node else { return nil }
-      if let name = cs.string {
-        let (m, note) = PlotlyColorscales.named(name, fallback: fallback)
-        if let note, !notes.contains(note) { notes.append(note) }
-        return m
-      }
-      var stops: [(Double, RGBColor)] = []
-      for s in try cs.array("a colour scale: a name or [[t, colour], ...]") {
-        let pair = try s.array("a [t, colour] pair")
-        guard pair.count == 2 else { throw s.fail("a [t, colour] pair") }
-        stops.append((try pair[0].number("a position in 0..1"), try pair[1].color()))
-      }
-      guard !stops.isEmpty else { throw cs.fail("a non-empty colour scale") }
-      return PlotlyColorscales.interpolate(stops, name: "custom")
-    }
-
-    /// `legacyZRange`: `zmin` / `zmax` stand for `cmin` / `cmax` (a surface's names before
-    /// plotly.js 1.x renamed them); elsewhere plotly.js ignores them, and so does this, with a note.
-    mutating func colorSpec(
-      _ owner: JSONNode, trace: JSONNode, defaultMap: Colormap, defaultShow: Bool, legacyZRange: Bool = false
-    ) throws -> ColorSpec {
-      var map = defaultMap
-      let meta = trace["meta"]?["trainscape"]
-      if let m = try scale(owner["colorscale"], fallback: defaultMap) { map = m }
-      if let name = meta?["colormap"]?.string {
-        if let table = meta?["colormapTable"]?.elements, table.count == 768 {
-          map = Colormap(name: name, table: table.map { UInt8(Swift.min(Swift.max($0.double ?? 0, 0), 255)) })
-        } else if let m = Colormap.named(name) {
-          map = m
-        }
-      } else if owner["reversescale"]?.bool == true {
-        map = map.reversed()
-      }
-      // plotly.js: a marker's or line's colours without a scale are scaled automatically
-      // (autocolorscale defaults to true there); a trace's own only when asked.
-      let auto = meta?["colormap"] == nil
-        && (owner["autocolorscale"]?.bool ?? (owner.path != trace.path && owner["colorscale"] == nil))
-      let scale: AxisScale = meta?["colorScale"]?.string == "log" ? .log : .linear
-      var range: ClosedRange<Double>?
-      if let cr = meta?["colorRange"]?.elements, cr.count == 2, let lo = cr[0].double, let hi = cr[1].double, lo <= hi {
-        range = lo...hi
-      } else if let lo = (owner["cmin"] ?? (legacyZRange ? owner["zmin"] : nil))?.numeric,
-        let hi = (owner["cmax"] ?? (legacyZRange ? owner["zmax"] : nil))?.numeric, lo <= hi
-      {
-        range = scale == .log ? pow(10, lo)...pow(10, hi) : lo...hi
-      }
-      if !legacyZRange, owner["cmin"] == nil, owner["cmax"] == nil, owner["zmin"] != nil || owner["zmax"] != nil {
-        notes.append("\(owner.path): zmin / zmax are not colour bounds here (cmin / cmax are); ignored, as plotly.js does")
-      }
-      // A marker's or line's colour bar shows by default when it is described (plotly.js's
-      // hasColorbar; gl3d_scatter3d-colorscale's "WOW").
-      let show = owner["showscale"]?.bool ?? (owner.path != trace.path && owner["colorbar"]?.isObject == true ? true : defaultShow)
-      let title = owner["colorbar"]?["title"]?.text
-      return ColorSpec(
-        map: map, range: range, scale: scale, showScale: show, title: title, auto: auto,
-        reversed: owner["reversescale"]?.bool == true)
-    }
-
-    mutating func noteColorBar(_ spec: ColorSpec, values: [Double], fallbackTitle: String) {
-      guard spec.showScale, colorBar == nil, let range = spec.range ?? finiteRange(values, scale: spec.scale) else { return }
-      colorBar = ColorBar(title: spec.title ?? fallbackTitle, colormap: spec.map, range: range, scale: spec.scale)
-    }
-
     func finiteRange(_ v: [Double], scale: AxisScale) -> ClosedRange<Double>? {
       var lo = Double.infinity, hi = -Double.infinity
       for x in v where x.isFinite && (scale == .linear || x > 0) {
@@ -445,28 +273,6 @@ public enum PlotlyImporter {
         throw ImportError(file: file, path: t.path, message: "expected x, y and z of the same length, found \(arrays[0].count), \(arrays[1].count), \(arrays[2].count)")
       }
       return (arrays[0], arrays[1], arrays[2])
-    }
-
-    mutating func pointColors(_ owner: JSONNode?, trace t: JSONNode, count: Int, name: String, defaultShow: Bool) throws -> PointColors {
-      guard let owner, let c = owner["color"] else { return .solid(Palette.color(traces.count)) }
-      if c.string != nil { return .solid(try c.color()) }
-      guard c.isObject || c.elements != nil else { throw c.fail("a colour, or an array (plain or typed) of colours or numbers") }
-      if let e = c.elements, let s = e.first?.string, Double(s) == nil {
-        let cs = try c.colorStrings()
-        if cs.count != count { noteLength(c, cs.count, count, name: name) }
-        return .perPoint((0..<count).map { $0 < cs.count ? cs[$0] : Self.missingColor })
-      }
-      var spec = try colorSpec(owner, trace: t, defaultMap: defaultScale, defaultShow: defaultShow)
-      let values = decodeColorValues(try c.numericArray().values, scale: spec.scale)
-      spec = spec.autoScaled(values: values, finite: finiteRange, scales: autoScales)
-      noteColorBar(spec, values: values, fallbackTitle: name)
-      if values.count != count {
-        noteLength(c, values.count, count, name: name)
-        let range = spec.range ?? finiteRange(values, scale: spec.scale) ?? 0...1
-        let scalar = PointColors.scalar(values, colormap: spec.map, range: range, scale: spec.scale)
-        return .perPoint((0..<count).map { $0 < values.count ? scalar.color(at: $0) : Self.missingColor })
-      }
-      return .scalar(values, colormap: spec.map, range: spec.range ?? finiteRange(values, scale: spec.scale) ?? 0...1, scale: spec.scale)
     }
 
     mutating func noteLength(_ node: JSONNode, _ found: Int, _ count: Int, name: String) {

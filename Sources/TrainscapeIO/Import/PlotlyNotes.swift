@@ -71,7 +71,6 @@ extension PlotlyImporter.Reader {
       if t["lighting"] != nil || t["lightposition"] != nil { note("lighting and lightposition are Trainscape's own") }
       if t["opacityscale"] != nil { note("opacityscale is not applied; drawn at one opacity") }
     case "scatter3d":
-      if let dash = t["line"]?["dash"]?.string, dash != "solid" { note("line.dash '\(dash)' is drawn solid") }
       if t["marker"]?["opacity"]?.elements != nil { note("marker.opacity per point is not applied (plotly.js draws one for the trace); markers take the trace's") }
       if t["marker"]?["line"]?["color"]?.elements != nil { note("marker.line.color per point is drawn in one colour (the first)") }
     case "mesh3d":

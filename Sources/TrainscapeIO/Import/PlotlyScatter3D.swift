@@ -78,6 +78,10 @@ extension PlotlyImporter.Reader {
     // marker.opacity (one for the trace) and marker.line: outlines of filled markers, the
     // colour of open ones (gl3d_marker_symbols, gl3d_opacity-scaling-spikes).
     if let mo = marker?["opacity"]?.numeric { trace.markerOpacity = Swift.min(Swift.max(mo, 0), 1) }
+    // line.dash: plotly.js's named patterns (gl3d_projection-traces' dashdot).
+    if let dash = line?["dash"]?.string {
+      if let d = LineDash(rawValue: dash) { trace.lineDash = d } else { notes.append("\(name): line.dash '\(dash.escapingControlCharacters)' (a custom pattern) is drawn solid") }
+    }
     if let ml = marker?["line"], let w = ml["width"]?.numeric, w > 0, w.isFinite {
       let c = ml["color"]
       let color = (c?.string ?? c?.elements?.first?.string).flatMap(CSSColor.parse) ?? Self.missingColor
