@@ -172,20 +172,9 @@ extension Scene {
         var px: [Double] = [], py: [Double] = [], pz: [Double] = []
         var fx: [Double] = [], fy: [Double] = [], fz: [Double] = []
         var colorValues: [Double] = []
-        /// The surface's colour value at a point on a cell edge, linear between the corners.
-        func colorAt(_ g: (Double, Double)) -> Double {
-          let r0 = Swift.min(Swift.max(Int(g.0.rounded(.down)), 0), surface.rows - 1)
-          let c0 = Swift.min(Swift.max(Int(g.1.rounded(.down)), 0), surface.cols - 1)
-          let tr = g.0 - Double(r0), tc = g.1 - Double(c0)
-          let alongRow = tr < 1e-12 || r0 + 1 >= surface.rows
-          let r1 = alongRow ? r0 : r0 + 1, c1 = alongRow && c0 + 1 < surface.cols ? c0 + 1 : c0
-          let t = alongRow ? tc : tr
-          let v0 = surface.color[r0 * surface.cols + c0], v1 = surface.color[r1 * surface.cols + c1]
-          return t < 1e-12 ? v0 : (1 - t) * v0 + t * v1
-        }
-        func at(_ g: (Double, Double), _ a: [Double], _ axisSpec: AxisSpec) -> Double {
-          // Linear between the two corners of the cell edge the point lies on (one of its
-          // coordinates is whole), in the axis' space.
+        /// `a` at a point on a cell edge (one of its coordinates is whole): linear between the
+        /// edge's two corners in the space `forward` maps to, mapped `back`.
+        func at(_ g: (Double, Double), _ a: [Double], forward: (Double) -> Double = { $0 }, back: (Double) -> Double = { $0 }) -> Double {
           guard g.0.isFinite, g.1.isFinite else { return .nan }
           let r0 = Swift.min(Swift.max(Int(g.0.rounded(.down)), 0), surface.rows - 1)
           let c0 = Swift.min(Swift.max(Int(g.1.rounded(.down)), 0), surface.cols - 1)
@@ -193,10 +182,15 @@ extension Scene {
           let alongRow = tr < 1e-12 || r0 + 1 >= surface.rows
           let r1 = alongRow ? r0 : r0 + 1, c1 = alongRow && c0 + 1 < surface.cols ? c0 + 1 : c0
           let t = alongRow ? tc : tr
-          let v0 = axisSpec.transform(a[r0 * surface.cols + c0]), v1 = axisSpec.transform(a[r1 * surface.cols + c1])
-          let v = t < 1e-12 ? v0 : (1 - t) * v0 + t * v1
-          return axisSpec.scale == .log ? pow(10, v) : v
+          let v0 = forward(a[r0 * surface.cols + c0]), v1 = forward(a[r1 * surface.cols + c1])
+          return back(t < 1e-12 ? v0 : (1 - t) * v0 + t * v1)
         }
+        /// A coordinate, linear in its axis' space (log10 on a log axis).
+        func at(_ g: (Double, Double), _ a: [Double], _ axisSpec: AxisSpec) -> Double {
+          at(g, a, forward: axisSpec.transform, back: { axisSpec.scale == .log ? pow(10, $0) : $0 })
+        }
+        /// The surface's colour value there.
+        func colorAt(_ g: (Double, Double)) -> Double { at(g, surface.color) }
         for level in values {
           for (a, b) in Contours.segments(field: field, rows: surface.rows, cols: surface.cols, level: spec.transform(level)) {
             let ends = [a, b].map { g in (at(g, surface.x, x), at(g, surface.y, y), at(g, surface.z, z)) }

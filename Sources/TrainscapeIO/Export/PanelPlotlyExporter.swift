@@ -67,12 +67,7 @@ public enum PanelPlotlyExporter {
     w.string(figure.title)
     w.raw("},\"showlegend\":false,\"plot_bgcolor\":\"#ffffff\",\"paper_bgcolor\":")
     w.string(figure.background.hex)
-    // Text readable on a dark background, as the PNG's.
-    if let text = FigureStyle.exportTextColor(on: figure.background) {
-      w.raw(",\"font\":{\"color\":")
-      w.string(text.hex)
-      w.byte(UInt8(ascii: "}"))
-    }
+    w.readableFont(on: figure.background)
     if let width {
       w.raw(",\"width\":")
       w.int(width)

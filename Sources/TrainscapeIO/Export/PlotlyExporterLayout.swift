@@ -20,12 +20,7 @@ extension PlotlyExporter.Context {
     w.raw(scene.showLegend || scene.traces.contains { $0.mesh?.legend == true } ? "true" : "false")
     w.raw(",\"paper_bgcolor\":")
     w.string(scene.background.hex)
-    // Text readable on a dark background, as the PNG's.
-    if let text = FigureStyle.exportTextColor(on: scene.background) {
-      w.raw(",\"font\":{\"color\":")
-      w.string(text.hex)
-      w.byte(UInt8(ascii: "}"))
-    }
+    w.readableFont(on: scene.background)
     w.raw(",\"scene\":{")
     for (n, (key, axis)) in [("xaxis", scene.x), ("yaxis", scene.y), ("zaxis", scene.z)].enumerated() {
       if n > 0 { w.byte(UInt8(ascii: ",")) }
@@ -133,5 +128,16 @@ extension PlotlyExporter.Context {
     w.raw("],\"fovY\":")
     w.number(scene.camera.fovY)
     w.raw("}}}")
+  }
+}
+
+extension JSONWriter {
+  /// `,"font":{"color":...}`: text readable on a dark background, as the PNG's; nothing on a
+  /// light one.
+  mutating func readableFont(on background: RGBColor) {
+    guard let text = FigureStyle.exportTextColor(on: background) else { return }
+    raw(",\"font\":{\"color\":")
+    string(text.hex)
+    byte(UInt8(ascii: "}"))
   }
 }
