@@ -249,7 +249,7 @@ import TrainscapeCore
     let json = #"""
       {"data":[{"type":"scatter","x":[1],"y":[1]},
                {"type":"surface","z":[[1,2],[3,4]]},
-               {"type":"cone","x":[1],"y":[1],"z":[1],"u":[1],"v":[1],"w":[1],"scene":"scene2"},
+               {"type":"streamtube","x":[1],"y":[1],"z":[1],"u":[1],"v":[1],"w":[1],"scene":"scene2"},
                {"type":"scatter3d","x":[1],"y":[1],"z":[1],"scene":"scenefoo"},
                {"type":"scatter3d","x":[2],"y":[2],"z":[2],"scene":"scene3"}]}
       """#

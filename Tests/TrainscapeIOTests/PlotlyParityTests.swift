@@ -116,8 +116,25 @@ import TrainscapeCore
     #expect(templated.colormap == .plasma)
   }
 
+  /// Cones (gl3d_cone-*): a mesh of one cone per position along its vector, coloured by the
+  /// norm (automatically Reds, as plotly.js), in the anchor's place; the axes reach them.
+  @Test func conesAreMeshes() throws {
+    let s = try scene(#"{"data":[{"type":"cone","name":"c","x":[0,2],"y":[0,0],"z":[0,0],"u":[1,0],"v":[0,3],"w":[0,0],"anchor":"tail"}]}"#)
+    let cones = try #require(s.traces.compactMap(\.mesh).first)
+    #expect(cones.name == "c" && cones.x.count == 24 && cones.i.count == 40, "\(cones.x.count) vertices, \(cones.i.count) faces")
+    if case .scalar(let v, let map, let range, _) = cones.colors {
+      #expect(Set(v) == [1, 3] && map == Colormap.plotlyJS("Reds") && range == 1...3)
+    } else {
+      Issue.record("cones are not coloured by norm")
+    }
+    // anchor tail: the first cone's base centre is at its position, its tip along +x.
+    #expect(abs(cones.x[1]) < 1e-9 && cones.x[0] > 0 && abs(cones.y[0]) < 1e-9, "tip \(cones.x[0]), base \(cones.x[1])")
+    #expect(s.x.range.upperBound >= cones.x.max()! - 1e-9 && s.y.range.upperBound >= cones.y.max()! - 1e-9)
+    #expect(s.colorBar?.range == 1...3 && s.notes.isEmpty, "\(s.notes)")
+  }
+
   @Test func refusalsNameTheTraceType() throws {
-    for type in ["cone", "streamtube", "isosurface", "volume"] {
+    for type in ["streamtube", "isosurface", "volume"] {
       do {
         _ = try scene(#"{"data":[{"type":"\#(type)","x":[0],"y":[0],"z":[0],"u":[1],"v":[1],"w":[1],"value":[1]}]}"#)
         Issue.record("a figure of only \(type) was accepted")
@@ -126,10 +143,10 @@ import TrainscapeCore
         #expect(text.contains("found only data[0] (\(type))") && text.contains("Trainscape does not draw \(type) traces"), "\(text)")
       }
     }
-    // A mixed figure draws what it can and names the type it skips; cone is a 3D trace.
-    let mixed = try scene(#"{"data":[{"type":"surface","z":[[0,1],[1,0]]},{"type":"cone","x":[0],"y":[0],"z":[0],"u":[1],"v":[0],"w":[0]}]}"#)
+    // A mixed figure draws what it can and names the type it skips; streamtube is a 3D trace.
+    let mixed = try scene(#"{"data":[{"type":"surface","z":[[0,1],[1,0]]},{"type":"streamtube","x":[0],"y":[0],"z":[0],"u":[1],"v":[0],"w":[0]}]}"#)
     #expect(mixed.traces.count == 1)
-    #expect(mixed.notes == ["trace data[1] is a 'cone' trace, which Trainscape does not draw; skipped"])
+    #expect(mixed.notes == ["trace data[1] is a 'streamtube' trace, which Trainscape does not draw; skipped"])
     #expect(!mixed.notes.joined().contains("not a 3D trace"))
     // A 2-D trace is still "not a 3D trace".
     let flat = try scene(#"{"data":[{"type":"scatter3d","x":[0],"y":[0],"z":[0]},{"type":"heatmap","z":[[1]]}]}"#)

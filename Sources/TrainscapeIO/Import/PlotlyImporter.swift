@@ -65,6 +65,8 @@ public enum PlotlyImporter {
     var autoScales = AutoScales()
     /// Traces skipped, as "data[i] (type)", for the refusal when nothing is left.
     var skipped: [String] = []
+    /// Cone traces, drawn once the axes are known.
+    var cones: [PlotlyImporter.ConeRequest] = []
     /// scatter3d `projection`s: the trace, the axis, the opacity and the marker scale.
     var projections: [(trace: Int, axis: Int, opacity: Double, scale: Double)] = []
     /// Text drawn at points: scatter3d `mode: "text"` and `scene.annotations`.
@@ -113,7 +115,7 @@ public enum PlotlyImporter {
       let index = t.path.hasPrefix("data[") ? Int(t.path.dropFirst(5).prefix { $0.isNumber }) : nil
       let name = t["name"]?.string.flatMap { $0.isEmpty ? nil : $0 } ?? "trace \(index ?? traces.count)"
       let opacity = t["opacity"]?.double ?? 1
-      if ["surface", "scatter3d", "mesh3d"].contains(type) {
+      if ["surface", "scatter3d", "mesh3d", "cone"].contains(type) {
         noteUndrawn(t, type: type, name: name)
         if t["showlegend"]?.bool ?? (type == "scatter3d") { legendTraces += 1 }
       }
@@ -246,6 +248,8 @@ public enum PlotlyImporter {
           notes.append("\(name): facecolor " + (n.map { "has \($0) colours for \(i.count) faces" } ?? "is not a list of colours") + "; drawn in one colour")
         }
         traces.append(.mesh(MeshTrace(name: name, x: x, y: y, z: z, i: i, j: j, k: k, colors: colors, opacity: opacity)))
+      case "cone":
+        try cone(t, name: name, opacity: opacity)
       case _ where PlotlyImporter.undrawn3DTypes.contains(type):
         skipped.append("\(t.path) (\(type))")
         notes.append("trace \(t.path) is a '\(type)' trace, which Trainscape does not draw; skipped")
@@ -409,6 +413,18 @@ public enum PlotlyImporter {
         background: background, aspect: aspect, notes: allNotes, showLegend: showLegend)
       for (i, r) in contourRequests { scene = scene.withContours(r, onlyTrace: i) }
       scene.pointLabels = pointLabels
+      let coneMeshes = cones(in: scene)
+      scene.traces += coneMeshes
+      // The axes reach the cones, as plotly.js's autorange does (not a range the figure sets).
+      for m in coneMeshes.compactMap(\.mesh) {
+        for (k, values) in [m.x, m.y, m.z].enumerated() where clipRanges[k] == nil {
+          let finite = values.filter(\.isFinite)
+          guard let lo = finite.min(), let hi = finite.max() else { continue }
+          let r = [scene.x, scene.y, scene.z][k].range
+          let widened = Swift.min(r.lowerBound, lo)...Swift.max(r.upperBound, hi)
+          if k == 0 { scene.x.range = widened } else if k == 1 { scene.y.range = widened } else { scene.z.range = widened }
+        }
+      }
       return scene
     }
   }

@@ -73,6 +73,8 @@ extension PlotlyImporter.Reader {
     case "scatter3d":
       if t["marker"]?["opacity"]?.elements != nil { note("marker.opacity per point is not applied (plotly.js draws one for the trace); markers take the trace's") }
       if t["marker"]?["line"]?["color"]?.elements != nil { note("marker.line.color per point is drawn in one colour (the first)") }
+    case "cone":
+      if t["lighting"] != nil || t["lightposition"] != nil { note("lighting and lightposition are Trainscape's own") }
     case "mesh3d":
       if t["flatshading"]?.bool == true { note("flatshading is drawn smooth") }
       if shown(t["contour"]) { note("contour (lines on the mesh) is not drawn") }

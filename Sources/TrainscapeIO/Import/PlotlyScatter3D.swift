@@ -229,7 +229,7 @@ extension PlotlyImporter {
 
   /// Plotly's 3D trace types Trainscape does not draw: they are skipped with a note naming the
   /// type, and a figure made only of them is refused naming them.
-  static let undrawn3DTypes: Set<String> = ["cone", "streamtube", "isosurface", "volume"]
+  static let undrawn3DTypes: Set<String> = ["streamtube", "isosurface", "volume"]
 }
 
 extension PointColors {
