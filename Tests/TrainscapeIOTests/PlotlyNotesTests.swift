@@ -148,12 +148,14 @@ import TrainscapeCore
     #expect(fm.x.count == 6 && fm.i == [0, 3] && fm.j == [1, 4] && fm.k == [2, 5])
     if case .perPoint(let cs) = fm.colors { #expect(cs.map(\.hex) == ["#ff0000", "#ff0000", "#ff0000", "#0000ff", "#0000ff", "#0000ff"]) } else { Issue.record("facecolor not per face") }
     #expect(faces.notes.isEmpty, "\(faces.notes)")
-    // surfaceaxis: the points' hull across the axis is filled (gl3d_cube's faces), unnamed.
+    // surfaceaxis: the points' Delaunay triangles across the axis are filled (gl3d_cube's
+    // faces), unnamed: a square with its centre is four triangles.
     let filled = try scene(#"{"data":[{"type":"scatter3d","mode":"lines","x":[0,1,1,0,0.5],"y":[0,0,1,1,0.5],"z":[2,2,2,2,2],"surfaceaxis":2,"surfacecolor":"green"}]}"#)
     let fill = try #require(filled.traces.compactMap(\.mesh).first)
-    #expect(fill.name.isEmpty && fill.x.count == 4 && fill.i.count == 2 && fill.colors == .solid(RGBColor(hex: "#008000")!))
+    #expect(fill.name.isEmpty && fill.x.count == 5 && fill.i.count == 4 && fill.colors == .solid(RGBColor(hex: "#008000")!))
     #expect(filled.notes.isEmpty, "\(filled.notes)")
-    #expect(PlotlyImporter.convexHull([(0, 0), (1, 0), (0.5, 0.5), (1, 1), (0, 1)]).sorted() == [0, 1, 3, 4])
+    let line = try scene(#"{"data":[{"type":"scatter3d","name":"l","mode":"lines","x":[0,1,2],"y":[0,0,0],"z":[0,0,0],"surfaceaxis":2}]}"#)
+    #expect(line.traces.compactMap(\.mesh).isEmpty && line.notes == ["l: surfaceaxis: the points span no area across axis z; nothing is filled"], "\(line.notes)")
     // A symbol per point: one markers trace per symbol, the first keeps the name (gl3d_marker_symbols).
     let mixed = try scene(#"{"data":[{"type":"scatter3d","name":"m","mode":"markers","x":[0,1,2],"y":[0,1,2],"z":[0,1,2],"marker":{"symbol":["square","diamond","square"]}}]}"#)
     let parts = mixed.traces.compactMap(\.scatter)

@@ -248,10 +248,9 @@ extension PlotlyImporter.Reader {
     "diamond": .diamond, "diamond-open": .diamondOpen, "cross": .plus,
   ]
 
-  /// `surfaceaxis` 0, 1 or 2: plotly.js fills the points' Delaunay triangulation in the plane
-  /// across that axis (gl3d_cube's faces). The triangulation covers the points' convex hull, so
-  /// the hull is filled here (a fan of triangles), in `surfacecolor` (else the line's colour),
-  /// as a mesh without a name. Points off a flat plane are filled flat between the hull's: noted.
+  /// `surfaceaxis` 0, 1 or 2: the points' Delaunay triangulation in the plane across that axis
+  /// (`Delaunay2D`, as plotly.js; gl3d_cube's faces) is filled in `surfacecolor` (else the
+  /// line's colour), as a mesh without a name.
   mutating func surfaceFill(
     _ t: JSONNode, x: [Double], y: [Double], z: [Double], name: String, trace: ScatterTrace, opacity: Double, colorIndex: Int
   ) throws {
@@ -263,14 +262,11 @@ extension PlotlyImporter.Reader {
     let finite = x.indices.filter { x[$0].isFinite && y[$0].isFinite && z[$0].isFinite }
     let coords = [x, y, z]
     let (a, b) = ((axis + 1) % 3, (axis + 2) % 3)
-    let hull = PlotlyImporter.convexHull(finite.map { (coords[a][$0], coords[b][$0]) }).map { finite[$0] }
-    guard hull.count >= 3 else {
+    // plotly.js's own method: the Delaunay triangulation of the points across the axis.
+    let triangles = (try? Delaunay2D(x: finite.map { coords[a][$0] }, y: finite.map { coords[b][$0] }).triangles) ?? []
+    guard !triangles.isEmpty else {
       notes.append("\(name): surfaceaxis: the points span no area across axis \(["x", "y", "z"][axis]); nothing is filled")
       return
-    }
-    let across = finite.map { coords[axis][$0] }
-    if let lo = across.min(), let hi = across.max(), hi - lo > 1e-9 * Swift.max(1, abs(hi), abs(lo)) {
-      notes.append("\(name): surfaceaxis: the points are not flat across \(["x", "y", "z"][axis]); their hull is filled, flat between its corners")
     }
     let fallback: RGBColor
     switch trace.lineColors ?? trace.colors {
@@ -278,34 +274,12 @@ extension PlotlyImporter.Reader {
     default: fallback = Palette.color(colorIndex)
     }
     let color = (t["surfacecolor"]?.string).flatMap(CSSColor.parse) ?? fallback
-    let m = Int32(hull.count)
     traces.append(.mesh(MeshTrace(
-      name: "", x: hull.map { x[$0] }, y: hull.map { y[$0] }, z: hull.map { z[$0] },
-      i: Array(repeating: 0, count: Int(m) - 2), j: Array(1..<(m - 1)), k: Array(2..<m), colors: .solid(color), opacity: opacity)))
+      name: "", x: finite.map { x[$0] }, y: finite.map { y[$0] }, z: finite.map { z[$0] },
+      i: triangles.map(\.0), j: triangles.map(\.1), k: triangles.map(\.2), colors: .solid(color), opacity: opacity)))
   }
 }
 
-extension PlotlyImporter {
-  /// The convex hull of `points` (Andrew's monotone chain), as indices into them, counter-
-  /// clockwise; collinear points are left out.
-  static func convexHull(_ points: [(Double, Double)]) -> [Int] {
-    let order = points.indices.sorted { (points[$0].0, points[$0].1) < (points[$1].0, points[$1].1) }
-    guard order.count >= 3 else { return order }
-    func cross(_ o: Int, _ a: Int, _ b: Int) -> Double {
-      (points[a].0 - points[o].0) * (points[b].1 - points[o].1) - (points[a].1 - points[o].1) * (points[b].0 - points[o].0)
-    }
-    var lower: [Int] = [], upper: [Int] = []
-    for p in order {
-      while lower.count >= 2 && cross(lower[lower.count - 2], lower[lower.count - 1], p) <= 0 { lower.removeLast() }
-      lower.append(p)
-    }
-    for p in order.reversed() {
-      while upper.count >= 2 && cross(upper[upper.count - 2], upper[upper.count - 1], p) <= 0 { upper.removeLast() }
-      upper.append(p)
-    }
-    return Array(lower.dropLast() + upper.dropLast())
-  }
-}
 
 extension PlotlyImporter.Reader {
   /// The projections asked for (`projection.x/y/z.show`), as unnamed copies of the traces flat
