@@ -401,6 +401,16 @@ public struct Scene: Sendable, Equatable {
       (z.fraction(pz) - 0.5) * aspect.z)
   }
 
+  /// Normalized scene coordinates -> data coordinates (the inverse of `normalized`).
+  public func dataPoint(_ p: Vec3) -> Vec3 {
+    func back(_ n: Double, _ axis: AxisSpec, _ aspect: Double) -> Double {
+      let (lo, hi) = axis.transformedRange
+      let t = lo + (n / aspect + 0.5) * (hi - lo)
+      return axis.scale == .log ? pow(10, t) : t
+    }
+    return Vec3(back(p.x, x, aspect.x), back(p.y, y, aspect.y), back(p.z, z, aspect.z))
+  }
+
   /// Half extents of the axes box in normalized coordinates.
   public var halfExtent: Vec3 { aspect * 0.5 }
 

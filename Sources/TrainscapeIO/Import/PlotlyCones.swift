@@ -68,82 +68,59 @@ extension PlotlyImporter.Reader {
   /// The cones of `scene` (its axes and aspect set) as meshes, built in the box's normalized
   /// space so that axes of different spans do not squash them, then taken back to data units.
   func cones(in scene: Scene) -> [Trace] {
-    let axes = [scene.x, scene.y, scene.z], aspect = [scene.aspect.x, scene.aspect.y, scene.aspect.z]
-    // Data -> normalized: (fraction - 0.5) * aspect; a vector's component scales by the same
-    // factor (linear axes; on a log axis, at its position).
-    func back(_ p: [Double]) -> [Double] {
-      (0..<3).map { a in
-        let (lo, hi) = axes[a].transformedRange
-        let t = lo + (p[a] / aspect[a] + 0.5) * (hi - lo)
-        return axes[a].scale == .log ? pow(10, t) : t
-      }
-    }
-    return cones.compactMap { c -> Trace? in
+    cones.compactMap { c -> Trace? in
       let n = c.x.count
       guard n > 0 else { return nil }
-      var pos: [[Double]] = [], dir: [[Double]] = []
-      for i in 0..<n {
-        let p = scene.normalized(c.x[i], c.y[i], c.z[i])
-        let q = scene.normalized(c.x[i] + c.u[i], c.y[i] + c.v[i], c.z[i] + c.w[i])
-        pos.append([p.x, p.y, p.z])
-        dir.append([q.x - p.x, q.y - p.y, q.z - p.z])
-      }
-      let lengths = dir.map { ($0[0] * $0[0] + $0[1] * $0[1] + $0[2] * $0[2]).squareRoot() }
-      let longest = lengths.filter(\.isFinite).max() ?? 0
+      let pos = (0..<n).map { scene.normalized(c.x[$0], c.y[$0], c.z[$0]) }
+      let dir = (0..<n).map { scene.normalized(c.x[$0] + c.u[$0], c.y[$0] + c.v[$0], c.z[$0] + c.w[$0]) - pos[$0] }
+      let longest = dir.map(\.length).filter(\.isFinite).max() ?? 0
       // Scaled: the longest cone 0.3 of the points' spacing (the median distance to the
       // nearest other point, over at most 500 of them), times sizeref.
       var spacing = 0.1
       if n > 1 {
-        let probe = stride(from: 0, to: n, by: Swift.max(1, n / 500)).map { i -> Double in
-          var best = Double.infinity
+        var probe: [Double] = []
+        for i in stride(from: 0, to: n, by: Swift.max(1, n / 500)) {
+          var nearest = Double.infinity
           for j in 0..<n where j != i {
-            let d = (0..<3).map { pos[i][$0] - pos[j][$0] }
-            let dd = (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).squareRoot()
-            if dd > 1e-12 && dd < best { best = dd }
+            let d = (pos[i] - pos[j]).length
+            if d > 1e-12 && d < nearest { nearest = d }
           }
-          return best
-        }.filter(\.isFinite).sorted()
+          if nearest.isFinite { probe.append(nearest) }
+        }
+        probe.sort()
         if !probe.isEmpty { spacing = probe[probe.count / 2] }
       }
       // Points close together along a path (gl3d_cone-rossler) are spaced as if they filled
       // the box: at least half its diagonal over the cube root of their number.
-      let diagonal = (aspect[0] * aspect[0] + aspect[1] * aspect[1] + aspect[2] * aspect[2]).squareRoot()
-      spacing = Swift.max(spacing, 0.5 * diagonal / Foundation.cbrt(Double(n)))
-      var xs: [Double] = [], ys: [Double] = [], zs: [Double] = [], values: [Double] = []
-      var i3: [Int32] = [], j3: [Int32] = [], k3: [Int32] = []
+      spacing = Swift.max(spacing, 0.5 * scene.aspect.length / Foundation.cbrt(Double(n)))
+      let from: Double = c.anchor == "tail" ? 0 : c.anchor == "tip" ? -1 : c.anchor == "center" ? -0.5 : -0.25
       let sides = 10
-      for i in 0..<n where lengths[i].isFinite && lengths[i] > 0 && pos[i].allSatisfy(\.isFinite) {
-        let d = dir[i].map { $0 / lengths[i] }
-        let length = c.absolute ? 0.25 * lengths[i] * c.sizeref : 0.3 * spacing * c.sizeref * lengths[i] / longest
-        let from: Double = c.anchor == "tail" ? 0 : c.anchor == "tip" ? -1 : c.anchor == "center" ? -0.5 : -0.25
-        let base = (0..<3).map { pos[i][$0] + d[$0] * length * from }
-        let tip = (0..<3).map { base[$0] + d[$0] * length }
-        // Two directions across the axis.
-        let helper = abs(d[2]) < 0.9 ? [0.0, 0, 1] : [1.0, 0, 0]
-        var e1 = [d[1] * helper[2] - d[2] * helper[1], d[2] * helper[0] - d[0] * helper[2], d[0] * helper[1] - d[1] * helper[0]]
-        let l1 = (e1[0] * e1[0] + e1[1] * e1[1] + e1[2] * e1[2]).squareRoot()
-        e1 = e1.map { $0 / l1 }
-        let e2 = [d[1] * e1[2] - d[2] * e1[1], d[2] * e1[0] - d[0] * e1[2], d[0] * e1[1] - d[1] * e1[0]]
-        let radius = length * 0.35
-        let first = Int32(xs.count)
-        var points = [tip, base]
+      var points: [Vec3] = [], values: [Double] = []
+      var i3: [Int32] = [], j3: [Int32] = [], k3: [Int32] = []
+      for i in 0..<n where dir[i].isFinite && dir[i].length > 0 && pos[i].isFinite {
+        let d = dir[i].normalized
+        let span: Double = dir[i].length
+        let length: Double = c.absolute ? 0.25 * span * c.sizeref : 0.3 * spacing * c.sizeref * span / longest
+        let base = pos[i] + d * (length * from)
+        // Two directions across the cone's axis.
+        let e1 = d.cross(abs(d.z) < 0.9 ? Vec3(0, 0, 1) : Vec3(1, 0, 0)).normalized, e2 = d.cross(e1)
+        let first = Int32(points.count)
+        points += [base + d * length, base]
         for s in 0..<sides {
           let a = Double(s) / Double(sides) * 2 * Double.pi
-          points.append((0..<3).map { base[$0] + radius * (cos(a) * e1[$0] + sin(a) * e2[$0]) })
+          let across: Vec3 = e1 * cos(a) + e2 * sin(a)
+          points.append(base + across * (length * 0.35))
         }
-        for p in points {
-          let q = back(p)
-          xs.append(q[0]); ys.append(q[1]); zs.append(q[2])
-          values.append(c.norms[i])
-        }
+        values += Array(repeating: c.norms[i], count: sides + 2)
         for s in 0..<sides {
           let a = first + 2 + Int32(s), b = first + 2 + Int32((s + 1) % sides)
           i3 += [first, first + 1]; j3 += [a, b]; k3 += [b, a]
         }
       }
-      guard !xs.isEmpty else { return nil }
+      guard !points.isEmpty else { return nil }
+      let data = points.map(scene.dataPoint)
       return .mesh(MeshTrace(
-        name: c.name, x: xs, y: ys, z: zs, i: i3, j: j3, k: k3,
+        name: c.name, x: data.map(\.x), y: data.map(\.y), z: data.map(\.z), i: i3, j: j3, k: k3,
         colors: .scalar(values, colormap: c.colormap, range: c.colorRange, scale: c.colorScale), opacity: c.opacity))
     }
   }
