@@ -117,7 +117,7 @@ public enum PlotlyImporter {
       let opacity = t["opacity"]?.double ?? 1
       if ["surface", "scatter3d", "mesh3d", "cone"].contains(type) {
         noteUndrawn(t, type: type, name: name)
-        if t["showlegend"]?.bool ?? (type == "scatter3d") { legendTraces += 1 }
+        if PlotlyImporter.inLegend(t) { legendTraces += 1 }
       }
       // showlegend false: the traces read from this one are unnamed, so not in the legend.
       let first = traces.count

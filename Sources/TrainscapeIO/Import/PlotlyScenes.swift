@@ -48,7 +48,7 @@ extension PlotlyImporter {
       out[0].notes.append("\(sceneID) is not drawn: \((e as? ImportError)?.message ?? "\(e)")")
     }
     // plotly.js draws one legend for the figure; the panels draw none (said).
-    let legendTraces = threeD.filter { $0["showlegend"]?.bool ?? ($0["type"]?.string == "scatter3d") }.count
+    let legendTraces = threeD.filter(inLegend).count
     if layout?["showlegend"]?.bool ?? (legendTraces > 1), legendTraces > 0 {
       out[0].notes.append("the figure's legend (\(legendTraces) traces across the scenes) is not drawn")
     }
@@ -63,6 +63,10 @@ extension PlotlyImporter {
     }
     return out
   }
+
+  /// Whether plotly.js lists the trace in its legend: `showlegend`, on by default for scatter3d
+  /// only.
+  static func inLegend(_ t: JSONNode) -> Bool { t["showlegend"]?.bool ?? (t["type"]?.string == "scatter3d") }
 
   /// A scene's `domain` ({"x": [x0, x1], "y": [y0, y1]}, fractions; plotly.js's default is
   /// the whole of each), nil when it gives none or is not one.
