@@ -129,6 +129,16 @@ public struct MetricsTable: Sendable {
     storage[k].append(v)
   }
 
+  /// Sets column `k` of row `row`, an earlier row than the last one included (a reader that
+  /// learns a value's meaning only after later rows were added).
+  public mutating func set(_ value: Double, column k: Int, row: Int) {
+    precondition(row >= 0 && row < steps.count, "row \(row) out of 0..<\(steps.count)")
+    let v = value.isNaN ? Double.nan : value
+    let n = storage[k].count
+    if n <= row { storage[k].append(contentsOf: repeatElement(Self.missing, count: row + 1 - n)) }
+    storage[k][row] = v
+  }
+
   /// Appends a row.
   public mutating func append(_ row: MetricRow) {
     appendRow(step: row.step)

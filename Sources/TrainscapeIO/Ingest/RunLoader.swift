@@ -273,9 +273,15 @@ public enum RunLoader {
         rows = []
       }
     case .tensorboard:
-      sink = try FileAccess.decodeWhole(
-        path: path, decoder: TFRecordChunkDecoder(file: path), skipBad: skipBad, capacity: capacity, order: .step)
-      rows = sink.finalRows(byStep: true)
+      if capacity == nil, let columns = ColumnarTFRecord.read(paths: [path]) {
+        // Whole file: memory-mapped, records decoded on all cores straight into columns.
+        sink = columns
+        rows = []
+      } else {
+        sink = try FileAccess.decodeWhole(
+          path: path, decoder: TFRecordChunkDecoder(file: path), skipBad: skipBad, capacity: capacity, order: .step)
+        rows = sink.finalRows(byStep: true)
+      }
     case .wandb:
       sink = try FileAccess.decodeWhole(
         path: path, decoder: WandbChunkDecoder(file: path), skipBad: skipBad, capacity: capacity, order: .file)

@@ -26,7 +26,13 @@ extension RunLoader {
     if !events.isEmpty, options.format == nil || options.format == .tensorboard {
       var rows: [MetricRow] = []
       var histograms: [String: [HistogramSample]] = [:]
-      if let capacity = options.capacity {
+      var table: MetricsTable? = nil
+      if options.capacity == nil, let columns = ColumnarTFRecord.read(paths: events) {
+        // Every file memory-mapped and decoded on all cores into one table.
+        table = columns.table
+        histograms = columns.histograms
+        result.warnings += columns.warnings + columns.overwrites.warnings(file: dir)
+      } else if let capacity = options.capacity {
         // One window for the whole directory, so memory stays bounded by
         // the capacity; a file that fails (with skipBad) leaves it as it
         // was before that file, as the unbounded path drops its rows.
@@ -68,7 +74,10 @@ extension RunLoader {
         rows = rows.mergedByStep(overwrites: &overwrites)
         result.warnings += overwrites.warnings(file: dir)
       }
-      if !rows.isEmpty || !histograms.isEmpty {
+      if let table, !table.isEmpty || !histograms.isEmpty {
+        result.runs.append(Run(name: name, source: dir, table: table, histograms: histograms.sortedBySteps()))
+        result.formats.append(.tensorboard)
+      } else if !rows.isEmpty || !histograms.isEmpty {
         result.runs.append(Run(name: name, source: dir, rows: rows, histograms: histograms.sortedBySteps()))
         result.formats.append(.tensorboard)
       } else {

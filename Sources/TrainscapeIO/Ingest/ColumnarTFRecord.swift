@@ -1,0 +1,544 @@
+import Foundation
+import SwiftProtobuf
+import TrainscapeCore
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Reads TensorBoard event files straight into columns, on all cores.
+///
+/// Each file is memory-mapped and read in windows of about 64 MiB. A cheap first pass walks
+/// the window's TFRecord headers (length and its checksum) and finds every record's offset;
+/// the records are then cut into chunks, and each chunk is decoded on its own core: the data
+/// checksum, then the `Event` by a small wire-format scanner (no message objects; tags are
+/// interned by their bytes), into the chunk's own `MetricsTable` whose rows are the chunk's
+/// steps (events of one step merged, the later value winning). The chunks are merged in file
+/// order: a step that spans two chunks is merged again, and the "plugin given only on a tag's
+/// first event" state of `TFRecordChunkDecoder` is carried from chunk to chunk (a tensor value
+/// whose plugin a chunk has not seen yet waits for the merge).
+///
+/// The result equals `TFRecordChunkDecoder` followed by `mergedByStep`: the same rows, the
+/// same histograms, the same warnings and the same counted overwrites. Anything this reader
+/// does not take as it is gives nil, and the caller reads the files with that decoder, which
+/// has the exact error, offset and `--skip-bad` behaviour: a checksum that fails, a record
+/// that is not a well-formed `Event`, a oneof given twice, rows whose steps go backwards
+/// (they are sorted there), or a tensor value given twice for one step.
+enum ColumnarTFRecord {
+  /// The run held by `paths` (event files of one run, merged in this order), or nil when the
+  /// reference decoder must read them.
+  static func read(paths: [String], windowBytes: Int = 64 << 20, chunks: Int? = nil) -> IngestSink? {
+    var merger = Merger()
+    for path in paths {
+      merger.startFile()
+      guard readFile(path, windowBytes: windowBytes, chunks: chunks, merger: &merger) else { return nil }
+    }
+    var sink = IngestSink(skipBad: false)
+    merger.table.seal()
+    sink.table = merger.table
+    sink.histograms = merger.histograms
+    sink.warnings = merger.warnings
+    sink.overwrites = merger.overwrites
+    return sink
+  }
+
+  /// Reads one file window by window into `merger`; false when the reference decoder must.
+  private static func readFile(_ path: String, windowBytes: Int, chunks requested: Int?, merger: inout Merger) -> Bool {
+    guard let fd = try? FileAccess.open(path) else { return false }
+    defer { close(fd) }
+    guard let id = FileAccess.identity(fd), id.size >= 12 else { return false }
+    let size = Int(id.size)
+    guard let map = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), map != MAP_FAILED else { return false }
+    defer { munmap(map, size) }
+    #if canImport(Glibc)
+      _ = madvise(map, size, MADV_SEQUENTIAL)
+    #endif
+    let bytes = UnsafeRawBufferPointer(start: map, count: size)
+    if bytes.starts(with: TFRecordChunkDecoder.lfsPointer) { return false }
+    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    var start = 0
+    var offsets: [Int] = []
+    while start < size {
+      // The first pass: the window's record offsets (headers checked).
+      offsets.removeAll(keepingCapacity: true)
+      var p = start
+      var truncated = false
+      while p < size && p - start < windowBytes {
+        let rest = size - p
+        if rest < 12 {
+          merger.warnings.append(
+            "\(path): at byte \(p): ignoring truncated last record (\(rest) of 12 header bytes; file still being written?)")
+          truncated = true
+          break
+        }
+        let length = bytes.loadUnaligned(fromByteOffset: p, as: UInt64.self).littleEndian
+        let lengthCRC = bytes.loadUnaligned(fromByteOffset: p + 8, as: UInt32.self).littleEndian
+        guard length <= UInt64(maxRecordBytes),
+          CRC32C.maskedChecksum(UnsafeRawBufferPointer(rebasing: bytes[p..<(p + 8)])) == lengthCRC
+        else { return false }
+        let total = 16 + Int(length)
+        if rest < total {
+          merger.warnings.append(
+            "\(path): at byte \(p): ignoring truncated last record (\(rest) of \(total) bytes; file still being written?)")
+          truncated = true
+          break
+        }
+        offsets.append(p)
+        p += total
+      }
+      // The window ends after its last whole record (at the file's end after a truncated one).
+      offsets.append(p)
+      let stop = truncated ? size : p
+      // The records, in chunks on all cores.
+      let records = offsets.count - 1
+      let want = requested ?? max(1, min(cores * 4, records / 4096))
+      let count = max(1, min(want, records))
+      var results = [Chunk?](repeating: nil, count: count)
+      let src = SharedPointer(map.assumingMemoryBound(to: UInt8.self))
+      offsets.withUnsafeBufferPointer { o in
+        let offs = SharedPointer(o.baseAddress!)
+        results.withUnsafeMutableBufferPointer { r in
+          let out = SharedPointer(r.baseAddress!)
+          DataParallel.forEach(count) { c in
+            let lo = records * c / count, hi = records * (c + 1) / count
+            var chunk = Chunk()
+            out[c] = chunk.decode(src.base, offsets: offs.base, lo..<hi) ? chunk : nil
+          }
+        }
+      }
+      for i in results.indices {
+        guard let chunk = results[i], merger.add(chunk) else { return false }
+        results[i] = nil
+      }
+      // Drop the decoded pages from this process's memory (they stay in the page cache).
+      let end = stop / page * page
+      if end > 0 { _ = madvise(map, end, MADV_DONTNEED) }
+      start = stop
+    }
+    return true
+  }
+
+  /// Byte keys interned by hash (FNV-1a), each with its string.
+  struct Interner {
+    private var bytes: [UInt8] = []
+    private var ends: [Int] = [0]
+    private(set) var names: [String] = []
+    private var slots = [Int32](repeating: -1, count: 64)
+
+    /// The id of `p[0..<n]`, nil when the bytes are not valid UTF-8 (a new key only).
+    mutating func id(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int? {
+      var h: UInt64 = 0xcbf2_9ce4_8422_2325
+      for k in 0..<n { h = (h ^ UInt64(p[k])) &* 0x100_0000_01b3 }
+      let mask = slots.count - 1
+      var s = Int(truncatingIfNeeded: h) & mask
+      while true {
+        let e = Int(slots[s])
+        if e < 0 { break }
+        let lo = ends[e], len = ends[e + 1] - lo
+        if len == n && (n == 0 || bytes.withUnsafeBufferPointer { memcmp($0.baseAddress! + lo, p, n) == 0 }) { return e }
+        s = (s + 1) & mask
+      }
+      let buffer = UnsafeBufferPointer(start: p, count: n)
+      guard let name = String(validating: buffer, as: UTF8.self) else { return nil }
+      let e = names.count
+      names.append(name)
+      bytes.append(contentsOf: buffer)
+      ends.append(bytes.count)
+      slots[s] = Int32(e)
+      if names.count * 2 > slots.count { rehash() }
+      return e
+    }
+
+    private mutating func rehash() {
+      slots = [Int32](repeating: -1, count: slots.count * 2)
+      let mask = slots.count - 1
+      for e in names.indices {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for k in ends[e]..<ends[e + 1] { h = (h ^ UInt64(bytes[k])) &* 0x100_0000_01b3 }
+        var s = Int(truncatingIfNeeded: h) & mask
+        while slots[s] >= 0 { s = (s + 1) & mask }
+        slots[s] = Int32(e)
+      }
+    }
+  }
+
+  /// One chunk of records decoded: rows merged by step, histograms in order, and what the
+  /// merge must finish (the first row's events, tensor values waiting for their plugin).
+  struct Chunk {
+    var keys = Interner()
+    /// The column of each key in `table`, -1 until a value is set.
+    var column: [Int] = []
+    var table = MetricsTable()
+    /// The events of the first row, kept to count their overwrites against the row before.
+    var firstRow: [(key: Int, value: Double, waiting: Bool)] = []
+    var firstRowEventEnds: [Int] = []
+    /// Histograms in the order read; `waiting` ones need the plugin "histograms".
+    var histograms: [(key: Int, sample: HistogramSample, waiting: Bool)] = []
+    /// Scalar tensor values whose plugin this chunk has not seen, by key: rows and values.
+    var waiting: [Int: (rows: [Int], values: [Double])] = [:]
+    /// Rows that only waiting values made.
+    var onlyWaiting: Set<Int> = []
+    /// Plugin names given in this chunk (the last per key).
+    var plugins: [Int: String] = [:]
+    var overwrites = Overwrites()
+    // Per key: the last event that gave it (duplicates in one event), the last row of a
+    // waiting value.
+    private var eventOf: [Int] = []
+    private var waitingRow: [Int] = []
+    private var event: [(key: Int, value: Double, waiting: Bool)] = []
+    private var events = 0
+
+    private mutating func key(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int? {
+      guard let k = keys.id(p, n) else { return nil }
+      if k == column.count {
+        column.append(-1)
+        eventOf.append(-1)
+        waitingRow.append(-1)
+      }
+      return k
+    }
+
+    /// Decodes records `range` (their offsets in `offsets`); false when one needs the
+    /// reference decoder.
+    mutating func decode(_ base: UnsafeMutablePointer<UInt8>, offsets: UnsafeMutablePointer<Int>, _ range: Range<Int>) -> Bool {
+      for r in range {
+        let at = offsets[r], length = offsets[r + 1] - at - 16
+        let data = UnsafePointer(base + at + 12)
+        let crc = UnsafeRawPointer(data + length).loadUnaligned(as: UInt32.self).littleEndian
+        guard CRC32C.maskedChecksum(UnsafeRawBufferPointer(start: data, count: length)) == crc,
+          decodeEvent(data, length, offset: at)
+        else { return false }
+      }
+      return true
+    }
+
+    /// One `Event` (wall_time 1, step 2, file_version 3, graph_def 4, summary 5).
+    private mutating func decodeEvent(_ p: UnsafePointer<UInt8>, _ n: Int, offset: Int) -> Bool {
+      var r = WireReader(p, n)
+      var step: Int64 = 0
+      var whats = 0
+      var summary: Range<Int>? = nil
+      while !r.atEnd {
+        guard let (field, wire) = r.tag() else { return false }
+        switch (field, wire) {
+        case (1, 1): guard r.skip(wire: 1) else { return false }
+        case (2, 0):
+          guard let v = r.varint() else { return false }
+          step = Int64(bitPattern: v)
+        case (3, 2):
+          guard let s = r.lengthDelimited(), String(validating: UnsafeBufferPointer(start: p + s.lowerBound, count: s.count), as: UTF8.self) != nil
+          else { return false }
+          whats += 1
+          summary = nil
+        case (4, 2):
+          guard r.lengthDelimited() != nil else { return false }
+          whats += 1
+          summary = nil
+        case (5, 2):
+          guard let s = r.lengthDelimited() else { return false }
+          whats += 1
+          summary = s
+        case (1...5, _): return false
+        default: guard r.skip(wire: wire) else { return false }
+        }
+      }
+      guard whats <= 1 else { return false }
+      guard let summary else { return true }
+      events += 1
+      currentOffset = offset
+      event.removeAll(keepingCapacity: true)
+      var s = WireReader(p + summary.lowerBound, summary.count)
+      while !s.atEnd {
+        guard let (field, wire) = s.tag() else { return false }
+        if field == 1 {
+          guard wire == 2, let v = s.lengthDelimited(),
+            decodeValue(p + summary.lowerBound + v.lowerBound, v.count, step: step, offset: offset)
+          else { return false }
+        } else {
+          guard s.skip(wire: wire) else { return false }
+        }
+      }
+      return event.isEmpty ? true : addEvent(step: step)
+    }
+
+    /// One `Summary.Value` (tag 1, simple_value 2, histo 5, node_name 7, tensor 8, metadata 9).
+    private mutating func decodeValue(_ p: UnsafePointer<UInt8>, _ n: Int, step: Int64, offset: Int) -> Bool {
+      var r = WireReader(p, n)
+      var tag: Range<Int>? = nil
+      var simple: Float? = nil
+      var tensor: Range<Int>? = nil
+      var metadata: Range<Int>? = nil
+      var kinds = 0, histos = 0
+      while !r.atEnd {
+        guard let (field, wire) = r.tag() else { return false }
+        switch (field, wire) {
+        case (1, 2):
+          guard tag == nil, let t = r.lengthDelimited() else { return false }
+          tag = t
+        case (2, 5):
+          guard let bits = r.fixed32() else { return false }
+          simple = Float(bitPattern: bits)
+          kinds += 1
+        case (5, 2):
+          guard r.lengthDelimited() != nil else { return false }
+          histos += 1
+        case (7, 2):
+          guard let s = r.lengthDelimited(), String(validating: UnsafeBufferPointer(start: p + s.lowerBound, count: s.count), as: UTF8.self) != nil
+          else { return false }
+        case (8, 2):
+          guard let t = r.lengthDelimited() else { return false }
+          tensor = t
+          kinds += 1
+        case (9, 2):
+          guard metadata == nil, let m = r.lengthDelimited() else { return false }
+          metadata = m
+        case (1, _), (2, _), (7, _), (8, _), (9, _): return false
+        default: guard r.skip(wire: wire) else { return false }
+        }
+      }
+      guard kinds <= 1 else { return false }
+      let t = tag ?? 0..<0
+      guard let k = key(p + t.lowerBound, t.count) else { return false }
+      if let m = metadata {
+        guard let md = try? Trainscape_Tensorboard_SummaryMetadata(serializedBytes: BorrowedBytes(UnsafeRawBufferPointer(start: p + m.lowerBound, count: m.count)), partial: true)
+        else { return false }
+        if md.hasPluginData, !md.pluginData.pluginName.isEmpty { plugins[k] = md.pluginData.pluginName }
+      }
+      if let simple {
+        event.append((k, Double(simple), false))
+        return true
+      }
+      if let tensor {
+        guard let t = try? Trainscape_Tensorboard_TensorProto(serializedBytes: BorrowedBytes(UnsafeRawBufferPointer(start: p + tensor.lowerBound, count: tensor.count)), partial: true)
+        else { return false }
+        let plugin = plugins[k]
+        if plugin == nil || plugin == "histograms", let h = TFRecordChunkDecoder.histogram(tensor: t, step: step) {
+          histograms.append((k, h, plugin == nil))
+        } else if plugin == nil || plugin == "scalars", let d = TFRecordChunkDecoder.scalar(t) {
+          event.append((k, d, plugin == nil))
+        }
+        return true
+      }
+      if histos > 0,
+        let h = TFRecordChunkDecoder.histogram(unknownFields: Data(bytes: p, count: n), step: step)
+      {
+        histograms.append((k, h, false))
+      }
+      return true
+    }
+
+    /// Adds the event's values (in `event`) as a new row or to the last row of its step.
+    private mutating func addEvent(step: Int64) -> Bool {
+      // A key given twice in one event: the later value wins, counted.
+      var hasDuplicate = false
+      for e in event {
+        if eventOf[e.key] == events { hasDuplicate = true }
+        eventOf[e.key] = events
+      }
+      if hasDuplicate {
+        var kept: [(key: Int, value: Double, waiting: Bool)] = []
+        for e in event {
+          if let i = kept.firstIndex(where: { $0.key == e.key }) {
+            if e.waiting || kept[i].waiting { return false }
+            if Overwrites.differ(kept[i].value, e.value) {
+              overwrites.add(.sameRecord, example: "the event at byte \(currentOffset), '\(keys.names[e.key])'")
+            }
+            kept[i].value = e.value
+          } else {
+            kept.append(e)
+          }
+        }
+        event = kept
+      }
+      let newRow = table.steps.last.map { step > $0 } ?? true
+      if !newRow && step < table.steps.last! { return false }
+      if newRow {
+        table.appendRow(step: step)
+        if event.allSatisfy(\.waiting) { onlyWaiting.insert(table.rowCount - 1) }
+      }
+      let row = table.rowCount - 1
+      if row == 0 {
+        firstRow += event
+        firstRowEventEnds.append(firstRow.count)
+      }
+      var changed = 0
+      var first: String? = nil
+      for e in event {
+        if waitingRow[e.key] == row { return false }
+        if e.waiting {
+          if column[e.key] >= 0, table.value(column: column[e.key], row: row) != nil { return false }
+          waitingRow[e.key] = row
+          waiting[e.key, default: ([], [])].rows.append(row)
+          waiting[e.key]!.values.append(e.value)
+          continue
+        }
+        if column[e.key] < 0 { column[e.key] = table.intern(keys.names[e.key]) }
+        if row > 0, !newRow, let old = table.value(column: column[e.key], row: row), Overwrites.differ(old, e.value) {
+          changed += 1
+          if first == nil { first = keys.names[e.key] }
+        }
+        table.set(e.value, column: column[e.key])
+        onlyWaiting.remove(row)
+      }
+      if changed > 0 { overwrites.add(.sameStep, changed, example: "step \(step), '\(first!)'") }
+      return true
+    }
+
+    private var currentOffset = 0
+  }
+
+  /// Merges chunks in file order into one table, carrying the plugin of each tag within a file.
+  struct Merger {
+    var table = MetricsTable()
+    var histograms: [String: [HistogramSample]] = [:]
+    var warnings: [String] = []
+    var overwrites = Overwrites()
+    private var plugins: [String: String] = [:]
+
+    mutating func startFile() { plugins = [:] }
+
+    /// Adds the next chunk; false when its rows go back in steps (the reference sorts them).
+    mutating func add(_ chunk: Chunk) -> Bool {
+      var chunk = chunk
+      let names = chunk.keys.names
+      // Waiting tensor values: scalars when the tag's plugin before this chunk is "scalars".
+      var dropped = false
+      for (k, w) in chunk.waiting {
+        guard plugins[names[k]] == "scalars" else {
+          dropped = true
+          continue
+        }
+        if chunk.column[k] < 0 { chunk.column[k] = chunk.table.intern(names[k]) }
+        for (row, v) in zip(w.rows, w.values) { chunk.table.set(v, column: chunk.column[k], row: row) }
+        for row in w.rows { chunk.onlyWaiting.remove(row) }
+      }
+      var firstRemoved = false
+      if dropped && !chunk.onlyWaiting.isEmpty {
+        // Rows that only dropped values made are no rows.
+        let empty = chunk.onlyWaiting
+        firstRemoved = empty.contains(0)
+        chunk.table = chunk.table.filteredMergingAdjacent { !empty.contains($0) }
+      }
+      for h in chunk.histograms where !h.waiting || plugins[names[h.key]] == "histograms" {
+        histograms[names[h.key], default: []].append(h.sample)
+      }
+      defer { for (k, name) in chunk.plugins { plugins[names[k]] = name } }
+      guard let firstStep = chunk.table.steps.first else { return true }
+      var rest = chunk.table
+      if let last = table.steps.last {
+        if firstStep < last || (firstRemoved && firstStep == last) { return false }
+        if firstStep == last {
+          replayFirstRow(chunk, into: true)
+          rest = chunk.table.slice(1..<chunk.table.rowCount)
+        } else if !firstRemoved {
+          replayFirstRow(chunk, into: false)
+        }
+      } else if !firstRemoved {
+        replayFirstRow(chunk, into: false)
+      }
+      overwrites.add(chunk.overwrites)
+      if table.isEmpty {
+        table = rest
+      } else {
+        table.append(contentsOf: rest)
+      }
+      return true
+    }
+
+    /// Counts the overwrites of the chunk's first-row events, merged into the table's last row
+    /// (`intoLast`, setting them) or among themselves.
+    private mutating func replayFirstRow(_ chunk: Chunk, into intoLast: Bool) {
+      let names = chunk.keys.names
+      let step = chunk.table.steps[0]
+      var fresh: [Int: Double] = [:]
+      var start = 0
+      for end in chunk.firstRowEventEnds {
+        var changed = 0
+        var first: String? = nil
+        for e in chunk.firstRow[start..<end] where !e.waiting || plugins[names[e.key]] == "scalars" {
+          let old: Double?
+          if intoLast {
+            let c = table.intern(names[e.key])
+            old = table.value(column: c, row: table.rowCount - 1)
+            table.set(e.value, column: c)
+          } else {
+            old = fresh.updateValue(e.value, forKey: e.key)
+          }
+          if let old, Overwrites.differ(old, e.value) {
+            changed += 1
+            if first == nil { first = names[e.key] }
+          }
+        }
+        if changed > 0 { overwrites.add(.sameStep, changed, example: "step \(step), '\(first!)'") }
+        start = end
+      }
+    }
+  }
+}
+
+/// Reads protobuf wire format from a byte range: tags, varints, fixed fields and
+/// length-delimited ranges (relative to the start), each nil when malformed or past the end.
+struct WireReader {
+  private let p: UnsafePointer<UInt8>
+  private let n: Int
+  private var i = 0
+
+  init(_ p: UnsafePointer<UInt8>, _ n: Int) {
+    self.p = p
+    self.n = n
+  }
+
+  var atEnd: Bool { i >= n }
+
+  @inline(__always)
+  mutating func varint() -> UInt64? {
+    var v: UInt64 = 0
+    var shift: UInt64 = 0
+    while i < n && shift < 64 {
+      let b = p[i]
+      i += 1
+      v |= UInt64(b & 0x7F) << shift
+      if b < 0x80 { return v }
+      shift += 7
+    }
+    return nil
+  }
+
+  /// The next field number and wire type; nil for field 0, a group or a malformed tag.
+  @inline(__always)
+  mutating func tag() -> (Int, Int)? {
+    guard let t = varint(), t >> 3 > 0, t >> 3 < (1 << 29) else { return nil }
+    let wire = Int(t & 7)
+    guard wire == 0 || wire == 1 || wire == 2 || wire == 5 else { return nil }
+    return (Int(t >> 3), wire)
+  }
+
+  mutating func fixed32() -> UInt32? {
+    guard n - i >= 4 else { return nil }
+    defer { i += 4 }
+    return UnsafeRawPointer(p + i).loadUnaligned(as: UInt32.self).littleEndian
+  }
+
+  mutating func lengthDelimited() -> Range<Int>? {
+    guard let l = varint(), l <= UInt64(n - i) else { return nil }
+    let r = i..<(i + Int(l))
+    i += Int(l)
+    return r
+  }
+
+  mutating func skip(wire: Int) -> Bool {
+    switch wire {
+    case 0: return varint() != nil
+    case 1:
+      guard n - i >= 8 else { return false }
+      i += 8
+      return true
+    case 2: return lengthDelimited() != nil
+    case 5: return fixed32() != nil
+    default: return false
+    }
+  }
+}
