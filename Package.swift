@@ -10,7 +10,7 @@
 //   TrainscapeHeadless  -> TrainscapeGL, TrainscapeCore                 (+ CEGL, CGL)
 //   TrainscapeBatch     -> TrainscapeIO                                 (+ TOMLKit, swift-crypto)
 //   TrainscapeGL        -> TrainscapeCore                               (+ CGL)
-//   TrainscapeIO        -> TrainscapeCore                               (+ CPNGEncoder, CHDF5, CPlotlyJS, swift-protobuf, swift-collections, swift-log)
+//   TrainscapeIO        -> TrainscapeCore                               (+ CPNGEncoder, CHDF5, CPlotlyJS, CCRC32C, swift-protobuf, swift-collections, swift-log)
 //   CPNGEncoder         -> CLibPNG                                      (+ libdeflate)
 //   TrainscapeCore      -> swift-collections only: pure Swift, no OpenGL, no C imports
 //   TrainscapeFuzz      -> TrainscapeIO   (the libFuzzer harness; declared only when TRAINSCAPE_FUZZ is set: scripts/fuzz.sh)
@@ -58,6 +58,8 @@ let package = Package(
     .target(name: "CHDF5", path: "Sources/CHDF5", exclude: ["README.md"], linkerSettings: [.linkedLibrary("dl")]),
     // arc4random for glibc 2.35: the release binary (static Swift runtime) then runs on Ubuntu 22.04.
     .target(name: "CGlibcCompat", path: "Sources/CGlibcCompat", exclude: ["README.md"]),
+    // CRC-32C with the SSE 4.2 instruction (TFRecord checksums); Swift tables elsewhere.
+    .target(name: "CCRC32C", path: "Sources/CCRC32C", exclude: ["README.md"]),
     // libdeflate (Debian: libdeflate-dev) writes the fixed-filter frames; libpng the rest.
     .target(
       name: "CPNGEncoder", dependencies: ["CLibPNG"], path: "Sources/CPNGEncoder", exclude: ["README.md"],
@@ -79,7 +81,7 @@ let package = Package(
     .target(
       name: "TrainscapeIO",
       dependencies: [
-        "TrainscapeCore", "CPNGEncoder", "CHDF5", "CPlotlyJS",
+        "TrainscapeCore", "CPNGEncoder", "CHDF5", "CPlotlyJS", "CCRC32C",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "DequeModule", package: "swift-collections"),
         .product(name: "Logging", package: "swift-log"),

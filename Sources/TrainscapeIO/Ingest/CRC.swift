@@ -1,16 +1,29 @@
-/// Table-driven CRC-32 variants used by the framed log formats.
+import CCRC32C
+
+/// The CRC-32 variants used by the framed log formats.
 ///
 /// - `CRC32C`: Castagnoli (reflected polynomial 0x82F63B78), as TFRecord
-///   uses it, plus TFRecord's mask.
+///   uses it, plus TFRecord's mask. With the SSE 4.2 instruction where the CPU has it
+///   (`CCRC32C`), else slicing-by-8 tables.
 /// - `CRC32`: IEEE (reflected polynomial 0xEDB88320, zlib's `crc32`), as the
 ///   W&B `.wandb` log uses it (unmasked).
 ///
-/// Both use slicing-by-8 tables (8 KiB each) built once.
+/// The tables (slicing-by-8, 8 KiB each) are built once.
 public enum CRC32C {
   static let tables = makeSlicingTables(polynomial: 0x82F6_3B78)
+  static let hardware = trainscape_crc32c_hw_available() == 1
 
   /// The CRC-32C of `bytes`; `crc32c("123456789") == 0xE3069283`.
   public static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+    if hardware {
+      guard let base = bytes.baseAddress else { return 0 }
+      return trainscape_crc32c_hw(0, base, bytes.count)
+    }
+    return tableChecksum(bytes)
+  }
+
+  /// The CRC-32C by the tables (what CPUs without the instruction use).
+  static func tableChecksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
     update(0, bytes, tables)
   }
 
