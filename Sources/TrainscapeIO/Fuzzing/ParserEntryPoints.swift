@@ -22,8 +22,8 @@ package enum ParserEntryPoints {
     ("jsonl-stream", { stream($0, JSONLChunkDecoder(file: "fuzz.jsonl", lineLimit: 1 << 16)) }),
     ("csv", { csv($0) }),
     ("trainer-state", { trainerState($0) }),
-    ("tfrecord", { stream($0, TFRecordChunkDecoder(file: "fuzz.tfevents")) }),
-    ("tfrecord-crc", { stream(fixTFRecordChecksums($0), TFRecordChunkDecoder(file: "fuzz.tfevents")) }),
+    ("tfrecord", { tfrecord($0) }),
+    ("tfrecord-crc", { tfrecord(fixTFRecordChecksums($0)) }),
     ("wandb", { stream($0, WandbChunkDecoder(file: "fuzz.wandb")) }),
     ("wandb-crc", { stream(fixWandbChecksums($0), WandbChunkDecoder(file: "fuzz.wandb")) }),
     ("npy", { npy($0) }),
@@ -127,6 +127,32 @@ package enum ParserEntryPoints {
       }
       if let d = compare(outcome(nil), outcome(cut(for: bytes))) { return "skipBad \(skipBad): \(d)" }
     }
+    return nil
+  }
+
+  /// An event file: streamed whole and in two pieces (`stream`), and read by the columnar
+  /// reader in small windows and chunks, which must give the record decoder's rows,
+  /// histograms and warnings wherever it does not hand the bytes back.
+  static func tfrecord(_ bytes: [UInt8]) -> String? {
+    if let d = stream(bytes, TFRecordChunkDecoder(file: "fuzz.tfevents")) { return d }
+    let columnar = bytes.withUnsafeBytes { b in
+      ColumnarTFRecord.read(bytes: b, file: "fuzz.tfevents", windowBytes: 1 + cut(for: bytes) % 512, chunks: 3)
+    }
+    guard let columnar else { return nil }
+    var stream = FileStream(decoder: TFRecordChunkDecoder(file: "fuzz.tfevents"))
+    var sink = IngestSink(skipBad: false)
+    do {
+      try feed(bytes, cut: nil, into: &stream, sink: &sink)
+    } catch {
+      return "the columnar reader read bytes that the record decoder rejects: \(error)"
+    }
+    var overwrites = sink.overwrites
+    let rows = sink.rows.mergedByStep(overwrites: &overwrites)
+    let want = (MetricsTable(rows: rows), sink.histograms.sortedBySteps(), sink.warnings + overwrites.warnings(file: "f"))
+    let got = (columnar.table ?? MetricsTable(), columnar.histograms.sortedBySteps(), columnar.warnings + columnar.overwrites.warnings(file: "f"))
+    if got.0 != want.0 { return "columnar rows differ: \(got.0.rows) != \(want.0.rows)" }
+    if got.1 != want.1 { return "columnar histograms differ" }
+    if got.2 != want.2 { return "columnar warnings differ: \(got.2) != \(want.2)" }
     return nil
   }
 

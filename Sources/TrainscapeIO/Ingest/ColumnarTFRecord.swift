@@ -35,13 +35,7 @@ enum ColumnarTFRecord {
       merger.startFile()
       guard readFile(path, windowBytes: windowBytes, chunks: chunks, merger: &merger) else { return nil }
     }
-    var sink = IngestSink(skipBad: false)
-    merger.table.seal()
-    sink.table = merger.table
-    sink.histograms = merger.histograms
-    sink.warnings = merger.warnings
-    sink.overwrites = merger.overwrites
-    return sink
+    return merger.sink
   }
 
   /// Reads one file window by window into `merger`; false when the reference decoder must.
@@ -55,9 +49,30 @@ enum ColumnarTFRecord {
     #if canImport(Glibc)
       _ = madvise(map, size, MADV_SEQUENTIAL)
     #endif
-    let bytes = UnsafeRawBufferPointer(start: map, count: size)
-    if bytes.starts(with: TFRecordChunkDecoder.lfsPointer) { return false }
     let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    return read(UnsafeRawBufferPointer(start: map, count: size), file: path, windowBytes: windowBytes, chunks: requested, merger: &merger) { done in
+      // Drop the decoded pages from this process's memory (they stay in the page cache).
+      let end = done / page * page
+      if end > 0 { _ = madvise(map, end, MADV_DONTNEED) }
+    }
+  }
+
+  /// One file's bytes as a run (what `read(paths:)` gives for a file holding them), or nil when
+  /// the reference decoder must read them: the fuzz harness's entry.
+  static func read(bytes: UnsafeRawBufferPointer, file: String, windowBytes: Int, chunks: Int?) -> IngestSink? {
+    var merger = Merger()
+    guard bytes.count >= 12, read(bytes, file: file, windowBytes: windowBytes, chunks: chunks, merger: &merger, { _ in }) else { return nil }
+    return merger.sink
+  }
+
+  /// Reads a file's bytes window by window into `merger`, calling `done` with the bytes
+  /// finished after each window; false when the reference decoder must.
+  private static func read(
+    _ bytes: UnsafeRawBufferPointer, file path: String, windowBytes: Int, chunks requested: Int?,
+    merger: inout Merger, _ done: (Int) -> Void
+  ) -> Bool {
+    let size = bytes.count
+    if bytes.starts(with: TFRecordChunkDecoder.lfsPointer) { return false }
     let cores = ProcessInfo.processInfo.activeProcessorCount
     var start = 0
     var offsets: [Int] = []
@@ -97,7 +112,7 @@ enum ColumnarTFRecord {
       let want = requested ?? max(1, min(cores * 4, records / 4096))
       let count = max(1, min(want, records))
       var results = [Chunk?](repeating: nil, count: count)
-      let src = SharedPointer(map.assumingMemoryBound(to: UInt8.self))
+      let src = SharedPointer(bytes.baseAddress!.assumingMemoryBound(to: UInt8.self))
       offsets.withUnsafeBufferPointer { o in
         let offs = SharedPointer(o.baseAddress!)
         results.withUnsafeMutableBufferPointer { r in
@@ -113,9 +128,7 @@ enum ColumnarTFRecord {
         guard let chunk = results[i], merger.add(chunk) else { return false }
         results[i] = nil
       }
-      // Drop the decoded pages from this process's memory (they stay in the page cache).
-      let end = stop / page * page
-      if end > 0 { _ = madvise(map, end, MADV_DONTNEED) }
+      done(stop)
       start = stop
     }
     return true
@@ -150,6 +163,13 @@ enum ColumnarTFRecord {
       slots[s] = Int32(e)
       if names.count * 2 > slots.count { rehash() }
       return e
+    }
+
+    /// Whether key `e` is the bytes `p[0..<n]`.
+    @inline(__always)
+    func matches(_ e: Int, _ p: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+      let lo = ends[e]
+      return ends[e + 1] - lo == n && (n == 0 || bytes.withUnsafeBufferPointer { memcmp($0.baseAddress! + lo, p, n) == 0 })
     }
 
     private mutating func rehash() {
@@ -191,13 +211,29 @@ enum ColumnarTFRecord {
     private var event: [(key: Int, value: Double, waiting: Bool)] = []
     private var events = 0
 
+    /// The key read last, and the key that followed each key last time: writers give the
+    /// tags in the same order every step, so the next key is usually predicted without hashing.
+    private var lastKey = -1
+    private var successor: [Int] = []
+    private var firstKey = -1
+
     private mutating func key(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int? {
-      guard let k = keys.id(p, n) else { return nil }
-      if k == column.count {
-        column.append(-1)
-        eventOf.append(-1)
-        waitingRow.append(-1)
+      let predicted = lastKey >= 0 ? successor[lastKey] : firstKey
+      let k: Int
+      if predicted >= 0 && keys.matches(predicted, p, n) {
+        k = predicted
+      } else {
+        guard let id = keys.id(p, n) else { return nil }
+        k = id
+        if k == column.count {
+          column.append(-1)
+          eventOf.append(-1)
+          waitingRow.append(-1)
+          successor.append(-1)
+        }
+        if lastKey >= 0 { successor[lastKey] = k } else { firstKey = k }
       }
+      lastKey = k
       return k
     }
 
@@ -378,10 +414,10 @@ enum ColumnarTFRecord {
         if column[e.key] < 0 { column[e.key] = table.intern(keys.names[e.key]) }
         if row > 0, !newRow, let old = table.value(column: column[e.key], row: row), Overwrites.differ(old, e.value) {
           changed += 1
-          if first == nil { first = keys.names[e.key] }
+          if first == nil || keys.names[e.key] < first! { first = keys.names[e.key] }
         }
         table.set(e.value, column: column[e.key])
-        onlyWaiting.remove(row)
+        if !onlyWaiting.isEmpty { onlyWaiting.remove(row) }
       }
       if changed > 0 { overwrites.add(.sameStep, changed, example: "step \(step), '\(first!)'") }
       return true
@@ -399,6 +435,18 @@ enum ColumnarTFRecord {
     private var plugins: [String: String] = [:]
 
     mutating func startFile() { plugins = [:] }
+
+    /// What was read, as a reader's sink.
+    var sink: IngestSink {
+      var sink = IngestSink(skipBad: false)
+      var t = table
+      t.seal()
+      sink.table = t
+      sink.histograms = histograms
+      sink.warnings = warnings
+      sink.overwrites = overwrites
+      return sink
+    }
 
     /// Adds the next chunk; false when its rows go back in steps (the reference sorts them).
     mutating func add(_ chunk: Chunk) -> Bool {
@@ -469,7 +517,7 @@ enum ColumnarTFRecord {
           }
           if let old, Overwrites.differ(old, e.value) {
             changed += 1
-            if first == nil { first = names[e.key] }
+            if first == nil || names[e.key] < first! { first = names[e.key] }
           }
         }
         if changed > 0 { overwrites.add(.sameStep, changed, example: "step \(step), '\(first!)'") }

@@ -151,14 +151,15 @@ struct Overwrites: Sendable {
     counts[kind.rawValue] += n
   }
 
-  /// Merges `new` into `old` (later values win), counting the values that changed.
+  /// Merges `new` into `old` (later values win), counting the values that changed; the
+  /// example names the first changed key in sorted order (a row's keys have no order).
   mutating func merge(_ new: MetricRow, into old: inout MetricRow) {
     var changed = 0
     var first: String?
     for (k, v) in new.values {
       if let o = old.values[k], Self.differ(o, v) {
         changed += 1
-        if first == nil { first = k }
+        if first == nil || k < first! { first = k }
       }
     }
     if changed > 0 { add(.sameStep, changed, example: "step \(new.step), '\(first!)'") }
