@@ -9,7 +9,18 @@ enum JSONText {
   static func number(_ d: Double) -> String {
     if d.isNaN { return "NaN" }
     if d.isInfinite { return d > 0 ? "Infinity" : "-Infinity" }
-    return "\(d)"
+    return d.description
+  }
+
+  /// `number(d)`'s bytes appended to `bytes`.
+  @inline(__always)
+  static func append(_ d: Double, to bytes: inout [UInt8]) {
+    if !d.isFinite {
+      bytes.append(contentsOf: number(d).utf8)
+      return
+    }
+    var text = d.description
+    text.withUTF8 { bytes.append(contentsOf: $0) }
   }
 
   static func string(_ s: String) -> String {
@@ -153,7 +164,7 @@ struct Convert: ParsableCommand {
     var rows = 0
     var dropped = Set<String>()
     // TRAINSCAPE_JSONL_WINDOW_BYTES: a smaller window, so tests can put window ends anywhere.
-    let windowBytes = ProcessInfo.processInfo.environment["TRAINSCAPE_JSONL_WINDOW_BYTES"].flatMap { Int($0) } ?? 64 << 20
+    let windowBytes = ProcessInfo.processInfo.environment["TRAINSCAPE_JSONL_WINDOW_BYTES"].flatMap { Int($0) } ?? ingestWindowBytes
     let (warnings, skipped) = try JSONLStreaming.forEachWindow(path: path, skipBad: skipBad, windowBytes: windowBytes) { window in
       var t = carry
       if t.isEmpty { t = window } else { t.append(contentsOf: window); t.seal() }
@@ -194,8 +205,18 @@ struct Convert: ParsableCommand {
     // its step as _step, which the JSONL reader takes first.
     let dropped = Set(order.map { t.keys[$0] }.filter { $0 == "run" || $0 == "_step" })
     let kept = order.filter { !dropped.contains(t.keys[$0]) }
-    let columns = kept.map { t.column(at: $0) }
-    let prefixes = kept.map { Array((", " + JSONText.string(t.keys[$0]) + ": ").utf8) }
+    // One contiguous buffer of the kept columns and one of the key prefixes, read through raw
+    // pointers on every core (no array retained per value).
+    let rowCount = t.rowCount
+    var flat = [Double]()
+    flat.reserveCapacity(kept.count * rowCount)
+    for k in kept { flat.append(contentsOf: t.column(at: k)) }
+    var prefixBytes: [UInt8] = []
+    var prefixEnds = [0]
+    for k in kept {
+      prefixBytes += Array((", " + JSONText.string(t.keys[k]) + ": ").utf8)
+      prefixEnds.append(prefixBytes.count)
+    }
     let head = Array("{\"run\": \(name), \"step\": ".utf8)
     let underscoreHead = Array("{\"run\": \(name), \"_step\": ".utf8)
     let stepColumn = kept.firstIndex { t.keys[$0] == "step" }
@@ -204,34 +225,47 @@ struct Convert: ParsableCommand {
     let pieces = min(count, ProcessInfo.processInfo.activeProcessorCount * 4)
     var parts = [[UInt8]](repeating: [], count: pieces)
     let steps = t.steps
+    let width = kept.count
+    let ends = prefixEnds
     parts.withUnsafeMutableBufferPointer { buf in
       let out = SharedPointer(buf.baseAddress!)
-      DataParallel.forEach(pieces) { c in
-        var bytes: [UInt8] = []
-        let lo = count * c / pieces, hi = count * (c + 1) / pieces
-        bytes.reserveCapacity((hi - lo) * (32 + columns.count * 28))
-        for g in lo..<hi {
-          let a = groups[g], b = groups[g + 1]
-          var userStep = false
-          if let sc = stepColumn {
-            for i in a..<b where !MetricsTable.isMissing(columns[sc][i]) { userStep = true; break }
-          }
-          bytes.append(contentsOf: userStep ? underscoreHead : head)
-          bytes.append(contentsOf: String(steps[a]).utf8)
-          for (j, col) in columns.enumerated() {
-            var v = MetricsTable.missing
-            var i = b - 1
-            while i >= a {
-              if !MetricsTable.isMissing(col[i]) { v = col[i]; break }
-              i -= 1
+      flat.withUnsafeBufferPointer { fb in
+        prefixBytes.withUnsafeBufferPointer { pb in
+          steps.withUnsafeBufferPointer { sb in
+            let columns = SharedPointer(fb.baseAddress ?? UnsafePointer(bitPattern: 8)!)
+            let prefixes = SharedPointer(pb.baseAddress!)
+            let stepAt = SharedPointer(sb.baseAddress!)
+            DataParallel.forEach(pieces) { c in
+              var bytes: [UInt8] = []
+              let lo = count * c / pieces, hi = count * (c + 1) / pieces
+              bytes.reserveCapacity((hi - lo) * (32 + width * 28))
+              for g in lo..<hi {
+                let a = groups[g], b = groups[g + 1]
+                var userStep = false
+                if let sc = stepColumn {
+                  for i in a..<b where !MetricsTable.isMissing(columns[sc * rowCount + i]) { userStep = true; break }
+                }
+                bytes.append(contentsOf: userStep ? underscoreHead : head)
+                bytes.append(contentsOf: stepAt[a].description.utf8)
+                for j in 0..<width {
+                  let col = columns.base + j * rowCount
+                  var v = MetricsTable.missing
+                  var i = b - 1
+                  while i >= a {
+                    if !MetricsTable.isMissing(col[i]) { v = col[i]; break }
+                    i -= 1
+                  }
+                  if MetricsTable.isMissing(v) { continue }
+                  bytes.append(contentsOf: UnsafeBufferPointer(start: prefixes.base + ends[j], count: ends[j + 1] - ends[j]))
+                  JSONText.append(v, to: &bytes)
+                }
+                bytes.append(UInt8(ascii: "}"))
+                bytes.append(UInt8(ascii: "\n"))
+              }
+              out[c] = bytes
             }
-            if MetricsTable.isMissing(v) { continue }
-            bytes.append(contentsOf: prefixes[j])
-            bytes.append(contentsOf: JSONText.number(v).utf8)
           }
-          bytes.append(contentsOf: "}\n".utf8)
         }
-        out[c] = bytes
       }
     }
     var all: [UInt8] = []

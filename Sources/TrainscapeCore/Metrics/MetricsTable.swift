@@ -103,6 +103,27 @@ public struct MetricsTable: Sendable {
   @inline(__always)
   public mutating func appendRow(step: Int64) { steps.append(step) }
 
+  /// Appends a row at `step` holding `values[j]` in column `columns[j]` (each column at most
+  /// once): one call for a whole row, for readers that resolve columns themselves.
+  public mutating func appendRow(step: Int64, columns: UnsafeBufferPointer<Int>, values: UnsafeBufferPointer<Double>) {
+    precondition(columns.count == values.count)
+    steps.append(step)
+    let row = steps.count - 1
+    storage.withUnsafeMutableBufferPointer { st in
+      for j in 0..<columns.count {
+        let k = columns[j]
+        let v = values[j].isNaN ? Double.nan : values[j]
+        let n = st[k].count
+        if n == row + 1 {
+          st[k][row] = v
+          continue
+        }
+        if n < row { st[k].append(contentsOf: repeatElement(Self.missing, count: row - n)) }
+        st[k].append(v)
+      }
+    }
+  }
+
   /// The column index for `key`, adding the column when it is new.
   public mutating func intern(_ key: String) -> Int {
     if let k = index[key] { return k }

@@ -77,7 +77,7 @@ enum ColumnarJSONL {
   /// Returns the rows dropped before the kept ones; nil, reading nothing, when the file cannot
   /// be mapped.
   static func readLast(
-    path: String, skipBad: Bool, capacity: Int, windowBytes: Int = 64 << 20,
+    path: String, skipBad: Bool, capacity: Int, windowBytes: Int = ingestWindowBytes,
     lineLimit: Int = JSONLChunkDecoder.defaultLineLimit
   ) throws -> (sink: IngestSink, dropped: Int)? {
     precondition(capacity >= 1, "capacity must be >= 1")
@@ -114,7 +114,7 @@ enum ColumnarJSONL {
   /// `body` keeps plus one window. Problems go to `sink` (the first bad line throws unless
   /// `skipBad`). Returns false, reading nothing, when the file cannot be mapped.
   static func stream(
-    path: String, windowBytes: Int = 64 << 20, lineLimit: Int = JSONLChunkDecoder.defaultLineLimit,
+    path: String, windowBytes: Int = ingestWindowBytes, lineLimit: Int = JSONLChunkDecoder.defaultLineLimit,
     sink: inout IngestSink, _ body: (MetricsTable, Int) throws -> Void
   ) throws -> Bool {
     let fd = try FileAccess.open(path)
@@ -142,7 +142,7 @@ enum ColumnarJSONL {
 
   /// Parses a whole file's bytes into `sink.table`.
   static func parse(
-    _ all: UnsafeBufferPointer<UInt8>, file: String, chunks requested: Int? = nil, windowBytes: Int = 64 << 20,
+    _ all: UnsafeBufferPointer<UInt8>, file: String, chunks requested: Int? = nil, windowBytes: Int = ingestWindowBytes,
     lineLimit: Int = JSONLChunkDecoder.defaultLineLimit, into sink: inout IngestSink
   ) throws {
     var table = MetricsTable()

@@ -25,7 +25,12 @@ extension ColumnarJSONL {
     /// This line's values, committed when the line is accepted.
     private var pendingKey: [Int] = []
     private var pendingValue: [Double] = []
+    private var pendingColumn: [Int] = []
+    /// The key id found by prediction for the top-level key being read, or -1.
+    private var predicted = -1
     private var path: [UInt8] = []
+    /// The top-level key being read (byte range in the line), when its value is not an object.
+    private var topKey: (Int, Int)? = nil
 
     private var p: UnsafePointer<UInt8> = UnsafePointer(bitPattern: 1)!
     private var n = 0
@@ -76,15 +81,17 @@ extension ColumnarJSONL {
         if seenOnLine[id] == line { return false }
         seenOnLine[id] = line
       }
-      table.appendRow(step: rowStep)
-      for j in pendingKey.indices {
-        let id = pendingKey[j]
+      pendingColumn.removeAll(keepingCapacity: true)
+      for id in pendingKey {
         var col = keyColumn[id]
         if col < 0 {
           col = table.intern(String(decoding: key(id), as: UTF8.self))
           keyColumn[id] = col
         }
-        table.set(pendingValue[j], column: col)
+        pendingColumn.append(col)
+      }
+      pendingColumn.withUnsafeBufferPointer { c in
+        pendingValue.withUnsafeBufferPointer { v in table.appendRow(step: rowStep, columns: c, values: v) }
       }
       swap(&previous, &current)
       return true
@@ -92,31 +99,39 @@ extension ColumnarJSONL {
 
     private func key(_ id: Int) -> ArraySlice<UInt8> { keyBytes[keyOffsets[id]..<keyOffsets[id + 1]] }
 
-    /// The local id of the key path in `path`.
+    /// The local id of the current key path: the top-level key in the line (`topKey`, not
+    /// copied) or the flattened path of a nested one (`path`).
     private mutating func internPath() -> Int {
+      if predicted >= 0 {
+        current.append(predicted)
+        return predicted
+      }
+      if let (s, e) = topKey { return intern(UnsafeBufferPointer(start: p + s, count: e - s)) }
+      return path.withUnsafeBufferPointer { intern($0) }
+    }
+
+    private mutating func intern(_ k: UnsafeBufferPointer<UInt8>) -> Int {
       let pos = current.count
       if pos < previous.count {
         let id = previous[pos]
         let lo = keyOffsets[id], len = keyOffsets[id + 1] - lo
-        if len == path.count {
+        if len == k.count {
           let same =
             len == 0
-            || path.withUnsafeBufferPointer { a in
-              keyBytes.withUnsafeBufferPointer { b in memcmp(a.baseAddress!, b.baseAddress! + lo, len) == 0 }
-            }
+            || keyBytes.withUnsafeBufferPointer { b in memcmp(k.baseAddress!, b.baseAddress! + lo, len) == 0 }
           if same {
             current.append(id)
             return id
           }
         }
       }
-      let text = String(decoding: path, as: UTF8.self)
+      let text = String(decoding: k, as: UTF8.self)
       let id: Int
-      if let known = lookup[text], key(known).elementsEqual(path) {
+      if let known = lookup[text], key(known).elementsEqual(k) {
         id = known
       } else {
         id = keyColumn.count
-        keyBytes.append(contentsOf: path)
+        keyBytes.append(contentsOf: k)
         keyOffsets.append(keyBytes.count)
         keyColumn.append(-1)
         if lookup[text] == nil { lookup[text] = id }
@@ -149,11 +164,25 @@ extension ColumnarJSONL {
         guard i < n, p[i] == UInt8(ascii: "\"") else { return false }
         i += 1
         let ks = i
-        while i < n {
-          let c = p[i]
-          if c == UInt8(ascii: "\"") { break }
-          if c == UInt8(ascii: "\\") || c < 0x20 { return false }
-          i += 1
+        // The key the previous line had here, compared in place: no byte-by-byte scan.
+        var hit = -1
+        if top && current.count < previous.count {
+          let id = previous[current.count]
+          let lo = keyOffsets[id], len = keyOffsets[id + 1] - lo
+          if n - ks > len && p[ks + len] == UInt8(ascii: "\"")
+            && (len == 0 || keyBytes.withUnsafeBufferPointer { memcmp($0.baseAddress! + lo, p + ks, len) == 0 })
+          {
+            hit = id
+            i = ks + len
+          }
+        }
+        if hit < 0 {
+          while i < n {
+            let c = p[i]
+            if c == UInt8(ascii: "\"") { break }
+            if c == UInt8(ascii: "\\") || c < 0x20 { return false }
+            i += 1
+          }
         }
         guard i < n else { return false }
         let ke = i
@@ -169,6 +198,14 @@ extension ColumnarJSONL {
           } else {
             guard skipValue() else { return false }
           }
+        } else if top && p[i] != UInt8(ascii: "{") {
+          // A top-level value: the key is read where it is.
+          topKey = (ks, ke)
+          predicted = hit
+          let ok = value()
+          topKey = nil
+          predicted = -1
+          guard ok else { return false }
         } else {
           if !top { path.append(UInt8(ascii: "/")) }
           path.append(contentsOf: UnsafeBufferPointer(start: p + ks, count: ke - ks))

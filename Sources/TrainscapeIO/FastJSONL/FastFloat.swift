@@ -41,6 +41,10 @@ enum FastFloat {
     if p[i] == UInt8(ascii: "0") {
       i += 1
     } else {
+      while n - i >= 8, let eight = eightDigits(p + i) {
+        mantissa = mantissa &* 100_000_000 &+ eight
+        i += 8
+      }
       while i < n, p[i] &- 0x30 < 10 {
         mantissa = mantissa &* 10 &+ UInt64(p[i] &- 0x30)
         i += 1
@@ -53,6 +57,10 @@ enum FastFloat {
       integral = false
       i += 1
       let fs = i
+      while n - i >= 8, let eight = eightDigits(p + i) {
+        mantissa = mantissa &* 100_000_000 &+ eight
+        i += 8
+      }
       while i < n, p[i] &- 0x30 < 10 {
         mantissa = mantissa &* 10 &+ UInt64(p[i] &- 0x30)
         i += 1
@@ -106,6 +114,21 @@ enum FastFloat {
       integer = Int64(text)
     }
     return Scanned(value: d, integer: integer, end: i)
+  }
+
+  /// The value of 8 ASCII digits at `p`, or nil when any of them is not a digit: one 64-bit
+  /// load, checked and converted with three multiplications (SWAR; fast_float's
+  /// `parse_eight_digits_unrolled`).
+  @inline(__always)
+  static func eightDigits(_ p: UnsafePointer<UInt8>) -> UInt64? {
+    var v = UnsafeRawPointer(p).loadUnaligned(as: UInt64.self).littleEndian
+    guard (v & 0xF0F0_F0F0_F0F0_F0F0) | (((v &+ 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0) >> 4) == 0x3333_3333_3333_3333
+    else { return nil }
+    v &-= 0x3030_3030_3030_3030
+    v = (v &* 10) &+ (v >> 8)
+    v = (((v & 0x0000_00FF_0000_00FF) &* (100 &+ (1_000_000 << 32)))
+      &+ (((v >> 16) & 0x0000_00FF_0000_00FF) &* (1 &+ (10_000 << 32)))) >> 32
+    return v
   }
 
   /// w * 10^q rounded to nearest even, or nil when the fast algorithms cannot decide.

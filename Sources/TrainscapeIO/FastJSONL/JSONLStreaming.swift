@@ -8,13 +8,13 @@ import TrainscapeCore
 #endif
 
 /// A JSONL metrics file read window by window into columns, for commands that stream
-/// (`convert`): memory is one window (about 64 MiB of text) plus what the caller keeps.
+/// (`convert`): memory is one window (`ingestWindowBytes` of text) plus what the caller keeps.
 public enum JSONLStreaming {
   /// Calls `body` with each window's rows, in file order. Returns the read's warnings
   /// (incomplete last line, skipped records) and the number of records skipped; the first
   /// bad line throws unless `skipBad`.
   public static func forEachWindow(
-    path: String, skipBad: Bool, windowBytes: Int = 64 << 20, _ body: (MetricsTable) throws -> Void
+    path: String, skipBad: Bool, windowBytes: Int = ingestWindowBytes, _ body: (MetricsTable) throws -> Void
   ) throws -> (warnings: [String], skipped: Int) {
     var sink = IngestSink(skipBad: skipBad)
     if try !ColumnarJSONL.stream(path: path, windowBytes: max(1, windowBytes), sink: &sink, { t, _ in try body(t) }) {

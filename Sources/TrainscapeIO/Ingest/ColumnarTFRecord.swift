@@ -10,7 +10,7 @@ import TrainscapeCore
 
 /// Reads TensorBoard event files straight into columns, on all cores.
 ///
-/// Each file is memory-mapped and read in windows of about 64 MiB. A cheap first pass walks
+/// Each file is memory-mapped and read in windows (`ingestWindowBytes`). A cheap first pass walks
 /// the window's TFRecord headers (length and its checksum) and finds every record's offset;
 /// the records are then cut into chunks, and each chunk is decoded on its own core: the data
 /// checksum, then the `Event` by a small wire-format scanner (no message objects; tags are
@@ -29,7 +29,7 @@ import TrainscapeCore
 enum ColumnarTFRecord {
   /// The run held by `paths` (event files of one run, merged in this order), or nil when the
   /// reference decoder must read them.
-  static func read(paths: [String], windowBytes: Int = 64 << 20, chunks: Int? = nil) -> IngestSink? {
+  static func read(paths: [String], windowBytes: Int = ingestWindowBytes, chunks: Int? = nil) -> IngestSink? {
     var merger = Merger()
     for path in paths {
       merger.startFile()

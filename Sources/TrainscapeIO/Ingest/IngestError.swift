@@ -124,6 +124,11 @@ protocol ChunkDecoder {
 /// length field above it is treated as corruption, never allocated.
 let maxRecordBytes = 64 << 20
 
+/// How much of a memory-mapped file the columnar readers parse at a time (on all cores) before
+/// handing the rows on and releasing its pages: 16 MiB keeps a whole read's peak memory near its
+/// columns (docs/ingest.md), while every core still gets several chunks of a window.
+public let ingestWindowBytes = 16 << 20
+
 /// Values that a later value of the same key replaced ("last wins"): counted while reading
 /// and said in one warning per kind and file, with the first example. A value replaced by an
 /// equal one (Lightning's `epoch` in a step's train and validation rows) is not counted.
