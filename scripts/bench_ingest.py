@@ -131,7 +131,8 @@ def main():
         return s, rss
 
     info_s, info_rss = ours("trainscape info (JSONL)", [exe, "info", JSONL])
-    ours("trainscape info (event file)", [exe, "info", EVENTS])
+    tb_s, _ = ours("trainscape info (event file)", [exe, "info", EVENTS])
+    ours("trainscape render gradient-flow (event file)", [exe, "render", "gradient-flow", EVENTS, "-o", out_png, "--force"])
     ours("trainscape render gradient-flow --last 1000 (JSONL)",
          [exe, "render", "gradient-flow", JSONL, "--last", "1000", "-o", out_png, "--force"])
     gf_s, gf_rss = ours("trainscape render gradient-flow (JSONL)", [exe, "render", "gradient-flow", JSONL, "-o", out_png, "--force"])
@@ -172,7 +173,8 @@ def main():
     print()
     print(f"JSONL {size / 1e6:.0f} MB: `info` parses at {size / info_s / 1e9:.2f} GB/s (whole process); "
           f"memcpy (numpy copy of 1 GiB) {bw:.1f} GB/s on this machine; raw data {raw_mb:.0f} MiB, "
-          f"`info` peak RSS {info_rss / raw_mb:.2f}x of it; `convert` {cv_s / info_s:.2f}x `info` time.")
+          f"`info` peak RSS {info_rss / raw_mb:.2f}x of it; `convert` {cv_s / info_s:.2f}x `info` time; "
+          f"`info` on the event file {tb_s / info_s:.2f}x `info` on the JSONL.")
 
 
 if __name__ == "__main__":

@@ -12,15 +12,22 @@ enum JSONText {
     return d.description
   }
 
-  /// `number(d)`'s bytes appended to `bytes`.
+  /// `number(d)`'s bytes appended to `out`: finite values through `Double.write(to:)`, which
+  /// hands its digits to `Bytes._writeASCII` without making a `String`.
   @inline(__always)
-  static func append(_ d: Double, to bytes: inout [UInt8]) {
-    if !d.isFinite {
-      bytes.append(contentsOf: number(d).utf8)
-      return
+  static func append(_ d: Double, to out: inout Bytes) {
+    if d.isFinite {
+      d.write(to: &out)
+    } else {
+      out.bytes.append(contentsOf: number(d).utf8)
     }
-    var text = d.description
-    text.withUTF8 { bytes.append(contentsOf: $0) }
+  }
+
+  /// A byte buffer that Swift's number formatting writes into directly.
+  struct Bytes: TextOutputStream {
+    var bytes: [UInt8] = []
+    mutating func write(_ string: String) { bytes.append(contentsOf: string.utf8) }
+    mutating func _writeASCII(_ buffer: UnsafeBufferPointer<UInt8>) { bytes.append(contentsOf: buffer) }
   }
 
   static func string(_ s: String) -> String {
@@ -236,17 +243,17 @@ struct Convert: ParsableCommand {
             let prefixes = SharedPointer(pb.baseAddress!)
             let stepAt = SharedPointer(sb.baseAddress!)
             DataParallel.forEach(pieces) { c in
-              var bytes: [UInt8] = []
+              var text = JSONText.Bytes()
               let lo = count * c / pieces, hi = count * (c + 1) / pieces
-              bytes.reserveCapacity((hi - lo) * (32 + width * 28))
+              text.bytes.reserveCapacity((hi - lo) * (32 + width * 28))
               for g in lo..<hi {
                 let a = groups[g], b = groups[g + 1]
                 var userStep = false
                 if let sc = stepColumn {
                   for i in a..<b where !MetricsTable.isMissing(columns[sc * rowCount + i]) { userStep = true; break }
                 }
-                bytes.append(contentsOf: userStep ? underscoreHead : head)
-                bytes.append(contentsOf: stepAt[a].description.utf8)
+                text.bytes.append(contentsOf: userStep ? underscoreHead : head)
+                text.bytes.append(contentsOf: stepAt[a].description.utf8)
                 for j in 0..<width {
                   let col = columns.base + j * rowCount
                   var v = MetricsTable.missing
@@ -256,13 +263,13 @@ struct Convert: ParsableCommand {
                     i -= 1
                   }
                   if MetricsTable.isMissing(v) { continue }
-                  bytes.append(contentsOf: UnsafeBufferPointer(start: prefixes.base + ends[j], count: ends[j + 1] - ends[j]))
-                  JSONText.append(v, to: &bytes)
+                  text.bytes.append(contentsOf: UnsafeBufferPointer(start: prefixes.base + ends[j], count: ends[j + 1] - ends[j]))
+                  JSONText.append(v, to: &text)
                 }
-                bytes.append(UInt8(ascii: "}"))
-                bytes.append(UInt8(ascii: "\n"))
+                text.bytes.append(UInt8(ascii: "}"))
+                text.bytes.append(UInt8(ascii: "\n"))
               }
-              out[c] = bytes
+              out[c] = text.bytes
             }
           }
         }
