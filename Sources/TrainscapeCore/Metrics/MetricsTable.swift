@@ -110,18 +110,22 @@ public struct MetricsTable: Sendable {
     steps.append(step)
     let row = steps.count - 1
     storage.withUnsafeMutableBufferPointer { st in
-      for j in 0..<columns.count {
-        let k = columns[j]
-        let v = values[j].isNaN ? Double.nan : values[j]
-        let n = st[k].count
-        if n == row + 1 {
-          st[k][row] = v
-          continue
-        }
-        if n < row { st[k].append(contentsOf: repeatElement(Self.missing, count: row - n)) }
-        st[k].append(v)
-      }
+      for j in 0..<columns.count { Self.put(values[j], row: row, in: &st[columns[j]]) }
     }
+  }
+
+  /// Sets `column[row]` when the column reaches it, else pads it with `missing` and appends;
+  /// a logged NaN becomes the ordinary quiet NaN.
+  @inline(__always)
+  static func put(_ value: Double, row: Int, in column: inout [Double]) {
+    let v = value.isNaN ? Double.nan : value
+    let n = column.count
+    if n == row + 1 {
+      column[row] = v
+      return
+    }
+    if n < row { column.append(contentsOf: repeatElement(missing, count: row - n)) }
+    column.append(v)
   }
 
   /// The column index for `key`, adding the column when it is new.
@@ -139,15 +143,7 @@ public struct MetricsTable: Sendable {
   /// Sets column `k` of the last row (a later value for the same key wins).
   @inline(__always)
   public mutating func set(_ value: Double, column k: Int) {
-    let v = value.isNaN ? Double.nan : value
-    let row = steps.count - 1
-    let n = storage[k].count
-    if n == row + 1 {
-      storage[k][row] = v
-      return
-    }
-    if n < row { storage[k].append(contentsOf: repeatElement(Self.missing, count: row - n)) }
-    storage[k].append(v)
+    Self.put(value, row: steps.count - 1, in: &storage[k])
   }
 
   /// Sets column `k` of row `row`, an earlier row than the last one included (a reader that

@@ -85,13 +85,23 @@ struct WireReader {
     return nil
   }
 
+  /// Where the next read starts.
+  var offset: Int { i }
+
+  /// The next tag as it is: field number and wire type, unchecked; nil when its varint is
+  /// malformed.
+  @inline(__always)
+  mutating func rawTag() -> (field: UInt64, wire: Int)? {
+    guard let t = varint() else { return nil }
+    return (t >> 3, Int(t & 7))
+  }
+
   /// The next field number and wire type; nil for field 0, a group or a malformed tag.
   @inline(__always)
   mutating func tag() -> (Int, Int)? {
-    guard let t = varint(), t >> 3 > 0, t >> 3 < (1 << 29) else { return nil }
-    let wire = Int(t & 7)
+    guard let (field, wire) = rawTag(), field > 0, field < (1 << 29) else { return nil }
     guard wire == 0 || wire == 1 || wire == 2 || wire == 5 else { return nil }
-    return (Int(t >> 3), wire)
+    return (Int(field), wire)
   }
 
   mutating func fixed32() -> UInt32? {

@@ -348,39 +348,25 @@ enum ProtoScan {
   /// The top-level fields of a message (stops at the first malformed byte).
   static func fields(_ b: [UInt8]) -> [Field] {
     var out: [Field] = []
-    var i = 0
-    func varint() -> UInt64? {
-      var v: UInt64 = 0, shift: UInt64 = 0
-      while i < b.count, shift < 64 {
-        let c = b[i]
-        i += 1
-        v |= UInt64(c & 0x7F) << shift
-        if c < 0x80 { return v }
-        shift += 7
-      }
-      return nil
-    }
-    while i < b.count {
-      guard let tag = varint() else { break }
-      let wire = tag & 7
-      switch wire {
-      case 0:
-        guard let v = varint() else { return out }
-        out.append(Field(field: tag >> 3, wire: 0, bytes: withUnsafeBytes(of: v.littleEndian) { Array($0) }))
-      case 1:
-        guard i + 8 <= b.count else { return out }
-        out.append(Field(field: tag >> 3, wire: 1, bytes: Array(b[i..<(i + 8)])))
-        i += 8
-      case 5:
-        guard i + 4 <= b.count else { return out }
-        out.append(Field(field: tag >> 3, wire: 5, bytes: Array(b[i..<(i + 4)])))
-        i += 4
-      case 2:
-        guard let l = varint(), l <= UInt64(b.count - i) else { return out }
-        out.append(Field(field: tag >> 3, wire: 2, bytes: Array(b[i..<(i + Int(l))])))
-        i += Int(l)
-      default:
-        return out
+    b.withUnsafeBufferPointer { buf in
+      guard let base = buf.baseAddress else { return }
+      var r = WireReader(base, buf.count)
+      while !r.atEnd {
+        guard let (field, wire) = r.rawTag() else { return }
+        let start = r.offset
+        switch wire {
+        case 0:
+          guard let v = r.varint() else { return }
+          out.append(Field(field: field, wire: 0, bytes: withUnsafeBytes(of: v.littleEndian) { Array($0) }))
+        case 1, 5:
+          guard r.skip(wire: wire) else { return }
+          out.append(Field(field: field, wire: UInt64(wire), bytes: Array(buf[start..<r.offset])))
+        case 2:
+          guard let range = r.lengthDelimited() else { return }
+          out.append(Field(field: field, wire: 2, bytes: Array(buf[range])))
+        default:
+          return
+        }
       }
     }
     return out

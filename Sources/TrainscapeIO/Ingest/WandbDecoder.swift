@@ -194,33 +194,11 @@ struct WandbChunkDecoder: ChunkDecoder {
   /// the bytes are not a well-formed protobuf message. Only tags and lengths
   /// are read, never contents.
   static func recordKind(_ b: UnsafeRawBufferPointer) -> UInt64? {
-    var i = 0
+    guard let base = b.baseAddress, b.count > 0 else { return 0 }
+    var r = WireReader(base.assumingMemoryBound(to: UInt8.self), b.count)
     var kind: UInt64 = 0
-    func varint() -> UInt64? {
-      var v: UInt64 = 0
-      var shift: UInt64 = 0
-      while i < b.count, shift < 64 {
-        let c = b[i]
-        i += 1
-        v |= UInt64(c & 0x7F) << shift
-        if c < 0x80 { return v }
-        shift += 7
-      }
-      return nil
-    }
-    while i < b.count {
-      guard let tag = varint() else { return nil }
-      let field = tag >> 3
-      switch tag & 7 {
-      case 0: guard varint() != nil else { return nil }
-      case 1: i += 8
-      case 5: i += 4
-      case 2:
-        guard let l = varint(), l <= UInt64(b.count - min(i, b.count)) else { return nil }
-        i += Int(l)
-      default: return nil
-      }
-      if i > b.count || field == 0 { return nil }
+    while !r.atEnd {
+      guard let (field, wire) = r.rawTag(), field != 0, r.skip(wire: wire) else { return nil }
       if kind == 0, ![1, 16, 19, 200].contains(field) { kind = field }
     }
     return kind
