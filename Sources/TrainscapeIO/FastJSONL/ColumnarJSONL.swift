@@ -124,20 +124,13 @@ enum ColumnarJSONL {
     }
     let size = Int(id.size)
     if size == 0 { return true }
-    guard let map = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), map != MAP_FAILED else { return false }
-    defer { munmap(map, size) }
-    #if canImport(Glibc)
-      _ = madvise(map, size, MADV_SEQUENTIAL)
-    #endif
-    let bytes = UnsafeRawBufferPointer(start: map, count: size).bindMemory(to: UInt8.self)
-    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-    try parse(bytes, file: path, windowBytes: windowBytes, lineLimit: lineLimit, into: &sink) { table, done in
-      try body(table, done.upperBound)
-      // Drop the parsed pages from this process's memory (they stay in the page cache).
-      let end = done.upperBound / page * page
-      if end > 0 { _ = madvise(map, end, MADV_DONTNEED) }
+    let mapped: Void? = try FileAccess.withMapped(fd, size: size) { raw, release in
+      try parse(raw.bindMemory(to: UInt8.self), file: path, windowBytes: windowBytes, lineLimit: lineLimit, into: &sink) { table, done in
+        try body(table, done.upperBound)
+        release(done.upperBound)
+      }
     }
-    return true
+    return mapped != nil
   }
 
   /// Parses a whole file's bytes into `sink.table`.

@@ -43,18 +43,10 @@ enum ColumnarTFRecord {
     guard let fd = try? FileAccess.open(path) else { return false }
     defer { close(fd) }
     guard let id = FileAccess.identity(fd), id.size >= 12 else { return false }
-    let size = Int(id.size)
-    guard let map = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), map != MAP_FAILED else { return false }
-    defer { munmap(map, size) }
-    #if canImport(Glibc)
-      _ = madvise(map, size, MADV_SEQUENTIAL)
-    #endif
-    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-    return read(UnsafeRawBufferPointer(start: map, count: size), file: path, windowBytes: windowBytes, chunks: requested, merger: &merger) { done in
-      // Drop the decoded pages from this process's memory (they stay in the page cache).
-      let end = done / page * page
-      if end > 0 { _ = madvise(map, end, MADV_DONTNEED) }
+    let mapped = FileAccess.withMapped(fd, size: Int(id.size)) { bytes, release in
+      read(bytes, file: path, windowBytes: windowBytes, chunks: requested, merger: &merger, release)
     }
+    return mapped ?? false
   }
 
   /// One file's bytes as a run (what `read(paths:)` gives for a file holding them), or nil when

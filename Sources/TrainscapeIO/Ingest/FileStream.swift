@@ -115,6 +115,25 @@ enum FileAccess {
   }
 
   /// (inode, device, size) of an open file.
+  /// Calls `body` with the first `size` bytes of open file `fd` memory-mapped (read in order),
+  /// and a `release(upTo:)` that drops the pages before that offset from this process (they stay
+  /// in the page cache), so a reader that goes window by window holds one window. Nil, calling
+  /// nothing, when the file cannot be mapped (a pipe, /proc).
+  static func withMapped<R>(
+    _ fd: Int32, size: Int, _ body: (UnsafeRawBufferPointer, _ release: (Int) -> Void) throws -> R
+  ) rethrows -> R? {
+    guard size > 0, let map = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), map != MAP_FAILED else { return nil }
+    defer { munmap(map, size) }
+    #if canImport(Glibc)
+      _ = madvise(map, size, MADV_SEQUENTIAL)
+    #endif
+    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    return try body(UnsafeRawBufferPointer(start: map, count: size)) { done in
+      let end = done / page * page
+      if end > 0 { _ = madvise(map, end, MADV_DONTNEED) }
+    }
+  }
+
   static func identity(_ fd: Int32) -> (inode: UInt64, device: UInt64, size: Int64)? {
     var st = stat()
     guard fstat(fd, &st) == 0 else { return nil }
